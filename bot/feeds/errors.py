@@ -1,0 +1,39 @@
+"""The one error type of the feed edge: it says which feed, which URL and what was wrong."""
+
+from __future__ import annotations
+
+import re
+
+_SECRET_PARAMS = re.compile(r"(?i)([?&](?:api_?key|apikey|key|token|access_token)=)[^&#]*")
+
+
+def redact_url(url: str) -> str:
+    """Keys in query strings (older AP clients passed ``apiKey=``) never reach a log line."""
+    return _SECRET_PARAMS.sub(r"\1REDACTED", url)
+
+
+class FeedError(Exception):
+    """A feed could not be read or made no sense. The last good snapshot stays in place."""
+
+    def __init__(self, reason: str, *, feed: str | None = None, url: str | None = None, retry_after: float | None = None):
+        self.reason = reason
+        self.feed = feed
+        self.url = redact_url(url) if url else None
+        self.retry_after = retry_after
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        where = []
+        if self.feed:
+            where.append(f"feed {self.feed!r}")
+        if self.url:
+            where.append(self.url)
+        return f"{' at '.join(where)}: {self.reason}" if where else self.reason
+
+    def located(self, feed: str, url: str | None = None) -> "FeedError":
+        """The same error with its feed and URL filled in by the layer that knows them."""
+        return FeedError(self.reason, feed=self.feed or feed, url=self.url or url, retry_after=self.retry_after)
+
+
+class FeedConfigError(FeedError):
+    """The feed refused us for a reason polling again will not fix (401: wrong API key)."""

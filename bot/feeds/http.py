@@ -1,0 +1,198 @@
+"""Fetching feed bytes politely: one session, timeouts always, conditional GET, bounded bodies.
+
+Every adapter fetches through :class:`FeedHttp` so that timeouts, retries, the size limit,
+ETag/Last-Modified caching and ``file://`` URLs behave the same for AP, Clarity, CSV and the
+project's own JSON. Retries on connection errors and 5xx use urllib3's ``Retry`` (backoff with
+jitter) rather than a hand-written loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import unquote, urlparse
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from bot import __version__
+from bot.feeds.errors import FeedConfigError, FeedError, redact_url
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # a national AP reply at level=ru is tens of MB raw
+USER_AGENT = f"electionbot/{__version__} (+results bot; polite polling)"
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    url: str
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    connect_timeout: float = 3.05
+    read_timeout: float = 10.0
+    retries: int = 2
+    backoff: float = 0.5
+    backoff_jitter: float = 0.5
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+class FeedHttp:
+    """One ``requests.Session`` per feed with a validator cache for conditional GETs."""
+
+    def __init__(self, feed: str, settings: HttpSettings | None = None, session: requests.Session | None = None):
+        self.feed = feed
+        self.settings = settings or HttpSettings()
+        self.session = session or requests.Session()
+        retry = Retry(
+            total=self.settings.retries,
+            connect=self.settings.retries,
+            read=self.settings.retries,
+            status=self.settings.retries,
+            backoff_factor=self.settings.backoff,
+            backoff_jitter=self.settings.backoff_jitter,
+            status_forcelist=(500, 502, 503, 504),
+            allowed_methods=frozenset({"GET", "HEAD"}),
+            raise_on_status=False,
+            respect_retry_after_header=True,
+        )
+        adapter = HTTPAdapter(max_retries=retry)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"})
+        self._validators: dict[str, dict[str, str]] = {}
+        self._file_mtimes: dict[str, float] = {}
+
+    def get(self, url: str, *, headers: Mapping[str, str] | None = None, conditional: bool = True) -> Fetched:
+        """GET a URL or a local path. A 304 (or an unchanged file) comes back as ``not_modified``.
+
+        Raises :class:`FeedError` for anything that is not a usable body: network failure after
+        retries, an HTTP error status, or a body over the size limit.
+        """
+        if is_local(url):
+            return self._read_file(url, conditional)
+        send = dict(headers or {})
+        if conditional:
+            send.update(self._validators.get(url, {}))
+        try:
+            with self.session.get(
+                url,
+                headers=send,
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                stream=True,
+                allow_redirects=True,
+            ) as resp:
+                if resp.status_code == 304:
+                    return Fetched(url, 304, b"", _lower(resp.headers))
+                if resp.status_code == 401:
+                    raise FeedConfigError("the feed refused our credentials (HTTP 401): check the API key", feed=self.feed, url=url)
+                if resp.status_code >= 400:
+                    retry_after = _retry_after(resp.headers.get("Retry-After"))
+                    snippet = _snippet(resp)
+                    raise FeedError(f"HTTP {resp.status_code}{': ' + snippet if snippet else ''}", feed=self.feed, url=url, retry_after=retry_after)
+                body = self._read_limited(resp, url)
+                validators = {}
+                if etag := resp.headers.get("ETag"):
+                    validators["If-None-Match"] = etag
+                if modified := resp.headers.get("Last-Modified"):
+                    validators["If-Modified-Since"] = modified
+                if conditional and validators:
+                    self._validators[url] = validators
+                return Fetched(url, resp.status_code, body, _lower(resp.headers))
+        except FeedError:
+            raise
+        except requests.exceptions.Timeout as exc:
+            raise FeedError(f"timed out ({type(exc).__name__})", feed=self.feed, url=url) from exc
+        except requests.exceptions.RetryError as exc:
+            raise FeedError("server errors persisted after retries", feed=self.feed, url=url) from exc
+        except requests.exceptions.RequestException as exc:
+            raise FeedError(f"could not connect ({type(exc).__name__})", feed=self.feed, url=url) from exc
+
+    def forget(self, url: str) -> None:
+        """Drop the validators of a URL whose body turned out unusable, so the next poll refetches."""
+        self._validators.pop(url, None)
+        self._file_mtimes.pop(url, None)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _read_limited(self, resp: requests.Response, url: str) -> bytes:
+        limit = self.settings.max_bytes
+        declared = resp.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > limit and "gzip" not in resp.headers.get("Content-Encoding", ""):
+            raise FeedError(f"body of {int(declared):,} bytes is over the {limit:,}-byte limit", feed=self.feed, url=url)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in resp.iter_content(chunk_size=64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise FeedError(f"body is over the {limit:,}-byte limit", feed=self.feed, url=url)
+                chunks.append(chunk)
+        except requests.exceptions.RequestException as exc:
+            raise FeedError(f"connection broke while reading the body ({type(exc).__name__})", feed=self.feed, url=url) from exc
+        return b"".join(chunks)
+
+    def _read_file(self, url: str, conditional: bool) -> Fetched:
+        path = local_path(url)
+        try:
+            stat = path.stat()
+            if conditional and self._file_mtimes.get(url) == stat.st_mtime_ns:
+                return Fetched(url, 304, b"")
+            if stat.st_size > self.settings.max_bytes:
+                raise FeedError(f"file of {stat.st_size:,} bytes is over the limit", feed=self.feed, url=url)
+            body = path.read_bytes()
+        except OSError as exc:
+            raise FeedError(f"cannot read file ({exc.strerror or exc})", feed=self.feed, url=url) from exc
+        if conditional:
+            self._file_mtimes[url] = stat.st_mtime_ns
+        return Fetched(url, 200, body)
+
+
+def is_local(url: str) -> bool:
+    scheme = urlparse(url).scheme.lower()
+    return scheme == "file" or scheme == "" or (len(scheme) == 1 and os.name == "nt")
+
+
+def local_path(url: str) -> Path:
+    parsed = urlparse(url)
+    return Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(url)
+
+
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _snippet(resp: requests.Response) -> str:
+    try:
+        text = next(resp.iter_content(chunk_size=200), b"").decode("utf-8", "replace")
+    except requests.exceptions.RequestException:
+        return ""
+    return " ".join(text.split())[:120]
+
+
+__all__ = ["FeedHttp", "Fetched", "HttpSettings", "is_local", "local_path", "redact_url"]
