@@ -113,14 +113,15 @@ class RecountPosition:
 
 
 def recount_position(st: Standing, threshold: Fraction) -> RecountPosition | None:
-    if st.total_votes == 0:
+    return recount_line(st.lead_votes, st.total_votes, threshold)
+
+
+def recount_line(lead_votes: int, total_votes: int, threshold: Fraction) -> RecountPosition | None:
+    if total_votes == 0:
         return None
-    line = threshold * st.total_votes
-    inside = st.lead_votes <= line
-    if inside:
-        to_line = floor(line) + 1 - st.lead_votes
-    else:
-        to_line = st.lead_votes - floor(line)
+    line = threshold * total_votes
+    inside = lead_votes <= line
+    to_line = floor(line) + 1 - lead_votes if inside else lead_votes - floor(line)
     return RecountPosition(threshold=threshold, line_votes=line, inside=inside, votes_to_line=to_line)
 
 

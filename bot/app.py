@@ -1,0 +1,42 @@
+"""The Bolt app (slash commands) and its WSGI entry, with a health route beside it."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+
+from config.settings import ConfigError, Secrets
+from handlers import Services, register_listeners
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def create_bolt_app(services: Services, secrets: Secrets, client: WebClient | None = None) -> App:
+    if not secrets.slack_signing_secret:
+        raise ConfigError("SLACK_SIGNING_SECRET is not set: the app cannot verify Slack's requests")
+    # Bolt takes the token from the client (a token= beside client= is ignored), so it goes here.
+    client = client or WebClient(token=secrets.slack_bot_token, base_url=secrets.slack_api_url)
+    app = App(
+        signing_secret=secrets.slack_signing_secret,
+        client=client,
+        # auth.test at start-up would make the web process depend on Slack being up.
+        token_verification_enabled=False,
+    )
+    register_listeners(app, services)
+    return app
+
+
+def wsgi_app(app: App, path: str = "/slack/events") -> WSGIApp:
+    """Bolt's WSGI handler answers 404 on every other path; load balancers need a health check."""
+    slack = SlackRequestHandler(app, path=path)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") in ("/healthz", "/health"):
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok\n"]
+        return slack(environ, start_response)
+
+    return application

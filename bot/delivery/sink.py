@@ -1,0 +1,26 @@
+"""What a platform sink promises the outbox worker, and the one error type of this edge."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.events import Alert
+
+
+class DeliveryError(Exception):
+    """A send failed. ``permanent`` errors need the operator (a missing channel, a bad token);
+    the others are retried, after ``retry_after`` seconds when the platform said so (HTTP 429)."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None, action: str | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+        self.action = action
+
+
+class Sink(Protocol):
+    platform: str
+
+    def send(self, alert: Alert, channel: str) -> str | None:
+        """Post one alert; return the platform's message id (Slack ``ts``) or None."""
+        ...

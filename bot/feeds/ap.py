@@ -1,0 +1,704 @@
+"""``kind = "ap"``: the AP Elections API (v2 JSON, with the v3 fields) → snapshots.
+
+AP's reply is a tree (races → reportingUnits → candidates) whose quirks decide most of this
+module (see docs/feeds.md §1): race ids repeat across states, so a race is keyed by state postal
++ ``raceID``; the call is the ``winner`` flag on the *state* row (AP repeats it on county rows);
+FIPS codes lose their leading zero; New England reports by town; initialization payloads carry
+the roster on the race and no units; and after the first full request AP wants us to follow
+``nextrequest``, whose replies hold only the races that changed.
+
+:func:`parse_ap` is pure (bytes → :class:`ApReply`); :class:`ApFeed` owns the request sequence:
+the cursor, the delta merge, ``isTruncated`` follow-ups, the API key header and the quota 403.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from typing import Any, Callable, Mapping
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from bot.feeds.errors import FeedConfigError, FeedError
+from bot.feeds.http import FeedHttp, Fetched, is_local
+from bot.feeds.source import FeedSource, FeedSpec, Recorder, register
+from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot
+from bot.states import state_name
+
+log = logging.getLogger(__name__)
+
+#: New England reports by town (AP level ``subunit`` or ``township``), not by county.
+NEW_ENGLAND = frozenset({"CT", "MA", "ME", "NH", "RI", "VT"})
+
+#: AP raceTypeIDs of general elections (general, special general, general runoff, special general
+#: runoff, nonpartisan and its special): the elections recount statutes such as Ala. Code
+#: § 17-16-20 are written for. Party primaries and caucuses (D, R, E, S) are not.
+GENERAL_RACE_TYPES = frozenset({"G", "W", "H", "SGR", "L", "T"})
+PRIMARY_RACE_TYPES = frozenset({"D", "R", "E", "S"})
+_RACE_TYPE_NAMES = {
+    "G": "General", "W": "Special General", "H": "General Runoff", "SGR": "Special General Runoff",
+    "L": "Nonpartisan", "T": "Special Nonpartisan", "D": "Primary", "R": "Primary", "E": "Caucus", "S": "Caucus",
+}
+
+#: Ballot lines that are not a person who can lead the race. Compared after :func:`name_key`.
+PSEUDO_NAMES = frozenset(
+    {"uncommitted", "nopreference", "other", "others", "otherwriteins", "writein", "writeins", "scattering",
+     "noneofthesecandidates", "noneoftheabove", "blank", "blankballots"}
+)
+
+#: AP follows ``isTruncated`` with another request at once; a bound keeps a confused server
+#: from holding the poll forever (what is left is fetched on the next poll).
+MAX_TRUNCATED_FOLLOWS = 20
+DEFAULT_QUOTA_WAIT_SECONDS = 7.0
+DEFAULT_KEY_ENV = "AP_API_KEY"
+
+_LEVELS_ANYWHERE = {"state": Level.STATE, "district": Level.DISTRICT, "fipscode": Level.COUNTY, "township": Level.TOWN}
+
+
+class _Malformed(Exception):
+    """A shape problem inside the reply; becomes a located :class:`FeedError` at the edge."""
+
+
+class _NotResults(_Malformed):
+    """A well-formed AP document of another kind (landing list, trendtable report…)."""
+
+
+class _IdCollision(Exception):
+    """Two candidates of one race would share a polID/polNum id: fall back to candidateID."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApReply:
+    """One AP reply, parsed. ``races`` holds only the changed races on a ``nextrequest`` reply."""
+
+    races: tuple[Race, ...]
+    nextrequest: str | None
+    is_truncated: bool
+    timestamp: datetime | None
+    election_date: date | None
+    test: bool
+
+
+# -- shared edge helpers (the Clarity and CSV adapters use them too) -----------------------------
+
+
+def name_key(text: str) -> str:
+    """'Write-ins', 'WRITE IN' and 'write_in' compare equal: letters and digits, lower case."""
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def is_pseudo_name(name: str) -> bool:
+    """Uncommitted, No Preference, Other, Write-ins…: votes that count toward the office total
+    but belong to no person who can lead. Yes/No on a ballot measure are *not* pseudo: they are
+    the choices."""
+    return name_key(name) in PSEUDO_NAMES
+
+
+def load_json(data: bytes, feed: str, what: str) -> Any:
+    """Bytes → JSON value, or a :class:`FeedError` naming the problem (never another exception)."""
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError as exc:
+        raise FeedError(f"{what} is not UTF-8 text ({exc.reason} at byte {exc.start})", feed=feed) from None
+    except json.JSONDecodeError as exc:
+        raise FeedError(f"{what} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}){_looks_like(data)}", feed=feed) from None
+    except RecursionError:
+        raise FeedError(f"{what} is JSON nested too deeply", feed=feed) from None
+
+
+def refuse_error_page(fetched: Fetched, feed: str, what: str) -> None:
+    """Results hosts answer outages with an HTML page and status 200; that is not data."""
+    if "html" in fetched.content_type:
+        raise FeedError(f"expected {what} but the server sent {fetched.content_type} (an error page?)", feed=feed, url=fetched.url)
+
+
+def _looks_like(data: bytes) -> str:
+    head = data[:64].lstrip().lower()
+    return ": it looks like an HTML page" if head.startswith((b"<!doctype html", b"<html")) else ""
+
+
+# -- parsing ------------------------------------------------------------------------------------
+
+
+def parse_ap(data: bytes, feed: str) -> ApReply:
+    """Bytes of an AP elections reply → :class:`ApReply`, or :class:`FeedError`.
+
+    AP's other documents (the ``/v2/elections`` landing list, ``trendtable``, ``delSum`` and
+    ``delSuper`` reports) are refused with a message saying which document it is: a feed URL
+    pointing at one of them is a configuration mistake, not an empty election.
+    """
+    doc = load_json(data, feed, "the AP reply")
+    try:
+        return _reply(doc)
+    except _NotResults as exc:
+        raise FeedError(str(exc), feed=feed) from None
+    except _Malformed as exc:
+        raise FeedError(f"malformed AP reply: {exc}", feed=feed) from None
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:  # a shape no check foresaw
+        raise FeedError(f"malformed AP reply ({type(exc).__name__}: {exc})", feed=feed) from None
+
+
+def _reply(doc: Any) -> ApReply:
+    if not isinstance(doc, dict):
+        raise _Malformed(f"expected a JSON object at the top level, got {_kind(doc)}")
+    if "races" not in doc:
+        raise _NotResults(_not_a_results_reply(doc))
+    raw_races = doc["races"]
+    if not isinstance(raw_races, list):
+        raise _Malformed(f"'races' is {_kind(raw_races)}, not a list")
+    races: dict[str, Race] = {}
+    for index, raw in enumerate(raw_races):
+        race = _race_in_context(raw, index)
+        if race.key in races:
+            raise _Malformed(f"race {race.key} appears twice")
+        races[race.key] = race
+    flags = {race.test for race in races.values()}
+    if len(flags) > 1:
+        raise _Malformed("the reply mixes test and live races (test data is never mixed with live data)")
+    nextrequest = _optional_text(doc.get("nextrequest"), "nextrequest")
+    truncated = doc.get("isTruncated", False)
+    if truncated is None:
+        truncated = False
+    if not isinstance(truncated, bool):
+        raise _Malformed(f"isTruncated is {_kind(truncated)}, not true/false")
+    return ApReply(
+        races=tuple(races.values()),
+        nextrequest=nextrequest or None,
+        is_truncated=truncated,
+        timestamp=_moment(doc.get("timestamp"), "timestamp"),
+        election_date=_election_date(doc.get("electionDate")),
+        test=flags == {True},
+    )
+
+
+def _not_a_results_reply(doc: dict[str, Any]) -> str:
+    if "elections" in doc:
+        return "this is AP's landing document (a list of election dates), not a results reply: point the feed at /v2/elections/YYYY-MM-DD"
+    for report in ("trendtable", "delSum", "delSuper"):
+        if report in doc:
+            return f"this is an AP {report} report, not an elections results reply"
+    keys = ", ".join(sorted(str(k) for k in doc)[:8]) or "none"
+    return f"no 'races' list (top-level keys: {keys[:200]})"
+
+
+def _race_in_context(raw: Any, index: int) -> Race:
+    where = f"race #{index + 1}"
+    if isinstance(raw, dict) and isinstance(raw.get("raceID"), str | int):
+        where = f"race {raw.get('raceID')!s:.40}"
+    try:
+        try:
+            return _race(raw, by_candidate_id=False)
+        except _IdCollision:
+            return _race(raw, by_candidate_id=True)
+    except _Malformed as exc:
+        raise _Malformed(f"{where}: {exc}") from None
+
+
+def _race(raw: Any, by_candidate_id: bool) -> Race:
+    if not isinstance(raw, dict):
+        raise _Malformed(f"a race is {_kind(raw)}, not an object")
+    race_id = _ident(raw.get("raceID"), "raceID")
+    raw_units = raw.get("reportingUnits")
+    if raw_units is None:
+        raw_units = []
+    if not isinstance(raw_units, list):
+        raise _Malformed(f"reportingUnits is {_kind(raw_units)}, not a list")
+    state = _race_state(raw, raw_units)
+    office_id = _optional_text(raw.get("officeID"), "officeID")
+    race_type_text = _optional_text(raw.get("raceType"), "raceType")
+    roster = _Roster(by_candidate_id or office_id == "I" or "ballot" in (race_type_text or "").lower())
+
+    roster_raw = raw.get("candidates")
+    if roster_raw is not None:  # initialization (omitResults) payloads: the roster sits on the race
+        if not isinstance(roster_raw, list):
+            raise _Malformed(f"candidates is {_kind(roster_raw)}, not a list")
+        for entry in roster_raw:
+            roster.resolve(entry)
+
+    units: list[ReportingUnit] = []
+    state_row: dict[str, Any] | None = None
+    for raw_unit in raw_units:
+        unit = _unit(raw_unit, state, roster)
+        if unit is None:
+            continue
+        if unit.level is Level.STATE:
+            if state_row is not None:
+                raise _Malformed("more than one state-level reporting unit")
+            state_row = raw_unit
+            units.insert(0, unit)
+        else:
+            units.append(unit)
+    seen: set[str] = set()
+    for unit in units:
+        if unit.id in seen:
+            raise _Malformed(f"reporting unit id {unit.id!r} repeats")
+        seen.add(unit.id)
+
+    # AP repeats the winner flag on county rows: the call is read from the state row only (or
+    # from the race's own roster when there are no rows yet).
+    called = state_row.get("candidates") if state_row is not None else roster_raw
+    winners, runoff = _calls(called or [], roster)
+    state_unit = units[0] if state_row is not None else None
+    race_type_id = _optional_text(raw.get("raceTypeID"), "raceTypeID")
+    eevp = _percent(raw.get("eevp"), "eevp")
+    return Race(
+        state=state,
+        race_id=race_id,
+        office=_optional_text(raw.get("officeName"), "officeName") or office_id or f"Race {race_id}",
+        candidates=tuple(roster.candidates),
+        units=tuple(units),
+        office_id=office_id,
+        seat=_optional_text(raw.get("seatName"), "seatName"),
+        race_type=_race_type(race_type_text, race_type_id, _optional_text(raw.get("party"), "party")),
+        general=_is_general(race_type_id, race_type_text),
+        test=_is_test(raw),
+        call_status=CallStatus.CALLED if winners else CallStatus.RUNOFF if runoff else CallStatus.NONE,
+        winners=winners,
+        runoff=runoff,
+        race_call_status=_optional_text(raw.get("raceCallStatus"), "raceCallStatus"),
+        tabulation_status=_optional_text(raw.get("tabulationStatus"), "tabulationStatus"),
+        expected_vote_pct=eevp if eevp is not None else state_unit.expected_vote_pct if state_unit else None,
+        seats=_seats(raw.get("numWinners")),
+        national=_flag(raw.get("national"), "national"),
+        last_updated=_moment(raw.get("lastUpdated"), "lastUpdated") or (state_unit.last_updated if state_unit else None),
+    )
+
+
+def _race_state(raw: dict[str, Any], raw_units: list[Any]) -> str:
+    """``statePostal`` sits on the race in initialization payloads, otherwise on the units."""
+    postal = raw.get("statePostal")
+    if postal is None:
+        for unit in raw_units:
+            if isinstance(unit, dict) and unit.get("level") == "state" and unit.get("statePostal") is not None:
+                postal = unit["statePostal"]
+                break
+        else:
+            postal = next((u.get("statePostal") for u in raw_units if isinstance(u, dict) and u.get("statePostal") is not None), None)
+    if postal is None:
+        raise _Malformed("no statePostal on the race or its reporting units")
+    if not (isinstance(postal, str) and len(postal) == 2 and postal.isascii() and postal.isalpha()):
+        raise _Malformed(f"statePostal {str(postal)[:20]!r} is not a two-letter code")
+    return postal.upper()
+
+
+class _Roster:
+    """The candidates of one race in order of first sight, and AP's per-race keys for them.
+
+    Units are matched on ``candidateID`` (AP's id *within the race*); the id we publish is
+    ``polID`` (stable across races) else ``polNum``, as elex does, except on ballot measures,
+    whose Yes/No carry generic polIDs (2 and 3 on every measure): they use ``candidateID``.
+    The synthetic sample has ``polID`` "0" everywhere, so "0" counts as absent.
+    """
+
+    __slots__ = ("by_candidate_id", "by_key", "candidates", "_ids")
+
+    def __init__(self, by_candidate_id: bool):
+        self.by_candidate_id = by_candidate_id
+        self.by_key: dict[Any, str] = {}
+        self.candidates: list[Candidate] = []
+        self._ids: set[str] = set()
+
+    def resolve(self, entry: Any) -> str:
+        if not isinstance(entry, dict):
+            raise _Malformed(f"a candidate entry is {_kind(entry)}, not an object")
+        candidate_id = _optional_ident(entry.get("candidateID"), "candidateID")
+        pol_id = _optional_ident(entry.get("polID"), "polID")
+        pol_num = _optional_ident(entry.get("polNum"), "polNum")
+        if pol_id == "0":
+            pol_id = None
+        key: Any = candidate_id if candidate_id is not None else ("pol", pol_id, pol_num)
+        known = self.by_key.get(key)
+        if known is not None:
+            return known
+        our_id = candidate_id if self.by_candidate_id else pol_id or pol_num or candidate_id
+        if our_id is None:
+            raise _Malformed("a candidate has none of candidateID, polID, polNum")
+        if our_id in self._ids:
+            if self.by_candidate_id:
+                raise _Malformed(f"candidate id {our_id!r} repeats")
+            raise _IdCollision(our_id)
+        self._ids.add(our_id)
+        self.by_key[key] = our_id
+        self.candidates.append(_candidate(our_id, entry))
+        return our_id
+
+
+def _candidate(our_id: str, entry: dict[str, Any]) -> Candidate:
+    first = _optional_text(entry.get("first"), "first")
+    last = _optional_text(entry.get("last"), "last")
+    if not last and not first:
+        raise _Malformed(f"candidate {our_id} has no name")
+    name = f"{first} {last}" if first and last else (last or first or "")
+    return Candidate(
+        id=our_id,
+        name=name,
+        party=_optional_text(entry.get("party"), "party"),
+        incumbent=_flag(entry.get("incumbent"), "incumbent"),
+        pseudo=not first and is_pseudo_name(name),
+    )
+
+
+def _unit(raw: Any, state: str, roster: _Roster) -> ReportingUnit | None:
+    """One reporting unit. The per-candidate loop is the hot path of a national night (tens of
+    thousands of rows), so it does no more than a dict lookup and a type check per row."""
+    if type(raw) is not dict:
+        raise _Malformed(f"a reporting unit is {_kind(raw)}, not an object")
+    level = _level(raw.get("level"), state)
+    if level is None:  # e.g. a national roll-up row on presidential replies: not a row of this state
+        return None
+    raw_fips = raw.get("fipsCode")
+    fips = _fips(raw_fips) if raw_fips is not None else None
+    if level is Level.STATE:
+        unit_id = state
+        name = raw.get("stateName") or state_name(state)
+    else:
+        unit_id = raw.get("reportingunitID") or raw_fips
+        if unit_id is None:
+            raise _Malformed(f"a {raw.get('level')} unit has neither reportingunitID nor fipsCode")
+        unit_id = _ident(unit_id, "reportingunitID")
+        name = raw.get("reportingunitName") or unit_id
+    if type(name) is not str:
+        raise _Malformed(f"unit {unit_id}: name is {_kind(name)}, not text")
+    entries = raw.get("candidates")
+    if entries is None:
+        entries = ()
+    elif type(entries) is not list:
+        raise _Malformed(f"unit {unit_id}: candidates is {_kind(entries)}, not a list")
+    by_key = roster.by_key
+    votes: dict[str, int] = {}
+    for entry in entries:
+        key = entry.get("candidateID") if type(entry) is dict else None
+        cid = by_key.get(key) if type(key) is str else None
+        if cid is None:
+            cid = roster.resolve(entry)
+        count = entry.get("voteCount", 0)
+        if type(count) is not int or count < 0:
+            raise _Malformed(f"unit {unit_id}: voteCount {str(count)[:20]!r} of candidate {cid} is not a whole number ≥ 0")
+        if cid in votes:
+            raise _Malformed(f"unit {unit_id}: candidate {cid} appears twice")
+        votes[cid] = count
+    updated = raw.get("lastUpdated")
+    return ReportingUnit(
+        id=unit_id,
+        level=level,
+        name=name,
+        votes=votes,
+        fips=fips,
+        precincts_reporting=_count(raw.get("precinctsReporting"), "precinctsReporting"),
+        precincts_total=_count(raw.get("precinctsTotal"), "precinctsTotal"),
+        expected_vote_pct=_percent(raw.get("eevp"), "eevp"),
+        last_updated=_moment(updated, "lastUpdated") if updated is not None else None,
+    )
+
+
+def _level(text: Any, state: str) -> Level | None:
+    """``subunit`` is a county, except in New England where AP's subunits are towns."""
+    if text == "subunit":
+        return Level.TOWN if state in NEW_ENGLAND else Level.COUNTY
+    if type(text) is not str:
+        raise _Malformed(f"level is {_kind(text)}, not text")
+    return _LEVELS_ANYWHERE.get(text.lower())
+
+
+def _calls(entries: list[Any], roster: _Roster) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``X`` is a declared winner, ``R`` advances to a runoff; any other value (the 2016 MA
+    sample has ``N``) is not a call. Calls are never inferred from the numbers."""
+    winners: list[str] = []
+    runoff: list[str] = []
+    for entry in entries:
+        flag = entry.get("winner") if isinstance(entry, dict) else None
+        if flag == "X":
+            winners.append(roster.resolve(entry))
+        elif flag == "R":
+            runoff.append(roster.resolve(entry))
+    return tuple(winners), tuple(runoff)
+
+
+def _race_type(text: str | None, type_id: str | None, party: str | None) -> str:
+    label = text or _RACE_TYPE_NAMES.get(type_id or "", "General")
+    # MA 2016 has two races for "President" on one date: the party tells them apart.
+    if party and party.lower() not in label.lower():
+        return f"{party} {label}"
+    return label
+
+
+def _is_general(type_id: str | None, text: str | None) -> bool:
+    if type_id in GENERAL_RACE_TYPES:
+        return True
+    if type_id in PRIMARY_RACE_TYPES:
+        return False
+    words = (text or "").lower()
+    return not ("primary" in words or "caucus" in words)
+
+
+def _is_test(raw: dict[str, Any]) -> bool:
+    """v2 marks test data with ``test: true``; v3 with ``resultsType: "test"`` (or "t")."""
+    flag = _flag(raw.get("test"), "test")
+    results_type = _optional_text(raw.get("resultsType"), "resultsType")
+    return flag or (results_type or "").lower() in ("test", "t")
+
+
+# -- small typed readers --------------------------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}.get(type(value), "a number")
+
+
+def _ident(value: Any, field: str) -> str:
+    if type(value) is str and value and len(value) <= 120:
+        return value
+    if type(value) is int and value >= 0:  # AP sends digits as strings; a number is the same id
+        return str(value)
+    raise _Malformed(f"{field} {str(value)[:30]!r} is not an id")
+
+
+def _optional_ident(value: Any, field: str) -> str | None:
+    return None if value is None or value == "" else _ident(value, field)
+
+
+def _optional_text(value: Any, field: str) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    raise _Malformed(f"{field} is {_kind(value)}, not text")
+
+
+def _flag(value: Any, field: str) -> bool:
+    if value is None:
+        return False
+    if type(value) is bool:
+        return value
+    raise _Malformed(f"{field} is {_kind(value)}, not true/false")
+
+
+def _count(value: Any, field: str) -> int | None:
+    if value is None or (type(value) is int and value >= 0):
+        return value
+    raise _Malformed(f"{field} {str(value)[:20]!r} is not a whole number ≥ 0")
+
+
+def _seats(value: Any) -> int:
+    if value is None:
+        return 1
+    if type(value) is int and value >= 1:
+        return value
+    raise _Malformed(f"numWinners {str(value)[:20]!r} is not a whole number ≥ 1")
+
+
+def _percent(value: Any, field: str) -> float | None:
+    """``eevp`` is 0–100 as AP publishes it (AP's own example shows 84), not a fraction."""
+    if value is None:
+        return None
+    if type(value) in (int, float) and 0 <= value <= 100:
+        return float(value)
+    raise _Malformed(f"{field} {str(value)[:20]!r} is not a percentage 0–100")
+
+
+def _fips(value: Any) -> str | None:
+    """The 2015 CO sample has 67 four-digit codes ("8001"): FIPS are left-padded to five digits."""
+    if value == "":
+        return None
+    if type(value) is str and 0 < len(value) <= 5 and value.isascii() and value.isdigit():
+        return value.zfill(5)
+    raise _Malformed(f"fipsCode {str(value)[:20]!r} is not up to five digits")
+
+
+def _moment(value: Any, field: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        raise _Malformed(f"{field} is {_kind(value)}, not a time")
+    try:
+        return _parse_moment(value)
+    except ValueError:
+        raise _Malformed(f"{field} {value[:40]!r} is not an ISO-8601 time") from None
+
+
+@lru_cache(maxsize=4096)
+def _parse_moment(text: str) -> datetime:
+    """AP times are UTC with or without milliseconds; thousands of units share a handful of
+    values, hence the cache."""
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _election_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        raise _Malformed(f"electionDate is {_kind(value)}, not a date")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _Malformed(f"electionDate {value[:20]!r} is not YYYY-MM-DD") from None
+
+
+# -- polling ------------------------------------------------------------------------------------
+
+
+def with_json_format(url: str) -> str:
+    """AP answers XML unless asked for JSON; an explicit ``format`` in the URL is left alone."""
+    if is_local(url):
+        return url
+    parts = urlsplit(url)
+    if any(key.lower() == "format" for key, _ in parse_qsl(parts.query, keep_blank_values=True)):
+        return url
+    query = f"{parts.query}&format=json" if parts.query else "format=json"
+    return urlunsplit(parts._replace(query=query))
+
+
+@register
+class ApFeed(FeedSource):
+    """Polls as AP asks: one full request, then always the newest ``nextrequest``.
+
+    Options: ``api_key_env`` (the environment variable holding the key, default ``AP_API_KEY``;
+    the key travels in the ``x-api-key`` header only) and ``quota_wait_seconds`` (default 7:
+    AP's advice for a per-minute quota 403 is to wait 5–10 s and retry).
+    """
+
+    kind = "ap"
+
+    def __init__(self, spec: FeedSpec, http: FeedHttp, recorder: Recorder | None = None):
+        super().__init__(spec, http, recorder)
+        self._full_url = with_json_format(spec.url)
+        self._local = is_local(spec.url)  # a saved reply replayed from disk: always a full reply
+        self._next: str | None = None
+        self.sleep: Callable[[float], None] = time.sleep
+
+    def cursor(self) -> Mapping[str, str]:
+        # The URL the cursor belongs to travels with it: a config change (test → live, another
+        # state) must start with a full request, not continue the old chain.
+        return {"nextrequest": self._next, "url": self.spec.url} if self._next else {}
+
+    def restore(self, cursor: Mapping[str, str]) -> None:
+        nextrequest = cursor.get("nextrequest")
+        if isinstance(nextrequest, str) and nextrequest and cursor.get("url", self.spec.url) == self.spec.url:
+            self._next = nextrequest
+
+    def poll(self, previous: Snapshot | None) -> Snapshot | None:
+        if self._next is not None and previous is not None:
+            try:
+                return self._sequence(self._next, previous)
+            except _LiveTestSwitch:
+                # AP zeroes test data before the live night: nothing of the old chain carries over.
+                log.warning("feed %r: test/live flag changed; starting again with a full request", self.spec.name)
+        try:
+            return self._sequence(None, previous)
+        except _LiveTestSwitch:
+            raise FeedError("the replies mix test and live races (test data is never mixed with live data)", feed=self.spec.name, url=self.spec.url) from None
+
+    def _sequence(self, cursor: str | None, previous: Snapshot | None) -> Snapshot | None:
+        """One full request (``cursor`` None) or one delta, plus the ``isTruncated`` follow-ups,
+        merged into one snapshot. The cursor moves only when the whole sequence worked."""
+        delta = cursor is not None
+        url = cursor or self._full_url
+        races: dict[str, Race] = dict(previous.races) if delta and previous is not None else {}
+        changed = not delta
+        last: ApReply | None = None
+        for _ in range(MAX_TRUNCATED_FOLLOWS):
+            reply = self._request(url, conditional=previous is not None)
+            if reply is None:  # 304: the same reply as last time
+                break
+            if delta and previous is not None and reply.races and reply.test != previous.test:
+                raise _LiveTestSwitch
+            for race in reply.races:
+                races[race.key] = race  # present = replaced whole; absent = unchanged
+            changed = changed or bool(reply.races)
+            last = reply
+            if not reply.nextrequest or self._local:
+                break
+            url = self._follow(reply.nextrequest)
+            if not reply.is_truncated:
+                break
+            delta = True  # what follows a truncated reply is more of it
+        else:
+            log.warning("feed %r: still truncated after %d follow-ups; the rest comes next poll", self.spec.name, MAX_TRUNCATED_FOLLOWS)
+        if last is None:
+            return None
+        next_url = url if last.nextrequest and not self._local else None
+        if not changed:
+            self._next = next_url
+            return None
+        flags = {race.test for race in races.values()}
+        if len(flags) > 1:
+            raise _LiveTestSwitch
+        snapshot = Snapshot.of(
+            self.spec.name,
+            last.timestamp or datetime.now(timezone.utc),
+            races.values(),
+            election_date=last.election_date or (previous.election_date if previous else None),
+            test=flags == {True},
+            version=next_url,
+        )
+        self._next = next_url
+        return snapshot
+
+    def _request(self, url: str, conditional: bool) -> ApReply | None:
+        fetched = self._fetch_within_quota(url, conditional)
+        if fetched.not_modified:
+            return None
+        try:
+            refuse_error_page(fetched, self.spec.name, "AP JSON")
+            return parse_ap(fetched.body, self.spec.name)
+        except FeedError as exc:
+            self.http.forget(url)  # a bad body must not be cached as seen
+            raise exc.located(self.spec.name, url) from None
+
+    def _fetch_within_quota(self, url: str, conditional: bool) -> Fetched:
+        """A per-minute quota 403 is waited out once (AP: wait 5–10 s, then retry)."""
+        wait = float(self.spec.options.get("quota_wait_seconds", DEFAULT_QUOTA_WAIT_SECONDS))
+        try:
+            return self._fetch_with_key(url, conditional)
+        except FeedError as exc:
+            if http_status(exc) != 403:
+                raise
+        log.info("feed %r: AP quota exceeded (403); retrying in %g s", self.spec.name, wait)
+        self.sleep(wait)
+        try:
+            return self._fetch_with_key(url, conditional)
+        except FeedError as exc:
+            if http_status(exc) != 403:
+                raise
+            raise FeedError(f"AP quota still exceeded after waiting {wait:g} s", feed=self.spec.name, url=url, retry_after=wait) from None
+
+    def _fetch_with_key(self, url: str, conditional: bool) -> Fetched:
+        """The key travels in the ``x-api-key`` header only, never in a URL or a log line."""
+        env = str(self.spec.options.get("api_key_env") or DEFAULT_KEY_ENV)
+        key = os.environ.get(env)
+        headers = {"Accept": "application/json", **({"x-api-key": key} if key else {})}
+        try:
+            return self.fetch(url, headers=headers, conditional=conditional)
+        except FeedConfigError:
+            state = "it is set" if key else "it is not set"
+            raise FeedConfigError(f"AP refused the API key (HTTP 401): check ${env} ({state})", feed=self.spec.name, url=url) from None
+
+    def _follow(self, nextrequest: str) -> str:
+        """AP's ``nextrequest`` is followed verbatim (path and query, never rebuilt) on the
+        configured origin: the API key goes only where the config says, and v2 replies name
+        ``http://`` even when asked over https."""
+        parts = urlsplit(nextrequest)
+        if not parts.path:
+            raise FeedError(f"nextrequest {nextrequest[:80]!r} has no path", feed=self.spec.name, url=self.spec.url)
+        base = urlsplit(self._full_url)
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+
+
+class _LiveTestSwitch(Exception):
+    """The feed switched between test and live data: a delta cannot be merged across that."""
+
+
+_STATUS = re.compile(r"^HTTP (\d{3})\b")
+
+
+def http_status(exc: FeedError) -> int | None:
+    """The HTTP status behind a :class:`FeedError` (FeedHttp states it in the reason)."""
+    status = getattr(exc, "status", None)
+    if isinstance(status, int):
+        return status
+    match = _STATUS.match(exc.reason)
+    return int(match.group(1)) if match else None

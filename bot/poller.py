@@ -1,0 +1,205 @@
+"""One poll of one feed: fetch → parse → diff → persist (snapshot + alerts in one transaction).
+
+The poller is the only writer of snapshots. It never lets a bad payload, an older snapshot or
+test data replace what the channel was told from live data, and it says why in one log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Callable, Iterable, Sequence
+
+from bot.events import Alert, Event, EventKind, Severity, coalesce
+from bot.feeds.errors import FeedConfigError, FeedError
+from bot.feeds.source import FeedSource
+from bot.model import Race, Snapshot
+from bot.rules import RaceMemory, RuleSettings, evaluate
+from bot.store import Store, utcnow
+
+log = logging.getLogger("electionbot.poller")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where alerts go: a platform ("console", "slack", "discord"), a channel and its level."""
+
+    platform: str
+    channel: str
+    level: Severity = Severity.FEED
+
+
+@dataclass(frozen=True, slots=True)
+class RaceFilter:
+    """Races to follow: a state ("AL"), a race key ("AL-1000"), "office:S" or "national"."""
+
+    follow: tuple[str, ...] = ()
+
+    def wants(self, race: Race) -> bool:
+        if not self.follow:
+            return True
+        for rule in self.follow:
+            r = rule.strip()
+            if r.lower() == "national" and race.national:
+                return True
+            if r.lower().startswith("office:") and (race.office_id or "").upper() == r[7:].upper():
+                return True
+            if r.upper() in (race.state, race.key.upper()):
+                return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    status: str  # "changed" | "unchanged" | "failed" | "refused"
+    alerts: tuple[Alert, ...] = ()
+    queued: int = 0
+    error: str | None = None
+
+
+@dataclass
+class Poller:
+    source: FeedSource
+    store: Store
+    rules: RuleSettings
+    targets: Callable[[], Sequence[Target]]
+    races: RaceFilter = field(default_factory=RaceFilter)
+    clock: Callable[[], datetime] = utcnow
+    failing_after: int = 3
+    stale_after: timedelta = timedelta(minutes=20)
+    on_queued: Callable[[], None] | None = None
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._restored = False
+
+    @property
+    def feed(self) -> str:
+        return self.source.spec.name
+
+    def poll(self) -> PollResult:
+        """Never raises for feed trouble; a concurrent call waits (the scheduler also forbids it)."""
+        with self._lock:
+            result = self._poll()
+        if result.queued and self.on_queued is not None:
+            self.on_queued()
+        return result
+
+    def _poll(self) -> PollResult:
+        stored = self.store.load(self.feed)
+        if not self._restored and stored is not None:
+            self.source.restore(stored.cursor)
+            self._restored = True
+        previous = stored.snapshot if stored else None
+        try:
+            snapshot = self.source.poll(previous)
+        except FeedError as exc:
+            return self._failed(exc)
+        except Exception as exc:  # an adapter bug must not kill the schedule: log it loudly
+            log.exception("feed %r: adapter crashed", self.feed)
+            return self._failed(FeedError(f"adapter error {type(exc).__name__}: {exc}", feed=self.feed))
+        now = self.clock()
+        if snapshot is None:
+            self._succeeded(changed=False, now=now)
+            return PollResult("unchanged", queued=self._check_stale(stored.snapshot if stored else None, now))
+        refusal = self._refusal(previous, snapshot)
+        if refusal:
+            log.warning("feed %r: snapshot of %s refused: %s; keeping the last good one", self.feed, snapshot.generated_at.isoformat(), refusal)
+            self.store.record_failure(self.feed, refusal, now)
+            return PollResult("refused", error=refusal)
+        if previous is not None and previous.test and not snapshot.test:
+            log.warning("feed %r: live data replaces test data; starting the night afresh", self.feed)
+            previous, stored = None, None
+        memory = dict(stored.memory) if stored else {}
+        alerts = self._evaluate(previous, snapshot, memory)
+        deliveries = list(self._deliveries(alerts))
+        queued = self.store.commit_poll(snapshot, memory, self.source.cursor(), deliveries, now)
+        queued += self._succeeded(changed=True, now=now)
+        for alert in alerts:
+            log.info("feed %r: %s", self.feed, "; ".join(e.kind.value for e in alert.events))
+        return PollResult("changed", tuple(alerts), queued)
+
+    def _refusal(self, previous: Snapshot | None, snapshot: Snapshot) -> str | None:
+        if previous is None:
+            return None
+        if not previous.test and snapshot.test:
+            return "test data after live data (test and live snapshots are never mixed)"
+        if snapshot.generated_at < previous.generated_at and previous.test == snapshot.test:
+            return f"older than the stored snapshot ({previous.generated_at.isoformat()})"
+        return None
+
+    def _evaluate(self, previous: Snapshot | None, snapshot: Snapshot, memory: dict[str, RaceMemory]) -> list[Alert]:
+        alerts = []
+        for key, race in snapshot.races.items():
+            if not self.races.wants(race):
+                continue
+            prev_race = previous.races.get(key) if previous else None
+            try:
+                result = evaluate(self.feed, prev_race, race, memory.get(key, RaceMemory()), self.rules, snapshot.generated_at)
+            except Exception:  # one odd race must not silence the others
+                log.exception("feed %r: rules failed on race %s; skipped this poll", self.feed, key)
+                continue
+            memory[key] = result.memory
+            alert = coalesce(result.events, result.facts, snapshot.generated_at.isoformat(), race.test or snapshot.test)
+            if alert is not None:
+                alerts.append(alert)
+        return alerts
+
+    def _deliveries(self, alerts: Iterable[Alert]) -> Iterable[tuple[Alert, str, str]]:
+        targets = self.targets()
+        for alert in alerts:
+            for target in targets:
+                kept = alert.at_least(target.level)
+                if kept is not None:
+                    yield kept, target.channel, target.platform
+
+    def _failed(self, exc: FeedError) -> PollResult:
+        now = self.clock()
+        located = exc.located(self.feed, self.source.spec.url)
+        failures = self.store.record_failure(self.feed, located.reason, now)
+        if isinstance(exc, FeedConfigError):
+            log.error("feed %r: configuration problem: %s", self.feed, located.describe())
+        else:
+            log.warning("%s (failure %d in a row; last good snapshot kept)", located.describe(), failures)
+        queued = 0
+        if failures == self.failing_after:
+            queued = self._feed_alert(EventKind.FEED_FAILING, f"failing/{now.isoformat()}", now, failures=failures, error=located.reason)
+        return PollResult("failed", error=located.describe(), queued=queued)
+
+    def _succeeded(self, changed: bool, now: datetime) -> int:
+        before = self.store.record_success(self.feed, changed, now)
+        if before >= self.failing_after:
+            log.info("feed %r: recovered after %d failed polls", self.feed, before)
+            return self._feed_alert(EventKind.FEED_RECOVERED, f"recovered/{now.isoformat()}", now, failures=before)
+        return 0
+
+    def _check_stale(self, snapshot: Snapshot | None, now: datetime) -> int:
+        """A feed that stops changing while votes are still out is worth a line: it may be stuck."""
+        if snapshot is None:
+            return 0
+        health = next((h for h in self.store.health() if h.feed == self.feed), None)
+        if health is None or health.last_change_at is None or now - health.last_change_at < self.stale_after:
+            return 0
+        counting = any(
+            (u := r.state_unit) is not None and u.total_votes > 0 and not u.fully_reporting and not r.winners for r in snapshot.races.values()
+        )
+        if not counting:
+            return 0
+        minutes = int((now - health.last_change_at).total_seconds() // 60)
+        return self._feed_alert(EventKind.FEED_STALE, f"stale/{health.last_change_at.isoformat()}", now, minutes=minutes)
+
+    def _feed_alert(self, kind: EventKind, key: str, now: datetime, **details: object) -> int:
+        event = Event(kind, f"{self.feed}/-/{key}", self.feed, None, details)
+        alert = coalesce([event], None, now.isoformat(), False)
+        assert alert is not None
+        return self.store.enqueue(self._deliveries([alert]), now)
+
+
+def with_targets(targets: Sequence[Target]) -> Callable[[], Sequence[Target]]:
+    fixed = tuple(targets)
+    return lambda: fixed
+
+
+__all__ = ["PollResult", "Poller", "RaceFilter", "Target", "with_targets", "replace"]

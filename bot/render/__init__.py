@@ -1,0 +1,1 @@
+"""Renderers (pure): events and races → console text, Slack Block Kit, Discord embeds."""

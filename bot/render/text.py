@@ -1,0 +1,184 @@
+"""Plain-text rendering: the console sink, and the fallback ``text`` of every Slack message."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from bot.events import Alert, Event, EventKind, RaceFacts
+from bot.margins import recount_line
+from bot.render.numbers import percent, points, signed, votes
+from bot.states import lookup, state_name
+
+UTC = ZoneInfo("UTC")
+
+
+def race_title(facts: RaceFacts) -> str:
+    office = facts.office + (f", {facts.seat}" if facts.seat else "")
+    return f"{state_name(facts.state)} {office}"
+
+
+def candidate_label(name: str, party: str | None) -> str:
+    return f"{name} ({party})" if party else name
+
+
+def short_name(name: str) -> str:
+    parts = name.split()
+    return parts[-1] if len(parts) > 1 else name
+
+
+def standings_line(facts: RaceFacts) -> str:
+    return " · ".join(
+        f"{short_name(c.name) if not c.pseudo else c.name} {votes(c.votes)} ({percent(facts.share(c.votes))} %)" for c in facts.candidates
+    )
+
+
+def lead_line(facts: RaceFacts) -> str:
+    leader = facts.leader
+    if facts.total_votes == 0:
+        lead = "No votes counted yet"
+    elif leader is None:
+        lead = f"Tied at {votes(facts.candidates[0].votes)} votes each"
+    else:
+        lead = f"{short_name(leader.name)} leads by {votes(facts.lead_votes)} votes ({points(facts.share(facts.lead_votes))} points)"
+    return f"{lead} · {reporting_text(facts)}"
+
+
+def reporting_text(facts: RaceFacts) -> str:
+    parts = []
+    if facts.precincts_total:
+        share = Fraction(facts.precincts_reporting or 0, facts.precincts_total)
+        parts.append(f"{votes(facts.precincts_reporting or 0)} of {votes(facts.precincts_total)} precincts ({percent(share)} %)")
+    if facts.expected_vote_pct is not None:
+        parts.append(f"{percent(Fraction(facts.expected_vote_pct).limit_denominator(10**6) / 100)} % of expected vote")
+    return " · ".join(parts) or "reporting unknown"
+
+
+def recount_text(facts: RaceFacts, votes_to_line: int | None = None) -> str | None:
+    threshold = facts.threshold
+    if threshold is None or facts.total_votes == 0:
+        return None
+    pos = recount_line(facts.lead_votes, facts.total_votes, threshold)
+    assert pos is not None  # total_votes > 0
+    to_line = votes_to_line if votes_to_line is not None else pos.votes_to_line
+    law = f" ({facts.recount_citation})" if facts.recount_citation else ""
+    if pos.inside:
+        return f"Margin {points(facts.share(facts.lead_votes))} % is inside the {percent(threshold)} % automatic-recount line{law}; {votes(to_line)} more votes of lead would clear it"
+    return f"Margin is {votes(to_line)} votes above the {percent(threshold)} % automatic-recount line{law}"
+
+
+def local_time(iso: str | None, state: str) -> str:
+    if not iso:
+        return ""
+    moment = datetime.fromisoformat(iso)
+    st = lookup(state)
+    tz = st.tz if st else UTC
+    local = moment.astimezone(tz)
+    return local.strftime("%-I:%M %p %Z").replace("AM", "a.m.").replace("PM", "p.m.")
+
+
+def event_line(event: Event, facts: RaceFacts | None) -> str:
+    d = event.details
+    name = (lambda cid: _name(facts, cid)) if facts else (lambda cid: str(cid))
+    k = event.kind
+    if k is EventKind.FIRST_VOTES:
+        return "First votes are in"
+    if k is EventKind.TAKES_LEAD:
+        return f"{name(d['leader'])} takes the lead"
+    if k is EventKind.LEAD_CHANGE:
+        return f"LEAD CHANGE: {name(d['leader'])} overtakes {name(d['previous_leader'])}"
+    if k is EventKind.RECOUNT_ENTERED:
+        return f"Recount territory: the margin is now within the automatic-recount line, {votes(d['votes_to_line'])} votes inside it (general elections only; the loser may waive)"
+    if k is EventKind.RECOUNT_LEFT:
+        return f"Out of recount territory: the margin is {votes(d['votes_to_line'])} votes beyond the automatic-recount line"
+    if k is EventKind.WRITE_INS_EXCEED_MARGIN:
+        return f"Write-ins ({votes(d['unresolved_votes'])}) exceed the margin ({votes(d['lead_votes'])}): counties must tally the write-in names"
+    if k is EventKind.OUT_OF_REACH:
+        return f"{name(d['trailer'])} cannot catch up on the estimated {votes(d['outstanding'])} votes left: the lead is larger (arithmetic, not a call)"
+    if k is EventKind.RACE_CALLED:
+        return f"RACE CALLED: {', '.join(name(w) for w in d['winners'])} wins (call from the feed)"
+    if k is EventKind.RACE_UNCALLED:
+        return f"CALL WITHDRAWN: the feed no longer calls this race for {', '.join(name(w) for w in d['previous_winners'])}"
+    if k is EventKind.RUNOFF:
+        return f"RUNOFF: {' and '.join(name(c) for c in d['candidates'])} advance to a runoff"
+    if k is EventKind.STATUS_CHANGED:
+        return f"Status: {d['status']}" + (f" (was {d['previous']})" if d.get("previous") else "")
+    if k is EventKind.MILESTONE:
+        return f"{d['percent']} % reporting"
+    if k is EventKind.ALL_REPORTING:
+        return "All precincts reporting"
+    if k is EventKind.COUNTY_COMPLETE:
+        return f"{d['unit']}: all precincts in — " + _split(facts, d["votes"])
+    if k is EventKind.COUNTY_BATCH:
+        return f"{d['unit']}: {signed(d['added'])} votes — " + _net(facts, d["deltas"])
+    if k is EventKind.CORRECTION:
+        return f"Correction in {d['unit']}: " + ", ".join(f"{short_name(name(c))} {signed(n)}" for c, n in sorted(d["deltas"].items()) if n)
+    if k is EventKind.FEED_FAILING:
+        return f"Feed {event.feed!r} is failing ({d['failures']} errors in a row): {d['error']}"
+    if k is EventKind.FEED_RECOVERED:
+        return f"Feed {event.feed!r} recovered after {d['failures']} failed polls"
+    if k is EventKind.FEED_STALE:
+        return f"Feed {event.feed!r} has not changed for {d['minutes']} minutes"
+    return k.value
+
+
+def _name(facts: RaceFacts | None, cid: str) -> str:
+    cand = facts.candidate(cid) if facts else None
+    return candidate_label(cand.name, cand.party) if cand else str(cid)
+
+
+def _split(facts: RaceFacts | None, unit_votes: dict[str, int]) -> str:
+    total = sum(unit_votes.values())
+    ordered = sorted(unit_votes.items(), key=lambda kv: -kv[1])
+    return ", ".join(
+        f"{short_name(_plain(facts, cid))} {votes(n)} ({percent(Fraction(n, total) if total else Fraction(0))} %)" for cid, n in ordered
+    )
+
+
+def _net(facts: RaceFacts | None, deltas: dict[str, int]) -> str:
+    named = [(cid, n) for cid, n in deltas.items() if not (facts and (c := facts.candidate(cid)) and c.pseudo)]
+    ordered = sorted(named, key=lambda kv: -kv[1])
+    if len(ordered) < 2:
+        return ", ".join(f"{short_name(_plain(facts, c))} {signed(n)}" for c, n in ordered)
+    (a, na), (_, nb) = ordered[0], ordered[1]
+    return f"{short_name(_plain(facts, a))} net {signed(na - nb)}"
+
+
+def _plain(facts: RaceFacts | None, cid: str) -> str:
+    cand = facts.candidate(cid) if facts else None
+    return cand.name if cand else cid
+
+
+def alert_text(alert: Alert) -> str:
+    """The whole alert as plain text: what the console prints and Slack's notification shows."""
+    facts = alert.facts
+    head = "TEST — " if alert.test else ""
+    title = race_title(facts) if facts else f"Feed {alert.feed}"
+    lines = [f"{head}{title}: " + event_line(alert.events[0], facts)]
+    lines += [f"  • {event_line(e, facts)}" for e in alert.events[1:]]
+    if facts:
+        lines.append(f"  {standings_line(facts)}")
+        lines.append(f"  {lead_line(facts)}")
+        if recount := recount_text(facts):
+            lines.append(f"  {recount}")
+        if facts.updated_at:
+            lines.append(f"  as of {local_time(facts.updated_at, facts.state)}")
+    return "\n".join(lines)
+
+
+def race_card_text(facts: RaceFacts) -> str:
+    head = "TEST — " if facts.test else ""
+    lines = [f"{head}{race_title(facts)}", standings_line(facts), lead_line(facts)]
+    if facts.call_status == "called":
+        winners = [c for c in facts.candidates if c.winner]
+        lines.append("Called for " + ", ".join(candidate_label(c.name, c.party) for c in winners))
+    elif facts.race_call_status:
+        lines.append(f"Status: {facts.race_call_status}")
+    else:
+        lines.append("Not called")
+    if recount := recount_text(facts):
+        lines.append(recount)
+    if facts.updated_at:
+        lines.append(f"Last updated {local_time(facts.updated_at, facts.state)}")
+    return "\n".join(lines)

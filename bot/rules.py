@@ -1,0 +1,305 @@
+"""Alert rules: a pure function of (what we announced so far, previous race, current race).
+
+Each rule compares the current standing with the race's *memory* (what the channel has already
+been told) rather than only with the previous snapshot: that is what keeps a flapping lead from
+being announced ten times, lets a restart continue exactly where it stopped (the memory is stored
+in the same transaction as the snapshot), and makes "identical snapshots give no events" true.
+Every event carries a stable key built from the memory's counters, never from the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from fractions import Fraction
+from typing import Any, Mapping
+
+from bot.events import Event, EventKind, RaceFacts, facts_of
+from bot.margins import Standing, hurdle, recount_position, standing, votes_outstanding
+from bot.model import Level, Race, ReportingUnit
+
+#: AP's raceCallStatus / tabulationStatus values worth a line of their own.
+NOTABLE_STATUSES = frozenset(
+    {"Too Close to Call", "Unable to Call", "Tabulation Paused", "Vote Certified", "Awaiting Ranked Choice Results"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RecountRule:
+    """A state's automatic-recount trigger, with the statute that sets it (config/recount_rules.toml)."""
+
+    state: str
+    threshold: Fraction  # margin ÷ all votes for the office, inclusive
+    citation: str
+    general_only: bool = True
+    waivable: bool = True
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSettings:
+    recount_rules: Mapping[str, RecountRule] = field(default_factory=dict)
+    #: recount-zone and write-in alerts wait until this share of the count is in: early
+    #: margins of a few hundred votes are noise, not recount territory.
+    recount_min_reporting: Fraction = Fraction(1, 2)
+    #: lead-change hysteresis: a new leader is announced once this share is in and the lead
+    #: has held for ``lead_hold_polls`` polls or is at least ``lead_vote_floor`` votes.
+    lead_min_reporting: Fraction = Fraction(0)
+    lead_hold_polls: int = 2
+    lead_vote_floor: int = 1000
+    milestones: tuple[int, ...] = (25, 50, 75, 90)
+    county_batch_min_votes: int = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class RaceMemory:
+    """What has been announced for one race; persisted with the snapshot it describes."""
+
+    had_votes: bool = False
+    announced_leader: str | None = None
+    pending_leader: str | None = None
+    pending_polls: int = 0
+    lead_changes: int = 0
+    in_recount_zone: bool = False
+    recount_passes: int = 0
+    write_ins_exceed: bool = False
+    write_ins_passes: int = 0
+    out_of_reach: bool = False
+    winners: tuple[str, ...] = ()
+    runoff: tuple[str, ...] = ()
+    calls: int = 0
+    race_call_status: str | None = None
+    tabulation_status: str | None = None
+    milestones: tuple[int, ...] = ()
+    all_reporting: bool = False
+    counties_complete: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> "RaceMemory":
+        if not data:
+            return cls()
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for name in ("winners", "runoff", "milestones", "counties_complete"):
+            if name in known:
+                known[name] = tuple(known[name])
+        return cls(**known)
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    events: list[Event]
+    memory: RaceMemory
+    facts: RaceFacts
+
+
+def evaluate(
+    feed: str,
+    previous: Race | None,
+    race: Race,
+    memory: RaceMemory,
+    settings: RuleSettings,
+    at: datetime | None = None,
+) -> Evaluation:
+    """All rules over one race. Never raises on odd data: a race with no state row is quiet."""
+    st = standing(race)
+    outstanding = votes_outstanding(race)
+    rule = applicable_recount_rule(race, settings)
+    facts = facts_of(st, race, outstanding, rule.threshold if rule else None, rule.citation if rule else None, at)
+    ctx = _Context(feed, race, st, outstanding, rule, settings)
+    return _run(ctx, previous, memory, facts)
+
+
+def race_facts(race: Race, settings: RuleSettings, at: datetime | None = None) -> RaceFacts:
+    """The numbers /results and the live card show: the same ones the alerts state."""
+    rule = applicable_recount_rule(race, settings)
+    return facts_of(standing(race), race, votes_outstanding(race), rule.threshold if rule else None, rule.citation if rule else None, at)
+
+
+def _run(ctx: "_Context", previous: Race | None, memory: RaceMemory, facts: RaceFacts) -> Evaluation:
+    events: list[Event] = []
+    mem = memory
+    for step in (_first_votes, _leader, _recount, _write_ins, _out_of_reach, _calls, _statuses, _reporting):
+        new, mem = step(ctx, mem)
+        events.extend(new)
+    if previous is not None:
+        events.extend(_county_changes(ctx, previous))
+    new, mem = _counties_complete(ctx, mem)
+    events.extend(new)
+    return Evaluation(events, mem, facts)
+
+
+def applicable_recount_rule(race: Race, settings: RuleSettings) -> RecountRule | None:
+    rule = settings.recount_rules.get(race.state)
+    if rule is None or (rule.general_only and not race.general) or race.seats != 1:
+        return None
+    return rule
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    feed: str
+    race: Race
+    st: Standing
+    outstanding: int | None
+    rule: RecountRule | None
+    settings: RuleSettings
+
+    def key(self, *parts: object) -> str:
+        return "/".join([self.feed, self.race.key, *map(str, parts)])
+
+    def event(self, kind: EventKind, *key_parts: object, **details: Any) -> Event:
+        return Event(kind, self.key(kind.value, *key_parts), self.feed, self.race.key, details)
+
+    def reporting_at_least(self, share: Fraction) -> bool:
+        """Gates wait for the count; a feed with no reporting figures at all is not gated."""
+        reporting = self.st.reporting_share
+        if reporting is None:
+            return self.st.precincts_total is None and self.st.expected_vote_pct is None
+        return reporting >= share
+
+    def name(self, candidate_id: str | None) -> str | None:
+        cand = self.race.candidate(candidate_id) if candidate_id else None
+        return cand.name if cand else None
+
+
+Step = tuple[list[Event], RaceMemory]
+
+
+def _first_votes(ctx: _Context, mem: RaceMemory) -> Step:
+    if mem.had_votes or ctx.st.total_votes == 0:
+        return [], mem
+    return [ctx.event(EventKind.FIRST_VOTES)], replace(mem, had_votes=True)
+
+
+def _leader(ctx: _Context, mem: RaceMemory) -> Step:
+    leader = ctx.st.leader.candidate_id if ctx.st.leader else None
+    if leader is None or leader == mem.announced_leader:
+        return [], replace(mem, pending_leader=None, pending_polls=0)
+    if mem.announced_leader is None:
+        return [ctx.event(EventKind.TAKES_LEAD, leader=leader)], replace(mem, announced_leader=leader, pending_leader=None, pending_polls=0)
+    polls = mem.pending_polls + 1 if mem.pending_leader == leader else 1
+    settings = ctx.settings
+    held = polls >= settings.lead_hold_polls or ctx.st.lead_votes >= settings.lead_vote_floor
+    if not (held and ctx.reporting_at_least(settings.lead_min_reporting)):
+        return [], replace(mem, pending_leader=leader, pending_polls=polls)
+    n = mem.lead_changes + 1
+    event = ctx.event(EventKind.LEAD_CHANGE, n, leader=leader, previous_leader=mem.announced_leader)
+    return [event], replace(mem, announced_leader=leader, pending_leader=None, pending_polls=0, lead_changes=n)
+
+
+def _recount(ctx: _Context, mem: RaceMemory) -> Step:
+    if ctx.rule is None or ctx.st.leader is None and not ctx.st.tied:
+        return [], mem
+    pos = recount_position(ctx.st, ctx.rule.threshold)
+    if pos is None:
+        return [], mem
+    details = {"votes_to_line": pos.votes_to_line, "line_votes": f"{pos.line_votes.numerator}/{pos.line_votes.denominator}"}
+    if pos.inside and not mem.in_recount_zone and ctx.reporting_at_least(ctx.settings.recount_min_reporting):
+        event = ctx.event(EventKind.RECOUNT_ENTERED, mem.recount_passes + 1, **details)
+        return [event], replace(mem, in_recount_zone=True, recount_passes=mem.recount_passes + 1)
+    if not pos.inside and mem.in_recount_zone:
+        return [ctx.event(EventKind.RECOUNT_LEFT, mem.recount_passes, **details)], replace(mem, in_recount_zone=False)
+    return [], mem
+
+
+def _write_ins(ctx: _Context, mem: RaceMemory) -> Step:
+    """Alabama counties must tally write-ins when they exceed the margin: worth saying at once."""
+    unresolved = sum(c.votes for c in ctx.st.candidates if c.pseudo)
+    exceeds = ctx.st.leader is not None and unresolved > ctx.st.lead_votes
+    if exceeds and not mem.write_ins_exceed and ctx.reporting_at_least(ctx.settings.recount_min_reporting):
+        n = mem.write_ins_passes + 1
+        event = ctx.event(EventKind.WRITE_INS_EXCEED_MARGIN, n, unresolved_votes=unresolved, lead_votes=ctx.st.lead_votes)
+        return [event], replace(mem, write_ins_exceed=True, write_ins_passes=n)
+    if not exceeds and mem.write_ins_exceed:
+        return [], replace(mem, write_ins_exceed=False)
+    return [], mem
+
+
+def _out_of_reach(ctx: _Context, mem: RaceMemory) -> Step:
+    """An arithmetic fact about the estimate, never a call: the call comes only from the feed."""
+    h = hurdle(ctx.st, ctx.outstanding)
+    beyond = h is not None and h.out_of_reach and h.outstanding > 0 and not ctx.race.winners
+    if beyond and not mem.out_of_reach:
+        return [ctx.event(EventKind.OUT_OF_REACH, trailer=h.trailer.candidate_id, outstanding=h.outstanding)], replace(mem, out_of_reach=True)  # type: ignore[union-attr]
+    if h is not None and not h.out_of_reach and mem.out_of_reach:
+        return [], replace(mem, out_of_reach=False)
+    return [], mem
+
+
+def _calls(ctx: _Context, mem: RaceMemory) -> Step:
+    race, events = ctx.race, []
+    winners, runoff = tuple(sorted(race.winners)), tuple(sorted(race.runoff))
+    calls = mem.calls
+    if winners and winners != mem.winners:
+        calls += 1
+        events.append(ctx.event(EventKind.RACE_CALLED, calls, winners=list(winners)))
+    elif not winners and mem.winners:
+        events.append(ctx.event(EventKind.RACE_UNCALLED, calls, previous_winners=list(mem.winners)))
+    if runoff and runoff != mem.runoff:
+        events.append(ctx.event(EventKind.RUNOFF, calls, "-".join(runoff), candidates=list(runoff)))
+    return events, replace(mem, winners=winners, runoff=runoff, calls=calls)
+
+
+def _statuses(ctx: _Context, mem: RaceMemory) -> Step:
+    events = []
+    for field_name, new in (("race_call_status", ctx.race.race_call_status), ("tabulation_status", ctx.race.tabulation_status)):
+        old = getattr(mem, field_name)
+        if new == old or new == "Called":
+            continue
+        if new in NOTABLE_STATUSES or old in NOTABLE_STATUSES and new is not None:
+            events.append(ctx.event(EventKind.STATUS_CHANGED, field_name, new, status=new, previous=old, field=field_name))
+    return events, replace(mem, race_call_status=ctx.race.race_call_status, tabulation_status=ctx.race.tabulation_status)
+
+
+def _reporting(ctx: _Context, mem: RaceMemory) -> Step:
+    share = ctx.st.reporting_share
+    if share is None or ctx.st.total_votes == 0:
+        return [], mem
+    events = []
+    crossed = [m for m in ctx.settings.milestones if m < 100 and share * 100 >= m and m not in mem.milestones]
+    milestones = mem.milestones
+    if crossed:
+        milestones = tuple(sorted(set(mem.milestones) | set(crossed)))
+        # One line for the highest threshold crossed: a feed that jumps 20 % → 80 % says "75 %".
+        if share < 1:
+            events.append(ctx.event(EventKind.MILESTONE, max(crossed), percent=max(crossed)))
+    complete = share >= 1
+    if complete and not mem.all_reporting:
+        events.append(ctx.event(EventKind.ALL_REPORTING))
+    return events, replace(mem, milestones=milestones, all_reporting=complete or mem.all_reporting)
+
+
+def _county_rows(race: Race) -> dict[str, ReportingUnit]:
+    return {u.id: u for u in race.units if u.level in (Level.COUNTY, Level.TOWN)}
+
+
+def _county_changes(ctx: _Context, previous: Race) -> list[Event]:
+    before = _county_rows(previous)
+    events = []
+    for unit_id, unit in _county_rows(ctx.race).items():
+        old = before.get(unit_id)
+        if old is None:
+            continue
+        deltas = {cid: unit.votes.get(cid, 0) - old.votes.get(cid, 0) for cid in set(unit.votes) | set(old.votes)}
+        if any(d < 0 for d in deltas.values()):
+            events.append(ctx.event(EventKind.CORRECTION, unit_id, unit.total_votes, unit=unit.name, deltas=deltas))
+            continue
+        added = sum(deltas.values())
+        if added >= ctx.settings.county_batch_min_votes:
+            events.append(ctx.event(EventKind.COUNTY_BATCH, unit_id, unit.total_votes, unit=unit.name, unit_id=unit_id, deltas=deltas, added=added))
+    return events
+
+
+def _counties_complete(ctx: _Context, mem: RaceMemory) -> Step:
+    done = set(mem.counties_complete)
+    events = []
+    for unit_id, unit in _county_rows(ctx.race).items():
+        if unit.level is Level.COUNTY and unit.fully_reporting and unit.total_votes and unit_id not in done:
+            done.add(unit_id)
+            events.append(ctx.event(EventKind.COUNTY_COMPLETE, unit_id, unit=unit.name, unit_id=unit_id, votes=dict(unit.votes)))
+    if not events:
+        return [], mem
+    return events, replace(mem, counties_complete=tuple(sorted(done)))

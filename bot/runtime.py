@@ -1,0 +1,90 @@
+"""Assembly: settings + secrets → store, pollers, sinks, delivery worker, scheduler, web app.
+
+Every entry point (``demo``, ``serve``, ``poll``, the Procfile's web process, the tests) builds
+the bot here, so what a test exercises is what production runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, TextIO
+
+from apscheduler.schedulers.base import BaseScheduler
+
+from bot.delivery.console import ConsoleSink
+from bot.delivery.sink import Sink
+from bot.delivery.slack import SlackSink, make_client
+from bot.delivery.worker import DeliveryWorker
+from bot.feeds.http import FeedHttp, HttpSettings
+from bot.feeds.source import Recorder, make_source
+from bot.poller import Poller, RaceFilter, Target
+from bot.rules import RuleSettings
+from bot.scheduler import build_scheduler
+from bot.store import Store, utcnow
+from config.settings import Secrets, Settings
+
+log = logging.getLogger("electionbot")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    secrets: Secrets
+    store: Store
+    rules: RuleSettings
+    pollers: list[Poller]
+    worker: DeliveryWorker
+    sinks: dict[str, Sink] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        secrets: Secrets,
+        *,
+        console: TextIO | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        recorder: Recorder | None = None,
+        http_settings: HttpSettings | None = None,
+        min_interval: float = 1.0,
+        database_url: str | None = None,
+    ) -> "Runtime":
+        store = Store(database_url or settings.database_url())
+        rules = settings.rule_settings()
+        sinks: dict[str, Sink] = {}
+        targets: list[Target] = []
+        if console is not None:
+            sinks["console"] = ConsoleSink(console)
+            targets.append(Target("console", "console", settings.level))
+        if secrets.slack_enabled:
+            sinks["slack"] = SlackSink(make_client(secrets.slack_bot_token or "", secrets.slack_api_url), min_interval)
+            targets += [Target("slack", channel, settings.level) for channel in settings.alerts.channels]
+        worker = DeliveryWorker(store, sinks, clock=clock)
+        fixed = tuple(targets)
+        pollers = []
+        for feed in settings.feeds:
+            spec = feed.spec()
+            source = make_source(spec, FeedHttp(spec.name, http_settings), recorder)
+            pollers.append(
+                Poller(
+                    source=source,
+                    store=store,
+                    rules=rules,
+                    targets=lambda: fixed,
+                    races=RaceFilter(tuple(settings.races.follow)),
+                    clock=clock,
+                    on_queued=worker.deliver_due,
+                )
+            )
+        return cls(settings, secrets, store, rules, pollers, worker, sinks)
+
+    def scheduler(self, *, blocking: bool = False, deliver: bool = True) -> BaseScheduler:
+        intervals = {f.name: f.interval_seconds for f in self.settings.feeds}
+        return build_scheduler(self.pollers, self.worker if deliver else None, intervals, blocking=blocking)
+
+    def close(self) -> None:
+        for poller in self.pollers:
+            poller.source.http.close()
+        self.store.close()

@@ -1,0 +1,343 @@
+"""The store (SQLAlchemy): last snapshot per feed, rule memory, the alert outbox, feed health.
+
+One transaction per poll: the new snapshot, the rules' memory and the alerts it produced are
+written together, and delivery reads the outbox. A crash before the commit leaves the old
+snapshot, so the next poll finds the same changes again with the same keys; a crash after it
+leaves the alerts queued. The unique key on (alert, channel, platform) makes a second insert of
+the same alert a no-op, so nothing is posted twice.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from bot.events import Alert
+from bot.feeds import native
+from bot.model import Snapshot
+from bot.rules import RaceMemory
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SnapshotRow(Base):
+    __tablename__ = "snapshots"
+    feed: Mapped[str] = mapped_column(String(60), primary_key=True)
+    generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    document: Mapped[str] = mapped_column(Text)
+    memory: Mapped[str] = mapped_column(Text, default="{}")
+    cursor: Mapped[str] = mapped_column(Text, default="{}")
+    polls: Mapped[int] = mapped_column(Integer, default=0)
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("alert_key", "channel", "platform", name="uq_outbox_alert_channel"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_key: Mapped[str] = mapped_column(String(200))
+    feed: Mapped[str] = mapped_column(String(60))
+    race_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    channel: Mapped[str] = mapped_column(String(80))
+    platform: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    message_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class FeedHealthRow(Base):
+    __tablename__ = "feed_health"
+    feed: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_change_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SubscriptionRow(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("channel", "scope", name="uq_subscription"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(80))
+    scope: Mapped[str] = mapped_column(String(80))  # a state postal code or a race key
+    level: Mapped[str] = mapped_column(String(12), default="all")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSnapshot:
+    snapshot: Snapshot
+    memory: dict[str, RaceMemory]
+    cursor: dict[str, str]
+    polls: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    feed: str
+    last_poll_at: datetime | None
+    last_success_at: datetime | None
+    last_change_at: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    alert: Alert
+    channel: str
+    platform: str
+    attempts: int
+    created_at: datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes even for timezone=True columns.
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+class Store:
+    def __init__(self, url: str, *, echo: bool = False):
+        self.url = url
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        self.engine: Engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._cache_lock = threading.Lock()
+        self._parsed: dict[str, tuple[datetime, str, Snapshot]] = {}
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    # --- snapshots --------------------------------------------------------------------------
+
+    def load(self, feed: str) -> StoredSnapshot | None:
+        with self.session() as s:
+            row = s.get(SnapshotRow, feed)
+            if row is None:
+                return None
+            snapshot = self._parse_cached(row)
+            memory = {k: RaceMemory.from_dict(v) for k, v in json.loads(row.memory or "{}").items()}
+            return StoredSnapshot(snapshot, memory, json.loads(row.cursor or "{}"), row.polls)
+
+    def latest_snapshots(self) -> list[Snapshot]:
+        """Every feed's last good snapshot, for /results. Parsed once per change, then cached."""
+        with self.session() as s:
+            rows = s.scalars(select(SnapshotRow).order_by(SnapshotRow.feed)).all()
+            return [self._parse_cached(r) for r in rows]
+
+    def _parse_cached(self, row: SnapshotRow) -> Snapshot:
+        stamp = _aware(row.stored_at)
+        with self._cache_lock:
+            hit = self._parsed.get(row.feed)
+            if hit and hit[0] == stamp and hit[1] == str(row.polls):
+                return hit[2]
+        snapshot = native.parse(row.document, row.feed)
+        with self._cache_lock:
+            self._parsed[row.feed] = (stamp, str(row.polls), snapshot)  # type: ignore[assignment]
+        return snapshot
+
+    def commit_poll(
+        self,
+        snapshot: Snapshot,
+        memory: Mapping[str, RaceMemory],
+        cursor: Mapping[str, str],
+        deliveries: Iterable[tuple[Alert, str, str]],
+        now: datetime | None = None,
+    ) -> int:
+        """Snapshot, memory and outbox rows in one transaction. Returns the rows newly queued."""
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            row = s.get(SnapshotRow, snapshot.feed)
+            document = native.dumps(snapshot).decode("utf-8")
+            memory_json = json.dumps({k: m.to_dict() for k, m in memory.items()}, sort_keys=True)
+            if row is None:
+                row = SnapshotRow(feed=snapshot.feed, polls=0)
+                s.add(row)
+            row.generated_at = snapshot.generated_at
+            row.document = document
+            row.memory = memory_json
+            row.cursor = json.dumps(dict(cursor), sort_keys=True)
+            row.polls = (row.polls or 0) + 1
+            row.stored_at = now
+            queued = _queue(s, deliveries, now)
+        return queued
+
+    def save_cursor(self, feed: str, cursor: Mapping[str, str]) -> None:
+        with self.session() as s, s.begin():
+            s.execute(update(SnapshotRow).where(SnapshotRow.feed == feed).values(cursor=json.dumps(dict(cursor), sort_keys=True)))
+
+    def enqueue(self, deliveries: Iterable[tuple[Alert, str, str]], now: datetime | None = None) -> int:
+        """Queue alerts that come with no snapshot (feed health)."""
+        with self.session() as s, s.begin():
+            return _queue(s, deliveries, now or utcnow())
+
+    # --- outbox -----------------------------------------------------------------------------
+
+    def due(self, platform: str, now: datetime | None = None, limit: int = 100) -> list[Delivery]:
+        """Pending deliveries in creation order (which is the order per channel)."""
+        now = now or utcnow()
+        with self.session() as s:
+            rows = s.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.platform == platform, OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now)
+                .order_by(OutboxRow.id)
+                .limit(limit)
+            ).all()
+            return [Delivery(r.id, Alert.from_dict(json.loads(r.payload)), r.channel, r.platform, r.attempts, _aware(r.created_at)) for r in rows]  # type: ignore[arg-type]
+
+    def pending_channels_blocked(self, platform: str) -> dict[str, datetime]:
+        """Per channel, the earliest retry time of its oldest pending row (order is kept per channel)."""
+        with self.session() as s:
+            rows = s.execute(
+                select(OutboxRow.channel, OutboxRow.next_attempt_at).where(OutboxRow.platform == platform, OutboxRow.status == "pending").order_by(OutboxRow.id)
+            ).all()
+        first: dict[str, datetime] = {}
+        for channel, at in rows:
+            first.setdefault(channel, _aware(at))  # type: ignore[arg-type]
+        return first
+
+    def mark_sent(self, delivery_id: int, message_ts: str | None, now: datetime | None = None) -> None:
+        with self.session() as s, s.begin():
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == delivery_id)
+                .values(status="sent", sent_at=now or utcnow(), message_ts=message_ts, attempts=OutboxRow.attempts + 1, last_error=None)
+            )
+
+    def mark_retry(self, delivery_id: int, error: str, wait: timedelta, now: datetime | None = None) -> None:
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == delivery_id)
+                .values(attempts=OutboxRow.attempts + 1, next_attempt_at=now + wait, last_error=error[:500])
+            )
+
+    def mark_failed(self, delivery_id: int, error: str) -> None:
+        with self.session() as s, s.begin():
+            s.execute(update(OutboxRow).where(OutboxRow.id == delivery_id).values(status="failed", attempts=OutboxRow.attempts + 1, last_error=error[:500]))
+
+    def backlog(self) -> dict[str, int]:
+        with self.session() as s:
+            rows = s.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)).all()
+        return {status: n for status, n in rows}
+
+    def sent_alerts(self, platform: str | None = None) -> list[tuple[str, Alert]]:
+        with self.session() as s:
+            q = select(OutboxRow).where(OutboxRow.status == "sent").order_by(OutboxRow.sent_at, OutboxRow.id)
+            if platform:
+                q = q.where(OutboxRow.platform == platform)
+            return [(r.channel, Alert.from_dict(json.loads(r.payload))) for r in s.scalars(q).all()]
+
+    # --- feed health ------------------------------------------------------------------------
+
+    def record_success(self, feed: str, changed: bool, now: datetime | None = None) -> int:
+        """Returns the failures that preceded this success (for a "recovered" alert)."""
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            row = s.get(FeedHealthRow, feed) or FeedHealthRow(feed=feed, consecutive_failures=0)
+            s.add(row)
+            before = row.consecutive_failures or 0
+            row.last_poll_at = now
+            row.last_success_at = now
+            if changed or row.last_change_at is None:
+                row.last_change_at = now
+            row.consecutive_failures = 0
+            return before
+
+    def record_failure(self, feed: str, error: str, now: datetime | None = None) -> int:
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            row = s.get(FeedHealthRow, feed) or FeedHealthRow(feed=feed, consecutive_failures=0)
+            s.add(row)
+            row.last_poll_at = now
+            row.consecutive_failures = (row.consecutive_failures or 0) + 1
+            row.last_error = error[:500]
+            row.last_error_at = now
+            return row.consecutive_failures
+
+    def health(self) -> list[FeedHealth]:
+        with self.session() as s:
+            rows = s.scalars(select(FeedHealthRow).order_by(FeedHealthRow.feed)).all()
+            return [
+                FeedHealth(r.feed, _aware(r.last_poll_at), _aware(r.last_success_at), _aware(r.last_change_at), r.consecutive_failures or 0, r.last_error)
+                for r in rows
+            ]
+
+
+def _queue(s: Session, deliveries: Iterable[tuple[Alert, str, str]], now: datetime) -> int:
+    """Insert outbox rows unless the same alert is already queued (or sent) for that channel."""
+    queued = 0
+    for alert, channel, platform in deliveries:
+        exists = s.scalar(
+            select(OutboxRow.id).where(OutboxRow.alert_key == alert.key, OutboxRow.channel == channel, OutboxRow.platform == platform)
+        )
+        if exists is not None:
+            continue
+        s.add(
+            OutboxRow(
+                alert_key=alert.key,
+                feed=alert.feed,
+                race_key=alert.race_key,
+                channel=channel,
+                platform=platform,
+                payload=json.dumps(alert.to_dict(), sort_keys=True),
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        queued += 1
+    return queued
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets /results read while the poller writes; the busy timeout rides out short locks.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()

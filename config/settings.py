@@ -1,0 +1,184 @@
+"""Settings: a TOML file validated by pydantic, secrets from the environment only.
+
+A bad file is one clear ``ConfigError`` naming the key (``feeds.0.interval_seconds: …``) and
+the command line exits 2; nothing starts half-configured.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.events import Severity
+from bot.feeds.source import FeedSpec, source_kinds
+from bot.rules import RecountRule, RuleSettings
+
+CONFIG_DIR = Path(__file__).resolve().parent
+RECOUNT_RULES = CONFIG_DIR / "recount_rules.toml"
+
+#: per-channel alert levels: the least severe event a channel hears.
+LEVELS: Mapping[str, Severity] = {"all": Severity.FEED, "races": Severity.MILESTONE, "quiet": Severity.LEAD}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which key and why."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FeedSettings(_Model):
+    name: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9._-]+$")]
+    kind: str
+    url: Annotated[str, Field(min_length=1)]
+    interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    options: dict[str, Any] = {}
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        kinds = source_kinds()
+        if value not in kinds:
+            raise ValueError(f"unknown feed kind {value!r}; known kinds: {', '.join(kinds)}")
+        return value
+
+    def spec(self) -> FeedSpec:
+        return FeedSpec(self.name, self.kind, self.url, self.interval_seconds, dict(self.options))
+
+
+class AlertSettings(_Model):
+    channels: list[Annotated[str, Field(min_length=1, max_length=80)]] = []
+    level: Literal["all", "races", "quiet"] = "all"
+
+
+class RulesSettings(_Model):
+    recount_min_reporting: Annotated[float, Field(ge=0, le=1)] = 0.5
+    lead_min_reporting: Annotated[float, Field(ge=0, le=1)] = 0.0
+    lead_hold_polls: Annotated[int, Field(ge=1, le=100)] = 2
+    lead_vote_floor: Annotated[int, Field(ge=0)] = 1000
+    milestones: list[Annotated[int, Field(gt=0, lt=100)]] = [25, 50, 75, 90]
+    county_batch_min_votes: Annotated[int, Field(ge=1)] = 5000
+
+
+class RacesSettings(_Model):
+    follow: list[str] = []
+
+
+class StoreSettings(_Model):
+    database_url: str = "sqlite:///electionbot.db"
+
+
+class Settings(_Model):
+    feeds: Annotated[list[FeedSettings], Field(min_length=1)]
+    alerts: AlertSettings = AlertSettings()
+    rules: RulesSettings = RulesSettings()
+    races: RacesSettings = RacesSettings()
+    store: StoreSettings = StoreSettings()
+
+    @model_validator(mode="after")
+    def _unique_feeds(self) -> "Settings":
+        names = [f.name for f in self.feeds]
+        if len(set(names)) != len(names):
+            raise ValueError("feed names must be unique")
+        return self
+
+    def rule_settings(self, recount_rules: Mapping[str, RecountRule] | None = None) -> RuleSettings:
+        r = self.rules
+        return RuleSettings(
+            recount_rules=load_recount_rules() if recount_rules is None else recount_rules,
+            recount_min_reporting=Fraction(str(r.recount_min_reporting)),
+            lead_min_reporting=Fraction(str(r.lead_min_reporting)),
+            lead_hold_polls=r.lead_hold_polls,
+            lead_vote_floor=r.lead_vote_floor,
+            milestones=tuple(sorted(set(r.milestones))),
+            county_batch_min_votes=r.county_batch_min_votes,
+        )
+
+    @property
+    def level(self) -> Severity:
+        return LEVELS[self.alerts.level]
+
+    def database_url(self, env: Mapping[str, str] | None = None) -> str:
+        env = os.environ if env is None else env
+        url = env.get("DATABASE_URL") or self.store.database_url
+        # Heroku still hands out postgres:// URLs, which SQLAlchemy 2 no longer accepts.
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://") :]
+        return url
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Read once from the environment; ``repr`` never shows a value."""
+
+    slack_bot_token: str | None
+    slack_signing_secret: str | None
+    slack_api_url: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Secrets":
+        env = os.environ if env is None else env
+        url = env.get("SLACK_API_URL") or "https://slack.com/api/"
+        return cls(env.get("SLACK_BOT_TOKEN") or None, env.get("SLACK_SIGNING_SECRET") or None, url if url.endswith("/") else url + "/")
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token)
+
+    def __repr__(self) -> str:
+        return f"Secrets(slack_bot_token={'set' if self.slack_bot_token else 'unset'}, slack_signing_secret={'set' if self.slack_signing_secret else 'unset'}, slack_api_url={self.slack_api_url!r})"
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, *, text: str | None = None) -> Settings:
+    """Read and validate a config file (``--config``, else ``$ELECTIONBOT_CONFIG``)."""
+    if text is None:
+        path = path or os.environ.get("ELECTIONBOT_CONFIG")
+        if not path:
+            raise ConfigError("no config file: pass --config FILE or set ELECTIONBOT_CONFIG (see config/example.toml)")
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path or '<text>'} is not valid TOML: {exc}") from None
+    return settings_from_dict(data, source=str(path or "<text>"))
+
+
+def settings_from_dict(data: Mapping[str, Any], source: str = "<config>") -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors()[:5]:
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            problems.append(f"{key}: {err['msg']}")
+        raise ConfigError(f"invalid config {source}: " + "; ".join(problems)) from None
+
+
+def load_recount_rules(path: Path = RECOUNT_RULES) -> dict[str, RecountRule]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read recount rules {path}: {exc}") from None
+    rules = {}
+    for state, rule in data.items():
+        try:
+            threshold = Fraction(rule["threshold"])
+            citation = rule["citation"]
+        except (KeyError, ValueError, ZeroDivisionError) as exc:
+            raise ConfigError(f"recount rule {state}: needs threshold (a fraction such as \"1/200\") and citation ({exc})") from None
+        if not 0 < threshold < 1 or not citation.strip():
+            raise ConfigError(f"recount rule {state}: threshold must be between 0 and 1 and the statute cited")
+        rules[state.upper()] = RecountRule(
+            state.upper(), threshold, citation, bool(rule.get("general_only", True)), bool(rule.get("waivable", True)), rule.get("note", "")
+        )
+    return rules

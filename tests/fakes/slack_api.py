@@ -1,0 +1,735 @@
+"""A local, Slack-compatible Web API server that records every call.
+
+Why a real HTTP server instead of mocking ``WebClient``: the bot's delivery code depends on how
+slack_sdk behaves on the wire (retry handlers, ``Retry-After``, non-JSON 5xx bodies, dropped
+connections).  Serving those from loopback lets tests exercise the exact production code paths
+while staying offline and deterministic.
+
+Typical use::
+
+    with FakeSlack() as slack:
+        client = WebClient(token="xoxb-test", base_url=slack.base_url)
+        client.chat_postMessage(channel="C1", text="hello")
+        assert slack.posts("C1")[0]["text"] == "hello"
+
+Everything mutable is guarded by one lock, so tests may inject faults from the test thread while
+the bot posts from its own threads.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+from urllib.parse import parse_qsl, urlsplit
+
+T = TypeVar("T")
+
+TEAM_ID = "T0TEST"
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
+APP_ID = "A0APP"
+PERMALINK_HOST = "https://fake-slack.test"
+BOT_SCOPES = "chat:write,chat:write.public,commands,channels:history,groups:history"
+
+# Fields Slack accepts as JSON-encoded strings inside form posts (slack_sdk may send them either way).
+JSON_FIELDS = frozenset({"blocks", "attachments", "metadata"})
+# Message fields copied from chat.postMessage / chat.update params into the stored message.
+MESSAGE_FIELDS = ("text", "blocks", "attachments", "metadata")
+DEFAULT_TS_BASE = 1_700_000_000.0
+TS_STEP_MICROS = 100
+
+OutageMode = Literal["503", "drop"]
+
+
+class Headers(dict[str, str]):
+    """Request headers with case-insensitive lookup (keys are stored lower-case).
+
+    HTTP header names are case-insensitive, and different clients capitalise them differently;
+    this lets assertions use ``headers["Authorization"]`` regardless of what the client sent.
+    """
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
+        super().__init__((key.lower(), value) for key, value in items)
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(key.lower(), default)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received, successful or not.
+
+    ``method`` is the Web API method (``"chat.postMessage"``) or ``"response/<name>"`` for
+    response-URL posts.  ``status`` is the HTTP status sent back (0 when the connection was
+    dropped).  ``response`` is the JSON reply body, ``None`` for HTML errors and drops.
+    """
+
+    method: str
+    params: dict[str, Any]
+    headers: Headers
+    at: float
+    status: int
+    response: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when Slack would have accepted the call (HTTP 200 and ``"ok": true``)."""
+        return self.status == 200 and bool(self.response and self.response.get("ok"))
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """What the HTTP layer should write back; ``drop`` means close the socket without a response."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json; charset=utf-8"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    payload: dict[str, Any] | None = None
+    drop: bool = False
+
+    @classmethod
+    def json(cls, payload: dict[str, Any], status: int = 200, headers: Mapping[str, str] | None = None) -> _Reply:
+        return cls(status, json.dumps(payload).encode(), headers=dict(headers or {}), payload=payload)
+
+    @classmethod
+    def text(cls, text: str, status: int = 200, content_type: str = "text/plain; charset=utf-8") -> _Reply:
+        return cls(status, text.encode(), content_type=content_type)
+
+    @classmethod
+    def html_error(cls, status: int) -> _Reply:
+        """Slack's load balancers answer 5xx with HTML, which slack_sdk must cope with."""
+        page = f"<html><head><title>{status}</title></head><body><h1>{status} Service Error</h1></body></html>"
+        return cls.text(page, status, content_type="text/html; charset=utf-8")
+
+    @classmethod
+    def dropped(cls) -> _Reply:
+        return cls(0, drop=True)
+
+
+class _Rejected(Exception):
+    """Raised inside a method implementation to short-circuit with a specific reply."""
+
+    def __init__(self, reply: _Reply) -> None:
+        super().__init__(reply.payload)
+        self.reply = reply
+
+
+def _api_error(code: str) -> _Rejected:
+    """Slack reports application errors as HTTP 200 with ``{"ok": false, "error": code}``."""
+    return _Rejected(_Reply.json({"ok": False, "error": code}))
+
+
+def _rate_limited(retry_after: int) -> _Reply:
+    return _Reply.json({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)})
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A queued injected failure (see ``FakeSlack.fail_next``)."""
+
+    status: int
+    retry_after: int
+    body: dict[str, Any] | str | None
+    drop: bool
+
+    def reply(self) -> _Reply:
+        if self.drop:
+            return _Reply.dropped()
+        if isinstance(self.body, dict):
+            headers = {"Retry-After": str(self.retry_after)} if self.status == 429 else {}
+            return _Reply.json(self.body, self.status, headers)
+        if isinstance(self.body, str):
+            return _Reply.text(self.body, self.status)
+        if self.status == 429:
+            return _rate_limited(self.retry_after)
+        if self.status >= 500:
+            return _Reply.html_error(self.status)
+        return _Reply.json({"ok": False, "error": "fake_failure"}, self.status)
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.01, message: str = "") -> T:
+    """Poll ``predicate`` until it returns something truthy and return that value.
+
+    The bot works in background threads, so tests need to wait for effects rather than sleep a
+    guessed amount.  Raises ``AssertionError`` (a test failure, not an error) on timeout.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {timeout}s: {message or predicate!r}")
+        time.sleep(interval)
+
+
+def _flag(value: Any) -> bool:
+    """Slack booleans arrive as ``true``/``1`` in forms and as real booleans in JSON."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes"}
+
+
+def _ts_key(ts: Any) -> Decimal:
+    """Exact ordering for Slack timestamps ("1700000000.000100"); floats would lose the micros."""
+    try:
+        return Decimal(str(ts))
+    except InvalidOperation as exc:
+        raise _api_error("invalid_ts_oldest") from exc
+
+
+def _int_param(params: Mapping[str, Any], name: str, default: int, error: str) -> int:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except (TypeError, ValueError) as exc:
+        raise _api_error(error) from exc
+
+
+def _decode_json_fields(params: dict[str, Any]) -> dict[str, Any]:
+    """Turn JSON-encoded ``blocks``/``attachments``/``metadata`` strings into structures."""
+    for name in JSON_FIELDS:
+        value = params.get(name)
+        if isinstance(value, str) and value.strip():
+            try:
+                params[name] = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise _api_error("invalid_json") from exc
+    return params
+
+
+def _parse_params(query: str, content_type: str, body: bytes) -> dict[str, Any]:
+    """Merge query-string and body params the way Slack does (body wins).
+
+    slack_sdk sends "GET" methods as POSTs with a query string, chat methods as JSON, and the rest
+    form-encoded, so all three shapes must land in one dict.
+    """
+    params: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
+    if body:
+        params.update(_parse_body(content_type, body))
+    return _decode_json_fields(params)
+
+
+def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
+    if content_type.lower().startswith("application/json"):
+        try:
+            decoded = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise _api_error("invalid_json") from exc
+        if not isinstance(decoded, dict):
+            raise _api_error("invalid_json")
+        return decoded
+    try:
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError as exc:
+        raise _api_error("invalid_form_data") from exc
+
+
+class _Server(ThreadingHTTPServer):
+    """ThreadingHTTPServer that knows its FakeSlack and keeps errors out of stderr."""
+
+    daemon_threads = True
+    # The default backlog of 5 makes a burst of concurrent posts stall ~1 s on SYN retransmits.
+    request_queue_size = 128
+
+    def __init__(self, fake: FakeSlack) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that give up (timeouts, drops) cause broken pipes; keep them as data, not noise.
+        self.fake.server_errors.append(repr(sys.exc_info()[1]))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Translates raw HTTP into ``FakeSlack._handle`` calls; HTTP/1.0 so every request closes."""
+
+    server: _Server
+    protocol_version = "HTTP/1.0"
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silenced: per-request lines on stderr would drown pytest output."""
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        split = urlsplit(self.path)
+        reply = self.server.fake._handle(split.path, split.query, Headers(self.headers.items()), body)
+        if reply.drop:
+            self.close_connection = True
+            return
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+
+class FakeSlack:
+    """Slack Web API + response-URL endpoint on ``127.0.0.1:<random port>``.
+
+    Public state tests may mutate directly: ``missing_channels``, ``not_in_channels``,
+    ``invalid_tokens`` (sets) and ``rate_limit_per_channel_per_second``.  Recorded state:
+    ``calls`` (list of ``Call``), ``responses`` (list of ``(name, json_body)``), ``server_errors``.
+    """
+
+    def __init__(
+        self,
+        *,
+        rate_limit_per_channel_per_second: float | None = None,
+        ts_base: float = DEFAULT_TS_BASE,
+        latency: float = 0.0,
+    ) -> None:
+        """``ts_base`` seeds message timestamps (first ts is ``ts_base + 0.0001``); pass
+        ``time.time()`` if the code under test compares ts with the wall clock.  ``latency`` delays
+        every answer, for exercising client timeouts."""
+        self.rate_limit_per_channel_per_second = rate_limit_per_channel_per_second
+        self.latency = latency
+        self.missing_channels: set[str] = set()
+        self.not_in_channels: set[str] = set()
+        self.invalid_tokens: set[str] = set()
+        self.calls: list[Call] = []
+        self.responses: list[tuple[str, Any]] = []
+        self.server_errors: list[str] = []
+        self._lock = threading.RLock()
+        self._ts_base_micros = round(ts_base * 1_000_000)
+        self._ts_counter = 0
+        self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._last_post_at: dict[str, float] = {}
+        self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._outage_until = 0.0
+        self._outage_mode: OutageMode = "503"
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._methods: dict[str, Callable[[dict[str, Any], float], dict[str, Any]]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.getPermalink": self._chat_get_permalink,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
+        }
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> FakeSlack:
+        """Bind a fresh port and serve in a daemon thread (so a forgotten stop never hangs pytest)."""
+        if self._server is not None:
+            return self
+        self._server = _Server(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port; safe to call twice."""
+        server, thread = self._server, self._thread
+        self._server, self._thread = None, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("FakeSlack is not running; call start() or use it as a context manager")
+        return int(self._server.server_address[1])
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """Pass to ``WebClient(base_url=...)``; slack_sdk appends the method name."""
+        return f"{self.root_url}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        """A URL to put in a slash-command payload so Bolt's ``respond()`` lands in ``responses``."""
+        return f"{self.root_url}/response/{name}"
+
+    # ----------------------------------------------------------------- fault injection
+
+    def fail_next(
+        self,
+        method: str,
+        status: int = 429,
+        retry_after: int = 1,
+        times: int = 1,
+        body: dict[str, Any] | str | None = None,
+        *,
+        drop: bool = False,
+    ) -> None:
+        """Answer the next ``times`` calls to ``method`` (``"*"`` = any) with a failure.
+
+        Defaults mimic Slack: 429 carries ``Retry-After`` and ``{"ok":false,"error":"ratelimited"}``;
+        5xx carry an HTML page.  ``body`` overrides the payload (a dict is sent as JSON, so
+        ``status=200, body={"ok": False, "error": "msg_too_long"}`` fakes any Slack error);
+        ``drop=True`` closes the connection without answering.
+        """
+        failure = _Failure(status, retry_after, body, drop)
+        with self._lock:
+            self._failures[method].extend([failure] * times)
+
+    def outage(self, seconds: float, mode: OutageMode = "503") -> None:
+        """For ``seconds`` from now, answer every request with 503 (or drop the connection)."""
+        with self._lock:
+            self._outage_until = time.monotonic() + seconds
+            self._outage_mode = mode
+
+    def end_outage(self) -> None:
+        """End an outage early, so tests need not sleep it out."""
+        with self._lock:
+            self._outage_until = 0.0
+
+    # ----------------------------------------------------------------- inspection
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Every recorded call to ``method``, failures included, in arrival order."""
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Params of successful ``chat.postMessage`` calls (optionally for one channel), in order."""
+        return [
+            call.params
+            for call in self.calls_to("chat.postMessage")
+            if call.ok and (channel is None or call.params.get("channel") == channel)
+        ]
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """Copies of the messages currently in ``channel`` (post order, edits applied, deletions gone)."""
+        with self._lock:
+            return copy.deepcopy(self._messages.get(channel, []))
+
+    def add_message(self, channel: str, text: str = "", *, user: str = BOT_USER_ID, **fields: Any) -> dict[str, Any]:
+        """Seed history (e.g. a message left by a previous bot run) without going through HTTP."""
+        with self._lock:
+            message = self._new_message({"text": text, **fields}, user=user)
+            self._messages[channel].append(message)
+            return copy.deepcopy(message)
+
+    def wait_for(self, predicate: Callable[[], T], timeout: float = 10.0) -> T:
+        """Same as the module-level ``wait_for``; here so tests need only the fixture."""
+        return wait_for(predicate, timeout)
+
+    def wait_for_posts(self, count: int, channel: str | None = None, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until at least ``count`` successful posts exist and return them all."""
+
+        def enough() -> tuple[list[dict[str, Any]]] | None:
+            posts = self.posts(channel)
+            return (posts,) if len(posts) >= count else None  # tuple: an empty list would read as "not yet"
+
+        try:
+            return wait_for(enough, timeout)[0]
+        except AssertionError:
+            got = [post.get("text") for post in self.posts(channel)]
+            raise AssertionError(
+                f"wanted {count} post(s) to {channel or 'any channel'} within {timeout}s; got {got}"
+            ) from None
+
+    def reset(self) -> None:
+        """Forget recordings, messages, queued faults, outages and channel/token rules.
+
+        Lists are cleared in place so references a test already holds stay live.  Constructor
+        options (rate limit, latency, ts base) are kept; ts keep increasing so they stay unique.
+        """
+        with self._lock:
+            self.calls.clear()
+            self.responses.clear()
+            self.server_errors.clear()
+            self.missing_channels.clear()
+            self.not_in_channels.clear()
+            self.invalid_tokens.clear()
+            self._messages.clear()
+            self._last_post_at.clear()
+            self._failures.clear()
+            self._outage_until = 0.0
+
+    # ----------------------------------------------------------------- request pipeline
+
+    def _handle(self, path: str, query: str, headers: Headers, body: bytes) -> _Reply:
+        """Route one HTTP request and record it; called from server threads."""
+        if self.latency:
+            time.sleep(self.latency)
+        try:
+            with self._lock:
+                return self._handle_locked(path, query, headers, body)
+        except Exception as exc:  # a bug in the fake must surface as a loud 500, not a dropped socket
+            self.server_errors.append(repr(exc))
+            return _Reply.json({"ok": False, "error": "fake_internal_error", "detail": repr(exc)}, status=500)
+
+    def _handle_locked(self, path: str, query: str, headers: Headers, body: bytes) -> _Reply:
+        at = time.monotonic()
+        method, kind = self._route(path)
+        params, parse_error = self._safe_parse(query, headers.get("Content-Type", ""), body, kind)
+        reply = self._injected_reply(method, at)
+        if reply is None and kind == "api":
+            reply = parse_error or self._api_reply(method, params, headers, at)
+        elif reply is None and kind == "response":
+            reply = self._response_reply(method.removeprefix("response/"), params, parse_error)
+        elif reply is None:
+            reply = _Reply.text("not found", status=404)
+        self.calls.append(Call(method, params, headers, at, reply.status, reply.payload))
+        return reply
+
+    @staticmethod
+    def _route(path: str) -> tuple[str, Literal["api", "response", "other"]]:
+        if path.startswith("/api/"):
+            return path.removeprefix("/api/"), "api"
+        if path.startswith("/response/"):
+            return "response/" + path.removeprefix("/response/"), "response"
+        return path, "other"
+
+    @staticmethod
+    def _safe_parse(query: str, content_type: str, body: bytes, kind: str) -> tuple[dict[str, Any], _Reply | None]:
+        """Parse params up front so even failed calls are recorded with what was sent."""
+        if kind == "response":
+            content_type = "application/json"  # Slack's response URLs only take JSON
+        try:
+            return _parse_params(query, content_type, body), None
+        except _Rejected as rejected:
+            return {}, rejected.reply
+
+    def _injected_reply(self, method: str, at: float) -> _Reply | None:
+        """Outages win over queued failures; queued failures are consumed one per request."""
+        if at < self._outage_until:
+            return _Reply.dropped() if self._outage_mode == "drop" else _Reply.html_error(503)
+        for key in (method, "*"):
+            queue = self._failures.get(key)
+            if queue:
+                return queue.popleft().reply()
+        return None
+
+    def _api_reply(self, method: str, params: dict[str, Any], headers: Headers, at: float) -> _Reply:
+        implementation = self._methods.get(method)
+        try:
+            self._check_auth(headers)
+            if implementation is None:
+                raise _api_error("unknown_method")
+            result = implementation(params, at)
+        except _Rejected as rejected:
+            return rejected.reply
+        return _Reply.json(result, headers={"X-OAuth-Scopes": BOT_SCOPES} if method == "auth.test" else None)
+
+    def _response_reply(self, name: str, params: dict[str, Any], parse_error: _Reply | None) -> _Reply:
+        """hooks.slack.com answers plain ``ok`` (or ``invalid_payload`` with 400)."""
+        if parse_error is not None:
+            return _Reply.text("invalid_payload", status=400)
+        self.responses.append((name, params))
+        return _Reply.text("ok")
+
+    def _check_auth(self, headers: Headers) -> None:
+        authorization = headers.get("Authorization", "")
+        token = authorization.removeprefix("Bearer ").strip() if authorization.startswith("Bearer ") else ""
+        if not token.startswith("xoxb-"):
+            raise _api_error("not_authed")
+        if token in self.invalid_tokens:
+            raise _api_error("invalid_auth")
+
+    # ----------------------------------------------------------------- helpers for methods
+
+    def _next_ts(self) -> str:
+        self._ts_counter += 1
+        micros = self._ts_base_micros + self._ts_counter * TS_STEP_MICROS
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _new_message(self, params: Mapping[str, Any], *, user: str = BOT_USER_ID) -> dict[str, Any]:
+        message: dict[str, Any] = {"type": "message", "user": user, "text": params.get("text") or "", "ts": self._next_ts()}
+        if user == BOT_USER_ID:
+            message.update(bot_id=BOT_ID, app_id=APP_ID, team=TEAM_ID)
+        for name in MESSAGE_FIELDS[1:]:
+            if params.get(name) is not None:
+                message[name] = copy.deepcopy(params[name])  # never alias what Call.params recorded
+        if params.get("thread_ts"):
+            message["thread_ts"] = str(params["thread_ts"])
+            if _flag(params.get("reply_broadcast", False)):
+                message["subtype"] = "thread_broadcast"
+        return message
+
+    def _require_channel(self, params: Mapping[str, Any]) -> str:
+        channel = str(params.get("channel") or "")
+        if not channel or channel in self.missing_channels:
+            raise _api_error("channel_not_found")
+        if channel in self.not_in_channels:
+            raise _api_error("not_in_channel")
+        return channel
+
+    def _find(self, channel: str, ts: Any, error: str = "message_not_found") -> dict[str, Any]:
+        for message in self._messages.get(channel, []):
+            if message["ts"] == str(ts):
+                return message
+        raise _api_error(error)
+
+    def _check_rate_limit(self, channel: str, at: float) -> None:
+        rate = self.rate_limit_per_channel_per_second
+        last = self._last_post_at.get(channel)
+        if rate and last is not None and at - last < 1.0 / rate:
+            raise _Rejected(_rate_limited(1))
+
+    def _render(self, message: Mapping[str, Any], include_metadata: bool) -> dict[str, Any]:
+        rendered = copy.deepcopy(dict(message))
+        if not include_metadata:
+            rendered.pop("metadata", None)
+        return rendered
+
+    def _note_reply(self, channel: str, reply: Mapping[str, Any]) -> None:
+        """Keep the parent's thread bookkeeping the way Slack shows it in history."""
+        thread_ts = reply["thread_ts"]
+        for parent in self._messages.get(channel, []):
+            if parent["ts"] == thread_ts:
+                parent["thread_ts"] = thread_ts
+                parent["reply_count"] = int(parent.get("reply_count", 0)) + 1
+                parent["latest_reply"] = reply["ts"]
+                return
+
+    # ----------------------------------------------------------------- Web API methods
+
+    def _auth_test(self, params: dict[str, Any], at: float) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": f"{PERMALINK_HOST}/",
+            "team": "Fake Election Desk",
+            "user": "electionbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _chat_post_message(self, params: dict[str, Any], at: float) -> dict[str, Any]:
+        channel = self._require_channel(params)
+        if not any(params.get(name) for name in ("text", "blocks", "attachments")):
+            raise _api_error("no_text")
+        self._check_rate_limit(channel, at)
+        message = self._new_message(params)
+        self._messages[channel].append(message)
+        self._last_post_at[channel] = at
+        if "thread_ts" in message:
+            self._note_reply(channel, message)
+        return {"ok": True, "channel": channel, "ts": message["ts"], "message": copy.deepcopy(message)}
+
+    def _chat_update(self, params: dict[str, Any], at: float) -> dict[str, Any]:
+        channel = self._require_channel(params)
+        message = self._find(channel, params.get("ts"))
+        if message.get("user") != BOT_USER_ID:
+            raise _api_error("cant_update_message")
+        for name in MESSAGE_FIELDS:
+            if params.get(name) is not None:
+                message[name] = copy.deepcopy(params[name])
+        message["edited"] = {"user": BOT_USER_ID, "ts": self._next_ts()}
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": message["ts"],
+            "text": message.get("text", ""),
+            "message": copy.deepcopy(message),
+        }
+
+    def _chat_delete(self, params: dict[str, Any], at: float) -> dict[str, Any]:
+        channel = self._require_channel(params)
+        message = self._find(channel, params.get("ts"))
+        self._messages[channel].remove(message)
+        return {"ok": True, "channel": channel, "ts": message["ts"]}
+
+    def _chat_post_ephemeral(self, params: dict[str, Any], at: float) -> dict[str, Any]:
+        self._require_channel(params)
+        if not params.get("user"):
+            raise _api_error("user_not_in_channel")
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _chat_get_permalink(self, params: dict[str, Any], at: float) -> dict[str, Any]:
+        channel = self._require_channel(params)
+        message = self._find(channel, params.get("message_ts"))
+        permalink = f"{PERMALINK_HOST}/archives/{channel}/p{message['ts'].replace('.', '')}"
+        if message.get("thread_ts") and message["thread_ts"] != message["ts"]:
+            permalink += f"?thread_ts={message['thread_ts']}&cid={channel}"
+        return {"ok": True, "channel": channel, "permalink": permalink}
+
+    def _conversations_history(self, params: dict[str, Any], at: float) -> dict[str, Any]:
+        channel = self._require_channel(params)
+        inclusive = _flag(params.get("inclusive", False))
+        oldest = _ts_key(params.get("oldest") or 0)
+        latest = _ts_key(params["latest"]) if params.get("latest") else None
+        visible = [
+            message
+            for message in self._messages.get(channel, [])
+            if self._is_history_visible(message) and self._in_window(message["ts"], oldest, latest, inclusive)
+        ]
+        newest_first = list(reversed(visible))
+        return self._page(newest_first, params, "messages")
+
+    def _conversations_replies(self, params: dict[str, Any], at: float) -> dict[str, Any]:
+        channel = self._require_channel(params)
+        root = self._find(channel, params.get("ts"), error="thread_not_found")
+        root_ts = root.get("thread_ts", root["ts"])
+        thread = [m for m in self._messages.get(channel, []) if m["ts"] == root_ts or m.get("thread_ts") == root_ts]
+        return self._page(thread, params, "messages")
+
+    @staticmethod
+    def _is_history_visible(message: Mapping[str, Any]) -> bool:
+        """Thread replies stay out of channel history unless broadcast, as in Slack."""
+        thread_ts = message.get("thread_ts")
+        return not thread_ts or thread_ts == message["ts"] or message.get("subtype") == "thread_broadcast"
+
+    @staticmethod
+    def _in_window(ts: str, oldest: Decimal, latest: Decimal | None, inclusive: bool) -> bool:
+        key = _ts_key(ts)
+        if inclusive:
+            return key >= oldest and (latest is None or key <= latest)
+        return key > oldest and (latest is None or key < latest)
+
+    def _page(self, messages: list[dict[str, Any]], params: Mapping[str, Any], key: str) -> dict[str, Any]:
+        """Cursor pagination with the cursor being a plain offset (opaque to well-behaved clients)."""
+        limit = max(1, min(_int_param(params, "limit", 100, "invalid_limit"), 1000))
+        start = _int_param(params, "cursor", 0, "invalid_cursor")
+        page = messages[start : start + limit]
+        has_more = start + limit < len(messages)
+        include_metadata = _flag(params.get("include_all_metadata", False))
+        return {
+            "ok": True,
+            key: [self._render(message, include_metadata) for message in page],
+            "has_more": has_more,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": str(start + limit) if has_more else ""},
+        }
