@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
 import sys
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 from config.settings import ConfigError, Secrets, load_settings
 
@@ -57,17 +58,15 @@ def _poll(settings, secrets) -> int:  # type: ignore[no-untyped-def]
     runtime = Runtime.build(settings, secrets, console=None if secrets.slack_enabled else sys.stdout)
     scheduler = runtime.scheduler(blocking=True)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
     runtime.close()
     return 0
 
 
 def _serve(settings, secrets) -> int:  # type: ignore[no-untyped-def]
-    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
     from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
     from bot.app import create_bolt_app, wsgi_app
     from bot.runtime import Runtime

@@ -8,11 +8,11 @@ shares and margins are derived (see ``bot.margins``) and never stored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Iterable, Mapping
 
 
 class Level(StrEnum):
@@ -139,7 +139,7 @@ class Race:
                 return cand
         return None
 
-    def with_state_total(self) -> "Race":
+    def with_state_total(self) -> Race:
         """Feeds that send only subunits (CSV, Clarity precinct sites) get a summed state row."""
         if self.state_unit is not None or not self.units:
             return self
@@ -170,7 +170,7 @@ class Snapshot:
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
 
     @classmethod
-    def of(cls, feed: str, generated_at: datetime, races: Iterable[Race], **kw: object) -> "Snapshot":
+    def of(cls, feed: str, generated_at: datetime, races: Iterable[Race], **kw: object) -> Snapshot:
         return cls(feed=feed, generated_at=generated_at, races={r.key: r for r in races}, **kw)  # type: ignore[arg-type]
 
     def __hash__(self) -> int:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Callable, Iterable, Sequence
 
 from bot.events import Alert, Event, EventKind, Severity, coalesce
 from bot.feeds.errors import FeedConfigError, FeedError

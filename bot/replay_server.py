@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Sequence
 
 
 class ReplayServer:
@@ -33,7 +33,7 @@ class ReplayServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="replay-server", daemon=True)
 
     @classmethod
-    def from_files(cls, files: Sequence[Path], **kw: object) -> "ReplayServer":
+    def from_files(cls, files: Sequence[Path], **kw: object) -> ReplayServer:
         return cls([Path(f).read_bytes() for f in files], **kw)  # type: ignore[arg-type]
 
     @property
@@ -45,7 +45,7 @@ class ReplayServer:
     def finished(self) -> bool:
         return self.index >= len(self.bodies) - 1
 
-    def start(self, tick: float | None = None, on_advance: Callable[[int], None] | None = None) -> "ReplayServer":
+    def start(self, tick: float | None = None, on_advance: Callable[[int], None] | None = None) -> ReplayServer:
         self._thread.start()
         if tick is not None:
             self._ticker = threading.Thread(target=self._tick, args=(tick, on_advance), name="replay-ticker", daemon=True)
@@ -62,7 +62,7 @@ class ReplayServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "ReplayServer":
+    def __enter__(self) -> ReplayServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -7,9 +7,10 @@ the bot here, so what a test exercises is what production runs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, TextIO
+from typing import TextIO
 
 from apscheduler.schedulers.base import BaseScheduler
 
@@ -50,7 +51,7 @@ class Runtime:
         http_settings: HttpSettings | None = None,
         min_interval: float = 1.0,
         database_url: str | None = None,
-    ) -> "Runtime":
+    ) -> Runtime:
         store = Store(database_url or settings.database_url())
         rules = settings.rule_settings()
         sinks: dict[str, Sink] = {}

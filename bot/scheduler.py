@@ -9,8 +9,8 @@ is retried without waiting for the next feed change.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -33,8 +33,8 @@ def build_scheduler(
     delivery_interval: float = 1.0,
 ) -> BaseScheduler:
     cls = BlockingScheduler if blocking else BackgroundScheduler
-    scheduler = cls(executors={"default": ThreadPoolExecutor(max_workers=8)}, timezone=timezone.utc)
-    now = datetime.now(timezone.utc)
+    scheduler = cls(executors={"default": ThreadPoolExecutor(max_workers=8)}, timezone=UTC)
+    now = datetime.now(UTC)
     for poller in pollers:
         interval = intervals[poller.feed]
         scheduler.add_job(

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -83,7 +84,7 @@ class Settings(_Model):
     store: StoreSettings = StoreSettings()
 
     @model_validator(mode="after")
-    def _unique_feeds(self) -> "Settings":
+    def _unique_feeds(self) -> Settings:
         names = [f.name for f in self.feeds]
         if len(set(names)) != len(names):
             raise ValueError("feed names must be unique")
@@ -123,7 +124,7 @@ class Secrets:
     slack_api_url: str
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Secrets":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Secrets:
         env = os.environ if env is None else env
         url = env.get("SLACK_API_URL") or "https://slack.com/api/"
         return cls(env.get("SLACK_BOT_TOKEN") or None, env.get("SLACK_SIGNING_SECRET") or None, url if url.endswith("/") else url + "/")

@@ -30,7 +30,7 @@ class FeedError(Exception):
             where.append(self.url)
         return f"{' at '.join(where)}: {self.reason}" if where else self.reason
 
-    def located(self, feed: str, url: str | None = None) -> "FeedError":
+    def located(self, feed: str, url: str | None = None) -> FeedError:
         """The same error with its feed and URL filled in by the layer that knows them."""
         return FeedError(self.reason, feed=self.feed or feed, url=self.url or url, retry_after=self.retry_after)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import unquote, urlparse
 
 import requests
@@ -123,6 +123,8 @@ class FeedHttp:
         except requests.exceptions.RetryError as exc:
             raise FeedError("server errors persisted after retries", feed=self.feed, url=url) from exc
         except requests.exceptions.RequestException as exc:
+            if _is_timeout(exc):
+                raise FeedError(f"timed out after {self.settings.read_timeout:g} s", feed=self.feed, url=url) from exc
             raise FeedError(f"could not connect ({type(exc).__name__})", feed=self.feed, url=url) from exc
 
     def forget(self, url: str) -> None:
@@ -174,6 +176,18 @@ def is_local(url: str) -> bool:
 def local_path(url: str) -> Path:
     parsed = urlparse(url)
     return Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(url)
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """urllib3's retry layer wraps a read timeout in MaxRetryError inside a ConnectionError."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, (requests.exceptions.Timeout, TimeoutError)) or "Timeout" in type(seen).__name__:
+            return True
+        seen = getattr(seen, "reason", None) or (seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None)
+    return False
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:

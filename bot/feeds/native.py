@@ -9,13 +9,13 @@ refused with the path of the first bad field, and the last good snapshot stays.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator, model_validator
 
 from bot.feeds.errors import FeedError
-from bot.model import Candidate, CallStatus, Level, Race, ReportingUnit, Snapshot
+from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot
 
 FORMAT = "electionbot/1"
 
@@ -48,7 +48,7 @@ class UnitIn(_Strict):
     votes: dict[Ident, Votes]
 
     @model_validator(mode="after")
-    def _precincts(self) -> "UnitIn":
+    def _precincts(self) -> UnitIn:
         if (self.precincts_reporting is None) != (self.precincts_total is None):
             raise ValueError("precincts_reporting and precincts_total come together")
         if self.precincts_total is not None and self.precincts_reporting > self.precincts_total:  # type: ignore[operator]
@@ -82,7 +82,7 @@ class RaceIn(_Strict):
     units: list[UnitIn] = []
 
     @model_validator(mode="after")
-    def _consistent(self) -> "RaceIn":
+    def _consistent(self) -> RaceIn:
         ids = {c.id for c in self.candidates}
         if len(ids) != len(self.candidates):
             raise ValueError("candidate ids repeat")
@@ -142,7 +142,7 @@ def parse(data: bytes | str, feed: str) -> Snapshot:
         raise FeedError("two races share a state and race id", feed=feed)
     return Snapshot.of(
         feed,
-        snap.generated_at.astimezone(timezone.utc),
+        snap.generated_at.astimezone(UTC),
         (_race(r, snap.test) for r in snap.races),
         election_date=snap.election_date,
         test=snap.test,
@@ -249,4 +249,4 @@ def _unit_doc(u: ReportingUnit) -> dict[str, Any]:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -9,8 +9,9 @@ the diff: the poller calls :meth:`FeedSource.poll` and gets either a new snapsho
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from bot.feeds.http import FeedHttp, Fetched
 from bot.model import Snapshot
@@ -52,7 +53,8 @@ class FeedSource(ABC):
         return {}
 
     def restore(self, cursor: Mapping[str, str]) -> None:
-        """Take back what :meth:`cursor` returned before a restart."""
+        """Take back what :meth:`cursor` returned before a restart (stateless feeds keep nothing)."""
+        return None  # noqa: B027 - optional hook, not abstract
 
     def fetch(self, url: str, **kw: Any) -> Fetched:
         fetched = self.http.get(url, **kw)
