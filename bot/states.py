@@ -33,6 +33,9 @@ def lookup(text: str) -> State | None:
     key = " ".join(text.strip().lower().split()).rstrip(".")
     if not key or len(key) > 40:
         return None
+    if _EXTRA.get(key) == "DC" or key in ("district of columbia", "11"):
+        found = us.states.DC  # ``us`` leaves DC out of lookup() unless DC_STATEHOOD is set
+        return State(found.abbr, found.name, found.fips, ZoneInfo("America/New_York"))
     found = us.states.lookup(_EXTRA.get(key, key).upper() if key in _EXTRA else key)
     if found is None and len(key) == 2 and key.isalpha():
         found = us.states.lookup(key.upper())
