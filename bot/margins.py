@@ -10,9 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from math import floor
+from math import floor, isfinite
 
-from bot.model import Race, ReportingUnit
+from bot.model import _LEVEL_ORDER, Race, ReportingUnit
+
+
+def expected_share(pct: float | int | None) -> Fraction | None:
+    """The feed's expected-vote percentage (AP ``eevp``, 0–100) as an exact share 0–1.
+
+    ``None`` for a missing or non-finite value: a malformed feed must not crash the rules.
+    """
+    if pct is None:
+        return None
+    try:
+        if not isfinite(pct):
+            return None
+        return Fraction(pct).limit_denominator(10**6) / 100
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +60,9 @@ class Standing:
     @property
     def reporting_share(self) -> Fraction | None:
         """Share of the count in: the expected vote when the feed has it, else precincts."""
-        if self.expected_vote_pct is not None:
-            return Fraction(self.expected_vote_pct).limit_denominator(10**6) / 100
+        eevp = expected_share(self.expected_vote_pct)
+        if eevp is not None:
+            return eevp
         if self.precincts_total:
             return Fraction(self.precincts_reporting or 0, self.precincts_total)
         return None
@@ -140,16 +156,15 @@ def votes_outstanding(race: Race) -> int | None:
     if state is None:
         return None
     counted = state.total_votes
-    eevp = state.expected_vote_pct if state.expected_vote_pct is not None else race.expected_vote_pct
+    eevp = expected_share(state.expected_vote_pct if state.expected_vote_pct is not None else race.expected_vote_pct)
     if eevp is not None:
-        pct = Fraction(eevp).limit_denominator(10**6)
-        if pct <= 0:
+        if eevp <= 0:
             return None
-        if pct >= 100:
+        if eevp >= 1:
             return 0
-        return max(0, floor(counted * 100 / pct) - counted)
-    units = race.subunits or (state,)
-    if any(u.precincts_total is None or u.precincts_reporting is None for u in units):
+        return max(0, floor(counted / eevp) - counted)
+    units = _estimate_units(race)
+    if units is None:
         return None
     rep_total = sum(u.precincts_reporting or 0 for u in units)
     votes_total = sum(u.total_votes for u in units)
@@ -160,21 +175,43 @@ def votes_outstanding(race: Race) -> int | None:
         if not missing:
             continue
         if unit.precincts_reporting:
-            outstanding += Fraction(unit.total_votes, unit.precincts_reporting) * missing
+            outstanding += Fraction(max(0, unit.total_votes), unit.precincts_reporting) * missing
         elif statewide_rate is not None:
-            outstanding += statewide_rate * missing
+            outstanding += max(Fraction(0), statewide_rate) * missing
         else:
             return None
     return max(0, round(outstanding))
+
+
+def _has_precincts(unit: ReportingUnit) -> bool:
+    return unit.precincts_total is not None and unit.precincts_reporting is not None
+
+
+def _estimate_units(race: Race) -> tuple[ReportingUnit, ...] | None:
+    """The rows to estimate from: one level of subunits only (counties when the feed has them,
+    or towns and precincts would count the same votes twice), else the statewide row."""
+    state = race.state_unit
+    subunits = race.subunits
+    if subunits:
+        coarsest = min((u.level for u in subunits), key=_LEVEL_ORDER.index)
+        rows = tuple(u for u in subunits if u.level is coarsest)
+        if all(_has_precincts(u) for u in rows):
+            return rows
+    if state is not None and _has_precincts(state):
+        return (state,)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
 class Hurdle:
     """What the runner-up needs from the outstanding vote.
 
-    ``share`` assumes everyone beyond the top two keeps their share of the counted vote; it is
-    above 1 only when the lead is out of reach. ``out_of_reach`` is exact and assumption-free:
-    the lead is larger than every vote left, so even all of it would not close the gap.
+    ``share`` is the smallest share of the outstanding vote that lets the runner-up tie. It
+    assumes everyone beyond the top two keeps their share of the counted vote and the leader
+    gets the rest; when the gap is so large that the leader would be left with nothing (the rest
+    would be negative), the leader gets nothing and the others the remainder. So ``share`` is
+    above 1 exactly when ``out_of_reach``: the lead is larger than every vote left, and even all
+    of it would not close the gap (exact and assumption-free).
     """
 
     trailer: CandidateShare
@@ -189,5 +226,12 @@ def hurdle(st: Standing, outstanding: int | None) -> Hurdle | None:
     if outstanding <= 0:
         return Hurdle(st.runner_up, 0, None, out_of_reach=st.lead_votes > 0)
     others = Fraction(st.other_votes, st.total_votes) if st.total_votes else Fraction(0)
-    share = (st.lead_votes + (1 - others) * outstanding) / (2 * outstanding)
-    return Hurdle(st.runner_up, outstanding, max(Fraction(0), share), out_of_reach=st.lead_votes > outstanding)
+    others = min(Fraction(1), max(Fraction(0), others))
+    lead = st.lead_votes
+    if lead <= (1 - others) * outstanding:
+        # trailer s·O, others r·O, leader (1 − s − r)·O ≥ 0: tie when 2·s·O = lead + (1 − r)·O
+        share = (lead + (1 - others) * outstanding) / (2 * outstanding)
+    else:
+        # the leader would need a negative share: the leader gets 0 and the trailer needs the lead
+        share = Fraction(lead, outstanding)
+    return Hurdle(st.runner_up, outstanding, share, out_of_reach=lead > outstanding)

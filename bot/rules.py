@@ -9,10 +9,11 @@ Every event carries a stable key built from the memory's counters, never from th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any
 
 from bot.events import Event, EventKind, RaceFacts, facts_of
 from bot.margins import Standing, hurdle, recount_position, standing, votes_outstanding
@@ -65,11 +66,13 @@ class RaceMemory:
     write_ins_exceed: bool = False
     write_ins_passes: int = 0
     out_of_reach: bool = False
+    out_of_reach_passes: int = 0
     winners: tuple[str, ...] = ()
     runoff: tuple[str, ...] = ()
     calls: int = 0
     race_call_status: str | None = None
     tabulation_status: str | None = None
+    status_changes: int = 0
     milestones: tuple[int, ...] = ()
     all_reporting: bool = False
     counties_complete: tuple[str, ...] = ()
@@ -78,7 +81,7 @@ class RaceMemory:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "RaceMemory":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> RaceMemory:
         if not data:
             return cls()
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
@@ -108,8 +111,20 @@ def evaluate(
     outstanding = votes_outstanding(race)
     rule = applicable_recount_rule(race, settings)
     facts = facts_of(st, race, outstanding, rule.threshold if rule else None, rule.citation if rule else None, at)
-    ctx = _Context(feed, race, st, outstanding, rule, settings)
+    ctx = _Context(feed, race, st, outstanding, rule, settings, _count_changed(previous, race))
     return _run(ctx, previous, memory, facts)
+
+
+def _count_changed(previous: Race | None, race: Race) -> bool:
+    """Whether this evaluation is a new observation of the count. Lead-change hysteresis
+    counts polls that brought new numbers, so evaluating an unchanged race again (any poll in
+    which another race moved) changes nothing: same race + its memory → no events, same memory."""
+    if previous is None:
+        return True
+    before, now = previous.state_unit, race.state_unit
+    if before is None or now is None:
+        return before is not now
+    return dict(before.votes) != dict(now.votes) or before.precincts_reporting != now.precincts_reporting
 
 
 def race_facts(race: Race, settings: RuleSettings, at: datetime | None = None) -> RaceFacts:
@@ -118,7 +133,7 @@ def race_facts(race: Race, settings: RuleSettings, at: datetime | None = None) -
     return facts_of(standing(race), race, votes_outstanding(race), rule.threshold if rule else None, rule.citation if rule else None, at)
 
 
-def _run(ctx: "_Context", previous: Race | None, memory: RaceMemory, facts: RaceFacts) -> Evaluation:
+def _run(ctx: _Context, previous: Race | None, memory: RaceMemory, facts: RaceFacts) -> Evaluation:
     events: list[Event] = []
     mem = memory
     for step in (_first_votes, _leader, _recount, _write_ins, _out_of_reach, _calls, _statuses, _reporting):
@@ -132,7 +147,7 @@ def _run(ctx: "_Context", previous: Race | None, memory: RaceMemory, facts: Race
 
 
 def applicable_recount_rule(race: Race, settings: RuleSettings) -> RecountRule | None:
-    rule = settings.recount_rules.get(race.state)
+    rule = settings.recount_rules.get(race.state.upper())
     if rule is None or (rule.general_only and not race.general) or race.seats != 1:
         return None
     return rule
@@ -146,6 +161,8 @@ class _Context:
     outstanding: int | None
     rule: RecountRule | None
     settings: RuleSettings
+    #: the count moved since the previous evaluation (see ``_count_changed``)
+    changed: bool = True
 
     def key(self, *parts: object) -> str:
         return "/".join([self.feed, self.race.key, *map(str, parts)])
@@ -180,7 +197,10 @@ def _leader(ctx: _Context, mem: RaceMemory) -> Step:
         return [], replace(mem, pending_leader=None, pending_polls=0)
     if mem.announced_leader is None:
         return [ctx.event(EventKind.TAKES_LEAD, leader=leader)], replace(mem, announced_leader=leader, pending_leader=None, pending_polls=0)
-    polls = mem.pending_polls + 1 if mem.pending_leader == leader else 1
+    if mem.pending_leader == leader:
+        polls = mem.pending_polls + 1 if ctx.changed else mem.pending_polls
+    else:
+        polls = 1
     settings = ctx.settings
     held = polls >= settings.lead_hold_polls or ctx.st.lead_votes >= settings.lead_vote_floor
     if not (held and ctx.reporting_at_least(settings.lead_min_reporting)):
@@ -196,7 +216,15 @@ def _recount(ctx: _Context, mem: RaceMemory) -> Step:
     pos = recount_position(ctx.st, ctx.rule.threshold)
     if pos is None:
         return [], mem
-    details = {"votes_to_line": pos.votes_to_line, "line_votes": f"{pos.line_votes.numerator}/{pos.line_votes.denominator}"}
+    details = {
+        "votes_to_line": pos.votes_to_line,
+        "line_votes": f"{pos.line_votes.numerator}/{pos.line_votes.denominator}",
+        "lead_votes": ctx.st.lead_votes,
+        "leader": ctx.st.leader.candidate_id if ctx.st.leader else None,
+        "citation": ctx.rule.citation,
+        "general_only": ctx.rule.general_only,
+        "waivable": ctx.rule.waivable,
+    }
     if pos.inside and not mem.in_recount_zone and ctx.reporting_at_least(ctx.settings.recount_min_reporting):
         event = ctx.event(EventKind.RECOUNT_ENTERED, mem.recount_passes + 1, **details)
         return [event], replace(mem, in_recount_zone=True, recount_passes=mem.recount_passes + 1)
@@ -208,7 +236,8 @@ def _recount(ctx: _Context, mem: RaceMemory) -> Step:
 def _write_ins(ctx: _Context, mem: RaceMemory) -> Step:
     """Alabama counties must tally write-ins when they exceed the margin: worth saying at once."""
     unresolved = sum(c.votes for c in ctx.st.candidates if c.pseudo)
-    exceeds = ctx.st.leader is not None and unresolved > ctx.st.lead_votes
+    # a tie (margin 0) with any write-in is the clearest case of all
+    exceeds = ctx.st.total_votes > 0 and unresolved > ctx.st.lead_votes
     if exceeds and not mem.write_ins_exceed and ctx.reporting_at_least(ctx.settings.recount_min_reporting):
         n = mem.write_ins_passes + 1
         event = ctx.event(EventKind.WRITE_INS_EXCEED_MARGIN, n, unresolved_votes=unresolved, lead_votes=ctx.st.lead_votes)
@@ -223,35 +252,51 @@ def _out_of_reach(ctx: _Context, mem: RaceMemory) -> Step:
     h = hurdle(ctx.st, ctx.outstanding)
     beyond = h is not None and h.out_of_reach and h.outstanding > 0 and not ctx.race.winners
     if beyond and not mem.out_of_reach:
-        return [ctx.event(EventKind.OUT_OF_REACH, trailer=h.trailer.candidate_id, outstanding=h.outstanding)], replace(mem, out_of_reach=True)  # type: ignore[union-attr]
+        assert h is not None
+        n = mem.out_of_reach_passes + 1
+        event = ctx.event(EventKind.OUT_OF_REACH, n, trailer=h.trailer.candidate_id, outstanding=h.outstanding, lead_votes=ctx.st.lead_votes)
+        return [event], replace(mem, out_of_reach=True, out_of_reach_passes=n)
     if h is not None and not h.out_of_reach and mem.out_of_reach:
         return [], replace(mem, out_of_reach=False)
     return [], mem
 
 
 def _calls(ctx: _Context, mem: RaceMemory) -> Step:
+    """Calls come from the feed only (X and R flags). ``calls`` counts call decisions (a call, a
+    runoff, a withdrawal), so each one gets a key of its own even when the feed flip-flops."""
     race, events = ctx.race, []
     winners, runoff = tuple(sorted(race.winners)), tuple(sorted(race.runoff))
     calls = mem.calls
-    if winners and winners != mem.winners:
+    new_call = bool(winners) and winners != mem.winners
+    new_runoff = bool(runoff) and runoff != mem.runoff
+    if new_call or new_runoff:
         calls += 1
-        events.append(ctx.event(EventKind.RACE_CALLED, calls, winners=list(winners)))
-    elif not winners and mem.winners:
-        events.append(ctx.event(EventKind.RACE_UNCALLED, calls, previous_winners=list(mem.winners)))
-    if runoff and runoff != mem.runoff:
-        events.append(ctx.event(EventKind.RUNOFF, calls, "-".join(runoff), candidates=list(runoff)))
+        if new_call:
+            events.append(ctx.event(EventKind.RACE_CALLED, calls, winners=list(winners)))
+        if new_runoff:
+            events.append(ctx.event(EventKind.RUNOFF, calls, "-".join(runoff), candidates=list(runoff)))
+    elif not winners and not runoff and (mem.winners or mem.runoff):
+        calls += 1
+        events.append(
+            ctx.event(EventKind.RACE_UNCALLED, calls, previous_winners=list(mem.winners), previous_runoff=list(mem.runoff))
+        )
     return events, replace(mem, winners=winners, runoff=runoff, calls=calls)
 
 
 def _statuses(ctx: _Context, mem: RaceMemory) -> Step:
     events = []
+    n = mem.status_changes
     for field_name, new in (("race_call_status", ctx.race.race_call_status), ("tabulation_status", ctx.race.tabulation_status)):
         old = getattr(mem, field_name)
         if new == old or new == "Called":
             continue
         if new in NOTABLE_STATUSES or old in NOTABLE_STATUSES and new is not None:
-            events.append(ctx.event(EventKind.STATUS_CHANGED, field_name, new, status=new, previous=old, field=field_name))
-    return events, replace(mem, race_call_status=ctx.race.race_call_status, tabulation_status=ctx.race.tabulation_status)
+            # counted, so "Too Close to Call" again after a spell without it is a new alert
+            n += 1
+            events.append(ctx.event(EventKind.STATUS_CHANGED, n, field_name, new, status=new, previous=old, field=field_name))
+    return events, replace(
+        mem, race_call_status=ctx.race.race_call_status, tabulation_status=ctx.race.tabulation_status, status_changes=n
+    )
 
 
 def _reporting(ctx: _Context, mem: RaceMemory) -> Step:
@@ -266,10 +311,16 @@ def _reporting(ctx: _Context, mem: RaceMemory) -> Step:
         # One line for the highest threshold crossed: a feed that jumps 20 % → 80 % says "75 %".
         if share < 1:
             events.append(ctx.event(EventKind.MILESTONE, max(crossed), percent=max(crossed)))
-    complete = share >= 1
+    # "All precincts": precincts when the feed counts them (AP's eevp can reach 100 before the
+    # last precinct, or stay below it after), else the expected vote.
+    complete = _all_precincts(ctx.st) if ctx.st.precincts_total else share >= 1
     if complete and not mem.all_reporting:
         events.append(ctx.event(EventKind.ALL_REPORTING))
     return events, replace(mem, milestones=milestones, all_reporting=complete or mem.all_reporting)
+
+
+def _all_precincts(st: Standing) -> bool:
+    return bool(st.precincts_total) and (st.precincts_reporting or 0) >= (st.precincts_total or 0)
 
 
 def _county_rows(race: Race) -> dict[str, ReportingUnit]:
@@ -278,8 +329,11 @@ def _county_rows(race: Race) -> dict[str, ReportingUnit]:
 
 def _county_changes(ctx: _Context, previous: Race) -> list[Event]:
     before = _county_rows(previous)
+    now = _county_rows(ctx.race)
+    if not now and not before:
+        return _state_correction(ctx, previous)
     events = []
-    for unit_id, unit in _county_rows(ctx.race).items():
+    for unit_id, unit in now.items():
         old = before.get(unit_id)
         if old is None:
             continue
@@ -291,6 +345,17 @@ def _county_changes(ctx: _Context, previous: Race) -> list[Event]:
         if added >= ctx.settings.county_batch_min_votes:
             events.append(ctx.event(EventKind.COUNTY_BATCH, unit_id, unit.total_votes, unit=unit.name, unit_id=unit_id, deltas=deltas, added=added))
     return events
+
+
+def _state_correction(ctx: _Context, previous: Race) -> list[Event]:
+    """A statewide-only feed (no county rows) still reports votes going down."""
+    unit, old = ctx.race.state_unit, previous.state_unit
+    if unit is None or old is None:
+        return []
+    deltas = {cid: unit.votes.get(cid, 0) - old.votes.get(cid, 0) for cid in set(unit.votes) | set(old.votes)}
+    if not any(d < 0 for d in deltas.values()):
+        return []
+    return [ctx.event(EventKind.CORRECTION, unit.id, unit.total_votes, unit=unit.name, deltas=deltas)]
 
 
 def _counties_complete(ctx: _Context, mem: RaceMemory) -> Step:

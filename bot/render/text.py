@@ -7,7 +7,7 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from bot.events import Alert, Event, EventKind, RaceFacts
-from bot.margins import recount_line
+from bot.margins import expected_share, recount_line
 from bot.render.numbers import percent, points, signed, votes
 from bot.states import lookup, state_name
 
@@ -50,8 +50,9 @@ def reporting_text(facts: RaceFacts) -> str:
     if facts.precincts_total:
         share = Fraction(facts.precincts_reporting or 0, facts.precincts_total)
         parts.append(f"{votes(facts.precincts_reporting or 0)} of {votes(facts.precincts_total)} precincts ({percent(share)} %)")
-    if facts.expected_vote_pct is not None:
-        parts.append(f"{percent(Fraction(facts.expected_vote_pct).limit_denominator(10**6) / 100)} % of expected vote")
+    eevp = expected_share(facts.expected_vote_pct)
+    if eevp is not None:
+        parts.append(f"{percent(eevp)} % of expected vote")
     return " · ".join(parts) or "reporting unknown"
 
 
@@ -89,7 +90,9 @@ def event_line(event: Event, facts: RaceFacts | None) -> str:
     if k is EventKind.LEAD_CHANGE:
         return f"LEAD CHANGE: {name(d['leader'])} overtakes {name(d['previous_leader'])}"
     if k is EventKind.RECOUNT_ENTERED:
-        return f"Recount territory: the margin is now within the automatic-recount line, {votes(d['votes_to_line'])} votes inside it (general elections only; the loser may waive)"
+        law = f" ({d['citation']})" if d.get("citation") else ""
+        waiver = "; the apparently defeated candidate may waive it" if d.get("waivable", True) else ""
+        return f"Recount territory: the margin is now within the automatic-recount line{law}, {votes(d['votes_to_line'])} votes inside it{waiver}"
     if k is EventKind.RECOUNT_LEFT:
         return f"Out of recount territory: the margin is {votes(d['votes_to_line'])} votes beyond the automatic-recount line"
     if k is EventKind.WRITE_INS_EXCEED_MARGIN:
@@ -99,7 +102,8 @@ def event_line(event: Event, facts: RaceFacts | None) -> str:
     if k is EventKind.RACE_CALLED:
         return f"RACE CALLED: {', '.join(name(w) for w in d['winners'])} wins (call from the feed)"
     if k is EventKind.RACE_UNCALLED:
-        return f"CALL WITHDRAWN: the feed no longer calls this race for {', '.join(name(w) for w in d['previous_winners'])}"
+        previous = list(d.get("previous_winners") or []) + list(d.get("previous_runoff") or [])
+        return f"CALL WITHDRAWN: the feed no longer calls this race for {', '.join(name(w) for w in previous)}"
     if k is EventKind.RUNOFF:
         return f"RUNOFF: {' and '.join(name(c) for c in d['candidates'])} advance to a runoff"
     if k is EventKind.STATUS_CHANGED:
@@ -107,13 +111,13 @@ def event_line(event: Event, facts: RaceFacts | None) -> str:
     if k is EventKind.MILESTONE:
         return f"{d['percent']} % reporting"
     if k is EventKind.ALL_REPORTING:
-        return "All precincts reporting"
+        return "All precincts reporting" if facts is None or facts.precincts_total else "All expected votes counted"
     if k is EventKind.COUNTY_COMPLETE:
         return f"{d['unit']}: all precincts in — " + _split(facts, d["votes"])
     if k is EventKind.COUNTY_BATCH:
         return f"{d['unit']}: {signed(d['added'])} votes — " + _net(facts, d["deltas"])
     if k is EventKind.CORRECTION:
-        return f"Correction in {d['unit']}: " + ", ".join(f"{short_name(name(c))} {signed(n)}" for c, n in sorted(d["deltas"].items()) if n)
+        return f"Correction in {d['unit']}: " + ", ".join(f"{short_name(_plain(facts, c))} {signed(n)}" for c, n in sorted(d["deltas"].items()) if n)
     if k is EventKind.FEED_FAILING:
         return f"Feed {event.feed!r} is failing ({d['failures']} errors in a row): {d['error']}"
     if k is EventKind.FEED_RECOVERED:
@@ -153,7 +157,8 @@ def _plain(facts: RaceFacts | None, cid: str) -> str:
 def alert_text(alert: Alert) -> str:
     """The whole alert as plain text: what the console prints and Slack's notification shows."""
     facts = alert.facts
-    head = "TEST — " if alert.test else ""
+    # test data says so in its first word, whichever of the two carries the flag
+    head = "TEST — " if alert.test or (facts is not None and facts.test) else ""
     title = race_title(facts) if facts else f"Feed {alert.feed}"
     lines = [f"{head}{title}: " + event_line(alert.events[0], facts)]
     lines += [f"  • {event_line(e, facts)}" for e in alert.events[1:]]
