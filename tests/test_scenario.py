@@ -263,7 +263,8 @@ def test_script_regenerates_the_shipped_files_byte_for_byte_from_the_figures(tmp
     )
     assert done.returncode == 0, done.stderr
     shipped = SCENARIO_DIR / DEFAULT_SCENARIO
-    names = sorted(p.name for p in shipped.iterdir() if p.is_file())
+    # The 2016 baseline beside the snapshots has its own builder (scripts/build_al2016_baseline.py).
+    names = sorted(p.name for p in shipped.iterdir() if p.is_file() and not p.name.startswith("baseline-"))
     assert sorted(p.name for p in out.iterdir()) == names
     for name in names:
         assert (out / name).read_bytes() == (shipped / name).read_bytes(), f"{name} differs from a fresh build"
