@@ -1,24 +1,42 @@
-"""What ``/results`` says, as a pure function of the command text and the stored snapshots.
+"""What ``/results`` says, as a pure function of the parsed command and the stored snapshots.
 
 Kept out of the handler so the CLI demo prints exactly what Slack users see, and so tests can
-check the words without a Slack request.
+check the words without a Slack request. Numbers come from the same code as the alerts
+(``bot.rules.race_facts`` → ``bot.render``): thousands separators, two-decimal shares rounded
+half up as the Secretary of State prints them, times in the state's zone. User text goes back
+only through ``bot.commands.echo`` (cleaned, clipped) and is escaped with everything else.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from fractions import Fraction
+from typing import Any, Iterable, Mapping, Sequence
 
-from bot.margins import hurdle, standing, votes_outstanding
+from bot import counties
+from bot.commands import MAX_INPUT, OFFICE_IDS, OFFICE_NAMES, Command, parse, state_of
+from bot.events import RaceFacts, facts_of
+from bot.margins import Hurdle, hurdle, standing, votes_outstanding
 from bot.model import Race, Snapshot
-from bot.render.numbers import percent, votes
-from bot.render.slack import escape, plain_message, race_card
-from bot.events import RaceFacts
-from bot.render.text import race_card_text, short_name
+from bot.render.numbers import percent, points, votes
+from bot.render.slack import escape, race_card
+from bot.render.text import lead_line, local_time, race_title, reporting_text, short_name, standings_line
 from bot.rules import RuleSettings, race_facts
-from bot.states import lookup, state_name, suggest
+from bot.states import state_name
 
-MAX_INPUT = 200
+__all__ = ["Answer", "MAX_INPUT", "answer", "answer_command", "margin_lines", "races_in", "tracked_states"]
+
+SHARE_ACTION = "results_share"
+MAX_LIST = 15
+#: Section text limit (Slack: 3,000) with room to spare; lists are cut to fit.
+_SECTION_LIMIT = 2900
+
+LEVEL_MEANING = {
+    "quiet": "leads and calls only",
+    "cards": "race news: leads, calls, recount line and reporting milestones (no county batches or feed notices)",
+    "all": "everything: race news, county batches and feed notices",
+}
 
 
 def tracked_states(snapshots: Sequence[Snapshot]) -> list[str]:
@@ -29,55 +47,364 @@ def races_in(snapshots: Sequence[Snapshot], state: str) -> list[tuple[Snapshot, 
     return [(snap, race) for snap in snapshots for race in snap.races.values() if race.state == state]
 
 
+def _all_races(snapshots: Sequence[Snapshot]) -> list[tuple[Snapshot, Race]]:
+    return [(snap, race) for snap in snapshots for race in snap.races.values()]
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What to say: a race card (facts + margin lines) or help with an optional first line."""
+    """What to say. ``kind``: card (one race), list (title + lines), help (usage), note (one remark).
+
+    ``query`` is set on answers worth sharing: the share button carries it, and ``share`` posts it.
+    """
 
     facts: RaceFacts | None = None
     extra: tuple[str, ...] = ()
     note: str | None = None
     states: tuple[str, ...] = ()
+    kind: str = ""
+    title: str | None = None
+    lines: tuple[str, ...] = ()
+    footer: str | None = None
+    query: str | None = None
 
-    def slack(self) -> dict[str, Any]:
-        if self.facts is not None:
-            return race_card(self.facts, list(self.extra))
-        return plain_message(self._help_text(markup=True))
+    @property
+    def _kind(self) -> str:
+        return self.kind or ("card" if self.facts is not None else "help")
+
+    @property
+    def shareable(self) -> bool:
+        return self.query is not None and self._kind in ("card", "list")
+
+    def slack(self, share_button: bool = True) -> dict[str, Any]:
+        kind = self._kind
+        if kind == "card":
+            assert self.facts is not None
+            message = race_card(self.facts, list(self.extra))
+        elif kind == "list":
+            message = _list_message(self.title or "", self.lines, self.footer)
+        else:
+            message = _plain(self._body(markup=True))
+        if share_button and self.shareable:
+            message["blocks"] = [*message["blocks"], _share_block(self.query or "")]
+        return message
 
     def text(self) -> str:
-        if self.facts is not None:
-            return "\n".join([race_card_text(self.facts), *self.extra])
-        return self._help_text(markup=False)
+        kind = self._kind
+        if kind == "card":
+            from bot.render.text import race_card_text
 
-    def _help_text(self, markup: bool) -> str:
+            assert self.facts is not None
+            return "\n".join([race_card_text(self.facts), *self.extra])
+        if kind == "list":
+            return "\n".join([self.title or "", *self.lines, *([self.footer] if self.footer else [])])
+        return self._body(markup=False)
+
+    def _body(self, markup: bool) -> str:
+        if self._kind == "note":
+            return self.note or ""
         tracked = ", ".join(f"{state_name(s)} ({s})" for s in self.states) if self.states else "none yet (no feed has reported)"
         cmd = "*/results*" if markup else "/results"
         lines = [self.note] if self.note else []
         lines += [
-            f"{cmd} answers from the latest results the bot has:",
-            "• `/results alabama` or `/results AL`: the race, the margin and what is left to count",
+            f"{cmd} answers from the latest results the bot has (only you see the answer; add `share` to post it):",
+            "• `/results alabama` or `/results AL`: the state's races (one race: its card with margin, votes left and recount line)",
+            "• `/results alabama senate`: one office of a state · `/results alabama jefferson`: a county's votes and margin",
+            "• `/results senate`, `/results house`: that office across states, closest first · `/results close`: the closest races",
+            "• `/results status`: feed health and the alert backlog",
+            "• `/results subscribe alabama [quiet|cards|all]`, `/results unsubscribe alabama`, `/results subscriptions`",
             f"Tracked states: {tracked}",
         ]
         return "\n".join(lines)
 
 
+def _plain(text: str) -> dict[str, Any]:
+    return {"text": escape(text), "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": _clip(escape(text))}}]}
+
+
+def _clip(text: str, limit: int = _SECTION_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _list_message(title: str, lines: Sequence[str], footer: str | None) -> dict[str, Any]:
+    body, used = [], 0
+    for line in lines:
+        if used + len(line) + 1 > _SECTION_LIMIT:
+            body.append("…")
+            break
+        body.append(line)
+        used += len(line) + 1
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150), "emoji": False}}]
+    if body:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": escape("\n".join(body))}})
+    if footer:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(footer)}]})
+    text = "\n".join([title, *body, *([footer] if footer else [])])
+    return {"text": _clip(escape(text), 3900), "blocks": blocks}
+
+
+def _share_block(query: str) -> dict[str, Any]:
+    return {
+        "type": "actions",
+        "block_id": "results_share",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": SHARE_ACTION,
+                "text": {"type": "plain_text", "text": "Share in channel", "emoji": False},
+                "value": query[:MAX_INPUT],
+            }
+        ],
+    }
+
+
+# --- the read-only answers --------------------------------------------------------------------
+
+
 def answer(text: str, snapshots: Sequence[Snapshot], rules: RuleSettings) -> Answer:
-    """What ``/results <text>`` says. User text is echoed only escaped and clipped."""
+    """What ``/results <text>`` says (read-only forms; status and subscriptions need the handler)."""
+    return answer_command(parse(text), snapshots, rules)
+
+
+def answer_command(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings) -> Answer:
     states = tuple(tracked_states(snapshots))
-    cleaned = " ".join("".join(ch for ch in text if ch.isprintable()).split())
-    if len(text) > MAX_INPUT:
-        return Answer(note=f"That was {len(text):,} characters; try a state, e.g. `/results alabama`.", states=states)
-    if not cleaned or cleaned.lower() in {"help", "?"}:
-        return Answer(states=states)
-    state = lookup(cleaned)
-    if state is None:
-        guess = suggest(cleaned)
-        note = f"I don't know “{escape(cleaned[:40])}”." + (f" Did you mean *{guess.name}*?" if guess else "")
-        return Answer(note=note, states=states)
-    found = races_in(snapshots, state.postal)
+    kind = cmd.kind
+    if kind == "too_long":
+        return Answer(kind="note", note=f"That was {cmd.length:,} characters (at most {MAX_INPUT}); try a state, e.g. `/results alabama`.")
+    if kind == "help":
+        return Answer(states=states, kind="help")
+    if kind == "unknown":
+        return _unknown(cmd, states)
+    if kind == "needs_state":
+        return _needs_state(cmd)
+    if kind == "state":
+        return _state_answer(cmd, snapshots, rules, states)
+    if kind == "office":
+        return _office_answer(cmd, snapshots, rules)
+    if kind == "close":
+        return _close_answer(cmd, snapshots, rules)
+    return Answer(kind="note", note=f"`/results {cmd.kind}` needs the bot's store; try `/results help`.")
+
+
+ONE_LINE_HELP = "Try `/results alabama`, `/results alabama jefferson`, `/results close` or `/results help`."
+
+
+def _unknown(cmd: Command, states: tuple[str, ...]) -> Answer:
+    word = f"“{cmd.word}”" if cmd.word else "that"
+    if cmd.suggestion and cmd.suggestion_is_state:
+        st = state_of(cmd.suggestion)
+        name = st.name if st else cmd.suggestion
+        return Answer(kind="note", note=f"I don't know {word}. Did you mean *{name}*? (`/results {name.lower()}`)")
+    if cmd.suggestion:
+        return Answer(kind="note", note=f"I don't know {word}. Did you mean `/results {cmd.suggestion}`?")
+    tracked = ", ".join(f"{state_name(s)} ({s})" for s in states) or "none yet"
+    return Answer(kind="note", note=f"I don't know {word}. {ONE_LINE_HELP} Tracked states: {tracked}.")
+
+
+def _needs_state(cmd: Command) -> Answer:
+    verb = cmd.verb or "subscribe"
+    if cmd.suggestion and cmd.suggestion_is_state:
+        st = state_of(cmd.suggestion)
+        name = st.name if st else cmd.suggestion
+        return Answer(kind="note", note=f"Did you mean *{name}*? (`/results {verb} {name.lower()}`)")
+    example = f"`/results {verb} alabama" + (" quiet`" if verb == "subscribe" else "`")
+    return Answer(kind="note", note=f"Which state? For example {example}" + (" (levels: quiet, cards, all)." if verb == "subscribe" else "."))
+
+
+def _office_matches(race: Race, office: str) -> bool:
+    if race.office_id and race.office_id.upper() == OFFICE_IDS[office]:
+        return True
+    return OFFICE_NAMES[office].lower() in race.office.lower()
+
+
+def _state_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings, states: tuple[str, ...]) -> Answer:
+    assert cmd.state is not None
+    st = state_of(cmd.state)
+    name = st.name if st else cmd.state
+    found = races_in(snapshots, cmd.state)
     if not found:
-        return Answer(note=f"No results for {state.name} in the feeds I follow.", states=states)
-    snap, race = found[0]
-    return Answer(race_facts(race, rules, snap.generated_at), tuple(margin_lines(race)), states=states)
+        tracked = ", ".join(state_name(s) for s in states) or "none yet"
+        return Answer(kind="note", note=f"No results for {name} in the feeds I follow. Tracked states: {tracked}.")
+    if cmd.office:
+        found = [(s, r) for s, r in found if _office_matches(r, cmd.office)]
+        if not found:
+            return Answer(kind="note", note=f"No {OFFICE_NAMES[cmd.office]} race for {name} in the feeds I follow; `/results {name.lower()}` lists its races.")
+    found.sort(key=lambda sr: (sr[1].office, sr[1].seat or "", sr[1].key))
+    if cmd.place:
+        return _place_answer(cmd, name, found, rules)
+    if len(found) == 1:
+        snap, race = found[0]
+        return Answer(race_facts(race, rules, snap.generated_at), tuple(margin_lines(race)), states=states, kind="card", query=cmd.canonical)
+    lines = tuple(f"• {_race_line(race_facts(race, rules, snap.generated_at), race, _office_label(race))}" for snap, race in found[:MAX_LIST])
+    lines += _more(len(found))
+    return Answer(kind="list", title=f"{name}: {len(found)} races", lines=lines, footer=_as_of(found), query=cmd.canonical)
+
+
+def _office_label(race: Race) -> str:
+    return f"*{race.office}{', ' + race.seat if race.seat else ''}*"
+
+
+def _more(n: int) -> tuple[str, ...]:
+    return (f"… and {n - MAX_LIST} more",) if n > MAX_LIST else ()
+
+
+def _as_of(found: Sequence[tuple[Snapshot, Race]]) -> str | None:
+    if not found:
+        return None
+    snap, race = max(found, key=lambda sr: sr[0].generated_at)
+    return f"As of {local_time(snap.generated_at.isoformat(), race.state)}"
+
+
+def _reporting_share(facts: RaceFacts) -> Fraction | None:
+    if facts.expected_vote_pct is not None:
+        return Fraction(facts.expected_vote_pct).limit_denominator(10**6) / 100
+    if facts.precincts_total:
+        return Fraction(facts.precincts_reporting or 0, facts.precincts_total)
+    return None
+
+
+def _race_line(facts: RaceFacts, race: Race | None, label: str) -> str:
+    """One race in a list: leader, lead in votes and points, % in, the hurdle, the call."""
+    share_in = _reporting_share(facts)
+    parts = []
+    if facts.total_votes == 0:
+        parts.append("no votes counted yet")
+    elif facts.leader is None:
+        parts.append(f"tied at {votes(facts.candidates[0].votes)} votes each")
+    else:
+        lead, runner = facts.leader, facts.runner_up
+        against = f" over {_short(runner.name)} {percent(facts.share(runner.votes))} %" if runner else ""
+        parts.append(
+            f"{_short(lead.name)} {percent(facts.share(lead.votes))} %{against}, "
+            f"leads by {votes(facts.lead_votes)} votes ({points(facts.share(facts.lead_votes))} points)"
+        )
+    if share_in is not None:
+        parts.append(f"{percent(share_in)} % in")
+    if race is not None and facts.call_status != "called":
+        h = _hurdle(race)
+        if h is not None and h.outstanding > 0:
+            parts.append(_hurdle_text(h))
+    if facts.call_status == "called":
+        winners = [_short(c.name) for c in facts.candidates if c.winner]
+        parts.append("Called" + (f" for {', '.join(winners)}" if winners else ""))
+    elif facts.race_call_status:
+        parts.append(facts.race_call_status)
+    return f"{label}: " + " · ".join(parts)
+
+
+_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+
+
+def _short(name: str) -> str:
+    """Last name, suffixes skipped ('Robert Kennedy Jr.' → 'Kennedy'); pseudo names whole."""
+    parts = [p for p in name.split() if p.lower().rstrip(",") not in _SUFFIXES] or name.split()
+    return parts[-1].rstrip(",") if len(parts) > 1 else name
+
+
+def _hurdle(race: Race) -> Hurdle | None:
+    return hurdle(standing(race), votes_outstanding(race))
+
+
+def _hurdle_text(h: Hurdle) -> str:
+    who = _short(h.trailer.name)
+    if h.out_of_reach:
+        return f"{who} cannot catch up on about {votes(h.outstanding)} votes left"
+    if h.share is None:
+        return ""
+    return f"{who} needs {percent(h.share)} % of about {votes(h.outstanding)} left"
+
+
+def _place_answer(cmd: Command, state: str, found: list[tuple[Snapshot, Race]], rules: RuleSettings) -> Answer:
+    assert cmd.place is not None
+    units = [u for _, race in found for u in race.subunits]
+    if not any(u.level in counties.PLACE_LEVELS for u in units):
+        return Answer(kind="note", note=f"The feeds report {state} statewide only: no county figures.")
+    hit = counties.match(cmd.place, units)
+    if hit.unit is None:
+        guess = f" Did you mean *{hit.suggestion.name}*? (`/results {state.lower()} {hit.suggestion.name.lower()}`)" if hit.suggestion else ""
+        return Answer(kind="note", note=f"No county or town “{_echo(cmd.place)}” in {state}'s results.{guess}")
+    want = counties.key(hit.unit.name)
+    rows: list[tuple[Snapshot, Race, Any]] = []
+    for snap, race in found:
+        unit = next((u for u in race.subunits if u.level in counties.PLACE_LEVELS and counties.key(u.name) == want), None)
+        if unit is not None:
+            rows.append((snap, race, unit))
+    place = counties.display_name(hit.unit, found[0][1].state)
+    query = " ".join(p for p in (cmd.state, cmd.office, hit.unit.name) if p)
+    if len(rows) == 1:
+        snap, race, unit = rows[0]
+        facts = _unit_facts(race, unit, snap.generated_at)
+        statewide = race_facts(race, rules, snap.generated_at)
+        lines = [standings_line(facts), f"{place}: {lead_line(facts)}", f"Statewide: {_statewide(statewide)}"]
+        stamp = unit.last_updated or snap.generated_at
+        footer = f"County figures as of {local_time(stamp.isoformat(), race.state)}"
+        return Answer(kind="list", title=f"{place} · {race_title(statewide)}", lines=tuple(lines), footer=footer, query=query)
+    lines = tuple(
+        f"• {_race_line(_unit_facts(race, unit, snap.generated_at), None, _office_label(race))}" for snap, race, unit in rows[:MAX_LIST]
+    ) + _more(len(rows))
+    return Answer(kind="list", title=f"{place}, {state}: {len(rows)} races", lines=lines, footer=_as_of([(s, r) for s, r, _ in rows]), query=query)
+
+
+def _unit_facts(race: Race, unit: Any, at: datetime) -> RaceFacts:
+    """The county's own numbers; the statewide expected-vote share does not describe a county."""
+    facts = facts_of(standing(race, unit), race, None, None, None, at)
+    return replace(facts, expected_vote_pct=unit.expected_vote_pct)
+
+
+def _statewide(facts: RaceFacts) -> str:
+    if facts.total_votes == 0:
+        return "no votes counted yet"
+    head = lead_line(facts)
+    if facts.call_status == "called":
+        winners = [c.name + (f" ({c.party})" if c.party else "") for c in facts.candidates if c.winner]
+        head += " · Called for " + ", ".join(winners)
+    return head
+
+
+def _echo(text: str) -> str:
+    from bot.commands import echo
+
+    return echo(text)
+
+
+def _office_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings) -> Answer:
+    assert cmd.office is not None
+    found = [(s, r) for s, r in _all_races(snapshots) if _office_matches(r, cmd.office)]
+    office = OFFICE_NAMES[cmd.office]
+    if not found:
+        return Answer(kind="note", note=f"No {office} races in the feeds I follow. {ONE_LINE_HELP}")
+    rows = sorted(((s, r, race_facts(r, rules, s.generated_at)) for s, r in found), key=lambda t: _margin_key(t[2]))
+    lines = tuple(f"• {_race_line(f, r, '*' + race_title(f) + '*')}" for _, r, f in rows[:MAX_LIST]) + _more(len(rows))
+    return Answer(kind="list", title=f"{office} races, closest first", lines=lines, footer=_as_of(found), query=cmd.canonical)
+
+
+def _margin_key(facts: RaceFacts) -> tuple[int, Fraction, str]:
+    """Races with votes by lead share (ties first), then races with no votes yet."""
+    if facts.total_votes == 0:
+        return (1, Fraction(0), facts.race_key)
+    return (0, facts.share(facts.lead_votes), facts.race_key)
+
+
+def _close_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings) -> Answer:
+    rows = [(s, r, race_facts(r, rules, s.generated_at)) for s, r in _all_races(snapshots)]
+    rows = [t for t in rows if t[2].total_votes > 0]
+    if not rows:
+        return Answer(kind="note", note="No votes counted yet in the feeds I follow.")
+    if cmd.by == "hurdle":
+
+        def key(t: tuple[Snapshot, Race, RaceFacts]) -> tuple[int, Fraction, str]:
+            h = _hurdle(t[1])
+            if h is None or h.share is None or h.outstanding == 0:
+                return (1, t[2].share(t[2].lead_votes), t[2].race_key)
+            return (0, h.share, t[2].race_key)
+
+        rows.sort(key=key)
+        title = "Closest races by the trailer's hurdle (share of the votes left needed to catch up)"
+    else:
+        rows.sort(key=lambda t: (t[2].call_status == "called", *_margin_key(t[2])))
+        title = "Closest races by margin (uncalled first)"
+    lines = tuple(f"• {_race_line(f, r, '*' + race_title(f) + '*')}" for _, r, f in rows[:10])
+    return Answer(kind="list", title=title, lines=lines, footer=_as_of([(s, r) for s, r, _ in rows]), query=cmd.canonical)
 
 
 def margin_lines(race: Race) -> list[str]:
@@ -94,3 +421,68 @@ def margin_lines(race: Race) -> list[str]:
     else:
         need = ""
     return [f"About {votes(outstanding)} votes left to count (estimate). {need}".strip()]
+
+
+# --- answers that need the store (the handler reads it, these only say it) ----------------------
+
+
+def _when(moment: datetime | None, state: str | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    ago = int((now - moment).total_seconds())
+    rel = "just now" if ago < 60 else f"{ago // 60:,} min ago" if ago < 3600 else f"{ago // 3600:,} h {ago % 3600 // 60} min ago"
+    if state:
+        return f"{local_time(moment.isoformat(), state)} ({rel})"
+    return f"{moment.astimezone(timezone.utc).strftime('%-I:%M %p UTC').replace('AM', 'a.m.').replace('PM', 'p.m.')} ({rel})"
+
+
+def status_answer(health: Sequence[Any], backlog: Mapping[str, int], snapshots: Sequence[Snapshot], now: datetime) -> Answer:
+    """Per feed: last poll, last change, last error, failures in a row; then the outbox."""
+    feed_state = {s.feed: next(iter(sorted(r.state for r in s.races.values())), None) for s in snapshots}
+    lines = []
+    for h in health:
+        state = feed_state.get(h.feed)
+        ok = "OK" if h.consecutive_failures == 0 else f"FAILING: {h.consecutive_failures:,} failed polls in a row"
+        lines.append(f"*{h.feed}*: {ok}")
+        lines.append(f"    last poll {_when(h.last_poll_at, state, now)} · last change {_when(h.last_change_at, state, now)}")
+        if h.last_error:
+            lines.append(f"    last error: {_clip(' '.join(str(h.last_error).split()), 300)}")
+    if not health:
+        lines.append("No feed has been polled yet.")
+    pending, sent, failed = (backlog.get(k, 0) for k in ("pending", "sent", "failed"))
+    lines.append(f"Alert outbox: {pending:,} pending · {sent:,} sent · {failed:,} failed")
+    return Answer(kind="list", title="Feed status", lines=tuple(lines))
+
+
+def subscribed_answer(state: str, level: str, tracked: Iterable[str], created: bool) -> Answer:
+    st = state_of(state)
+    name = st.name if st else state
+    verb = "will now get" if created else "now gets"
+    note = f"This channel {verb} {name} alerts at level *{level}*: {LEVEL_MEANING.get(level, level)}."
+    if state not in set(tracked):
+        note += f" (No feed reports {name} yet; alerts start when one does.)"
+    note += " In a private channel, invite the bot first."
+    return Answer(kind="note", note=note)
+
+
+def unsubscribed_answer(state: str, removed: bool) -> Answer:
+    st = state_of(state)
+    name = st.name if st else state
+    if removed:
+        return Answer(kind="note", note=f"This channel no longer gets {name} alerts.")
+    return Answer(kind="note", note=f"This channel was not subscribed to {name}; `/results subscriptions` lists what it gets.")
+
+
+def subscriptions_answer(rows: Sequence[tuple[str, str]], configured: bool = False) -> Answer:
+    """``rows``: (scope, level) of this channel's subscriptions."""
+    if not rows:
+        return Answer(kind="note", note="This channel has no subscriptions. `/results subscribe alabama` adds one (levels: quiet, cards, all).")
+    lines = []
+    for scope, level in rows:
+        st = state_of(scope)
+        lines.append(f"• {st.name if st else scope}: *{level}* ({LEVEL_MEANING.get(level, level)})")
+    return Answer(kind="list", title="This channel's subscriptions", lines=tuple(lines))
+
+
+def no_dm_answer() -> Answer:
+    return Answer(kind="note", note="Subscriptions are per channel: run this in the channel that should get the alerts.")

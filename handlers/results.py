@@ -1,25 +1,127 @@
-"""``/results``: answers from the stored snapshot (never a feed fetch), inside the 3 s ack."""
+"""``/results`` and its "Share in channel" button: answers from the stored snapshot (never a feed
+fetch), inside the 3 s ack.
+
+Read-only answers are cached per (snapshot versions, canonical query): the store hands back the
+same parsed ``Snapshot`` objects until a poll changes them, so a burst of ``/results alabama``
+renders once per poll. Status and subscriptions always read the store.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+import re
+import threading
+from collections import OrderedDict
+from typing import Any, Hashable, Sequence
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 
-from bot.answers import answer
+from bot import subscriptions
+from bot.answers import (
+    SHARE_ACTION,
+    Answer,
+    answer_command,
+    no_dm_answer,
+    status_answer,
+    subscribed_answer,
+    subscriptions_answer,
+    tracked_states,
+    unsubscribed_answer,
+)
+from bot.commands import Command, parse
+from bot.model import Snapshot
 from handlers.services import Services
 
 log = logging.getLogger("electionbot.commands")
 
+SORRY = {"text": "Sorry, results are unavailable right now. Try again in a moment."}
+_CHANNEL_ID = re.compile(r"^[A-Z0-9]{2,30}$")
+
+
+class AnswerCache:
+    """A small LRU of rendered messages; a new snapshot version makes old keys unreachable."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> dict[str, Any] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: Hashable, value: dict[str, Any]) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+def _versions(snapshots: Sequence[Snapshot]) -> tuple[Any, ...]:
+    return tuple((s.feed, s.generated_at, s.version, id(s)) for s in snapshots)
+
+
+def message_for(cmd: Command, services: Services, channel_id: str | None, cache: AnswerCache | None = None, share_button: bool = True) -> dict[str, Any]:
+    """The Slack message (text + blocks) for one parsed command."""
+    store = services.store
+    kind = cmd.kind
+    if kind == "status":
+        return status_answer(store.health(), store.backlog(), store.latest_snapshots(), services.clock()).slack()
+    if kind in ("subscribe", "unsubscribe", "subscriptions"):
+        if not channel_id or not _CHANNEL_ID.match(channel_id) or channel_id.startswith("D"):
+            return no_dm_answer().slack()
+        if kind == "subscriptions":
+            return subscriptions_answer(subscriptions.describe(subscriptions.for_channel(store, channel_id))).slack()
+        assert cmd.state is not None
+        if kind == "subscribe":
+            level = cmd.level or "all"
+            created = subscriptions.subscribe(store, channel_id, cmd.state, level)
+            return subscribed_answer(cmd.state, level, tracked_states(store.latest_snapshots()), created).slack()
+        return unsubscribed_answer(cmd.state, subscriptions.unsubscribe(store, channel_id, cmd.state)).slack()
+    snapshots = store.latest_snapshots()
+    key = (_versions(snapshots), kind, cmd.canonical, cmd.word, cmd.suggestion, cmd.verb, cmd.length, share_button)
+    if cache is not None and cmd.read_only and (hit := cache.get(key)) is not None:
+        return hit
+    ans: Answer = answer_command(cmd, snapshots, services.rules)
+    message = ans.slack(share_button=share_button)
+    if cache is not None and cmd.read_only:
+        cache.put(key, message)
+    return message
+
 
 def register(app: App, services: Services) -> None:
+    cache = AnswerCache()
+
     def results_command(ack: Ack, command: dict[str, Any]) -> None:
+        public = False
         try:
-            message = answer(command.get("text") or "", services.store.latest_snapshots(), services.rules).slack()
+            cmd = parse(command.get("text") or "")
+            public = cmd.share and cmd.read_only and cmd.kind != "help"
+            message = message_for(cmd, services, command.get("channel_id"), cache, share_button=not public)
+            # Only a real answer is posted for everyone; "did you mean" stays with the asker.
+            public = public and any(b.get("type") == "header" for b in message.get("blocks", []))
         except Exception:  # the user still gets an answer inside the ack, and we get the trace
             log.exception("/results failed")
-            message = {"text": "Sorry, results are unavailable right now. Try again in a moment."}
-        ack(response_type="ephemeral", **message)
+            message, public = dict(SORRY), False
+        ack(response_type="in_channel" if public else "ephemeral", **message)
+
+    def share_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        try:
+            actions = body.get("actions") or [{}]
+            cmd = parse(str(actions[0].get("value") or ""))
+            if not cmd.read_only or cmd.kind == "help":
+                respond(response_type="ephemeral", replace_original=False, text="That answer cannot be shared.")
+                return
+            message = message_for(cmd, services, None, cache, share_button=False)
+            respond(response_type="in_channel", replace_original=False, **message)
+        except Exception:
+            log.exception("/results share failed")
+            respond(response_type="ephemeral", replace_original=False, **SORRY)
 
     app.command("/results")(results_command)
+    app.action(SHARE_ACTION)(share_button)
