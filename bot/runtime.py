@@ -14,6 +14,7 @@ from typing import TextIO
 
 from apscheduler.schedulers.base import BaseScheduler
 
+from bot.delivery.cards import CardRefresher
 from bot.delivery.console import ConsoleSink
 from bot.delivery.sink import Sink
 from bot.delivery.slack import SlackSink, make_client
@@ -24,6 +25,7 @@ from bot.poller import Poller, RaceFilter, Target
 from bot.rules import RuleSettings
 from bot.scheduler import build_scheduler
 from bot.store import Store, utcnow
+from bot.subscriptions import slack_targets
 from config.settings import Secrets, Settings
 
 log = logging.getLogger("electionbot")
@@ -62,7 +64,15 @@ class Runtime:
         if secrets.slack_enabled:
             sinks["slack"] = SlackSink(make_client(secrets.slack_bot_token or "", secrets.slack_api_url), min_interval)
             targets += [Target("slack", channel, settings.level) for channel in settings.alerts.channels]
-        worker = DeliveryWorker(store, sinks, clock=clock)
+        alerts = settings.alerts
+        worker = DeliveryWorker(
+            store,
+            sinks,
+            clock=clock,
+            styles=dict(alerts.styles),
+            default_style=alerts.style,
+            cards=CardRefresher(store, rules, alerts.card_update_seconds),
+        )
         fixed = tuple(targets)
         pollers = []
         for feed in settings.feeds:
@@ -73,7 +83,7 @@ class Runtime:
                     source=source,
                     store=store,
                     rules=rules,
-                    targets=lambda: fixed,
+                    targets=slack_targets(store, fixed, spec.name, enabled=secrets.slack_enabled),
                     races=RaceFilter(tuple(settings.races.follow)),
                     clock=clock,
                     on_queued=worker.deliver_due,

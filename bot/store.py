@@ -61,13 +61,34 @@ class OutboxRow(Base):
     channel: Mapped[str] = mapped_column(String(80))
     platform: Mapped[str] = mapped_column(String(20))
     payload: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending | sent | failed
+    #: pending | sending (posted or not: reconcile with the channel before posting again) | sent | failed | skipped
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     message_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: when the last attempt began (set with status "sending", before the platform is called).
+    attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CardRow(Base):
+    """One live race card per race × channel × platform: its message ts survives restarts."""
+
+    __tablename__ = "cards"
+    __table_args__ = (UniqueConstraint("race_key", "channel", "platform", name="uq_card_race_channel"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    feed: Mapped[str] = mapped_column(String(60))
+    race_key: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(80))
+    platform: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(12), default="creating")  # creating | live
+    ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    rendered_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updates: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class FeedHealthRow(Base):
@@ -117,6 +138,26 @@ class Delivery:
     platform: str
     attempts: int
     created_at: datetime
+    status: str = "pending"
+    attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    id: int
+    feed: str
+    race_key: str
+    channel: str
+    platform: str
+    status: str
+    ts: str | None
+    rendered_hash: str | None
+    updated_at: datetime | None
+    updates: int
+
+
+def _card(r: CardRow) -> Card:
+    return Card(r.id, r.feed, r.race_key, r.channel, r.platform, r.status, r.ts, r.rendered_hash, _aware(r.updated_at), r.updates or 0)
 
 
 def utcnow() -> datetime:
@@ -140,6 +181,7 @@ class Store:
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._cache_lock = threading.Lock()
         self._parsed: dict[str, tuple[datetime, str, Snapshot]] = {}
@@ -216,22 +258,28 @@ class Store:
     # --- outbox -----------------------------------------------------------------------------
 
     def due(self, platform: str, now: datetime | None = None, limit: int = 100) -> list[Delivery]:
-        """Pending deliveries in creation order (which is the order per channel)."""
+        """Unsent deliveries in creation order (which is the order per channel).
+
+        Rows in "sending" are included: an attempt began and its outcome is unknown (a crash or a
+        lost answer), so the worker checks the channel before posting them again."""
         now = now or utcnow()
         with self.session() as s:
             rows = s.scalars(
                 select(OutboxRow)
-                .where(OutboxRow.platform == platform, OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now)
+                .where(OutboxRow.platform == platform, OutboxRow.status.in_(UNSENT), OutboxRow.next_attempt_at <= now)
                 .order_by(OutboxRow.id)
                 .limit(limit)
             ).all()
-            return [Delivery(r.id, Alert.from_dict(json.loads(r.payload)), r.channel, r.platform, r.attempts, _aware(r.created_at)) for r in rows]  # type: ignore[arg-type]
+            return [
+                Delivery(r.id, Alert.from_dict(json.loads(r.payload)), r.channel, r.platform, r.attempts, _aware(r.created_at), r.status, _aware(r.attempt_at))  # type: ignore[arg-type]
+                for r in rows
+            ]
 
     def pending_channels_blocked(self, platform: str) -> dict[str, datetime]:
         """Per channel, the earliest retry time of its oldest pending row (order is kept per channel)."""
         with self.session() as s:
             rows = s.execute(
-                select(OutboxRow.channel, OutboxRow.next_attempt_at).where(OutboxRow.platform == platform, OutboxRow.status == "pending").order_by(OutboxRow.id)
+                select(OutboxRow.channel, OutboxRow.next_attempt_at).where(OutboxRow.platform == platform, OutboxRow.status.in_(UNSENT)).order_by(OutboxRow.id)
             ).all()
         first: dict[str, datetime] = {}
         for channel, at in rows:
@@ -246,13 +294,78 @@ class Store:
                 .values(status="sent", sent_at=now or utcnow(), message_ts=message_ts, attempts=OutboxRow.attempts + 1, last_error=None)
             )
 
-    def mark_retry(self, delivery_id: int, error: str, wait: timedelta, now: datetime | None = None) -> None:
+    def mark_retry(self, delivery_id: int, error: str, wait: timedelta, now: datetime | None = None, *, uncertain: bool = False) -> None:
+        """Retry after ``wait``. ``uncertain``: the post may have landed (a timeout, a dropped
+        connection, a 5xx), so the row stays "sending" and is reconciled before the next post."""
         now = now or utcnow()
         with self.session() as s, s.begin():
             s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == delivery_id)
-                .values(attempts=OutboxRow.attempts + 1, next_attempt_at=now + wait, last_error=error[:500])
+                .values(
+                    attempts=OutboxRow.attempts + 1,
+                    next_attempt_at=now + wait,
+                    last_error=error[:500],
+                    status="sending" if uncertain else "pending",
+                )
+            )
+
+    def begin_attempt(self, delivery_ids: Iterable[int], now: datetime | None = None) -> None:
+        """Recorded (and committed) before the platform is called: after a crash the row says
+        "this may have been posted", and the worker looks in the channel before posting again."""
+        ids = list(delivery_ids)
+        with self.session() as s, s.begin():
+            s.execute(update(OutboxRow).where(OutboxRow.id.in_(ids)).values(status="sending", attempt_at=now or utcnow()))
+
+    def mark_many_sent(self, delivery_ids: Iterable[int], message_ts: str | None, now: datetime | None = None) -> None:
+        ids = list(delivery_ids)
+        with self.session() as s, s.begin():
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(ids))
+                .values(status="sent", sent_at=now or utcnow(), message_ts=message_ts, attempts=OutboxRow.attempts + 1, last_error=None)
+            )
+
+    def mark_skipped(self, delivery_id: int, reason: str) -> None:
+        """Not posted on purpose (a "quiet" channel's minor update: its live card shows it)."""
+        with self.session() as s, s.begin():
+            s.execute(update(OutboxRow).where(OutboxRow.id == delivery_id).values(status="skipped", last_error=reason[:500]))
+
+    # --- live race cards --------------------------------------------------------------------
+
+    def card(self, race_key: str, channel: str, platform: str) -> Card | None:
+        with self.session() as s:
+            row = s.scalar(select(CardRow).where(CardRow.race_key == race_key, CardRow.channel == channel, CardRow.platform == platform))
+            return _card(row) if row is not None else None
+
+    def cards(self, platform: str | None = None, status: str | None = "live") -> list[Card]:
+        with self.session() as s:
+            q = select(CardRow).order_by(CardRow.id)
+            if platform:
+                q = q.where(CardRow.platform == platform)
+            if status:
+                q = q.where(CardRow.status == status)
+            return [_card(r) for r in s.scalars(q).all()]
+
+    def begin_card(self, feed: str, race_key: str, channel: str, platform: str, now: datetime | None = None) -> Card:
+        """The card row in "creating" state, committed before ``chat.postMessage``; returns it as stored."""
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            row = s.scalar(select(CardRow).where(CardRow.race_key == race_key, CardRow.channel == channel, CardRow.platform == platform))
+            if row is None:
+                row = CardRow(feed=feed, race_key=race_key, channel=channel, platform=platform, status="creating", created_at=now, updates=0)
+                s.add(row)
+                s.flush()
+            return _card(row)
+
+    def card_live(self, card_id: int, ts: str, rendered_hash: str | None, now: datetime | None = None) -> None:
+        with self.session() as s, s.begin():
+            s.execute(update(CardRow).where(CardRow.id == card_id).values(status="live", ts=ts, rendered_hash=rendered_hash, updated_at=now or utcnow()))
+
+    def card_updated(self, card_id: int, rendered_hash: str, now: datetime | None = None) -> None:
+        with self.session() as s, s.begin():
+            s.execute(
+                update(CardRow).where(CardRow.id == card_id).values(rendered_hash=rendered_hash, updated_at=now or utcnow(), updates=CardRow.updates + 1)
             )
 
     def mark_failed(self, delivery_id: int, error: str) -> None:
@@ -332,6 +445,25 @@ def _queue(s: Session, deliveries: Iterable[tuple[Alert, str, str]], now: dateti
         )
         queued += 1
     return queued
+
+
+UNSENT = ("pending", "sending")
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """``create_all`` never alters a table: add the columns later versions introduced."""
+    from sqlalchemy import inspect, text
+
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=engine.dialect)
+                with engine.begin() as conn:
+                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}'))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -54,9 +54,17 @@ class FeedSettings(_Model):
         return FeedSpec(self.name, self.kind, self.url, self.interval_seconds, dict(self.options))
 
 
+Style = Literal["cards", "messages", "quiet"]
+
+
 class AlertSettings(_Model):
     channels: list[Annotated[str, Field(min_length=1, max_length=80)]] = []
     level: Literal["all", "races", "quiet"] = "all"
+    #: "cards": one live card per race, edited in place, alerts in its thread (a channel that
+    #: gets forty new messages an hour gets muted); "messages": one message per alert.
+    style: Style = "cards"
+    styles: dict[str, Style] = {}  # per channel
+    card_update_seconds: Annotated[float, Field(ge=0, le=3600)] = 15.0
 
 
 class RulesSettings(_Model):

@@ -9,13 +9,24 @@ from bot.events import Alert
 
 class DeliveryError(Exception):
     """A send failed. ``permanent`` errors need the operator (a missing channel, a bad token);
-    the others are retried, after ``retry_after`` seconds when the platform said so (HTTP 429)."""
+    the others are retried, after ``retry_after`` seconds when the platform said so (HTTP 429).
+    ``uncertain`` errors (a lost answer, a 5xx) may hide a post that landed: the worker checks
+    the channel before trying again."""
 
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None, action: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        action: str | None = None,
+        uncertain: bool = False,
+    ):
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
         self.action = action
+        self.uncertain = uncertain
 
 
 class Sink(Protocol):

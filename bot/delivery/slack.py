@@ -2,19 +2,33 @@
 
 The client honours ``SLACK_API_URL`` so the bot can run against a local Slack-compatible
 server. slack_sdk's own 429 handler sleeps in the calling thread; we leave rate limits to the
-outbox worker instead, which waits per channel and keeps the other channels moving.
+outbox worker instead, which waits per channel and keeps the other channels moving. The SDK's
+connection-error retry is off too: a post whose answer was lost may have landed, and only the
+worker (which looks in the channel first) may decide to post it again.
+
+Every message carries metadata (``event_payload.alert_key``, or ``race_key`` for a live card):
+that is how the worker recognises its own posts in the channel after a crash.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from typing import Any, Iterable, Sequence
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.delivery.sink import DeliveryError
-from bot.events import Alert
-from bot.render.slack import alert_message
+from bot.events import Alert, RaceFacts
+from bot.render.slack import alert_message, live_card, summary_message
+
+ALERT_EVENT = "electionbot_alert"
+SUMMARY_EVENT = "electionbot_summary"
+CARD_EVENT = "electionbot_card"
+#: how far back the crash check looks (newest first); a crash leaves its post among the newest.
+HISTORY_LOOKBACK = 300
 
 log = logging.getLogger("electionbot.slack")
 
@@ -35,7 +49,8 @@ PERMANENT = {
 
 
 def make_client(token: str, base_url: str, timeout: int = 10) -> WebClient:
-    return WebClient(token=token, base_url=base_url, timeout=timeout)
+    # retry_handlers=[]: no silent re-post after a dropped connection (see the module doc).
+    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
 
 
 class SlackSink:
@@ -47,22 +62,108 @@ class SlackSink:
         self.client = client
         self.min_interval = min_interval
 
-    def send(self, alert: Alert, channel: str) -> str | None:
+    supports_cards = True
+
+    def send(self, alert: Alert, channel: str, *, thread_ts: str | None = None, broadcast: bool = False) -> str | None:
+        """One alert; in a card's thread when ``thread_ts`` is given (``broadcast`` also shows it in the channel)."""
         message = alert_message(alert)
-        try:
-            resp = self.client.chat_postMessage(
+        extra: dict[str, Any] = {}
+        if thread_ts:
+            extra["thread_ts"] = thread_ts
+            if broadcast:
+                extra["reply_broadcast"] = True
+        return self._post(channel, message, {"event_type": ALERT_EVENT, "event_payload": {"alert_key": alert.key}}, **extra)
+
+    def send_summary(self, alerts: Sequence[Alert], channel: str, held_minutes: int) -> str | None:
+        message = summary_message(alerts, held_minutes)
+        keys = [a.key for a in alerts]
+        payload = {"alert_key": keys[0], "alert_keys": keys}
+        return self._post(channel, message, {"event_type": SUMMARY_EVENT, "event_payload": payload})
+
+    def card_message(self, facts: RaceFacts) -> dict[str, Any]:
+        return live_card(facts)
+
+    def post_card(self, facts: RaceFacts, feed: str, channel: str) -> str | None:
+        message = live_card(facts)
+        return self._post(channel, message, {"event_type": CARD_EVENT, "event_payload": {"race_key": facts.race_key, "feed": feed}})
+
+    def update_card(self, facts: RaceFacts, channel: str, ts: str) -> None:
+        message = live_card(facts)
+        self._call(lambda: self.client.chat_update(channel=channel, ts=ts, text=message["text"], blocks=message["blocks"]))
+
+    # --- crash reconciliation --------------------------------------------------------------
+
+    def find_posted(self, channel: str, keys: Iterable[str], *, thread_ts: str | None = None) -> dict[str, str]:
+        """Which of ``keys`` (alert keys) are already in the channel (or the card's thread), with their ts."""
+        wanted = set(keys)
+        found: dict[str, str] = {}
+        for message in self._recent(channel, thread_ts):
+            payload = _payload(message, (ALERT_EVENT, SUMMARY_EVENT))
+            if payload is None:
+                continue
+            for key in [payload.get("alert_key"), *(payload.get("alert_keys") or [])]:
+                if key in wanted and key not in found:
+                    found[key] = message.get("ts")
+        return found
+
+    def find_card(self, channel: str, race_key: str) -> str | None:
+        for message in self._recent(channel, None):
+            payload = _payload(message, (CARD_EVENT,))
+            if payload is not None and payload.get("race_key") == race_key:
+                return message.get("ts")
+        return None
+
+    def _recent(self, channel: str, thread_ts: str | None) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        cursor = None
+        while len(messages) < HISTORY_LOOKBACK:
+            limit = min(200, HISTORY_LOOKBACK - len(messages))
+            if thread_ts:
+                call = lambda: self.client.conversations_replies(channel=channel, ts=thread_ts, include_all_metadata=True, limit=limit, cursor=cursor)  # noqa: E731
+            else:
+                call = lambda: self.client.conversations_history(channel=channel, include_all_metadata=True, limit=limit, cursor=cursor)  # noqa: E731
+            resp = self._call(call)
+            messages.extend(resp.get("messages") or [])
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not resp.get("has_more") or not cursor:
+                break
+        return messages
+
+    # --- the wire --------------------------------------------------------------------------
+
+    def _post(self, channel: str, message: dict[str, Any], metadata: dict[str, Any], **extra: Any) -> str | None:
+        resp = self._call(
+            lambda: self.client.chat_postMessage(
                 channel=channel,
                 text=message["text"],
                 blocks=message["blocks"],
                 unfurl_links=False,
                 unfurl_media=False,
-                metadata={"event_type": "electionbot_alert", "event_payload": {"alert_key": alert.key}},
+                metadata=metadata,
+                **extra,
             )
+        )
+        return resp.get("ts")
+
+    def _call(self, call: Any) -> Any:
+        try:
+            return call()
         except SlackApiError as exc:
             raise _classify(exc) from None
         except (SlackRequestError, OSError) as exc:
-            raise DeliveryError(f"network error: {type(exc).__name__}: {exc}") from None
-        return resp.get("ts")
+            raise DeliveryError(f"network error: {type(exc).__name__}: {exc}", uncertain=True) from None
+
+
+def message_hash(message: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(message, sort_keys=True).encode()).hexdigest()
+
+
+def _payload(message: dict[str, Any], event_types: tuple[str, ...]) -> dict[str, Any] | None:
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") not in event_types:
+        return None
+    payload = metadata.get("event_payload")
+    return payload if isinstance(payload, dict) else None
 
 
 def _classify(exc: SlackApiError) -> DeliveryError:
@@ -78,5 +179,5 @@ def _classify(exc: SlackApiError) -> DeliveryError:
     if error in PERMANENT:
         return DeliveryError(error, permanent=True, action=PERMANENT[error])
     if status >= 500:
-        return DeliveryError(f"Slack server error (HTTP {status})")
+        return DeliveryError(f"Slack server error (HTTP {status})", uncertain=True)
     return DeliveryError(f"Slack error {error or status}")

@@ -18,10 +18,11 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from bot.feeds.errors import FeedConfigError, FeedError
@@ -115,6 +116,16 @@ def refuse_error_page(fetched: Fetched, feed: str, what: str) -> None:
     """Results hosts answer outages with an HTML page and status 200; that is not data."""
     if "html" in fetched.content_type:
         raise FeedError(f"expected {what} but the server sent {fetched.content_type} (an error page?)", feed=feed, url=fetched.url)
+
+
+def fetch_conditionally(source: FeedSource, url: str, have_previous: bool, **kw: Any) -> Fetched:
+    """A conditional GET (ETag / Last-Modified, or a file's mtime), except that a 304 is no use
+    without the snapshot it refers to (a first poll, a store that lost it): then fetch anew."""
+    fetched = source.fetch(url, **kw)
+    if fetched.not_modified and not have_previous:
+        source.http.forget(url)
+        fetched = source.fetch(url, **kw)
+    return fetched
 
 
 def _looks_like(data: bytes) -> str:
@@ -524,7 +535,7 @@ def _parse_moment(text: str) -> datetime:
     """AP times are UTC with or without milliseconds; thousands of units share a handful of
     values, hence the cache."""
     moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _election_date(value: Any) -> date | None:
@@ -601,7 +612,7 @@ class ApFeed(FeedSource):
         changed = not delta
         last: ApReply | None = None
         for _ in range(MAX_TRUNCATED_FOLLOWS):
-            reply = self._request(url, conditional=previous is not None)
+            reply = self._request(url, have_previous=previous is not None)
             if reply is None:  # 304: the same reply as last time
                 break
             if delta and previous is not None and reply.races and reply.test != previous.test:
@@ -629,7 +640,7 @@ class ApFeed(FeedSource):
             raise _LiveTestSwitch
         snapshot = Snapshot.of(
             self.spec.name,
-            last.timestamp or datetime.now(timezone.utc),
+            last.timestamp or datetime.now(UTC),
             races.values(),
             election_date=last.election_date or (previous.election_date if previous else None),
             test=flags == {True},
@@ -638,8 +649,8 @@ class ApFeed(FeedSource):
         self._next = next_url
         return snapshot
 
-    def _request(self, url: str, conditional: bool) -> ApReply | None:
-        fetched = self._fetch_within_quota(url, conditional)
+    def _request(self, url: str, have_previous: bool) -> ApReply | None:
+        fetched = self._fetch_within_quota(url, have_previous)
         if fetched.not_modified:
             return None
         try:
@@ -649,30 +660,30 @@ class ApFeed(FeedSource):
             self.http.forget(url)  # a bad body must not be cached as seen
             raise exc.located(self.spec.name, url) from None
 
-    def _fetch_within_quota(self, url: str, conditional: bool) -> Fetched:
+    def _fetch_within_quota(self, url: str, have_previous: bool) -> Fetched:
         """A per-minute quota 403 is waited out once (AP: wait 5–10 s, then retry)."""
         wait = float(self.spec.options.get("quota_wait_seconds", DEFAULT_QUOTA_WAIT_SECONDS))
         try:
-            return self._fetch_with_key(url, conditional)
+            return self._fetch_with_key(url, have_previous)
         except FeedError as exc:
             if http_status(exc) != 403:
                 raise
         log.info("feed %r: AP quota exceeded (403); retrying in %g s", self.spec.name, wait)
         self.sleep(wait)
         try:
-            return self._fetch_with_key(url, conditional)
+            return self._fetch_with_key(url, have_previous)
         except FeedError as exc:
             if http_status(exc) != 403:
                 raise
             raise FeedError(f"AP quota still exceeded after waiting {wait:g} s", feed=self.spec.name, url=url, retry_after=wait) from None
 
-    def _fetch_with_key(self, url: str, conditional: bool) -> Fetched:
+    def _fetch_with_key(self, url: str, have_previous: bool) -> Fetched:
         """The key travels in the ``x-api-key`` header only, never in a URL or a log line."""
         env = str(self.spec.options.get("api_key_env") or DEFAULT_KEY_ENV)
         key = os.environ.get(env)
         headers = {"Accept": "application/json", **({"x-api-key": key} if key else {})}
         try:
-            return self.fetch(url, headers=headers, conditional=conditional)
+            return fetch_conditionally(self, url, have_previous, headers=headers)
         except FeedConfigError:
             state = "it is set" if key else "it is not set"
             raise FeedConfigError(f"AP refused the API key (HTTP 401): check ${env} ({state})", feed=self.spec.name, url=url) from None

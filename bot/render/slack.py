@@ -1,15 +1,31 @@
 """Slack Block Kit rendering. Feed text is escaped for mrkdwn, so no feed can ping a channel.
 
 Limits kept (Slack documents them): at most 50 blocks, section text ≤ 3,000 characters,
-context elements ≤ 10; every message also carries a plain-text ``text`` fallback.
+header text ≤ 150, context elements ≤ 10; every message also carries a plain-text ``text``
+fallback (escaped too: Slack parses it for mentions). ``plain_text`` objects (the header) are
+never parsed for mentions; ``<`` and ``>`` are still swapped for look-alikes there, so nothing
+a feed says can read as markup anywhere.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from fractions import Fraction
+from typing import Any, Sequence
 
-from bot.events import Alert, RaceFacts
-from bot.render.text import alert_text, event_line, lead_line, local_time, race_card_text, race_title, recount_text, standings_line
+from bot.events import Alert, RaceFacts, Severity
+from bot.render.numbers import percent, votes
+from bot.render.text import (
+    alert_text,
+    candidate_label,
+    event_line,
+    lead_line,
+    local_time,
+    race_card_text,
+    race_title,
+    recount_text,
+    reporting_text,
+    standings_line,
+)
 
 MAX_TEXT = 3000
 MAX_BLOCKS = 50
@@ -20,16 +36,32 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(escape(text))}}
+def plain(text: str) -> str:
+    """For ``plain_text`` objects: not parsed by Slack, and no angle brackets left either."""
+    return text.replace("<", "‹").replace(">", "›")
+
+
+def _section(text: str, *, escaped: bool = False) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text if escaped else escape(text))}}
 
 
 def _context(*texts: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(escape(t))} for t in texts[:10] if t]}
 
 
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": _clip(plain(text), 150), "emoji": False}}
+
+
 def _clip(text: str, limit: int = MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Clip escaped text without cutting an entity (``&amp;``) in half."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&", max(0, len(cut) - 5))
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
 
 
 def alert_message(alert: Alert) -> dict[str, Any]:
@@ -64,12 +96,96 @@ def race_card(facts: RaceFacts, extra_lines: list[str] | None = None) -> dict[st
     head, body = lines[0], lines[1:]
     if extra_lines:
         body.extend(extra_lines)
-    blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": _clip(head, 150), "emoji": False}},
-        _section("\n".join(body)),
-    ]
+    blocks = [_header(head), _section("\n".join(body))]
     return {"text": _clip(escape(text + ("\n" + "\n".join(extra_lines) if extra_lines else "")), 3900), "blocks": blocks}
 
 
 def plain_message(text: str) -> dict[str, Any]:
-    return {"text": escape(text), "blocks": [_section(text)]}
+    return {"text": _clip(escape(text), 3900), "blocks": [_section(text)]}
+
+
+# --- the live race card ---------------------------------------------------------------------
+
+BAR_CELLS = 20
+MAX_CARD_CANDIDATES = 12
+
+
+def bar(share: Fraction, cells: int = BAR_CELLS) -> str:
+    filled = int(share * cells + Fraction(1, 2))
+    return "▇" * filled + "░" * (cells - filled)
+
+
+def live_card(facts: RaceFacts) -> dict[str, Any]:
+    """The live card: totals with bars, margin, reporting, status and last update.
+
+    Edited in place as the numbers move; the alerts about the race go in its thread."""
+    head = ("TEST — " if facts.test else "") + race_title(facts)
+    shown = facts.candidates[:MAX_CARD_CANDIDATES]
+    rows = []
+    for c in shown:
+        share = facts.share(c.votes)
+        mark = " ✓" if c.winner else ""
+        rows.append(f"*{escape(candidate_label(c.name, c.party))}*{mark}\n`{bar(share)}` {votes(c.votes)} · {percent(share)} %")
+    if len(facts.candidates) > len(shown):
+        rows.append(f"_and {len(facts.candidates) - len(shown)} more candidates_")
+    status = _status_line(facts)
+    lines = [lead_line(facts).split(" · ")[0], reporting_text(facts), status]
+    if recount := recount_text(facts):
+        lines.append(recount)
+    blocks: list[dict[str, Any]] = [
+        _header(head),
+        _section("\n".join(rows) or "No candidates yet", escaped=True),
+        _section("\n".join(lines)),
+    ]
+    if facts.updated_at:
+        blocks.append(_context(f"Last update {local_time(facts.updated_at, facts.state)} · live card, edited as votes come in; alerts in the thread"))
+    return {"text": _clip(escape(race_card_text(facts)), 3900), "blocks": blocks[:MAX_BLOCKS]}
+
+
+def _status_line(facts: RaceFacts) -> str:
+    if facts.call_status == "called":
+        winners = [c for c in facts.candidates if c.winner]
+        return "Called for " + ", ".join(candidate_label(c.name, c.party) for c in winners) if winners else "Called"
+    if facts.race_call_status:
+        return f"Status: {facts.race_call_status}"
+    return "Not called"
+
+
+# --- the catch-up summary after a long outage ----------------------------------------------
+
+def summary_message(alerts: Sequence[Alert], held_minutes: int) -> dict[str, Any]:
+    """Alerts too old to replay one by one, as one message: calls and lead changes verbatim
+    (with their time), the other updates counted, and each race's latest numbers."""
+    by_race: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        by_race.setdefault(alert.race_key or f"feed:{alert.feed}", []).append(alert)
+    intro = f"Catching up: {len(alerts)} updates were held back for {held_minutes} min or more by a delivery outage. The important ones:"
+    blocks: list[dict[str, Any]] = [_section(intro)]
+    lines_all = [intro]
+    races = list(by_race.items())
+    for key, group in races[: MAX_BLOCKS - 3]:
+        latest = group[-1]
+        facts = latest.facts
+        title = race_title(facts) if facts else f"Feed {latest.feed}"
+        lines = [f"*{escape(('TEST — ' if latest.test else '') + title)}*"]
+        minor = 0
+        for alert in group:
+            for event in alert.events:
+                if event.severity >= Severity.LEAD:
+                    when = local_time(alert.at, facts.state) if facts else ""
+                    lines.append(f"• {escape(event_line(event, alert.facts))}" + (f" ({when})" if when else ""))
+                else:
+                    minor += 1
+        if minor:
+            lines.append(f"• {minor} other updates (counties, milestones, recount math)")
+        if facts:
+            lines.append(escape(standings_line(facts)))
+            lines.append(escape(lead_line(facts)))
+        blocks.append(_section("\n".join(lines), escaped=True))
+        lines_all.append("\n".join(lines))
+    if len(races) > MAX_BLOCKS - 3:
+        more = f"… and {len(races) - (MAX_BLOCKS - 3)} more races; /results has the numbers"
+        blocks.append(_context(more))
+        lines_all.append(more)
+    # The fallback is built from already-escaped pieces (and the intro, which has no feed text).
+    return {"text": _clip("\n".join(lines_all).replace("*", ""), 3900), "blocks": blocks[:MAX_BLOCKS]}

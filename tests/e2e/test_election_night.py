@@ -47,7 +47,7 @@ def build_runtime(db_url: str, feed_url: str, slack: FakeSlack, interval: float 
     settings = settings_from_dict(
         {
             "feeds": [{"name": FEED, "kind": "json", "url": feed_url, "interval_seconds": interval}],
-            "alerts": {"channels": [CHANNEL], "level": "all"},
+            "alerts": {"channels": [CHANNEL], "level": "all", "style": "messages"},  # one post per alert; cards: tests/delivery
         }
     )
     secrets = Secrets("xoxb-test", SECRET, slack.base_url)

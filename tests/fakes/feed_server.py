@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -55,17 +56,17 @@ class Reply:
     hang: float | None = None
 
     @classmethod
-    def json(cls, doc: Any, status: int = 200, **kw: Any) -> "Reply":
+    def json(cls, doc: Any, status: int = 200, **kw: Any) -> Reply:
         headers = {"Content-Type": "application/json; charset=utf-8", **kw.pop("headers", {})}
         return cls(status, json.dumps(doc).encode("utf-8"), headers, **kw)
 
     @classmethod
-    def text(cls, text: str, status: int = 200, content_type: str = "text/plain; charset=utf-8", **kw: Any) -> "Reply":
+    def text(cls, text: str, status: int = 200, content_type: str = "text/plain; charset=utf-8", **kw: Any) -> Reply:
         headers = {"Content-Type": content_type, **kw.pop("headers", {})}
         return cls(status, text.encode("utf-8"), headers, **kw)
 
     @classmethod
-    def file(cls, path: str | Path, content_type: str = "application/octet-stream", **kw: Any) -> "Reply":
+    def file(cls, path: str | Path, content_type: str = "application/octet-stream", **kw: Any) -> Reply:
         headers = {"Content-Type": content_type, **kw.pop("headers", {})}
         return cls(200, Path(path).read_bytes(), headers, **kw)
 
@@ -113,11 +114,11 @@ class FeedServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False  # a hanging handler must not hold up the test's exit
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="feed-server", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="feed-server", daemon=True)
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def __enter__(self) -> "FeedServer":
+    def __enter__(self) -> FeedServer:
         self.start()
         return self
 
@@ -189,6 +190,12 @@ class FeedServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out in separate writes: without this, Nagle's algorithm
+                # and delayed ACKs add ~40 ms to every keep-alive request.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 self._serve(send_body=True)

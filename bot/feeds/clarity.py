@@ -1,0 +1,577 @@
+"""``kind = "clarity"``: Clarity/Scytl Election Night Reporting sites → snapshots.
+
+A Clarity site is a folder per upload: ``{base}/current_ver.txt`` names the newest version and
+everything under ``{base}/{version}/`` is immutable (docs/feeds.md §2). So a poll reads the tiny
+version file and fetches nothing else unless the number changed; then ``json/en/summary.json``
+(totals per contest) and ``reports/detailxml.zip`` → ``detail.xml`` (per county on a state site,
+per precinct on a county site, split by vote type, which we sum).
+
+Clarity's quirks decide the rest: the party and the incumbency hide in the choice text
+("Donald J. Trump (I) (Rep)") while the party field says "NP"; ``TP``/``PR`` in summary.json count
+*counties* on a state site; ``Precinct@percentReporting`` is a status code (4 = complete), not a
+percentage; and winner flags (``W``) are display hints set by some counties, never calls.
+
+Pure functions for tests and benchmarks: :func:`parse_summary`, :func:`read_detail_zip`,
+:func:`parse_detail_xml`, :func:`combine`. :class:`ClarityFeed` does the I/O.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from bot.feeds.ap import fetch_conditionally, is_pseudo_name, load_json, name_key, refuse_error_page
+from bot.feeds.errors import FeedConfigError, FeedError
+from bot.feeds.http import FeedHttp
+from bot.feeds.source import FeedSource, FeedSpec, Recorder, register
+from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot, sum_units
+from bot.states import lookup as lookup_state
+from bot.states import state_name
+
+#: detail.xml of a whole state at precinct level runs to tens of MB; more than this is refused.
+MAX_DETAIL_BYTES = 64 * 1024 * 1024
+#: Clarity zips hold ``detail.xml`` alone; a few members are tolerated, an archive is not.
+MAX_ZIP_MEMBERS = 4
+#: ``Precinct@percentReporting`` = 4 is the only code every sample shows on counted precincts.
+COMPLETE = "4"
+
+Site = Literal["state", "county"]
+
+_TRAILING_GROUP = re.compile(r"\s*\(([^()]{1,24})\)\s*$")
+_NO_PARTY = frozenset({"", "np", "nonpartisan", "none"})
+# Zone abbreviations Clarity prints after its local timestamps ("11/20/2020 3:37:06 PM EST").
+_ZONES = {
+    "UTC": 0, "GMT": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6,
+    "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8, "HST": -10, "AST": -4,
+}
+
+
+class _Malformed(Exception):
+    """A shape problem; becomes a :class:`FeedError` naming the file at the edge."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClarityDetail:
+    """``detail.xml`` parsed: the races with their county or precinct rows, and the header."""
+
+    region: str | None
+    site: Site
+    timestamp: datetime | None
+    election_name: str | None
+    election_date: date | None
+    races: tuple[Race, ...] = field(default=())
+
+
+# -- summary.json -----------------------------------------------------------------------------------
+
+
+def parse_summary(data: bytes, feed: str, state: str, *, site: Site = "state", race_type: str | None = None) -> tuple[Race, ...]:
+    """``summary.json`` → races holding only their state row (the site's totals).
+
+    Candidate ids are the choice's position (1-based) because summary.json has no choice keys;
+    :func:`combine` swaps in detail.xml's keys when the detail is read too. On a county site
+    ``TP``/``PR`` count precincts and become the precinct counts; on a state site they count
+    counties, which is not a precinct count, so they are left out.
+    """
+    doc = load_json(data, feed, "summary.json")
+    try:
+        if not isinstance(doc, list):
+            raise _Malformed("expected a list of contests at the top level")
+        kind, general = _race_type(race_type)
+        races = [_summary_race(raw, state.upper(), site, kind, general) for raw in doc]
+        _no_repeats(races)
+        return tuple(races)
+    except _Malformed as exc:
+        raise FeedError(f"malformed summary.json: {exc}", feed=feed) from None
+
+
+def _summary_race(raw: Any, state: str, site: Site, race_type: str, general: bool) -> Race:
+    if not isinstance(raw, dict):
+        raise _Malformed("a contest is not an object")
+    key = _key(raw.get("K"), "K")
+    try:
+        names = _list_of(raw.get("CH"), str, "CH")
+        votes = _list_of(raw.get("V"), int, "V")
+        parties = _list_of(raw.get("P"), str, "P") if raw.get("P") is not None else [""] * len(names)
+        if not (len(names) == len(votes) == len(parties)):
+            raise _Malformed("CH, V and P differ in length")
+        if any(v < 0 for v in votes):
+            raise _Malformed("negative votes")
+        candidates = tuple(_candidate(str(i), text, party) for i, (text, party) in enumerate(zip(names, parties, strict=True), start=1))
+        _unique_names(candidates)
+        reporting = total = None
+        if site == "county":
+            total = _optional_count(raw.get("TP"), "TP")
+            reporting = _optional_count(raw.get("PR"), "PR")
+            if total is None or reporting is None:
+                reporting = total = None
+        title = raw.get("C")
+        if not isinstance(title, str) or not title.strip():
+            raise _Malformed("no contest title (C)")
+        return Race(
+            state=state,
+            race_id=key,
+            office=title.strip(),
+            candidates=candidates,
+            units=(ReportingUnit(state, Level.STATE, state_name(state), {c.id: v for c, v in zip(candidates, votes, strict=True)}, None, reporting, total),),
+            race_type=race_type,
+            general=general,
+            seats=_seats(raw.get("VF")),
+        )
+    except _Malformed as exc:
+        raise _Malformed(f"contest {key}: {exc}") from None
+
+
+# -- detailxml.zip / detail.xml --------------------------------------------------------------------
+
+
+def read_detail_zip(data: bytes, max_bytes: int = MAX_DETAIL_BYTES) -> bytes:
+    """``detailxml.zip`` → the bytes of ``detail.xml``, refusing what an honest upload never is:
+    not a zip (an HTML error page, a zip cut off mid-upload), more than a few members, member
+    names with paths, and anything that inflates beyond ``max_bytes`` — checked against the
+    declared size *and* while inflating, since a zip bomb can lie in its header."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        hint = " (it looks like an HTML page)" if data[:64].lstrip().lower().startswith((b"<!doctype", b"<html")) else ""
+        raise FeedError(f"detailxml.zip is not a readable zip ({exc}){hint}") from None
+    with archive:
+        members = archive.infolist()
+        if not members or len(members) > MAX_ZIP_MEMBERS:
+            raise FeedError(f"detailxml.zip holds {len(members)} members; expected detail.xml alone")
+        for info in members:
+            if "/" in info.filename or "\\" in info.filename or ".." in info.filename or ":" in info.filename:
+                raise FeedError(f"detailxml.zip member {info.filename[:60]!r} has a path; refused")
+        detail = next((m for m in members if m.filename.lower() == "detail.xml"), None)
+        if detail is None:
+            raise FeedError(f"detailxml.zip has no detail.xml (members: {', '.join(m.filename[:40] for m in members)})")
+        if detail.file_size > max_bytes:
+            raise FeedError(f"detail.xml declares {detail.file_size:,} bytes, over the {max_bytes:,}-byte limit")
+        try:
+            with archive.open(detail) as stream:
+                body = stream.read(max_bytes + 1)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+            raise FeedError(f"detailxml.zip cannot be inflated ({type(exc).__name__}: {exc})") from None
+        if len(body) > max_bytes:
+            raise FeedError(f"detail.xml inflates beyond the {max_bytes:,}-byte limit")
+        return body
+
+
+def parse_detail_xml(data: bytes, feed: str, state: str | None = None, *, race_type: str | None = None, max_bytes: int = MAX_DETAIL_BYTES) -> ClarityDetail:
+    """``detail.xml`` → races with their county (state site) or precinct (county site) rows.
+
+    Votes are summed over vote types per choice per unit. The state row takes the choice's
+    ``totalVotes`` and the contest's precinct counts. A county site's races also get one county
+    row (the ``Region``) so the precincts have a parent. ``state`` defaults to the ``Region`` of a
+    state site; a county site's Region is a county name, so it needs ``state``. DTDs and
+    entities are forbidden (defusedxml).
+    """
+    if len(data) > max_bytes:
+        raise FeedError(f"detail.xml of {len(data):,} bytes is over the {max_bytes:,}-byte limit", feed=feed)
+    try:
+        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise FeedError(f"detail.xml refused: {type(exc).__name__} (DTDs and entities are not allowed)", feed=feed) from None
+    except ParseError as exc:
+        raise FeedError(f"detail.xml is not well-formed XML ({exc})", feed=feed) from None
+    except (ValueError, UnicodeError, RecursionError) as exc:
+        raise FeedError(f"detail.xml cannot be read ({type(exc).__name__})", feed=feed) from None
+    try:
+        return _detail(root, state, race_type)
+    except _Malformed as exc:
+        raise FeedError(f"malformed detail.xml: {exc}", feed=feed) from None
+
+
+def _detail(root: Element, state: str | None, race_type: str | None) -> ClarityDetail:
+    if root.tag != "ElectionResult":
+        raise _Malformed(f"root element is <{root.tag[:40]}>, not <ElectionResult>")
+    region = _text(root.find("Region"))
+    election_name = _text(root.find("ElectionName"))
+    site: Site = "county" if root.find("VoterTurnout") is not None else "state"
+    if state is None:
+        found = lookup_state(region) if site == "state" and region and len(region) == 2 else None
+        if found is None:
+            raise _Malformed(f"cannot tell the state from Region {str(region)[:40]!r}: set options.state")
+        state = found.postal
+    state = state.upper()
+    kind, general = _race_type(race_type or election_name)
+    precinct_status = _precinct_status(root) if site == "county" else {}
+    county_precincts = _county_precincts(root.find("ElectionVoterTurnout/Counties"))
+    races = []
+    for contest in root.iter("Contest"):
+        key = _key(contest.get("key"), "Contest@key")
+        try:
+            races.append(_detail_race(contest, key, state, site, region, kind, general, precinct_status, county_precincts))
+        except _Malformed as exc:
+            raise _Malformed(f"contest {key}: {exc}") from None
+    _no_repeats(races)
+    return ClarityDetail(region, site, _timestamp(_text(root.find("Timestamp"))), election_name, _us_date(_text(root.find("ElectionDate"))), tuple(races))
+
+
+def _detail_race(
+    contest: Element,
+    key: str,
+    state: str,
+    site: Site,
+    region: str | None,
+    race_type: str,
+    general: bool,
+    precinct_status: Mapping[str, str],
+    county_precincts: Mapping[str, tuple[int, int]],
+) -> Race:
+    candidates: list[Candidate] = []
+    totals: dict[str, int] = {}
+    by_unit: dict[str, dict[str, int]] = {}
+    unit_level: dict[str, Level] = {}
+    for choice in contest.iter("Choice"):
+        cid = _key(choice.get("key"), "Choice@key")
+        if cid in totals:
+            raise _Malformed(f"choice key {cid} repeats")
+        text = choice.get("text")
+        if not text or not text.strip():
+            raise _Malformed(f"choice {cid} has no text")
+        candidates.append(_candidate(cid, text, choice.get("party")))
+        by_type = 0
+        for vote_type in choice.iter("VoteType"):
+            by_type += _whole(vote_type.get("votes", "0"), "VoteType@votes")
+            for row in vote_type:
+                name = row.get("name")
+                if not name:
+                    raise _Malformed(f"a <{row.tag[:20]}> row without a name")
+                level = Level.PRECINCT if row.tag == "Precinct" else Level.COUNTY
+                unit_level.setdefault(name, level)
+                votes = by_unit.setdefault(name, {})
+                votes[cid] = votes.get(cid, 0) + _whole(row.get("votes"), f"{row.tag}@votes")
+        total = choice.get("totalVotes")
+        totals[cid] = _whole(total, "Choice@totalVotes") if total is not None else by_type
+    _unique_names(candidates)
+    local_precincts = _county_precincts(contest.find("ParticipatingCounties")) or county_precincts
+    units: list[ReportingUnit] = []
+    for name, votes in by_unit.items():
+        level = unit_level[name]
+        reporting = total = None
+        if level is Level.PRECINCT:
+            status = precinct_status.get(name)
+            if status is not None:
+                reporting, total = (1 if status == COMPLETE else 0), 1
+        elif name in local_precincts:
+            reporting, total = local_precincts[name]
+        units.append(ReportingUnit(name, level, name, votes, None, reporting, total))
+    if site == "county" and region:
+        units.insert(0, replace(sum_units(units, region, region, Level.COUNTY), id=f"county:{region}"))
+    reported = _optional_count(contest.get("precinctsReported"), "precinctsReported")
+    # County sites name the total "precinctsReporting"; state sites "precinctsParticipating".
+    participating = _optional_count(contest.get("precinctsParticipating") or contest.get("precinctsReporting"), "precinctsParticipating")
+    if reported is None or participating is None:
+        reported = participating = None
+    # A county site's "state row" is the site's total: it is named after the county it covers.
+    state_row = ReportingUnit(state, Level.STATE, (region if site == "county" and region else state_name(state)), totals, None, reported, participating)
+    title = contest.get("text")
+    if not title or not title.strip():
+        raise _Malformed("no contest text")
+    return Race(
+        state=state,
+        race_id=key,
+        office=title.strip(),
+        candidates=tuple(candidates),
+        units=(state_row, *units),
+        race_type=race_type,
+        general=general,
+        seats=_seats(_optional_count(contest.get("voteFor"), "voteFor")),
+    )
+
+
+def _precinct_status(root: Element) -> dict[str, str]:
+    return {p.get("name", ""): (p.get("percentReporting") or "").strip() for p in root.iterfind("VoterTurnout/Precincts/Precinct")}
+
+
+def _county_precincts(parent: Element | None) -> dict[str, tuple[int, int]]:
+    if parent is None:
+        return {}
+    found = {}
+    for county in parent.iter("County"):
+        reported = _optional_count(county.get("precinctsReported"), "County@precinctsReported")
+        total = _optional_count(county.get("precinctsParticipating"), "County@precinctsParticipating")
+        if county.get("name") and reported is not None and total is not None:
+            found[county.get("name", "")] = (reported, total)
+    return found
+
+
+# -- summary + detail --------------------------------------------------------------------------------
+
+
+def combine(summary: Iterable[Race], detail: Iterable[Race]) -> tuple[Race, ...]:
+    """Detail races with the summary's state totals (the figure Clarity headlines), matched on
+    the choice text because summary.json has no choice keys; summary-only contests as they are."""
+    by_key = {race.key: race for race in detail}
+    merged: list[Race] = []
+    for race in summary:
+        full = by_key.pop(race.key, None)
+        merged.append(race if full is None else _with_summary_totals(full, race))
+    merged.extend(by_key.values())
+    return tuple(merged)
+
+
+def _with_summary_totals(full: Race, summary: Race) -> Race:
+    ids = {name_key(c.name) + "|" + str(c.incumbent): c.id for c in full.candidates}
+    state_unit = summary.state_unit
+    votes: dict[str, int] = {}
+    for cand in summary.candidates:
+        cid = ids.get(name_key(cand.name) + "|" + str(cand.incumbent))
+        if cid is None:
+            raise FeedError(f"summary.json and detail.xml disagree on the choices of contest {full.race_id} ({cand.name!r})")
+        votes[cid] = state_unit.votes.get(cand.id, 0) if state_unit else 0
+    if set(votes) != set(ids.values()):
+        raise FeedError(f"summary.json and detail.xml disagree on the choices of contest {full.race_id}")
+    old = full.state_unit or ReportingUnit(full.state, Level.STATE, state_name(full.state), {})
+    precincts = (old.precincts_reporting, old.precincts_total)
+    if precincts == (None, None) and state_unit is not None:
+        precincts = (state_unit.precincts_reporting, state_unit.precincts_total)
+    new_state = replace(old, votes=votes, precincts_reporting=precincts[0], precincts_total=precincts[1])
+    return replace(full, units=(new_state, *full.subunits))
+
+
+# -- choices and small readers ------------------------------------------------------------------------
+
+
+def parse_choice(text: str, party_field: str | None = None) -> tuple[str, str | None, bool]:
+    """'Donald J. Trump (I) (Rep)' → ('Donald J. Trump', 'Rep', True). The party field wins
+    when it says something ('REP' in Arkansas); 'NP' (GA) or nothing means "look in the text"."""
+    name = text.strip()
+    groups: list[str] = []
+    while (match := _TRAILING_GROUP.search(name)) and match.start() > 0:
+        groups.insert(0, match.group(1).strip())
+        name = name[: match.start()].rstrip()
+    incumbent = any(g.upper() == "I" for g in groups)
+    parties = [g for g in groups if g.upper() != "I"]
+    party = (party_field or "").strip()
+    if party.lower() in _NO_PARTY:
+        party = "/".join(parties)
+    return name, (party or None), incumbent
+
+
+def _candidate(cid: str, text: str, party_field: str | None) -> Candidate:
+    name, party, incumbent = parse_choice(text, party_field)
+    return Candidate(cid, name or text.strip(), party, incumbent, pseudo=is_pseudo_name(name))
+
+
+def _unique_names(candidates: Iterable[Candidate]) -> None:
+    seen = set()
+    for cand in candidates:
+        mark = (name_key(cand.name), cand.incumbent)
+        if mark in seen:
+            raise _Malformed(f"choice {cand.name!r} appears twice")
+        seen.add(mark)
+
+
+def _no_repeats(races: list[Race]) -> None:
+    keys = [race.key for race in races]
+    if len(set(keys)) != len(keys):
+        raise _Malformed("a contest key appears twice")
+
+
+def _race_type(text: str | None) -> tuple[str, bool]:
+    """Clarity has no race-type field: the election's name says "Primary" or not."""
+    words = (text or "General").lower()
+    if "primary" in words or "caucus" in words:
+        return ("Primary Runoff" if "runoff" in words else "Primary"), False
+    return ("General Runoff" if "runoff" in words else "General"), True
+
+
+def _key(value: Any, what: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _Malformed(f"{what} is missing or not an id")
+    text = str(value).strip()
+    if not text or len(text) > 60:
+        raise _Malformed(f"{what} {text[:20]!r} is not an id")
+    return text
+
+
+def _list_of(value: Any, kind: type, what: str) -> list[Any]:
+    if not isinstance(value, list) or any(type(item) is not kind for item in value):
+        raise _Malformed(f"{what} is not a list of {kind.__name__}")
+    return value
+
+
+def _whole(text: str | None, what: str) -> int:
+    if text is None:
+        raise _Malformed(f"{what} is missing")
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > 15:
+        raise _Malformed(f"{what} {value[:20]!r} is not a whole number ≥ 0")
+    return int(value)
+
+
+def _optional_count(value: Any, what: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if type(value) is int:
+        if value < 0:
+            raise _Malformed(f"{what} is negative")
+        return value
+    if isinstance(value, str):
+        return _whole(value, what)
+    raise _Malformed(f"{what} is not a whole number")
+
+
+def _seats(value: Any) -> int:
+    if value is None:
+        return 1
+    if type(value) is not int or value < 1:
+        raise _Malformed(f"vote-for {str(value)[:20]!r} is not a whole number ≥ 1")
+    return value
+
+
+def _text(element: Element | None) -> str | None:
+    if element is None or element.text is None:
+        return None
+    return element.text.strip() or None
+
+
+def _timestamp(text: str | None) -> datetime | None:
+    """Clarity prints local time with a zone abbreviation; unknown zones give no timestamp."""
+    if not text:
+        return None
+    *clock, zone = text.split()
+    offset = _ZONES.get(zone.upper())
+    if offset is None or len(clock) != 3:
+        return None
+    try:
+        moment = datetime.strptime(" ".join(clock), "%m/%d/%Y %I:%M:%S %p")
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=timezone(timedelta(hours=offset))).astimezone(UTC)
+
+
+def _us_date(text: str | None) -> date | None:
+    try:
+        return datetime.strptime(text, "%m/%d/%Y").date() if text else None
+    except ValueError:
+        return None
+
+
+# -- polling ---------------------------------------------------------------------------------------------
+
+
+def site_of(url: str) -> tuple[Site, str | None]:
+    """``…/AL/12345/`` is a state site, ``…/KY/Greenup/12345/`` a county site: the segment before
+    the election id tells which, and gives the state postal code."""
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    for i in range(len(segments) - 1, 0, -1):
+        if segments[i].isdigit():
+            before = segments[i - 1]
+            if len(before) == 2 and before.isalpha():
+                return "state", before.upper()
+            if i >= 2 and len(segments[i - 2]) == 2 and segments[i - 2].isalpha():
+                return "county", segments[i - 2].upper()
+            return "county", None
+    return "state", None
+
+
+@register
+class ClarityFeed(FeedSource):
+    """Polls ``current_ver.txt``; fetches summary and detail only for a new version.
+
+    Options: ``state`` (postal code; a county site needs it unless the URL shows it),
+    ``site`` ("state" or "county", else told by the URL), ``detail`` (default true: county or
+    precinct rows from detailxml.zip), ``race_type`` (e.g. "Primary", when the election's name
+    does not say it), ``detail_max_bytes`` (default 64 MB).
+    """
+
+    kind = "clarity"
+
+    def __init__(self, spec: FeedSpec, http: FeedHttp, recorder: Recorder | None = None):
+        super().__init__(spec, http, recorder)
+        self._base = spec.url.rstrip("/") + "/"
+        guessed_site, guessed_state = site_of(spec.url)
+        site = spec.options.get("site", guessed_site)
+        if site not in ("state", "county"):
+            raise FeedConfigError(f"options.site is {site!r}; use \"state\" or \"county\"", feed=spec.name)
+        self.site: Site = site
+        self.state: str | None = spec.options.get("state") or guessed_state
+        self.detail = bool(spec.options.get("detail", True))
+        self.max_detail_bytes = int(spec.options.get("detail_max_bytes", MAX_DETAIL_BYTES))
+        self._version: str | None = None
+
+    def cursor(self) -> Mapping[str, str]:
+        return {"version": self._version, "url": self.spec.url} if self._version else {}
+
+    def restore(self, cursor: Mapping[str, str]) -> None:
+        version = cursor.get("version")
+        if isinstance(version, str) and version and cursor.get("url", self.spec.url) == self.spec.url:
+            self._version = version
+
+    def poll(self, previous: Snapshot | None) -> Snapshot | None:
+        version_url = self._base + "current_ver.txt"
+        fetched = fetch_conditionally(self, version_url, previous is not None and self._version is not None)
+        if fetched.not_modified:
+            return None
+        try:
+            refuse_error_page(fetched, self.spec.name, "current_ver.txt")
+            version = _version(fetched.body)
+        except FeedError as exc:
+            self.http.forget(version_url)
+            raise exc.located(self.spec.name, version_url) from None
+        if version == self._version and previous is not None:
+            return None
+        try:
+            snapshot = self._read(version)
+        except FeedError:
+            self.http.forget(version_url)  # so the next poll asks for this version again
+            raise
+        self._version = version
+        return snapshot
+
+    def _read(self, version: str) -> Snapshot:
+        detail: ClarityDetail | None = None
+        if self.detail:
+            url = f"{self._base}{version}/reports/detailxml.zip"
+            fetched = self.fetch(url, conditional=False)
+            try:
+                xml = read_detail_zip(fetched.body, self.max_detail_bytes)
+                detail = parse_detail_xml(xml, self.spec.name, self.state, race_type=self.spec.options.get("race_type"), max_bytes=self.max_detail_bytes)
+            except FeedError as exc:
+                raise exc.located(self.spec.name, url) from None
+        site = detail.site if detail else self.site
+        state = self.state or (detail.races[0].state if detail and detail.races else None)
+        if state is None:
+            raise FeedConfigError("set options.state: the URL does not show the state", feed=self.spec.name, url=self.spec.url)
+        url = f"{self._base}{version}/json/en/summary.json"
+        fetched = self.fetch(url, conditional=False)
+        try:
+            refuse_error_page(fetched, self.spec.name, "summary.json")
+            race_type = self.spec.options.get("race_type") or (detail.election_name if detail else None)
+            summary = parse_summary(fetched.body, self.spec.name, state, site=site, race_type=race_type)
+            races = combine(summary, detail.races if detail else ())
+        except FeedError as exc:
+            raise exc.located(self.spec.name, url) from None
+        meta = {k: v for k, v in (("election", detail and detail.election_name), ("region", detail and detail.region)) if v}
+        return Snapshot.of(
+            self.spec.name,
+            (detail.timestamp if detail else None) or datetime.now(UTC),
+            races,
+            election_date=detail.election_date if detail else None,
+            version=version,
+            meta=meta,
+        )
+
+
+def _version(body: bytes) -> str:
+    text = body.decode("ascii", "replace").strip()
+    if not (text.isdigit() and len(text) <= 20):
+        raise FeedError(f"current_ver.txt holds {text[:40]!r}, not a version number")
+    return text
+
+
+__all__ = ["ClarityDetail", "ClarityFeed", "combine", "parse_choice", "parse_detail_xml", "parse_summary", "read_detail_zip", "site_of"]

@@ -1,0 +1,249 @@
+"""``kind = "csv"``: OpenElections-style result rows → a snapshot.
+
+One row per (county, precinct, office, district, party, candidate) with ``votes``: the shape of
+the canvassed Alabama 2017 file and of most state exports. Every (office, district) is a race;
+precinct rows are summed into county rows, and the state row is summed from the counties.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from bot.feeds.ap import fetch_conditionally, is_pseudo_name, name_key, refuse_error_page
+from bot.feeds.errors import FeedConfigError, FeedError
+from bot.feeds.source import FeedSource, register
+from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot
+from bot.states import lookup as lookup_state
+
+REQUIRED_COLUMNS = ("county", "office", "candidate", "votes")
+DEFAULT_WRITE_IN_NAMES = ("Write-In", "Write-ins", "Write In")
+
+#: Rows that share the columns but are not votes for anyone: turnout figures (registered
+#: voters, ballots cast, blank ballots), over- and under-votes, and straight-party tallies
+#: (which are already inside each candidate's count). Counting them would inflate the office
+#: total — the denominator of every share and of the recount margin, which the Secretary of
+#: State computes from votes for candidates, write-ins included, and nothing else.
+NOT_VOTES = ("registeredvoters", "ballotscast", "blankballots", "straightparty", "overvote", "undervote", "totalvotes", "timescounted")
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass
+class _RaceRows:
+    """Votes of one (office, district) as they accumulate, keyed by county then precinct."""
+
+    office: str
+    district: str
+    candidates: dict[str, Candidate] = field(default_factory=dict)
+    counties: dict[str, dict[str, int]] = field(default_factory=dict)
+    precincts: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    reported: set[tuple[str, str]] = field(default_factory=set)
+
+
+def parse_csv(
+    data: bytes,
+    feed: str,
+    state: str,
+    *,
+    offices: Iterable[str] | None = None,
+    write_in_names: Iterable[str] = DEFAULT_WRITE_IN_NAMES,
+    generated_at: datetime | None = None,
+    election_date: date | None = None,
+) -> Snapshot:
+    """Bytes of a results CSV → a snapshot, or :class:`FeedError` naming the line.
+
+    Each race's precincts are the precincts listed for it; one whose row carries a figure is
+    reporting. A blank ``votes`` cell lists the precinct without a figure: not reporting yet on
+    a live file (Alabama's canvass also leaves district tax questions blank outside the
+    district, which therefore never show complete). Votes may be written as floats ("815.0")
+    but must be whole and ≥ 0.
+    """
+    postal = _postal(state)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FeedError(f"the CSV is not UTF-8 text ({exc.reason} at byte {exc.start})", feed=feed) from None
+    wanted = {name_key(o) for o in offices} if offices else None
+    write_ins = {name_key(w) for w in write_in_names}
+    races: dict[str, _RaceRows] = {}
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        columns = _columns(next(reader, None))
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            _add_row(races, row, columns, wanted, write_ins, reader.line_num)
+    except csv.Error as exc:
+        raise FeedError(f"CSV line {reader.line_num}: {exc}", feed=feed) from None
+    except _BadRow as exc:
+        raise FeedError(str(exc), feed=feed) from None
+    return Snapshot.of(
+        feed,
+        generated_at or datetime.now(UTC),
+        (_race(postal, race_id, rows) for race_id, rows in races.items()),
+        election_date=election_date,
+    )
+
+
+class _BadRow(Exception):
+    pass
+
+
+def _postal(state: str) -> str:
+    found = lookup_state(state) if isinstance(state, str) else None
+    if found is None:
+        raise FeedConfigError(f"options.state {str(state)[:20]!r} is not a US state (the CSV has no state column)")
+    return found.postal
+
+
+def _columns(header: list[str] | None) -> dict[str, int]:
+    if header is None:
+        raise _BadRow("the CSV is empty (a header row is required)")
+    columns: dict[str, int] = {}
+    for index, name in enumerate(header):
+        columns.setdefault(name.strip().lower(), index)
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise _BadRow(f"the header lacks {', '.join(missing)} (found: {', '.join(header)[:120]})")
+    return columns
+
+
+def _add_row(races: dict[str, _RaceRows], row: list[str], columns: Mapping[str, int], wanted: set[str] | None, write_ins: set[str], line: int) -> None:
+    def cell(name: str) -> str:
+        index = columns.get(name)
+        return row[index].strip() if index is not None and index < len(row) else ""
+
+    office, candidate = cell("office"), cell("candidate")
+    if not office or not candidate:
+        raise _BadRow(f"CSV line {line}: office and candidate must not be empty")
+    if _not_votes(office) or _not_votes(candidate):
+        return
+    if wanted is not None and name_key(office) not in wanted:
+        return
+    votes = _votes(cell("votes"), line)
+    county = cell("county")
+    if not county:
+        raise _BadRow(f"CSV line {line}: county must not be empty")
+    district = cell("district")
+    race_id = _slug(f"{office} {district}")
+    rows = races.get(race_id)
+    if rows is None:
+        rows = races[race_id] = _RaceRows(office, district)
+    write_in = name_key(candidate) in write_ins
+    cid = "write-ins" if write_in else _slug(candidate)
+    if cid not in rows.candidates:
+        party = cell("party") or None
+        rows.candidates[cid] = Candidate(cid, "Write-ins" if write_in else candidate, party, pseudo=write_in or is_pseudo_name(candidate))
+    elif rows.candidates[cid].party is None and cell("party"):
+        rows.candidates[cid] = Candidate(cid, rows.candidates[cid].name, cell("party"), pseudo=rows.candidates[cid].pseudo)
+    precinct = cell("precinct")
+    if precinct:
+        target = rows.precincts.setdefault((county, precinct), {})  # listed, even with a blank cell
+        if votes is None:
+            return
+        rows.reported.add((county, precinct))
+    elif votes is None:
+        return
+    else:
+        target = rows.counties.setdefault(county, {})
+    target[cid] = target.get(cid, 0) + votes  # split precincts repeat a row: they add up
+
+
+def _not_votes(text: str) -> bool:
+    key = name_key(text)
+    return key.startswith(NOT_VOTES)
+
+
+def _votes(text: str, line: int) -> int | None:
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise _BadRow(f"CSV line {line}: votes {text[:20]!r} is not a number") from None
+    if not (value >= 0 and value.is_integer() and value < 1e12):
+        raise _BadRow(f"CSV line {line}: votes {text[:20]!r} is not a whole number ≥ 0")
+    return int(value)
+
+
+def _slug(text: str) -> str:
+    return _SLUG.sub("-", text.lower()).strip("-") or "race"
+
+
+def _race(state: str, race_id: str, rows: _RaceRows) -> Race:
+    """Precinct rows become precinct units and are summed into their county; county-only rows
+    (absentee batches in some files, whole-county files in others) add to the county."""
+    by_county: dict[str, list[ReportingUnit]] = {county: [] for county in rows.counties}
+    for (county, precinct), votes in rows.precincts.items():
+        reporting = 1 if (county, precinct) in rows.reported else 0
+        unit = ReportingUnit(f"{county}/{precinct}", Level.PRECINCT, precinct, votes, precincts_reporting=reporting, precincts_total=1)
+        by_county.setdefault(county, []).append(unit)
+    units: list[ReportingUnit] = []
+    for county, precincts in by_county.items():
+        votes = dict(rows.counties.get(county, {}))
+        for unit in precincts:
+            for cid, n in unit.votes.items():
+                votes[cid] = votes.get(cid, 0) + n
+        reporting = sum(u.precincts_reporting or 0 for u in precincts) if precincts else None
+        units.append(ReportingUnit(county, Level.COUNTY, county, votes, precincts_reporting=reporting, precincts_total=len(precincts) or None))
+        units.extend(precincts)
+    return Race(
+        state=state,
+        race_id=race_id,
+        office=rows.office,
+        seat=rows.district or None,
+        candidates=tuple(rows.candidates.values()),
+        units=tuple(units),
+    ).with_state_total()
+
+
+@register
+class CsvFeed(FeedSource):
+    """Options: ``state`` (postal code, required), ``offices`` (only these offices),
+    ``write_in_names`` (names that mean write-ins), ``election_date`` (YYYY-MM-DD)."""
+
+    kind = "csv"
+
+    def poll(self, previous: Snapshot | None) -> Snapshot | None:
+        options = self.spec.options
+        state, election_date = self._state(), self._election_date()
+        fetched = fetch_conditionally(self, self.spec.url, previous is not None)
+        if fetched.not_modified:
+            return None
+        try:
+            refuse_error_page(fetched, self.spec.name, "CSV")
+            return parse_csv(
+                fetched.body,
+                self.spec.name,
+                state,
+                offices=options.get("offices"),
+                write_in_names=options.get("write_in_names") or DEFAULT_WRITE_IN_NAMES,
+                election_date=election_date,
+            )
+        except FeedError as exc:
+            self.http.forget(self.spec.url)
+            raise exc.located(self.spec.name, self.spec.url) from None
+
+    def _state(self) -> str:
+        """The file has no state column, so the config names it (checked before any fetch)."""
+        state = self.spec.options.get("state")
+        if not state:
+            raise FeedConfigError("a csv feed needs options.state (the file has no state column)", feed=self.spec.name)
+        try:
+            return _postal(str(state))
+        except FeedConfigError as exc:
+            raise FeedConfigError(exc.reason, feed=self.spec.name) from None
+
+    def _election_date(self) -> date | None:
+        value = self.spec.options.get("election_date")
+        if value is None or isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise FeedConfigError(f"options.election_date {str(value)[:20]!r} is not YYYY-MM-DD", feed=self.spec.name) from None
