@@ -107,7 +107,7 @@ def load_json(data: bytes, feed: str, what: str) -> Any:
     except UnicodeDecodeError as exc:
         raise FeedError(f"{what} is not UTF-8 text ({exc.reason} at byte {exc.start})", feed=feed) from None
     except json.JSONDecodeError as exc:
-        raise FeedError(f"{what} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}){_looks_like(data)}", feed=feed) from None
+        raise FeedError(f"{what} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}){': it looks like an HTML page' if looks_like_html(data) else ''}", feed=feed) from None
     except RecursionError:
         raise FeedError(f"{what} is JSON nested too deeply", feed=feed) from None
 
@@ -128,9 +128,20 @@ def fetch_conditionally(source: FeedSource, url: str, have_previous: bool, **kw:
     return fetched
 
 
-def _looks_like(data: bytes) -> str:
-    head = data[:64].lstrip().lower()
-    return ": it looks like an HTML page" if head.startswith((b"<!doctype html", b"<html")) else ""
+def url_cursor(spec: FeedSpec, key: str, value: str | None) -> Mapping[str, str]:
+    """A cursor carries the URL it belongs to: after a config change (test → live, another
+    state or site) the feed starts afresh instead of continuing the old chain."""
+    return {key: value, "url": spec.url} if value else {}
+
+
+def restored_cursor(spec: FeedSpec, cursor: Mapping[str, str], key: str) -> str | None:
+    value = cursor.get(key)
+    return value if isinstance(value, str) and value and cursor.get("url", spec.url) == spec.url else None
+
+
+def looks_like_html(data: bytes) -> bool:
+    """An error page saved or served where data was expected (e.g. as a file, or inside a zip's URL)."""
+    return data[:64].lstrip().lower().startswith((b"<!doctype html", b"<html"))
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -231,25 +242,7 @@ def _race(raw: Any, by_candidate_id: bool) -> Race:
         for entry in roster_raw:
             roster.resolve(entry)
 
-    units: list[ReportingUnit] = []
-    state_row: dict[str, Any] | None = None
-    for raw_unit in raw_units:
-        unit = _unit(raw_unit, state, roster)
-        if unit is None:
-            continue
-        if unit.level is Level.STATE:
-            if state_row is not None:
-                raise _Malformed("more than one state-level reporting unit")
-            state_row = raw_unit
-            units.insert(0, unit)
-        else:
-            units.append(unit)
-    seen: set[str] = set()
-    for unit in units:
-        if unit.id in seen:
-            raise _Malformed(f"reporting unit id {unit.id!r} repeats")
-        seen.add(unit.id)
-
+    units, state_row = _rows(raw_units, state, roster)
     # AP repeats the winner flag on county rows: the call is read from the state row only (or
     # from the race's own roster when there are no rows yet).
     called = state_row.get("candidates") if state_row is not None else roster_raw
@@ -278,6 +271,27 @@ def _race(raw: Any, by_candidate_id: bool) -> Race:
         national=_flag(raw.get("national"), "national"),
         last_updated=_moment(raw.get("lastUpdated"), "lastUpdated") or (state_unit.last_updated if state_unit else None),
     )
+
+
+def _rows(raw_units: list[Any], state: str, roster: _Roster) -> tuple[list[ReportingUnit], dict[str, Any] | None]:
+    """The race's reporting units, the state row first, and the raw state row (for the calls)."""
+    units: list[ReportingUnit] = []
+    state_row: dict[str, Any] | None = None
+    for raw_unit in raw_units:
+        unit = _unit(raw_unit, state, roster)
+        if unit is None:
+            continue
+        if unit.level is Level.STATE:
+            if state_row is not None:
+                raise _Malformed("more than one state-level reporting unit")
+            state_row = raw_unit
+            units.insert(0, unit)
+        else:
+            units.append(unit)
+    if len({unit.id for unit in units}) != len(units):
+        repeated = next(u.id for i, u in enumerate(units) if any(v.id == u.id for v in units[:i]))
+        raise _Malformed(f"reporting unit id {repeated!r} repeats")
+    return units, state_row
 
 
 def _race_state(raw: dict[str, Any], raw_units: list[Any]) -> str:
@@ -526,8 +540,8 @@ def _moment(value: Any, field: str) -> datetime | None:
         raise _Malformed(f"{field} is {_kind(value)}, not a time")
     try:
         return _parse_moment(value)
-    except ValueError:
-        raise _Malformed(f"{field} {value[:40]!r} is not an ISO-8601 time") from None
+    except (ValueError, OverflowError):
+        raise _Malformed(f"{field} {value[:40]!r} is not a usable ISO-8601 time") from None
 
 
 @lru_cache(maxsize=4096)
@@ -582,14 +596,10 @@ class ApFeed(FeedSource):
         self.sleep: Callable[[float], None] = time.sleep
 
     def cursor(self) -> Mapping[str, str]:
-        # The URL the cursor belongs to travels with it: a config change (test → live, another
-        # state) must start with a full request, not continue the old chain.
-        return {"nextrequest": self._next, "url": self.spec.url} if self._next else {}
+        return url_cursor(self.spec, "nextrequest", self._next)
 
     def restore(self, cursor: Mapping[str, str]) -> None:
-        nextrequest = cursor.get("nextrequest")
-        if isinstance(nextrequest, str) and nextrequest and cursor.get("url", self.spec.url) == self.spec.url:
-            self._next = nextrequest
+        self._next = restored_cursor(self.spec, cursor, "nextrequest") or self._next
 
     def poll(self, previous: Snapshot | None) -> Snapshot | None:
         if self._next is not None and previous is not None:
@@ -610,13 +620,18 @@ class ApFeed(FeedSource):
         url = cursor or self._full_url
         races: dict[str, Race] = dict(previous.races) if delta and previous is not None else {}
         changed = not delta
+        # Test and live data never mix: a delta must match the snapshot it extends, and the
+        # replies of one sequence must match each other.
+        test = previous.test if delta and previous is not None else None
         last: ApReply | None = None
         for _ in range(MAX_TRUNCATED_FOLLOWS):
             reply = self._request(url, have_previous=previous is not None)
             if reply is None:  # 304: the same reply as last time
                 break
-            if delta and previous is not None and reply.races and reply.test != previous.test:
-                raise _LiveTestSwitch
+            if reply.races:
+                if test is not None and reply.test != test:
+                    raise _LiveTestSwitch
+                test = reply.test
             for race in reply.races:
                 races[race.key] = race  # present = replaced whole; absent = unchanged
             changed = changed or bool(reply.races)
@@ -635,15 +650,12 @@ class ApFeed(FeedSource):
         if not changed:
             self._next = next_url
             return None
-        flags = {race.test for race in races.values()}
-        if len(flags) > 1:
-            raise _LiveTestSwitch
         snapshot = Snapshot.of(
             self.spec.name,
             last.timestamp or datetime.now(UTC),
             races.values(),
             election_date=last.election_date or (previous.election_date if previous else None),
-            test=flags == {True},
+            test=bool(test),
             version=next_url,
         )
         self._next = next_url

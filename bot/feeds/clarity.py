@@ -31,7 +31,16 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from bot.feeds.ap import fetch_conditionally, is_pseudo_name, load_json, name_key, refuse_error_page
+from bot.feeds.ap import (
+    fetch_conditionally,
+    is_pseudo_name,
+    load_json,
+    looks_like_html,
+    name_key,
+    refuse_error_page,
+    restored_cursor,
+    url_cursor,
+)
 from bot.feeds.errors import FeedConfigError, FeedError
 from bot.feeds.http import FeedHttp
 from bot.feeds.source import FeedSource, FeedSpec, Recorder, register
@@ -144,7 +153,7 @@ def read_detail_zip(data: bytes, max_bytes: int = MAX_DETAIL_BYTES) -> bytes:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        hint = " (it looks like an HTML page)" if data[:64].lstrip().lower().startswith((b"<!doctype", b"<html")) else ""
+        hint = " (it looks like an HTML page)" if looks_like_html(data) else ""
         raise FeedError(f"detailxml.zip is not a readable zip ({exc}){hint}") from None
     with archive:
         members = archive.infolist()
@@ -209,7 +218,7 @@ def _detail(root: Element, state: str | None, race_type: str | None) -> ClarityD
     precinct_status = _precinct_status(root) if site == "county" else {}
     county_precincts = _county_precincts(root.find("ElectionVoterTurnout/Counties"))
     races = []
-    for contest in root.iter("Contest"):
+    for contest in root.findall("Contest"):
         key = _key(contest.get("key"), "Contest@key")
         try:
             races.append(_detail_race(contest, key, state, site, region, kind, general, precinct_status, county_precincts))
@@ -234,7 +243,7 @@ def _detail_race(
     totals: dict[str, int] = {}
     by_unit: dict[str, dict[str, int]] = {}
     unit_level: dict[str, Level] = {}
-    for choice in contest.iter("Choice"):
+    for choice in contest.findall("Choice"):
         cid = _key(choice.get("key"), "Choice@key")
         if cid in totals:
             raise _Malformed(f"choice key {cid} repeats")
@@ -243,9 +252,11 @@ def _detail_race(
             raise _Malformed(f"choice {cid} has no text")
         candidates.append(_candidate(cid, text, choice.get("party")))
         by_type = 0
-        for vote_type in choice.iter("VoteType"):
+        for vote_type in choice.findall("VoteType"):
             by_type += _whole(vote_type.get("votes", "0"), "VoteType@votes")
             for row in vote_type:
+                if row.tag not in ("County", "Precinct"):
+                    continue
                 name = row.get("name")
                 if not name:
                     raise _Malformed(f"a <{row.tag[:20]}> row without a name")
@@ -300,7 +311,7 @@ def _county_precincts(parent: Element | None) -> dict[str, tuple[int, int]]:
     if parent is None:
         return {}
     found = {}
-    for county in parent.iter("County"):
+    for county in parent.findall("County"):
         reported = _optional_count(county.get("precinctsReported"), "County@precinctsReported")
         total = _optional_count(county.get("precinctsParticipating"), "County@precinctsParticipating")
         if county.get("name") and reported is not None and total is not None:
@@ -451,7 +462,10 @@ def _timestamp(text: str | None) -> datetime | None:
         moment = datetime.strptime(" ".join(clock), "%m/%d/%Y %I:%M:%S %p")
     except ValueError:
         return None
-    return moment.replace(tzinfo=timezone(timedelta(hours=offset))).astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=timezone(timedelta(hours=offset))).astimezone(UTC)
+    except OverflowError:  # year 9999 late in the evening, west of Greenwich
+        return None
 
 
 def _us_date(text: str | None) -> date | None:
@@ -499,18 +513,20 @@ class ClarityFeed(FeedSource):
         if site not in ("state", "county"):
             raise FeedConfigError(f"options.site is {site!r}; use \"state\" or \"county\"", feed=spec.name)
         self.site: Site = site
-        self.state: str | None = spec.options.get("state") or guessed_state
+        state = spec.options.get("state")
+        found = lookup_state(str(state)) if state else None
+        if state and found is None:
+            raise FeedConfigError(f"options.state {str(state)[:20]!r} is not a US state", feed=spec.name)
+        self.state: str | None = found.postal if found else guessed_state
         self.detail = bool(spec.options.get("detail", True))
         self.max_detail_bytes = int(spec.options.get("detail_max_bytes", MAX_DETAIL_BYTES))
         self._version: str | None = None
 
     def cursor(self) -> Mapping[str, str]:
-        return {"version": self._version, "url": self.spec.url} if self._version else {}
+        return url_cursor(self.spec, "version", self._version)
 
     def restore(self, cursor: Mapping[str, str]) -> None:
-        version = cursor.get("version")
-        if isinstance(version, str) and version and cursor.get("url", self.spec.url) == self.spec.url:
-            self._version = version
+        self._version = restored_cursor(self.spec, cursor, "version") or self._version
 
     def poll(self, previous: Snapshot | None) -> Snapshot | None:
         version_url = self._base + "current_ver.txt"
@@ -534,37 +550,41 @@ class ClarityFeed(FeedSource):
         return snapshot
 
     def _read(self, version: str) -> Snapshot:
-        detail: ClarityDetail | None = None
-        if self.detail:
-            url = f"{self._base}{version}/reports/detailxml.zip"
-            fetched = self.fetch(url, conditional=False)
-            try:
-                xml = read_detail_zip(fetched.body, self.max_detail_bytes)
-                detail = parse_detail_xml(xml, self.spec.name, self.state, race_type=self.spec.options.get("race_type"), max_bytes=self.max_detail_bytes)
-            except FeedError as exc:
-                raise exc.located(self.spec.name, url) from None
-        site = detail.site if detail else self.site
+        detail = self._read_detail(version) if self.detail else None
         state = self.state or (detail.races[0].state if detail and detail.races else None)
         if state is None:
             raise FeedConfigError("set options.state: the URL does not show the state", feed=self.spec.name, url=self.spec.url)
-        url = f"{self._base}{version}/json/en/summary.json"
-        fetched = self.fetch(url, conditional=False)
-        try:
-            refuse_error_page(fetched, self.spec.name, "summary.json")
-            race_type = self.spec.options.get("race_type") or (detail.election_name if detail else None)
-            summary = parse_summary(fetched.body, self.spec.name, state, site=site, race_type=race_type)
-            races = combine(summary, detail.races if detail else ())
-        except FeedError as exc:
-            raise exc.located(self.spec.name, url) from None
-        meta = {k: v for k, v in (("election", detail and detail.election_name), ("region", detail and detail.region)) if v}
+        races = self._read_summary(version, state, detail)
+        meta = {"election": detail.election_name, "region": detail.region} if detail else {}
         return Snapshot.of(
             self.spec.name,
             (detail.timestamp if detail else None) or datetime.now(UTC),
             races,
             election_date=detail.election_date if detail else None,
             version=version,
-            meta=meta,
+            meta={k: v for k, v in meta.items() if v},
         )
+
+    def _read_detail(self, version: str) -> ClarityDetail:
+        url = f"{self._base}{version}/reports/detailxml.zip"
+        fetched = self.fetch(url, conditional=False)  # versioned files never change
+        try:
+            xml = read_detail_zip(fetched.body, self.max_detail_bytes)
+            race_type = self.spec.options.get("race_type")
+            return parse_detail_xml(xml, self.spec.name, self.state, race_type=race_type, max_bytes=self.max_detail_bytes)
+        except FeedError as exc:
+            raise exc.located(self.spec.name, url) from None
+
+    def _read_summary(self, version: str, state: str, detail: ClarityDetail | None) -> tuple[Race, ...]:
+        url = f"{self._base}{version}/json/en/summary.json"
+        fetched = self.fetch(url, conditional=False)
+        try:
+            refuse_error_page(fetched, self.spec.name, "summary.json")
+            race_type = self.spec.options.get("race_type") or (detail.election_name if detail else None)
+            summary = parse_summary(fetched.body, self.spec.name, state, site=detail.site if detail else self.site, race_type=race_type)
+            return combine(summary, detail.races if detail else ())
+        except FeedError as exc:
+            raise exc.located(self.spec.name, url) from None
 
 
 def _version(body: bytes) -> str:

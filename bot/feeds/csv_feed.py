@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from bot.feeds.ap import fetch_conditionally, is_pseudo_name, name_key, refuse_error_page
@@ -30,7 +30,7 @@ DEFAULT_WRITE_IN_NAMES = ("Write-In", "Write-ins", "Write In")
 #: State computes from votes for candidates, write-ins included, and nothing else.
 NOT_VOTES = ("registeredvoters", "ballotscast", "blankballots", "straightparty", "overvote", "undervote", "totalvotes", "timescounted")
 
-_SLUG = re.compile(r"[^a-z0-9]+")
+_SLUG = re.compile(r"[\W_]+")
 
 
 @dataclass
@@ -43,6 +43,19 @@ class _RaceRows:
     counties: dict[str, dict[str, int]] = field(default_factory=dict)
     precincts: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     reported: set[tuple[str, str]] = field(default_factory=set)
+
+    def candidate_id(self, name: str, party: str, write_ins: set[str]) -> str:
+        """Write-ins, however a county spells them, are one pseudo-candidate; the first row
+        that names a party gives the candidate theirs (Alabama's write-in rows are NON or blank)."""
+        write_in = name_key(name) in write_ins
+        cid = "write-ins" if write_in else _slug(name)
+        known = self.candidates.get(cid)
+        if known is None:
+            pseudo = write_in or is_pseudo_name(name)
+            self.candidates[cid] = Candidate(cid, "Write-ins" if write_in else name, party or None, pseudo=pseudo)
+        elif known.party is None and party:
+            self.candidates[cid] = replace(known, party=party)
+        return cid
 
 
 def parse_csv(
@@ -134,13 +147,7 @@ def _add_row(races: dict[str, _RaceRows], row: list[str], columns: Mapping[str, 
     rows = races.get(race_id)
     if rows is None:
         rows = races[race_id] = _RaceRows(office, district)
-    write_in = name_key(candidate) in write_ins
-    cid = "write-ins" if write_in else _slug(candidate)
-    if cid not in rows.candidates:
-        party = cell("party") or None
-        rows.candidates[cid] = Candidate(cid, "Write-ins" if write_in else candidate, party, pseudo=write_in or is_pseudo_name(candidate))
-    elif rows.candidates[cid].party is None and cell("party"):
-        rows.candidates[cid] = Candidate(cid, rows.candidates[cid].name, cell("party"), pseudo=rows.candidates[cid].pseudo)
+    cid = rows.candidate_id(candidate, cell("party"), write_ins)
     precinct = cell("precinct")
     if precinct:
         target = rows.precincts.setdefault((county, precinct), {})  # listed, even with a blank cell
@@ -172,7 +179,8 @@ def _votes(text: str, line: int) -> int | None:
 
 
 def _slug(text: str) -> str:
-    return _SLUG.sub("-", text.lower()).strip("-") or "race"
+    """'UNITED STATES SENATOR' → 'united-states-senator'; 'José Peña' → 'josé-peña'."""
+    return _SLUG.sub("-", text.lower()).strip("-") or name_key(text) or "-"
 
 
 def _race(state: str, race_id: str, rows: _RaceRows) -> Race:

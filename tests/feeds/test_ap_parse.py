@@ -215,6 +215,7 @@ def break_first_vote(value: Any) -> dict[str, Any]:
         ({"races": [{"statePostal": "AL"}]}, "raceID"),
         ({"races": [], "isTruncated": "yes"}, "isTruncated"),
         ({"races": [], "electionDate": "12/12/2017"}, "electionDate"),
+        ({"races": [], "timestamp": "9999-12-31T23:59:59-23:00"}, "usable ISO-8601"),
     ],
 )
 def test_malformed_replies_are_one_feed_error_with_the_place(doc: Any, message: str) -> None:

@@ -284,3 +284,16 @@ def test_requests_carry_no_key_when_none_is_configured(server: FeedServer, monke
     ap_feed(server).poll(None)
     request: Request = server.requests_to(PATH)[0]
     assert "x-api-key" not in request.headers
+
+
+def test_a_truncated_sequence_that_switches_to_test_data_is_refused(server: FeedServer) -> None:
+    first = ap_doc("20171212_al_senate_full.json")
+    first["isTruncated"] = True
+    rest = ap_doc("20171212_al_senate_test.json")
+    rest["races"] = rest["races"][1:]
+    server.route(PATH, Reply.json(first))
+    server.route(PATH, Reply.json(rest), query=AFTER_FULL)
+    feed = ap_feed(server)
+    with pytest.raises(FeedError, match="mix test and live"):
+        feed.poll(None)
+    assert feed.cursor() == {}

@@ -186,6 +186,19 @@ def test_hostile_or_broken_detail_xml_is_a_feed_error(data: bytes, message: str)
         parse_detail_xml(data, "ga")
 
 
+def test_a_timestamp_past_year_9999_is_no_timestamp_not_a_crash() -> None:
+    doc = b"<ElectionResult><Region>GA</Region><Timestamp>12/31/9999 11:59:59 PM EST</Timestamp></ElectionResult>"
+    assert parse_detail_xml(doc, "ga").timestamp is None
+
+
+def test_deeply_nested_contests_cost_linear_time() -> None:
+    # Clarity nests Contest > Choice > VoteType > County one level each; a hostile file that
+    # nests Contests in Contests must not make every contest walk all of its descendants.
+    depth = 50_000
+    doc = b"<ElectionResult><Region>GA</Region>" + b"<Contest key='1' text='x'>" * depth + b"</Contest>" * depth + b"</ElectionResult>"
+    assert len(parse_detail_xml(doc, "ga").races) == 1
+
+
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
