@@ -12,10 +12,12 @@ import os
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot.answers import answer
+from bot.feeds import native
 from bot.replay_server import ReplayServer, wait_until
 from bot.runtime import Runtime
 from bot.scenarios import scenario_files, scenario_info
@@ -55,9 +57,9 @@ def run_demo(speed: float = 1.0, *, out: TextIO | None = None, database: str | N
         started = time.monotonic()
         scheduler.start()
         try:
-            last = files[-1].read_bytes()
+            last_at = native.parse(files[-1].read_bytes(), "al-2017").generated_at
             done = wait_until(
-                lambda: server.finished and _stored_is(runtime, last) and not runtime.store.backlog().get("pending"),
+                lambda: server.finished and _stored_at(runtime) == last_at and not runtime.store.backlog().get("pending"),
                 timeout=len(files) * tick * 3 + 30,
                 interval=0.1,
             )
@@ -74,8 +76,6 @@ def run_demo(speed: float = 1.0, *, out: TextIO | None = None, database: str | N
         return 0 if done else 1
 
 
-def _stored_is(runtime: Runtime, body: bytes) -> bool:
-    from bot.feeds import native
-
+def _stored_at(runtime: Runtime) -> datetime | None:
     stored = runtime.store.load("al-2017")
-    return stored is not None and stored.snapshot.generated_at == native.parse(body, "al-2017").generated_at
+    return stored.snapshot.generated_at if stored else None
