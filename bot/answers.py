@@ -9,21 +9,25 @@ only through ``bot.commands.echo`` (cleaned, clipped) and is escaped with everyt
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from bot import counties
+from bot.balance import PARTY_PLURAL, describe_tally
 from bot.commands import MAX_INPUT, OFFICE_IDS, OFFICE_NAMES, Command, parse, state_of
+from bot.context import chamber_tally, unit_swing_facts
 from bot.events import RaceFacts, facts_of
 from bot.margins import Hurdle, hurdle, standing, votes_outstanding
 from bot.model import Race, Snapshot
 from bot.render.numbers import percent, points, votes
 from bot.render.slack import escape, race_card
-from bot.render.text import lead_line, local_time, race_title, reporting_text, short_name, standings_line
+from bot.render.text import lead_line, local_time, race_title, short_name, standings_line
 from bot.rules import RuleSettings, race_facts
 from bot.states import state_name
+from bot.swing import county_swing_text, margin_text, points_text, race_swing, results_swing_lines
 
 __all__ = ["Answer", "MAX_INPUT", "answer", "answer_command", "margin_lines", "races_in", "tracked_states"]
 
@@ -126,17 +130,34 @@ def _clip(text: str, limit: int = _SECTION_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _list_message(title: str, lines: Sequence[str], footer: str | None) -> dict[str, Any]:
-    body, used = [], 0
+#: Sections in one list answer (Slack allows 50 blocks; the header, footer and share button
+#: take three): a long list (67 counties by swing) spans several sections, never a cut one.
+_MAX_SECTIONS = 20
+
+
+def _sections(lines: Sequence[str]) -> list[list[str]]:
+    """Lines packed into sections of at most ``_SECTION_LIMIT`` escaped characters each."""
+    sections: list[list[str]] = [[]]
+    used = 0
     for line in lines:
-        if used + len(line) + 1 > _SECTION_LIMIT:
-            body.append("…")
-            break
-        body.append(line)
-        used += len(line) + 1
+        line = _clip(line)
+        size = len(escape(line)) + 1
+        if used + size > _SECTION_LIMIT and sections[-1]:
+            if len(sections) == _MAX_SECTIONS:
+                sections[-1].append("…")
+                break
+            sections.append([])
+            used = 0
+        sections[-1].append(line)
+        used += size
+    return [s for s in sections if s]
+
+
+def _list_message(title: str, lines: Sequence[str], footer: str | None) -> dict[str, Any]:
+    sections = _sections(lines)
+    body = [line for section in sections for line in section]
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150), "emoji": False}}]
-    if body:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": escape("\n".join(body))}})
+    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": escape("\n".join(section))}} for section in sections]
     if footer:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(footer)}]})
     text = "\n".join([title, *body, *([footer] if footer else [])])
@@ -183,6 +204,10 @@ def answer_command(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSetti
         return _office_answer(cmd, snapshots, rules)
     if kind == "close":
         return _close_answer(cmd, snapshots, rules)
+    if kind == "swing":
+        return _swing_answer(cmd, snapshots, rules)
+    if kind == "balance":
+        return _balance_answer(cmd, snapshots, rules)
     return Answer(kind="note", note=f"`/results {cmd.kind}` needs the bot's store; try `/results help`.")
 
 
@@ -234,7 +259,8 @@ def _state_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
         return _place_answer(cmd, name, found, rules)
     if len(found) == 1:
         snap, race = found[0]
-        return Answer(race_facts(race, rules, snap.generated_at), tuple(margin_lines(race)), states=states, kind="card", query=cmd.canonical)
+        extra = (*margin_lines(race), *swing_lines(race, rules))
+        return Answer(race_facts(race, rules, snap.generated_at), extra, states=states, kind="card", query=cmd.canonical)
     lines = tuple(f"• {_race_line(race_facts(race, rules, snap.generated_at), race, _office_label(race))}" for snap, race in found[:MAX_LIST])
     lines += _more(len(found))
     return Answer(kind="list", title=f"{name}: {len(found)} races", lines=lines, footer=_as_of(found), query=cmd.canonical)
@@ -273,9 +299,9 @@ def _race_line(facts: RaceFacts, race: Race | None, label: str) -> str:
         parts.append(f"tied at {votes(facts.candidates[0].votes)} votes each")
     else:
         lead, runner = facts.leader, facts.runner_up
-        against = f" over {_short(runner.name)} {percent(facts.share(runner.votes))} %" if runner else ""
+        against = f" over {short_name(runner.name)} {percent(facts.share(runner.votes))} %" if runner else ""
         parts.append(
-            f"{_short(lead.name)} {percent(facts.share(lead.votes))} %{against}, "
+            f"{short_name(lead.name)} {percent(facts.share(lead.votes))} %{against}, "
             f"leads by {votes(facts.lead_votes)} votes ({points(facts.share(facts.lead_votes))} points)"
         )
     if share_in is not None:
@@ -285,20 +311,11 @@ def _race_line(facts: RaceFacts, race: Race | None, label: str) -> str:
         if h is not None and h.outstanding > 0:
             parts.append(_hurdle_text(h))
     if facts.call_status == "called":
-        winners = [_short(c.name) for c in facts.candidates if c.winner]
+        winners = [short_name(c.name) for c in facts.candidates if c.winner]
         parts.append("Called" + (f" for {', '.join(winners)}" if winners else ""))
     elif facts.race_call_status:
         parts.append(facts.race_call_status)
     return f"{label}: " + " · ".join(parts)
-
-
-_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
-
-
-def _short(name: str) -> str:
-    """Last name, suffixes skipped ('Robert Kennedy Jr.' → 'Kennedy'); pseudo names whole."""
-    parts = [p for p in name.split() if p.lower().rstrip(",") not in _SUFFIXES] or name.split()
-    return parts[-1].rstrip(",") if len(parts) > 1 else name
 
 
 def _hurdle(race: Race) -> Hurdle | None:
@@ -306,7 +323,7 @@ def _hurdle(race: Race) -> Hurdle | None:
 
 
 def _hurdle_text(h: Hurdle) -> str:
-    who = _short(h.trailer.name)
+    who = short_name(h.trailer.name)
     if h.out_of_reach:
         return f"{who} cannot catch up on about {votes(h.outstanding)} votes left"
     if h.share is None:
@@ -335,7 +352,11 @@ def _place_answer(cmd: Command, state: str, found: list[tuple[Snapshot, Race]], 
         snap, race, unit = rows[0]
         facts = _unit_facts(race, unit, snap.generated_at)
         statewide = race_facts(race, rules, snap.generated_at)
-        lines = [standings_line(facts), f"{place}: {lead_line(facts)}", f"Statewide: {_statewide(statewide)}"]
+        lines = [standings_line(facts), f"{place}: {lead_line(facts)}"]
+        swing = unit_swing_facts(race, unit, rules.context)
+        if swing and (said := county_swing_text(unit.votes, swing, {c.id: short_name(c.name) for c in race.candidates})):
+            lines.append(f"{place}: {said}" + ("" if unit.fully_reporting else " (so far)"))
+        lines.append(f"Statewide: {_statewide(statewide)}")
         stamp = unit.last_updated or snap.generated_at
         footer = f"County figures as of {local_time(stamp.isoformat(), race.state)}"
         return Answer(kind="list", title=f"{place} · {race_title(statewide)}", lines=tuple(lines), footer=footer, query=query)
@@ -407,6 +428,86 @@ def _close_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
     return Answer(kind="list", title=title, lines=lines, footer=_as_of([(s, r) for s, r, _ in rows]), query=cmd.canonical)
 
 
+def swing_lines(race: Race, rules: RuleSettings) -> list[str]:
+    """The swing since the race's baseline election, when config names one."""
+    baseline = rules.context.baseline_for(race)
+    return results_swing_lines(race, baseline) if baseline is not None else []
+
+
+def _swing_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings) -> Answer:
+    """The state's counties by swing, most Democratic first: where the night moved, and how far."""
+    assert cmd.state is not None
+    st = state_of(cmd.state)
+    name = st.name if st else cmd.state
+    found = sorted(races_in(snapshots, cmd.state), key=lambda sr: (sr[1].office, sr[1].seat or "", sr[1].key))
+    if cmd.office:
+        found = [(s, r) for s, r in found if _office_matches(r, cmd.office)]
+    compared = [(s, r, b) for s, r in found if (b := rules.context.baseline_for(r)) is not None]
+    if not compared:
+        why = "no baseline election is configured for it" if found else "the feeds I follow have no such race"
+        return Answer(kind="note", note=f"No swing for {name}: {why}.")
+    snap, race, baseline = compared[0]
+    rs = race_swing(race, baseline)
+    title = f"{race_title(race_facts(race, rules, snap.generated_at))}: swing since {baseline.label} by county"
+    if not rs.counties:
+        return Answer(kind="note", note=f"{title}: no county to compare yet.")
+    units = {u.id: u for u in race.units}
+    lines = [*results_swing_lines(race, baseline)]
+    for us in rs.counties:
+        unit = units.get(us.unit_id)
+        side = "D" if us.swing > 0 else "R" if us.swing < 0 else ""
+        status = "" if us.fully_reporting else f", {_unit_in(unit)}"
+        lines.append(f"• {us.name} {points_text(us.swing)} {side} ({margin_text(us.margin_then)} → {margin_text(us.margin_now)}{status})".replace(" 0.0  (", " 0.0 ("))
+    if rs.without_swing:
+        lines.append(f"{rs.without_swing} reporting {'county has' if rs.without_swing == 1 else 'counties have'} no {baseline.label} figures to compare with")
+    others = [r for _, r, _ in compared[1:]]
+    footer = _as_of([(snap, race)]) or ""
+    if others:
+        footer += f" · also: {', '.join(_office_label(r).strip('*') for r in others)} (`/results {name.lower()} <office> swing`)"
+    return Answer(kind="list", title=title, lines=tuple(lines), footer=footer or None, query=cmd.canonical)
+
+
+def _unit_in(unit: Any) -> str:
+    if unit is None or not unit.precincts_total:
+        return "partial"
+    return f"{percent(Fraction(unit.precincts_reporting or 0, unit.precincts_total))} % of precincts"
+
+
+def _balance_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings) -> Answer:
+    """'Senate: Republicans 51, Democrats 49 (Jones gain)', from the calls in the stored snapshots."""
+    seats = rules.context.seats
+    if seats is None or not seats.chambers:
+        return Answer(kind="note", note="No balance of power: no seats are configured (config [context] seats).")
+    chambers = [cmd.office] if cmd.office else sorted(seats.chambers)
+    missing = [c for c in chambers if c not in seats.chambers]
+    if missing:
+        known = ", ".join(sorted(seats.chambers))
+        return Answer(kind="note", note=f"No {OFFICE_NAMES.get(missing[0], missing[0])} seats are configured; configured: {known}.")
+    races = {race.key: race for _, race in _all_races(snapshots)}
+    lines = []
+    for chamber in chambers:
+        t = chamber_tally(races.values(), chamber, rules.context)
+        if t is None:
+            continue
+        majority = f" · majority {t.majority}" if t.majority else ""
+        lines.append(f"*{t.name}*: {describe_tally(t)}{majority}")
+        for seat in seats.seats_in(chamber):
+            race = next((r for r in races.values() if rules.context.seats.seat_for(r) is seat), None) if rules.context.seats else None
+            lines.append(f"• {_seat_line(seat, race)}")
+    title = "Balance of power" if len(chambers) > 1 else f"{seats.chambers[chambers[0]].name}: balance of power"
+    return Answer(kind="list", title=title, lines=tuple(lines), footer=_as_of(list(_all_races(snapshots))), query=cmd.canonical)
+
+
+def _seat_line(seat: Any, race: Race | None) -> str:
+    holder = f"held by the {PARTY_PLURAL.get(seat.holder, seat.holder)}"
+    if race is None:
+        return f"{seat.key}: not in the feeds I follow ({holder})"
+    label = f"{state_name(race.state)} {race.office}" + (f", {race.seat}" if race.seat else "")
+    if len(race.winners) == 1 and (cand := race.candidate(race.winners[0])) is not None:
+        return f"{label}: called for {short_name(cand.name)}" + (f" ({cand.party})" if cand.party else "") + f"; {holder}"
+    return f"{label}: not called ({holder})"
+
+
 def margin_lines(race: Race) -> list[str]:
     """What is left to count and what the trailer needs: the line a desk asks for next."""
     st = standing(race)
@@ -433,7 +534,7 @@ def _when(moment: datetime | None, state: str | None, now: datetime) -> str:
     rel = "just now" if ago < 60 else f"{ago // 60:,} min ago" if ago < 3600 else f"{ago // 3600:,} h {ago % 3600 // 60} min ago"
     if state:
         return f"{local_time(moment.isoformat(), state)} ({rel})"
-    return f"{moment.astimezone(timezone.utc).strftime('%-I:%M %p UTC').replace('AM', 'a.m.').replace('PM', 'p.m.')} ({rel})"
+    return f"{moment.astimezone(UTC).strftime('%-I:%M %p UTC').replace('AM', 'a.m.').replace('PM', 'p.m.')} ({rel})"
 
 
 def status_answer(health: Sequence[Any], backlog: Mapping[str, int], snapshots: Sequence[Snapshot], now: datetime) -> Answer:

@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.model import Race
+from bot.names import surname
 from bot.swing import DEM, GOP, normalize_party
 
 log = logging.getLogger(__name__)
@@ -191,23 +192,13 @@ class Gain:
     @property
     def short(self) -> str:
         """'Jones gain'."""
-        return f"{_surname(self.winner)} gain"
+        return f"{surname(self.winner)} gain"
 
     def text(self) -> str:
         """'Democratic gain from the Republicans, the first since 1992'."""
         adj = PARTY_ADJECTIVE.get(self.party, self.party)
         prev = PARTY_PLURAL.get(self.previous, self.previous)
         return f"{adj} gain from the {prev}" + (f", {self.since_text}" if self.since_text else "")
-
-
-_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
-
-
-def _surname(name: str) -> str:
-    parts = [p for p in name.replace(",", " ").split()]
-    while len(parts) > 1 and parts[-1].lower() in _SUFFIXES:
-        parts.pop()
-    return parts[-1] if parts else name
 
 
 def _winner(race: Race) -> tuple[str, str | None] | None:

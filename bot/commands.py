@@ -8,6 +8,8 @@
     /results senate | house | governor | president
                                       that office across states, closest first
     /results close [hurdle]           the closest races anywhere, by margin (or by the trailer's hurdle)
+    /results alabama swing            the state's counties by swing from the baseline election
+    /results balance [senate|house]   the chamber's balance of power after the calls so far
     /results status                   feed health and the outbox backlog
     /results subscribe alabama [quiet|all|cards]
     /results unsubscribe alabama
@@ -44,6 +46,8 @@ CLOSE_WORDS = frozenset({"close", "closest", "tight", "tightest"})
 SUBSCRIBE_WORDS = frozenset({"subscribe", "sub", "follow"})
 UNSUBSCRIBE_WORDS = frozenset({"unsubscribe", "unsub", "unfollow", "stop"})
 SUBSCRIPTIONS_WORDS = frozenset({"subscriptions", "subs", "following"})
+SWING_WORDS = frozenset({"swing", "swings", "shift"})
+BALANCE_WORDS = frozenset({"balance", "bop", "control", "tally"})
 
 #: Offices by the words people type; values are the canonical office names of the grammar.
 OFFICE_WORDS = {
@@ -60,14 +64,17 @@ OFFICE_NAMES = {"senate": "Senate", "house": "House", "governor": "Governor", "p
 #: notices), all (everything). ``races`` is the config file's word for ``cards``.
 LEVEL_WORDS = {"quiet": "quiet", "all": "all", "cards": "cards", "card": "cards", "races": "cards"}
 
-SUBCOMMANDS = ("help", "status", "close", "subscribe", "unsubscribe", "subscriptions", "senate", "house", "governor", "president")
+SUBCOMMANDS = (
+    "help", "status", "close", "subscribe", "unsubscribe", "subscriptions", "senate", "house", "governor", "president", "swing", "balance",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
     """One parsed ``/results``. ``kind`` is one of:
 
-    help · state · office · close · status · subscribe · unsubscribe · subscriptions ·
+    help · state · office · close · swing (a state's counties by swing) · balance (``office``: a
+    chamber, or none for every one configured) · status · subscribe · unsubscribe · subscriptions ·
     unknown (``word`` not understood; ``suggestion`` is a state postal code or a subcommand) ·
     too_long (``length`` characters) · needs_state (subscribe/unsubscribe without a state).
     """
@@ -87,7 +94,7 @@ class Command:
 
     @property
     def read_only(self) -> bool:
-        return self.kind in ("help", "state", "office", "close")
+        return self.kind in ("help", "state", "office", "close", "swing", "balance")
 
     @property
     def canonical(self) -> str:
@@ -98,6 +105,10 @@ class Command:
             return self.office or ""
         if self.kind == "close":
             return "close" + (" hurdle" if self.by == "hurdle" else "")
+        if self.kind == "swing":
+            return " ".join(p for p in (self.state, self.office, "swing") if p)
+        if self.kind == "balance":
+            return " ".join(p for p in ("balance", self.office) if p)
         if self.kind in ("help", "status", "subscriptions"):
             return self.kind
         return ""
@@ -212,6 +223,16 @@ def parse(text: str) -> Command:
             return Command("needs_state", verb=verb, word=echo(" ".join(rest)) or None,
                            suggestion=guess.postal if guess else None, suggestion_is_state=guess is not None)
         return Command(verb, state=state.postal, level=level or ("all" if verb == "subscribe" else None))
+    if head in BALANCE_WORDS or (head in OFFICE_WORDS and any(w.lower() in BALANCE_WORDS for w in rest)):
+        office = next((OFFICE_WORDS[w] for w in low if w in OFFICE_WORDS), None)
+        return Command("balance", office=office, share=share)
+    if head in SWING_WORDS:
+        state, n = match_state(rest)
+        if state is None:
+            guess = state_suggestion(rest) if rest else None
+            return Command("needs_state", verb="swing", word=echo(" ".join(rest)) or None,
+                           suggestion=guess.postal if guess else None, suggestion_is_state=guess is not None)
+        return _state_command(state, [*rest[n:], "swing"], share, None)
     if head in CLOSE_WORDS:
         return Command("close", share=share, by="hurdle" if any(w.lower() == "hurdle" for w in rest) else "margin")
     if head in OFFICE_WORDS:
@@ -233,12 +254,17 @@ def parse(text: str) -> Command:
 
 def _state_command(state: State, rest: list[str], share: bool, office: str | None) -> Command:
     place_words = []
+    swing = False
     for word in rest:
-        if word.lower() in OFFICE_WORDS and office is None:
+        if word.lower() in SWING_WORDS:
+            swing = True
+        elif word.lower() in OFFICE_WORDS and office is None:
             office = OFFICE_WORDS[word.lower()]
         elif word.lower() in CLOSE_WORDS:
             continue
         else:
             place_words.append(word)
     place = " ".join(place_words)[:60] or None
+    if swing:
+        return Command("swing", state=state.postal, office=office, share=share)
     return Command("state", state=state.postal, office=office, place=place, share=share)

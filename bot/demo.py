@@ -25,6 +25,10 @@ from config.settings import Secrets, settings_from_dict
 
 log = logging.getLogger("electionbot.demo")
 
+#: The context a desk would configure for the night: the 2016 presidential vote by county as the
+#: baseline, and the Senate's seats as they stood before the special.
+DEMO_CONTEXT = {"seats": "config/seats.toml", "baselines": [{"races": ["AL"], "scenario": "20171212_al_senate_special"}]}
+
 DEFAULT_TICK = 0.8  # seconds per snapshot at speed 1: the whole night in well under a minute
 
 
@@ -43,6 +47,8 @@ def run_demo(speed: float = 1.0, *, out: TextIO | None = None, database: str | N
             {
                 "feeds": [{"name": "al-2017", "kind": "json", "url": server.url, "interval_seconds": tick / 2}],
                 "alerts": {"channels": channels},
+                # swing from the 2016 presidential vote and the Senate tally (issue 7)
+                "context": DEMO_CONTEXT,
             },
             source="demo",
         )

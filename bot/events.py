@@ -8,11 +8,12 @@ rendered after a restart states exactly what the data said when the event was fo
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any
 
 from bot.margins import Standing
 
@@ -39,6 +40,9 @@ class EventKind(StrEnum):
     RACE_CALLED = "race_called"
     RACE_UNCALLED = "race_uncalled"
     RUNOFF = "runoff"
+    SEAT_GAIN = "seat_gain"
+    BALANCE_OF_POWER = "balance_of_power"
+    FLIP_INDICATION = "flip_indication"
     STATUS_CHANGED = "status_changed"
     MILESTONE = "milestone"
     ALL_REPORTING = "all_reporting"
@@ -54,6 +58,9 @@ SEVERITY: Mapping[EventKind, Severity] = {
     EventKind.RACE_CALLED: Severity.CALL,
     EventKind.RACE_UNCALLED: Severity.CALL,
     EventKind.RUNOFF: Severity.CALL,
+    EventKind.SEAT_GAIN: Severity.CALL,
+    EventKind.BALANCE_OF_POWER: Severity.CALL,
+    EventKind.FLIP_INDICATION: Severity.RECOUNT,
     EventKind.LEAD_CHANGE: Severity.LEAD,
     EventKind.TAKES_LEAD: Severity.LEAD,
     EventKind.RECOUNT_ENTERED: Severity.RECOUNT,
@@ -74,8 +81,9 @@ SEVERITY: Mapping[EventKind, Severity] = {
 
 #: Inside one severity, the order a reader wants (the lead before the recount line, …).
 _PRIORITY = [
-    EventKind.RACE_CALLED, EventKind.RACE_UNCALLED, EventKind.RUNOFF, EventKind.LEAD_CHANGE, EventKind.TAKES_LEAD,
-    EventKind.RECOUNT_ENTERED, EventKind.RECOUNT_LEFT, EventKind.WRITE_INS_EXCEED_MARGIN, EventKind.OUT_OF_REACH,
+    EventKind.RACE_CALLED, EventKind.RACE_UNCALLED, EventKind.SEAT_GAIN, EventKind.BALANCE_OF_POWER, EventKind.RUNOFF,
+    EventKind.LEAD_CHANGE, EventKind.TAKES_LEAD, EventKind.RECOUNT_ENTERED, EventKind.RECOUNT_LEFT,
+    EventKind.WRITE_INS_EXCEED_MARGIN, EventKind.OUT_OF_REACH, EventKind.FLIP_INDICATION,
     EventKind.STATUS_CHANGED, EventKind.ALL_REPORTING, EventKind.FIRST_VOTES, EventKind.MILESTONE, EventKind.CORRECTION,
     EventKind.COUNTY_COMPLETE, EventKind.COUNTY_BATCH, EventKind.FEED_FAILING, EventKind.FEED_STALE, EventKind.FEED_RECOVERED,
 ]
@@ -138,7 +146,7 @@ class RaceFacts:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "RaceFacts":
+    def from_dict(cls, data: Mapping[str, Any]) -> RaceFacts:
         values = dict(data)
         values["candidates"] = tuple(CandidateFacts(**c) for c in data["candidates"])
         return cls(**values)
@@ -185,7 +193,7 @@ class Event:
         return {"kind": self.kind.value, "key": self.key, "feed": self.feed, "race_key": self.race_key, "details": dict(self.details)}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Event":
+    def from_dict(cls, data: Mapping[str, Any]) -> Event:
         return cls(EventKind(data["kind"]), data["key"], data["feed"], data.get("race_key"), dict(data.get("details") or {}))
 
 
@@ -209,7 +217,7 @@ class Alert:
     def severity(self) -> Severity:
         return max(e.severity for e in self.events)
 
-    def at_least(self, level: Severity) -> "Alert | None":
+    def at_least(self, level: Severity) -> Alert | None:
         kept = tuple(e for e in self.events if e.severity >= level)
         if not kept:
             return None
@@ -226,7 +234,7 @@ class Alert:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Alert":
+    def from_dict(cls, data: Mapping[str, Any]) -> Alert:
         return cls(
             data["feed"],
             data.get("race_key"),

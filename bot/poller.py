@@ -24,11 +24,25 @@ log = logging.getLogger("electionbot.poller")
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where alerts go: a platform ("console", "slack", "discord"), a channel and its level."""
+    """Where alerts go: a platform ("console", "slack", "discord"), a channel and its level.
+
+    ``level`` applies to every state; ``None`` means the channel hears only the states in
+    ``states`` (its ``/results subscribe`` scopes, each with its own level). A channel both
+    configured and subscribed hears a subscribed state at the more inclusive of the two levels.
+    """
 
     platform: str
     channel: str
-    level: Severity = Severity.FEED
+    level: Severity | None = Severity.FEED
+    states: tuple[tuple[str, Severity], ...] = ()
+
+    def level_for(self, state: str | None) -> Severity | None:
+        """The least severe event this channel hears about ``state`` (``None``: nothing).
+        A feed notice (no state) reaches the channel at its most inclusive level."""
+        scoped = dict(self.states)
+        levels = [self.level, *scoped.values()] if state is None else [self.level, scoped.get(state)]
+        known = [lvl for lvl in levels if lvl is not None]
+        return min(known) if known else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +155,7 @@ class Poller:
             if prev_race is not None and key in memory and prev_race == race:
                 continue
             try:
-                result = evaluate(self.feed, prev_race, race, memory.get(key, RaceMemory()), self.rules, snapshot.generated_at)
+                result = evaluate(self.feed, prev_race, race, memory.get(key, RaceMemory()), self.rules, snapshot.generated_at, snapshot.races)
             except Exception:  # one odd race must not silence the others
                 log.exception("feed %r: rules failed on race %s; skipped this poll", self.feed, key)
                 continue
@@ -154,8 +168,10 @@ class Poller:
     def _deliveries(self, alerts: Iterable[Alert]) -> Iterable[tuple[Alert, str, str]]:
         targets = self.targets()
         for alert in alerts:
+            state = alert.facts.state if alert.facts is not None else None
             for target in targets:
-                kept = alert.at_least(target.level)
+                level = target.level_for(state)
+                kept = alert.at_least(level) if level is not None else None
                 if kept is not None:
                     yield kept, target.channel, target.platform
 

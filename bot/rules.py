@@ -15,6 +15,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
+from bot.context import ContextSettings, flip_crossed, flip_facts, flip_state, gain_details, tally_details, unit_swing_facts
 from bot.events import Event, EventKind, RaceFacts, facts_of
 from bot.margins import Standing, hurdle, recount_position, standing, votes_outstanding
 from bot.model import Level, Race, ReportingUnit
@@ -50,6 +51,8 @@ class RuleSettings:
     lead_vote_floor: int = 1000
     milestones: tuple[int, ...] = (25, 50, 75, 90)
     county_batch_min_votes: int = 5000
+    #: baselines (swing), seat holders and chambers (gains, balance of power)
+    context: ContextSettings = field(default_factory=ContextSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,8 @@ class RaceMemory:
     milestones: tuple[int, ...] = ()
     all_reporting: bool = False
     counties_complete: tuple[str, ...] = ()
+    flip_indicated: bool = False
+    flip_passes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,13 +110,17 @@ def evaluate(
     memory: RaceMemory,
     settings: RuleSettings,
     at: datetime | None = None,
+    races: Mapping[str, Race] | None = None,
 ) -> Evaluation:
-    """All rules over one race. Never raises on odd data: a race with no state row is quiet."""
+    """All rules over one race. Never raises on odd data: a race with no state row is quiet.
+
+    ``races`` is every race of the snapshot: a call's balance-of-power line counts the other
+    calls of its chamber."""
     st = standing(race)
     outstanding = votes_outstanding(race)
     rule = applicable_recount_rule(race, settings)
     facts = facts_of(st, race, outstanding, rule.threshold if rule else None, rule.citation if rule else None, at)
-    ctx = _Context(feed, race, st, outstanding, rule, settings, _count_changed(previous, race))
+    ctx = _Context(feed, race, st, outstanding, rule, settings, _count_changed(previous, race), races or {})
     return _run(ctx, previous, memory, facts)
 
 
@@ -136,14 +145,20 @@ def race_facts(race: Race, settings: RuleSettings, at: datetime | None = None) -
 def _run(ctx: _Context, previous: Race | None, memory: RaceMemory, facts: RaceFacts) -> Evaluation:
     events: list[Event] = []
     mem = memory
-    for step in (_first_votes, _leader, _recount, _write_ins, _out_of_reach, _calls, _statuses, _reporting):
+    for step in (_first_votes, _leader, _recount, _write_ins, _out_of_reach, _calls, _statuses, _reporting, _flip):
         new, mem = step(ctx, mem)
         events.extend(new)
-    if previous is not None:
-        events.extend(_county_changes(ctx, previous))
-    new, mem = _counties_complete(ctx, mem)
-    events.extend(new)
+    batches = _county_changes(ctx, previous) if previous is not None else []
+    completed, mem = _counties_complete(ctx, mem)
+    # A county that completes in this poll states its swing once, on the "all precincts in" line.
+    done = {e.details["unit_id"] for e in completed}
+    events += [_without_swing(e) if e.details.get("unit_id") in done else e for e in batches]
+    events += completed
     return Evaluation(events, mem, facts)
+
+
+def _without_swing(event: Event) -> Event:
+    return replace(event, details={**event.details, "swing": None})
 
 
 def applicable_recount_rule(race: Race, settings: RuleSettings) -> RecountRule | None:
@@ -163,6 +178,7 @@ class _Context:
     settings: RuleSettings
     #: the count moved since the previous evaluation (see ``_count_changed``)
     changed: bool = True
+    races: Mapping[str, Race] = field(default_factory=dict)
 
     def key(self, *parts: object) -> str:
         return "/".join([self.feed, self.race.key, *map(str, parts)])
@@ -273,6 +289,9 @@ def _calls(ctx: _Context, mem: RaceMemory) -> Step:
         calls += 1
         if new_call:
             events.append(ctx.event(EventKind.RACE_CALLED, calls, winners=list(winners)))
+            if (g := gain_details(race, ctx.settings.context)) is not None:
+                events.append(ctx.event(EventKind.SEAT_GAIN, calls, **g))
+            events += _balance(ctx, calls)
         if new_runoff:
             events.append(ctx.event(EventKind.RUNOFF, calls, "-".join(runoff), candidates=list(runoff)))
     elif not winners and not runoff and (mem.winners or mem.runoff):
@@ -280,7 +299,15 @@ def _calls(ctx: _Context, mem: RaceMemory) -> Step:
         events.append(
             ctx.event(EventKind.RACE_UNCALLED, calls, previous_winners=list(mem.winners), previous_runoff=list(mem.runoff))
         )
+        if mem.winners:
+            events += _balance(ctx, calls)
     return events, replace(mem, winners=winners, runoff=runoff, calls=calls)
+
+
+def _balance(ctx: _Context, calls: int) -> list[Event]:
+    """What a call (or a withdrawn call) does to its chamber: 'Senate: Republicans 51, …'."""
+    tally = tally_details(ctx.race, ctx.races, ctx.settings.context)
+    return [ctx.event(EventKind.BALANCE_OF_POWER, calls, tally=tally)] if tally is not None else []
 
 
 def _statuses(ctx: _Context, mem: RaceMemory) -> Step:
@@ -343,7 +370,12 @@ def _county_changes(ctx: _Context, previous: Race) -> list[Event]:
             continue
         added = sum(deltas.values())
         if added >= ctx.settings.county_batch_min_votes:
-            events.append(ctx.event(EventKind.COUNTY_BATCH, unit_id, unit.total_votes, unit=unit.name, unit_id=unit_id, deltas=deltas, added=added))
+            events.append(
+                ctx.event(
+                    EventKind.COUNTY_BATCH, unit_id, unit.total_votes, unit=unit.name, unit_id=unit_id, deltas=deltas, added=added,
+                    votes=dict(unit.votes), swing=unit_swing_facts(ctx.race, unit, ctx.settings.context),
+                )
+            )
     return events
 
 
@@ -364,7 +396,22 @@ def _counties_complete(ctx: _Context, mem: RaceMemory) -> Step:
     for unit_id, unit in _county_rows(ctx.race).items():
         if unit.level is Level.COUNTY and unit.fully_reporting and unit.total_votes and unit_id not in done:
             done.add(unit_id)
-            events.append(ctx.event(EventKind.COUNTY_COMPLETE, unit_id, unit=unit.name, unit_id=unit_id, votes=dict(unit.votes)))
+            swing = unit_swing_facts(ctx.race, unit, ctx.settings.context)
+            events.append(ctx.event(EventKind.COUNTY_COMPLETE, unit_id, unit=unit.name, unit_id=unit_id, votes=dict(unit.votes), swing=swing))
     if not events:
         return [], mem
     return events, replace(mem, counties_complete=tuple(sorted(done)))
+
+
+def _flip(ctx: _Context, mem: RaceMemory) -> Step:
+    """'The reported counties' swing, applied to the baseline, would flip the state': an
+    indication, announced once when it appears and once when it goes away, never a call."""
+    fi = flip_state(ctx.race, ctx.settings.context)
+    if fi is None:
+        return [], mem
+    crossed = flip_crossed(fi, mem.flip_indicated, ctx.settings.context.flip_min_margin)
+    if crossed is None:
+        return [], mem
+    n = mem.flip_passes + (1 if crossed else 0)
+    event = ctx.event(EventKind.FLIP_INDICATION, n, "on" if crossed else "off", **flip_facts(fi))
+    return [event], replace(mem, flip_indicated=crossed, flip_passes=n)

@@ -7,8 +7,8 @@ notices; the config file calls it ``races``), ``all`` (everything).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -68,12 +68,13 @@ def slack_targets(
     store: Store, configured: Sequence[Target], feed: str | None = None, *, enabled: bool = True
 ) -> Callable[[], Sequence[Target]]:
     """The ``targets`` callable of a ``Poller``: the configured targets plus, when Slack is on,
-    one Slack target per subscribed channel whose state this feed reports.
+    the subscribed channels, each scoped to its subscribed states (``Target.states``), so a
+    channel subscribed to Alabama hears Alabama's races and not the rest of a national feed.
 
-    ``Target`` carries no state filter, so a subscription is matched to feeds, not to races: a
-    feed that reports several states sends a subscribed channel all of them. A feed with no
-    stored snapshot yet (the night's first poll) matches every subscription. A channel that is
-    both configured and subscribed hears the more inclusive of the two levels, once.
+    Subscriptions to states this feed does not report are left out (a feed with no stored
+    snapshot yet, the night's first poll, matches every one). A channel that is both configured
+    and subscribed is one target: every state at its configured level, its subscribed states at
+    the more inclusive of the two, so no alert is sent to it twice.
     """
     fixed = tuple(configured)
     if not enabled:
@@ -84,16 +85,17 @@ def slack_targets(
         if not subs:
             return fixed
         states = _feed_states(store, feed)
-        merged: dict[tuple[str, str], Target] = {(t.platform, t.channel): t for t in fixed}
+        scoped: dict[str, dict[str, Severity]] = {}
         for sub in subs:
             if states is not None and sub.scope not in states:
                 continue
-            level = LEVELS.get(sub.level, Severity.FEED)
-            key = ("slack", sub.channel)
-            old = merged.get(key)
-            if old is None or level < old.level:
-                merged[key] = Target("slack", sub.channel, level)
-        return tuple(merged.values())
+            scoped.setdefault(sub.channel, {})[sub.scope] = LEVELS.get(sub.level, Severity.FEED)
+        out = []
+        for target in fixed:
+            extra = scoped.pop(target.channel, None) if target.platform == "slack" else None
+            out.append(replace(target, states=tuple(sorted(extra.items()))) if extra else target)
+        out += [Target("slack", channel, None, tuple(sorted(levels.items()))) for channel, levels in scoped.items()]
+        return tuple(out)
 
     return targets
 

@@ -16,11 +16,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.balance import SeatsConfig, SeatsConfigError, load_seats_config
+from bot.context import ContextSettings
 from bot.events import Severity
 from bot.feeds.source import FeedSpec, source_kinds
 from bot.rules import RecountRule, RuleSettings
+from bot.swing import Baseline, BaselineError, load_baseline_csv, scenario_baseline
 
 CONFIG_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = CONFIG_DIR.parent
 RECOUNT_RULES = CONFIG_DIR / "recount_rules.toml"
 
 #: per-channel alert levels: the least severe event a channel hears.
@@ -80,6 +84,30 @@ class RacesSettings(_Model):
     follow: list[str] = []
 
 
+class BaselineSettings(_Model):
+    """One previous election to compare races with: a CSV file or a bundled scenario's baseline."""
+
+    races: Annotated[list[Annotated[str, Field(min_length=2, max_length=80)]], Field(min_length=1)]  # "AL" or "AL-1000"
+    file: str | None = None
+    scenario: str | None = None
+    label: str | None = None  # how text names it: "2016" (default: the year in the file name)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BaselineSettings:
+        if (self.file is None) == (self.scenario is None):
+            raise ValueError("give exactly one of file (a baseline CSV) or scenario (a bundled scenario's baseline)")
+        return self
+
+
+class ContextConfig(_Model):
+    #: seat holders and chambers (TOML, see config/seats.toml, which holds the 2017 Alabama
+    #: special); none by default: a seats file describes one election, not every night.
+    seats: str | None = None
+    baselines: list[BaselineSettings] = []
+    flip_min_counties: Annotated[int, Field(ge=1)] = 10
+    flip_min_margin_points: Annotated[float, Field(ge=0, le=50)] = 0.5
+
+
 class StoreSettings(_Model):
     database_url: str = "sqlite:///electionbot.db"
 
@@ -90,6 +118,7 @@ class Settings(_Model):
     rules: RulesSettings = RulesSettings()
     races: RacesSettings = RacesSettings()
     store: StoreSettings = StoreSettings()
+    context: ContextConfig = ContextConfig()
 
     @model_validator(mode="after")
     def _unique_feeds(self) -> Settings:
@@ -108,6 +137,7 @@ class Settings(_Model):
             lead_vote_floor=r.lead_vote_floor,
             milestones=tuple(sorted(set(r.milestones))),
             county_batch_min_votes=r.county_batch_min_votes,
+            context=context_settings(self.context),
         )
 
     @property
@@ -191,3 +221,41 @@ def load_recount_rules(path: Path = RECOUNT_RULES) -> dict[str, RecountRule]:
             state.upper(), threshold, citation, bool(rule.get("general_only", True)), bool(rule.get("waivable", True)), rule.get("note", "")
         )
     return rules
+
+
+def _project_path(path: str) -> Path:
+    """A path as given, or relative to the project (so ``config/seats.toml`` works from anywhere)."""
+    given = Path(path).expanduser()
+    if given.is_absolute() or given.exists():
+        return given
+    return PROJECT_DIR / given
+
+
+def context_settings(cfg: ContextConfig) -> ContextSettings:
+    """Read the baseline and seats files the config names; a bad one is a ``ConfigError`` naming it."""
+    baselines: dict[str, Baseline] = {}
+    for i, b in enumerate(cfg.baselines):
+        try:
+            if b.file is not None:
+                baseline = load_baseline_csv(_project_path(b.file), label=b.label)
+            else:
+                found = scenario_baseline(b.scenario)
+                if found is None:
+                    raise BaselineError(f"scenario {b.scenario!r} ships no baseline-*.csv")
+                baseline = found if b.label is None else Baseline(found.counties, label=b.label, source=found.source)
+        except (BaselineError, FileNotFoundError) as exc:
+            raise ConfigError(f"context.baselines.{i}: {exc}") from None
+        for key in b.races:
+            baselines[key.upper()] = baseline
+    seats: SeatsConfig | None = None
+    if cfg.seats:
+        try:
+            seats = load_seats_config(_project_path(cfg.seats))
+        except SeatsConfigError as exc:
+            raise ConfigError(f"context.seats: {exc}") from None
+    return ContextSettings(
+        baselines=baselines,
+        seats=seats,
+        flip_min_counties=cfg.flip_min_counties,
+        flip_min_margin=Fraction(str(cfg.flip_min_margin_points)) / 100,
+    )

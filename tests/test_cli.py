@@ -25,11 +25,19 @@ def test_demo_replays_alabama_and_ends_with_the_results_answer() -> None:
     done = run_bot("demo", "--speed", "8")
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    for line in ("LEAD CHANGE: Doug Jones (Dem) overtakes Roy Moore (GOP)", "Recount territory", "RACE CALLED: Doug Jones (Dem) wins"):
+    for line in (
+        "LEAD CHANGE: Doug Jones (Dem) overtakes Roy Moore (GOP)",
+        "Recount territory",
+        "RACE CALLED: Doug Jones (Dem) wins",
+        "GAIN: Democrats gain an Alabama Senate seat from the Republicans, the first since 1992",
+        "Senate: Republicans 51, Democrats 49 (Jones gain; was 52–48)",
+        "Jefferson, all precincts in: Jones by 37.9 points, a swing of 30.7 points towards the Democrats from 2016",
+    ):
         assert line in out
     answer = out.split("=== /results alabama ===", 1)[1]
     assert "Jones 671,151 (49.92 %) · Moore 650,436 (48.38 %)" in answer
     assert "Jones leads by 20,715 votes (1.54 points)" in answer
+    assert "a swing of 29.2 points towards the Democrats; all 67 counties moved towards the Democrats" in answer
     assert "0 pending" in answer
 
 

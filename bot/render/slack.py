@@ -9,8 +9,9 @@ a feed says can read as markup anywhere.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any
 
 from bot.events import Alert, RaceFacts, Severity
 from bot.render.numbers import percent, votes

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from fractions import Fraction
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.balance import PARTY_PLURAL, describe_tally, tally_from_facts
+from bot.context import flip_from_facts
 from bot.events import Alert, Event, EventKind, RaceFacts
 from bot.margins import expected_share, recount_line
+from bot.names import surname
 from bot.render.numbers import percent, points, signed, votes
 from bot.states import lookup, state_name
+from bot.swing import county_swing_text, flip_text
 
 UTC = ZoneInfo("UTC")
 
@@ -23,9 +29,7 @@ def candidate_label(name: str, party: str | None) -> str:
     return f"{name} ({party})" if party else name
 
 
-def short_name(name: str) -> str:
-    parts = name.split()
-    return parts[-1] if len(parts) > 1 else name
+short_name = surname  # the name the renderers use; see bot.names
 
 
 def standings_line(facts: RaceFacts) -> str:
@@ -112,10 +116,22 @@ def event_line(event: Event, facts: RaceFacts | None) -> str:
         return f"{d['percent']} % reporting"
     if k is EventKind.ALL_REPORTING:
         return "All precincts reporting" if facts is None or facts.precincts_total else "All expected votes counted"
+    if k is EventKind.SEAT_GAIN:
+        return gain_line(d)
+    if k is EventKind.BALANCE_OF_POWER:
+        t = tally_from_facts(d["tally"])
+        return f"{t.name}: {describe_tally(t, with_before=True)}"
+    if k is EventKind.FLIP_INDICATION:
+        head = "FLIP INDICATED" if d.get("flips") else "Flip indication withdrawn"
+        return f"{head}. {flip_text(flip_from_facts(d))}"
     if k is EventKind.COUNTY_COMPLETE:
+        if swing := _swing(facts, d):
+            return f"{d['unit']}, all precincts in: {swing} — " + _split(facts, d["votes"])
         return f"{d['unit']}: all precincts in — " + _split(facts, d["votes"])
     if k is EventKind.COUNTY_BATCH:
-        return f"{d['unit']}: {signed(d['added'])} votes — " + _net(facts, d["deltas"])
+        line = f"{d['unit']}: {signed(d['added'])} votes — " + _net(facts, d["deltas"])
+        swing = _swing(facts, d)
+        return f"{line}; so far {swing}" if swing else line
     if k is EventKind.CORRECTION:
         return f"Correction in {d['unit']}: " + ", ".join(f"{short_name(_plain(facts, c))} {signed(n)}" for c, n in sorted(d["deltas"].items()) if n)
     if k is EventKind.FEED_FAILING:
@@ -125,6 +141,25 @@ def event_line(event: Event, facts: RaceFacts | None) -> str:
     if k is EventKind.FEED_STALE:
         return f"Feed {event.feed!r} has not changed for {d['minutes']} minutes"
     return k.value
+
+
+def gain_line(d: Mapping[str, Any]) -> str:
+    """'GAIN: Democrats gain an Alabama Senate seat from the Republicans, the first since 1992'."""
+    party = PARTY_PLURAL.get(d["party"], d["party"])
+    previous = PARTY_PLURAL.get(d["previous"], d["previous"])
+    place = f"{state_name(d['state'])} {str(d['office']).removeprefix('U.S. ')}"
+    article = "an" if place[:1].lower() in "aeiou" else "a"
+    since = f", the first since {d['since']}" if d.get("since") else ""
+    return f"GAIN: {party} gain {article} {place} seat from the {previous}{since}"
+
+
+def _swing(facts: RaceFacts | None, d: Mapping[str, Any]) -> str | None:
+    """A county's swing from the event's own facts, or ``None`` (no baseline, no match)."""
+    swing, unit_votes = d.get("swing"), d.get("votes")
+    if not swing or not unit_votes:
+        return None
+    names = {c.id: short_name(c.name) for c in facts.candidates} if facts else {}
+    return county_swing_text(unit_votes, swing, names)
 
 
 def _name(facts: RaceFacts | None, cid: str) -> str:

@@ -162,9 +162,10 @@ def test_subscriptions_become_slack_targets(make_bot, night) -> None:
     subscriptions.subscribe(bot.store, "C2", "TX", "all")
     subscriptions.subscribe(bot.store, "#elections", "AL", "quiet")
     targets = subscriptions.slack_targets(bot.store, configured, "al-2017")()
-    assert Target("slack", "C1", Severity.LEAD) in targets
+    assert Target("slack", "C1", None, (("AL", Severity.LEAD),)) in targets
     assert not [t for t in targets if t.channel == "C2"], "a Texas subscription does not hear the Alabama feed"
-    assert [t for t in targets if t.channel == "#elections"] == [configured[0]], "configured level kept, no duplicate"
+    elections = [t for t in targets if t.channel == "#elections"]
+    assert len(elections) == 1 and elections[0].level_for("AL") == Severity.FEED, "configured level kept, no duplicate"
     assert subscriptions.slack_targets(bot.store, configured, "al-2017", enabled=False)() == configured
 
 
