@@ -13,10 +13,8 @@ the cursor, the delta merge, ``isTruncated`` follow-ups, the API key header and 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from bot.feeds.common import is_pseudo_name, load_json, refuse_error_page
 from bot.feeds.errors import FeedConfigError, FeedError
 from bot.feeds.http import FeedHttp, Fetched, is_local
 from bot.feeds.source import FeedSource, FeedSpec, Recorder, register
@@ -45,12 +44,6 @@ _RACE_TYPE_NAMES = {
     "G": "General", "W": "Special General", "H": "General Runoff", "SGR": "Special General Runoff",
     "L": "Nonpartisan", "T": "Special Nonpartisan", "D": "Primary", "R": "Primary", "E": "Caucus", "S": "Caucus",
 }
-
-#: Ballot lines that are not a person who can lead the race. Compared after :func:`name_key`.
-PSEUDO_NAMES = frozenset(
-    {"uncommitted", "nopreference", "other", "others", "otherwriteins", "writein", "writeins", "scattering",
-     "noneofthesecandidates", "noneoftheabove", "blank", "blankballots"}
-)
 
 #: AP follows ``isTruncated`` with another request at once; a bound keeps a confused server
 #: from holding the poll forever (what is left is fetched on the next poll).
@@ -83,65 +76,6 @@ class ApReply:
     timestamp: datetime | None
     election_date: date | None
     test: bool
-
-
-# -- shared edge helpers (the Clarity and CSV adapters use them too) -----------------------------
-
-
-def name_key(text: str) -> str:
-    """'Write-ins', 'WRITE IN' and 'write_in' compare equal: letters and digits, lower case."""
-    return "".join(ch for ch in text.lower() if ch.isalnum())
-
-
-def is_pseudo_name(name: str) -> bool:
-    """Uncommitted, No Preference, Other, Write-ins…: votes that count toward the office total
-    but belong to no person who can lead. Yes/No on a ballot measure are *not* pseudo: they are
-    the choices."""
-    return name_key(name) in PSEUDO_NAMES
-
-
-def load_json(data: bytes, feed: str, what: str) -> Any:
-    """Bytes → JSON value, or a :class:`FeedError` naming the problem (never another exception)."""
-    try:
-        return json.loads(data)
-    except UnicodeDecodeError as exc:
-        raise FeedError(f"{what} is not UTF-8 text ({exc.reason} at byte {exc.start})", feed=feed) from None
-    except json.JSONDecodeError as exc:
-        raise FeedError(f"{what} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}){': it looks like an HTML page' if looks_like_html(data) else ''}", feed=feed) from None
-    except RecursionError:
-        raise FeedError(f"{what} is JSON nested too deeply", feed=feed) from None
-
-
-def refuse_error_page(fetched: Fetched, feed: str, what: str) -> None:
-    """Results hosts answer outages with an HTML page and status 200; that is not data."""
-    if "html" in fetched.content_type:
-        raise FeedError(f"expected {what} but the server sent {fetched.content_type} (an error page?)", feed=feed, url=fetched.url)
-
-
-def fetch_conditionally(source: FeedSource, url: str, have_previous: bool, **kw: Any) -> Fetched:
-    """A conditional GET (ETag / Last-Modified, or a file's mtime), except that a 304 is no use
-    without the snapshot it refers to (a first poll, a store that lost it): then fetch anew."""
-    fetched = source.fetch(url, **kw)
-    if fetched.not_modified and not have_previous:
-        source.http.forget(url)
-        fetched = source.fetch(url, **kw)
-    return fetched
-
-
-def url_cursor(spec: FeedSpec, key: str, value: str | None) -> Mapping[str, str]:
-    """A cursor carries the URL it belongs to: after a config change (test → live, another
-    state or site) the feed starts afresh instead of continuing the old chain."""
-    return {key: value, "url": spec.url} if value else {}
-
-
-def restored_cursor(spec: FeedSpec, cursor: Mapping[str, str], key: str) -> str | None:
-    value = cursor.get(key)
-    return value if isinstance(value, str) and value and cursor.get("url", spec.url) == spec.url else None
-
-
-def looks_like_html(data: bytes) -> bool:
-    """An error page saved or served where data was expected (e.g. as a file, or inside a zip's URL)."""
-    return data[:64].lstrip().lower().startswith((b"<!doctype html", b"<html"))
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -566,9 +500,17 @@ def _election_date(value: Any) -> date | None:
 # -- polling ------------------------------------------------------------------------------------
 
 
+def is_mirror(url: str) -> bool:
+    """A ``file:`` URL with a query is the API mirrored to disk (a recording staged by ``python -m
+    bot replay --via disk``): it is asked exactly as the API is, ``nextrequest`` included. A
+    plain saved reply (a path, or a file URL without a query) is always a full reply."""
+    parts = urlsplit(url)
+    return parts.scheme.lower() == "file" and bool(parts.query)
+
+
 def with_json_format(url: str) -> str:
     """AP answers XML unless asked for JSON; an explicit ``format`` in the URL is left alone."""
-    if is_local(url):
+    if is_local(url) and not is_mirror(url):
         return url
     parts = urlsplit(url)
     if any(key.lower() == "format" for key, _ in parse_qsl(parts.query, keep_blank_values=True)):
@@ -591,15 +533,15 @@ class ApFeed(FeedSource):
     def __init__(self, spec: FeedSpec, http: FeedHttp, recorder: Recorder | None = None):
         super().__init__(spec, http, recorder)
         self._full_url = with_json_format(spec.url)
-        self._local = is_local(spec.url)  # a saved reply replayed from disk: always a full reply
+        self._local = is_local(spec.url) and not is_mirror(spec.url)  # a saved reply: always a full reply
         self._next: str | None = None
         self.sleep: Callable[[float], None] = time.sleep
 
     def cursor(self) -> Mapping[str, str]:
-        return url_cursor(self.spec, "nextrequest", self._next)
+        return self.url_cursor("nextrequest", self._next)
 
     def restore(self, cursor: Mapping[str, str]) -> None:
-        self._next = restored_cursor(self.spec, cursor, "nextrequest") or self._next
+        self._next = self.restored_cursor(cursor, "nextrequest") or self._next
 
     def poll(self, previous: Snapshot | None) -> Snapshot | None:
         if self._next is not None and previous is not None:
@@ -678,16 +620,16 @@ class ApFeed(FeedSource):
         try:
             return self._fetch_with_key(url, have_previous)
         except FeedError as exc:
-            if http_status(exc) != 403:
+            if exc.status != 403:
                 raise
         log.info("feed %r: AP quota exceeded (403); retrying in %g s", self.spec.name, wait)
         self.sleep(wait)
         try:
             return self._fetch_with_key(url, have_previous)
         except FeedError as exc:
-            if http_status(exc) != 403:
+            if exc.status != 403:
                 raise
-            raise FeedError(f"AP quota still exceeded after waiting {wait:g} s", feed=self.spec.name, url=url, retry_after=wait) from None
+            raise FeedError(f"AP quota still exceeded after waiting {wait:g} s", feed=self.spec.name, url=url, retry_after=wait, status=403) from None
 
     def _fetch_with_key(self, url: str, have_previous: bool) -> Fetched:
         """The key travels in the ``x-api-key`` header only, never in a URL or a log line."""
@@ -695,10 +637,10 @@ class ApFeed(FeedSource):
         key = os.environ.get(env)
         headers = {"Accept": "application/json", **({"x-api-key": key} if key else {})}
         try:
-            return fetch_conditionally(self, url, have_previous, headers=headers)
+            return self.fetch_conditionally(url, have_previous, headers=headers)
         except FeedConfigError:
             state = "it is set" if key else "it is not set"
-            raise FeedConfigError(f"AP refused the API key (HTTP 401): check ${env} ({state})", feed=self.spec.name, url=url) from None
+            raise FeedConfigError(f"AP refused the API key (HTTP 401): check ${env} ({state})", feed=self.spec.name, url=url, status=401) from None
 
     def _follow(self, nextrequest: str) -> str:
         """AP's ``nextrequest`` is followed verbatim (path and query, never rebuilt) on the
@@ -708,20 +650,15 @@ class ApFeed(FeedSource):
         if not parts.path:
             raise FeedError(f"nextrequest {nextrequest[:80]!r} has no path", feed=self.spec.name, url=self.spec.url)
         base = urlsplit(self._full_url)
+        if is_mirror(self._full_url):
+            # The mirror's root is where the configured path begins: nextrequest names the same
+            # endpoint (its path) with another query.
+            if not base.path.endswith(parts.path):
+                raise FeedError(f"nextrequest path {parts.path[:60]!r} is not under the mirrored API", feed=self.spec.name, url=self.spec.url)
+            root = base.path[: len(base.path) - len(parts.path)]
+            return urlunsplit((base.scheme, base.netloc, root + parts.path, parts.query, ""))
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
 
 
 class _LiveTestSwitch(Exception):
     """The feed switched between test and live data: a delta cannot be merged across that."""
-
-
-_STATUS = re.compile(r"^HTTP (\d{3})\b")
-
-
-def http_status(exc: FeedError) -> int | None:
-    """The HTTP status behind a :class:`FeedError` (FeedHttp states it in the reason)."""
-    status = getattr(exc, "status", None)
-    if isinstance(status, int):
-        return status
-    match = _STATUS.match(exc.reason)
-    return int(match.group(1)) if match else None

@@ -31,16 +31,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from bot.feeds.ap import (
-    fetch_conditionally,
-    is_pseudo_name,
-    load_json,
-    looks_like_html,
-    name_key,
-    refuse_error_page,
-    restored_cursor,
-    url_cursor,
-)
+from bot.feeds.common import is_pseudo_name, load_json, looks_like_html, name_key, refuse_error_page
 from bot.feeds.errors import FeedConfigError, FeedError
 from bot.feeds.http import FeedHttp
 from bot.feeds.source import FeedSource, FeedSpec, Recorder, register
@@ -319,6 +310,47 @@ def _county_precincts(parent: Element | None) -> dict[str, tuple[int, int]]:
     return found
 
 
+# -- electionsettings.json ----------------------------------------------------------------------------
+
+#: Where a version folder keeps its settings: newer sites under ``json/en/``, older ones in ``json/``.
+SETTINGS_PATHS = ("json/en/electionsettings.json", "json/electionsettings.json")
+_TRUE_WORDS = frozenset({"true", "1", "yes", "y"})
+_FALSE_WORDS = frozenset({"false", "0", "no", "n", ""})
+
+
+def parse_test_mode(data: bytes, feed: str) -> bool:
+    """``electionsettings.json`` → whether the site is in Clarity's test mode
+    (``settings.electiondetails.istestmode``). Counties rehearse on their live site before the
+    night, so a test upload looks exactly like results; this flag is the only thing that tells.
+    A missing flag means live; a value that cannot be read is refused rather than guessed,
+    because guessing "live" would announce rehearsal numbers as results."""
+    doc = load_json(data, feed, "electionsettings.json")
+    try:
+        if not isinstance(doc, dict):
+            raise _Malformed("expected an object at the top level")
+        settings = doc.get("settings") or {}
+        details = settings.get("electiondetails") if isinstance(settings, dict) else None
+        if details is None:
+            return False
+        if not isinstance(details, dict):
+            raise _Malformed("settings.electiondetails is not an object")
+        return _truth(details.get("istestmode"), "istestmode")
+    except _Malformed as exc:
+        raise FeedError(f"malformed electionsettings.json: {exc}", feed=feed) from None
+
+
+def _truth(value: Any, what: str) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if type(value) is int and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS | _FALSE_WORDS:
+        return value.strip().lower() in _TRUE_WORDS
+    raise _Malformed(f"{what} {str(value)[:20]!r} is not true or false")
+
+
 # -- summary + detail --------------------------------------------------------------------------------
 
 
@@ -500,7 +532,8 @@ class ClarityFeed(FeedSource):
     Options: ``state`` (postal code; a county site needs it unless the URL shows it),
     ``site`` ("state" or "county", else told by the URL), ``detail`` (default true: county or
     precinct rows from detailxml.zip), ``race_type`` (e.g. "Primary", when the election's name
-    does not say it), ``detail_max_bytes`` (default 64 MB).
+    does not say it), ``detail_max_bytes`` (default 64 MB), ``settings`` (default true: read
+    ``electionsettings.json`` for Clarity's test-mode flag, so a rehearsal upload says TEST).
     """
 
     kind = "clarity"
@@ -519,18 +552,19 @@ class ClarityFeed(FeedSource):
             raise FeedConfigError(f"options.state {str(state)[:20]!r} is not a US state", feed=spec.name)
         self.state: str | None = found.postal if found else guessed_state
         self.detail = bool(spec.options.get("detail", True))
+        self.settings = bool(spec.options.get("settings", True))
         self.max_detail_bytes = int(spec.options.get("detail_max_bytes", MAX_DETAIL_BYTES))
         self._version: str | None = None
 
     def cursor(self) -> Mapping[str, str]:
-        return url_cursor(self.spec, "version", self._version)
+        return self.url_cursor("version", self._version)
 
     def restore(self, cursor: Mapping[str, str]) -> None:
-        self._version = restored_cursor(self.spec, cursor, "version") or self._version
+        self._version = self.restored_cursor(cursor, "version") or self._version
 
     def poll(self, previous: Snapshot | None) -> Snapshot | None:
         version_url = self._base + "current_ver.txt"
-        fetched = fetch_conditionally(self, version_url, previous is not None and self._version is not None)
+        fetched = self.fetch_conditionally(version_url, previous is not None and self._version is not None)
         if fetched.not_modified:
             return None
         try:
@@ -555,15 +589,37 @@ class ClarityFeed(FeedSource):
         if state is None:
             raise FeedConfigError("set options.state: the URL does not show the state", feed=self.spec.name, url=self.spec.url)
         races = self._read_summary(version, state, detail)
+        test = self._read_test_mode(version) if self.settings else False
+        if test:  # every race carries it too: alert cards and answers are built per race
+            races = tuple(replace(race, test=True) for race in races)
         meta = {"election": detail.election_name, "region": detail.region} if detail else {}
         return Snapshot.of(
             self.spec.name,
             (detail.timestamp if detail else None) or datetime.now(UTC),
             races,
             election_date=detail.election_date if detail else None,
+            test=test,
             version=version,
             meta={k: v for k, v in meta.items() if v},
         )
+
+    def _read_test_mode(self, version: str) -> bool:
+        """Test mode from the version's settings; a site that publishes none (404 at both
+        places) is live. Any other failure fails the poll: the flag decides what we announce."""
+        for path in SETTINGS_PATHS:
+            url = f"{self._base}{version}/{path}"
+            try:
+                fetched = self.fetch(url, conditional=False)
+            except FeedError as exc:
+                if exc.status == 404:
+                    continue
+                raise exc.located(self.spec.name, url) from None
+            try:
+                refuse_error_page(fetched, self.spec.name, "electionsettings.json")
+                return parse_test_mode(fetched.body, self.spec.name)
+            except FeedError as exc:
+                raise exc.located(self.spec.name, url) from None
+        return False
 
     def _read_detail(self, version: str) -> ClarityDetail:
         url = f"{self._base}{version}/reports/detailxml.zip"
@@ -594,4 +650,14 @@ def _version(body: bytes) -> str:
     return text
 
 
-__all__ = ["ClarityDetail", "ClarityFeed", "combine", "parse_choice", "parse_detail_xml", "parse_summary", "read_detail_zip", "site_of"]
+__all__ = [
+    "ClarityDetail",
+    "ClarityFeed",
+    "combine",
+    "parse_choice",
+    "parse_detail_xml",
+    "parse_summary",
+    "parse_test_mode",
+    "read_detail_zip",
+    "site_of",
+]

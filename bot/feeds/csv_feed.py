@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
-from bot.feeds.ap import fetch_conditionally, is_pseudo_name, name_key, refuse_error_page
+from bot.feeds.common import is_pseudo_name, name_key, refuse_error_page
 from bot.feeds.errors import FeedConfigError, FeedError
 from bot.feeds.source import FeedSource, register
 from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot
@@ -220,7 +220,7 @@ class CsvFeed(FeedSource):
     def poll(self, previous: Snapshot | None) -> Snapshot | None:
         options = self.spec.options
         state, election_date = self._state(), self._election_date()
-        fetched = fetch_conditionally(self, self.spec.url, previous is not None)
+        fetched = self.fetch_conditionally(self.spec.url, previous is not None)
         if fetched.not_modified:
             return None
         try:

@@ -15,11 +15,22 @@ def redact_url(url: str) -> str:
 class FeedError(Exception):
     """A feed could not be read or made no sense. The last good snapshot stays in place."""
 
-    def __init__(self, reason: str, *, feed: str | None = None, url: str | None = None, retry_after: float | None = None):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        feed: str | None = None,
+        url: str | None = None,
+        retry_after: float | None = None,
+        status: int | None = None,
+    ):
         self.reason = reason
         self.feed = feed
         self.url = redact_url(url) if url else None
         self.retry_after = retry_after
+        #: the HTTP status that caused the error, if any: callers branch on it (AP's quota 403,
+        #: Clarity's missing optional file 404) instead of parsing the reason text.
+        self.status = status
         super().__init__(self.describe())
 
     def describe(self) -> str:
@@ -31,8 +42,12 @@ class FeedError(Exception):
         return f"{' at '.join(where)}: {self.reason}" if where else self.reason
 
     def located(self, feed: str, url: str | None = None) -> FeedError:
-        """The same error with its feed and URL filled in by the layer that knows them."""
-        return FeedError(self.reason, feed=self.feed or feed, url=self.url or url, retry_after=self.retry_after)
+        """The same error with its feed and URL filled in by the layer that knows them.
+
+        The type is kept so that a located :class:`FeedConfigError` still reads as a
+        configuration problem to the poller, and the status so a caller can still branch on it.
+        """
+        return type(self)(self.reason, feed=self.feed or feed, url=self.url or url, retry_after=self.retry_after, status=self.status)
 
 
 class FeedConfigError(FeedError):

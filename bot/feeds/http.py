@@ -34,6 +34,8 @@ class Fetched:
     status: int
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: the feed that asked, so one recorder can archive every feed of a session.
+    feed: str = ""
 
     @property
     def not_modified(self) -> bool:
@@ -100,13 +102,19 @@ class FeedHttp:
                 allow_redirects=True,
             ) as resp:
                 if resp.status_code == 304:
-                    return Fetched(url, 304, b"", _lower(resp.headers))
+                    return Fetched(url, 304, b"", _lower(resp.headers), self.feed)
                 if resp.status_code == 401:
-                    raise FeedConfigError("the feed refused our credentials (HTTP 401): check the API key", feed=self.feed, url=url)
+                    raise FeedConfigError("the feed refused our credentials (HTTP 401): check the API key", feed=self.feed, url=url, status=401)
                 if resp.status_code >= 400:
                     retry_after = _retry_after(resp.headers.get("Retry-After"))
                     snippet = _snippet(resp)
-                    raise FeedError(f"HTTP {resp.status_code}{': ' + snippet if snippet else ''}", feed=self.feed, url=url, retry_after=retry_after)
+                    raise FeedError(
+                        f"HTTP {resp.status_code}{': ' + snippet if snippet else ''}",
+                        feed=self.feed,
+                        url=url,
+                        retry_after=retry_after,
+                        status=resp.status_code,
+                    )
                 body = self._read_limited(resp, url)
                 validators = {}
                 if etag := resp.headers.get("ETag"):
@@ -115,7 +123,7 @@ class FeedHttp:
                     validators["If-Modified-Since"] = modified
                 if conditional and validators:
                     self._validators[url] = validators
-                return Fetched(url, resp.status_code, body, _lower(resp.headers))
+                return Fetched(url, resp.status_code, body, _lower(resp.headers), self.feed)
         except FeedError:
             raise
         except requests.exceptions.Timeout as exc:
@@ -157,15 +165,18 @@ class FeedHttp:
         try:
             stat = path.stat()
             if conditional and self._file_mtimes.get(url) == stat.st_mtime_ns:
-                return Fetched(url, 304, b"")
+                return Fetched(url, 304, b"", feed=self.feed)
             if stat.st_size > self.settings.max_bytes:
                 raise FeedError(f"file of {stat.st_size:,} bytes is over the limit", feed=self.feed, url=url)
             body = path.read_bytes()
+        except FileNotFoundError as exc:
+            # A missing file is what a 404 is to a site: adapters treat optional files alike.
+            raise FeedError(f"cannot read file ({exc.strerror or exc})", feed=self.feed, url=url, status=404) from exc
         except OSError as exc:
             raise FeedError(f"cannot read file ({exc.strerror or exc})", feed=self.feed, url=url) from exc
         if conditional:
             self._file_mtimes[url] = stat.st_mtime_ns
-        return Fetched(url, 200, body)
+        return Fetched(url, 200, body, feed=self.feed)
 
 
 def is_local(url: str) -> bool:
@@ -174,8 +185,14 @@ def is_local(url: str) -> bool:
 
 
 def local_path(url: str) -> Path:
+    """The file behind a local URL. A ``file:`` URL's query names the file ``name?query``, the
+    way ``wget --mirror`` saves such URLs, so a site mirrored to disk (``python -m bot replay
+    --via disk``) answers the very URLs its adapter asks for, AP's ``nextrequest`` included."""
     parsed = urlparse(url)
-    return Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(url)
+    if parsed.scheme != "file":
+        return Path(url)
+    path = unquote(parsed.path)
+    return Path(f"{path}?{parsed.query}" if parsed.query else path)
 
 
 def _is_timeout(exc: BaseException) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.feeds.errors import FeedError
 from bot.feeds.http import FeedHttp, Fetched
 from bot.model import Snapshot
 
@@ -28,7 +29,8 @@ class FeedSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
-#: called with every raw response a source fetched (``python -m bot record`` archives them).
+#: called with every response a source was given, bodies and HTTP errors alike, but not 304s
+#: (nothing new to keep); ``python -m bot record`` archives them (see bot/recording.py).
 Recorder = Callable[[Fetched], None]
 
 
@@ -57,10 +59,36 @@ class FeedSource(ABC):
         return None  # noqa: B027 - optional hook, not abstract
 
     def fetch(self, url: str, **kw: Any) -> Fetched:
-        fetched = self.http.get(url, **kw)
+        try:
+            fetched = self.http.get(url, **kw)
+        except FeedError as exc:
+            # An HTTP error is part of the night too (AP's quota 403, a Clarity version folder
+            # not there yet): a recording keeps its status so a replay meets it at the same point.
+            if self.recorder is not None and exc.status is not None:
+                self.recorder(Fetched(url, exc.status, b"", feed=self.spec.name))
+            raise
         if self.recorder is not None and not fetched.not_modified:
             self.recorder(fetched)
         return fetched
+
+    def fetch_conditionally(self, url: str, have_previous: bool, **kw: Any) -> Fetched:
+        """A conditional GET (ETag / Last-Modified, or a file's mtime), except that a 304 is no use
+        without the snapshot it refers to (a first poll, a store that lost it): then fetch anew."""
+        fetched = self.fetch(url, **kw)
+        if fetched.not_modified and not have_previous:
+            self.http.forget(url)
+            fetched = self.fetch(url, **kw)
+        return fetched
+
+    def url_cursor(self, key: str, value: str | None) -> Mapping[str, str]:
+        """A cursor carries the URL it belongs to: after a config change (test → live, another
+        state or site) the feed starts afresh instead of continuing the old chain."""
+        return {key: value, "url": self.spec.url} if value else {}
+
+    def restored_cursor(self, cursor: Mapping[str, str], key: str) -> str | None:
+        """The value :meth:`url_cursor` saved under ``key``, if it belongs to this feed's URL."""
+        value = cursor.get(key)
+        return value if isinstance(value, str) and value and cursor.get("url", self.spec.url) == self.spec.url else None
 
 
 _KINDS: dict[str, type[FeedSource]] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from bot.feeds.source import FeedSpec, make_source, source_kinds
 from bot.model import CallStatus
 from tests.fakes.feed_server import FeedServer, Reply, Request
 
-from .samples import AP_FIXTURES, ap_doc, fast_http
+from .samples import AP_FIXTURES, ap_bytes, ap_doc, fast_http
 
 PATH = "/v2/elections/2017-12-12"
 AFTER_FULL = {"minDateTime": "2017-12-13T02:00:00.000Z"}
@@ -271,6 +272,30 @@ def test_a_saved_reply_on_disk_is_replayed_as_a_full_reply() -> None:
     snap = feed.poll(None)
     assert snap is not None and len(snap.races) == 2 and feed.cursor() == {}
     assert feed.poll(snap) is None  # the file has not changed
+
+
+def test_an_api_mirrored_to_disk_is_asked_like_the_api_nextrequest_included(tmp_path: Path) -> None:
+    """``replay --via disk`` lays AP's URLs out as files (the query in the file name): the feed
+    must follow its cursor there and merge deltas, unlike a saved reply."""
+    endpoint = tmp_path / "v2" / "elections" / "2017-12-12"
+    endpoint.parent.mkdir(parents=True)
+
+    def publish(query: str, name: str) -> None:
+        Path(f"{endpoint}?{query}").write_bytes(ap_bytes(name))
+
+    publish("level=ru&statePostal=AL&format=json", "20171212_al_senate_full.json")
+    after = "format=json&level=ru&statePostal=AL&minDateTime=2017-12-13T"
+    publish(after + "02%3a00%3a00.000Z", "20171212_al_senate_delta1.json")
+    publish(after + "02%3a30%3a00.000Z", "20171212_al_senate_delta2.json")
+    feed = ApFeed(FeedSpec("ap-mirror", "ap", endpoint.as_uri() + "?level=ru&statePostal=AL"), fast_http("ap-mirror"))
+    first = feed.poll(None)
+    assert first is not None and len(first.races) == 2 and not first.races["AL-1000"].winners
+    merged = feed.poll(first)
+    assert merged is not None and merged.races["AL-1000"].call_status is CallStatus.CALLED
+    assert list(merged.races) == ["AL-1000", "AL-2001"]
+    assert feed.cursor()["nextrequest"].endswith("?" + after + "03%3a30%3a00.000Z")
+    with pytest.raises(FeedError, match="cannot read file"):
+        feed.poll(merged)  # the next delta is not on disk yet
 
 
 def test_the_three_adapters_register_their_kinds(server: FeedServer) -> None:

@@ -406,3 +406,68 @@ def test_a_site_laid_out_on_disk_is_read_from_files(tmp_path: Path) -> None:
     assert race.state_unit is not None and dict(race.state_unit.votes) == {"1": 67, "3": 96, "9": 3}
     assert race.state_unit.precincts_total == 4
     assert feed.poll(snap) is None
+
+
+# -- test mode (electionsettings.json) -----------------------------------------------------------
+
+GA_TEST_SETTINGS = (CLARITY_FIXTURES / "20201103_ga_electionsettings_test.json").read_bytes()
+
+
+def settings_doc(flag: Any) -> bytes:
+    doc = json.loads(GA_TEST_SETTINGS)
+    doc["settings"]["electiondetails"]["istestmode"] = flag
+    return json.dumps(doc).encode()
+
+
+def test_istestmode_marks_the_snapshot_and_every_race_as_test(server: FeedServer) -> None:
+    publish(server, "271927")
+    server.route(f"{BASE}/271927/json/en/electionsettings.json", Reply(200, GA_TEST_SETTINGS, {"Content-Type": "application/json"}))
+    snap = clarity_feed(server).poll(None)
+    assert snap is not None and snap.test
+    assert [race.test for race in snap.races.values()] == [True, True, True]
+
+
+def test_older_sites_keep_their_settings_one_folder_up(server: FeedServer) -> None:
+    publish(server, "271927")
+    server.route(f"{BASE}/271927/json/electionsettings.json", Reply(200, GA_TEST_SETTINGS, {"Content-Type": "application/json"}))
+    snap = clarity_feed(server).poll(None)
+    assert snap is not None and snap.test
+    assert [r.path for r in server.requests if "electionsettings" in r.path] == [
+        f"{BASE}/271927/json/en/electionsettings.json",
+        f"{BASE}/271927/json/electionsettings.json",
+    ]
+
+
+@pytest.mark.parametrize(("flag", "test"), [(False, False), ("True", True), ("false", False), (1, True), (None, False)])
+def test_the_flag_is_read_in_the_spellings_clarity_uses(server: FeedServer, flag: Any, test: bool) -> None:
+    publish(server, "271927")
+    server.route(f"{BASE}/271927/json/en/electionsettings.json", Reply(200, settings_doc(flag), {"Content-Type": "application/json"}))
+    snap = clarity_feed(server).poll(None)
+    assert snap is not None and snap.test is test and all(r.test is test for r in snap.races.values())
+
+
+def test_a_site_without_settings_is_live_and_the_option_skips_them(server: FeedServer) -> None:
+    publish(server, "271927")
+    snap = clarity_feed(server).poll(None)
+    assert snap is not None and not snap.test and not any(r.test for r in snap.races.values())
+    server.clear_log()
+    assert clarity_feed(server, settings=False).poll(None) is not None
+    assert not [r for r in server.requests if "electionsettings" in r.path]
+
+
+def test_a_flag_that_cannot_be_read_fails_the_poll_rather_than_guess_live(server: FeedServer) -> None:
+    publish(server, "271927", etag='"v1"')
+    server.route(f"{BASE}/271927/json/en/electionsettings.json", Reply(200, settings_doc("maybe"), {"Content-Type": "application/json"}))
+    feed = clarity_feed(server)
+    with pytest.raises(FeedError, match="istestmode 'maybe' is not true or false") as caught:
+        feed.poll(None)
+    assert caught.value.url is not None and caught.value.url.endswith("electionsettings.json")
+    assert feed.cursor() == {}  # the version is read again next poll
+
+
+def test_a_settings_outage_fails_the_poll(server: FeedServer) -> None:
+    publish(server, "271927")
+    server.route(f"{BASE}/271927/json/en/electionsettings.json", Reply(503, b"busy"))
+    with pytest.raises(FeedError, match="HTTP 503") as caught:
+        clarity_feed(server).poll(None)
+    assert caught.value.status == 503

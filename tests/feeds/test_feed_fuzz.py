@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.feeds.ap import parse_ap
-from bot.feeds.clarity import parse_detail_xml, parse_summary, read_detail_zip
+from bot.feeds.clarity import parse_detail_xml, parse_summary, parse_test_mode, read_detail_zip
 from bot.feeds.csv_feed import parse_csv
 from bot.feeds.errors import FeedError
 
@@ -148,3 +148,19 @@ def test_csv_survives_arbitrary_bytes(data: bytes) -> None:
 def test_csv_survives_rows_gone_wrong(rows: list[list[str]]) -> None:
     lines = CSV_TEXT.splitlines()[:3] + [",".join(r) for r in rows]
     survives(lambda: parse_csv("\n".join(lines).encode(), "fuzz", "AL"))
+
+
+GA_SETTINGS = json.loads((CLARITY_FIXTURES / "20201103_ga_electionsettings_test.json").read_bytes())
+SETTINGS_PATHS = paths(GA_SETTINGS)
+
+
+@FUZZ
+@given(st.sampled_from(SETTINGS_PATHS), json_values)
+def test_clarity_settings_survive_one_field_gone_wrong(path: tuple[Any, ...], value: Any) -> None:
+    survives(lambda: parse_test_mode(json.dumps(replaced(GA_SETTINGS, path, value)).encode(), "fuzz"))
+
+
+@FUZZ
+@given(st.binary(max_size=200))
+def test_clarity_settings_survive_arbitrary_bytes(data: bytes) -> None:
+    survives(lambda: parse_test_mode(data, "fuzz"))

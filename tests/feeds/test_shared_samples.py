@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.feeds.ap import parse_ap
-from bot.feeds.clarity import combine, parse_detail_xml, parse_summary
+from bot.feeds.clarity import combine, parse_detail_xml, parse_summary, parse_test_mode
 from bot.feeds.csv_feed import parse_csv
 from bot.feeds.errors import FeedError
 from bot.model import CallStatus, Level, Race
@@ -190,3 +190,10 @@ def test_openelections_alabama_senate_totals_match_an_independent_sum() -> None:
     assert state.votes["write-ins"] == totals["Write-In"] == 21_464
     assert state.precincts_reporting == state.precincts_total == len(precincts) == 2235
     assert len([u for u in race.units if u.level is Level.COUNTY]) == 67
+
+
+def test_clarity_settings_of_the_ga_night_say_live_and_a_flipped_flag_says_test() -> None:
+    raw = (CLARITY / "ga-2020-general" / "electionsettings.json").read_bytes()
+    assert json.loads(raw)["settings"]["electiondetails"]["istestmode"] is False
+    assert parse_test_mode(raw, "ga") is False
+    assert parse_test_mode(raw.replace(b'"istestmode" : false', b'"istestmode" : true'), "ga") is True
