@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TextIO
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -62,7 +62,11 @@ class Runtime:
             sinks["console"] = ConsoleSink(console)
             targets.append(Target("console", "console", settings.level))
         if secrets.slack_enabled:
-            sinks["slack"] = SlackSink(make_client(secrets.slack_bot_token or "", secrets.slack_api_url), min_interval)
+            sinks["slack"] = SlackSink(
+                make_client(secrets.slack_bot_token or "", secrets.slack_api_url),
+                min_interval,
+                update_interval=60.0 / settings.alerts.card_updates_per_minute,
+            )
             targets += [Target("slack", channel, settings.level) for channel in settings.alerts.channels]
         alerts = settings.alerts
         worker = DeliveryWorker(
@@ -72,6 +76,7 @@ class Runtime:
             styles=dict(alerts.styles),
             default_style=alerts.style,
             cards=CardRefresher(store, rules, alerts.card_update_seconds),
+            summarize_after=timedelta(minutes=alerts.summarize_after_minutes) if alerts.summarize_after_minutes else None,
         )
         fixed = tuple(targets)
         pollers = []

@@ -69,6 +69,10 @@ class AlertSettings(_Model):
     style: Style = "cards"
     styles: dict[str, Style] = {}  # per channel
     card_update_seconds: Annotated[float, Field(ge=0, le=3600)] = 15.0
+    #: chat.update is Slack's Tier 3 (about 50 a minute per workspace): card edits share it
+    card_updates_per_minute: Annotated[int, Field(ge=1, le=600)] = 50
+    #: after an outage, alerts older than this go out as one summary per channel (0: never)
+    summarize_after_minutes: Annotated[float, Field(ge=0, le=1440)] = 15.0
 
 
 class RulesSettings(_Model):
@@ -98,6 +102,13 @@ class BaselineSettings(_Model):
             raise ValueError("give exactly one of file (a baseline CSV) or scenario (a bundled scenario's baseline)")
         return self
 
+    @field_validator("file")
+    @classmethod
+    def _file_exists(cls, value: str | None) -> str | None:
+        if value is not None and not _project_path(value).is_file():
+            raise ValueError(f"no such baseline file: {value}")
+        return value
+
 
 class ContextConfig(_Model):
     #: seat holders and chambers (TOML, see config/seats.toml, which holds the 2017 Alabama
@@ -106,6 +117,13 @@ class ContextConfig(_Model):
     baselines: list[BaselineSettings] = []
     flip_min_counties: Annotated[int, Field(ge=1)] = 10
     flip_min_margin_points: Annotated[float, Field(ge=0, le=50)] = 0.5
+
+    @field_validator("seats")
+    @classmethod
+    def _seats_exist(cls, value: str | None) -> str | None:
+        if value and not _project_path(value).is_file():
+            raise ValueError(f"no such seats file: {value}")
+        return value
 
 
 class StoreSettings(_Model):

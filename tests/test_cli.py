@@ -55,6 +55,8 @@ def test_check_config_accepts_the_example() -> None:
         ('[[feeds]]\nname = "x"\nkind = "json"\nurl = "u"\n[alerts]\nlevel = "loud"\n', "alerts.level"),
         ("[alerts]\nchannels = []\n", "feeds"),
         ("feeds = [", "not valid TOML"),
+        ('[[feeds]]\nname = "x"\nkind = "json"\nurl = "u"\n[context]\nseats = "no/such/seats.toml"\n', "context.seats"),
+        ('[[feeds]]\nname = "x"\nkind = "json"\nurl = "u"\n[[context.baselines]]\nraces = ["AL"]\nfile = "no/such.csv"\n', "context.baselines.0"),
     ],
 )
 def test_bad_config_names_the_key_and_exits_2(tmp_path: Path, toml: str, named: str) -> None:

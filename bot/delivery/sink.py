@@ -11,7 +11,9 @@ class DeliveryError(Exception):
     """A send failed. ``permanent`` errors need the operator (a missing channel, a bad token);
     the others are retried, after ``retry_after`` seconds when the platform said so (HTTP 429).
     ``uncertain`` errors (a lost answer, a 5xx) may hide a post that landed: the worker checks
-    the channel before trying again."""
+    the channel before trying again. ``gone`` means the message to edit can no longer be edited
+    (deleted, not ours, past the workspace's edit window): retrying the edit is pointless, a live
+    card must be posted anew. ``code`` is the platform's own error name, for logs and tests."""
 
     def __init__(
         self,
@@ -21,12 +23,16 @@ class DeliveryError(Exception):
         retry_after: float | None = None,
         action: str | None = None,
         uncertain: bool = False,
+        gone: bool = False,
+        code: str | None = None,
     ):
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
         self.action = action
         self.uncertain = uncertain
+        self.gone = gone
+        self.code = code
 
 
 class Sink(Protocol):

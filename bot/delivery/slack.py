@@ -8,6 +8,9 @@ worker (which looks in the channel first) may decide to post it again.
 
 Every message carries metadata (``event_payload.alert_key``, or ``race_key`` for a live card):
 that is how the worker recognises its own posts in the channel after a crash.
+
+``chat.postMessage`` takes a channel name, but ``chat.update`` and the history methods want the
+channel id: the id Slack answers with on each post is remembered and used for those calls.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -29,6 +33,8 @@ SUMMARY_EVENT = "electionbot_summary"
 CARD_EVENT = "electionbot_card"
 #: how far back the crash check looks (newest first); a crash leaves its post among the newest.
 HISTORY_LOOKBACK = 300
+#: ``chat.update`` is a Tier 3 method: about 50 calls a minute per workspace, all cards together.
+UPDATE_INTERVAL = 60.0 / 50
 
 log = logging.getLogger("electionbot.slack")
 
@@ -47,6 +53,15 @@ PERMANENT = {
     "restricted_action": "a workspace admin restricts posting in this channel",
 }
 
+#: the message to edit (or whose thread to read) can no longer be edited: editing again will not
+#: help, a live card has to be posted anew. With what the operator may do about it.
+GONE = {
+    "message_not_found": "someone deleted the live card",
+    "cant_update_message": "the card was not posted by this bot user (was the app reinstalled?)",
+    "edit_window_closed": "the workspace only allows edits for a while after posting: let messages be edited at any time (workspace settings, message editing) or use style \"messages\" for this channel",
+    "thread_not_found": "the card whose thread this was is gone",
+}
+
 
 def make_client(token: str, base_url: str, timeout: int = 10) -> WebClient:
     # retry_handlers=[]: no silent re-post after a dropped connection (see the module doc).
@@ -58,9 +73,12 @@ class SlackSink:
     #: Slack allows about one chat.postMessage per second per channel.
     min_interval: float
 
-    def __init__(self, client: WebClient, min_interval: float = 1.0):
+    def __init__(self, client: WebClient, min_interval: float = 1.0, update_interval: float = UPDATE_INTERVAL):
         self.client = client
         self.min_interval = min_interval
+        #: the gap between two ``chat.update`` calls, workspace-wide (all cards share it).
+        self.update_interval = update_interval
+        self._ids: dict[str, str] = {}
 
     supports_cards = True
 
@@ -89,7 +107,16 @@ class SlackSink:
 
     def update_card(self, facts: RaceFacts, channel: str, ts: str) -> None:
         message = live_card(facts)
-        self._call(lambda: self.client.chat_update(channel=channel, ts=ts, text=message["text"], blocks=message["blocks"]))
+        channel_id = self.channel_id(channel)
+        self._call(lambda: self.client.chat_update(channel=channel_id, ts=ts, text=message["text"], blocks=message["blocks"]))
+
+    def channel_id(self, channel: str) -> str:
+        """The id Slack reported for ``channel`` on a post (a configured name is not an id)."""
+        return self._ids.get(channel, channel)
+
+    def remember_channel(self, channel: str, channel_id: str) -> None:
+        """An id learnt in an earlier run (kept with the live cards), so a restart edits at once."""
+        self._ids.setdefault(channel, channel_id)
 
     # --- crash reconciliation --------------------------------------------------------------
 
@@ -106,23 +133,25 @@ class SlackSink:
                     found[key] = message.get("ts")
         return found
 
-    def find_card(self, channel: str, race_key: str) -> str | None:
+    def find_card(self, channel: str, race_key: str, exclude: Iterable[str] = ()) -> str | None:
+        """The newest card for ``race_key`` in the channel, other than the ``exclude``d (retired) ones."""
+        retired = set(exclude)
         for message in self._recent(channel, None):
             payload = _payload(message, (CARD_EVENT,))
-            if payload is not None and payload.get("race_key") == race_key:
+            if payload is not None and payload.get("race_key") == race_key and message.get("ts") not in retired:
                 return message.get("ts")
         return None
 
     def _recent(self, channel: str, thread_ts: str | None) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
         cursor = None
+        channel = self.channel_id(channel)
         while len(messages) < HISTORY_LOOKBACK:
-            limit = min(200, HISTORY_LOOKBACK - len(messages))
+            page: dict[str, Any] = {"channel": channel, "include_all_metadata": True, "limit": min(200, HISTORY_LOOKBACK - len(messages)), "cursor": cursor}
             if thread_ts:
-                call = lambda: self.client.conversations_replies(channel=channel, ts=thread_ts, include_all_metadata=True, limit=limit, cursor=cursor)  # noqa: E731
+                resp = self._call(lambda: self.client.conversations_replies(ts=thread_ts, **page))  # noqa: B023 (called at once)
             else:
-                call = lambda: self.client.conversations_history(channel=channel, include_all_metadata=True, limit=limit, cursor=cursor)  # noqa: E731
-            resp = self._call(call)
+                resp = self._call(lambda: self.client.conversations_history(**page))  # noqa: B023 (called at once)
             messages.extend(resp.get("messages") or [])
             cursor = (resp.get("response_metadata") or {}).get("next_cursor")
             if not resp.get("has_more") or not cursor:
@@ -143,6 +172,8 @@ class SlackSink:
                 **extra,
             )
         )
+        if isinstance(resp.get("channel"), str):
+            self._ids[channel] = resp["channel"]
         return resp.get("ts")
 
     def _call(self, call: Any) -> Any:
@@ -177,7 +208,9 @@ def _classify(exc: SlackApiError) -> DeliveryError:
             wait = 1.0
         return DeliveryError("rate limited (HTTP 429)", retry_after=wait)
     if error in PERMANENT:
-        return DeliveryError(error, permanent=True, action=PERMANENT[error])
+        return DeliveryError(error, permanent=True, action=PERMANENT[error], code=error)
+    if error in GONE:
+        return DeliveryError(error, gone=True, action=GONE[error], code=error)
     if status >= 500:
         return DeliveryError(f"Slack server error (HTTP {status})", uncertain=True)
-    return DeliveryError(f"Slack error {error or status}")
+    return DeliveryError(f"Slack error {error or status}", code=error)

@@ -12,6 +12,9 @@ Styles per channel: "cards" (one live card per race, edited in place, alerts as 
 thread, calls and lead changes also broadcast), "messages" (one message per alert) and "quiet"
 (the card, plus only calls and lead changes in its thread). Alerts that waited longer than
 ``summarize_after`` (a long outage) go out as one catch-up message per channel.
+
+Live cards (creation, edits, a lost card posted anew) are the CardKeeper's (live_cards.py);
+the worker hands it each round's leftovers: edits come after alerts and never hold them up.
 """
 
 from __future__ import annotations
@@ -20,10 +23,14 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from bot.delivery.cards import CardRefresher
+from bot.delivery.live_cards import CardKeeper
+from bot.delivery.pacing import Pacer
+from bot.delivery.report import HISTORY_ACTION, HISTORY_CHECK, OperatorLog
 from bot.delivery.sink import DeliveryError, Sink
 from bot.events import Severity
 from bot.store import Card, Delivery, Store, utcnow
@@ -72,10 +79,23 @@ class DeliveryWorker:
         self.stats: Counter[str] = Counter()
         self._sleep = sleep
         self._monotonic = monotonic
-        self._last_post: dict[tuple[str, str], float] = {}
-        self._hold: dict[tuple[str, str], float] = {}
+        #: posts per (platform, channel). Card edits have their own pacer (in the CardKeeper):
+        #: neither kind of call spends the other's budget.
+        self._posts = Pacer(monotonic)
+        self._operator = OperatorLog()
+        self._cards = CardKeeper(
+            store,
+            cards,
+            self._posts,
+            Pacer(monotonic),
+            self._operator,
+            self.stats,
+            clock=clock,
+            min_interval=min_interval,
+            backoff_base=backoff_base,
+            max_backoff=max_backoff,
+        )
         self._lock = threading.Lock()
-        self._reported: set[tuple[str, str, str]] = set()
 
     # --- entry point -----------------------------------------------------------------------
 
@@ -104,24 +124,20 @@ class DeliveryWorker:
 
     def _deliver_platform(self, platform: str, sink: Sink, deadline: float) -> int:
         sent = 0
+        interval = _post_interval(sink, self.min_interval)
         while self._monotonic() < deadline:
-            now = self.clock()
-            first_due = self.store.pending_channels_blocked(platform)
-            rows = [d for d in self.store.due(platform, now) if first_due.get(d.channel, now) <= now]
-            if not rows:
+            by_channel = self._ready(platform)
+            if not by_channel:
                 return sent
-            by_channel: dict[str, list[Delivery]] = {}
-            for row in rows:
-                by_channel.setdefault(row.channel, []).append(row)  # oldest first: the order per channel
             waits = []
             progressed = False
             for channel, queue in by_channel.items():
-                wait = self._pacing_wait(platform, channel, getattr(sink, "min_interval", self.min_interval))
+                wait = self._posts.wait((platform, channel), interval)
                 if wait > 0:
                     waits.append(wait)
                     continue
                 progressed = True
-                sent += self._step(platform, sink, queue, now)
+                sent += self._step(platform, sink, queue, self.clock())
             if not progressed:
                 pause = min(waits)
                 if self._monotonic() + pause >= deadline:
@@ -129,12 +145,23 @@ class DeliveryWorker:
                 self._sleep(pause)
         return sent
 
-    def _pacing_wait(self, platform: str, channel: str, interval: float) -> float:
-        now = self._monotonic()
-        hold = max(0.0, self._hold.get((platform, channel), 0.0) - now)
-        last = self._last_post.get((platform, channel))
-        pace = 0.0 if last is None else max(0.0, interval - (now - last))
-        return max(hold, pace)
+    def _ready(self, platform: str) -> dict[str, list[Delivery]]:
+        """Due rows per channel, oldest first (the order per channel), for channels whose oldest
+        unsent row is due: a channel waiting to retry its head sends nothing newer."""
+        now = self.clock()
+        first_due = self.store.pending_channels_blocked(platform)
+        by_channel: dict[str, list[Delivery]] = {}
+        for row in self.store.due(platform, now):
+            if first_due.get(row.channel, now) <= now:
+                by_channel.setdefault(row.channel, []).append(row)
+        return by_channel
+
+    def _refresh_cards(self, platform: str, sink: Sink) -> None:
+        """After the alerts: a channel with an alert ready to go (now or after the pacing gap)
+        keeps its card as is for now. One whose posts are held by a 429 does not (edits have
+        their own limit)."""
+        busy = {channel for channel in self._ready(platform) if self._posts.held((platform, channel)) == 0}
+        self._cards.refresh(platform, sink, busy, lambda channel: self.style(platform, channel) != "messages")
 
     def _step(self, platform: str, sink: Sink, queue: list[Delivery], now: datetime) -> int:
         """One action for one channel: reconcile, summarize, create the card, or post the head row."""
@@ -147,7 +174,12 @@ class DeliveryWorker:
             try:
                 found = self._find_posted(sink, row.channel, [r.alert.key for r in uncertain], card)
             except DeliveryError as exc:
-                return self._retry(row, exc, uncertain=True)
+                if not exc.permanent:
+                    return self._retry(row, exc, uncertain=True)
+                # The history cannot be read (a missing scope, say). Posting risks a duplicate,
+                # not posting loses the alert for good: post, and tell the operator once.
+                self._operator.permanent(platform, row.channel, exc, HISTORY_CHECK, action=HISTORY_ACTION)
+                found = {}
             for r in uncertain:
                 if r.alert.key in found:
                     self.store.mark_sent(r.id, found[r.alert.key], self.clock())
@@ -173,27 +205,42 @@ class DeliveryWorker:
                 self.store.mark_skipped(row.id, "quiet channel: the live card shows it")
                 self.stats["skipped"] += 1
                 return 0
-            if card is None or card.status != "live" or not card.ts:
-                return self._create_card(platform, sink, row, card)
-            thread_ts = card.ts
-            broadcast = row.alert.severity >= Severity.LEAD
+            if card is not None and card.status == "frozen":
+                thread_ts = card.ts  # None when the card is gone: the alert goes to the channel
+            elif card is None or card.status != "live" or not card.ts:
+                try:
+                    if self._cards.ensure(platform, sink, row.alert.feed, row.alert.race_key, row.channel, card, row.alert.facts):
+                        return 0  # the card is up; the alert goes in its thread after the pacing gap
+                except DeliveryError as exc:
+                    return self._retry(row, exc)  # the card stays "creating": looked for before the next try
+                # no numbers to draw a card with: the alert goes to the channel on its own
+            else:
+                thread_ts = card.ts
+            broadcast = bool(thread_ts) and row.alert.severity >= Severity.LEAD
 
+        key = (platform, row.channel)
         self.store.begin_attempt([row.id], self.clock())
-        self._last_post[(platform, row.channel)] = self._monotonic()
+        self._posts.mark(key)
         try:
             if thread_ts:
                 ts = sink.send(row.alert, row.channel, thread_ts=thread_ts, broadcast=broadcast)  # type: ignore[call-arg]
             else:
                 ts = sink.send(row.alert, row.channel)
         except DeliveryError as exc:
-            self._last_post[(platform, row.channel)] = self._monotonic()  # pace from the answer, not the request
+            self._posts.mark(key)  # pace from the answer, not the request
+            if exc.gone and thread_ts and card is not None:
+                # The card, and its thread with it, is gone: retrying into it would never end.
+                # A new card first (or none: frozen), then this alert goes again.
+                self._cards.gone(platform, sink, card, exc)
+                self.store.mark_retry(row.id, str(exc), timedelta(0), self.clock())
+                return 0
             return self._retry(row, exc, uncertain=exc.uncertain)
         except Exception as exc:  # a renderer or client bug: keep the alert, back off, say so
             log.exception("%s %s: unexpected error delivering %s", row.platform, row.channel, row.alert.key)
             wait = min(self.max_backoff, 5.0 * (row.attempts + 1))
             self.store.mark_retry(row.id, f"{type(exc).__name__}: {exc}", timedelta(seconds=wait), self.clock(), uncertain=True)
             return 0
-        self._last_post[(platform, row.channel)] = self._monotonic()  # latency jitter must not squeeze the gap
+        self._posts.mark(key)  # latency jitter must not squeeze the gap
         self.stats["posts"] += 1
         if self.on_posted is not None:
             self.on_posted(row)
@@ -204,7 +251,12 @@ class DeliveryWorker:
         self.stats["history_checks"] += 1
         found: dict[str, str] = {}
         if card is not None and card.ts:
-            found.update(sink.find_posted(channel, keys, thread_ts=card.ts))
+            try:
+                found.update(sink.find_posted(channel, keys, thread_ts=card.ts))
+            except DeliveryError as exc:
+                if not exc.gone:
+                    raise
+                # the card (and its thread) is gone: only the channel itself can tell
         missing = [k for k in keys if k not in found]
         if missing:
             found.update(sink.find_posted(channel, missing))
@@ -212,13 +264,13 @@ class DeliveryWorker:
 
     def _retry(self, row: Delivery, exc: DeliveryError, *, uncertain: bool = False) -> int:
         if exc.permanent:
-            self._report_permanent(row.platform, row.channel, exc)
+            self._operator.permanent(row.platform, row.channel, exc)
             self.store.mark_failed(row.id, str(exc))
             self.stats["failed"] += 1
             return 0
         if exc.retry_after is not None:
             wait = exc.retry_after
-            self._hold[(row.platform, row.channel)] = self._monotonic() + wait
+            self._posts.hold((row.platform, row.channel), wait)
             self.stats["rate_limited"] += 1
         else:
             wait = min(self.max_backoff, self.backoff_base * 2.0 ** min(row.attempts, 7))
@@ -229,12 +281,14 @@ class DeliveryWorker:
 
     def _summarize(self, platform: str, sink: Any, rows: list[Delivery], now: datetime) -> int:
         ids = [r.id for r in rows]
+        key = (platform, rows[0].channel)
         held = int((now - rows[0].created_at).total_seconds() // 60)
         self.store.begin_attempt(ids, self.clock())
-        self._last_post[(platform, rows[0].channel)] = self._monotonic()
+        self._posts.mark(key)
         try:
             ts = sink.send_summary([r.alert for r in rows], rows[0].channel, held)
         except DeliveryError as exc:
+            self._posts.mark(key)
             if exc.permanent:
                 for r in rows:
                     self._retry(r, exc)
@@ -243,9 +297,10 @@ class DeliveryWorker:
             for r in rows:
                 self.store.mark_retry(r.id, str(exc), timedelta(seconds=exc.retry_after or self.backoff_base), self.clock(), uncertain=exc.uncertain)
             if exc.retry_after is not None:
-                self._hold[(platform, rows[0].channel)] = self._monotonic() + exc.retry_after
+                self._posts.hold(key, exc.retry_after)
             self.stats["backoffs"] += 1
             return 0
+        self._posts.mark(key)
         self.stats["posts"] += 1
         self.stats["summaries"] += 1
         log.info("%s %s: %d alerts older than %s sent as one catch-up message", platform, rows[0].channel, len(rows), self.summarize_after)
@@ -254,79 +309,9 @@ class DeliveryWorker:
         self.store.mark_many_sent(ids, ts, self.clock())
         return len(rows)
 
-    # --- live cards ------------------------------------------------------------------------
 
-    def _create_card(self, platform: str, sink: Any, row: Delivery, card: Card | None) -> int:
-        race_key = row.alert.race_key
-        assert race_key is not None
-        if card is not None and card.status == "creating":
-            # A post may have landed before a crash: look for it first.
-            try:
-                self.stats["history_checks"] += 1
-                ts = sink.find_card(row.channel, race_key)
-            except DeliveryError as exc:
-                return self._retry(row, exc)
-            if ts:
-                self.store.card_live(card.id, ts, None, self.clock())
-                self.stats["cards_reconciled"] += 1
-                return 0
-        facts = (self.cards.facts_for(row.alert.feed, race_key) if self.cards else None) or row.alert.facts
-        if facts is None:
-            return 0
-        card = self.store.begin_card(row.alert.feed, race_key, row.channel, platform, self.clock())
-        self._last_post[(platform, row.channel)] = self._monotonic()
-        try:
-            ts = sink.post_card(facts, row.alert.feed, row.channel)
-            self._last_post[(platform, row.channel)] = self._monotonic()
-        except DeliveryError as exc:
-            return self._retry(row, exc)  # the card stays "creating": checked for before the next try
-        from bot.delivery.slack import message_hash
-
-        self.store.card_live(card.id, ts or "", message_hash(sink.card_message(facts)), self.clock())
-        self.stats["cards_created"] += 1
-        return 0
-
-    def _refresh_cards(self, platform: str, sink: Any) -> None:
-        """Edit live cards whose numbers changed, at most every ``throttle`` seconds per card."""
-        from bot.delivery.slack import message_hash
-
-        assert self.cards is not None
-        interval = getattr(sink, "min_interval", self.min_interval)
-        for card in self.store.cards(platform, "live"):
-            if not card.ts or self.style(platform, card.channel) == "messages":
-                continue
-            if card.updated_at is not None and (self.clock() - card.updated_at).total_seconds() < self.cards.throttle:
-                continue
-            if self._pacing_wait(platform, card.channel, interval) > 0:
-                continue
-            facts = self.cards.facts_for(card.feed, card.race_key)
-            if facts is None:
-                continue
-            digest = message_hash(sink.card_message(facts))
-            if digest == card.rendered_hash:
-                continue
-            self._last_post[(platform, card.channel)] = self._monotonic()
-            try:
-                sink.update_card(facts, card.channel, card.ts)
-            except DeliveryError as exc:
-                if exc.permanent:
-                    self._report_permanent(platform, card.channel, exc)
-                else:
-                    wait = exc.retry_after if exc.retry_after is not None else self.backoff_base
-                    self._hold[(platform, card.channel)] = self._monotonic() + wait
-                    log.warning("%s %s: card update failed (%s); retrying in %.2f s", platform, card.channel, exc, wait)
-                continue
-            self.stats["card_updates"] += 1
-            self.store.card_updated(card.id, digest, self.clock())
-
-    def _report_permanent(self, platform: str, channel: str, exc: DeliveryError) -> None:
-        """Logged once per channel and reason: the operator needs one clear line, not a flood."""
-        marker = (platform, channel, str(exc))
-        if marker in self._reported:
-            return
-        self._reported.add(marker)
-        action = f" — {exc.action}" if exc.action else ""
-        log.error("%s %s: cannot deliver (%s)%s; alerts for this channel are set aside", platform, channel, exc, action)
+def _post_interval(sink: Any, default: float) -> float:
+    return float(getattr(sink, "min_interval", default))
 
 
 def _supports_cards(sink: Any) -> bool:

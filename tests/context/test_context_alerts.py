@@ -307,4 +307,4 @@ def test_a_bad_context_file_is_one_config_error_naming_the_key(context_cfg, name
 
 def test_a_baseline_needs_exactly_one_source():
     with pytest.raises(ConfigError, match="exactly one of file"):
-        settings_from_dict({"feeds": FEEDS, "context": {"baselines": [{"races": ["AL"], "file": "x.csv", "scenario": "y"}]}})
+        settings_from_dict({"feeds": FEEDS, "context": {"baselines": [{"races": ["AL"], "file": str(SHIPPED), "scenario": "y"}]}})

@@ -3,8 +3,9 @@ worker and Slack sink, driven poll by poll (no scheduler) so runs are determinis
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from bot.delivery.cards import CardRefresher
 from bot.delivery.slack import SlackSink, make_client
@@ -52,10 +53,20 @@ def build(
     summarize_after: timedelta | None = timedelta(minutes=15),
     budget_seconds: float = 2.0,
     max_backoff: float = 1.0,
+    update_interval: float = 0.0,
+    sleep: Callable[[float], None] | None = None,
+    monotonic: Callable[[], float] | None = None,
 ) -> tuple[Poller, DeliveryWorker, Store]:
+    """The bot's delivery path. ``update_interval`` (the workspace-wide chat.update gap) is 0
+    by default so wall-clock tests stay fast; ``sleep``/``monotonic`` take a VirtualClock's."""
     store = Store(db_url)
     r = rules()
-    sink = SlackSink(make_client("xoxb-test", slack_base_url, timeout=5), min_interval)
+    sink = SlackSink(make_client("xoxb-test", slack_base_url, timeout=5), min_interval, update_interval)
+    timing: dict[str, Any] = {}
+    if sleep is not None:
+        timing["sleep"] = sleep
+    if monotonic is not None:
+        timing["monotonic"] = monotonic
     worker = DeliveryWorker(
         store,
         {"slack": sink},
@@ -66,6 +77,7 @@ def build(
         summarize_after=summarize_after,
         budget_seconds=budget_seconds,
         max_backoff=max_backoff,
+        **timing,
     )
     poller = Poller(
         source=ScenarioSource(load_scenario()),
@@ -97,3 +109,34 @@ def alert_keys(posts: list[dict[str, Any]]) -> list[str]:
 
 def card_posts(posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [p for p in posts if (p.get("metadata") or {}).get("event_type") == "electionbot_card"]
+
+
+def run_ticks(
+    poller: Poller,
+    worker: DeliveryWorker,
+    store: Store,
+    clock: Any,
+    *,
+    tick: float = 1.0,
+    polls: int | None = None,
+    drain: bool = True,
+    max_ticks: int = 3000,
+    before_tick: Callable[[int], None] | None = None,
+) -> int:
+    """Drive the night on a VirtualClock: each tick a poll (until the replay ends or ``polls``
+    were made), a delivery round, then ``tick`` seconds. With ``drain``, goes on until nothing
+    is left unsent. Returns the number of polls made."""
+    made = 0
+    finished = False
+    for n in range(1, max_ticks + 1):
+        if before_tick is not None:
+            before_tick(n)
+        if not finished and (polls is None or made < polls):
+            made += 1
+            finished = poller.poll().status == "unchanged"
+        worker.deliver_due()
+        polling_done = finished or (polls is not None and made >= polls)
+        if polling_done and (not drain or not unsent(store)):
+            return made
+        clock.sleep(tick)
+    raise AssertionError(f"still unsent after {max_ticks} ticks: {store.backlog()}")

@@ -81,8 +81,8 @@ def test_old_alerts_after_a_long_outage_become_one_summary_per_channel(tmp_path)
 
 
 def test_feed_text_that_tries_to_ping_is_inert_everywhere(tmp_path):
-    from bot.scenarios import load_scenario
     from bot.rules import race_facts
+    from bot.scenarios import load_scenario
     from tests.delivery.harness import rules
 
     snap = load_scenario()[-1]

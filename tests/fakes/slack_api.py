@@ -78,6 +78,8 @@ class Call:
     ``method`` is the Web API method (``"chat.postMessage"``) or ``"response/<name>"`` for
     response-URL posts.  ``status`` is the HTTP status sent back (0 when the connection was
     dropped).  ``response`` is the JSON reply body, ``None`` for HTML errors and drops.
+    ``answered`` is False when the call was carried out but its answer never reached the client
+    (see ``FakeSlack.lose_next_answer``): ``status`` and ``response`` then say what Slack did.
     """
 
     method: str
@@ -86,6 +88,7 @@ class Call:
     at: float
     status: int
     response: dict[str, Any] | None = None
+    answered: bool = True
 
     @property
     def ok(self) -> bool:
@@ -136,6 +139,10 @@ def _api_error(code: str) -> _Rejected:
     return _Rejected(_Reply.json({"ok": False, "error": code}))
 
 
+#: marks the injected "carry out, then drop the answer" reply (compared by identity).
+_LOSE_ANSWER: dict[str, Any] = {"lose_answer": True}
+
+
 def _rate_limited(retry_after: int) -> _Reply:
     return _Reply.json({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)})
 
@@ -148,6 +155,11 @@ class _Failure:
     retry_after: int
     body: dict[str, Any] | str | None
     drop: bool
+    channel: str | None = None
+    lose_answer: bool = False
+
+    def matches(self, params: Mapping[str, Any]) -> bool:
+        return self.channel is None or params.get("channel") == self.channel
 
     def reply(self) -> _Reply:
         if self.drop:
@@ -306,15 +318,22 @@ class FakeSlack:
         rate_limit_per_channel_per_second: float | None = None,
         ts_base: float = DEFAULT_TS_BASE,
         latency: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``ts_base`` seeds message timestamps (first ts is ``ts_base + 0.0001``); pass
         ``time.time()`` if the code under test compares ts with the wall clock.  ``latency`` delays
-        every answer, for exercising client timeouts."""
+        every answer, for exercising client timeouts.  ``clock`` stamps calls (``Call.at``) and
+        times outages and the rate limit: pass the same controlled clock as the code under test
+        to run a long outage or real-sized pacing without waiting for it."""
         self.rate_limit_per_channel_per_second = rate_limit_per_channel_per_second
+        self._clock = clock
         self.latency = latency
         self.missing_channels: set[str] = set()
         self.not_in_channels: set[str] = set()
         self.invalid_tokens: set[str] = set()
+        #: channel names ("#elections") and their ids: chat.postMessage takes either and answers
+        #: with the id; every other method, like Slack's, knows the channel by its id only.
+        self.channel_ids: dict[str, str] = {}
         self.calls: list[Call] = []
         self.responses: list[tuple[str, Any]] = []
         self.server_errors: list[str] = []
@@ -399,23 +418,42 @@ class FakeSlack:
         body: dict[str, Any] | str | None = None,
         *,
         drop: bool = False,
+        channel: str | None = None,
     ) -> None:
         """Answer the next ``times`` calls to ``method`` (``"*"`` = any) with a failure.
 
         Defaults mimic Slack: 429 carries ``Retry-After`` and ``{"ok":false,"error":"ratelimited"}``;
         5xx carry an HTML page.  ``body`` overrides the payload (a dict is sent as JSON, so
         ``status=200, body={"ok": False, "error": "msg_too_long"}`` fakes any Slack error);
-        ``drop=True`` closes the connection without answering.
+        ``drop=True`` closes the connection without answering.  With ``channel`` only calls
+        for that channel take these failures (other channels' calls pass them by).
         """
-        failure = _Failure(status, retry_after, body, drop)
+        failure = _Failure(status, retry_after, body, drop, channel)
+        with self._lock:
+            self._failures[method].extend([failure] * times)
+
+    def lose_next_answer(self, method: str, times: int = 1, *, channel: str | None = None) -> None:
+        """Carry out the next ``times`` calls to ``method`` as usual (a post lands), then close
+        the connection without answering: what a timeout after Slack acted looks like."""
+        failure = _Failure(200, 0, None, True, channel, lose_answer=True)
         with self._lock:
             self._failures[method].extend([failure] * times)
 
     def outage(self, seconds: float, mode: OutageMode = "503") -> None:
         """For ``seconds`` from now, answer every request with 503 (or drop the connection)."""
         with self._lock:
-            self._outage_until = time.monotonic() + seconds
+            self._outage_until = self._clock() + seconds
             self._outage_mode = mode
+
+    def delete_message(self, channel: str, ts: str) -> bool:
+        """Remove a message as a person would in the Slack client (no call is recorded); its
+        thread replies stay. Returns False when there was no such message."""
+        with self._lock:
+            for message in self._messages.get(channel, []):
+                if message["ts"] == str(ts):
+                    self._messages[channel].remove(message)
+                    return True
+            return False
 
     def end_outage(self) -> None:
         """End an outage early, so tests need not sleep it out."""
@@ -440,7 +478,7 @@ class FakeSlack:
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Copies of the messages currently in ``channel`` (post order, edits applied, deletions gone)."""
         with self._lock:
-            return copy.deepcopy(self._messages.get(channel, []))
+            return copy.deepcopy(self._messages.get(self.channel_ids.get(channel, channel), []))
 
     def add_message(self, channel: str, text: str = "", *, user: str = BOT_USER_ID, **fields: Any) -> dict[str, Any]:
         """Seed history (e.g. a message left by a previous bot run) without going through HTTP."""
@@ -500,10 +538,14 @@ class FakeSlack:
             return _Reply.json({"ok": False, "error": "fake_internal_error", "detail": repr(exc)}, status=500)
 
     def _handle_locked(self, path: str, query: str, headers: Headers, body: bytes) -> _Reply:
-        at = time.monotonic()
+        at = self._clock()
         method, kind = self._route(path)
         params, parse_error = self._safe_parse(query, headers.get("Content-Type", ""), body, kind)
-        reply = self._injected_reply(method, at)
+        reply = self._injected_reply(method, at, params)
+        if reply is not None and reply.payload is _LOSE_ANSWER and kind == "api":
+            done = parse_error or self._api_reply(method, params, headers, at)
+            self.calls.append(Call(method, params, headers, at, done.status, done.payload, answered=False))
+            return _Reply.dropped()
         if reply is None and kind == "api":
             reply = parse_error or self._api_reply(method, params, headers, at)
         elif reply is None and kind == "response":
@@ -531,14 +573,17 @@ class FakeSlack:
         except _Rejected as rejected:
             return {}, rejected.reply
 
-    def _injected_reply(self, method: str, at: float) -> _Reply | None:
-        """Outages win over queued failures; queued failures are consumed one per request."""
+    def _injected_reply(self, method: str, at: float, params: Mapping[str, Any] | None = None) -> _Reply | None:
+        """Outages win over queued failures; queued failures are consumed one per request (the
+        first one whose channel filter the call matches)."""
         if at < self._outage_until:
             return _Reply.dropped() if self._outage_mode == "drop" else _Reply.html_error(503)
         for key in (method, "*"):
             queue = self._failures.get(key)
-            if queue:
-                return queue.popleft().reply()
+            for failure in list(queue or ()):
+                if failure.matches(params or {}):
+                    queue.remove(failure)  # type: ignore[union-attr]
+                    return _Reply(0, payload=_LOSE_ANSWER, drop=True) if failure.lose_answer else failure.reply()
         return None
 
     def _api_reply(self, method: str, params: dict[str, Any], headers: Headers, at: float) -> _Reply:
@@ -587,12 +632,17 @@ class FakeSlack:
                 message["subtype"] = "thread_broadcast"
         return message
 
-    def _require_channel(self, params: Mapping[str, Any]) -> str:
+    def _require_channel(self, params: Mapping[str, Any], *, by_name: bool = False) -> str:
+        """The channel id; a name (see ``channel_ids``) only where Slack takes one (``by_name``)."""
         channel = str(params.get("channel") or "")
         if not channel or channel in self.missing_channels:
             raise _api_error("channel_not_found")
         if channel in self.not_in_channels:
             raise _api_error("not_in_channel")
+        if channel in self.channel_ids:
+            if not by_name:
+                raise _api_error("channel_not_found")
+            channel = self.channel_ids[channel]
         return channel
 
     def _find(self, channel: str, ts: Any, error: str = "message_not_found") -> dict[str, Any]:
@@ -638,7 +688,7 @@ class FakeSlack:
         }
 
     def _chat_post_message(self, params: dict[str, Any], at: float) -> dict[str, Any]:
-        channel = self._require_channel(params)
+        channel = self._require_channel(params, by_name=True)
         if not any(params.get(name) for name in ("text", "blocks", "attachments")):
             raise _api_error("no_text")
         self._check_rate_limit(channel, at)

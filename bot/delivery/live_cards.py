@@ -1,0 +1,225 @@
+"""Live race cards on Slack: created once, edited in place, posted anew once if lost.
+
+Edits are paced on their own (``chat.update`` is Tier 3: about 50 a minute per workspace, all
+cards together), apart from posts (about one a second per channel): an edit never spends a
+channel's post budget and a 429 on an edit holds only that channel's edits. The worker calls
+``refresh`` after its alerts, naming the channels that still have an alert ready: their cards
+wait, since an alert is news and a card edit is only fresher numbers.
+
+A card that can no longer be edited (deleted, not this bot's, past the workspace's edit window)
+is posted anew and its new ts kept, so later edits and thread replies use it. The old ts is
+remembered so the crash check never takes the old message for the new one. Why "once" and not
+forever: see ``CardKeeper.gone``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Collection
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.delivery.cards import CardRefresher
+from bot.delivery.pacing import Pacer
+from bot.delivery.report import CARD_EDIT, HISTORY_ACTION, HISTORY_CHECK, OperatorLog
+from bot.delivery.sink import DeliveryError
+from bot.events import RaceFacts
+from bot.store import Card, Store
+
+log = logging.getLogger("electionbot.delivery")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: the card message itself no longer exists (the other "gone" errors leave it, just not editable).
+_MESSAGE_GONE = ("message_not_found", "thread_not_found")
+
+
+class CardKeeper:
+    def __init__(
+        self,
+        store: Store,
+        refresher: CardRefresher | None,
+        posts: Pacer,
+        edits: Pacer,
+        operator: OperatorLog,
+        stats: Counter[str],
+        *,
+        clock: Callable[[], datetime],
+        min_interval: float,
+        backoff_base: float,
+        max_backoff: float,
+    ):
+        self.store = store
+        self.refresher = refresher
+        self.posts = posts  # shared with the worker: a card is a post in its channel
+        self.edits = edits  # (platform,) for the workspace-wide gap, (platform, channel) for holds
+        self.operator = operator
+        self.stats = stats
+        self.clock = clock
+        self.min_interval = min_interval
+        self.backoff_base = backoff_base
+        self.max_backoff = max_backoff
+        self._failures: Counter[tuple[str, str]] = Counter()
+
+    # --- creation --------------------------------------------------------------------------
+
+    def ensure(self, platform: str, sink: Any, feed: str, race_key: str, channel: str, card: Card | None, fallback: RaceFacts | None) -> bool:
+        """Make the card live: found in the channel if an earlier post landed, else posted.
+        False when there are no numbers to draw it with. Raises DeliveryError."""
+        if card is not None and card.status == "creating":
+            # A post may have landed before a crash: look for it first (never an old, retired card).
+            self.stats["history_checks"] += 1
+            try:
+                ts = sink.find_card(channel, race_key, exclude=card.retired)
+            except DeliveryError as exc:
+                if not exc.permanent:
+                    raise
+                self.operator.permanent(platform, channel, exc, HISTORY_CHECK, action=HISTORY_ACTION)
+                ts = None
+            if ts:
+                self.store.card_live(card.id, ts, None, self.clock(), channel_id=_channel_id(sink, channel))
+                self.stats["cards_reconciled"] += 1
+                return True
+        facts = (self.refresher.facts_for(feed, race_key) if self.refresher else None) or fallback
+        if facts is None:
+            return False
+        card = self.store.begin_card(feed, race_key, channel, platform, self.clock())
+        key = (platform, channel)
+        self.posts.mark(key)  # a card is a post: it spends the channel's post budget
+        try:
+            ts = sink.post_card(facts, feed, channel)
+        finally:
+            self.posts.mark(key)  # paced from the answer
+        from bot.delivery.slack import message_hash
+
+        self.store.card_live(card.id, ts or "", message_hash(sink.card_message(facts)), self.clock(), channel_id=_channel_id(sink, channel))
+        self.stats["cards_created"] += 1
+        return True
+
+    # --- edits -----------------------------------------------------------------------------
+
+    def refresh(self, platform: str, sink: Any, busy: Collection[str], edits_cards: Callable[[str], bool]) -> None:
+        """Edit live cards whose numbers changed: at most every ``throttle`` seconds per card,
+        one ``chat.update`` per ``update_interval`` for the whole workspace (the longest-waiting
+        card first), none in a ``busy`` channel (an alert is ready there), and only in channels
+        where ``edits_cards``. Never sleeps: what cannot go now goes in a later round."""
+        from bot.delivery.slack import message_hash
+
+        if self.refresher is None:
+            return
+        interval = float(getattr(sink, "update_interval", 0.0))
+        workspace = (platform,)
+        stored = self.store.cards(platform, None)
+        if hasattr(sink, "remember_channel"):
+            for c in stored:
+                if c.channel_id:
+                    sink.remember_channel(c.channel, c.channel_id)
+        candidates = [c for c in stored if c.status in ("live", "creating") and c.channel not in busy and edits_cards(c.channel)]
+        for card in sorted(candidates, key=lambda c: (c.updated_at or _EPOCH, c.id)):
+            if self.edits.held((platform, card.channel)) > 0:
+                continue
+            if card.status == "creating":
+                if card.retired:  # a lost card waiting for its replacement (first cards come with an alert)
+                    self._repost(platform, sink, card)
+                continue
+            if not card.ts:
+                continue
+            if card.updated_at is not None and (self.clock() - card.updated_at).total_seconds() < self.refresher.throttle:
+                continue
+            facts = self.refresher.facts_for(card.feed, card.race_key)
+            if facts is None:
+                continue
+            digest = message_hash(sink.card_message(facts))
+            if digest == card.rendered_hash:
+                continue
+            if self.edits.wait(workspace, interval) > 0:
+                return  # the workspace's edit budget is spent for now
+            self.edits.mark(workspace)
+            try:
+                sink.update_card(facts, card.channel, card.ts)
+            except DeliveryError as exc:
+                self.edits.mark(workspace)
+                self._edit_failed(platform, sink, card, exc)
+                continue
+            self.edits.mark(workspace)
+            self._failures.pop((platform, card.channel), None)
+            self.stats["card_updates"] += 1
+            self.store.card_updated(card.id, digest, self.clock())
+
+    def _edit_failed(self, platform: str, sink: Any, card: Card, exc: DeliveryError) -> None:
+        key = (platform, card.channel)
+        if exc.gone:
+            self.gone(platform, sink, card, exc)
+            return
+        if exc.permanent:
+            self.operator.permanent(platform, card.channel, exc, CARD_EDIT)
+            self.edits.hold(key, self.max_backoff)
+            self.stats["update_errors"] += 1
+            return
+        if exc.retry_after is not None:
+            wait = exc.retry_after
+            self.stats["update_rate_limited"] += 1
+        else:
+            wait = self._backoff(key)
+            self.stats["update_errors"] += 1
+        self.edits.hold(key, wait)  # only this channel's edits: its alerts and other cards go on
+        log.warning("%s %s: card update failed (%s); card edits in this channel resume in %.2f s", platform, card.channel, exc, wait)
+
+    # --- a card that can no longer be edited ----------------------------------------------
+
+    def gone(self, platform: str, sink: Any, card: Card, exc: DeliveryError) -> None:
+        """Post the card anew, once. A replacement that is itself lost before it ever took an
+        edit, or a second closed edit window (the workspace closes it on every card), would only
+        start a loop of new cards: that card is frozen instead, and its alerts still go out (in
+        its thread if the message still exists, else to the channel)."""
+        code = exc.code or str(exc)
+        if not _may_repost(card, code):
+            self.store.card_frozen(card.id, None if code in _MESSAGE_GONE else card.ts)
+            self.stats["cards_frozen"] += 1
+            action = f" — {exc.action}" if exc.action else ""
+            log.error(
+                "%s %s: the live card for %s cannot be edited (%s) and was already posted anew once; "
+                "leaving it as it is, its alerts still go out%s",
+                platform, card.channel, card.race_key, code, action,
+            )
+            return
+        replacement = self.store.card_retire(card.id, card.ts, self.clock())
+        self.stats["cards_lost"] += 1
+        log.warning("%s %s: the live card for %s (ts %s) cannot be edited any more (%s); posting a new one", platform, card.channel, card.race_key, card.ts, code)
+        if replacement is not None:
+            self._repost(platform, sink, replacement)
+
+    def _repost(self, platform: str, sink: Any, card: Card) -> None:
+        key = (platform, card.channel)
+        if self.posts.wait(key, float(getattr(sink, "min_interval", self.min_interval))) > 0:
+            return  # after the channel's pacing gap, in a later round
+        try:
+            self.ensure(platform, sink, card.feed, card.race_key, card.channel, card, None)
+        except DeliveryError as exc:
+            if exc.permanent:
+                self.operator.permanent(platform, card.channel, exc, CARD_EDIT)
+                self.edits.hold(key, self.max_backoff)
+            elif exc.retry_after is not None:
+                self.posts.hold(key, exc.retry_after)  # it was a post: the post limit said so
+            else:
+                self.edits.hold(key, self._backoff(key))
+            log.warning("%s %s: posting the new live card for %s failed (%s); trying again later", platform, card.channel, card.race_key, exc)
+
+    def _backoff(self, key: tuple[str, str]) -> float:
+        self._failures[key] += 1
+        return min(self.max_backoff, self.backoff_base * 2.0 ** min(self._failures[key] - 1, 7))
+
+
+def _may_repost(card: Card, code: str) -> bool:
+    """Whether a card that can no longer be edited may be posted anew (see ``CardKeeper.gone``)."""
+    if card.replaced == 0:
+        return True
+    if code == "edit_window_closed":
+        return False
+    return card.updates > 0  # the replacement worked for a while: someone deleted it again
+
+
+def _channel_id(sink: Any, channel: str) -> str | None:
+    """The channel's id when the sink learnt one that differs from the configured name."""
+    known = sink.channel_id(channel) if hasattr(sink, "channel_id") else None
+    return known if known and known != channel else None
