@@ -25,6 +25,10 @@ def create_bolt_app(services: Services, secrets: Secrets, client: WebClient | No
         client=client,
         # auth.test at start-up would make the web process depend on Slack being up.
         token_verification_enabled=False,
+        # Run listeners in the request thread and answer with their ack. Bolt's default hands each
+        # listener to a 5-thread pool and polls for the ack every 10 ms, which alone costs 10 ms a
+        # request and queues a burst behind five threads. Work after an ack goes in lazy listeners.
+        process_before_response=True,
     )
     register_listeners(app, services)
     return app

@@ -2,6 +2,15 @@
 
 Polling runs in the ``worker`` process (one only: APScheduler 3.x cannot share jobs between
 processes); both read the same store through ``DATABASE_URL``.
+
+Four threads, not eight: a ``/results`` answer is about 1 ms of CPU under one GIL (half of it
+gunicorn's own HTTP handling) with one short store query, so more threads add no throughput,
+only GIL hand-offs that stretch the slowest requests. Measured with
+``benchmarks/bench_results.py`` at 20 concurrent requests on a 2-core machine: p99 about
+30-40 ms with 2 threads, 43-49 ms with 4, 45-70 ms with 8. Four rather than two keeps the
+app answering while a request or two wait on a store write (a subscription during a poll's
+commit). More web workers (processes) are safe, since the web process holds no scheduler, and
+help when the host has idle cores.
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
 """``/results`` and its "Share in channel" button: answers from the stored snapshot (never a feed
 fetch), inside the 3 s ack.
 
-Read-only answers are cached per (snapshot versions, canonical query): the store hands back the
-same parsed ``Snapshot`` objects until a poll changes them, so a burst of ``/results alabama``
+Read-only answers are cached per (snapshot versions, canonical query): ``Services`` hands back
+the same decoded ``Snapshot`` objects until a poll changes them, so a burst of ``/results alabama``
 renders once per poll. Status and subscriptions always read the store.
+
+The app runs listeners in the request thread and sends their ack as the HTTP answer (see
+``bot.app``), so anything that must happen after the ack, such as the share button's post to
+``response_url``, is a lazy listener: Bolt runs it in its own thread once the ack is out.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from typing import Any, Hashable, Sequence
+from collections.abc import Hashable, Sequence
+from functools import lru_cache
+from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
@@ -35,6 +41,9 @@ from handlers.services import Services
 log = logging.getLogger("electionbot.commands")
 
 SORRY = {"text": "Sorry, results are unavailable right now. Try again in a moment."}
+#: ``parse`` is a pure function of the text and a burst repeats the same few texts, so the
+#: grammar runs once per distinct text (a tenth of a request's own work otherwise).
+parse_cached = lru_cache(maxsize=1024)(parse)
 _CHANNEL_ID = re.compile(r"^[A-Z0-9]{2,30}$")
 
 
@@ -70,7 +79,7 @@ def message_for(cmd: Command, services: Services, channel_id: str | None, cache:
     store = services.store
     kind = cmd.kind
     if kind == "status":
-        return status_answer(store.health(), store.backlog(), store.latest_snapshots(), services.clock()).slack()
+        return status_answer(store.health(), store.backlog(), services.latest_snapshots(), services.clock()).slack()
     if kind in ("subscribe", "unsubscribe", "subscriptions"):
         if not channel_id or not _CHANNEL_ID.match(channel_id) or channel_id.startswith("D"):
             return no_dm_answer().slack()
@@ -80,9 +89,9 @@ def message_for(cmd: Command, services: Services, channel_id: str | None, cache:
         if kind == "subscribe":
             level = cmd.level or "all"
             created = subscriptions.subscribe(store, channel_id, cmd.state, level)
-            return subscribed_answer(cmd.state, level, tracked_states(store.latest_snapshots()), created).slack()
+            return subscribed_answer(cmd.state, level, tracked_states(services.latest_snapshots()), created).slack()
         return unsubscribed_answer(cmd.state, subscriptions.unsubscribe(store, channel_id, cmd.state)).slack()
-    snapshots = store.latest_snapshots()
+    snapshots = services.latest_snapshots()
     key = (_versions(snapshots), kind, cmd.canonical, cmd.word, cmd.suggestion, cmd.verb, cmd.length, share_button)
     if cache is not None and cmd.read_only and (hit := cache.get(key)) is not None:
         return hit
@@ -99,7 +108,7 @@ def register(app: App, services: Services) -> None:
     def results_command(ack: Ack, command: dict[str, Any]) -> None:
         public = False
         try:
-            cmd = parse(command.get("text") or "")
+            cmd = parse_cached(command.get("text") or "")
             public = cmd.share and cmd.read_only and cmd.kind != "help"
             message = message_for(cmd, services, command.get("channel_id"), cache, share_button=not public)
             # Only a real answer is posted for everyone; "did you mean" stays with the asker.
@@ -109,11 +118,13 @@ def register(app: App, services: Services) -> None:
             message, public = dict(SORRY), False
         ack(response_type="in_channel" if public else "ephemeral", **message)
 
-    def share_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def ack_share(ack: Ack) -> None:
         ack()
+
+    def share_button(body: dict[str, Any], respond: Respond) -> None:
         try:
             actions = body.get("actions") or [{}]
-            cmd = parse(str(actions[0].get("value") or ""))
+            cmd = parse_cached(str(actions[0].get("value") or ""))
             if not cmd.read_only or cmd.kind == "help":
                 respond(response_type="ephemeral", replace_original=False, text="That answer cannot be shared.")
                 return
@@ -124,4 +135,4 @@ def register(app: App, services: Services) -> None:
             respond(response_type="ephemeral", replace_original=False, **SORRY)
 
     app.command("/results")(results_command)
-    app.action(SHARE_ACTION)(share_button)
+    app.action(SHARE_ACTION)(ack=ack_share, lazy=[share_button])

@@ -1,14 +1,17 @@
 """What listeners may use: the store (read-only for answers, plus channel subscriptions), the
-rule settings, and a clock (for "2 min ago" in ``/results status``)."""
+rule settings, a clock (for "2 min ago" in ``/results status``), and the latest snapshots
+decoded once per poll rather than once per request."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
+from bot.model import Snapshot
 from bot.rules import RuleSettings
 from bot.store import Store, utcnow
+from handlers.snapshots import LatestSnapshots
 
 
 @dataclass(frozen=True)
@@ -16,3 +19,12 @@ class Services:
     store: Store
     rules: RuleSettings
     clock: Callable[[], datetime] = field(default=utcnow)
+    _latest: LatestSnapshots = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Frozen, so listeners cannot swap the store; the cache belongs to this store only.
+        object.__setattr__(self, "_latest", LatestSnapshots(self.store))
+
+    def latest_snapshots(self) -> list[Snapshot]:
+        """Every feed's last snapshot, as the poller last committed it (possibly from another process)."""
+        return self._latest.get()
