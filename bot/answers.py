@@ -14,14 +14,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot import counties
-from bot.balance import PARTY_PLURAL, describe_tally
+from bot.balance import PARTY_PLURAL, describe_tally, describe_trendtable, latest_trendtables
 from bot.commands import MAX_INPUT, OFFICE_IDS, OFFICE_NAMES, Command, parse, state_of
 from bot.context import chamber_tally, unit_swing_facts
 from bot.events import RaceFacts, facts_of
 from bot.margins import Hurdle, hurdle, standing, votes_outstanding
-from bot.model import Race, Snapshot
+from bot.model import Race, Snapshot, TrendTable
 from bot.render.numbers import percent, points, votes
 from bot.render.slack import escape, race_card
 from bot.render.text import lead_line, local_time, race_title, short_name, standings_line
@@ -474,28 +475,75 @@ def _unit_in(unit: Any) -> str:
 
 
 def _balance_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings) -> Answer:
-    """'Senate: Republicans 51, Democrats 49 (Jones gain)', from the calls in the stored snapshots."""
+    """'Senate: Republicans 51, Democrats 49 (Jones gain)' from the calls in the stored snapshots
+    and the seats config, next to AP's own count when a feed carries its trendtable report (or
+    AP's count alone when no seats are configured: the desk still gets AP's figure)."""
     seats = rules.context.seats
-    if seats is None or not seats.chambers:
-        return Answer(kind="note", note="No balance of power: no seats are configured (config [context] seats).")
-    chambers = [cmd.office] if cmd.office else sorted(seats.chambers)
-    missing = [c for c in chambers if c not in seats.chambers]
-    if missing:
-        known = ", ".join(sorted(seats.chambers))
-        return Answer(kind="note", note=f"No {OFFICE_NAMES.get(missing[0], missing[0])} seats are configured; configured: {known}.")
+    configured = dict(seats.chambers) if seats is not None else {}
+    reports = latest_trendtables(t for snap in snapshots for t in snap.balance)
+    if not configured and not reports:
+        return Answer(kind="note", note="No balance of power: no seats are configured (config [context] seats) and no feed carries an AP trendtable report.")
+    chambers = [cmd.office] if cmd.office else sorted(set(configured) | set(reports))
+    missing = next((c for c in chambers if c not in configured and c not in reports), None)
+    if missing is not None:
+        return Answer(kind="note", note=_no_balance_for(missing, configured, reports))
     races = {race.key: race for _, race in _all_races(snapshots)}
     lines = []
     for chamber in chambers:
-        t = chamber_tally(races.values(), chamber, rules.context)
-        if t is None:
-            continue
-        majority = f" · majority {t.majority}" if t.majority else ""
-        lines.append(f"*{t.name}*: {describe_tally(t)}{majority}")
-        for seat in seats.seats_in(chamber):
-            race = next((r for r in races.values() if rules.context.seats.seat_for(r) is seat), None) if rules.context.seats else None
-            lines.append(f"• {_seat_line(seat, race)}")
-    title = "Balance of power" if len(chambers) > 1 else f"{seats.chambers[chambers[0]].name}: balance of power"
+        lines += _tally_lines(chamber, races, rules)
+        if chamber in reports:
+            lines.append(_trendtable_line(reports[chamber]))
+    title = "Balance of power" if len(chambers) > 1 else f"{_chamber_name(chambers[0], configured)}: balance of power"
     return Answer(kind="list", title=title, lines=tuple(lines), footer=_as_of(list(_all_races(snapshots))), query=cmd.canonical)
+
+
+def _no_balance_for(chamber: str, configured: Mapping[str, Any], reports: Mapping[str, TrendTable]) -> str:
+    """Why one chamber has no answer, and which chambers do."""
+    name = OFFICE_NAMES.get(chamber, chamber)
+    if not configured:
+        return f"No {name} balance of power: no seats are configured and no feed carries AP's trendtable for it; AP trendtables: {', '.join(sorted(reports))}."
+    note = f"No {name} seats are configured; configured: {', '.join(sorted(configured))}."
+    return note + (f" AP trendtables: {', '.join(sorted(reports))}." if reports else "")
+
+
+def _chamber_name(chamber: str, configured: Mapping[str, Any]) -> str:
+    return configured[chamber].name if chamber in configured else OFFICE_NAMES.get(chamber, chamber.capitalize())
+
+
+def _tally_lines(chamber: str, races: Mapping[str, Race], rules: RuleSettings) -> list[str]:
+    """The computed tally and each seat on the ballot; nothing for a chamber not configured."""
+    seats = rules.context.seats
+    if seats is None or chamber not in seats.chambers:
+        return []
+    t = chamber_tally(races.values(), chamber, rules.context)
+    if t is None:
+        return []
+    majority = f" · majority {t.majority}" if t.majority else ""
+    lines = [f"*{t.name}*: {describe_tally(t)}{majority}"]
+    for seat in seats.seats_in(chamber):
+        race = next((r for r in races.values() if seats.seat_for(r) is seat), None)
+        lines.append(f"• {_seat_line(seat, race)}")
+    return lines
+
+
+def _trendtable_line(tt: TrendTable) -> str:
+    """AP's count as AP reports it, with the report's own time: it is AP's figure at that
+    moment, which may lag (or lead) the calls the bot has seen."""
+    test = " (TEST DATA)" if tt.test else ""
+    return f"*AP*{test}: {describe_trendtable(tt)} · {_report_time(tt.timestamp)}"
+
+
+#: AP's balance-of-power reports are national: their time is told in Eastern time, as AP does.
+_REPORT_ZONE = ZoneInfo("America/New_York")
+
+
+def _report_time(moment: datetime | None) -> str:
+    """'AP's report of 10:59 a.m. EST on Thursday, November 29, 2012'."""
+    if moment is None:
+        return "AP's report gives no time"
+    local = moment.astimezone(_REPORT_ZONE)
+    clock = local.strftime("%-I:%M %p %Z").replace("AM", "a.m.").replace("PM", "p.m.")
+    return f"AP's report of {clock} on {local.strftime('%A, %B %-d, %Y')}"
 
 
 def _seat_line(seat: Any, race: Race | None) -> str:

@@ -4,7 +4,8 @@
 not up (see the comments there). From it, pure functions turn calls into context:
 
 * ``gain(race, cfg)``: a call for a candidate of another party than the holder is a gain
-  ("Democratic gain, the first since 1992");
+  ("Democratic gain, the first since 1992"); ``feed_gain(race)`` is the gain the feed itself
+  reports (AP's ``flippedSeat``) for seats the config does not list;
 * ``tally(chamber, calls, cfg)``: the chamber after the calls so far, with caucus grouping (King
   and Sanders counted with the Democrats), against the chamber before the election;
 * ``describe_tally(t)``: "Republicans 51, Democrats 49 (Jones gain)".
@@ -13,7 +14,8 @@ Calls come from the feed only (``Race.winners``), never from the numbers. Gains 
 parties as the feed spells them (normalized by ``bot.swing.normalize_party``), not caucuses:
 an independent winning a Democratic seat is an Independent gain even if he caucuses with them.
 
-``parse_trendtable`` reads AP's balance-of-power ``trendtable`` report (numbers as strings).
+``parse_trendtable`` reads AP's balance-of-power ``trendtable`` report (numbers as strings) into
+the model's ``TrendTable`` (snapshots carry it; ``bot.feeds.ap`` fetches it with the races).
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ import logging
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from bot.model import Race
+from bot.model import Race, TrendParty, TrendTable
 from bot.names import surname
 from bot.swing import DEM, GOP, normalize_party
 
@@ -177,7 +179,7 @@ def seats_config_from_dict(data: Mapping[str, Any], where: str = "seats") -> Sea
 @dataclass(frozen=True, slots=True)
 class Gain:
     party: str  # the winner's
-    previous: str  # the holder's
+    previous: str | None  # the holder's; None when only the feed's flippedSeat says it changed hands
     state: str
     office: str
     seat_key: str
@@ -195,10 +197,11 @@ class Gain:
         return f"{surname(self.winner)} gain"
 
     def text(self) -> str:
-        """'Democratic gain from the Republicans, the first since 1992'."""
+        """'Democratic gain from the Republicans, the first since 1992'; parts not known are left
+        out rather than guessed ('Democratic gain')."""
         adj = PARTY_ADJECTIVE.get(self.party, self.party)
-        prev = PARTY_PLURAL.get(self.previous, self.previous)
-        return f"{adj} gain from the {prev}" + (f", {self.since_text}" if self.since_text else "")
+        prev = f" from the {PARTY_PLURAL.get(self.previous, self.previous)}" if self.previous else ""
+        return f"{adj} gain{prev}" + (f", {self.since_text}" if self.since_text else "")
 
 
 def _winner(race: Race) -> tuple[str, str | None] | None:
@@ -232,6 +235,19 @@ def gain(race: Race, seats_config: SeatsConfig, party: str | None = None) -> Gai
         winner=winner_name or PARTY_ADJECTIVE.get(winner_party, winner_party),
         since=seat.last_held_by.get(winner_party),
     )
+
+
+def feed_gain(race: Race) -> Gain | None:
+    """The gain the feed reports (AP's ``flippedSeat``) for a race with a single winner whose
+    party is known. The feed does not say who held the seat or since when, so neither is
+    invented: ``previous`` and ``since`` stay unknown."""
+    if race.flipped_seat is not True:
+        return None
+    won = _winner(race)
+    if won is None or won[1] is None:
+        return None
+    return Gain(party=won[1], previous=None, state=race.state, office=race.office,
+                seat_key=seat_key(race) or race.key, winner=won[0])
 
 
 # --- the tally -----------------------------------------------------------------------------
@@ -331,7 +347,7 @@ def gain_facts(g: Gain) -> dict[str, object]:
 
 
 def gain_from_facts(d: Mapping[str, Any]) -> Gain:
-    return Gain(party=d["party"], previous=d["previous"], state=d["state"], office=d["office"],
+    return Gain(party=d["party"], previous=d.get("previous"), state=d["state"], office=d["office"],
                 seat_key=d["seat_key"], winner=d["winner"], since=d.get("since"))
 
 
@@ -352,36 +368,6 @@ def tally_from_facts(d: Mapping[str, Any]) -> Tally:
 # --- AP trendtable -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class TrendParty:
-    party: str  # 'Dem', 'GOP', 'Others' as AP titles them (normalized)
-    won: int
-    leading: int
-    holdovers: int
-    winning_trend: int | None
-    current: int | None
-    net_winners: int
-    net_leaders: int
-
-    @property
-    def seats(self) -> int:
-        """Won + holdovers: seats settled."""
-        return self.won + self.holdovers
-
-
-@dataclass(frozen=True, slots=True)
-class TrendTable:
-    office: str
-    office_type: str | None
-    test: bool
-    timestamp: datetime | None
-    parties: tuple[TrendParty, ...]
-
-    def party(self, name: str) -> TrendParty | None:
-        key = normalize_party(name)
-        return next((p for p in self.parties if p.party == key), None)
-
-
 def _int(value: object, where: str) -> int:
     if isinstance(value, bool):
         raise TrendtableError(f"trendtable: {where} is not a number: {value!r}")
@@ -396,6 +382,15 @@ def _int(value: object, where: str) -> int:
     raise TrendtableError(f"trendtable: {where} is not a number: {value!r}")
 
 
+def _seat_count(value: object, where: str) -> int:
+    """Seats are never negative (only net changes are): a report saying so is broken, and the
+    store would refuse it later anyway."""
+    n = _int(value, where)
+    if n < 0:
+        raise TrendtableError(f"trendtable: {where} is negative: {value!r}")
+    return n
+
+
 def _pairs(trend: object, where: str) -> dict[str, object]:
     """AP's ``[{"Won": "23"}, {"Leading": "0"}, …]`` as one dict."""
     if not isinstance(trend, list):
@@ -408,13 +403,18 @@ def _pairs(trend: object, where: str) -> dict[str, object]:
     return out
 
 
+#: The store's format (``bot.feeds.native``) holds reports to these lengths: a report the
+#: parser accepts must be one the store can read back.
+MAX_PARTY_TITLE, MAX_OFFICE, MAX_OFFICE_CODE = 60, 300, 10
+
+
 def parse_trendtable(data: bytes | str) -> TrendTable:
     """AP's ``trendtable`` (balance of power) report. Raises ``TrendtableError`` on anything
     malformed: not JSON, no ``trendtable`` object, no parties, a missing or non-numeric
     Won/Leading/Holdovers, a party listed twice."""
     try:
         doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise TrendtableError(f"trendtable: not JSON: {exc}") from exc
     table = doc.get("trendtable") if isinstance(doc, Mapping) else None
     if not isinstance(table, Mapping):
@@ -427,6 +427,8 @@ def parse_trendtable(data: bytes | str) -> TrendTable:
     for i, raw in enumerate(raw_parties):
         if not isinstance(raw, Mapping) or not isinstance(raw.get("title"), str) or not raw["title"].strip():
             raise TrendtableError(f"trendtable: party[{i}] has no title")
+        if len(raw["title"]) > MAX_PARTY_TITLE:
+            raise TrendtableError(f"trendtable: party[{i}] title is over {MAX_PARTY_TITLE} characters")
         name = normalize_party(raw["title"]) or raw["title"]
         if name in seen:
             raise TrendtableError(f"trendtable: party {name!r} listed twice")
@@ -440,33 +442,73 @@ def parse_trendtable(data: bytes | str) -> TrendTable:
         parties.append(
             TrendParty(
                 party=name,
-                won=_int(trend["Won"], f"{name} Won"),
-                leading=_int(trend["Leading"], f"{name} Leading"),
-                holdovers=_int(trend["Holdovers"], f"{name} Holdovers"),
-                winning_trend=_int(trend["Winning Trend"], f"{name} Winning Trend") if "Winning Trend" in trend else None,
-                current=_int(trend["Current"], f"{name} Current") if "Current" in trend else None,
+                won=_seat_count(trend["Won"], f"{name} Won"),
+                leading=_seat_count(trend["Leading"], f"{name} Leading"),
+                holdovers=_seat_count(trend["Holdovers"], f"{name} Holdovers"),
+                winning_trend=_seat_count(trend["Winning Trend"], f"{name} Winning Trend") if "Winning Trend" in trend else None,
+                current=_seat_count(trend["Current"], f"{name} Current") if "Current" in trend else None,
                 net_winners=_int(net.get("Winners", "0"), f"{name} net Winners"),
                 net_leaders=_int(net.get("Leaders", "0"), f"{name} net Leaders"),
             )
         )
-    stamp = table.get("timestamp")
-    timestamp = None
-    if isinstance(stamp, str) and stamp:
-        try:
-            timestamp = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise TrendtableError(f"trendtable: timestamp {stamp!r} is not ISO 8601") from exc
+    code = table.get("OfficeTypeCode")
+    office = str(table.get("office") or "")
+    if len(office) > MAX_OFFICE or (isinstance(code, str) and len(code) > MAX_OFFICE_CODE):
+        raise TrendtableError("trendtable: office or OfficeTypeCode is implausibly long")
     return TrendTable(
-        office=str(table.get("office") or ""),
-        office_type=table.get("OfficeTypeCode"),
+        office=office,
+        office_type=(code.strip() or None) if isinstance(code, str) else None,
         test=str(table.get("Test", "0")).strip().lower() in {"1", "true"},
-        timestamp=timestamp,
+        timestamp=_report_time(table.get("timestamp")),
         parties=tuple(parties),
     )
 
 
+def _report_time(stamp: object) -> datetime | None:
+    """AP's report time. A time without a zone is UTC, as every AP time is: read as local time
+    it would move with the server's zone once stored."""
+    if not isinstance(stamp, str) or not stamp:
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise TrendtableError(f"trendtable: timestamp {stamp!r} is not ISO 8601") from exc
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+#: AP's OfficeTypeCode → the chamber key ``/results balance`` and config/seats.toml use.
+TRENDTABLE_CHAMBERS = {"S": "senate", "H": "house"}
+
+
+def trendtable_chamber(tt: TrendTable) -> str | None:
+    """'senate' for AP's U.S. Senate report. The office name decides only when the code is
+    missing (a hand-made report): a code AP did not use for either chamber is not guessed."""
+    if tt.office_type:
+        return TRENDTABLE_CHAMBERS.get(tt.office_type.strip().upper())
+    words = tt.office.lower()
+    return next((key for key in TRENDTABLE_CHAMBERS.values() if key in words), None)
+
+
+def latest_trendtables(tables: Iterable[TrendTable]) -> dict[str, TrendTable]:
+    """One report per chamber, the newest by its own timestamp (two feeds may carry one each;
+    a report without a time loses to one with a time)."""
+    out: dict[str, TrendTable] = {}
+    for tt in tables:
+        chamber = trendtable_chamber(tt)
+        if chamber is None:
+            continue
+        held = out.get(chamber)
+        if held is None or _stamp(tt) > _stamp(held):
+            out[chamber] = tt
+    return out
+
+
+def _stamp(tt: TrendTable) -> float:
+    return tt.timestamp.timestamp() if tt.timestamp is not None else float("-inf")
+
+
 def describe_trendtable(tt: TrendTable) -> str:
-    """'U.S. Senate: Democrats 53 (23 won, 30 holdovers, net +2), Republicans 45 (…), …'."""
+    """'U.S. Senate: Democrats 53 (23 won, 0 leading, 30 holdovers, net +2), Republicans 45 (…), …'."""
     parts = []
     for p in sorted(tt.parties, key=lambda p: (-(p.seats + p.leading), p.party)):
         detail = f"{p.won} won, {p.leading} leading, {p.holdovers} holdovers, net {p.net_winners:+d}".replace("-", "−")
@@ -475,7 +517,8 @@ def describe_trendtable(tt: TrendTable) -> str:
 
 
 __all__ = [
-    "Chamber", "Gain", "SEATS_TOML", "Seat", "SeatsConfig", "SeatsConfigError", "Tally", "TrendParty", "TrendTable",
-    "TrendtableError", "describe_tally", "describe_trendtable", "gain", "load_seats_config", "parse_trendtable",
-    "seat_key", "seats_config_from_dict", "tally", "gain_facts", "gain_from_facts", "tally_facts", "tally_from_facts",
+    "Chamber", "Gain", "SEATS_TOML", "Seat", "SeatsConfig", "SeatsConfigError", "TRENDTABLE_CHAMBERS", "Tally",
+    "TrendParty", "TrendTable", "TrendtableError", "describe_tally", "describe_trendtable", "feed_gain", "gain",
+    "latest_trendtables", "load_seats_config", "parse_trendtable", "seat_key", "seats_config_from_dict", "tally",
+    "trendtable_chamber", "gain_facts", "gain_from_facts", "tally_facts", "tally_from_facts",
 ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from bot.balance import SeatsConfig, SeatsConfigError, Tally, gain, gain_facts, tally, tally_facts
+from bot.balance import SeatsConfig, SeatsConfigError, Tally, feed_gain, gain, gain_facts, tally, tally_facts
 from bot.model import Level, Race, ReportingUnit
 from bot.swing import Baseline, FlipIndication, flip_indication, normalize_party, swing_facts
 
@@ -148,10 +148,11 @@ def chamber_tally(races: Iterable[Race], chamber: str, context: ContextSettings)
 
 
 def gain_details(race: Race, context: ContextSettings) -> dict[str, object] | None:
-    """The gain a call makes as event facts, with the state's name for the headline."""
-    if context.seats is None:
-        return None
-    g = gain(race, context.seats)
+    """The gain a call makes as event facts. A seat in the config is judged by the config alone
+    (it knows the holder and the year, and a desk's correction must beat the feed); a seat it
+    does not list falls back on the feed's own ``flippedSeat``."""
+    seats = context.seats
+    g = gain(race, seats) if seats is not None and seats.seat_for(race) is not None else feed_gain(race)
     return gain_facts(g) if g is not None else None
 
 

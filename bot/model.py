@@ -111,6 +111,9 @@ class Race:
     seats: int = 1
     national: bool = False
     last_updated: datetime | None = None
+    #: AP's ``flippedSeat``: the call took the seat from the party that held it. ``None`` when
+    #: the feed does not say (most feeds, and AP before v3); only the feed decides, never the bot.
+    flipped_seat: bool | None = None
 
     @property
     def key(self) -> str:
@@ -150,6 +153,44 @@ class Race:
 
 
 @dataclass(frozen=True, slots=True)
+class TrendParty:
+    """One party's row of a balance-of-power report (AP's ``trendtable``)."""
+
+    party: str  # 'Dem', 'GOP', 'Others' as the report titles them (normalized)
+    won: int
+    leading: int
+    holdovers: int
+    winning_trend: int | None
+    current: int | None
+    net_winners: int
+    net_leaders: int
+
+    @property
+    def seats(self) -> int:
+        """Won + holdovers: seats settled."""
+        return self.won + self.holdovers
+
+
+@dataclass(frozen=True, slots=True)
+class TrendTable:
+    """A chamber's balance of power as the feed counts it (AP's ``trendtable`` report). It lives
+    in the model, not in ``bot.balance``, because snapshots carry it: the store keeps what AP
+    said at that instant, and ``/results balance`` reads it back without asking AP again."""
+
+    office: str
+    office_type: str | None
+    test: bool
+    timestamp: datetime | None
+    parties: tuple[TrendParty, ...]
+
+    def party(self, name: str) -> TrendParty | None:
+        from bot.swing import normalize_party  # bot.swing imports the model: resolved at call time
+
+        key = normalize_party(name)
+        return next((p for p in self.parties if p.party == key), None)
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Every race of one feed at one instant. ``test`` marks AP/Clarity test data: it is never
     mixed with live data (see ``bot.poller``)."""
@@ -162,6 +203,8 @@ class Snapshot:
     #: the feed's own version marker (Clarity version, AP nextrequest cursor) for the record.
     version: str | None = None
     meta: Mapping[str, str] = field(default_factory=dict)
+    #: balance-of-power reports read with the races (AP trendtables), one per chamber at most.
+    balance: tuple[TrendTable, ...] = ()
 
     def __post_init__(self) -> None:
         if self.generated_at.tzinfo is None:

@@ -62,8 +62,17 @@ class RecordingError(Exception):
 
 def redacted(spec: FeedSpec) -> FeedSpec:
     """A feed as a recording keeps it: key-like query parameters and options masked."""
-    options = {k: ("REDACTED" if _SECRET_OPTION.search(k) else v) for k, v in spec.options.items()}
+    options = {k: ("REDACTED" if _SECRET_OPTION.search(k) else _redact_urls(v)) for k, v in spec.options.items()}
     return FeedSpec(spec.name, spec.kind, redact_url(spec.url), spec.interval_seconds, options)
+
+
+def _redact_urls(value: Any) -> Any:
+    """URLs inside options (AP's ``trendtables`` reports) lose their keys as the feed URL does."""
+    if isinstance(value, str):
+        return redact_url(value)
+    if isinstance(value, list | tuple):
+        return [_redact_urls(v) for v in value]
+    return value
 
 
 def _spec_dict(spec: FeedSpec) -> dict[str, Any]:

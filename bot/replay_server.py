@@ -351,7 +351,9 @@ def replay(
 
 
 def _settings(recording: Recording, sites: Mapping[str, Site], base: Mapping[str, Any], speed: float) -> dict[str, Any]:
-    from bot.feeds.ap import DEFAULT_QUOTA_WAIT_SECONDS, with_json_format
+    from bot.feeds.ap import DEFAULT_QUOTA_WAIT_SECONDS, report_urls, with_json_format
+    from bot.feeds.errors import redact_url
+    from bot.feeds.source import FeedSpec
 
     configured = {f["name"]: f for f in base.get("feeds", ()) if isinstance(f, Mapping)}
     feeds = []
@@ -364,6 +366,12 @@ def _settings(recording: Recording, sites: Mapping[str, Site], base: Mapping[str
             url = with_json_format(url) if not recording.saved_files else url
             wait = float(options.get("quota_wait_seconds", DEFAULT_QUOTA_WAIT_SECONDS))
             options["quota_wait_seconds"] = wait / speed if speed > 0 else 0.0
+            # balance-of-power reports are read from the recording too, never from AP itself
+            reports = report_urls(FeedSpec(feed.name, feed.kind, feed.url, feed.interval_seconds, options))
+            if recording.saved_files:
+                options.pop("trendtables", None)
+            elif reports:
+                options["trendtables"] = [sites[feed.name].url_for(redact_url(u)) for u in reports]
         feeds.append({"name": feed.name, "kind": feed.kind, "url": sites[feed.name].url_for(url), "interval_seconds": feed.interval_seconds, "options": options})
     settings = {k: v for k, v in base.items() if k not in ("feeds", "store")}
     settings["feeds"] = feeds

@@ -19,6 +19,7 @@ from bot.delivery.console import ConsoleSink
 from bot.delivery.sink import Sink
 from bot.delivery.slack import SlackSink, make_client
 from bot.delivery.worker import DeliveryWorker
+from bot.feeds.errors import FeedConfigError
 from bot.feeds.http import FeedHttp, HttpSettings
 from bot.feeds.source import Recorder, make_source
 from bot.poller import Poller, RaceFilter, Target
@@ -26,7 +27,7 @@ from bot.rules import RuleSettings
 from bot.scheduler import build_scheduler
 from bot.store import Store, utcnow
 from bot.subscriptions import slack_targets
-from config.settings import Secrets, Settings
+from config.settings import ConfigError, Secrets, Settings
 
 log = logging.getLogger("electionbot")
 
@@ -82,7 +83,10 @@ class Runtime:
         pollers = []
         for feed in settings.feeds:
             spec = feed.spec()
-            source = make_source(spec, FeedHttp(spec.name, http_settings), recorder)
+            try:
+                source = make_source(spec, FeedHttp(spec.name, http_settings), recorder)
+            except FeedConfigError as exc:
+                raise ConfigError(f"feeds.{len(pollers)} ({spec.name}): {exc.reason}") from None
             pollers.append(
                 Poller(
                     source=source,

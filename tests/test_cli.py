@@ -81,3 +81,12 @@ def test_secrets_never_show_in_repr() -> None:
     secrets = Secrets.from_env({"SLACK_BOT_TOKEN": "xoxb-very-secret", "SLACK_SIGNING_SECRET": "shh"})
     assert "very-secret" not in repr(secrets) and "shh" not in repr(secrets)
     assert secrets.slack_api_url == "https://slack.com/api/"
+
+
+def test_a_bad_feed_option_stops_poll_with_the_key_named(tmp_path: Path) -> None:
+    """Options are read by the feed's adapter when the bot starts: still one message, exit 2."""
+    path = tmp_path / "bad.toml"
+    path.write_text('[[feeds]]\nname = "ap"\nkind = "ap"\nurl = "http://127.0.0.1:9/v2/elections"\noptions = { trendtables = 5 }\n')
+    done = run_bot("poll", "--config", str(path), timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "feeds.0 (ap)" in done.stderr and "trendtables" in done.stderr and "Traceback" not in done.stderr

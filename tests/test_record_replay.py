@@ -213,6 +213,30 @@ def test_an_ap_recording_replays_its_cursor_chain_over_http_and_from_disk(tmp_pa
         assert event_keys(alerts) == event_keys(night), via
 
 
+TRENDS_PATH = "/v2/reports/senate-trend"
+TRENDS = (AP_FIXTURES / "20171213_senate_trends.json").read_bytes()
+
+
+def test_an_ap_recording_keeps_its_trendtable_and_replays_it_without_asking_ap(tmp_path: Path, server: FeedServer) -> None:
+    script_ap(server)
+    server.route(TRENDS_PATH, Reply(200, TRENDS, {"Content-Type": "application/json"}))
+    report = server.url(TRENDS_PATH + f"?apikey={SECRET}")
+    feed = {"name": "ap-al", "kind": "ap", "url": server.url(AP_PATH + "?statePostal=AL&level=ru"), "interval_seconds": 0.05,
+            "options": {"quota_wait_seconds": 0.01, "trendtables": [report]}}
+    record_cli(write_config(tmp_path, dict(feed)), tmp_path / "ap", polls=4)
+    assert SECRET.encode() not in all_text(tmp_path / "ap"), "a report URL in the options is redacted too"
+    assert any(TRENDS_PATH in r.url for r in read_recording(tmp_path / "ap").responses)
+
+    server.clear_log()
+    seen: list[Any] = []
+    replay(read_recording(tmp_path / "ap"), via="http", speed=0, out=io.StringIO(), secrets=NO_SLACK,
+           after=lambda runtime: seen.extend(runtime.store.latest_snapshots()))
+    assert server.hits(TRENDS_PATH) == 0 and server.hits(AP_PATH) == 0, "a replay never asks the real feed"
+    (snapshot,) = seen
+    (table,) = snapshot.balance
+    assert table.office == "U.S. Senate" and {p.party for p in table.parties} >= {"Dem", "GOP"}
+
+
 # -- Clarity: version file, summary, detail zip, settings (test mode) --------------------------------
 
 GA = "/GA/105369"

@@ -8,7 +8,8 @@ the roster on the race and no units; and after the first full request AP wants u
 ``nextrequest``, whose replies hold only the races that changed.
 
 :func:`parse_ap` is pure (bytes → :class:`ApReply`); :class:`ApFeed` owns the request sequence:
-the cursor, the delta merge, ``isTruncated`` follow-ups, the API key header and the quota 403.
+the cursor, the delta merge, ``isTruncated`` follow-ups, the API key header and the quota 403,
+and the ``trendtable`` reports (balance of power) read after the races on every poll.
 """
 
 from __future__ import annotations
@@ -17,17 +18,18 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from bot.balance import parse_trendtable, trendtable_chamber
 from bot.feeds.common import is_pseudo_name, load_json, refuse_error_page
-from bot.feeds.errors import FeedConfigError, FeedError
+from bot.feeds.errors import FeedConfigError, FeedError, redact_url
 from bot.feeds.http import FeedHttp, Fetched, is_local
 from bot.feeds.source import FeedSource, FeedSpec, Recorder, register
-from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot
+from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendTable
 from bot.states import state_name
 
 log = logging.getLogger(__name__)
@@ -204,6 +206,7 @@ def _race(raw: Any, by_candidate_id: bool) -> Race:
         seats=_seats(raw.get("numWinners")),
         national=_flag(raw.get("national"), "national"),
         last_updated=_moment(raw.get("lastUpdated"), "lastUpdated") or (state_unit.last_updated if state_unit else None),
+        flipped_seat=_flipped(raw.get("flippedSeat")),
     )
 
 
@@ -435,6 +438,15 @@ def _flag(value: Any, field: str) -> bool:
     raise _Malformed(f"{field} is {_kind(value)}, not true/false")
 
 
+def _flipped(value: Any) -> bool | None:
+    """AP's v3 ``flippedSeat`` (a boolean). It only adds context to a call, so a value of another
+    type is read as "not said" (and logged) rather than refusing every race of the poll."""
+    if value is None or type(value) is bool:
+        return value
+    log.debug("flippedSeat %s ignored: not true/false", str(value)[:20])
+    return None
+
+
 def _count(value: Any, field: str) -> int | None:
     if value is None or (type(value) is int and value >= 0):
         return value
@@ -524,8 +536,9 @@ class ApFeed(FeedSource):
     """Polls as AP asks: one full request, then always the newest ``nextrequest``.
 
     Options: ``api_key_env`` (the environment variable holding the key, default ``AP_API_KEY``;
-    the key travels in the ``x-api-key`` header only) and ``quota_wait_seconds`` (default 7:
-    AP's advice for a per-minute quota 403 is to wait 5–10 s and retry).
+    the key travels in the ``x-api-key`` header only), ``quota_wait_seconds`` (default 7:
+    AP's advice for a per-minute quota 403 is to wait 5–10 s and retry) and ``trendtables``
+    (URLs or paths of AP ``trendtable`` reports, read with every poll into ``Snapshot.balance``).
     """
 
     kind = "ap"
@@ -536,6 +549,10 @@ class ApFeed(FeedSource):
         self._local = is_local(spec.url) and not is_mirror(spec.url)  # a saved reply: always a full reply
         self._next: str | None = None
         self.sleep: Callable[[float], None] = time.sleep
+        self._reports = report_urls(spec)
+        self._tables: dict[str, TrendTable] = {}  # by report URL: the last good table read
+        self._report_problems: dict[str, str] = {}  # by report URL: the read problem last logged
+        self._mixed: set[str] = set()  # report URLs left out for their test flag (logged once)
 
     def cursor(self) -> Mapping[str, str]:
         return self.url_cursor("nextrequest", self._next)
@@ -544,6 +561,9 @@ class ApFeed(FeedSource):
         self._next = self.restored_cursor(cursor, "nextrequest") or self._next
 
     def poll(self, previous: Snapshot | None) -> Snapshot | None:
+        return self._with_balance(self._poll_races(previous), previous)
+
+    def _poll_races(self, previous: Snapshot | None) -> Snapshot | None:
         if self._next is not None and previous is not None:
             try:
                 return self._sequence(self._next, previous)
@@ -658,6 +678,91 @@ class ApFeed(FeedSource):
             root = base.path[: len(base.path) - len(parts.path)]
             return urlunsplit((base.scheme, base.netloc, root + parts.path, parts.query, ""))
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+
+
+    # -- trendtable reports -----------------------------------------------------------------
+
+    def _with_balance(self, snapshot: Snapshot | None, previous: Snapshot | None) -> Snapshot | None:
+        """The reports ride on the snapshot. A report that changed while the races did not still
+        makes a new snapshot (the previous races, their instant kept), or the store would never
+        hold it and ``/results balance`` would not see it."""
+        base = snapshot or previous
+        if not self._reports or base is None:
+            return snapshot
+        balance = self._balance(base, previous)
+        if snapshot is None and previous is not None and balance == previous.balance:
+            return None
+        return replace(base, balance=balance)
+
+    def _balance(self, snapshot: Snapshot, previous: Snapshot | None) -> tuple[TrendTable, ...]:
+        for url in self._reports:
+            self._read_report(url)
+        tables = [(url, self._tables[url]) for url in self._reports if url in self._tables]
+        kept = tuple(table for url, table in tables if self._same_data(url, table, snapshot))
+        if len(tables) < len(self._reports) and previous is not None:
+            kept += tuple(t for t in carried_over(previous.balance, kept) if t.test == snapshot.test)
+        return kept
+
+    def _read_report(self, url: str) -> None:
+        """One report, conditionally. A 304 keeps the table read before; a report that cannot be
+        fetched or read keeps it too, with one log line: the balance of power is context, and
+        must never cost the night a poll of its races."""
+        try:
+            fetched = self._fetch_with_key(url, have_previous=url in self._tables)
+            if fetched.not_modified:
+                return
+            refuse_error_page(fetched, self.spec.name, "an AP trendtable report")
+            table = parse_trendtable(fetched.body)
+        except FeedError as exc:
+            self._report_failed(url, exc.reason)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:  # TrendtableError, or a shape no check foresaw
+            self._report_failed(url, str(exc))
+        else:
+            self._tables[url] = table
+            self._report_problems.pop(url, None)
+
+    def _report_failed(self, url: str, reason: str) -> None:
+        """Logged once, not on every poll while the same problem lasts (a good read clears it)."""
+        self.http.forget(url)  # a bad body must not be cached as seen
+        kept = "keeping the last good table" if url in self._tables else "no table from it yet"
+        message = f"trendtable report {redact_url(url)} not read ({reason}); {kept}"
+        if self._report_problems.get(url) != message:
+            self._report_problems[url] = message
+            log.warning("feed %r: %s", self.spec.name, message)
+
+    def _same_data(self, url: str, table: TrendTable, snapshot: Snapshot) -> bool:
+        """Test and live data never mix: a test report is left out of a live snapshot (said once
+        while it lasts, however often the report is fetched again)."""
+        if table.test == snapshot.test:
+            self._mixed.discard(url)
+            return True
+        if url not in self._mixed:
+            self._mixed.add(url)
+            flags = ("test", "live") if table.test else ("live", "test")
+            log.warning("feed %r: trendtable report %s is %s data and the races are %s; left out", self.spec.name, redact_url(url), *flags)
+        return False
+
+
+def report_urls(spec: FeedSpec) -> tuple[str, ...]:
+    """``options.trendtables``: one URL or path, or a list of them. A malformed option stops the
+    feed at start; it is a typo, and polling would not fix it."""
+    raw = spec.options.get("trendtables") or ()
+    urls = [raw] if isinstance(raw, str) else raw
+    if not isinstance(urls, list | tuple) or not all(isinstance(u, str) and u.strip() for u in urls):
+        raise FeedConfigError("options.trendtables should be a list of AP trendtable report URLs or file paths", feed=spec.name)
+    return tuple(dict.fromkeys(with_json_format(u.strip()) for u in urls))
+
+
+def carried_over(stored: tuple[TrendTable, ...], read: tuple[TrendTable, ...]) -> tuple[TrendTable, ...]:
+    """The stored tables of chambers no report has been read for yet in this process (a restart
+    while AP's report endpoint is failing): the last good table outlives a restart as it
+    outlives a bad poll."""
+    have = {_chamber_key(t) for t in read}
+    return tuple(t for t in stored if _chamber_key(t) not in have)
+
+
+def _chamber_key(table: TrendTable) -> str:
+    return trendtable_chamber(table) or table.office
 
 
 class _LiveTestSwitch(Exception):

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator, model_validator
 
 from bot.feeds.errors import FeedError
-from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot
+from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendParty, TrendTable
 
 FORMAT = "electionbot/1"
 
@@ -78,6 +78,7 @@ class RaceIn(_Strict):
     seats: Annotated[StrictInt, Field(ge=1)] = 1
     national: StrictBool = False
     last_updated: datetime | None = None
+    flipped_seat: StrictBool | None = None
     candidates: Annotated[list[CandidateIn], Field(min_length=1)]
     units: list[UnitIn] = []
 
@@ -102,6 +103,38 @@ class RaceIn(_Strict):
         return self
 
 
+class TrendPartyIn(_Strict):
+    party: Annotated[str, Field(min_length=1, max_length=60)]
+    won: Votes
+    leading: Votes
+    holdovers: Votes
+    winning_trend: Votes | None = None
+    current: Votes | None = None
+    net_winners: StrictInt = 0
+    net_leaders: StrictInt = 0
+
+
+class TrendTableIn(_Strict):
+    """A balance-of-power report (AP's trendtable) as the feed counted it."""
+
+    office: Annotated[str, Field(max_length=300)] = ""
+    office_type: Annotated[str, Field(max_length=10)] | None = None
+    test: StrictBool = False
+    timestamp: datetime | None = None
+    parties: Annotated[list[TrendPartyIn], Field(min_length=1)]
+
+    @field_validator("timestamp")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return _zoned(value, "timestamp") if value is not None else None
+
+    @model_validator(mode="after")
+    def _distinct(self) -> TrendTableIn:
+        if len({p.party for p in self.parties}) != len(self.parties):
+            raise ValueError("a party is listed twice")
+        return self
+
+
 class SnapshotIn(_Strict):
     format: Literal["electionbot/1"]
     feed: str | None = None
@@ -110,13 +143,20 @@ class SnapshotIn(_Strict):
     test: StrictBool = False
     version: str | None = None
     races: list[RaceIn]
+    balance: list[TrendTableIn] = []
 
     @field_validator("generated_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("generated_at needs a time zone (use Z for UTC)")
-        return value
+        return _zoned(value, "generated_at")
+
+
+def _zoned(value: datetime, name: str) -> datetime:
+    """Instants compared across feeds and machines must carry a zone: a naive one would be read
+    as the machine's local time."""
+    if value.tzinfo is None:
+        raise ValueError(f"{name} needs a time zone (use Z for UTC)")
+    return value
 
 
 def parse(data: bytes | str, feed: str) -> Snapshot:
@@ -147,6 +187,17 @@ def parse(data: bytes | str, feed: str) -> Snapshot:
         election_date=snap.election_date,
         test=snap.test,
         version=snap.version,
+        balance=tuple(_trendtable(t) for t in snap.balance),
+    )
+
+
+def _trendtable(t: TrendTableIn) -> TrendTable:
+    return TrendTable(
+        office=t.office,
+        office_type=t.office_type,
+        test=t.test,
+        timestamp=t.timestamp.astimezone(UTC) if t.timestamp else None,
+        parties=tuple(TrendParty(**p.model_dump()) for p in t.parties),
     )
 
 
@@ -169,6 +220,7 @@ def _race(r: RaceIn, test: bool) -> Race:
         seats=r.seats,
         national=r.national,
         last_updated=r.last_updated,
+        flipped_seat=r.flipped_seat,
         candidates=tuple(Candidate(c.id, c.name, c.party, c.incumbent, c.pseudo) for c in r.candidates),
         units=tuple(
             ReportingUnit(
@@ -188,8 +240,10 @@ def _race(r: RaceIn, test: bool) -> Race:
 
 
 def to_document(snapshot: Snapshot) -> dict[str, Any]:
-    """A snapshot → an ``electionbot/1`` document; ``parse(dumps(s))`` gives ``s`` back."""
-    return {
+    """A snapshot → an ``electionbot/1`` document; ``parse(dumps(s))`` gives ``s`` back.
+    ``balance`` is written only when there is one, so documents of feeds without reports (the
+    scenarios, every stored night so far) stay byte for byte what they were."""
+    doc: dict[str, Any] = {
         "format": FORMAT,
         "feed": snapshot.feed,
         "election_date": snapshot.election_date.isoformat() if snapshot.election_date else None,
@@ -197,6 +251,23 @@ def to_document(snapshot: Snapshot) -> dict[str, Any]:
         "test": snapshot.test,
         "version": snapshot.version,
         "races": [_race_doc(r) for r in snapshot.races.values()],
+    }
+    if snapshot.balance:
+        doc["balance"] = [_trendtable_doc(t) for t in snapshot.balance]
+    return doc
+
+
+def _trendtable_doc(t: TrendTable) -> dict[str, Any]:
+    return {
+        "office": t.office,
+        "office_type": t.office_type,
+        "test": t.test,
+        "timestamp": _iso(t.timestamp) if t.timestamp else None,
+        "parties": [
+            {"party": p.party, "won": p.won, "leading": p.leading, "holdovers": p.holdovers, "winning_trend": p.winning_trend,
+             "current": p.current, "net_winners": p.net_winners, "net_leaders": p.net_leaders}
+            for p in t.parties
+        ],
     }
 
 
@@ -225,6 +296,8 @@ def _race_doc(r: Race) -> dict[str, Any]:
         "seats": r.seats,
         "national": r.national,
         "last_updated": _iso(r.last_updated) if r.last_updated else None,
+        # only when the feed says, so documents without it stay what they were (see to_document)
+        **({"flipped_seat": r.flipped_seat} if r.flipped_seat is not None else {}),
         "candidates": [
             {"id": c.id, "name": c.name, "party": c.party, "incumbent": c.incumbent, "pseudo": c.pseudo} for c in r.candidates
         ],

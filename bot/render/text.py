@@ -144,13 +144,16 @@ def event_line(event: Event, facts: RaceFacts | None) -> str:
 
 
 def gain_line(d: Mapping[str, Any]) -> str:
-    """'GAIN: Democrats gain an Alabama Senate seat from the Republicans, the first since 1992'."""
+    """'GAIN: Democrats gain an Alabama Senate seat from the Republicans, the first since 1992'.
+    A gain known only from the feed's flippedSeat has no holder or year: those parts are left
+    out ('GAIN: Democrats gain an Alabama Senate seat') rather than guessed."""
     party = PARTY_PLURAL.get(d["party"], d["party"])
-    previous = PARTY_PLURAL.get(d["previous"], d["previous"])
+    held = d.get("previous")
+    previous = f" from the {PARTY_PLURAL.get(held, held)}" if held else ""
     place = f"{state_name(d['state'])} {str(d['office']).removeprefix('U.S. ')}"
     article = "an" if place[:1].lower() in "aeiou" else "a"
     since = f", the first since {d['since']}" if d.get("since") else ""
-    return f"GAIN: {party} gain {article} {place} seat from the {previous}{since}"
+    return f"GAIN: {party} gain {article} {place} seat{previous}{since}"
 
 
 def _swing(facts: RaceFacts | None, d: Mapping[str, Any]) -> str | None:

@@ -207,3 +207,63 @@ def test_tally_and_gain_survive_a_round_trip_through_event_facts():
     back = tally_from_facts(facts)
     assert describe_tally(back, with_before=True) == "Republicans 51, Democrats 49 (Jones gain; was 52–48)"
     assert back.gains[0].text() == "Democratic gain from the Republicans, the first since 1992"
+
+
+# --- trendtables beyond parsing: the chamber, the newest, the model's own classes --------------
+
+
+def test_trendtable_classes_are_the_models_and_balance_still_names_them():
+    from bot import balance, model
+
+    assert balance.TrendTable is model.TrendTable and balance.TrendParty is model.TrendParty
+
+
+def _report(office: str = "U.S. Senate", code: str | None = "S", stamp: str | None = "2017-12-13T03:30:00Z", won: str = "1") -> bytes:
+    table: dict = {"office": office, "party": [{"title": "Dem", "trend": [{"Won": won}, {"Leading": "0"}, {"Holdovers": "46"}]}]}
+    if code is not None:
+        table["OfficeTypeCode"] = code
+    if stamp is not None:
+        table["timestamp"] = stamp
+    return json.dumps({"trendtable": table}).encode()
+
+
+@pytest.mark.parametrize(
+    ("office", "code", "chamber"),
+    [("U.S. Senate", "S", "senate"), ("U.S. House", "H", "house"), ("Whatever AP calls it", "s", "senate"),
+     ("U.S. House", None, "house"), ("Governor", "G", None), ("U.S. Senate", "G", None)],
+)
+def test_the_chamber_of_a_report_is_its_office_type_code(office, code, chamber):
+    from bot.balance import trendtable_chamber
+
+    assert trendtable_chamber(parse_trendtable(_report(office, code))) == chamber
+
+
+def test_the_newest_report_of_a_chamber_wins():
+    from bot.balance import latest_trendtables
+
+    old = parse_trendtable(_report(stamp="2017-12-13T03:00:00Z", won="0"))
+    new = parse_trendtable(_report(stamp="2017-12-13T03:30:00Z", won="1"))
+    undated = parse_trendtable(_report(stamp=None, won="5"))
+    house = parse_trendtable((HERE / "trendtable_house.json").read_bytes())
+    assert latest_trendtables([new, undated, old, house]) == {"senate": new, "house": house}
+    assert latest_trendtables([undated]) == {"senate": undated}
+
+
+def test_a_report_time_without_a_zone_is_utc():
+    from datetime import UTC, datetime
+
+    assert parse_trendtable(_report(stamp="2017-12-13T03:30:00")).timestamp == datetime(2017, 12, 13, 3, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_report(won="-1"), "negative"),
+        (_report(office="x" * 301), "implausibly long"),
+        (json.dumps({"trendtable": {"party": [{"title": "D" * 61, "trend": []}]}}).encode(), "over 60 characters"),
+        (b"[" * 100_000, "not JSON"),
+    ],
+)
+def test_a_report_the_store_could_not_hold_is_refused(data, message):
+    with pytest.raises(TrendtableError, match=message):
+        parse_trendtable(data)

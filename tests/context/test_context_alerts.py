@@ -21,7 +21,7 @@ from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit
 from bot.render.text import alert_text, event_line
 from bot.rules import RaceMemory, RuleSettings, evaluate
 from bot.scenarios import DEFAULT_FEED, SCENARIO_DIR, load_scenario
-from bot.swing import BaselineCounty, Baseline, load_baseline_csv
+from bot.swing import Baseline, BaselineCounty, load_baseline_csv
 from config.settings import ConfigError, load_recount_rules, settings_from_dict
 
 KEY = "AL-1000"

@@ -250,3 +250,17 @@ def test_format_json_is_added_only_when_no_format_is_given() -> None:
     assert with_json_format("https://api.ap.org/v2/elections/2017-12-12") == "https://api.ap.org/v2/elections/2017-12-12?format=json"
     assert with_json_format("https://api.ap.org/v2/elections/2017-12-12?FORMAT=JSON") == "https://api.ap.org/v2/elections/2017-12-12?FORMAT=JSON"
     assert with_json_format("/tmp/saved.json") == "/tmp/saved.json"
+
+
+@pytest.mark.parametrize(("value", "read"), [(True, True), (False, False), (None, None), ("yes", None), (1, None)])
+def test_flipped_seat_is_read_when_it_is_a_boolean(value: Any, read: bool | None) -> None:
+    doc = ap_doc("20171212_al_senate_delta2.json")
+    senate = next(r for r in doc["races"] if r["raceID"] == "1000")
+    senate["flippedSeat"] = value
+    race = next(r for r in parse_doc(doc).races if r.key == "AL-1000")
+    assert race.flipped_seat is read and race.winners == ("64985",)
+
+
+def test_a_race_without_flipped_seat_does_not_say() -> None:
+    races = parse_ap(ap_bytes("20171212_al_senate_full.json"), "ap-test").races
+    assert all(r.flipped_seat is None for r in races)
