@@ -213,10 +213,9 @@ def _leader(ctx: _Context, mem: RaceMemory) -> Step:
         return [], replace(mem, pending_leader=None, pending_polls=0)
     if mem.announced_leader is None:
         return [ctx.event(EventKind.TAKES_LEAD, leader=leader)], replace(mem, announced_leader=leader, pending_leader=None, pending_polls=0)
-    if mem.pending_leader == leader:
-        polls = mem.pending_polls + 1 if ctx.changed else mem.pending_polls
-    else:
-        polls = 1
+    # polls the new leader has held: only polls that brought new numbers count
+    same = mem.pending_leader == leader
+    polls = mem.pending_polls + (1 if ctx.changed else 0) if same else 1
     settings = ctx.settings
     held = polls >= settings.lead_hold_polls or ctx.st.lead_votes >= settings.lead_vote_floor
     if not (held and ctx.reporting_at_least(settings.lead_min_reporting)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.events import EventKind
@@ -16,7 +16,7 @@ from config.settings import Secrets, settings_from_dict
 
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime(2017, 12, 13, 2, 0, tzinfo=timezone.utc)
+        self.now = datetime(2017, 12, 13, 2, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now

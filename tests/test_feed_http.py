@@ -43,9 +43,8 @@ def test_local_files_by_path_and_file_url_and_unchanged_mtime(tmp_path: Path) ->
 
 
 def test_bodies_over_the_limit_are_refused() -> None:
-    with ReplayServer([b"x" * 5000]) as server:
-        with pytest.raises(FeedError, match="limit"):
-            FeedHttp("t", HttpSettings(max_bytes=1000)).get(server.url)
+    with ReplayServer([b"x" * 5000]) as server, pytest.raises(FeedError, match="limit"):
+        FeedHttp("t", HttpSettings(max_bytes=1000)).get(server.url)
 
 
 def test_unreachable_feed_is_a_clear_error() -> None:

@@ -164,7 +164,7 @@ def summary_message(alerts: Sequence[Alert], held_minutes: int) -> dict[str, Any
     blocks: list[dict[str, Any]] = [_section(intro)]
     lines_all = [intro]
     races = list(by_race.items())
-    for key, group in races[: MAX_BLOCKS - 3]:
+    for _key, group in races[: MAX_BLOCKS - 3]:
         latest = group[-1]
         facts = latest.facts
         title = race_title(facts) if facts else f"Feed {latest.feed}"

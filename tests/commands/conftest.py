@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import requests
 
 from bot.app import create_bolt_app, wsgi_app
 from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot
+from bot.rules import RuleSettings
 from bot.scenarios import load_scenario
 from bot.store import Store
 from config.settings import Secrets, load_recount_rules
-from bot.rules import RuleSettings
 from handlers import Services
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_signing import post_signed, signed_headers, slash_body

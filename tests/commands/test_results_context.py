@@ -4,9 +4,9 @@ the state card, ``/results alabama swing``, a county's swing and ``/results bala
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import timedelta
 
 import pytest
 
-from bot.poller import Target
-from bot.events import Severity
 from bot import subscriptions
+from bot.events import Severity
+from bot.poller import Target
 from tests.commands.conftest import CALL, FIRST, HALF, LAST, SECRET, ZONE, texts, with_house_race
 from tests.fakes.slack_signing import post_signed, slash_body
 

@@ -50,7 +50,7 @@ def replay(races):
     settings = RuleSettings(recount_rules=load_recount_rules())
     snaps = load_scenario()
     mem, prev, out, alerts = RaceMemory(), None, [], []
-    for n, (snap, race) in enumerate(zip(snaps, races), start=1):
+    for n, (snap, race) in enumerate(zip(snaps, races, strict=True), start=1):
         result = evaluate(DEFAULT_FEED, prev, race, mem, settings, snap.generated_at)
         out += [(n, e, result.facts) for e in result.events]
         alert = coalesce(result.events, result.facts, snap.generated_at.isoformat(), race.test or snap.test)
