@@ -215,8 +215,11 @@ def parse_baseline_csv(text: str, label: str = "the baseline", where: str = "<ba
         if numbers["dem_votes"] + numbers["gop_votes"] > numbers["total_votes"]:
             # A quirk of the source, not of the file: kept as published (the figures are facts)
             # and said once, since the margin then uses a total below the two parties' votes.
-            log.warning("%s:%d: %s: dem_votes + gop_votes (%d) exceed total_votes (%d); kept as published",
-                        where, lineno, row["county"], numbers["dem_votes"] + numbers["gop_votes"], numbers["total_votes"])
+            # A warning, unless the file's own comment already names the county (documented).
+            documented = row["county"] in " ".join(comments)
+            log.log(logging.INFO if documented else logging.WARNING,
+                    "%s:%d: %s: dem_votes + gop_votes (%d) exceed total_votes (%d); kept as published",
+                    where, lineno, row["county"], numbers["dem_votes"] + numbers["gop_votes"], numbers["total_votes"])
         counties[fips] = BaselineCounty(fips, row["county"], numbers["dem_votes"], numbers["gop_votes"], numbers["total_votes"])
     if not counties:
         raise BaselineError(f"{where}: no county rows")

@@ -377,6 +377,13 @@ def test_total_below_the_two_parties_is_kept_and_logged(caplog):
     assert any("Escambia" in r.getMessage() and "kept as published" in r.getMessage() for r in caplog.records)
 
 
+def test_a_quirk_the_file_documents_is_logged_at_info_not_warning(caplog):
+    with caplog.at_level(logging.INFO, logger="bot.swing"):
+        parse_baseline_csv("# in Escambia the source's total is below the two parties' votes\n" + HEADER + "01053,Escambia,4698,10282,14928\n")
+    (record,) = [r for r in caplog.records if "kept as published" in r.getMessage()]
+    assert record.levelno == logging.INFO
+
+
 # --- words and event facts -----------------------------------------------------------------
 
 
