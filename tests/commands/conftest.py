@@ -94,6 +94,29 @@ def make_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
         fn()
 
 
+@pytest.fixture
+def context_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
+    """``make_bot`` with the demo's context in the rules (the 2016 baseline, the Senate's seats)."""
+    from bot.demo import DEMO_CONTEXT
+    from config.settings import settings_from_dict
+
+    cleanup: list[Callable[[], None]] = []
+    rules = settings_from_dict({"feeds": [{"name": "al-2017", "kind": "json", "url": "http://127.0.0.1:1/"}], "context": DEMO_CONTEXT}).rule_settings()
+
+    def make(*snapshots: Snapshot) -> Bot:
+        store = Store(f"sqlite:///{tmp_path / f'ctx{len(cleanup)}.db'}")
+        for snap in snapshots:
+            store.commit_poll(snap, {}, {}, [])
+        slack = FakeSlack().start()
+        served = serve_wsgi(wsgi_app(create_bolt_app(Services(store, rules), Secrets("xoxb-test", SECRET, slack.base_url))))
+        cleanup.extend([served.shutdown, slack.stop, store.close])
+        return Bot(store, served.base_url + "/slack/events", slack)
+
+    yield make
+    for fn in reversed(cleanup):
+        fn()
+
+
 def with_house_race(snapshot: Snapshot) -> Snapshot:
     """The scenario plus a made-up Alabama House race, for the several-races list."""
     senate = snapshot.races["AL-1000"]

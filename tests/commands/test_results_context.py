@@ -4,44 +4,13 @@ the state card, ``/results alabama swing``, a county's swing and ``/results bala
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
 from fractions import Fraction
-from pathlib import Path
 
-import pytest
-
-from bot.app import create_bolt_app, wsgi_app
-from bot.demo import DEMO_CONTEXT
-from bot.model import Snapshot
 from bot.scenarios import SCENARIO_DIR
-from bot.store import Store
-from config.settings import Secrets, settings_from_dict
-from handlers import Services
-from tests.commands.conftest import CALL, HALF, LAST, SECRET, Bot, texts
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.wsgi_server import serve_wsgi
+from tests.commands.conftest import CALL, HALF, LAST, texts
 
 SHIPPED = SCENARIO_DIR / "20171212_al_senate_special" / "baseline-2016-president.csv"
 
-
-@pytest.fixture
-def context_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
-    """A served app whose rules carry the demo's context (2016 baseline, the Senate's seats)."""
-    cleanup: list[Callable[[], None]] = []
-    rules = settings_from_dict({"feeds": [{"name": "al-2017", "kind": "json", "url": "http://127.0.0.1:1/"}], "context": DEMO_CONTEXT}).rule_settings()
-
-    def make(*snapshots: Snapshot) -> Bot:
-        store = Store(f"sqlite:///{tmp_path / f'ctx{len(cleanup)}.db'}")
-        for snap in snapshots:
-            store.commit_poll(snap, {}, {}, [])
-        slack = FakeSlack().start()
-        served = serve_wsgi(wsgi_app(create_bolt_app(Services(store, rules), Secrets("xoxb-test", SECRET, slack.base_url))))
-        cleanup.extend([served.shutdown, slack.stop, store.close])
-        return Bot(store, served.base_url + "/slack/events", slack)
-
-    yield make
-    for fn in reversed(cleanup):
-        fn()
 
 
 def _margin(dem: int, gop: int, total: int) -> Fraction:

@@ -5,24 +5,14 @@ back through Bolt's WSGI handler for a signed request exactly as Slack sends it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
-
-from bot.app import create_bolt_app, wsgi_app
-from bot.demo import DEMO_CONTEXT
 from bot.feeds.ap import ApFeed
 from bot.feeds.source import FeedSpec
 from bot.model import Snapshot
 from bot.poller import Poller
-from bot.store import Store
-from config.settings import Secrets, settings_from_dict
-from handlers import Services
-from tests.commands.conftest import RULES, SECRET, Bot, texts
+from tests.commands.conftest import RULES, texts
 from tests.fakes.feed_server import FeedServer, Reply
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.wsgi_server import serve_wsgi
 from tests.feeds.samples import AP_FIXTURES, SHARED_SAMPLES, fast_http, needs_shared
 
 SENATE_TRENDS = AP_FIXTURES / "20171213_senate_trends.json"
@@ -30,25 +20,6 @@ HOUSE_TRENDS = Path(__file__).resolve().parents[1] / "context" / "trendtable_hou
 SHARED_TRENDS = SHARED_SAMPLES / "ap" / "20160818_senate_trends.json"
 BEFORE_CALL, AFTER_CALL, TEST_NIGHT = "20171212_al_senate_full.json", "20171212_al_senate_delta2.json", "20171212_al_senate_test.json"
 
-
-@pytest.fixture
-def context_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
-    """A served app whose rules carry the demo's context (the Senate's seats, the 2016 baseline)."""
-    cleanup: list[Callable[[], None]] = []
-    rules = settings_from_dict({"feeds": [{"name": "ap-2017", "kind": "ap", "url": "http://127.0.0.1:1/"}], "context": DEMO_CONTEXT}).rule_settings()
-
-    def make(*snapshots: Snapshot) -> Bot:
-        store = Store(f"sqlite:///{tmp_path / f'tt{len(cleanup)}.db'}")
-        for snap in snapshots:
-            store.commit_poll(snap, {}, {}, [])
-        slack = FakeSlack().start()
-        served = serve_wsgi(wsgi_app(create_bolt_app(Services(store, rules), Secrets("xoxb-test", SECRET, slack.base_url))))
-        cleanup.extend([served.shutdown, slack.stop, store.close])
-        return Bot(store, served.base_url + "/slack/events", slack)
-
-    yield make
-    for fn in reversed(cleanup):
-        fn()
 
 
 def ap_snapshot(reply: str, *reports: Path) -> Snapshot:

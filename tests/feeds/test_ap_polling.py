@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +24,6 @@ KEY = "s3cret-test-key"
 
 #: what ApFeed waited for (its ``sleep`` is swapped for this list's append)
 sleeps: list[float] = []
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as srv:
-        yield srv
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +27,6 @@ AFTER_DELTA2 = {"minDateTime": "2017-12-13T03:30:00.000Z"}
 KEY = "s3cret-test-key"
 TRENDS = AP_FIXTURES / "20171213_senate_trends.json"
 HOUSE_TRENDS = Path(__file__).resolve().parents[1] / "context" / "trendtable_house.json"
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as srv:
-        yield srv
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import struct
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -270,12 +269,6 @@ def test_a_zip_bomb_over_the_default_cap_is_refused(zip_bomb: bytes) -> None:
 
 
 # -- polling over HTTP ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as srv:
-        yield srv
 
 
 def publish(server: FeedServer, version: str, summary: bytes = GA_SUMMARY, detail: bytes = GA_DETAIL, **version_reply: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -96,12 +95,6 @@ def test_malformed_csv_is_a_feed_error(data: bytes, message: str) -> None:
 def test_an_unknown_state_is_a_config_error() -> None:
     with pytest.raises(FeedConfigError, match="not a US state"):
         parse_csv(AL_CSV, "f", "Atlantis")
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as srv:
-        yield srv
 
 
 def csv_feed(server: FeedServer, **options: object) -> CsvFeed:

@@ -3,7 +3,6 @@ query read the file a mirror saves them as."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,6 @@ from bot.feeds.http import local_path
 from tests.fakes.feed_server import FeedServer, Reply
 
 from .samples import fast_http
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as srv:
-        yield srv
 
 
 def test_located_keeps_the_type_the_status_and_what_was_known() -> None:

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
 
 import pytest
 import requests
 
 from tests.fakes.feed_server import FeedServer, Reply, Request
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as srv:
-        yield srv
 
 
 def test_a_queue_answers_in_order_then_repeats_its_last_reply(server: FeedServer) -> None:
