@@ -25,7 +25,7 @@ from bot.margins import Hurdle, hurdle, standing, votes_outstanding
 from bot.model import Race, Snapshot, TrendTable
 from bot.render.numbers import percent, points, votes
 from bot.render.slack import escape, race_card
-from bot.render.text import lead_line, local_time, race_title, short_name, standings_line
+from bot.render.text import clock_text, lead_line, local_time, race_title, short_name, standings_line
 from bot.rules import RuleSettings, race_facts
 from bot.states import state_name
 from bot.swing import county_swing_text, margin_text, points_text, race_swing, results_swing_lines
@@ -456,9 +456,9 @@ def _swing_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
     lines = [*results_swing_lines(race, baseline)]
     for us in rs.counties:
         unit = units.get(us.unit_id)
-        side = "D" if us.swing > 0 else "R" if us.swing < 0 else ""
+        side = " D" if us.swing > 0 else " R" if us.swing < 0 else ""
         status = "" if us.fully_reporting else f", {_unit_in(unit)}"
-        lines.append(f"• {us.name} {points_text(us.swing)} {side} ({margin_text(us.margin_then)} → {margin_text(us.margin_now)}{status})".replace(" 0.0  (", " 0.0 ("))
+        lines.append(f"• {us.name} {points_text(us.swing)}{side} ({margin_text(us.margin_then)} → {margin_text(us.margin_now)}{status})")
     if rs.without_swing:
         lines.append(f"{rs.without_swing} reporting {'county has' if rs.without_swing == 1 else 'counties have'} no {baseline.label} figures to compare with")
     others = [r for _, r, _ in compared[1:]]
@@ -541,9 +541,8 @@ def _report_time(moment: datetime | None) -> str:
     """'AP's report of 10:59 a.m. EST on Thursday, November 29, 2012'."""
     if moment is None:
         return "AP's report gives no time"
-    local = moment.astimezone(_REPORT_ZONE)
-    clock = local.strftime("%-I:%M %p %Z").replace("AM", "a.m.").replace("PM", "p.m.")
-    return f"AP's report of {clock} on {local.strftime('%A, %B %-d, %Y')}"
+    day = moment.astimezone(_REPORT_ZONE).strftime("%A, %B %-d, %Y")
+    return f"AP's report of {clock_text(moment, _REPORT_ZONE)} on {day}"
 
 
 def _seat_line(seat: Any, race: Race | None) -> str:
@@ -582,7 +581,7 @@ def _when(moment: datetime | None, state: str | None, now: datetime) -> str:
     rel = "just now" if ago < 60 else f"{ago // 60:,} min ago" if ago < 3600 else f"{ago // 3600:,} h {ago % 3600 // 60} min ago"
     if state:
         return f"{local_time(moment.isoformat(), state)} ({rel})"
-    return f"{moment.astimezone(UTC).strftime('%-I:%M %p UTC').replace('AM', 'a.m.').replace('PM', 'p.m.')} ({rel})"
+    return f"{clock_text(moment, UTC)} ({rel})"
 
 
 def status_answer(health: Sequence[Any], backlog: Mapping[str, int], snapshots: Sequence[Snapshot], now: datetime) -> Answer:

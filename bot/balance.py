@@ -204,7 +204,7 @@ class Gain:
         return f"{adj} gain{prev}" + (f", {self.since_text}" if self.since_text else "")
 
 
-def _winner(race: Race) -> tuple[str, str | None] | None:
+def single_winner(race: Race) -> tuple[str, str | None] | None:
     """(name, party) of the race's single winner, or ``None``."""
     if len(race.winners) != 1:
         return None
@@ -221,7 +221,7 @@ def gain(race: Race, seats_config: SeatsConfig, party: str | None = None) -> Gai
     if seat is None:
         log.debug("no seat configured for %s (key %s)", race.key, seat_key(race))
         return None
-    won = _winner(race)
+    won = single_winner(race)
     winner_name = won[0] if won else ""
     winner_party = normalize_party(party) if party else (won[1] if won else None)
     if winner_party is None or winner_party == seat.holder:
@@ -243,7 +243,7 @@ def feed_gain(race: Race) -> Gain | None:
     invented: ``previous`` and ``since`` stay unknown."""
     if race.flipped_seat is not True:
         return None
-    won = _winner(race)
+    won = single_winner(race)
     if won is None or won[1] is None:
         return None
     return Gain(party=won[1], previous=None, state=race.state, office=race.office,

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from bot.balance import SeatsConfig, SeatsConfigError, Tally, feed_gain, gain, gain_facts, tally, tally_facts
+from bot.balance import SeatsConfig, SeatsConfigError, Tally, feed_gain, gain, gain_facts, single_winner, tally, tally_facts
 from bot.model import Level, Race, ReportingUnit
-from bot.swing import Baseline, FlipIndication, flip_indication, normalize_party, swing_facts
+from bot.swing import Baseline, FlipIndication, flip_indication, swing_facts
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +40,10 @@ class ContextSettings:
         return self.baselines.get(race.key) or self.baselines.get(race.state.upper())
 
     def chamber_for(self, race: Race) -> str | None:
-        seat = self.seats.seat_for(race) if self.seats is not None else None
-        if seat is None or seat.chamber is None or self.seats is None or seat.chamber not in self.seats.chambers:
+        if self.seats is None:
             return None
-        return seat.chamber
+        seat = self.seats.seat_for(race)
+        return seat.chamber if seat is not None and seat.chamber in self.seats.chambers else None
 
 
 # --- swing facts for county events ------------------------------------------------------------
@@ -120,20 +120,13 @@ def flip_crossed(fi: FlipIndication, announced: bool, min_margin: Fraction) -> b
 # --- calls: gains and the balance of power ----------------------------------------------------
 
 
-def _winner_party(race: Race) -> str | None:
-    if len(race.winners) != 1:
-        return None
-    cand = race.candidate(race.winners[0])
-    return normalize_party(cand.party) if cand else None
-
-
 def chamber_calls(races: Iterable[Race], chamber: str, context: ContextSettings) -> list[tuple[Race, str]]:
     """(race, winner's party) for every called race of the chamber, by race key."""
     out = []
     for race in sorted(races, key=lambda r: r.key):
-        party = _winner_party(race)
-        if party is not None and context.chamber_for(race) == chamber:
-            out.append((race, party))
+        won = single_winner(race)
+        if won is not None and won[1] is not None and context.chamber_for(race) == chamber:
+            out.append((race, won[1]))
     return out
 
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.delivery.cards import CardRefresher
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import Pacer, backoff
 from bot.delivery.report import CARD_EDIT, HISTORY_ACTION, HISTORY_CHECK, OperatorLog
 from bot.delivery.sink import DeliveryError
 from bot.events import RaceFacts
@@ -207,7 +207,7 @@ class CardKeeper:
 
     def _backoff(self, key: tuple[str, str]) -> float:
         self._failures[key] += 1
-        return min(self.max_backoff, self.backoff_base * 2.0 ** min(self._failures[key] - 1, 7))
+        return backoff(self._failures[key] - 1, self.backoff_base, self.max_backoff)
 
 
 def _may_repost(card: Card, code: str) -> bool:

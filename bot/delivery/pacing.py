@@ -12,6 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 
 
+def backoff(failures: int, base: float, cap: float) -> float:
+    """Seconds to wait when ``failures`` earlier attempts failed in a row: ``base`` the first time,
+    doubling each time after, capped at ``cap`` (and at 2**7 × base, so the exponent never runs away)."""
+    return min(cap, base * 2.0 ** min(failures, 7))
+
+
 class Pacer:
     def __init__(self, monotonic: Callable[[], float]):
         self._now = monotonic

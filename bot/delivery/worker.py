@@ -29,7 +29,7 @@ from typing import Any
 
 from bot.delivery.cards import CardRefresher
 from bot.delivery.live_cards import CardKeeper
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import Pacer, backoff
 from bot.delivery.report import HISTORY_ACTION, HISTORY_CHECK, OperatorLog
 from bot.delivery.sink import DeliveryError, Sink
 from bot.events import Severity
@@ -273,7 +273,7 @@ class DeliveryWorker:
             self._posts.hold((row.platform, row.channel), wait)
             self.stats["rate_limited"] += 1
         else:
-            wait = min(self.max_backoff, self.backoff_base * 2.0 ** min(row.attempts, 7))
+            wait = backoff(row.attempts, self.backoff_base, self.max_backoff)
             self.stats["backoffs"] += 1
         log.warning("%s %s: %s; retrying in %.2f s (attempt %d)", row.platform, row.channel, exc, wait, row.attempts + 1)
         self.store.mark_retry(row.id, str(exc), timedelta(seconds=wait), self.clock(), uncertain=uncertain)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -73,14 +73,16 @@ def recount_text(facts: RaceFacts, votes_to_line: int | None = None) -> str | No
     return f"Margin is {votes(to_line)} votes above the {percent(threshold)} % automatic-recount line{law}"
 
 
+def clock_text(moment: datetime, tz: tzinfo) -> str:
+    """'10:39 p.m. CST': a moment on the clock of ``tz``, as the wire writes it."""
+    return moment.astimezone(tz).strftime("%-I:%M %p %Z").replace("AM", "a.m.").replace("PM", "p.m.")
+
+
 def local_time(iso: str | None, state: str) -> str:
     if not iso:
         return ""
-    moment = datetime.fromisoformat(iso)
     st = lookup(state)
-    tz = st.tz if st else UTC
-    local = moment.astimezone(tz)
-    return local.strftime("%-I:%M %p %Z").replace("AM", "a.m.").replace("PM", "p.m.")
+    return clock_text(datetime.fromisoformat(iso), st.tz if st else UTC)
 
 
 def event_line(event: Event, facts: RaceFacts | None) -> str:
