@@ -46,14 +46,14 @@ def test_state_row_is_summed_from_counties_with_precincts() -> None:
 @pytest.mark.parametrize(
     ("mutate", "reason"),
     [
-        (lambda d: d["races"][0]["units"][0]["votes"].update(a=-1), "greater than or equal to 0"),
+        (lambda d: d["races"][0]["units"][0]["votes"].update(a=-1), "not a whole number ≥ 0"),
         (lambda d: d["races"][0]["units"][0]["votes"].update(a="12"), "valid integer"),
-        (lambda d: d["races"][0]["units"][0]["votes"].update(z=1), "unknown candidates"),
+        (lambda d: d["races"][0]["units"][0]["votes"].update(z=1), "unknown candidate"),
         (lambda d: d["races"][0]["units"][0].update(precincts_reporting=9), "more precincts reporting"),
         (lambda d: d.update(generated_at="2017-12-13T01:30:00"), "time zone"),
         (lambda d: d.update(format="other/2"), "not an electionbot/1 document"),
         (lambda d: d["races"][0].update(call={"status": "called", "winners": []}), "names its winners"),
-        (lambda d: d["races"].append(dict(d["races"][0])), "share a state and race id"),
+        (lambda d: d["races"].append(dict(d["races"][0])), "a second race with this state and race id"),
     ],
 )
 def test_bad_documents_are_refused_with_the_reason(mutate, reason: str) -> None:
@@ -133,11 +133,11 @@ def _with_report(**changes: object) -> dict:
     ("d", "reason"),
     [
         (doc(flipped_seat="true"), "valid boolean"),
-        (_with_report(parties=[]), "at least 1 item"),
-        (_with_report(parties=[TREND["parties"][0], TREND["parties"][0]]), "listed twice"),
-        (_with_report(parties=[dict(TREND["parties"][0], won=-1)]), "greater than or equal to 0"),
+        (_with_report(parties=[]), "lists no party"),
+        (_with_report(parties=[TREND["parties"][0], TREND["parties"][0]]), "not a distinct name"),
+        (_with_report(parties=[dict(TREND["parties"][0], won=-1)]), "not whole numbers ≥ 0"),
         (_with_report(parties=[dict(TREND["parties"][0], holdovers="46")]), "valid integer"),
-        (_with_report(timestamp="2017-12-13T03:30:00"), "time zone"),
+        (_with_report(timestamp="2017-12-13T03:30:00"), "timestamp is unusable"),
         (_with_report(test="no"), "valid boolean"),
     ],
 )

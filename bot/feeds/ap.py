@@ -26,10 +26,12 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from bot.balance import parse_trendtable, trendtable_chamber
 from bot.feeds.common import is_pseudo_name, load_json, refuse_error_page
-from bot.feeds.errors import FeedConfigError, FeedError, redact_url
+from bot.feeds.errors import FeedConfigError, FeedError, LeftOut, redact_url
 from bot.feeds.http import FeedHttp, Fetched, is_local
-from bot.feeds.source import FeedSource, FeedSpec, Recorder, register
-from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendTable
+from bot.feeds.naming import named
+from bot.feeds.source import FeedSource, FeedSpec, Recorder, admissible, register, with_last_good
+from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendTable, race_key
+from bot.offices import party_code
 from bot.states import state_name
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,8 @@ class ApReply:
     timestamp: datetime | None
     election_date: date | None
     test: bool
+    #: races, units and roster entries that could not be read (the rest of the reply is used)
+    left_out: tuple[LeftOut, ...] = ()
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -110,14 +114,19 @@ def _reply(doc: Any) -> ApReply:
     if not isinstance(raw_races, list):
         raise _Malformed(f"'races' is {_kind(raw_races)}, not a list")
     races: dict[str, Race] = {}
+    left_out: list[LeftOut] = []
     for index, raw in enumerate(raw_races):
-        race = _race_in_context(raw, index)
+        race = _race_in_context(raw, index, left_out)
+        if race is None:
+            continue
         if race.key in races:
-            raise _Malformed(f"race {race.key} appears twice")
+            left_out.append(LeftOut("race", race.key, "appears twice in the reply; the first is used"))
+            continue
         races[race.key] = race
-    flags = {race.test for race in races.values()}
-    if len(flags) > 1:
-        raise _Malformed("the reply mixes test and live races (test data is never mixed with live data)")
+    # Test data never passes for live: a reply is test data when any race says so, and then a
+    # race that does not say (AP leaves the flag off some uncontested races) is test data too.
+    test = any(race.test for race in races.values())
+    kept = admissible((replace(race, test=True) if test and not race.test else race for race in races.values()), left_out)
     nextrequest = _optional_text(doc.get("nextrequest"), "nextrequest")
     truncated = doc.get("isTruncated", False)
     if truncated is None:
@@ -125,12 +134,13 @@ def _reply(doc: Any) -> ApReply:
     if not isinstance(truncated, bool):
         raise _Malformed(f"isTruncated is {_kind(truncated)}, not true/false")
     return ApReply(
-        races=tuple(races.values()),
+        races=tuple(kept),
         nextrequest=nextrequest or None,
         is_truncated=truncated,
         timestamp=_moment(doc.get("timestamp"), "timestamp"),
         election_date=_election_date(doc.get("electionDate")),
-        test=flags == {True},
+        test=test,
+        left_out=tuple(left_out),
     )
 
 
@@ -144,20 +154,40 @@ def _not_a_results_reply(doc: dict[str, Any]) -> str:
     return f"no 'races' list (top-level keys: {keys[:200]})"
 
 
-def _race_in_context(raw: Any, index: int) -> Race:
-    where = f"race #{index + 1}"
-    if isinstance(raw, dict) and isinstance(raw.get("raceID"), str | int):
-        where = f"race {raw.get('raceID')!s:.40}"
+def _race_in_context(raw: Any, index: int, left_out: list[LeftOut]) -> Race | None:
+    """One race, or ``None`` with the reason in ``left_out``: one odd race costs that race."""
+    where, key = f"#{index + 1}", None
+    if isinstance(raw, dict) and isinstance(raw.get("raceID"), str | int) and not isinstance(raw.get("raceID"), bool):
+        where = f"{raw.get('raceID')!s:.40}"
+        postal = _postal_hint(raw)
+        if postal is not None:
+            where = key = race_key(postal, str(raw["raceID"]))
+    parts: list[LeftOut] = []
     try:
         try:
-            return _race(raw, by_candidate_id=False)
+            race = _race(raw, by_candidate_id=False, left_out=parts)
         except _IdCollision:
-            return _race(raw, by_candidate_id=True)
+            parts.clear()
+            race = _race(raw, by_candidate_id=True, left_out=parts)
     except _Malformed as exc:
-        raise _Malformed(f"{where}: {exc}") from None
+        left_out.append(LeftOut("race", where, str(exc), key))
+        return None
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:  # a shape no check foresaw
+        left_out.append(LeftOut("race", where, f"{type(exc).__name__}: {str(exc)[:80]}", key))
+        return None
+    left_out.extend(parts)
+    return race
 
 
-def _race(raw: Any, by_candidate_id: bool) -> Race:
+def _postal_hint(raw: dict[str, Any]) -> str | None:
+    """The race's state as far as it can be told, to name a race that cannot be read (and keep
+    its last good version)."""
+    units = raw.get("reportingUnits")
+    found = [raw.get("statePostal"), *(u.get("statePostal") for u in (units if isinstance(units, list) else ()) if isinstance(u, dict))]
+    return next((p.upper() for p in found if isinstance(p, str) and len(p) == 2 and p.isascii() and p.isalpha()), None)
+
+
+def _race(raw: Any, by_candidate_id: bool, left_out: list[LeftOut]) -> Race:
     if not isinstance(raw, dict):
         raise _Malformed(f"a race is {_kind(raw)}, not an object")
     race_id = _ident(raw.get("raceID"), "raceID")
@@ -176,9 +206,12 @@ def _race(raw: Any, by_candidate_id: bool) -> Race:
         if not isinstance(roster_raw, list):
             raise _Malformed(f"candidates is {_kind(roster_raw)}, not a list")
         for entry in roster_raw:
-            roster.resolve(entry)
+            try:
+                roster.resolve(entry)
+            except _Malformed as exc:  # one roster entry costs that candidate
+                left_out.append(LeftOut("candidate", f"in race {race_key(state, race_id)}", str(exc)))
 
-    units, state_row = _rows(raw_units, state, roster)
+    units, state_row = _rows(raw_units, state, roster, race_key(state, race_id), left_out)
     # AP repeats the winner flag on county rows: the call is read from the state row only (or
     # from the race's own roster when there are no rows yet).
     called = state_row.get("candidates") if state_row is not None else roster_raw
@@ -207,28 +240,48 @@ def _race(raw: Any, by_candidate_id: bool) -> Race:
         national=_flag(raw.get("national"), "national"),
         last_updated=_moment(raw.get("lastUpdated"), "lastUpdated") or (state_unit.last_updated if state_unit else None),
         flipped_seat=_flipped(raw.get("flippedSeat")),
-    )
+        party=_primary_party(_optional_text(raw.get("party"), "party"), race_type_id, race_type_text),
+    ).with_state_total()
 
 
-def _rows(raw_units: list[Any], state: str, roster: _Roster) -> tuple[list[ReportingUnit], dict[str, Any] | None]:
-    """The race's reporting units, the state row first, and the raw state row (for the calls)."""
+def _rows(raw_units: list[Any], state: str, roster: _Roster, key: str, left_out: list[LeftOut]) -> tuple[list[ReportingUnit], dict[str, Any] | None]:
+    """The race's reporting units, the state row first, and the raw state row (for the calls).
+    A county or town row that cannot be read is left out; the state row carries the totals and
+    the call, so a state row that cannot be read makes the race unreadable."""
     units: list[ReportingUnit] = []
+    seen: set[str] = set()
     state_row: dict[str, Any] | None = None
     for raw_unit in raw_units:
-        unit = _unit(raw_unit, state, roster)
+        is_state = isinstance(raw_unit, dict) and raw_unit.get("level") == "state"
+        try:
+            unit = _unit(raw_unit, state, roster)
+        except _Malformed as exc:
+            if is_state:
+                raise
+            left_out.append(LeftOut("unit", f"{_unit_label(raw_unit)} of race {key}", str(exc)))
+            continue
         if unit is None:
             continue
-        if unit.level is Level.STATE:
-            if state_row is not None:
+        if unit.id in seen:
+            if unit.level is Level.STATE:
                 raise _Malformed("more than one state-level reporting unit")
+            left_out.append(LeftOut("unit", f"{unit.id[:40]} of race {key}", "its id repeats; the first row is used"))
+            continue
+        seen.add(unit.id)
+        if unit.level is Level.STATE:
             state_row = raw_unit
             units.insert(0, unit)
         else:
             units.append(unit)
-    if len({unit.id for unit in units}) != len(units):
-        repeated = next(u.id for i, u in enumerate(units) if any(v.id == u.id for v in units[:i]))
-        raise _Malformed(f"reporting unit id {repeated!r} repeats")
     return units, state_row
+
+
+def _unit_label(raw: Any) -> str:
+    if isinstance(raw, dict):
+        for key in ("reportingunitID", "fipsCode", "reportingunitName"):
+            if isinstance(raw.get(key), str | int) and not isinstance(raw.get(key), bool):
+                return str(raw[key])[:40]
+    return "(unnamed)"
 
 
 def _race_state(raw: dict[str, Any], raw_units: list[Any]) -> str:
@@ -387,6 +440,14 @@ def _race_type(text: str | None, type_id: str | None, party: str | None) -> str:
     if party and party.lower() not in label.lower():
         return f"{party} {label}"
     return label
+
+
+def _primary_party(party: str | None, type_id: str | None, text: str | None) -> str | None:
+    """Whose primary or caucus: AP puts the party on the race (``party``: "Dem", "GOP"); a general
+    election's race has none worth a label."""
+    if not party or not party.strip() or _is_general(type_id, text):
+        return None
+    return party_code(party)
 
 
 def _is_general(type_id: str | None, text: str | None) -> bool:
@@ -586,6 +647,7 @@ class ApFeed(FeedSource):
         # replies of one sequence must match each other.
         test = previous.test if delta and previous is not None else None
         last: ApReply | None = None
+        left_out: list[LeftOut] = []
         for _ in range(MAX_TRUNCATED_FOLLOWS):
             reply = self._request(url, have_previous=previous is not None)
             if reply is None:  # 304: the same reply as last time
@@ -596,6 +658,7 @@ class ApFeed(FeedSource):
                 test = reply.test
             for race in reply.races:
                 races[race.key] = race  # present = replaced whole; absent = unchanged
+            left_out += reply.left_out
             changed = changed or bool(reply.races)
             last = reply
             if not reply.nextrequest or self._local:
@@ -615,7 +678,7 @@ class ApFeed(FeedSource):
         snapshot = Snapshot.of(
             self.spec.name,
             last.timestamp or datetime.now(UTC),
-            races.values(),
+            with_last_good(races.values(), left_out, previous, bool(test)),
             election_date=last.election_date or (previous.election_date if previous else None),
             test=bool(test),
             version=next_url,
@@ -629,10 +692,12 @@ class ApFeed(FeedSource):
             return None
         try:
             refuse_error_page(fetched, self.spec.name, "AP JSON")
-            return parse_ap(fetched.body, self.spec.name)
+            reply = parse_ap(fetched.body, self.spec.name)
         except FeedError as exc:
             self.http.forget(url)  # a bad body must not be cached as seen
             raise exc.located(self.spec.name, url) from None
+        self.report_left_out(fetched.body, reply.left_out)
+        return replace(reply, races=tuple(named(race, self.names) for race in reply.races))
 
     def _fetch_within_quota(self, url: str, have_previous: bool) -> Fetched:
         """A per-minute quota 403 is waited out once (AP: wait 5–10 s, then retry)."""

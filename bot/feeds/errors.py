@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _SECRET_PARAMS = re.compile(r"(?i)([?&](?:api_?key|apikey|key|token|access_token)=)[^&#]*")
 
@@ -52,3 +53,18 @@ class FeedError(Exception):
 
 class FeedConfigError(FeedError):
     """The feed refused us for a reason polling again will not fix (401: wrong API key)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A race (or unit, candidate, report) a reply held but no one could read: left out, the rest
+    of the reply used. ``race_key`` (state + race id, when known) lets the feed keep that race's
+    last good version; ``ident`` is what the log line names."""
+
+    what: str  # "race", "unit", "candidate", "report"
+    ident: str
+    reason: str
+    race_key: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.what} {self.ident} left out: {self.reason}"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.feeds import native
 from bot.feeds.errors import FeedError
-from bot.feeds.source import FeedSource, register
+from bot.feeds.source import FeedSource, register, with_last_good
 from bot.model import Snapshot
 
 
@@ -17,8 +19,15 @@ class JsonFeed(FeedSource):
         if fetched.not_modified:
             return None
         try:
-            return native.parse(fetched.body, self.spec.name)
+            reading = native.read(fetched.body, self.spec.name)
         except FeedError as exc:
             # A bad body must not be cached as "seen": the next poll fetches it again.
             self.http.forget(self.spec.url)
             raise exc.located(self.spec.name, self.spec.url) from None
+        # A race that cannot be read costs that race (its last good version stays), not the feed.
+        self.report_left_out(fetched.body, reading.left_out)
+        snapshot = reading.snapshot
+        if not reading.left_out:
+            return snapshot
+        races = with_last_good(snapshot.races.values(), reading.left_out, previous, snapshot.test)
+        return replace(snapshot, races={race.key: race for race in races})

@@ -9,19 +9,22 @@ refused with the path of the first bad field, and the last good snapshot stays.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, ValidationError, field_validator
 
-from bot.feeds.errors import FeedError
-from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendParty, TrendTable
+from bot.feeds.errors import FeedError, LeftOut
+from bot.invariants import race_problem, trendtable_problem
+from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendParty, TrendTable, race_key
 
 FORMAT = "electionbot/1"
 
-Votes = Annotated[StrictInt, Field(ge=0)]
-Name = Annotated[str, Field(min_length=1, max_length=300)]
-Ident = Annotated[str, Field(min_length=1, max_length=120)]
+#: Types only: the values (lengths, counts ≥ 0, ids that match, one state row…) are checked by
+#: ``bot.invariants`` on the model objects, the same functions every adapter runs, so what the
+#: store writes and what it reads are held to one rule.
+Votes = StrictInt
 
 
 class _Strict(BaseModel):
@@ -29,44 +32,36 @@ class _Strict(BaseModel):
 
 
 class CandidateIn(_Strict):
-    id: Ident
-    name: Name
-    party: Annotated[str, Field(max_length=60)] | None = None
+    id: str
+    name: str
+    party: str | None = None
     incumbent: StrictBool = False
     pseudo: StrictBool = False
 
 
 class UnitIn(_Strict):
-    id: Ident
+    id: str
     level: Level
-    name: Name
-    fips: Annotated[str, Field(pattern=r"^\d{5}$")] | None = None
+    name: str
+    fips: str | None = None
     precincts_reporting: Votes | None = None
     precincts_total: Votes | None = None
-    eevp: Annotated[float, Field(ge=0, le=100)] | None = None
+    eevp: float | None = None
     last_updated: datetime | None = None
-    votes: dict[Ident, Votes]
-
-    @model_validator(mode="after")
-    def _precincts(self) -> UnitIn:
-        if (self.precincts_reporting is None) != (self.precincts_total is None):
-            raise ValueError("precincts_reporting and precincts_total come together")
-        if self.precincts_total is not None and self.precincts_reporting > self.precincts_total:  # type: ignore[operator]
-            raise ValueError("more precincts reporting than precincts in total")
-        return self
+    votes: dict[str, Votes]
 
 
 class CallIn(_Strict):
     status: CallStatus = CallStatus.NONE
-    winners: list[Ident] = []
-    runoff: list[Ident] = []
+    winners: list[str] = []
+    runoff: list[str] = []
     race_call_status: str | None = None
 
 
 class RaceIn(_Strict):
-    state: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")]
-    id: Ident
-    office: Name
+    state: str
+    id: str
+    office: str
     office_id: str | None = None
     seat: str | None = None
     race_type: str = "General"
@@ -74,37 +69,20 @@ class RaceIn(_Strict):
     test: StrictBool | None = None
     call: CallIn = CallIn()
     tabulation_status: str | None = None
-    eevp: Annotated[float, Field(ge=0, le=100)] | None = None
-    seats: Annotated[StrictInt, Field(ge=1)] = 1
+    eevp: float | None = None
+    seats: StrictInt = 1
     national: StrictBool = False
     last_updated: datetime | None = None
     flipped_seat: StrictBool | None = None
-    candidates: Annotated[list[CandidateIn], Field(min_length=1)]
+    party: str | None = None  # a primary's party (see ``Race.party``)
+    county: str | None = None  # a county feed's county (see ``Race.county``)
+    #: none or one is a race too (uncontested, or a roster not published yet)
+    candidates: list[CandidateIn] = []
     units: list[UnitIn] = []
-
-    @model_validator(mode="after")
-    def _consistent(self) -> RaceIn:
-        ids = {c.id for c in self.candidates}
-        if len(ids) != len(self.candidates):
-            raise ValueError("candidate ids repeat")
-        for unit in self.units:
-            unknown = set(unit.votes) - ids
-            if unknown:
-                raise ValueError(f"unit {unit.id!r} has votes for unknown candidates {sorted(unknown)}")
-        if len({u.id for u in self.units}) != len(self.units):
-            raise ValueError("unit ids repeat")
-        if sum(1 for u in self.units if u.level is Level.STATE) > 1:
-            raise ValueError("more than one state-level unit")
-        for flagged in (*self.call.winners, *self.call.runoff):
-            if flagged not in ids:
-                raise ValueError(f"call names unknown candidate {flagged!r}")
-        if self.call.status is CallStatus.CALLED and not self.call.winners:
-            raise ValueError("a called race names its winners")
-        return self
 
 
 class TrendPartyIn(_Strict):
-    party: Annotated[str, Field(min_length=1, max_length=60)]
+    party: str
     won: Votes
     leading: Votes
     holdovers: Votes
@@ -117,33 +95,26 @@ class TrendPartyIn(_Strict):
 class TrendTableIn(_Strict):
     """A balance-of-power report (AP's trendtable) as the feed counted it."""
 
-    office: Annotated[str, Field(max_length=300)] = ""
-    office_type: Annotated[str, Field(max_length=10)] | None = None
+    office: str = ""
+    office_type: str | None = None
     test: StrictBool = False
     timestamp: datetime | None = None
-    parties: Annotated[list[TrendPartyIn], Field(min_length=1)]
-
-    @field_validator("timestamp")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        return _zoned(value, "timestamp") if value is not None else None
-
-    @model_validator(mode="after")
-    def _distinct(self) -> TrendTableIn:
-        if len({p.party for p in self.parties}) != len(self.parties):
-            raise ValueError("a party is listed twice")
-        return self
+    parties: list[TrendPartyIn]
 
 
 class SnapshotIn(_Strict):
+    """The top level only: races and reports are read one by one, so one that cannot be read
+    costs itself, not the document."""
+
     format: Literal["electionbot/1"]
     feed: str | None = None
     election_date: date | None = None
     generated_at: datetime
     test: StrictBool = False
     version: str | None = None
-    races: list[RaceIn]
-    balance: list[TrendTableIn] = []
+    meta: dict[str, str] = {}
+    races: list[Any]
+    balance: list[Any] = []
 
     @field_validator("generated_at")
     @classmethod
@@ -159,8 +130,27 @@ def _zoned(value: datetime, name: str) -> datetime:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A document read: the snapshot of everything readable, and what was left out (and why)."""
+
+    snapshot: Snapshot
+    left_out: tuple[LeftOut, ...] = ()
+
+
 def parse(data: bytes | str, feed: str) -> Snapshot:
-    """Bytes of an ``electionbot/1`` document → a snapshot, or :class:`FeedError`."""
+    """Bytes of an ``electionbot/1`` document → a snapshot, or :class:`FeedError` for anything
+    wrong in it: the strict reading, for documents we ship (scenarios) and tests."""
+    reading = read(data, feed)
+    if reading.left_out:
+        first = reading.left_out[0]
+        raise FeedError(f"invalid {FORMAT} document: {first.describe()} ({len(reading.left_out)} problem(s))", feed=feed)
+    return reading.snapshot
+
+
+def read(data: bytes | str, feed: str) -> Reading:
+    """Bytes → every race and report that can be read; :class:`FeedError` only when the
+    document as a whole cannot be (not JSON, not this format, no usable top level)."""
     try:
         doc = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -174,21 +164,74 @@ def parse(data: bytes | str, feed: str) -> Snapshot:
     try:
         snap = SnapshotIn.model_validate(doc)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        path = ".".join(str(p) for p in first["loc"])
-        raise FeedError(f"invalid {FORMAT} document at {path or 'top level'}: {first['msg']} ({exc.error_count()} problem(s))", feed=feed) from None
-    keys = [f"{r.state.upper()}-{r.id}" for r in snap.races]
-    if len(set(keys)) != len(keys):
-        raise FeedError("two races share a state and race id", feed=feed)
-    return Snapshot.of(
-        feed,
-        snap.generated_at.astimezone(UTC),
-        (_race(r, snap.test) for r in snap.races),
+        raise FeedError(f"invalid {FORMAT} document at {_where(exc)} ({exc.error_count()} problem(s))", feed=feed) from None
+    left_out: list[LeftOut] = []
+    races: dict[str, Race] = {}
+    for index, raw in enumerate(snap.races):
+        race = _read_race(raw, index, snap.test, left_out)
+        if race is None:
+            continue
+        if race.key in races:
+            left_out.append(LeftOut("race", race.key, "a second race with this state and race id", race.key))
+            continue
+        races[race.key] = race
+    balance = []
+    for index, raw in enumerate(snap.balance):
+        table = _read_trendtable(raw, index, left_out)
+        if table is not None:
+            balance.append(table)
+    snapshot = Snapshot(
+        feed=feed,
+        generated_at=snap.generated_at.astimezone(UTC),
+        races=races,
         election_date=snap.election_date,
         test=snap.test,
         version=snap.version,
-        balance=tuple(_trendtable(t) for t in snap.balance),
+        meta=snap.meta,
+        balance=tuple(balance),
     )
+    return Reading(snapshot, tuple(left_out))
+
+
+def _where(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    path = ".".join(str(p) for p in first["loc"])
+    return f"{path or 'top level'}: {first['msg']}"
+
+
+def _read_race(raw: Any, index: int, test: bool, left_out: list[LeftOut]) -> Race | None:
+    ident, key = f"#{index + 1}", None
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str) and isinstance(raw.get("state"), str):
+        ident = key = race_key(raw["state"], raw["id"])
+    try:
+        race = _race(RaceIn.model_validate(raw), test)
+    except ValidationError as exc:
+        left_out.append(LeftOut("race", ident[:80], _where(exc), key))
+        return None
+    except (ValueError, KeyError, OverflowError) as exc:  # a shape the types let through
+        left_out.append(LeftOut("race", ident[:80], f"{type(exc).__name__}: {str(exc)[:80]}", key))
+        return None
+    problem = race_problem(race)
+    if problem:
+        left_out.append(LeftOut("race", race.key, problem, race.key))
+        return None
+    return race
+
+
+def _read_trendtable(raw: Any, index: int, left_out: list[LeftOut]) -> TrendTable | None:
+    try:
+        table = _trendtable(TrendTableIn.model_validate(raw))
+    except ValidationError as exc:
+        left_out.append(LeftOut("report", f"balance #{index + 1}", _where(exc)))
+        return None
+    except (OverflowError, ValueError) as exc:
+        left_out.append(LeftOut("report", f"balance #{index + 1}", str(exc)))
+        return None
+    problem = trendtable_problem(table)
+    if problem:
+        left_out.append(LeftOut("report", f"balance #{index + 1}", problem))
+        return None
+    return table
 
 
 def _trendtable(t: TrendTableIn) -> TrendTable:
@@ -196,12 +239,14 @@ def _trendtable(t: TrendTableIn) -> TrendTable:
         office=t.office,
         office_type=t.office_type,
         test=t.test,
-        timestamp=t.timestamp.astimezone(UTC) if t.timestamp else None,
+        timestamp=t.timestamp.astimezone(UTC) if t.timestamp and t.timestamp.tzinfo else t.timestamp,  # naive: refused by the invariants
         parties=tuple(TrendParty(**p.model_dump()) for p in t.parties),
     )
 
 
 def _race(r: RaceIn, test: bool) -> Race:
+    """The model of a race document; a document without a state row gets one summed (a
+    producer may send counties only), so a stored race, which always has one, reads back as is."""
     return Race(
         state=r.state.upper(),
         race_id=r.id,
@@ -221,6 +266,8 @@ def _race(r: RaceIn, test: bool) -> Race:
         national=r.national,
         last_updated=r.last_updated,
         flipped_seat=r.flipped_seat,
+        party=r.party,
+        county=r.county,
         candidates=tuple(Candidate(c.id, c.name, c.party, c.incumbent, c.pseudo) for c in r.candidates),
         units=tuple(
             ReportingUnit(
@@ -240,8 +287,9 @@ def _race(r: RaceIn, test: bool) -> Race:
 
 
 def to_document(snapshot: Snapshot) -> dict[str, Any]:
-    """A snapshot → an ``electionbot/1`` document; ``parse(dumps(s))`` gives ``s`` back.
-    ``balance`` is written only when there is one, so documents of feeds without reports (the
+    """A snapshot → an ``electionbot/1`` document; ``parse(dumps(s))`` gives ``s`` back for every
+    snapshot ``bot.invariants.snapshot_problem`` admits. ``meta`` and ``balance`` are written
+    only when there is one, so documents of feeds without reports (the
     scenarios, every stored night so far) stay byte for byte what they were."""
     doc: dict[str, Any] = {
         "format": FORMAT,
@@ -252,6 +300,8 @@ def to_document(snapshot: Snapshot) -> dict[str, Any]:
         "version": snapshot.version,
         "races": [_race_doc(r) for r in snapshot.races.values()],
     }
+    if snapshot.meta:
+        doc["meta"] = dict(snapshot.meta)
     if snapshot.balance:
         doc["balance"] = [_trendtable_doc(t) for t in snapshot.balance]
     return doc
@@ -298,6 +348,8 @@ def _race_doc(r: Race) -> dict[str, Any]:
         "last_updated": _iso(r.last_updated) if r.last_updated else None,
         # only when the feed says, so documents without it stay what they were (see to_document)
         **({"flipped_seat": r.flipped_seat} if r.flipped_seat is not None else {}),
+        **({"party": r.party} if r.party is not None else {}),
+        **({"county": r.county} if r.county is not None else {}),
         "candidates": [
             {"id": c.id, "name": c.name, "party": c.party, "incumbent": c.incumbent, "pseudo": c.pseudo} for c in r.candidates
         ],

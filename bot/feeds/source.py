@@ -8,14 +8,23 @@ the diff: the poller calls :meth:`FeedSource.poll` and gets either a new snapsho
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.feeds.errors import FeedError
+from bot.feeds.errors import FeedError, LeftOut
 from bot.feeds.http import FeedHttp, Fetched
-from bot.model import Snapshot
+from bot.invariants import race_problem
+from bot.model import Race, Snapshot
+
+log = logging.getLogger("electionbot.feeds")
+
+#: Reply versions whose left-out lines are remembered (a poll reads a few bodies at most).
+_REMEMBERED_VERSIONS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +36,11 @@ class FeedSpec:
     url: str
     interval_seconds: float = 30.0
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: "title" gives display case to a feed that writes in capitals, "as-is" keeps its names;
+    #: ``None``: the kind's default (:attr:`FeedSource.default_names`).
+    names: str | None = None
+    #: the county a county's own feed covers ('Gwinnett'); ``None``: the feed covers its state.
+    county: str | None = None
 
 
 #: called with every response a source was given, bodies and HTTP errors alike, but not 304s
@@ -36,11 +50,14 @@ Recorder = Callable[[Fetched], None]
 
 class FeedSource(ABC):
     kind: str = ""
+    #: sources that write in capitals (Clarity, county CSVs) default to "title"
+    default_names: str = "as-is"
 
     def __init__(self, spec: FeedSpec, http: FeedHttp, recorder: Recorder | None = None):
         self.spec = spec
         self.http = http
         self.recorder = recorder
+        self._left_out_seen: OrderedDict[bytes, set[str]] = OrderedDict()
 
     @abstractmethod
     def poll(self, previous: Snapshot | None) -> Snapshot | None:
@@ -49,6 +66,11 @@ class FeedSource(ABC):
         ``previous`` is the last good snapshot (from the store after a restart), which delta
         feeds merge into. Raises ``FeedError``; never returns a half-parsed snapshot.
         """
+
+    @property
+    def names(self) -> str:
+        """How candidate and office names are shown: the feed's ``names`` setting or the kind's default."""
+        return self.spec.names or self.default_names
 
     def cursor(self) -> Mapping[str, str]:
         """State worth persisting across restarts (an AP ``nextrequest`` URL, a Clarity version)."""
@@ -80,6 +102,24 @@ class FeedSource(ABC):
             fetched = self.fetch(url, **kw)
         return fetched
 
+    def report_left_out(self, version: bytes | str, left_out: Iterable[LeftOut]) -> None:
+        """One warning per thing left out, once per reply version: the same reply read again (a
+        file, a server without ETags) does not say it again; a new version does."""
+        items = list(left_out)
+        if not items:
+            return
+        key = hashlib.blake2b(version if isinstance(version, bytes) else version.encode("utf-8", "replace"), digest_size=16).digest()
+        seen = self._left_out_seen
+        said = seen.setdefault(key, set())
+        seen.move_to_end(key)
+        while len(seen) > _REMEMBERED_VERSIONS:
+            seen.popitem(last=False)
+        for item in items:
+            line = item.describe()
+            if line not in said:
+                said.add(line)
+                log.warning("feed %r: %s", self.spec.name, line)
+
     def url_cursor(self, key: str, value: str | None) -> Mapping[str, str]:
         """A cursor carries the URL it belongs to: after a config change (test → live, another
         state or site) the feed starts afresh instead of continuing the old chain."""
@@ -89,6 +129,35 @@ class FeedSource(ABC):
         """The value :meth:`url_cursor` saved under ``key``, if it belongs to this feed's URL."""
         value = cursor.get(key)
         return value if isinstance(value, str) and value and cursor.get("url", self.spec.url) == self.spec.url else None
+
+
+def admissible(races: Iterable[Race], left_out: list[LeftOut]) -> list[Race]:
+    """The races that satisfy the model's invariants (what the store will read back); the others
+    go to ``left_out`` with the reason. Every adapter runs its races through this."""
+    kept = []
+    for race in races:
+        problem = race_problem(race)
+        if problem is None:
+            kept.append(race)
+        else:
+            left_out.append(LeftOut("race", race.key, problem, race.key))
+    return kept
+
+
+def with_last_good(races: Iterable[Race], left_out: Iterable[LeftOut], previous: Snapshot | None, test: bool) -> list[Race]:
+    """A race left out of this reply keeps its last good version (the reply did not withdraw it,
+    it garbled it): losing nothing is the rule for a bad race as for a bad reply. Never across
+    test and live data."""
+    kept = list(races)
+    if previous is None or previous.test != test:
+        return kept
+    have = {race.key for race in kept}
+    for item in left_out:
+        key = item.race_key
+        if key is not None and key not in have and (old := previous.races.get(key)) is not None:
+            kept.append(old)
+            have.add(key)
+    return kept
 
 
 _KINDS: dict[str, type[FeedSource]] = {}

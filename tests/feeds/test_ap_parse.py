@@ -103,9 +103,12 @@ def test_test_data_is_flagged_by_either_test_or_results_type() -> None:
     assert reply.test and all(r.test for r in reply.races)
 
 
-def test_a_reply_mixing_test_and_live_races_is_refused() -> None:
-    with pytest.raises(FeedError, match="mixes test and live"):
-        parse_ap(ap_bytes("20171212_al_mixed_test_live.json"), "ap-test")
+def test_a_reply_with_any_test_race_is_test_data_throughout() -> None:
+    """Test data never passes for live: one race saying test makes the reply test data, and a
+    race saying live in it is read as test too (never announced as results)."""
+    reply = parse_ap(ap_bytes("20171212_al_mixed_test_live.json"), "ap-test")
+    assert reply.test and [(r.key, r.test) for r in reply.races] == [("AL-1000", True), ("AL-2001", True)]
+    assert reply.left_out == ()
 
 
 def test_initialization_payload_gives_rosters_without_units() -> None:
@@ -205,30 +208,60 @@ def break_first_vote(value: Any) -> dict[str, Any]:
         (break_first_senate_unit(lastUpdated="yesterday"), "ISO-8601"),
         (break_first_senate_unit(precinctsTotal=-1), "precinctsTotal"),
         (break_first_senate_unit(level=7), "level"),
-        (break_first_senate_unit(level="state"), "more than one state-level"),
         (break_first_senate_unit(reportingunitID="1719"), "repeats"),
         (break_first_senate_unit(candidates={"a": 1}), "candidates is an object"),
-        ({"races": {}}, "'races' is an object"),
+    ],
+)
+def test_a_county_row_that_cannot_be_read_costs_that_row(doc: dict[str, Any], message: str) -> None:
+    """The race stays, its state total and call intact; the row is named in one left-out line."""
+    whole = parse_doc(ap_doc("20171212_al_senate_full.json")).races[0]
+    reply = parse_doc(doc)
+    (problem,) = reply.left_out
+    assert problem.what == "unit" and "AL-1000" in problem.ident and message in problem.reason
+    race = reply.races[0]
+    assert race.state_unit == whole.state_unit and race.winners == whole.winners
+    assert len(race.subunits) == len(whole.subunits) - 1
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        (break_first_senate_unit(level="state"), "more than one state-level"),
         ({"races": [1]}, "not an object"),
         ({"races": [{"raceID": "1", "reportingUnits": []}]}, "no statePostal"),
         ({"races": [{"raceID": "1", "statePostal": "Alabama"}]}, "two-letter"),
         ({"races": [{"statePostal": "AL"}]}, "raceID"),
+    ],
+)
+def test_a_race_that_cannot_be_read_is_left_out_with_the_reason(doc: Any, message: str) -> None:
+    reply = parse_doc(doc)
+    assert reply.races == () or all(r.key != "AL-1000" for r in reply.races)
+    (problem,) = reply.left_out
+    assert problem.what == "race" and message in problem.reason
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"races": {}}, "'races' is an object"),
         ({"races": [], "isTruncated": "yes"}, "isTruncated"),
         ({"races": [], "electionDate": "12/12/2017"}, "electionDate"),
         ({"races": [], "timestamp": "9999-12-31T23:59:59-23:00"}, "usable ISO-8601"),
     ],
 )
-def test_malformed_replies_are_one_feed_error_with_the_place(doc: Any, message: str) -> None:
+def test_a_reply_unreadable_as_a_whole_is_one_feed_error_with_the_place(doc: Any, message: str) -> None:
     with pytest.raises(FeedError, match=message) as caught:
         parse_doc(doc)
     assert caught.value.feed == "ap-test"
 
 
-def test_a_race_repeated_in_one_reply_is_refused() -> None:
+def test_a_race_repeated_in_one_reply_keeps_the_first() -> None:
     doc = ap_doc("20171212_al_senate_full.json")
     doc["races"].append(doc["races"][0])
-    with pytest.raises(FeedError, match="appears twice"):
-        parse_doc(doc)
+    reply = parse_doc(doc)
+    assert [r.key for r in reply.races] == ["AL-1000", "AL-2001"]
+    (problem,) = reply.left_out
+    assert "appears twice" in problem.reason
 
 
 @pytest.mark.parametrize(
