@@ -16,17 +16,17 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import counties
+from bot import counties, offices
 from bot.balance import PARTY_PLURAL, describe_tally, describe_trendtable, latest_trendtables
 from bot.commands import MAX_INPUT, OFFICE_IDS, OFFICE_NAMES, Command, parse, state_of
 from bot.context import chamber_tally, unit_swing_facts
 from bot.events import RaceFacts, facts_of
-from bot.margins import Hurdle, hurdle, standing, votes_outstanding
+from bot.margins import Hurdle, estimate_votes_left, hurdle, standing
 from bot.model import Race, Snapshot, TrendTable
 from bot.render.numbers import percent, points, votes
 from bot.render.slack import escape, race_card
-from bot.render.text import clock_text, lead_line, local_time, race_title, short_name, standings_line
-from bot.rules import RuleSettings, race_facts
+from bot.render.text import clock_text, lead_line, local_time, race_title, short_name, standings_line, votes_left_basis
+from bot.rules import RuleSettings, race_facts, votes_left
 from bot.states import state_name
 from bot.swing import county_swing_text, margin_text, points_text, race_swing, results_swing_lines
 
@@ -196,7 +196,7 @@ def answer_command(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSetti
     if kind == "help":
         return Answer(states=states, kind="help")
     if kind == "unknown":
-        return _unknown(cmd, states)
+        return _lookup_answer(cmd, snapshots, rules, states) or _unknown(cmd, states)
     if kind == "needs_state":
         return _needs_state(cmd)
     if kind == "state":
@@ -238,9 +238,17 @@ def _needs_state(cmd: Command) -> Answer:
 
 
 def _office_matches(race: Race, office: str) -> bool:
-    if race.office_id and race.office_id.upper() == OFFICE_IDS[office]:
-        return True
-    return OFFICE_NAMES[office].lower() in race.office.lower()
+    """The shared vocabulary decides: "U.S. SENATOR", "US Senate (Perdue)" and AP's officeID "S"
+    are all the Senate; "Lieutenant Governor" is not the governor's race."""
+    return offices.matches(office, race.office, race.office_id)
+
+
+def _party_matches(race: Race, party: str) -> bool:
+    return offices.party_code(race.party) == party
+
+
+def _party_word(party: str) -> str:
+    return offices.party_adjective(party) or party
 
 
 def _state_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings, states: tuple[str, ...]) -> Answer:
@@ -255,12 +263,17 @@ def _state_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
         found = [(s, r) for s, r in found if _office_matches(r, cmd.office)]
         if not found:
             return Answer(kind="note", note=f"No {OFFICE_NAMES[cmd.office]} race for {name} in the feeds I follow; `/results {name.lower()}` lists its races.")
-    found.sort(key=lambda sr: (sr[1].office, sr[1].seat or "", sr[1].key))
+    if cmd.party:
+        found = [(s, r) for s, r in found if _party_matches(r, cmd.party)]
+        if not found:
+            return Answer(kind="note", note=f"No {_party_word(cmd.party)} primary for {name} in the feeds I follow; `/results {name.lower()}` lists its races.")
+    # the state's own races first, then each county feed's
+    found.sort(key=lambda sr: (sr[1].county or "", sr[1].office, sr[1].seat or "", sr[1].key))
     if cmd.place:
         return _place_answer(cmd, name, found, rules)
     if len(found) == 1:
         snap, race = found[0]
-        extra = (*margin_lines(race), *swing_lines(race, rules))
+        extra = (*margin_lines(race, rules), *swing_lines(race, rules))
         return Answer(race_facts(race, rules, snap.generated_at), extra, states=states, kind="card", query=cmd.canonical)
     lines = tuple(f"• {_race_line(race_facts(race, rules, snap.generated_at), race, _office_label(race))}" for snap, race in found[:MAX_LIST])
     lines += _more(len(found))
@@ -268,7 +281,10 @@ def _state_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
 
 
 def _office_label(race: Race) -> str:
-    return f"*{race.office}{', ' + race.seat if race.seat else ''}*"
+    """A race in a list of its state's races: the office, whose primary, and the county when the
+    feed covers one county ("Gwinnett County, Ga.: President")."""
+    label = offices.race_office(race.office, race.seat, race.party)
+    return f"*{counties.county_place(race.county, race.state)}: {label}*" if race.county else f"*{label}*"
 
 
 def _more(n: int) -> tuple[str, ...]:
@@ -308,9 +324,11 @@ def _race_line(facts: RaceFacts, race: Race | None, label: str) -> str:
     if share_in is not None:
         parts.append(f"{percent(share_in)} % in")
     if race is not None and facts.call_status != "called":
-        h = _hurdle(race)
+        h = _hurdle(race, facts)
         if h is not None and h.outstanding > 0:
             parts.append(_hurdle_text(h))
+        elif facts.outstanding is None and facts.total_votes > 0:
+            parts.append("no estimate of the votes left yet")
     if facts.call_status == "called":
         winners = [short_name(c.name) for c in facts.candidates if c.winner]
         parts.append("Called" + (f" for {', '.join(winners)}" if winners else ""))
@@ -319,8 +337,9 @@ def _race_line(facts: RaceFacts, race: Race | None, label: str) -> str:
     return f"{label}: " + " · ".join(parts)
 
 
-def _hurdle(race: Race) -> Hurdle | None:
-    return hurdle(standing(race), votes_outstanding(race))
+def _hurdle(race: Race, facts: RaceFacts) -> Hurdle | None:
+    """The hurdle on the same estimate of the votes left as the alerts (``facts.outstanding``)."""
+    return hurdle(standing(race), facts.outstanding)
 
 
 def _hurdle_text(h: Hurdle) -> str:
@@ -415,7 +434,7 @@ def _close_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
     if cmd.by == "hurdle":
 
         def key(t: tuple[Snapshot, Race, RaceFacts]) -> tuple[int, Fraction, str]:
-            h = _hurdle(t[1])
+            h = _hurdle(t[1], t[2])
             if h is None or h.share is None or h.outstanding == 0:
                 return (1, t[2].share(t[2].lead_votes), t[2].race_key)
             return (0, h.share, t[2].race_key)
@@ -555,11 +574,15 @@ def _seat_line(seat: Any, race: Race | None) -> str:
     return f"{label}: not called ({holder})"
 
 
-def margin_lines(race: Race) -> list[str]:
-    """What is left to count and what the trailer needs: the line a desk asks for next."""
+def margin_lines(race: Race, rules: RuleSettings | None = None) -> list[str]:
+    """What is left to count and what the trailer needs: the line a desk asks for next. The
+    estimate is the alerts' own (``bot.rules.votes_left``); when there is none, it says so."""
     st = standing(race)
-    outstanding = votes_outstanding(race)
+    left = votes_left(race, rules) if rules is not None else estimate_votes_left(race)
+    outstanding = left.votes
     h = hurdle(st, outstanding)
+    if outstanding is None and st.total_votes > 0 and left.reason:
+        return [f"No estimate of the votes left yet ({left.reason}), so no hurdle for the trailer"]
     if outstanding is None or h is None or outstanding == 0:
         return []
     if h.out_of_reach:
@@ -568,7 +591,7 @@ def margin_lines(race: Race) -> list[str]:
         need = f"{short_name(h.trailer.name)} needs {percent(h.share)} % of them to catch up"
     else:
         need = ""
-    return [f"About {votes(outstanding)} votes left to count (estimate). {need}".strip()]
+    return [f"About {votes(outstanding)} votes left to count ({votes_left_basis(left)}). {need}".strip()]
 
 
 # --- answers that need the store (the handler reads it, these only say it) ----------------------

@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from bot.balance import SeatsConfig, SeatsConfigError, Tally, feed_gain, gain, gain_facts, single_winner, tally, tally_facts
+from bot.margins import TurnoutBaseline
 from bot.model import Level, Race, ReportingUnit
 from bot.swing import Baseline, FlipIndication, flip_indication, swing_facts
 
@@ -55,6 +56,24 @@ def unit_swing_facts(race: Race, unit: ReportingUnit, context: ContextSettings) 
     if baseline is None or unit.level is not Level.COUNTY:
         return None
     return swing_facts(race, unit, baseline)
+
+
+# --- the expected vote -------------------------------------------------------------------------
+
+
+def turnout_baseline(race: Race, context: ContextSettings) -> TurnoutBaseline | None:
+    """The race's configured baseline as the expected-vote estimate reads it: each county row's
+    baseline vote by unit id (matched as swing matches them: FIPS, then name), and the total."""
+    baseline = context.baseline_for(race)
+    if baseline is None:
+        return None
+    by_unit = {}
+    for unit in race.units:
+        if unit.level is Level.COUNTY:
+            county, _how = baseline.match(unit)
+            if county is not None:
+                by_unit[unit.id] = county.total
+    return TurnoutBaseline(label=baseline.label, total=baseline.total, by_unit=by_unit)
 
 
 # --- the flip indication ----------------------------------------------------------------------
@@ -165,5 +184,5 @@ def tally_details(race: Race, races: Mapping[str, Race], context: ContextSetting
 
 __all__ = [
     "ContextSettings", "chamber_calls", "chamber_tally", "flip_crossed", "flip_facts", "flip_from_facts", "flip_state",
-    "gain_details", "tally_details", "unit_swing_facts",
+    "gain_details", "tally_details", "turnout_baseline", "unit_swing_facts",
 ]

@@ -8,7 +8,9 @@ all votes cast for the office, write-ins included, as the Secretary of State com
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from fractions import Fraction
 from math import floor, isfinite
 
@@ -144,28 +146,184 @@ def recount_line(lead_votes: int, total_votes: int, threshold: Fraction) -> Reco
 # --- votes outstanding and the hurdle ------------------------------------------------------
 
 
-def votes_outstanding(race: Race) -> int | None:
-    """Estimated votes still to be counted, never negative.
+#: No estimate from precincts alone below this share of precincts in: with 17 of 6,089 precincts
+#: (Florida 2012) the votes per precinct say nothing about the precincts still out.
+MIN_PRECINCT_SHARE = Fraction(1, 5)
+#: An expected total is never above this multiple of the baseline election's total vote.
+CEILING_FACTOR = Fraction(3, 2)
+#: The feed's expected-vote share is used from 1 % up: AP publishes it rounded, and below 1 %
+#: the rounding alone can double or halve counted ÷ share.
+MIN_EXPECTED_SHARE = Fraction(1, 100)
 
-    With the feed's expected-vote share (AP ``eevp``): counted ÷ share − counted. Otherwise per
-    county: the votes per reported precinct times the precincts outstanding; a county with no
-    precinct in yet borrows the statewide votes per reported precinct. ``None`` when the feed gives
-    neither (nothing honest can be said).
-    """
+
+@dataclass(frozen=True, slots=True)
+class TurnoutBaseline:
+    """A previous election's total vote by county, matched to one race's county rows.
+
+    Pure data, built by ``bot.context.turnout_baseline`` from the configured baseline, so this
+    module reads no file and knows nothing of FIPS codes or county names."""
+
+    label: str  # how text names it: "2016"
+    total: int  # the baseline's statewide total vote: the ceiling is a multiple of it
+    by_unit: Mapping[str, int]  # unit id → that county's baseline vote; unmatched units absent
+
+
+class EstimateMethod(StrEnum):
+    COMPLETE = "complete"  # everything is in: nothing left
+    FEED = "feed"  # the feed's own expected vote (AP eevp)
+    BASELINE = "baseline"  # turnout of the counties fully in, applied to the baseline vote of the rest
+    PRECINCTS = "precincts"  # votes per reported precinct × precincts out (≥ 20 % of precincts in)
+    NONE = "none"  # no estimate: nothing honest to say
+
+
+@dataclass(frozen=True, slots=True)
+class VotesLeft:
+    """The estimate of the votes still to count, with how it was made and its range."""
+
+    votes: int | None  # None: no estimate
+    method: EstimateMethod
+    low: int | None = None  # the range the counties' turnout ratios span (baseline method)
+    high: int | None = None
+    ceiling: int | None = None  # the largest expected total allowed, if any
+    capped: bool = False  # the estimate hit the ceiling
+    counties_in: int = 0  # counties fully in behind a baseline estimate
+    reason: str = ""  # why there is no estimate
+    label: str | None = None  # the baseline election's name ("2016") when it set the estimate or the ceiling
+
+    @property
+    def known(self) -> bool:
+        return self.votes is not None
+
+
+def votes_outstanding(race: Race, baseline: TurnoutBaseline | None = None) -> int | None:
+    """Estimated votes still to be counted, never negative; ``None`` when no honest estimate
+    exists. See ``estimate_votes_left`` and docs/expected-vote.md."""
+    return estimate_votes_left(race, baseline).votes
+
+
+def estimate_votes_left(race: Race, baseline: TurnoutBaseline | None = None) -> VotesLeft:
+    """Votes left, from an expected vote rather than an extrapolation, in this order:
+
+    1. the feed's own expected-vote share (AP ``eevp``, from 1 %): counted ÷ share − counted;
+    2. every precinct in: nothing left;
+    3. with a baseline election: the turnout ratio (votes now ÷ baseline votes) of the counties
+       fully in, applied to the baseline vote of each county still out, less what it has counted;
+       the range runs from the lowest to the highest ratio of those counties;
+    4. from 20 % of precincts in: votes per reported precinct × precincts out, per county;
+    5. otherwise no estimate.
+
+    Never above the ceiling: an expected total of 1.5 × the baseline's total, or the registered
+    voters where the feed gives them (the lower of the two)."""
+    left = _estimate(race, baseline)
+    return replace(left, label=baseline.label) if baseline is not None else left
+
+
+def _estimate(race: Race, baseline: TurnoutBaseline | None) -> VotesLeft:
     state = race.state_unit
     if state is None:
-        return None
+        return VotesLeft(None, EstimateMethod.NONE, reason="no statewide row")
     counted = state.total_votes
+    ceiling = _ceiling(state, baseline)
     eevp = expected_share(state.expected_vote_pct if state.expected_vote_pct is not None else race.expected_vote_pct)
-    if eevp is not None:
-        if eevp <= 0:
-            return None
-        if eevp >= 1:
-            return 0
-        return max(0, floor(counted / eevp) - counted)
+    if eevp is not None and eevp >= 1:
+        return VotesLeft(0, EstimateMethod.COMPLETE, 0, 0, ceiling)
+    if eevp is not None and eevp >= MIN_EXPECTED_SHARE:
+        return _capped(Fraction(counted) / eevp - counted, None, None, counted, ceiling, EstimateMethod.FEED)
     units = _estimate_units(race)
+    if units is not None and all(u.fully_reporting for u in units):
+        if eevp is not None:  # under 1 % of the expected vote by the feed, yet every precinct in
+            return VotesLeft(None, EstimateMethod.NONE, ceiling=ceiling, reason="the feed's expected vote contradicts its precinct counts")
+        return VotesLeft(0, EstimateMethod.COMPLETE, 0, 0, ceiling)
+    if baseline is not None and units is not None and units != (state,):
+        found = _from_baseline(units, baseline)
+        if found is not None:
+            mid, low, high, n = found
+            return replace(_capped(mid, low, high, counted, ceiling, EstimateMethod.BASELINE), counties_in=n)
     if units is None:
+        return VotesLeft(None, EstimateMethod.NONE, ceiling=ceiling, reason="the feed gives neither an expected vote nor precinct counts")
+    reporting = sum(u.precincts_reporting or 0 for u in units)
+    total = sum(u.precincts_total or 0 for u in units)
+    if not total or Fraction(reporting, total) < MIN_PRECINCT_SHARE:
+        why = "fewer than 20 % of precincts in, " + ("no county fully in yet" if baseline is not None else "no baseline election to go by")
+        return VotesLeft(None, EstimateMethod.NONE, ceiling=ceiling, reason=why)
+    rate = _per_precinct(units)
+    if rate is None:
+        return VotesLeft(None, EstimateMethod.NONE, ceiling=ceiling, reason="no votes per precinct to go by")
+    return _capped(rate, None, None, counted, ceiling, EstimateMethod.PRECINCTS)
+
+
+def _ceiling(state: ReportingUnit, baseline: TurnoutBaseline | None) -> int | None:
+    limits = []
+    if baseline is not None and baseline.total > 0:
+        limits.append(floor(CEILING_FACTOR * baseline.total))
+    if state.registered_voters:
+        limits.append(state.registered_voters)
+    return min(limits) if limits else None
+
+
+def _capped(
+    left: Fraction, low: Fraction | None, high: Fraction | None, counted: int, ceiling: int | None, method: EstimateMethod
+) -> VotesLeft:
+    room = None if ceiling is None else max(0, ceiling - counted)
+
+    def cap(x: Fraction | None) -> int | None:
+        if x is None:
+            return None
+        n = max(0, round(x))
+        return n if room is None else min(n, room)
+
+    mid = cap(left)
+    assert mid is not None
+    return VotesLeft(mid, method, cap(low), cap(high), ceiling, capped=room is not None and round(left) > room)
+
+
+def _from_baseline(units: tuple[ReportingUnit, ...], baseline: TurnoutBaseline) -> tuple[Fraction, Fraction, Fraction, int] | None:
+    """(left at the pooled ratio, at the lowest ratio, at the highest, counties fully in), or
+    ``None`` while no county with a baseline vote is fully in.
+
+    A county still counting has the baseline vote of its precincts still out, (1 − s) × its
+    baseline vote with s its share of precincts in, to come at a turnout ratio: its own
+    (counted ÷ (s × baseline)) once 20 % of its precincts are in, else the pooled ratio of the
+    counties fully in (the range uses their lowest and highest ratios). A county with no baseline
+    vote extrapolates its own precincts from 20 % in, else takes the votes per precinct of the
+    counties fully in."""
+    full = [u for u in units if u.fully_reporting and baseline.by_unit.get(u.id, 0) > 0]
+    if not full:
         return None
+    now = sum(u.total_votes for u in full)
+    pooled = Fraction(now, sum(baseline.by_unit[u.id] for u in full))
+    ratios = [Fraction(u.total_votes, baseline.by_unit[u.id]) for u in full]
+    low_ratio, high_ratio = min(ratios), max(ratios)
+    full_precincts = sum(u.precincts_total or 0 for u in full)
+    per_precinct = Fraction(now, full_precincts) if full_precincts else None
+    mid = low = high = Fraction(0)
+    for unit in units:
+        if unit.fully_reporting:
+            continue
+        counted = max(0, unit.total_votes)
+        reporting, total = unit.precincts_reporting or 0, unit.precincts_total or 0
+        if not total:
+            return None  # a county of unknown size: no estimate rather than a guess
+        share_in = min(Fraction(1), Fraction(reporting, total))
+        base = baseline.by_unit.get(unit.id, 0)
+        own_enough = share_in >= MIN_PRECINCT_SHARE and counted > 0
+        if base > 0 and not own_enough:
+            out = (1 - share_in) * base
+            mid, low, high = mid + pooled * out, low + low_ratio * out, high + high_ratio * out
+            continue
+        if own_enough:
+            own = Fraction(counted, share_in) - counted
+        elif per_precinct is not None:
+            own = max(Fraction(0), per_precinct * total - counted)
+        else:
+            return None
+        mid, low, high = mid + own, low + own, high + own
+    return mid, low, high, len(full)
+
+
+def _per_precinct(units: tuple[ReportingUnit, ...]) -> Fraction | None:
+    """Votes per reported precinct × precincts out, per county; a county with no precinct in
+    borrows the statewide votes per reported precinct."""
     rep_total = sum(u.precincts_reporting or 0 for u in units)
     votes_total = sum(u.total_votes for u in units)
     statewide_rate = Fraction(votes_total, rep_total) if rep_total else None
@@ -180,7 +338,7 @@ def votes_outstanding(race: Race) -> int | None:
             outstanding += max(Fraction(0), statewide_rate) * missing
         else:
             return None
-    return max(0, round(outstanding))
+    return outstanding
 
 
 def _has_precincts(unit: ReportingUnit) -> bool:

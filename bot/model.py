@@ -63,6 +63,9 @@ class ReportingUnit:
     #: share of the expected vote counted, 0–100 as the AP publishes ``eevp``.
     expected_vote_pct: float | None = None
     last_updated: datetime | None = None
+    #: registered voters where the feed gives them (Clarity ``totalVoters``): a ceiling for the
+    #: expected vote (``bot.margins.estimate_votes_left``), never a share's denominator.
+    registered_voters: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "votes", MappingProxyType(dict(self.votes)))
@@ -114,6 +117,12 @@ class Race:
     #: AP's ``flippedSeat``: the call took the seat from the party that held it. ``None`` when
     #: the feed does not say (most feeds, and AP before v3); only the feed decides, never the bot.
     flipped_seat: bool | None = None
+    #: the party whose primary (or caucus) this is, in the bot's spelling ('Dem', 'GOP'); ``None``
+    #: for a general election. Labels say it: "Republican primary for President".
+    party: str | None = None
+    #: the county the feed covers, for a county's own results site or CSV ('Gwinnett'); ``None``
+    #: when the feed covers the state. A county feed's totals are the county's, never the state's.
+    county: str | None = None
 
     @property
     def key(self) -> str:

@@ -15,9 +15,18 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from bot.context import ContextSettings, flip_crossed, flip_facts, flip_state, gain_details, tally_details, unit_swing_facts
+from bot.context import (
+    ContextSettings,
+    flip_crossed,
+    flip_facts,
+    flip_state,
+    gain_details,
+    tally_details,
+    turnout_baseline,
+    unit_swing_facts,
+)
 from bot.events import Event, EventKind, RaceFacts, facts_of
-from bot.margins import Standing, hurdle, recount_position, standing, votes_outstanding
+from bot.margins import Standing, VotesLeft, estimate_votes_left, hurdle, recount_position, standing
 from bot.model import Level, Race, ReportingUnit
 
 #: AP's raceCallStatus / tabulationStatus values worth a line of their own.
@@ -117,10 +126,11 @@ def evaluate(
     ``races`` is every race of the snapshot: a call's balance-of-power line counts the other
     calls of its chamber."""
     st = standing(race)
-    outstanding = votes_outstanding(race)
+    left = votes_left(race, settings)
+    outstanding = left.votes
     rule = applicable_recount_rule(race, settings)
     facts = facts_of(st, race, outstanding, rule.threshold if rule else None, rule.citation if rule else None, at)
-    ctx = _Context(feed, race, st, outstanding, rule, settings, _count_changed(previous, race), races or {})
+    ctx = _Context(feed, race, st, outstanding, rule, settings, _count_changed(previous, race), races or {}, left)
     return _run(ctx, previous, memory, facts)
 
 
@@ -139,7 +149,14 @@ def _count_changed(previous: Race | None, race: Race) -> bool:
 def race_facts(race: Race, settings: RuleSettings, at: datetime | None = None) -> RaceFacts:
     """The numbers /results and the live card show: the same ones the alerts state."""
     rule = applicable_recount_rule(race, settings)
-    return facts_of(standing(race), race, votes_outstanding(race), rule.threshold if rule else None, rule.citation if rule else None, at)
+    return facts_of(standing(race), race, votes_left(race, settings).votes, rule.threshold if rule else None, rule.citation if rule else None, at)
+
+
+def votes_left(race: Race, settings: RuleSettings) -> VotesLeft:
+    """The one estimate of the votes left that the hurdle, "out of reach", the runoff alerts and
+    /results all use: the feed's expected vote, else the configured baseline's turnout, else
+    precincts from 20 % in (``bot.margins.estimate_votes_left``)."""
+    return estimate_votes_left(race, turnout_baseline(race, settings.context))
 
 
 def _run(ctx: _Context, previous: Race | None, memory: RaceMemory, facts: RaceFacts) -> Evaluation:
@@ -179,6 +196,7 @@ class _Context:
     #: the count moved since the previous evaluation (see ``_count_changed``)
     changed: bool = True
     races: Mapping[str, Race] = field(default_factory=dict)
+    left: VotesLeft | None = None  # the estimate behind ``outstanding``
 
     def key(self, *parts: object) -> str:
         return "/".join([self.feed, self.race.key, *map(str, parts)])
@@ -269,7 +287,10 @@ def _out_of_reach(ctx: _Context, mem: RaceMemory) -> Step:
     if beyond and not mem.out_of_reach:
         assert h is not None
         n = mem.out_of_reach_passes + 1
-        event = ctx.event(EventKind.OUT_OF_REACH, n, trailer=h.trailer.candidate_id, outstanding=h.outstanding, lead_votes=ctx.st.lead_votes)
+        method = ctx.left.method.value if ctx.left is not None else None
+        event = ctx.event(
+            EventKind.OUT_OF_REACH, n, trailer=h.trailer.candidate_id, outstanding=h.outstanding, lead_votes=ctx.st.lead_votes, method=method
+        )
         return [event], replace(mem, out_of_reach=True, out_of_reach_passes=n)
     if h is not None and not h.out_of_reach and mem.out_of_reach:
         return [], replace(mem, out_of_reach=False)
@@ -296,7 +317,11 @@ def _calls(ctx: _Context, mem: RaceMemory) -> Step:
     elif not winners and not runoff and (mem.winners or mem.runoff):
         calls += 1
         events.append(
-            ctx.event(EventKind.RACE_UNCALLED, calls, previous_winners=list(mem.winners), previous_runoff=list(mem.runoff))
+            ctx.event(
+                EventKind.RACE_UNCALLED, calls, previous_winners=list(mem.winners), previous_runoff=list(mem.runoff),
+                # the names as the race gives them now: the line names people, not feed ids
+                names={cid: ctx.name(cid) or cid for cid in (*mem.winners, *mem.runoff)},
+            )
         )
         if mem.winners:
             events += _balance(ctx, calls)

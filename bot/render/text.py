@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 
 from bot.balance import PARTY_PLURAL, describe_tally, tally_from_facts
 from bot.context import flip_from_facts
+from bot.counties import county_place
 from bot.events import Alert, Event, EventKind, RaceFacts
-from bot.margins import expected_share, recount_line
+from bot.margins import EstimateMethod, VotesLeft, expected_share, recount_line
 from bot.names import surname
+from bot.offices import race_office
 from bot.render.numbers import percent, points, signed, votes
 from bot.states import lookup, state_name
 from bot.swing import county_swing_text, flip_text
@@ -21,8 +23,16 @@ UTC = ZoneInfo("UTC")
 
 
 def race_title(facts: RaceFacts) -> str:
-    office = facts.office + (f", {facts.seat}" if facts.seat else "")
-    return f"{state_name(facts.state)} {office}"
+    return race_heading(facts.state, facts.office, facts.seat, facts.party, facts.county)
+
+
+def race_heading(state: str, office: str, seat: str | None = None, party: str | None = None, county: str | None = None) -> str:
+    """'Alabama U.S. Senate'; a primary says whose ('Rhode Island Republican primary for
+    President'); a county feed's race is the county's ('Gwinnett County, Ga.: President')."""
+    label = race_office(office, seat, party)
+    if county:
+        return f"{county_place(county, state)}: {label}"
+    return f"{state_name(state)} {label}"
 
 
 def candidate_label(name: str, party: str | None) -> str:
@@ -73,6 +83,25 @@ def recount_text(facts: RaceFacts, votes_to_line: int | None = None) -> str | No
     return f"Margin is {votes(to_line)} votes above the {percent(threshold)} % automatic-recount line{law}"
 
 
+def votes_left_basis(left: VotesLeft) -> str:
+    """How the votes-left figure was made, as the line under it says: 'estimate from 2016 turnout
+    in 12 counties fully in, 420,000–560,000'."""
+    if left.method is EstimateMethod.FEED:
+        basis = "estimate from the feed's expected vote"
+    elif left.method is EstimateMethod.BASELINE:
+        counties = f"{left.counties_in:,} count{'y' if left.counties_in == 1 else 'ies'} fully in"
+        basis = f"estimate from {left.label or 'baseline'} turnout in {counties}"
+        if left.low is not None and left.high is not None and left.low != left.high:
+            basis += f", {votes(left.low)}–{votes(left.high)}"
+    elif left.method is EstimateMethod.PRECINCTS:
+        basis = "estimate from votes per reported precinct"
+    else:
+        basis = "estimate"
+    if left.capped and left.ceiling is not None:
+        basis += f"; capped at an expected {votes(left.ceiling)} votes"
+    return basis
+
+
 def clock_text(moment: datetime, tz: tzinfo) -> str:
     """'10:39 p.m. CST': a moment on the clock of ``tz``, as the wire writes it."""
     return moment.astimezone(tz).strftime("%-I:%M %p %Z").replace("AM", "a.m.").replace("PM", "p.m.")
@@ -104,12 +133,15 @@ def event_line(event: Event, facts: RaceFacts | None) -> str:
     if k is EventKind.WRITE_INS_EXCEED_MARGIN:
         return f"Write-ins ({votes(d['unresolved_votes'])}) exceed the margin ({votes(d['lead_votes'])}): counties must tally the write-in names"
     if k is EventKind.OUT_OF_REACH:
-        return f"{name(d['trailer'])} cannot catch up on the estimated {votes(d['outstanding'])} votes left: the lead is larger (arithmetic, not a call)"
+        basis = {"feed": " (the feed's expected vote)", "baseline": " (from baseline turnout)"}.get(str(d.get("method")), "")
+        return f"{name(d['trailer'])} cannot catch up on the estimated {votes(d['outstanding'])} votes left{basis}: the lead is larger (arithmetic, not a call)"
     if k is EventKind.RACE_CALLED:
         return f"RACE CALLED: {', '.join(name(w) for w in d['winners'])} wins (call from the feed)"
     if k is EventKind.RACE_UNCALLED:
         previous = list(d.get("previous_winners") or []) + list(d.get("previous_runoff") or [])
-        return f"CALL WITHDRAWN: the feed no longer calls this race for {', '.join(name(w) for w in previous)}"
+        named = d.get("names") or {}  # the event's own names: the facts may lack a withdrawn winner
+        who = [name(w) if facts and facts.candidate(w) else str(named.get(w) or w) for w in previous]
+        return f"CALL WITHDRAWN: the feed no longer calls this race for {', '.join(who)}"
     if k is EventKind.RUNOFF:
         return f"RUNOFF: {' and '.join(name(c) for c in d['candidates'])} advance to a runoff"
     if k is EventKind.STATUS_CHANGED:
