@@ -15,13 +15,14 @@ forever: see ``CardKeeper.gone``.
 from __future__ import annotations
 
 import logging
+import random
 from collections import Counter
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.delivery.cards import CardRefresher
-from bot.delivery.pacing import Pacer, backoff
+from bot.delivery.pacing import Backoff, Pacer
 from bot.delivery.report import CARD_EDIT, HISTORY_ACTION, HISTORY_CHECK, OperatorLog
 from bot.delivery.sink import DeliveryError
 from bot.events import RaceFacts
@@ -48,6 +49,8 @@ class CardKeeper:
         min_interval: float,
         backoff_base: float,
         max_backoff: float,
+        jitter: Callable[[], float] = random.random,
+        permanent_hold: float = 120.0,
     ):
         self.store = store
         self.refresher = refresher
@@ -59,7 +62,10 @@ class CardKeeper:
         self.min_interval = min_interval
         self.backoff_base = backoff_base
         self.max_backoff = max_backoff
-        self._failures: Counter[tuple[str, str]] = Counter()
+        #: how long a channel's edits rest after an error only the operator can fix (logged once).
+        self.permanent_hold = permanent_hold
+        #: server errors on edits in a row per (platform, channel): 429s do not count.
+        self._failures = Backoff(backoff_base, max_backoff, jitter)
 
     # --- creation --------------------------------------------------------------------------
 
@@ -142,7 +148,7 @@ class CardKeeper:
                 self._edit_failed(platform, sink, card, exc)
                 continue
             self.edits.mark(workspace)
-            self._failures.pop((platform, card.channel), None)
+            self._failures.succeeded((platform, card.channel))
             self.stats["card_updates"] += 1
             self.store.card_updated(card.id, digest, self.clock())
 
@@ -153,7 +159,7 @@ class CardKeeper:
             return
         if exc.permanent:
             self.operator.permanent(platform, card.channel, exc, CARD_EDIT)
-            self.edits.hold(key, self.max_backoff)
+            self.edits.hold(key, self.permanent_hold)
             self.stats["update_errors"] += 1
             return
         if exc.retry_after is not None:
@@ -198,7 +204,7 @@ class CardKeeper:
         except DeliveryError as exc:
             if exc.permanent:
                 self.operator.permanent(platform, card.channel, exc, CARD_EDIT)
-                self.edits.hold(key, self.max_backoff)
+                self.edits.hold(key, self.permanent_hold)
             elif exc.retry_after is not None:
                 self.posts.hold(key, exc.retry_after)  # it was a post: the post limit said so
             else:
@@ -206,8 +212,7 @@ class CardKeeper:
             log.warning("%s %s: posting the new live card for %s failed (%s); trying again later", platform, card.channel, card.race_key, exc)
 
     def _backoff(self, key: tuple[str, str]) -> float:
-        self._failures[key] += 1
-        return backoff(self._failures[key] - 1, self.backoff_base, self.max_backoff)
+        return self._failures.failed(key)
 
 
 def _may_repost(card: Card, code: str) -> bool:

@@ -2,7 +2,9 @@
 
 Order is kept per channel (a channel whose oldest alert is waiting for a retry sends nothing
 newer), while one channel's rate limit or outage never holds up another. Pacing is about one
-message per second per channel, which is what Slack allows for ``chat.postMessage``.
+message per second per channel, which is what Slack allows for ``chat.postMessage``. A 429
+waits exactly its Retry-After; server errors back off with jitter, never above 15 s, so during an
+outage Slack is probed at least every 15 s and the first answer that works is used at once.
 
 Never twice: before a post the row is marked "sending" (committed). A row found in that state
 (the process died between the post and the "sent" mark, or the answer was lost) is looked up in
@@ -20,6 +22,7 @@ the worker hands it each round's leftovers: edits come after alerts and never ho
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections import Counter
@@ -29,7 +32,7 @@ from typing import Any
 
 from bot.delivery.cards import CardRefresher
 from bot.delivery.live_cards import CardKeeper
-from bot.delivery.pacing import Pacer, backoff
+from bot.delivery.pacing import MAX_BACKOFF, Backoff, Pacer
 from bot.delivery.report import HISTORY_ACTION, HISTORY_CHECK, OperatorLog
 from bot.delivery.sink import DeliveryError, Sink
 from bot.events import Severity
@@ -50,7 +53,7 @@ class DeliveryWorker:
         *,
         clock: Callable[[], datetime] = utcnow,
         min_interval: float = 1.0,
-        max_backoff: float = 120.0,
+        max_backoff: float = MAX_BACKOFF,
         budget_seconds: float = 20.0,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
@@ -59,6 +62,7 @@ class DeliveryWorker:
         default_style: str = "cards",
         cards: CardRefresher | None = None,
         summarize_after: timedelta | None = timedelta(minutes=15),
+        jitter: Callable[[], float] | None = None,
     ):
         self.store = store
         self.sinks = dict(sinks)
@@ -82,6 +86,8 @@ class DeliveryWorker:
         #: posts per (platform, channel). Card edits have their own pacer (in the CardKeeper):
         #: neither kind of call spends the other's budget.
         self._posts = Pacer(monotonic)
+        #: server errors in a row per (platform, channel); 429s are the Pacer's and leave it alone.
+        self._failures = Backoff(backoff_base, max_backoff, jitter or random.random)
         self._operator = OperatorLog()
         self._cards = CardKeeper(
             store,
@@ -94,6 +100,7 @@ class DeliveryWorker:
             min_interval=min_interval,
             backoff_base=backoff_base,
             max_backoff=max_backoff,
+            jitter=jitter or random.random,
         )
         self._lock = threading.Lock()
 
@@ -210,6 +217,7 @@ class DeliveryWorker:
             elif card is None or card.status != "live" or not card.ts:
                 try:
                     if self._cards.ensure(platform, sink, row.alert.feed, row.alert.race_key, row.channel, card, row.alert.facts):
+                        self._failures.succeeded((platform, row.channel))
                         return 0  # the card is up; the alert goes in its thread after the pacing gap
                 except DeliveryError as exc:
                     return self._retry(row, exc)  # the card stays "creating": looked for before the next try
@@ -241,6 +249,7 @@ class DeliveryWorker:
             self.store.mark_retry(row.id, f"{type(exc).__name__}: {exc}", timedelta(seconds=wait), self.clock(), uncertain=True)
             return 0
         self._posts.mark(key)  # latency jitter must not squeeze the gap
+        self._failures.succeeded(key)
         self.stats["posts"] += 1
         if self.on_posted is not None:
             self.on_posted(row)
@@ -268,16 +277,23 @@ class DeliveryWorker:
             self.store.mark_failed(row.id, str(exc))
             self.stats["failed"] += 1
             return 0
-        if exc.retry_after is not None:
-            wait = exc.retry_after
-            self._posts.hold((row.platform, row.channel), wait)
-            self.stats["rate_limited"] += 1
-        else:
-            wait = backoff(row.attempts, self.backoff_base, self.max_backoff)
-            self.stats["backoffs"] += 1
+        wait = self._wait_after((row.platform, row.channel), exc)
         log.warning("%s %s: %s; retrying in %.2f s (attempt %d)", row.platform, row.channel, exc, wait, row.attempts + 1)
         self.store.mark_retry(row.id, str(exc), timedelta(seconds=wait), self.clock(), uncertain=uncertain)
         return 0
+
+    def _wait_after(self, key: tuple[str, str], exc: DeliveryError) -> float:
+        """How long a channel waits after a failed try. A 429 waits exactly its Retry-After (the
+        channel's posts held as long) and leaves the server-error streak as it was: Slack answered,
+        it was not failing. Anything else (a 5xx, a lost connection) is a server error: jittered
+        backoff that grows with the streak, never above ``max_backoff`` (15 s), so an outage is
+        probed at least that often and the first post after it goes out at once."""
+        if exc.retry_after is not None:
+            self._posts.hold(key, exc.retry_after)
+            self.stats["rate_limited"] += 1
+            return exc.retry_after
+        self.stats["backoffs"] += 1
+        return self._failures.failed(key)
 
     def _summarize(self, platform: str, sink: Any, rows: list[Delivery], now: datetime) -> int:
         ids = [r.id for r in rows]
@@ -294,13 +310,13 @@ class DeliveryWorker:
                     self._retry(r, exc)
                 return 0
             # all stay "sending" when uncertain (each is reconciled against the summary's alert_keys)
+            wait = self._wait_after(key, exc)
+            log.warning("%s %s: catch-up message failed (%s); retrying in %.2f s", platform, rows[0].channel, exc, wait)
             for r in rows:
-                self.store.mark_retry(r.id, str(exc), timedelta(seconds=exc.retry_after or self.backoff_base), self.clock(), uncertain=exc.uncertain)
-            if exc.retry_after is not None:
-                self._posts.hold(key, exc.retry_after)
-            self.stats["backoffs"] += 1
+                self.store.mark_retry(r.id, str(exc), timedelta(seconds=wait), self.clock(), uncertain=exc.uncertain)
             return 0
         self._posts.mark(key)
+        self._failures.succeeded(key)
         self.stats["posts"] += 1
         self.stats["summaries"] += 1
         log.info("%s %s: %d alerts older than %s sent as one catch-up message", platform, rows[0].channel, len(rows), self.summarize_after)

@@ -52,13 +52,15 @@ def build(
     poll_clock: Callable[[], datetime] | None = None,
     summarize_after: timedelta | None = timedelta(minutes=15),
     budget_seconds: float = 2.0,
-    max_backoff: float = 1.0,
+    max_backoff: float | None = 1.0,
     update_interval: float = 0.0,
     sleep: Callable[[float], None] | None = None,
     monotonic: Callable[[], float] | None = None,
+    jitter: Callable[[], float] | None = None,
 ) -> tuple[Poller, DeliveryWorker, Store]:
     """The bot's delivery path. ``update_interval`` (the workspace-wide chat.update gap) is 0
-    by default so wall-clock tests stay fast; ``sleep``/``monotonic`` take a VirtualClock's."""
+    by default so wall-clock tests stay fast; ``sleep``/``monotonic`` take a VirtualClock's.
+    ``max_backoff=None`` keeps the worker's own cap; ``jitter`` fixes the backoff's random draw."""
     store = Store(db_url)
     r = rules()
     sink = SlackSink(make_client("xoxb-test", slack_base_url, timeout=5), min_interval, update_interval)
@@ -67,6 +69,10 @@ def build(
         timing["sleep"] = sleep
     if monotonic is not None:
         timing["monotonic"] = monotonic
+    if jitter is not None:
+        timing["jitter"] = jitter
+    if max_backoff is not None:
+        timing["max_backoff"] = max_backoff
     worker = DeliveryWorker(
         store,
         {"slack": sink},
@@ -76,7 +82,6 @@ def build(
         cards=CardRefresher(store, r, card_throttle),
         summarize_after=summarize_after,
         budget_seconds=budget_seconds,
-        max_backoff=max_backoff,
         **timing,
     )
     poller = Poller(

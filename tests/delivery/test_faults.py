@@ -13,14 +13,18 @@ does not depend on how loaded the machine is. Everything else is the real code, 
 
 from __future__ import annotations
 
+import json
 import logging
 import random
+import re
 import time
 from collections import Counter, defaultdict
+from datetime import timedelta
 from itertools import pairwise
 
 from sqlalchemy import select
 
+from bot.events import EventKind
 from bot.store import OutboxRow
 from tests.delivery.clock import VirtualClock
 from tests.delivery.harness import alert_keys, build, run_ticks, unsent
@@ -203,3 +207,79 @@ def test_without_history_access_an_uncertain_alert_is_posted_again_not_lost(tmp_
         lines = [r.getMessage() for r in caplog.records if r.name == "electionbot.delivery"]
         assert len(lines) == 1 and "cannot check the channel for duplicates (missing_scope)" in lines[0] and "channels:history" in lines[0]
         store.close()
+
+
+def test_429_bursts_then_500s_then_a_10s_outage_leave_no_silence_longer_than_16s(tmp_path, caplog):
+    """Issue 12's bad night at production settings (1 s base, the worker's own 15 s cap, real
+    jitter from a seeded draw, a delivery round a second as the scheduler runs it): a burst of
+    six 429s (Retry-After 1) on every channel, then 500s, then a 10 s outage. When Slack answers
+    again, every channel with alerts waiting posts within 16 s (15 s cap + one round). Before
+    the fix the 429s counted as failures and the first try after the outage came minutes later."""
+    caplog.set_level(logging.WARNING, "electionbot.delivery")
+    clock = VirtualClock()
+    rng = random.Random(12)
+    with FakeSlack(rate_limit_per_channel_per_second=1 / POST_GAP, clock=clock.monotonic) as slack:
+        poller, worker, store = build(
+            f"sqlite:///{tmp_path / 'bot.db'}",
+            slack.base_url,
+            CHANNELS,
+            min_interval=POST_GAP,
+            backoff_base=1.0,
+            max_backoff=None,
+            jitter=rng.random,
+            card_throttle=CARD_THROTTLE,
+            update_interval=UPDATE_GAP,
+            budget_seconds=5.0,
+            clock=clock.now,
+            sleep=clock.sleep,
+            monotonic=clock.monotonic,
+        )
+        recovered: float | None = None
+        waiting_at_recovery: set[str] = set()
+
+        def faults(tick: int) -> None:
+            nonlocal recovered, waiting_at_recovery
+            if tick == 2:  # the same alert meets them all: 429s, then 500s, then the outage
+                for channel in CHANNELS:
+                    slack.fail_next("chat.postMessage", 429, retry_after=1, times=6, channel=channel)
+                    slack.fail_next("chat.postMessage", 500, times=3, channel=channel)
+            if tick == 12:
+                slack.outage(OUTAGE)
+                recovered = clock.monotonic() + OUTAGE
+            if recovered is not None and not waiting_at_recovery and clock.monotonic() >= recovered:
+                waiting_at_recovery = {r.channel for r in store.due("slack", clock.now() + timedelta(hours=1))}
+
+        run_ticks(poller, worker, store, clock, tick=1.0, before_tick=faults)
+        assert unsent(store) == 0, store.backlog()
+        assert recovered is not None
+        assert waiting_at_recovery == set(CHANNELS)  # every channel still had alerts when Slack came back
+
+        posts = slack.calls_to("chat.postMessage")
+        assert sum(c.status == 429 for c in posts) == 6 * len(CHANNELS)
+        assert sum(c.status == 500 for c in posts) == 3 * len(CHANNELS)
+        silences = {}
+        for channel in CHANNELS:
+            first = min(c.at for c in posts if c.ok and c.params["channel"] == channel and c.at >= recovered)
+            silences[channel] = first - recovered
+        assert max(silences.values()) <= 16.0, silences
+        assert all(w <= 15.0 for w in _waits(caplog)), max(_waits(caplog))
+
+        # each alert exactly once, in order per channel; the call among them, once per channel
+        expected: dict[str, list[str]] = {c: [] for c in CHANNELS}
+        calls: dict[str, list[str]] = {c: [] for c in CHANNELS}
+        with store.session() as s:
+            for row in s.scalars(select(OutboxRow).order_by(OutboxRow.id)):
+                expected[row.channel].append(row.alert_key)
+                if EventKind.RACE_CALLED.value in {e["kind"] for e in json.loads(row.payload)["events"]}:
+                    calls[row.channel].append(row.alert_key)
+        for channel in CHANNELS:
+            delivered = alert_keys(slack.posts(channel))
+            assert delivered == expected[channel], channel
+            assert len(calls[channel]) == 1 and delivered.count(calls[channel][0]) == 1, channel
+        print(f"\nsilence after the outage per channel: { {c: round(s, 2) for c, s in silences.items()} }; worker {dict(worker.stats)}")
+        store.close()
+
+
+def _waits(caplog) -> list[float]:
+    found = (re.search(r"retrying in ([0-9.]+) s", r.getMessage()) for r in caplog.records if r.name == "electionbot.delivery")
+    return [float(m.group(1)) for m in found if m]
