@@ -1,0 +1,281 @@
+"""Every threshold of the margin math pinned at its boundary: at, one below and one above.
+
+Expected values are literals worked out by hand from the definition each one cites (a lead is
+first minus second; Ala. Code § 17-16-20's "not more than one-half of one percent of the votes
+cast for the office"; votes left = counted ÷ share − counted), never read back from the code.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from bot.margins import expected_share, hurdle, recount_line, recount_position, standing, votes_outstanding
+from bot.model import Candidate, Level, Race, ReportingUnit
+from tests.core.helpers import county, race
+
+HALF_PERCENT = Fraction(1, 200)
+
+# --- who leads: a lead is first minus second, and any lead of one vote or more is a lead ------
+
+
+def test_one_vote_lead_has_a_leader():
+    st = standing(race({"a": 501, "b": 500}))
+    assert st.leader is not None and st.leader.candidate_id == "a"
+    assert st.runner_up is not None and st.runner_up.candidate_id == "b"
+    assert st.lead_votes == 1 and not st.tied
+    assert st.lead_share == Fraction(1, 1001)
+
+
+def test_zero_vote_lead_is_a_tie_without_a_leader():
+    st = standing(race({"a": 500, "b": 500}))
+    assert st.leader is None and st.runner_up is None
+    assert st.lead_votes == 0 and st.tied and st.lead_share == 0
+
+
+def test_two_vote_lead_has_a_leader():
+    st = standing(race({"a": 500, "b": 502}))
+    assert (st.leader.candidate_id, st.runner_up.candidate_id, st.lead_votes) == ("b", "a", 2)
+
+
+def test_tied_needs_votes_a_race_at_zero_is_not_tied():
+    st = standing(race({}))
+    assert st.total_votes == 0 and st.leader is None and not st.tied
+    assert st.lead_votes == 0 and st.lead_share == 0 and st.other_votes == 0
+    assert all(c.share == 0 for c in st.candidates)
+
+
+def test_a_single_vote_is_a_lead_of_one_over_nobody():
+    st = standing(race({"a": 1}))
+    assert st.leader.candidate_id == "a" and st.runner_up.candidate_id == "b"
+    assert (st.lead_votes, st.total_votes, st.tied) == (1, 1, False)
+
+
+def test_one_named_candidate_does_not_crash_and_counts_every_vote():
+    """A race with a single name on the ballot (and write-ins) is valid input, not an IndexError."""
+    alone = (Candidate("a", "Ann Able", "Dem"), Candidate("w", "Write-ins", None, pseudo=True))
+    st = standing(race({"a": 900, "w": 100}, candidates=alone))
+    assert st.total_votes == 1_000 and st.runner_up is None
+    assert [c.candidate_id for c in st.candidates] == ["a", "w"]
+    assert [c.share for c in st.candidates] == [Fraction(9, 10), Fraction(1, 10)]
+
+
+def test_no_named_candidate_does_not_crash():
+    only_pseudo = (Candidate("y", "Yes", None, pseudo=True), Candidate("n", "No", None, pseudo=True))
+    st = standing(race({"y": 3, "n": 2}, candidates=only_pseudo))
+    assert st.leader is None and st.runner_up is None and st.total_votes == 5
+    assert [c.candidate_id for c in st.candidates] == ["y", "n"]
+
+
+def test_shares_are_of_every_vote_for_the_office_write_ins_included():
+    st = standing(race({"a": 600, "b": 300, "w": 100}))
+    assert [(c.candidate_id, c.votes, c.share) for c in st.candidates] == [
+        ("a", 600, Fraction(3, 5)), ("b", 300, Fraction(3, 10)), ("w", 100, Fraction(1, 10)),
+    ]
+    assert st.lead_votes == 300 and st.lead_share == Fraction(3, 10)
+    assert st.other_votes == 100  # everyone beyond the top two
+
+
+def test_write_ins_never_lead_even_with_the_most_votes():
+    st = standing(race({"a": 10, "b": 5, "w": 1_000}))
+    assert st.leader.candidate_id == "a" and st.lead_votes == 5
+    assert [c.candidate_id for c in st.candidates] == ["a", "b", "w"]  # pseudo ones last
+    assert st.other_votes == 1_000
+
+
+def test_named_candidates_tied_keep_ballot_order_and_pseudo_ones_sort_by_votes():
+    cands = (Candidate("a", "A"), Candidate("b", "B"), Candidate("c", "C"),
+             Candidate("x", "Other", pseudo=True), Candidate("w", "Write-ins", pseudo=True))
+    st = standing(race({"a": 5, "b": 7, "c": 5, "x": 1, "w": 2}, candidates=cands))
+    assert [c.candidate_id for c in st.candidates] == ["b", "a", "c", "w", "x"]
+    assert st.lead_votes == 2 and st.runner_up.candidate_id == "a"
+    assert st.other_votes == 5 + 1 + 2
+
+
+def test_winner_flags_and_names_come_from_the_race():
+    st = standing(race({"a": 2, "b": 1}, winners=("b",)))
+    by_id = {c.candidate_id: c for c in st.candidates}
+    assert by_id["b"].winner and not by_id["a"].winner and not by_id["w"].winner
+    assert (by_id["a"].name, by_id["a"].party, by_id["w"].pseudo) == ("Ann Able", "Dem", True)
+
+
+def test_standing_of_a_county_row():
+    r = race(counties=[county("x", {"a": 3, "b": 9}, reporting=2, total=5), county("y", {"a": 100})])
+    st = standing(r, r.unit("x"))
+    assert (st.leader.candidate_id, st.lead_votes, st.total_votes) == ("b", 6, 12)
+    assert (st.precincts_reporting, st.precincts_total) == (2, 5)
+    assert standing(r).leader.candidate_id == "a"  # the statewide row by default
+
+
+def test_race_without_a_state_row_stands_at_zero():
+    r = Race("AL", "1", "Senate", (Candidate("a", "A"), Candidate("b", "B")), ())
+    st = standing(r)
+    assert st.total_votes == 0 and st.leader is None and st.precincts_total is None and st.reporting_share is None
+
+
+# --- how much is in --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pct, share",
+    [(None, None), (float("nan"), None), (float("inf"), None), ("50", None), (0, Fraction(0)), (0.0, Fraction(0)),
+     (50, Fraction(1, 2)), (99.5, Fraction(199, 200)), (100, Fraction(1)), (100.0, Fraction(1))],
+)
+def test_expected_share_reads_the_feed_percentage_exactly(pct, share):
+    assert expected_share(pct) == share
+
+
+def test_reporting_share_prefers_the_expected_vote_then_precincts():
+    assert standing(race({"a": 1}, reporting=1, total=4)).reporting_share == Fraction(1, 4)
+    assert standing(race({"a": 1}, reporting=1, total=4, eevp=60.0)).reporting_share == Fraction(3, 5)
+    assert standing(race({"a": 1}, reporting=None, total=None)).reporting_share is None
+    assert standing(race({"a": 1}, reporting=0, total=0)).reporting_share is None  # 0 precincts: unknown, not 0 ÷ 0
+    assert standing(race({"a": 1}, reporting=None, total=4)).reporting_share == 0
+
+
+def test_expected_vote_falls_back_from_the_state_row_to_the_race():
+    assert standing(race({"a": 1}, expected_vote_pct=40.0)).expected_vote_pct == 40.0
+    assert standing(race({"a": 1}, eevp=70.0, expected_vote_pct=40.0)).expected_vote_pct == 70.0
+    assert standing(race({"a": 1}, eevp=0.0, expected_vote_pct=40.0)).expected_vote_pct == 0.0  # 0 is a value
+    assert standing(race({"a": 1})).expected_vote_pct is None
+
+
+# --- the recount line: margin ≤ 1/200 of all votes is inside ---------------------------------
+
+
+def test_lead_exactly_on_the_half_percent_line_is_inside():
+    pos = recount_line(1_000, 200_000, HALF_PERCENT)  # 1,000 ÷ 200,000 = 0.5 % exactly
+    assert (pos.inside, pos.line_votes, pos.votes_to_line, pos.threshold) == (True, 1_000, 1, HALF_PERCENT)
+
+
+def test_lead_one_vote_below_the_line_is_inside_two_from_leaving():
+    pos = recount_line(999, 200_000, HALF_PERCENT)
+    assert pos.inside and pos.votes_to_line == 2  # 1,001 clears it
+
+
+def test_lead_one_vote_above_the_line_is_outside_by_one():
+    pos = recount_line(1_001, 200_000, HALF_PERCENT)
+    assert not pos.inside and pos.votes_to_line == 1
+
+
+def test_recount_line_between_whole_votes():
+    # 200,001 votes: the line is 1,000.005 votes, so 1,000 is inside and 1,001 outside
+    inside = recount_line(1_000, 200_001, HALF_PERCENT)
+    outside = recount_line(1_001, 200_001, HALF_PERCENT)
+    assert inside.inside and inside.line_votes == Fraction(200_001, 200) and inside.votes_to_line == 1
+    assert not outside.inside and outside.votes_to_line == 1
+    assert recount_line(1_010, 200_001, HALF_PERCENT).votes_to_line == 10
+    assert recount_line(990, 200_001, HALF_PERCENT).votes_to_line == 11
+
+
+def test_tie_is_inside_and_no_votes_is_no_line():
+    assert recount_line(0, 10, HALF_PERCENT).inside and recount_line(0, 10, HALF_PERCENT).votes_to_line == 1
+    assert recount_line(0, 0, HALF_PERCENT) is None
+    assert recount_position(standing(race({})), HALF_PERCENT) is None
+    pos = recount_position(standing(race({"a": 99_000, "b": 98_000, "w": 3_000})), HALF_PERCENT)
+    assert pos.inside and pos.line_votes == 1_000 and pos.votes_to_line == 1
+
+
+# --- votes left --------------------------------------------------------------------------------
+
+
+def test_every_precinct_in_leaves_zero_votes_outstanding():
+    assert votes_outstanding(race({"a": 600, "b": 400}, reporting=100, total=100)) == 0
+    assert votes_outstanding(race(counties=[county("x", {"a": 5}), county("y", {"b": 7})])) == 0
+
+
+def test_one_precinct_out_leaves_that_precincts_share():
+    # 99 of 100 precincts with 990 votes: 10 votes per precinct, one precinct out
+    assert votes_outstanding(race({"a": 600, "b": 390}, reporting=99, total=100)) == 10
+
+
+def test_expected_vote_share_gives_counted_over_share_minus_counted():
+    assert votes_outstanding(race({"a": 600, "b": 400}, eevp=80.0)) == 250  # 1,000 ÷ 0.8 − 1,000
+    assert votes_outstanding(race({"a": 600, "b": 400}, eevp=50.0)) == 1_000
+    assert votes_outstanding(race({"a": 600, "b": 400}, eevp=40.0)) == 1_500
+
+
+def test_one_hundred_percent_expected_is_zero_left():
+    assert votes_outstanding(race({"a": 600, "b": 400}, reporting=10, total=100, eevp=100.0)) == 0
+
+
+def test_expected_vote_of_the_race_is_used_when_the_row_has_none():
+    assert votes_outstanding(race({"a": 600, "b": 400}, reporting=None, total=None, expected_vote_pct=80.0)) == 250
+
+
+def test_zero_expected_share_is_no_estimate():
+    assert votes_outstanding(race({"a": 600, "b": 400}, reporting=None, total=None, eevp=0.0)) is None
+
+
+@pytest.mark.parametrize("reporting, total", [(None, None), (5, None), (None, 10)])
+def test_no_expected_vote_and_no_precinct_pair_is_none_not_zero(reporting, total):
+    r = race({"a": 600, "b": 400}, reporting=reporting, total=total)
+    assert votes_outstanding(r) is None
+
+
+def test_no_state_row_is_no_estimate():
+    r = Race("AL", "1", "Senate", (Candidate("a", "A"),), (ReportingUnit("x", Level.COUNTY, "X", {"a": 1}, None, 1, 2),))
+    assert votes_outstanding(r) is None
+
+
+def test_counties_are_estimated_one_by_one():
+    rows = [county("x", {"a": 300}, reporting=3, total=5), county("y", {"b": 50}, reporting=1, total=2)]
+    # x: 100 per precinct × 2 out = 200; y: 50 × 1 = 50
+    assert votes_outstanding(race(counties=rows)) == 250
+
+
+# --- the hurdle: what the runner-up needs of the votes left ---------------------------------
+
+
+def _st(a: int, b: int, w: int = 0):
+    return standing(race({"a": a, "b": b, "w": w}))
+
+
+def test_lead_equal_to_votes_left_is_not_out_of_reach():
+    h = hurdle(_st(600, 500), 100)  # the runner-up ties by taking all 100
+    assert not h.out_of_reach and h.share == 1 and h.outstanding == 100 and h.trailer.candidate_id == "b"
+
+
+def test_lead_one_above_votes_left_is_out_of_reach():
+    h = hurdle(_st(600, 500), 99)
+    assert h.out_of_reach and h.share == Fraction(100, 99)
+
+
+def test_lead_one_below_votes_left_is_within_reach():
+    h = hurdle(_st(600, 500), 101)  # tie at (100 + 101) ÷ (2 × 101)
+    assert not h.out_of_reach and h.share == Fraction(201, 202)
+
+
+def test_nothing_left_with_a_lead_is_out_of_reach_with_no_share():
+    h = hurdle(_st(600, 500), 0)
+    assert h.out_of_reach and h.share is None and h.outstanding == 0 and h.trailer.candidate_id == "b"
+
+
+def test_nothing_left_is_zero_even_when_the_estimate_is_negative():
+    h = hurdle(_st(600, 500), -5)
+    assert h.outstanding == 0 and h.share is None and h.out_of_reach
+
+
+def test_one_vote_left_one_vote_lead():
+    h = hurdle(_st(501, 500), 1)
+    assert not h.out_of_reach and h.share == 1  # (1 + 1) ÷ 2
+
+
+def test_no_hurdle_without_a_leader_or_an_estimate():
+    assert hurdle(_st(500, 500), 100) is None  # a tie: nobody trails
+    assert hurdle(_st(600, 500), None) is None
+    assert hurdle(standing(race({})), 100) is None
+
+
+def test_hurdle_with_others_at_the_switch_between_the_two_assumptions():
+    # a 500, b 300, w 200: others hold r = 1/5; the leader's share 1 − s − r reaches 0 where
+    # lead = (1 − r)·O, i.e. O = 250. Trailer needs s with 2·s·O = lead + (1 − r)·O.
+    assert hurdle(_st(500, 300, 200), 250).share == Fraction(4, 5)  # both assumptions agree: 200 ÷ 250
+    assert hurdle(_st(500, 300, 200), 251).share == Fraction(1002, 1255)  # (200 + 200.8) ÷ 502
+    assert hurdle(_st(500, 300, 200), 249).share == Fraction(200, 249)  # leader gets 0: lead ÷ O
+    assert hurdle(_st(500, 300, 200), 1_000).share == Fraction(1, 2)  # (200 + 800) ÷ 2,000
+
+
+def test_hurdle_share_with_no_others_is_half_the_gap_over_half():
+    assert hurdle(_st(550, 450), 1_000).share == Fraction(11, 20)  # (100 + 1,000) ÷ 2,000
