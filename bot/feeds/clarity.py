@@ -18,24 +18,25 @@ Pure functions for tests and benchmarks: :func:`parse_summary`, :func:`read_deta
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from bot.feeds.common import is_pseudo_name, load_json, looks_like_html, name_key, refuse_error_page
-from bot.feeds.errors import FeedConfigError, FeedError
+from bot.feeds.errors import FeedConfigError, FeedError, LeftOut
 from bot.feeds.http import FeedHttp
-from bot.feeds.source import FeedSource, FeedSpec, Recorder, register
-from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot, sum_units
+from bot.feeds.naming import named
+from bot.feeds.source import FeedSource, FeedSpec, Recorder, admissible, register, with_last_good
+from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot, race_key, sum_units
+from bot.names import split_markers
 from bot.states import lookup as lookup_state
 from bot.states import state_name
 
@@ -48,8 +49,6 @@ COMPLETE = "4"
 
 Site = Literal["state", "county"]
 
-_TRAILING_GROUP = re.compile(r"\s*\(([^()]{1,24})\)\s*$")
-_NO_PARTY = frozenset({"", "np", "nonpartisan", "none"})
 # Zone abbreviations Clarity prints after its local timestamps ("11/20/2020 3:37:06 PM EST").
 _ZONES = {
     "UTC": 0, "GMT": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6,
@@ -76,22 +75,26 @@ class ClarityDetail:
 # -- summary.json -----------------------------------------------------------------------------------
 
 
-def parse_summary(data: bytes, feed: str, state: str, *, site: Site = "state", race_type: str | None = None) -> tuple[Race, ...]:
+def parse_summary(
+    data: bytes, feed: str, state: str, *, site: Site = "state", race_type: str | None = None, names: str = "title", county: str | None = None,
+    left_out: list[LeftOut] | None = None,
+) -> tuple[Race, ...]:
     """``summary.json`` → races holding only their state row (the site's totals).
 
     Candidate ids are the choice's position (1-based) because summary.json has no choice keys;
     :func:`combine` swaps in detail.xml's keys when the detail is read too. On a county site
     ``TP``/``PR`` count precincts and become the precinct counts; on a state site they count
-    counties, which is not a precinct count, so they are left out.
+    counties, which is not a precinct count, so they are left out. Offices and names go through
+    the shared vocabulary (:func:`bot.feeds.naming.named`) in the feed's ``names`` case; a county
+    site's races carry ``county``.
     """
     doc = load_json(data, feed, "summary.json")
     try:
         if not isinstance(doc, list):
             raise _Malformed("expected a list of contests at the top level")
         kind, general = _race_type(race_type)
-        races = [_summary_race(raw, state.upper(), site, kind, general) for raw in doc]
-        _no_repeats(races)
-        return tuple(races)
+        races = _contests(doc, lambda raw: _summary_race(raw, state.upper(), site, kind, general), _summary_key, state, left_out, "summary.json")
+        return tuple(named(race, names, county) for race in races)
     except _Malformed as exc:
         raise FeedError(f"malformed summary.json: {exc}", feed=feed) from None
 
@@ -168,14 +171,25 @@ def read_detail_zip(data: bytes, max_bytes: int = MAX_DETAIL_BYTES) -> bytes:
         return body
 
 
-def parse_detail_xml(data: bytes, feed: str, state: str | None = None, *, race_type: str | None = None, max_bytes: int = MAX_DETAIL_BYTES) -> ClarityDetail:
+def parse_detail_xml(
+    data: bytes,
+    feed: str,
+    state: str | None = None,
+    *,
+    race_type: str | None = None,
+    max_bytes: int = MAX_DETAIL_BYTES,
+    names: str = "title",
+    county: str | None = None,
+    left_out: list[LeftOut] | None = None,
+) -> ClarityDetail:
     """``detail.xml`` → races with their county (state site) or precinct (county site) rows.
 
     Votes are summed over vote types per choice per unit. The state row takes the choice's
     ``totalVotes`` and the contest's precinct counts. A county site's races also get one county
     row (the ``Region``) so the precincts have a parent. ``state`` defaults to the ``Region`` of a
     state site; a county site's Region is a county name, so it needs ``state``. DTDs and
-    entities are forbidden (defusedxml).
+    entities are forbidden (defusedxml). A county site's races carry its county (``county``, else
+    the ``Region``); offices and names are read as :func:`parse_summary` reads them.
     """
     if len(data) > max_bytes:
         raise FeedError(f"detail.xml of {len(data):,} bytes is over the {max_bytes:,}-byte limit", feed=feed)
@@ -188,12 +202,14 @@ def parse_detail_xml(data: bytes, feed: str, state: str | None = None, *, race_t
     except (ValueError, UnicodeError, RecursionError) as exc:
         raise FeedError(f"detail.xml cannot be read ({type(exc).__name__})", feed=feed) from None
     try:
-        return _detail(root, state, race_type)
+        detail = _detail(root, state, race_type, left_out)
+        where = county or (detail.region if detail.site == "county" else None)
+        return replace(detail, races=tuple(named(race, names, where) for race in detail.races))
     except _Malformed as exc:
         raise FeedError(f"malformed detail.xml: {exc}", feed=feed) from None
 
 
-def _detail(root: Element, state: str | None, race_type: str | None) -> ClarityDetail:
+def _detail(root: Element, state: str | None, race_type: str | None, left_out: list[LeftOut] | None = None) -> ClarityDetail:
     if root.tag != "ElectionResult":
         raise _Malformed(f"root element is <{root.tag[:40]}>, not <ElectionResult>")
     region = _text(root.find("Region"))
@@ -208,15 +224,46 @@ def _detail(root: Element, state: str | None, race_type: str | None) -> ClarityD
     kind, general = _race_type(race_type or election_name)
     precinct_status = _precinct_status(root) if site == "county" else {}
     county_precincts = _county_precincts(root.find("ElectionVoterTurnout/Counties"))
-    races = []
-    for contest in root.findall("Contest"):
-        key = _key(contest.get("key"), "Contest@key")
-        try:
-            races.append(_detail_race(contest, key, state, site, region, kind, general, precinct_status, county_precincts))
-        except _Malformed as exc:
-            raise _Malformed(f"contest {key}: {exc}") from None
-    _no_repeats(races)
+
+    def read(contest: Element) -> Race:
+        return _detail_race(contest, _key(contest.get("key"), "Contest@key"), state, site, region, kind, general, precinct_status, county_precincts)
+
+    races = _contests(root.findall("Contest"), read, lambda contest: contest.get("key"), state, left_out, "detail.xml")
     return ClarityDetail(region, site, _timestamp(_text(root.find("Timestamp"))), election_name, _us_date(_text(root.find("ElectionDate"))), tuple(races))
+
+
+def _contests(
+    items: Iterable[Any], read: Any, key_of: Any, state: str, left_out: list[LeftOut] | None, where: str
+) -> list[Race]:
+    """Each contest on its own. With ``left_out``, one that cannot be read (or repeats a key) is
+    left out, named with why, and the rest of the file is used; without it (the strict reading of
+    tests and tools) the first problem refuses the file."""
+    races: list[Race] = []
+    keys: set[str] = set()
+    for index, item in enumerate(items):
+        try:
+            try:
+                race = read(item)
+            except _Malformed as exc:
+                key = key_of(item)
+                raise _Malformed(str(exc) if str(exc).startswith("contest ") else f"contest {str(key)[:40] if key is not None else '#' + str(index + 1)}: {exc}") from None
+            if race.key in keys:
+                raise _Malformed("a contest key appears twice")
+        except _Malformed as exc:
+            if left_out is None:
+                raise
+            key = key_of(item)
+            known = isinstance(key, str | int) and not isinstance(key, bool) and str(key).strip()
+            ident = f"{str(key)[:40]} of {where}" if known else f"#{index + 1} of {where}"
+            left_out.append(LeftOut("race", ident, str(exc), race_key(state, str(key).strip()) if known and state else None))
+            continue
+        keys.add(race.key)
+        races.append(race)
+    return races
+
+
+def _summary_key(raw: Any) -> Any:
+    return raw.get("K") if isinstance(raw, dict) else None
 
 
 def _detail_race(
@@ -354,14 +401,19 @@ def _truth(value: Any, what: str) -> bool:
 # -- summary + detail --------------------------------------------------------------------------------
 
 
-def combine(summary: Iterable[Race], detail: Iterable[Race]) -> tuple[Race, ...]:
+def combine(summary: Iterable[Race], detail: Iterable[Race], left_out: list[LeftOut] | None = None) -> tuple[Race, ...]:
     """Detail races with the summary's state totals (the figure Clarity headlines), matched on
     the choice text because summary.json has no choice keys; summary-only contests as they are."""
     by_key = {race.key: race for race in detail}
     merged: list[Race] = []
     for race in summary:
         full = by_key.pop(race.key, None)
-        merged.append(race if full is None else _with_summary_totals(full, race))
+        try:
+            merged.append(race if full is None else _with_summary_totals(full, race))
+        except FeedError as exc:
+            if left_out is None:
+                raise
+            left_out.append(LeftOut("race", race.key, exc.reason, race.key))
     merged.extend(by_key.values())
     return tuple(merged)
 
@@ -391,17 +443,7 @@ def _with_summary_totals(full: Race, summary: Race) -> Race:
 def parse_choice(text: str, party_field: str | None = None) -> tuple[str, str | None, bool]:
     """'Donald J. Trump (I) (Rep)' → ('Donald J. Trump', 'Rep', True). The party field wins
     when it says something ('REP' in Arkansas); 'NP' (GA) or nothing means "look in the text"."""
-    name = text.strip()
-    groups: list[str] = []
-    while (match := _TRAILING_GROUP.search(name)) and match.start() > 0:
-        groups.insert(0, match.group(1).strip())
-        name = name[: match.start()].rstrip()
-    incumbent = any(g.upper() == "I" for g in groups)
-    parties = [g for g in groups if g.upper() != "I"]
-    party = (party_field or "").strip()
-    if party.lower() in _NO_PARTY:
-        party = "/".join(parties)
-    return name, (party or None), incumbent
+    return split_markers(text, party_field)
 
 
 def _candidate(cid: str, text: str, party_field: str | None) -> Candidate:
@@ -416,12 +458,6 @@ def _unique_names(candidates: Iterable[Candidate]) -> None:
         if mark in seen:
             raise _Malformed(f"choice {cand.name!r} appears twice")
         seen.add(mark)
-
-
-def _no_repeats(races: list[Race]) -> None:
-    keys = [race.key for race in races]
-    if len(set(keys)) != len(keys):
-        raise _Malformed("a contest key appears twice")
 
 
 def _race_type(text: str | None) -> tuple[str, bool]:
@@ -525,6 +561,15 @@ def site_of(url: str) -> tuple[Site, str | None]:
     return "state", None
 
 
+def county_of(url: str) -> str | None:
+    """``…/GA/Gwinnett/105430/`` → 'Gwinnett': the county a county site's URL names."""
+    segments = [unquote(s) for s in urlsplit(url).path.split("/") if s]
+    for i in range(len(segments) - 1, 1, -1):
+        if segments[i].isdigit() and len(segments[i - 2]) == 2 and segments[i - 2].isalpha() and not segments[i - 1].isdigit():
+            return segments[i - 1].replace("_", " ").strip() or None
+    return None
+
+
 @register
 class ClarityFeed(FeedSource):
     """Polls ``current_ver.txt``; fetches summary and detail only for a new version.
@@ -537,6 +582,7 @@ class ClarityFeed(FeedSource):
     """
 
     kind = "clarity"
+    default_names = "title"  # Clarity sites often write in capitals ("U.S. SENATOR", "TRUMP")
 
     def __init__(self, spec: FeedSpec, http: FeedHttp, recorder: Recorder | None = None):
         super().__init__(spec, http, recorder)
@@ -551,6 +597,8 @@ class ClarityFeed(FeedSource):
         if state and found is None:
             raise FeedConfigError(f"options.state {str(state)[:20]!r} is not a US state", feed=spec.name)
         self.state: str | None = found.postal if found else guessed_state
+        #: a county site's county: the config's, else the URL's (else detail.xml's Region)
+        self.county: str | None = spec.county or (county_of(spec.url) if site == "county" else None)
         self.detail = bool(spec.options.get("detail", True))
         self.settings = bool(spec.options.get("settings", True))
         self.max_detail_bytes = int(spec.options.get("detail_max_bytes", MAX_DETAIL_BYTES))
@@ -581,14 +629,20 @@ class ClarityFeed(FeedSource):
             self.http.forget(version_url)  # so the next poll asks for this version again
             raise
         self._version = version
+        # One contest that cannot be read costs that contest (its last good version stays).
+        self.report_left_out(version, self._left_out)
+        if self._left_out:
+            races = with_last_good(snapshot.races.values(), self._left_out, previous, snapshot.test)
+            snapshot = replace(snapshot, races={race.key: race for race in races})
         return snapshot
 
     def _read(self, version: str) -> Snapshot:
+        self._left_out: list[LeftOut] = []  # contests that cannot be read, filled by the parsers
         detail = self._read_detail(version) if self.detail else None
         state = self.state or (detail.races[0].state if detail and detail.races else None)
         if state is None:
             raise FeedConfigError("set options.state: the URL does not show the state", feed=self.spec.name, url=self.spec.url)
-        races = self._read_summary(version, state, detail)
+        races = tuple(admissible(self._read_summary(version, state, detail), self._left_out))
         test = self._read_test_mode(version) if self.settings else False
         if test:  # every race carries it too: alert cards and answers are built per race
             races = tuple(replace(race, test=True) for race in races)
@@ -627,7 +681,9 @@ class ClarityFeed(FeedSource):
         try:
             xml = read_detail_zip(fetched.body, self.max_detail_bytes)
             race_type = self.spec.options.get("race_type")
-            return parse_detail_xml(xml, self.spec.name, self.state, race_type=race_type, max_bytes=self.max_detail_bytes)
+            return parse_detail_xml(
+                xml, self.spec.name, self.state, race_type=race_type, max_bytes=self.max_detail_bytes, names=self.names, county=self.county, left_out=self._left_out
+            )
         except FeedError as exc:
             raise exc.located(self.spec.name, url) from None
 
@@ -637,8 +693,10 @@ class ClarityFeed(FeedSource):
         try:
             refuse_error_page(fetched, self.spec.name, "summary.json")
             race_type = self.spec.options.get("race_type") or (detail.election_name if detail else None)
-            summary = parse_summary(fetched.body, self.spec.name, state, site=detail.site if detail else self.site, race_type=race_type)
-            return combine(summary, detail.races if detail else ())
+            site = detail.site if detail else self.site
+            county = self.county or (detail.region if detail and site == "county" else None)
+            summary = parse_summary(fetched.body, self.spec.name, state, site=site, race_type=race_type, names=self.names, county=county, left_out=self._left_out)
+            return combine(summary, detail.races if detail else (), self._left_out)
         except FeedError as exc:
             raise exc.located(self.spec.name, url) from None
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from bot.feeds.common import is_pseudo_name, name_key, refuse_error_page
-from bot.feeds.errors import FeedConfigError, FeedError
-from bot.feeds.source import FeedSource, register
-from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot
+from bot.feeds.errors import FeedConfigError, FeedError, LeftOut
+from bot.feeds.naming import named
+from bot.feeds.source import FeedSource, admissible, register, with_last_good
+from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot, race_key
 from bot.states import lookup as lookup_state
 
 REQUIRED_COLUMNS = ("county", "office", "candidate", "votes")
@@ -67,6 +68,9 @@ def parse_csv(
     write_in_names: Iterable[str] = DEFAULT_WRITE_IN_NAMES,
     generated_at: datetime | None = None,
     election_date: date | None = None,
+    names: str = "title",
+    county: str | None = None,
+    left_out: list[LeftOut] | None = None,
 ) -> Snapshot:
     """Bytes of a results CSV → a snapshot, or :class:`FeedError` naming the line.
 
@@ -74,7 +78,10 @@ def parse_csv(
     reporting. A blank ``votes`` cell lists the precinct without a figure: not reporting yet on
     a live file (Alabama's canvass also leaves district tax questions blank outside the
     district, which therefore never show complete). Votes may be written as floats ("815.0")
-    but must be whole and ≥ 0.
+    but must be whole and ≥ 0. Offices and names go through the shared vocabulary in the
+    ``names`` case (county exports write in capitals); a county's own file names its ``county``,
+    and its races are labelled with it. With ``left_out``, a row that cannot be read costs its
+    race (named there, with the line and why), not the file.
     """
     postal = _postal(state)
     try:
@@ -84,13 +91,20 @@ def parse_csv(
     wanted = {name_key(o) for o in offices} if offices else None
     write_ins = {name_key(w) for w in write_in_names}
     races: dict[str, _RaceRows] = {}
+    broken: dict[str, str] = {}  # race id (or the line, when no race can be told) → first problem
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         columns = _columns(next(reader, None))
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
-            _add_row(races, row, columns, wanted, write_ins, reader.line_num)
+            try:
+                _add_row(races, row, columns, wanted, write_ins, reader.line_num)
+            except _BadRow as exc:
+                if left_out is None:
+                    raise
+                race_id = _row_race(row, columns)
+                broken.setdefault(race_id or f"line {reader.line_num}", str(exc))
     except csv.Error as exc:
         raise FeedError(f"CSV line {reader.line_num}: {exc}", feed=feed) from None
     except _BadRow as exc:
@@ -98,13 +112,32 @@ def parse_csv(
     return Snapshot.of(
         feed,
         generated_at or datetime.now(UTC),
-        (_race(postal, race_id, rows) for race_id, rows in races.items()),
+        _readable((named(_race(postal, race_id, rows), names, county) for race_id, rows in races.items() if race_id not in broken), broken, postal, left_out),
         election_date=election_date,
     )
 
 
 class _BadRow(Exception):
     pass
+
+
+def _row_race(row: list[str], columns: Mapping[str, int]) -> str | None:
+    """The race a bad row belongs to, when its office can be read."""
+    def cell(name: str) -> str:
+        index = columns.get(name)
+        return row[index].strip() if index is not None and index < len(row) else ""
+
+    office = cell("office")
+    return _slug(f"{office} {cell('district')}") if office else None
+
+
+def _readable(races: Iterable[Race], broken: Mapping[str, str], state: str, left_out: list[LeftOut] | None) -> list[Race]:
+    if left_out is None:
+        return list(races)
+    for race_id, reason in broken.items():
+        is_line = race_id.startswith("line ")
+        left_out.append(LeftOut("row" if is_line else "race", race_id if is_line else race_key(state, race_id), reason, None if is_line else race_key(state, race_id)))
+    return admissible(races, left_out)
 
 
 def _postal(state: str) -> str:
@@ -213,9 +246,11 @@ def _race(state: str, race_id: str, rows: _RaceRows) -> Race:
 @register
 class CsvFeed(FeedSource):
     """Options: ``state`` (postal code, required), ``offices`` (only these offices),
-    ``write_in_names`` (names that mean write-ins), ``election_date`` (YYYY-MM-DD)."""
+    ``write_in_names`` (names that mean write-ins), ``election_date`` (YYYY-MM-DD). The feed's
+    ``county`` (a county's own file) labels its races with the county."""
 
     kind = "csv"
+    default_names = "title"  # county exports often write in capitals
 
     def poll(self, previous: Snapshot | None) -> Snapshot | None:
         options = self.spec.options
@@ -223,19 +258,27 @@ class CsvFeed(FeedSource):
         fetched = self.fetch_conditionally(self.spec.url, previous is not None)
         if fetched.not_modified:
             return None
+        left_out: list[LeftOut] = []
         try:
             refuse_error_page(fetched, self.spec.name, "CSV")
-            return parse_csv(
+            snapshot = parse_csv(
                 fetched.body,
                 self.spec.name,
                 state,
                 offices=options.get("offices"),
                 write_in_names=options.get("write_in_names") or DEFAULT_WRITE_IN_NAMES,
                 election_date=election_date,
+                names=self.names,
+                county=self.spec.county or options.get("county"),
+                left_out=left_out,
             )
         except FeedError as exc:
             self.http.forget(self.spec.url)
             raise exc.located(self.spec.name, self.spec.url) from None
+        self.report_left_out(fetched.body, left_out)
+        if not left_out:
+            return snapshot
+        return replace(snapshot, races={race.key: race for race in with_last_good(snapshot.races.values(), left_out, previous, snapshot.test)})
 
     def _state(self) -> str:
         """The file has no state column, so the config names it (checked before any fetch)."""
