@@ -107,6 +107,9 @@ class Poller:
             self.source.restore(stored.cursor)
             self._restored = True
         previous = stored.snapshot if stored else None
+        # A stored snapshot that cannot be read (the store said so once) is as if there were none,
+        # but its memory of what was announced is kept: nothing is announced twice.
+        remembered = stored.memory if stored else self.store.memory(self.feed)
         try:
             snapshot = self.source.poll(previous)
         except FeedError as exc:
@@ -125,8 +128,8 @@ class Poller:
             return PollResult("refused", error=refusal)
         if previous is not None and previous.test and not snapshot.test:
             log.warning("feed %r: live data replaces test data; starting the night afresh", self.feed)
-            previous, stored = None, None
-        memory = dict(stored.memory) if stored else {}
+            previous, stored, remembered = None, None, {}
+        memory = dict(remembered)
         alerts = self._evaluate(previous, snapshot, memory)
         deliveries = list(self._deliveries(alerts))
         queued = self.store.commit_poll(snapshot, memory, self.source.cursor(), deliveries, now)

@@ -10,6 +10,7 @@ the same alert a no-op, so nothing is posted twice.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -33,8 +34,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from bot.events import Alert
 from bot.feeds import native
+from bot.feeds.errors import FeedError
 from bot.model import Snapshot
 from bot.rules import RaceMemory
+
+log = logging.getLogger("electionbot.store")
 
 
 class Base(DeclarativeBase):
@@ -175,6 +179,27 @@ def _card(r: CardRow) -> Card:
     )
 
 
+def _memory(row: SnapshotRow) -> dict[str, RaceMemory]:
+    memory: dict[str, RaceMemory] = {}
+    for key, value in _json_object(row.memory, row.feed, "rule memory").items():
+        try:
+            memory[key] = RaceMemory.from_dict(value)
+        except (TypeError, ValueError, AttributeError):
+            log.error("feed %r: stored rule memory of race %s cannot be read; that race starts afresh", row.feed, str(key)[:80])
+    return memory
+
+
+def _json_object(text: str | None, feed: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, dict):
+        log.error("feed %r: stored %s cannot be read; starting it afresh", feed, what)
+        return {}
+    return value
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -215,14 +240,22 @@ class Store:
             if row is None:
                 return None
             snapshot = self._parse_cached(row)
-            memory = {k: RaceMemory.from_dict(v) for k, v in json.loads(row.memory or "{}").items()}
-            return StoredSnapshot(snapshot, memory, json.loads(row.cursor or "{}"), row.polls)
+            if snapshot is None:  # unreadable (said once): as if there were none
+                return None
+            return StoredSnapshot(snapshot, _memory(row), _json_object(row.cursor, row.feed, "cursor"), row.polls)
+
+    def memory(self, feed: str) -> dict[str, RaceMemory]:
+        """The rules' memory of a feed, even when its stored snapshot cannot be read: a poller
+        that starts again from no snapshot must still know what the channel was told."""
+        with self.session() as s:
+            row = s.get(SnapshotRow, feed)
+            return _memory(row) if row is not None else {}
 
     def latest_snapshots(self) -> list[Snapshot]:
         """Every feed's last good snapshot, for /results. Parsed once per change, then cached."""
         with self.session() as s:
             rows = s.scalars(select(SnapshotRow).order_by(SnapshotRow.feed)).all()
-            return [self._parse_cached(r) for r in rows]
+            return [snap for r in rows if (snap := self._parse_cached(r)) is not None]
 
     def snapshot_versions(self) -> dict[str, tuple[object, int]]:
         """Each feed's ``(stored_at, polls)``, without the documents; compare them, never read them.
@@ -247,13 +280,25 @@ class Store:
             conn.close()  # back to the pool, rolled back
         return {feed: (stored_at, polls or 0) for feed, stored_at, polls in rows}
 
-    def _parse_cached(self, row: SnapshotRow) -> Snapshot:
+    def _parse_cached(self, row: SnapshotRow) -> Snapshot | None:
+        """The stored snapshot, read once per version. What cannot be read is said once per
+        version (a race: left out; the whole document: ``None``, as if there were none) and never
+        raised: one bad row must not silence ``/results`` or stop the poller."""
         stamp = _aware(row.stored_at)
         with self._cache_lock:
             hit = self._parsed.get(row.feed)
             if hit and hit[0] == stamp and hit[1] == str(row.polls):
                 return hit[2]
-        snapshot = native.parse(row.document, row.feed)
+        snapshot: Snapshot | None
+        try:
+            reading = native.read(row.document or "", row.feed)
+        except FeedError as exc:
+            log.error("feed %r: the stored snapshot cannot be read (%s); carrying on without it", row.feed, exc.reason)
+            snapshot = None
+        else:
+            snapshot = reading.snapshot
+            for item in reading.left_out:
+                log.error("feed %r: stored snapshot: %s", row.feed, item.describe())
         with self._cache_lock:
             self._parsed[row.feed] = (stamp, str(row.polls), snapshot)  # type: ignore[assignment]
         return snapshot
