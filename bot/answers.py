@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 from bot import counties, offices
 from bot.balance import PARTY_PLURAL, describe_tally, describe_trendtable, latest_trendtables
-from bot.commands import MAX_INPUT, OFFICE_IDS, OFFICE_NAMES, Command, parse, state_of
+from bot.commands import MAX_INPUT, OFFICE_NAMES, Command, fold, parse, state_of
 from bot.context import chamber_tally, unit_swing_facts
 from bot.events import RaceFacts, facts_of
 from bot.margins import Hurdle, estimate_votes_left, hurdle, standing
-from bot.model import Race, Snapshot, TrendTable
+from bot.model import Level, Race, Snapshot, TrendTable
 from bot.render.numbers import percent, points, votes
 from bot.render.slack import escape, race_card
 from bot.render.text import clock_text, lead_line, local_time, race_title, short_name, standings_line, votes_left_basis
@@ -227,6 +227,80 @@ def _unknown(cmd: Command, states: tuple[str, ...]) -> Answer:
     return Answer(kind="note", note=f"I don't know {word}. {ONE_LINE_HELP} Tracked states: {tracked}.")
 
 
+def _lookup_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings, states: tuple[str, ...]) -> Answer | None:
+    """``/results gwinnett`` and ``/results warnock``: a county, or a candidate, named without its
+    state. One match answers as if the state had been given; several say "Did you mean";
+    none leaves the word to :func:`_unknown`."""
+    text = cmd.text
+    if not text:
+        return None
+    places = _places_named(text, snapshots)
+    people = _candidates_named(text, snapshots)
+    persons = {fold(cand.name) for _, _, cand in people}
+    if len(places) == 1 and not people:
+        state, place = places[0]
+        return _state_answer(Command("state", state=state, place=place, share=cmd.share), snapshots, rules, states)
+    if len(persons) == 1 and not places:
+        return _candidate_answer(cmd, people, rules)
+    if not places and not people:
+        return None
+    options = [f"*{counties.county_place(place, state)}* (`/results {state_name(state).lower()} {place.lower()}`)" for state, place in places]
+    seen: set[str] = set()
+    for _, race, cand in people:
+        if fold(cand.name) in seen:
+            continue
+        seen.add(fold(cand.name))
+        options.append(f"*{cand.name}* ({_plain_title(race)}; `/results {cand.name.lower()}`)")
+    shown = options[:8] + ([f"{len(options) - 8} more"] if len(options) > 8 else [])
+    return Answer(kind="note", note=f"“{_echo(text)}” names more than one thing I follow. Did you mean " + ", ".join(shown) + "?")
+
+
+def _places_named(text: str, snapshots: Sequence[Snapshot]) -> list[tuple[str, str]]:
+    """Tracked counties (and towns) whose name is ``text``: (state, name as the feed writes it),
+    one per state, from county feeds' counties and every feed's county rows."""
+    want = counties.key(text)
+    found: dict[str, str] = {}
+    if not want:
+        return []
+    for _, race in _all_races(snapshots):
+        names = [race.county] if race.county else []
+        names += [u.name for u in race.subunits if u.level in counties.PLACE_LEVELS]
+        for name in names:
+            if counties.key(name) == want:
+                found.setdefault(race.state, name)
+    return sorted(found.items())
+
+
+def _candidates_named(text: str, snapshots: Sequence[Snapshot]) -> list[tuple[Snapshot, Race, Any]]:
+    """Candidates whose full name or surname is ``text`` (case and accents aside)."""
+    want = fold(" ".join(text.split()))
+    return [
+        (snap, race, cand)
+        for snap, race in _all_races(snapshots)
+        for cand in race.candidates
+        if not cand.pseudo and want in (fold(cand.name), fold(short_name(cand.name)))
+    ]
+
+
+def _candidate_answer(cmd: Command, people: list[tuple[Snapshot, Race, Any]], rules: RuleSettings) -> Answer:
+    """One person's races: the card of the only one, or a list (a county feed and the state's
+    feed both carry the race; a candidate may run twice)."""
+    if len(people) == 1:
+        snap, race, _ = people[0]
+        extra = (*margin_lines(race, rules), *swing_lines(race, rules))
+        return Answer(race_facts(race, rules, snap.generated_at), extra, kind="card", query=cmd.text)
+    rows = [(snap, race) for snap, race, _ in people]
+    rows.sort(key=lambda sr: (sr[1].county or "", sr[1].state, sr[1].office, sr[1].key))
+    lines = tuple(f"• {_race_line(race_facts(r, rules, s.generated_at), r, '*' + _plain_title(r) + '*')}" for s, r in rows[:MAX_LIST]) + _more(len(rows))
+    return Answer(kind="list", title=f"{people[0][2].name}: {len(rows)} races", lines=lines, footer=_as_of(rows), query=cmd.text)
+
+
+def _plain_title(race: Race) -> str:
+    from bot.render.text import race_heading
+
+    return race_heading(race.state, race.office, race.seat, race.party, race.county)
+
+
 def _needs_state(cmd: Command) -> Answer:
     verb = cmd.verb or "subscribe"
     if cmd.suggestion and cmd.suggestion_is_state:
@@ -310,7 +384,10 @@ def _race_line(facts: RaceFacts, race: Race | None, label: str) -> str:
     """One race in a list: leader, lead in votes and points, % in, the hurdle, the call."""
     share_in = _reporting_share(facts)
     parts = []
-    if facts.total_votes == 0:
+    if facts.uncontested:  # nobody to lead or trail: no margin, no hurdle
+        parts.append("uncontested")
+        race = None
+    elif facts.total_votes == 0:
         parts.append("no votes counted yet")
     elif facts.leader is None:
         parts.append(f"tied at {votes(facts.candidates[0].votes)} votes each")
@@ -353,7 +430,7 @@ def _hurdle_text(h: Hurdle) -> str:
 
 def _place_answer(cmd: Command, state: str, found: list[tuple[Snapshot, Race]], rules: RuleSettings) -> Answer:
     assert cmd.place is not None
-    units = [u for _, race in found for u in race.subunits]
+    units = [u for _, race in found for u in _place_units(race)]
     if not any(u.level in counties.PLACE_LEVELS for u in units):
         return Answer(kind="note", note=f"The feeds report {state} statewide only: no county figures.")
     hit = counties.match(cmd.place, units)
@@ -363,7 +440,7 @@ def _place_answer(cmd: Command, state: str, found: list[tuple[Snapshot, Race]], 
     want = counties.key(hit.unit.name)
     rows: list[tuple[Snapshot, Race, Any]] = []
     for snap, race in found:
-        unit = next((u for u in race.subunits if u.level in counties.PLACE_LEVELS and counties.key(u.name) == want), None)
+        unit = next((u for u in _place_units(race) if u.level in counties.PLACE_LEVELS and counties.key(u.name) == want), None)
         if unit is not None:
             rows.append((snap, race, unit))
     place = counties.display_name(hit.unit, found[0][1].state)
@@ -376,7 +453,8 @@ def _place_answer(cmd: Command, state: str, found: list[tuple[Snapshot, Race]], 
         swing = unit_swing_facts(race, unit, rules.context)
         if swing and (said := county_swing_text(unit.votes, swing, {c.id: short_name(c.name) for c in race.candidates})):
             lines.append(f"{place}: {said}" + ("" if unit.fully_reporting else " (so far)"))
-        lines.append(f"Statewide: {_statewide(statewide)}")
+        if race.county is None:  # a county feed's total is the county's: no statewide line from it
+            lines.append(f"Statewide: {_statewide(statewide)}")
         stamp = unit.last_updated or snap.generated_at
         footer = f"County figures as of {local_time(stamp.isoformat(), race.state)}"
         return Answer(kind="list", title=f"{place} · {race_title(statewide)}", lines=tuple(lines), footer=footer, query=query)
@@ -384,6 +462,16 @@ def _place_answer(cmd: Command, state: str, found: list[tuple[Snapshot, Race]], 
         f"• {_race_line(_unit_facts(race, unit, snap.generated_at), None, _office_label(race))}" for snap, race, unit in rows[:MAX_LIST]
     ) + _more(len(rows))
     return Answer(kind="list", title=f"{place}, {state}: {len(rows)} races", lines=lines, footer=_as_of([(s, r) for s, r, _ in rows]), query=query)
+
+
+def _place_units(race: Race) -> tuple[Any, ...]:
+    """The places a race reports: its counties and towns, and for a county feed the county
+    itself (its total row), so ``/results georgia gwinnett`` finds a county site's races too."""
+    units = race.subunits
+    total = race.state_unit
+    if race.county and total is not None and not any(u.level is Level.COUNTY and counties.key(u.name) == counties.key(race.county) for u in units):
+        units = (replace(total, level=Level.COUNTY, name=race.county), *units)
+    return units
 
 
 def _unit_facts(race: Race, unit: Any, at: datetime) -> RaceFacts:
@@ -428,7 +516,7 @@ def _margin_key(facts: RaceFacts) -> tuple[int, Fraction, str]:
 
 def _close_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings) -> Answer:
     rows = [(s, r, race_facts(r, rules, s.generated_at)) for s, r in _all_races(snapshots)]
-    rows = [t for t in rows if t[2].total_votes > 0]
+    rows = [t for t in rows if t[2].total_votes > 0 and not t[2].uncontested]
     if not rows:
         return Answer(kind="note", note="No votes counted yet in the feeds I follow.")
     if cmd.by == "hurdle":
@@ -568,7 +656,7 @@ def _seat_line(seat: Any, race: Race | None) -> str:
     holder = f"held by the {PARTY_PLURAL.get(seat.holder, seat.holder)}"
     if race is None:
         return f"{seat.key}: not in the feeds I follow ({holder})"
-    label = f"{state_name(race.state)} {race.office}" + (f", {race.seat}" if race.seat else "")
+    label = _plain_title(race)
     if len(race.winners) == 1 and (cand := race.candidate(race.winners[0])) is not None:
         return f"{label}: called for {short_name(cand.name)}" + (f" ({cand.party})" if cand.party else "") + f"; {holder}"
     return f"{label}: not called ({holder})"
@@ -576,7 +664,10 @@ def _seat_line(seat: Any, race: Race | None) -> str:
 
 def margin_lines(race: Race, rules: RuleSettings | None = None) -> list[str]:
     """What is left to count and what the trailer needs: the line a desk asks for next. The
-    estimate is the alerts' own (``bot.rules.votes_left``); when there is none, it says so."""
+    estimate is the alerts' own (``bot.rules.votes_left``); when there is none, it says so.
+    An uncontested race has no trailer: nothing to say."""
+    if race.uncontested:
+        return []
     st = standing(race)
     left = votes_left(race, rules) if rules is not None else estimate_votes_left(race)
     outstanding = left.votes

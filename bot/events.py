@@ -40,6 +40,11 @@ class EventKind(StrEnum):
     RACE_CALLED = "race_called"
     RACE_UNCALLED = "race_uncalled"
     RUNOFF = "runoff"
+    #: our reckoning from the count, never the feed's call (``bot.runoffs``)
+    RUNOFF_HEADED = "runoff_headed"
+    RUNOFF_PAIR = "runoff_pair"
+    RUNOFF_AVOIDED = "runoff_avoided"
+    RUNOFF_WITHDRAWN = "runoff_withdrawn"
     SEAT_GAIN = "seat_gain"
     BALANCE_OF_POWER = "balance_of_power"
     FLIP_INDICATION = "flip_indication"
@@ -58,6 +63,10 @@ SEVERITY: Mapping[EventKind, Severity] = {
     EventKind.RACE_CALLED: Severity.CALL,
     EventKind.RACE_UNCALLED: Severity.CALL,
     EventKind.RUNOFF: Severity.CALL,
+    EventKind.RUNOFF_HEADED: Severity.LEAD,
+    EventKind.RUNOFF_PAIR: Severity.LEAD,
+    EventKind.RUNOFF_AVOIDED: Severity.LEAD,
+    EventKind.RUNOFF_WITHDRAWN: Severity.LEAD,
     EventKind.SEAT_GAIN: Severity.CALL,
     EventKind.BALANCE_OF_POWER: Severity.CALL,
     EventKind.FLIP_INDICATION: Severity.RECOUNT,
@@ -82,6 +91,7 @@ SEVERITY: Mapping[EventKind, Severity] = {
 #: Inside one severity, the order a reader wants (the lead before the recount line, …).
 _PRIORITY = [
     EventKind.RACE_CALLED, EventKind.RACE_UNCALLED, EventKind.SEAT_GAIN, EventKind.BALANCE_OF_POWER, EventKind.RUNOFF,
+    EventKind.RUNOFF_WITHDRAWN, EventKind.RUNOFF_HEADED, EventKind.RUNOFF_PAIR, EventKind.RUNOFF_AVOIDED,
     EventKind.LEAD_CHANGE, EventKind.TAKES_LEAD, EventKind.RECOUNT_ENTERED, EventKind.RECOUNT_LEFT,
     EventKind.WRITE_INS_EXCEED_MARGIN, EventKind.OUT_OF_REACH, EventKind.FLIP_INDICATION,
     EventKind.STATUS_CHANGED, EventKind.ALL_REPORTING, EventKind.FIRST_VOTES, EventKind.MILESTONE, EventKind.CORRECTION,
@@ -123,6 +133,13 @@ class RaceFacts:
     recount_threshold: str | None = None
     recount_citation: str | None = None
     updated_at: str | None = None  # ISO UTC of the snapshot
+    #: the runoff or top-two rule that covers the race (``RunoffRule.to_facts``), if any
+    runoff_rule: Mapping[str, Any] | None = None
+    #: a primary's party and a county feed's county (see ``Race``): every label of the race says them.
+    party: str | None = None
+    county: str | None = None
+    #: no more named candidates than seats (see ``Race.uncontested``): no lead, margin or recount line
+    uncontested: bool = False
 
     @property
     def leader(self) -> CandidateFacts | None:
@@ -173,6 +190,9 @@ def facts_of(st: Standing, race: Any, outstanding: int | None, threshold: Fracti
         recount_threshold=f"{threshold.numerator}/{threshold.denominator}" if threshold is not None else None,
         recount_citation=citation,
         updated_at=at.isoformat() if at else None,
+        party=getattr(race, "party", None),
+        county=getattr(race, "county", None),
+        uncontested=bool(getattr(race, "uncontested", False)),
     )
 
 

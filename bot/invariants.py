@@ -69,7 +69,7 @@ def _race_fields(race: Race) -> str | None:
         return f"office {_short(race.office)} is not a name of 1–{MAX_NAME} characters"
     for name, value in (
         ("office_id", race.office_id), ("seat", race.seat), ("race_call_status", race.race_call_status),
-        ("tabulation_status", race.tabulation_status),
+        ("tabulation_status", race.tabulation_status), ("party", getattr(race, "party", None)), ("county", getattr(race, "county", None)),
     ):
         if value is not None and not _is_text(value):
             return f"{name} is not text"

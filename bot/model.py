@@ -129,6 +129,13 @@ class Race:
         return race_key(self.state, self.race_id)
 
     @property
+    def uncontested(self) -> bool:
+        """No more named candidates than seats (write-ins and the like aside), none included: an
+        uncontested seat, or a roster not out yet. Nobody leads or trails such a race, so no
+        margin, hurdle, recount or lead line is true of it."""
+        return sum(1 for c in self.candidates if not c.pseudo) <= self.seats
+
+    @property
     def state_unit(self) -> ReportingUnit | None:
         for unit in self.units:
             if unit.level is Level.STATE:

@@ -15,6 +15,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
+from bot import offices
 from bot.context import (
     ContextSettings,
     flip_crossed,
@@ -27,7 +28,8 @@ from bot.context import (
 )
 from bot.events import Event, EventKind, RaceFacts, facts_of
 from bot.margins import Standing, VotesLeft, estimate_votes_left, hurdle, recount_position, standing
-from bot.model import Level, Race, ReportingUnit
+from bot.model import CallStatus, Level, Race, ReportingUnit
+from bot.runoffs import RunoffFormat, RunoffRule, applicable_runoff_rule, runoff_position
 
 #: AP's raceCallStatus / tabulationStatus values worth a line of their own.
 NOTABLE_STATUSES = frozenset(
@@ -62,6 +64,8 @@ class RuleSettings:
     county_batch_min_votes: int = 5000
     #: baselines (swing), seat holders and chambers (gains, balance of power)
     context: ContextSettings = field(default_factory=ContextSettings)
+    #: runoff and top-two rules by state (config/runoff_rules.toml)
+    runoff_rules: Mapping[str, tuple[RunoffRule, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,13 @@ class RaceMemory:
     counties_complete: tuple[str, ...] = ()
     flip_indicated: bool = False
     flip_passes: int = 0
+    #: our runoff reckoning (``_runoffs``): what the channel has been told, and a counter for keys
+    runoff_headed: bool = False
+    runoff_pair: tuple[str, ...] = ()
+    runoff_avoided: bool = False
+    runoff_passes: int = 0
+    #: the feed withdrew its runoff flags: its word beats our reckoning until it flags again
+    runoff_silenced: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,7 +110,7 @@ class RaceMemory:
         if not data:
             return cls()
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        for name in ("winners", "runoff", "milestones", "counties_complete"):
+        for name in ("winners", "runoff", "milestones", "counties_complete", "runoff_pair"):
             if name in known:
                 known[name] = tuple(known[name])
         return cls(**known)
@@ -129,7 +140,7 @@ def evaluate(
     left = votes_left(race, settings)
     outstanding = left.votes
     rule = applicable_recount_rule(race, settings)
-    facts = facts_of(st, race, outstanding, rule.threshold if rule else None, rule.citation if rule else None, at)
+    facts = _with_runoff(facts_of(st, race, outstanding, rule.threshold if rule else None, rule.citation if rule else None, at), race, settings)
     ctx = _Context(feed, race, st, outstanding, rule, settings, _count_changed(previous, race), races or {}, left)
     return _run(ctx, previous, memory, facts)
 
@@ -149,7 +160,13 @@ def _count_changed(previous: Race | None, race: Race) -> bool:
 def race_facts(race: Race, settings: RuleSettings, at: datetime | None = None) -> RaceFacts:
     """The numbers /results and the live card show: the same ones the alerts state."""
     rule = applicable_recount_rule(race, settings)
-    return facts_of(standing(race), race, votes_left(race, settings).votes, rule.threshold if rule else None, rule.citation if rule else None, at)
+    facts = facts_of(standing(race), race, votes_left(race, settings).votes, rule.threshold if rule else None, rule.citation if rule else None, at)
+    return _with_runoff(facts, race, settings)
+
+
+def _with_runoff(facts: RaceFacts, race: Race, settings: RuleSettings) -> RaceFacts:
+    rule = applicable_runoff_rule(race, settings.runoff_rules)
+    return replace(facts, runoff_rule=rule.to_facts()) if rule is not None else facts
 
 
 def votes_left(race: Race, settings: RuleSettings) -> VotesLeft:
@@ -162,7 +179,10 @@ def votes_left(race: Race, settings: RuleSettings) -> VotesLeft:
 def _run(ctx: _Context, previous: Race | None, memory: RaceMemory, facts: RaceFacts) -> Evaluation:
     events: list[Event] = []
     mem = memory
-    for step in (_first_votes, _leader, _recount, _write_ins, _out_of_reach, _calls, _statuses, _reporting, _flip):
+    # An uncontested race (no more named candidates than seats) has no lead, margin or trailer.
+    contest = () if ctx.race.uncontested else (_leader, _recount, _write_ins, _out_of_reach, _runoffs)
+    # _runoffs reads the feed's flags as last announced, so it runs before _calls records the new ones
+    for step in (_first_votes, *contest, _calls, _statuses, _reporting, _flip):
         new, mem = step(ctx, mem)
         events.extend(new)
     batches = _county_changes(ctx, previous) if previous is not None else []
@@ -182,6 +202,8 @@ def applicable_recount_rule(race: Race, settings: RuleSettings) -> RecountRule |
     rule = settings.recount_rules.get(race.state.upper())
     if rule is None or (rule.general_only and not race.general) or race.seats != 1:
         return None
+    if race.county and offices.classify(race.office, race.office_id).kind is not None:
+        return None  # one county's share of a wider race: its margin is not the race's margin
     return rule
 
 
@@ -295,6 +317,54 @@ def _out_of_reach(ctx: _Context, mem: RaceMemory) -> Step:
     if h is not None and not h.out_of_reach and mem.out_of_reach:
         return [], replace(mem, out_of_reach=False)
     return [], mem
+
+
+def _runoffs(ctx: _Context, mem: RaceMemory) -> Step:
+    """'Headed for a runoff', 'runoff: A vs B' (or, in a top-two primary, 'A and B advance') and
+    'avoids a runoff', each once, from the count and the estimate of the votes left: with no
+    estimate nothing is claimed unless every vote is in. The feed's own calls and runoff flags
+    win: while the feed has spoken we say nothing, and when it withdraws its runoff flags our
+    reckoning is withdrawn with it (and stays quiet until the feed flags a runoff again)."""
+    race = ctx.race
+    feed_runoff = bool(race.runoff) or race.call_status is CallStatus.RUNOFF
+    if feed_runoff or race.winners:
+        return [], replace(mem, runoff_silenced=False) if feed_runoff else mem
+    if mem.runoff and not race.runoff:  # the feed withdrew its runoff flags
+        events = []
+        if mem.runoff_headed or mem.runoff_pair:
+            n = mem.runoff_passes + 1
+            events.append(ctx.event(EventKind.RUNOFF_WITHDRAWN, n, previous_pair=list(mem.runoff_pair), previous_headed=mem.runoff_headed))
+            mem = replace(mem, runoff_passes=n)
+        return events, replace(mem, runoff_headed=False, runoff_pair=(), runoff_silenced=True)
+    rule = applicable_runoff_rule(race, ctx.settings.runoff_rules)
+    if rule is None or mem.runoff_silenced or ctx.st.total_votes == 0:
+        return [], mem
+    pos = runoff_position(ctx.st, rule, ctx.outstanding)
+    if not pos.possible or pos.leader is None:
+        return [], mem
+    base = {
+        **rule.to_facts(), "leader": pos.leader.candidate_id, "leader_votes": pos.leader.votes, "total_votes": ctx.st.total_votes,
+        "outstanding": ctx.outstanding, "method": ctx.left.method.value if ctx.left is not None else None,
+    }
+    events: list[Event] = []
+    n = mem.runoff_passes
+    if rule.format is RunoffFormat.THRESHOLD:
+        if pos.reachable is False and not mem.runoff_headed:
+            n += 1
+            events.append(ctx.event(EventKind.RUNOFF_HEADED, n, **base))
+            mem = replace(mem, runoff_headed=True)
+        # "avoids a runoff" only where one was in play: three or more names, or write-ins
+        in_play = sum(1 for c in ctx.st.candidates if not c.pseudo) >= 3 or ctx.st.total_votes > sum(c.votes for c in ctx.st.candidates if not c.pseudo)
+        if pos.clears and in_play and not mem.runoff_avoided:
+            n += 1
+            events.append(ctx.event(EventKind.RUNOFF_AVOIDED, n, **base))
+            mem = replace(mem, runoff_avoided=True)
+    pair_due = rule.format is RunoffFormat.TOP_TWO or mem.runoff_headed
+    if pair_due and pos.pair is not None and not mem.runoff_pair:
+        n += 1
+        events.append(ctx.event(EventKind.RUNOFF_PAIR, n, "-".join(sorted(pos.pair)), **base, candidates=list(pos.pair)))
+        mem = replace(mem, runoff_pair=pos.pair)
+    return events, replace(mem, runoff_passes=n)
 
 
 def _calls(ctx: _Context, mem: RaceMemory) -> Step:

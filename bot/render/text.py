@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from fractions import Fraction
 from typing import Any
@@ -16,6 +16,7 @@ from bot.margins import EstimateMethod, VotesLeft, expected_share, recount_line
 from bot.names import surname
 from bot.offices import race_office
 from bot.render.numbers import percent, points, signed, votes
+from bot.runoffs import threshold_words
 from bot.states import lookup, state_name
 from bot.swing import county_swing_text, flip_text
 
@@ -50,7 +51,10 @@ def standings_line(facts: RaceFacts) -> str:
 
 def lead_line(facts: RaceFacts) -> str:
     leader = facts.leader
-    if facts.total_votes == 0:
+    if facts.uncontested:
+        winners = [short_name(c.name) for c in facts.candidates if c.winner]
+        lead = "Uncontested" + (f": {', '.join(winners)} wins (call from the feed)" if winners else "")
+    elif facts.total_votes == 0:
         lead = "No votes counted yet"
     elif leader is None:
         lead = f"Tied at {votes(facts.candidates[0].votes)} votes each"
@@ -72,7 +76,7 @@ def reporting_text(facts: RaceFacts) -> str:
 
 def recount_text(facts: RaceFacts, votes_to_line: int | None = None) -> str | None:
     threshold = facts.threshold
-    if threshold is None or facts.total_votes == 0:
+    if threshold is None or facts.total_votes == 0 or facts.uncontested:
         return None
     pos = recount_line(facts.lead_votes, facts.total_votes, threshold)
     assert pos is not None  # total_votes > 0
@@ -136,6 +140,8 @@ def event_line(event: Event, facts: RaceFacts | None) -> str:
         basis = {"feed": " (the feed's expected vote)", "baseline": " (from baseline turnout)"}.get(str(d.get("method")), "")
         return f"{name(d['trailer'])} cannot catch up on the estimated {votes(d['outstanding'])} votes left{basis}: the lead is larger (arithmetic, not a call)"
     if k is EventKind.RACE_CALLED:
+        if facts is not None and facts.runoff_rule and facts.runoff_rule.get("format") == "top_two":
+            return f"ADVANCE: {' and '.join(name(w) for w in d['winners'])} advance to the general election (call from the feed; no one wins a top-two primary)"
         return f"RACE CALLED: {', '.join(name(w) for w in d['winners'])} wins (call from the feed)"
     if k is EventKind.RACE_UNCALLED:
         previous = list(d.get("previous_winners") or []) + list(d.get("previous_runoff") or [])
@@ -144,6 +150,8 @@ def event_line(event: Event, facts: RaceFacts | None) -> str:
         return f"CALL WITHDRAWN: the feed no longer calls this race for {', '.join(who)}"
     if k is EventKind.RUNOFF:
         return f"RUNOFF: {' and '.join(name(c) for c in d['candidates'])} advance to a runoff"
+    if k in (EventKind.RUNOFF_HEADED, EventKind.RUNOFF_PAIR, EventKind.RUNOFF_AVOIDED, EventKind.RUNOFF_WITHDRAWN):
+        return runoff_line(event, facts, name)
     if k is EventKind.STATUS_CHANGED:
         return f"Status: {d['status']}" + (f" (was {d['previous']})" if d.get("previous") else "")
     if k is EventKind.MILESTONE:
@@ -175,6 +183,48 @@ def event_line(event: Event, facts: RaceFacts | None) -> str:
     if k is EventKind.FEED_STALE:
         return f"Feed {event.feed!r} has not changed for {d['minutes']} minutes"
     return k.value
+
+
+def runoff_line(event: Event, facts: RaceFacts | None, name: Callable[[str], str]) -> str:
+    """Our runoff reckoning in words; always says it is the count's arithmetic, not a call."""
+    d, k = event.details, event.kind
+    law = f" ({d['citation']})" if d.get("citation") else ""
+    if k is EventKind.RUNOFF_WITHDRAWN:
+        return "Runoff withdrawn: the feed no longer has this race in a runoff, so neither do we"
+    if k is EventKind.RUNOFF_PAIR:
+        who = " and ".join(name(c) for c in d["candidates"])
+        if d.get("format") == "top_two":
+            return f"ADVANCE: {who} advance to the general election{law}: no one else can reach the top {d.get('advance', 2)} (by the count, not a call; no one wins a top-two primary)"
+        pair = " vs ".join(name(c) for c in d["candidates"])
+        ask = " if the runner-up asks for it" if d.get("requested") else ""
+        return f"RUNOFF: {pair}{ask}: no one else can reach the top two (by the count, not a call)"
+    line = threshold_words(d)
+    leader = name(d["leader"])
+    share = percent(Fraction(d["leader_votes"], d["total_votes"])) if d.get("total_votes") else "0.00"
+    left = d.get("outstanding")
+    basis = "with every vote counted" if not left else f"even with all of the estimated {votes(left)} votes left"
+    if k is EventKind.RUNOFF_HEADED:
+        then = "a second primary is possible if the runner-up asks for one" if d.get("requested") else "the top two meet again"
+        return f"HEADED FOR A RUNOFF: no candidate can reach {line}{law} {basis}; {then}. {leader} leads with {share} % (arithmetic, not a call)"
+    return f"AVOIDS A RUNOFF: {leader} has {share} %, above {line}{law} {basis.replace('even with all of', 'even if all of') + ' went to the others' if left else basis} (arithmetic, not a call)"
+
+
+def runoff_text(facts: RaceFacts) -> str | None:
+    """The threshold line of /results and the cards, like the recount line."""
+    rule = facts.runoff_rule
+    if not rule or facts.total_votes == 0:
+        return None
+    law = f" ({rule['citation']})" if rule.get("citation") else ""
+    if rule.get("format") == "top_two":
+        return f"Top-{'two' if rule.get('advance', 2) == 2 else rule.get('advance')} primary{law}: the top {rule.get('advance', 2)} advance; no one wins it"
+    leader = next((c for c in facts.candidates if not c.pseudo), None)
+    if leader is None:
+        return None
+    t = Fraction(str(rule["threshold"]))
+    clears = leader.votes >= t * facts.total_votes if rule.get("inclusive") else leader.votes > t * facts.total_votes
+    where = "above it" if clears else "below it"
+    ask = "; the runner-up may ask for a second primary" if rule.get("requested") and not clears else ""
+    return f"Runoff line: {threshold_words(rule)} of all votes{law}; {short_name(leader.name)} has {percent(facts.share(leader.votes))} %, {where}{ask}"
 
 
 def gain_line(d: Mapping[str, Any]) -> str:
@@ -239,6 +289,8 @@ def alert_text(alert: Alert) -> str:
         lines.append(f"  {lead_line(facts)}")
         if recount := recount_text(facts):
             lines.append(f"  {recount}")
+        if runoff := runoff_text(facts):
+            lines.append(f"  {runoff}")
         if facts.updated_at:
             lines.append(f"  as of {local_time(facts.updated_at, facts.state)}")
     return "\n".join(lines)
@@ -256,6 +308,8 @@ def race_card_text(facts: RaceFacts) -> str:
         lines.append("Not called")
     if recount := recount_text(facts):
         lines.append(recount)
+    if runoff := runoff_text(facts):
+        lines.append(runoff)
     if facts.updated_at:
         lines.append(f"Last updated {local_time(facts.updated_at, facts.state)}")
     return "\n".join(lines)
