@@ -5,6 +5,9 @@
     /results alabama | AL | Ala.      a state's races (one: its card; several: a compact list)
     /results alabama senate           …only that office
     /results alabama jefferson        a county (or town) of that state's races
+    /results rhode island gop | dem   one party's primaries (also: republican, democratic)
+    /results gwinnett                 a county without its state, when only one tracked state has it
+    /results warnock                  a candidate's races, by surname or full name
     /results senate | house | governor | president
                                       that office across states, closest first
     /results close [hurdle]           the closest races anywhere, by margin (or by the trailer's hurdle)
@@ -34,6 +37,8 @@ from zoneinfo import ZoneInfo
 
 import us
 
+from bot.offices import NAMES as OFFICE_WORD_NAMES
+from bot.offices import OFFICE_IDS as OFFICE_ID_OF
 from bot.states import _EXTRA, State, lookup
 
 MAX_INPUT = 200
@@ -56,9 +61,15 @@ OFFICE_WORDS = {
     "governor": "governor", "gov": "governor", "governors": "governor",
     "president": "president", "pres": "president", "presidential": "president",
 }
-#: AP office ids of the canonical offices, and words of the office name as a fallback.
-OFFICE_IDS = {"senate": "S", "house": "H", "governor": "G", "president": "P"}
-OFFICE_NAMES = {"senate": "Senate", "house": "House", "governor": "Governor", "president": "President"}
+#: AP office ids of the canonical offices, and how a sentence names them; which race is which
+#: office is the shared vocabulary's call (``bot.offices``), whatever the feed calls it.
+OFFICE_IDS = {kind: OFFICE_ID_OF[kind] for kind in ("senate", "house", "governor", "president")}
+OFFICE_NAMES = {kind: OFFICE_WORD_NAMES[kind] for kind in ("senate", "house", "governor", "president")}
+#: Parties by the words people type, in the bot's spelling: a primary night's races by party.
+PARTY_WORDS = {
+    "gop": "GOP", "republican": "GOP", "republicans": "GOP",
+    "dem": "Dem", "dems": "Dem", "democrat": "Dem", "democrats": "Dem", "democratic": "Dem",
+}
 
 #: Subscription levels: quiet (leads and calls), cards (race news, no county batches or feed
 #: notices), all (everything). ``races`` is the config file's word for ``cards``.
@@ -91,16 +102,22 @@ class Command:
     by: str = "margin"
     length: int = 0
     verb: str | None = None
+    #: one party's primaries ('Dem', 'GOP'), from ``gop``, ``democratic``…
+    party: str | None = None
+    #: the whole cleaned query of an ``unknown`` command: the answer looks it up among the
+    #: tracked places and candidates ("gwinnett", "warnock") before saying it is not understood.
+    text: str | None = None
 
     @property
     def read_only(self) -> bool:
-        return self.kind in ("help", "state", "office", "close", "swing", "balance")
+        # an unknown word may name a tracked place or a candidate: the answer says which
+        return self.kind in ("help", "state", "office", "close", "swing", "balance") or (self.kind == "unknown" and bool(self.text))
 
     @property
     def canonical(self) -> str:
         """The query in the grammar's own words: the cache key and the share button's value."""
         if self.kind == "state":
-            return " ".join(p for p in (self.state, self.office, self.place) if p)
+            return " ".join(p for p in (self.state, self.office, self.party, self.place) if p)
         if self.kind == "office":
             return self.office or ""
         if self.kind == "close":
@@ -111,6 +128,8 @@ class Command:
             return " ".join(p for p in ("balance", self.office) if p)
         if self.kind in ("help", "status", "subscriptions"):
             return self.kind
+        if self.kind == "unknown":
+            return self.text or ""
         return ""
 
 
@@ -245,19 +264,23 @@ def parse(text: str) -> Command:
     state, n = match_state(words)
     if state is not None:
         return _state_command(state, words[n:], share, None)
+    text = " ".join(words)[:60]
     guess = state_suggestion(words)
     if guess is not None:
-        return Command("unknown", word=echo(words[0]), suggestion=guess.postal, suggestion_is_state=True)
+        return Command("unknown", word=echo(words[0]), suggestion=guess.postal, suggestion_is_state=True, text=text)
     close = difflib.get_close_matches(head, SUBCOMMANDS, n=1, cutoff=0.7)
-    return Command("unknown", word=echo(words[0]), suggestion=close[0] if close else None)
+    return Command("unknown", word=echo(words[0]), suggestion=close[0] if close else None, text=text)
 
 
 def _state_command(state: State, rest: list[str], share: bool, office: str | None) -> Command:
     place_words = []
     swing = False
+    party = None
     for word in rest:
         if word.lower() in SWING_WORDS:
             swing = True
+        elif word.lower() in PARTY_WORDS and party is None:
+            party = PARTY_WORDS[word.lower()]
         elif word.lower() in OFFICE_WORDS and office is None:
             office = OFFICE_WORDS[word.lower()]
         elif word.lower() in CLOSE_WORDS:
@@ -267,4 +290,4 @@ def _state_command(state: State, rest: list[str], share: bool, office: str | Non
     place = " ".join(place_words)[:60] or None
     if swing:
         return Command("swing", state=state.postal, office=office, share=share)
-    return Command("state", state=state.postal, office=office, place=place, share=share)
+    return Command("state", state=state.postal, office=office, place=place, share=share, party=party)

@@ -9,6 +9,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import us
+
 from bot.model import Level, ReportingUnit
 
 #: Words that say "this is a county" and are not part of the name.
@@ -64,6 +66,20 @@ def display_name(unit: ReportingUnit, state: str) -> str:
         return name
     kind = {"LA": "Parish", "AK": "Borough"}.get(state, "County")
     return f"{name} {kind}"
+
+
+def county_place(county: str, state: str) -> str:
+    """'Gwinnett', 'GA' → 'Gwinnett County, Ga.': how a county feed's races are labelled, so a
+    desk never reads one county's result as its state's (AP style abbreviates the state)."""
+    name = " ".join(county.split())
+    if not re.search(r"\b(county|parish|borough|city|census area|municipality)$", name, re.IGNORECASE):
+        name = f"{name} {_COUNTY_WORD.get(state.upper(), 'County')}"
+    found = us.states.lookup(state.upper()) if len(state) == 2 else None
+    short = getattr(found, "ap_abbr", None) or state
+    return f"{name}, {short}"
+
+
+_COUNTY_WORD = {"LA": "Parish", "AK": "Borough"}
 
 
 def names(units: Sequence[ReportingUnit], limit: int = 5) -> list[str]:

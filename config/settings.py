@@ -47,6 +47,13 @@ class FeedSettings(_Model):
     options: dict[str, Any] = {}
 
     @field_validator("kind")
+    #: "title": display case for a source that writes in capitals ("DONALD J. TRUMP" → "Donald J.
+    #: Trump"); "as-is": names as the feed writes them. Default: title for clarity and csv, as-is
+    #: for ap and json.
+    names: Literal["as-is", "title"] | None = None
+    #: the county a county's own feed covers (a Clarity county site, a county's CSV): its races
+    #: are labelled with the county, never as the state's.
+    county: Annotated[str, Field(min_length=1, max_length=80)] | None = None
     @classmethod
     def _known_kind(cls, value: str) -> str:
         kinds = source_kinds()
@@ -55,7 +62,7 @@ class FeedSettings(_Model):
         return value
 
     def spec(self) -> FeedSpec:
-        return FeedSpec(self.name, self.kind, self.url, self.interval_seconds, dict(self.options))
+        return FeedSpec(self.name, self.kind, self.url, self.interval_seconds, dict(self.options), names=self.names, county=self.county)
 
 
 Style = Literal["cards", "messages", "quiet"]

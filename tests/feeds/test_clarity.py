@@ -96,7 +96,7 @@ def test_state_site_detail_sums_vote_types_per_county() -> None:
     state = president.state_unit
     assert state is not None and dict(state.votes) == {"1": 20150, "2": 30640, "3": 700}
     assert (state.precincts_reporting, state.precincts_total) == (112, 206)
-    assert [c.name for c in amendment.candidates] == ["YES", "NO"]
+    assert [c.name for c in amendment.candidates] == ["Yes", "No"]  # names = "title", the default for Clarity
     assert not any(c.pseudo for c in amendment.candidates)
 
 
@@ -106,8 +106,8 @@ def test_county_site_detail_has_precincts_with_status_codes_and_a_county_row() -
     (race,) = detail.races
     assert race.key == "KY-4" and not race.general and race.race_type == "Primary"
     assert [(c.id, c.name, c.incumbent, c.pseudo) for c in race.candidates] == [
-        ("1", "Matt BEVIN", False, False),
-        ("3", "Mitch McCONNELL", True, False),
+        ("1", "Matt Bevin", False, False),  # "Matt BEVIN" in the file; names = "title"
+        ("3", "Mitch McConnell", True, False),
         ("9", "Write-In", False, True),
     ]
     status = {u.id: (u.precincts_reporting, u.precincts_total) for u in race.units if u.level is Level.PRECINCT}
@@ -117,6 +117,7 @@ def test_county_site_detail_has_precincts_with_status_codes_and_a_county_row() -
     county = race.unit("county:Greenup")
     assert county is not None and county.level is Level.COUNTY and dict(county.votes) == {"1": 67, "3": 96, "9": 3}
     state = race.state_unit
+    assert race.county == "Greenup"  # a county site's races are the county's, never the state's
     assert state is not None and state.name == "Greenup" and (state.precincts_reporting, state.precincts_total) == (3, 4)
     assert "Undervotes" not in {c.name for c in race.candidates}
 

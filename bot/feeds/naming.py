@@ -1,0 +1,46 @@
+"""Every adapter's races named one way: the office vocabulary, candidates' display names, the
+party of a primary and the county a county feed covers.
+
+Adapters build a race from the feed's own words and hand it here once (``named``), so Clarity,
+CSV and AP agree on what "U.S. SENATOR", "PRESIDENT - REP" or "DONALD J. TRUMP (I) (REP)" are.
+Pure: a race in, a race out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.model import Level, Race
+from bot.names import NAME_CASES, display_name
+from bot.offices import classify, party_code
+
+
+def named(race: Race, names: str = "as-is", county: str | None = None, office_id: str | None = None) -> Race:
+    """``race`` with its office read through the vocabulary (label, district as the seat when
+    the feed gives none, a primary's party written into the name), candidates' names in the
+    feed's case, and, for a county feed, the county on the race and on its total row."""
+    if names not in NAME_CASES:
+        raise ValueError(f"names is {names!r}; use one of {', '.join(NAME_CASES)}")
+    title = names == "title"
+    office = classify(race.office, office_id or race.office_id, title)
+    party = race.party or office.party
+    changes: dict[str, object] = {"office": office.label}
+    if race.seat is None and office.district is not None:
+        changes["seat"] = office.district
+    if party is not None and office.party is not None and race.general:
+        # a contest named for one party's voters ("PRESIDENT - REP") is that party's primary,
+        # whatever the election's name says (Georgia's 2020 general held a special primary)
+        changes["race_type"] = "Primary"
+        changes["general"] = False
+    if party is not None and not (changes.get("general", race.general)):
+        changes["party"] = party_code(party)
+    candidates = tuple(replace(c, name=display_name(c.name, names) or c.name) for c in race.candidates)
+    if candidates != race.candidates:
+        changes["candidates"] = candidates
+    if county:
+        changes["county"] = county
+        changes["units"] = tuple(replace(u, name=county) if u.level is Level.STATE else u for u in race.units)
+    return replace(race, **changes)  # type: ignore[arg-type]
+
+
+__all__ = ["named"]
