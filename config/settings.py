@@ -45,8 +45,6 @@ class FeedSettings(_Model):
     url: Annotated[str, Field(min_length=1)]
     interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
     options: dict[str, Any] = {}
-
-    @field_validator("kind")
     #: "title": display case for a source that writes in capitals ("DONALD J. TRUMP" → "Donald J.
     #: Trump"); "as-is": names as the feed writes them. Default: title for clarity and csv, as-is
     #: for ap and json.
@@ -54,6 +52,8 @@ class FeedSettings(_Model):
     #: the county a county's own feed covers (a Clarity county site, a county's CSV): its races
     #: are labelled with the county, never as the state's.
     county: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+
+    @field_validator("kind")
     @classmethod
     def _known_kind(cls, value: str) -> str:
         kinds = source_kinds()
