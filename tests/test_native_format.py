@@ -53,7 +53,7 @@ def test_state_row_is_summed_from_counties_with_precincts() -> None:
         (lambda d: d.update(generated_at="2017-12-13T01:30:00"), "time zone"),
         (lambda d: d.update(format="other/2"), "not an electionbot/1 document"),
         (lambda d: d["races"][0].update(call={"status": "called", "winners": []}), "names its winners"),
-        (lambda d: d["races"].append(dict(d["races"][0])), "a second race with this state and race id"),
+        (lambda d: d["races"].append(dict(d["races"][0])), "appears 2 times"),
     ],
 )
 def test_bad_documents_are_refused_with_the_reason(mutate, reason: str) -> None:

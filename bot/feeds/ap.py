@@ -29,7 +29,7 @@ from bot.feeds.common import is_pseudo_name, load_json, refuse_error_page
 from bot.feeds.errors import FeedConfigError, FeedError, LeftOut, redact_url
 from bot.feeds.http import FeedHttp, Fetched, is_local
 from bot.feeds.naming import named
-from bot.feeds.source import FeedSource, FeedSpec, Recorder, admissible, register, with_last_good
+from bot.feeds.source import FeedSource, FeedSpec, Recorder, admissible, register, unique_races, with_last_good
 from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendTable, race_key
 from bot.offices import party_code
 from bot.states import state_name
@@ -113,16 +113,13 @@ def _reply(doc: Any) -> ApReply:
     raw_races = doc["races"]
     if not isinstance(raw_races, list):
         raise _Malformed(f"'races' is {_kind(raw_races)}, not a list")
-    races: dict[str, Race] = {}
+    found: list[Race] = []
     left_out: list[LeftOut] = []
     for index, raw in enumerate(raw_races):
         race = _race_in_context(raw, index, left_out)
-        if race is None:
-            continue
-        if race.key in races:
-            left_out.append(LeftOut("race", race.key, "appears twice in the reply; the first is used"))
-            continue
-        races[race.key] = race
+        if race is not None:
+            found.append(race)
+    races = {race.key: race for race in unique_races(found, left_out)}
     # Test data never passes for live: a reply is test data when any race says so, and then a
     # race that does not say (AP leaves the flag off some uncontested races) is test data too.
     test = any(race.test for race in races.values())

@@ -34,7 +34,7 @@ from bot.feeds.common import is_pseudo_name, load_json, looks_like_html, name_ke
 from bot.feeds.errors import FeedConfigError, FeedError, LeftOut
 from bot.feeds.http import FeedHttp
 from bot.feeds.naming import named
-from bot.feeds.source import FeedSource, FeedSpec, Recorder, admissible, register, with_last_good
+from bot.feeds.source import FeedSource, FeedSpec, Recorder, admissible, register, unique_races, with_last_good
 from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot, race_key, sum_units
 from bot.names import split_markers
 from bot.states import lookup as lookup_state
@@ -239,7 +239,7 @@ def _contests(
     left out, named with why, and the rest of the file is used; without it (the strict reading of
     tests and tools) the first problem refuses the file."""
     races: list[Race] = []
-    keys: set[str] = set()
+    keys: dict[str, int] = {}
     for index, item in enumerate(items):
         try:
             try:
@@ -247,7 +247,7 @@ def _contests(
             except _Malformed as exc:
                 key = key_of(item)
                 raise _Malformed(str(exc) if str(exc).startswith("contest ") else f"contest {str(key)[:40] if key is not None else '#' + str(index + 1)}: {exc}") from None
-            if race.key in keys:
+            if race.key in keys and left_out is None:
                 raise _Malformed("a contest key appears twice")
         except _Malformed as exc:
             if left_out is None:
@@ -257,9 +257,9 @@ def _contests(
             ident = f"{str(key)[:40]} of {where}" if known else f"#{index + 1} of {where}"
             left_out.append(LeftOut("race", ident, str(exc), race_key(state, str(key).strip()) if known and state else None))
             continue
-        keys.add(race.key)
+        keys[race.key] = keys.get(race.key, 0) + 1
         races.append(race)
-    return races
+    return races if left_out is None else unique_races(races, left_out)
 
 
 def _summary_key(raw: Any) -> Any:

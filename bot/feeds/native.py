@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, ValidationError, field_validator
 
 from bot.feeds.errors import FeedError, LeftOut
+from bot.feeds.source import unique_races
 from bot.invariants import race_problem, trendtable_problem
 from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendParty, TrendTable, race_key
 
@@ -166,15 +167,8 @@ def read(data: bytes | str, feed: str) -> Reading:
     except ValidationError as exc:
         raise FeedError(f"invalid {FORMAT} document at {_where(exc)} ({exc.error_count()} problem(s))", feed=feed) from None
     left_out: list[LeftOut] = []
-    races: dict[str, Race] = {}
-    for index, raw in enumerate(snap.races):
-        race = _read_race(raw, index, snap.test, left_out)
-        if race is None:
-            continue
-        if race.key in races:
-            left_out.append(LeftOut("race", race.key, "a second race with this state and race id", race.key))
-            continue
-        races[race.key] = race
+    found = [race for index, raw in enumerate(snap.races) if (race := _read_race(raw, index, snap.test, left_out)) is not None]
+    races = {race.key: race for race in unique_races(found, left_out)}
     balance = []
     for index, raw in enumerate(snap.balance):
         table = _read_trendtable(raw, index, left_out)

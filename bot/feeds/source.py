@@ -144,6 +144,19 @@ def admissible(races: Iterable[Race], left_out: list[LeftOut]) -> list[Race]:
     return kept
 
 
+def unique_races(races: Iterable[Race], left_out: list[LeftOut]) -> list[Race]:
+    """Races whose key (state + race id) appears once. A key that repeats is ambiguous: every copy
+    is left out (one line) and the race keeps its last good version, or a garbled copy could
+    pass for another race, or the real one be dropped for it."""
+    found: dict[str, list[Race]] = {}
+    for race in races:
+        found.setdefault(race.key, []).append(race)
+    for key, copies in found.items():
+        if len(copies) > 1:
+            left_out.append(LeftOut("race", key, f"appears {len(copies)} times in the reply; which one is right cannot be told", key))
+    return [copies[0] for copies in found.values() if len(copies) == 1]
+
+
 def with_last_good(races: Iterable[Race], left_out: Iterable[LeftOut], previous: Snapshot | None, test: bool) -> list[Race]:
     """A race left out of this reply keeps its last good version (the reply did not withdraw it,
     it garbled it): losing nothing is the rule for a bad race as for a bad reply. Never across
