@@ -152,37 +152,10 @@ def _poll(settings, secrets) -> int:  # type: ignore[no-untyped-def]
 
 
 def _serve(settings, secrets) -> int:  # type: ignore[no-untyped-def]
-    from socketserver import ThreadingMixIn
-    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+    """The Procfile's web stack (gunicorn) with the poller in its one worker: bot/web_server.py."""
+    from bot.web_server import serve
 
-    from bot.app import create_bolt_app, wsgi_app
-    from bot.runtime import Runtime
-    from handlers import Services
-
-    class Server(ThreadingMixIn, WSGIServer):
-        daemon_threads = True
-
-    class QuietHandler(WSGIRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            log.debug("http: " + format, *args)
-
-    runtime = Runtime.build(settings, secrets, console=None if secrets.slack_enabled else sys.stdout)
-    app = wsgi_app(create_bolt_app(Services(runtime.store, runtime.rules), secrets))
-    port = int(os.environ.get("PORT", "3000"))
-    httpd = make_server("0.0.0.0", port, app, server_class=Server, handler_class=QuietHandler)
-    scheduler = runtime.scheduler()
-    scheduler.start()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: (stop.set(), threading.Thread(target=httpd.shutdown).start()))
-    log.warning("serving /slack/events on port %d", port)
-    try:
-        httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        scheduler.shutdown(wait=False)
-        runtime.close()
-    return 0
+    return serve(settings, secrets, os.environ.get("HOST", "0.0.0.0"), int(os.environ.get("PORT", "3000")))
 
 
 if __name__ == "__main__":
