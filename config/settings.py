@@ -21,11 +21,13 @@ from bot.context import ContextSettings
 from bot.events import Severity
 from bot.feeds.source import FeedSpec, source_kinds
 from bot.rules import RecountRule, RuleSettings
+from bot.runoffs import RunoffFormat, RunoffRule
 from bot.swing import Baseline, BaselineError, load_baseline_csv, scenario_baseline
 
 CONFIG_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = CONFIG_DIR.parent
 RECOUNT_RULES = CONFIG_DIR / "recount_rules.toml"
+RUNOFF_RULES = CONFIG_DIR / "runoff_rules.toml"
 
 #: per-channel alert levels: the least severe event a channel hears.
 LEVELS: Mapping[str, Severity] = {"all": Severity.FEED, "races": Severity.MILESTONE, "quiet": Severity.LEAD}
@@ -152,10 +154,13 @@ class Settings(_Model):
             raise ValueError("feed names must be unique")
         return self
 
-    def rule_settings(self, recount_rules: Mapping[str, RecountRule] | None = None) -> RuleSettings:
+    def rule_settings(
+        self, recount_rules: Mapping[str, RecountRule] | None = None, runoff_rules: Mapping[str, tuple[RunoffRule, ...]] | None = None
+    ) -> RuleSettings:
         r = self.rules
         return RuleSettings(
             recount_rules=load_recount_rules() if recount_rules is None else recount_rules,
+            runoff_rules=load_runoff_rules() if runoff_rules is None else runoff_rules,
             recount_min_reporting=Fraction(str(r.recount_min_reporting)),
             lead_min_reporting=Fraction(str(r.lead_min_reporting)),
             lead_hold_polls=r.lead_hold_polls,
@@ -245,6 +250,42 @@ def load_recount_rules(path: Path = RECOUNT_RULES) -> dict[str, RecountRule]:
         rules[state.upper()] = RecountRule(
             state.upper(), threshold, citation, bool(rule.get("general_only", True)), bool(rule.get("waivable", True)), rule.get("note", "")
         )
+    return rules
+
+
+def load_runoff_rules(path: Path = RUNOFF_RULES) -> dict[str, tuple[RunoffRule, ...]]:
+    """config/runoff_rules.toml: per state, one rule per kind of election, each with its statute.
+    A rule that cannot be trusted is a ``ConfigError`` naming it: nothing starts half-configured."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read runoff rules {path}: {exc}") from None
+    rules: dict[str, tuple[RunoffRule, ...]] = {}
+    for state, entries in data.items():
+        found = []
+        for i, rule in enumerate(entries if isinstance(entries, list) else [entries]):
+            where = f"runoff rule {state}.{i}"
+            try:
+                fmt = RunoffFormat(rule.get("format", "threshold"))
+                elections = frozenset(rule["elections"])
+                citation = str(rule["citation"]).strip()
+                threshold = Fraction(rule["threshold"]) if "threshold" in rule else None
+                advance = int(rule.get("advance", 2))
+            except (KeyError, ValueError, TypeError, ZeroDivisionError) as exc:
+                raise ConfigError(f"{where}: needs elections, citation and (for a threshold rule) threshold such as \"1/2\" ({exc})") from None
+            if not citation or not elections or not elections <= {"general", "primary"}:
+                raise ConfigError(f"{where}: the statute must be cited and elections be \"general\" and/or \"primary\"")
+            if fmt is RunoffFormat.THRESHOLD and (threshold is None or not 0 < threshold < 1):
+                raise ConfigError(f"{where}: a threshold rule needs a threshold between 0 and 1")
+            if advance < 2:
+                raise ConfigError(f"{where}: advance must be at least 2")
+            found.append(
+                RunoffRule(
+                    state.upper(), elections, fmt, citation, threshold, bool(rule.get("inclusive", False)), advance,
+                    bool(rule.get("requested", False)), int(rule.get("min_candidates", 2)), bool(rule.get("verify", False)), rule.get("note", ""),
+                )
+            )
+        rules[state.upper()] = tuple(found)
     return rules
 
 

@@ -25,6 +25,7 @@ from bot.render.text import (
     race_title,
     recount_text,
     reporting_text,
+    runoff_text,
     standings_line,
 )
 
@@ -84,6 +85,8 @@ def _numbers_blocks(facts: RaceFacts) -> list[dict[str, Any]]:
     lines = [standings_line(facts), lead_line(facts)]
     if recount := recount_text(facts):
         lines.append(recount)
+    if runoff := runoff_text(facts):
+        lines.append(runoff)
     blocks = [_section("\n".join(lines))]
     if facts.updated_at:
         blocks.append(_context(f"As of {local_time(facts.updated_at, facts.state)}"))
@@ -133,6 +136,8 @@ def live_card(facts: RaceFacts) -> dict[str, Any]:
     lines = [lead_line(facts).split(" · ")[0], reporting_text(facts), status]
     if recount := recount_text(facts):
         lines.append(recount)
+    if runoff := runoff_text(facts):
+        lines.append(runoff)
     blocks: list[dict[str, Any]] = [
         _header(head),
         _section("\n".join(rows) or "No candidates yet", escaped=True),

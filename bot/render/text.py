@@ -206,7 +206,9 @@ def runoff_line(event: Event, facts: RaceFacts | None, name: Callable[[str], str
     if k is EventKind.RUNOFF_HEADED:
         then = "a second primary is possible if the runner-up asks for one" if d.get("requested") else "the top two meet again"
         return f"HEADED FOR A RUNOFF: no candidate can reach {line}{law} {basis}; {then}. {leader} leads with {share} % (arithmetic, not a call)"
-    return f"AVOIDS A RUNOFF: {leader} has {share} %, above {line}{law} {basis.replace('even with all of', 'even if all of') + ' went to the others' if left else basis} (arithmetic, not a call)"
+    if left:
+        return f"AVOIDS A RUNOFF: {leader} has {share} %, above {line}{law} even if all of the estimated {votes(left)} votes left went to the others (arithmetic, not a call)"
+    return f"AVOIDS A RUNOFF: {leader} has {share} %, above {line}{law} with every vote counted (arithmetic, not a call)"
 
 
 def runoff_text(facts: RaceFacts) -> str | None:
