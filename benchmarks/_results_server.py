@@ -2,6 +2,8 @@
 
 ``gunicorn`` runs the Procfile's ``web`` command as written (only the bind address and, when
 asked, the worker and thread counts change), so the benchmark measures what Heroku runs.
+``serve`` runs ``python -m bot serve`` as the one-process deployment runs it: the web app with
+the poller and delivery in the same process (``PORT``/``HOST`` in its environment).
 ``wsgiref`` serves the same ``bot.wsgi:application`` with the threaded server the tests use, for
 comparison; ``python -m benchmarks._results_server --port N`` is that server's entry point.
 """
@@ -71,6 +73,15 @@ def gunicorn_command(port: int, workers: int | None = None, threads: int | None 
     if threads is not None:
         args = _set_option(args, "--threads", str(threads))
     return [sys.executable, "-m", "gunicorn", *args]
+
+
+def serve_command(config: Path) -> list[str]:
+    """``python -m bot serve``; it takes its port from ``PORT`` (see ``serve_env``)."""
+    return [sys.executable, "-m", "bot", "serve", "--config", str(config)]
+
+
+def serve_env(port: int) -> dict[str, str]:
+    return {"PORT": str(port), "HOST": HOST, "LOG_LEVEL": "WARNING"}
 
 
 def wsgiref_command(port: int) -> list[str]:

@@ -1,15 +1,23 @@
 """Load benchmark for /results (a script, not a timed test): signed ``/results alabama`` over HTTP
-against the web process as production runs it.
+against the web process as production runs it, both ways it is deployed, side by side.
 
-The server is the Procfile's ``web`` command (gunicorn serving ``bot.wsgi:application``) in its
-own process, with a temp config file and a temp SQLite store holding the Alabama 2017 final
-snapshot; the client is another process (``benchmarks._results_client``) keeping
-``--concurrency`` requests in flight. Every answer must be a 200 carrying the final figures
-(49.92 %, 20,715 votes), so errors cannot pass for speed. Target: p99 < 50 ms at 20 concurrent.
+The servers (``--server``, default ``both``): ``procfile``, the Procfile's ``web`` command
+(gunicorn serving ``bot.wsgi:application``), and ``serve``, ``python -m bot serve`` (the same
+gunicorn stack with the poller and delivery in the web process, the one-process deployment; its
+poller reads the final Alabama snapshot from a loopback feed every ``--poll-interval`` seconds
+while it answers). Each runs in its own process with a temp config and a temp SQLite store
+holding the Alabama 2017 final snapshot; the client is another process
+(``benchmarks._results_client``) keeping ``--concurrency`` requests in flight. With both, the
+servers run at once and their runs alternate, so each sees the same load from the rest of the
+machine. Every answer must be a 200 carrying the final figures (49.92 %, 20,715 votes), so
+errors cannot pass for speed. Target: p99 <= 50 ms at 20 concurrent, for each server.
 
     .venv/bin/python -m benchmarks.bench_results [--requests 2000] [--concurrency 20 | 1,5,20,50]
-        [--runs 3] [--text alabama] [--server gunicorn|wsgiref] [--workers N] [--threads N]
-        [--fresh-connections]
+        [--runs 3] [--text alabama] [--server both|procfile|serve|wsgiref] [--workers N] [--threads N]
+        [--poll-interval S] [--fresh-connections]
+
+``--workers``/``--threads`` change the Procfile's command only (serve always runs one worker:
+its scheduler must not run twice). ``gunicorn`` is the old name of ``procfile``.
 
 Exit status: 0 when every answer was right and the target was met, 1 on a wrong answer, 2 when
 the answers were right but the target was missed.
@@ -25,18 +33,32 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks._results_server import ROOT, cpu_seconds, free_port, gunicorn_command, log_tail, web_process, wsgiref_command
-from bot.scenarios import DEFAULT_FEED, load_scenario
+from benchmarks._results_server import (
+    ROOT,
+    cpu_seconds,
+    free_port,
+    gunicorn_command,
+    log_tail,
+    serve_command,
+    serve_env,
+    web_process,
+    wsgiref_command,
+)
+from bot.scenarios import DEFAULT_FEED, load_scenario, scenario_files
 from bot.store import Store
+from tests.fakes.feed_server import FeedServer, Reply
 from tests.fakes.slack_api import FakeSlack
 
 SECRET = "bench-signing-secret"
 #: What the Alabama 2017 final card must say (Jones's share, his lead in votes).
 ALABAMA_FIGURES = ("49.92", "20,715")
 SORRY = "results are unavailable"
+#: what each --server runs, and how the summary names it.
+LABELS = {"procfile": "Procfile web (gunicorn)", "serve": "python -m bot serve", "wsgiref": "wsgiref (tests' server)"}
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -99,8 +121,9 @@ def python_path() -> str:
     return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
 
 
-def seed(directory: Path) -> tuple[str, Path]:
-    """A SQLite store holding the final snapshot of the night, and a config file pointing at it."""
+def seed(directory: Path, feed_url: str = "http://127.0.0.1:9/unused.json", interval: float = 30.0) -> tuple[str, Path]:
+    """A SQLite store holding the final snapshot of the night, and a config file pointing at it
+    (and at ``feed_url``, which only ``serve``'s poller reads)."""
     url = f"sqlite:///{directory / 'bench.db'}"
     store = Store(url)
     try:
@@ -108,9 +131,9 @@ def seed(directory: Path) -> tuple[str, Path]:
     finally:
         store.close()
     config = directory / "bench.toml"
-    # The web process reads the store only; the feed is never fetched (nothing polls here).
+    # The Procfile's web process reads the store only; serve also polls the feed.
     config.write_text(
-        f'[store]\ndatabase_url = "{url}"\n\n[[feeds]]\nname = "{DEFAULT_FEED}"\nkind = "json"\nurl = "http://127.0.0.1:9/unused.json"\n',
+        f'[store]\ndatabase_url = "{url}"\n\n[[feeds]]\nname = "{DEFAULT_FEED}"\nkind = "json"\nurl = "{feed_url}"\ninterval_seconds = {interval}\n',
         encoding="utf-8",
     )
     return url, config
@@ -149,20 +172,25 @@ def measure(url: str, args: argparse.Namespace, concurrency: int, server_pid: in
     )
 
 
-def summary(runs: list[Run]) -> list[str]:
-    """Per concurrency, the range over runs: on a shared machine one run proves little."""
+def _span(values: list[float], fmt: str = "{:.1f}") -> str:
+    lo, hi = min(values), max(values)
+    return fmt.format(lo) if len(values) == 1 or fmt.format(lo) == fmt.format(hi) else f"{fmt.format(lo)}–{fmt.format(hi)}"
+
+
+def summary(runs: list[tuple[str, Run]]) -> list[str]:
+    """Per concurrency and server, the range over runs: on a shared machine one run proves little."""
     lines = []
-    for c in sorted({r.concurrency for r in runs}):
-        rs = [r for r in runs if r.concurrency == c]
-
-        def span(values: list[float], fmt: str = "{:.1f}") -> str:
-            lo, hi = min(values), max(values)
-            return fmt.format(lo) if len(values) == 1 or fmt.format(lo) == fmt.format(hi) else f"{fmt.format(lo)}–{fmt.format(hi)}"
-
-        lines.append(
-            f"  c={c:<3} ({len(rs)} run{'s' if len(rs) > 1 else ''}): p50 {span([r.p50 for r in rs])} · p90 {span([r.p90 for r in rs])}"
-            f" · p99 {span([r.p99 for r in rs])} · max {span([r.max for r in rs])} ms · {span([r.rps for r in rs], '{:,.0f}')} req/s"
-        )
+    width = max(len(LABELS.get(name, name)) for name, _ in runs)
+    for c in sorted({r.concurrency for _, r in runs}):
+        for name in dict.fromkeys(n for n, _ in runs):
+            rs = [r for n, r in runs if n == name and r.concurrency == c]
+            if not rs:
+                continue
+            lines.append(
+                f"  c={c:<3} {LABELS.get(name, name):<{width}} ({len(rs)} run{'s' if len(rs) > 1 else ''}): p50 {_span([r.p50 for r in rs])}"
+                f" · p90 {_span([r.p90 for r in rs])} · p99 {_span([r.p99 for r in rs])} · max {_span([r.max for r in rs])} ms"
+                f" · {_span([r.rps for r in rs], '{:,.0f}')} req/s · load {_span([r.load[0] for r in rs], '{:.2f}')}"
+            )
     return lines
 
 
@@ -170,10 +198,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per run (after an untimed warm-up)")
     parser.add_argument("--concurrency", default="20", help="requests in flight; a comma list (1,5,20,50) runs each")
-    parser.add_argument("--runs", type=int, default=1, help="repeat each concurrency this many times")
+    parser.add_argument("--runs", type=int, default=3, help="repeat each concurrency this many times (per server)")
     parser.add_argument("--text", default="alabama", help="the /results text")
     parser.add_argument("--expect", action="append", help="a figure every answer must contain (default: Alabama's final figures for 'alabama')")
-    parser.add_argument("--server", choices=("gunicorn", "wsgiref"), default="gunicorn")
+    parser.add_argument("--server", choices=("both", "procfile", "serve", "wsgiref", "gunicorn"), default="both",
+                        help="both (default): the Procfile's web process and python -m bot serve, side by side")
+    parser.add_argument("--poll-interval", type=float, default=5.0, help="seconds between serve's polls of the loopback feed")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: the Procfile's)")
     parser.add_argument("--threads", type=int, help="gunicorn threads per worker (default: the Procfile's)")
     parser.add_argument("--warmup", type=int, default=40, help="untimed requests before each run (at least --concurrency)")
@@ -183,17 +213,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def servers(choice: str) -> list[str]:
+    return {"both": ["procfile", "serve"], "gunicorn": ["procfile"]}.get(choice, [choice])
+
+
+def command_for(name: str, port: int, config: Path, args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
+    """The server's command line and what it adds to the environment."""
+    if name == "procfile":
+        return gunicorn_command(port, args.workers, args.threads), {}
+    if name == "serve":
+        return serve_command(config), serve_env(port)
+    return wsgiref_command(port), {}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     levels = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
     figures = tuple(args.expect) if args.expect else (ALABAMA_FIGURES if args.text.strip().lower() == "alabama" else ())
-    port = free_port()
-    command = gunicorn_command(port, args.workers, args.threads) if args.server == "gunicorn" else wsgiref_command(port)
+    names = servers(args.server)
 
-    runs: list[Run] = []
+    runs: list[tuple[str, Run]] = []
     # Bolt calls auth.test once per process: a local fake Slack answers it, so nothing leaves the host.
-    with tempfile.TemporaryDirectory(prefix="bench-results-") as tmp, FakeSlack() as slack:
-        database_url, config = seed(Path(tmp))
+    with tempfile.TemporaryDirectory(prefix="bench-results-") as tmp, FakeSlack() as slack, FeedServer() as feed:
+        feed.route("/al.json", Reply(200, scenario_files()[-1].read_bytes(), {"Content-Type": "application/json"}))
+        database_url, config = seed(Path(tmp), feed.url("/al.json"), args.poll_interval)
         env = {
             **os.environ,
             "PYTHONPATH": python_path(),
@@ -203,31 +246,44 @@ def main(argv: list[str] | None = None) -> int:
             "SLACK_BOT_TOKEN": "xoxb-bench",
             "SLACK_API_URL": slack.base_url,
         }
-        log_path = Path(tmp) / "server.log"
-        print(f"/results {args.text!r}: {args.requests} requests per run · server: {shlex.join(command[1:])}")
+        print(f"/results {args.text!r}: {args.requests} requests per run, {args.runs} run(s) per server and concurrency")
         print(f"  load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
-        with web_process(command, port, env, log_path) as proc:
-            url = f"http://127.0.0.1:{port}/slack/events"
+        with ExitStack() as stack:
+            started: dict[str, tuple[int, str, Path]] = {}
+            for name in names:
+                port = free_port()
+                command, extra = command_for(name, port, config, args)
+                log_path = Path(tmp) / f"{name}.log"
+                print(f"  {LABELS.get(name, name)}: {shlex.join(command[1:])}" + (f" (PORT={port})" if extra else ""))
+                proc = stack.enter_context(web_process(command, port, {**env, **extra}, log_path))
+                started[name] = (proc.pid, f"http://127.0.0.1:{port}/slack/events", log_path)
             for concurrency in levels:
                 for i in range(args.runs):
-                    run = measure(url, args, concurrency, proc.pid, figures)
-                    runs.append(run)
-                    print(f"  c={concurrency:<3} run {i + 1}: {run.line()}", flush=True)
-        if any(r.problems for r in runs):
-            print("server log tail:\n" + log_tail(log_path))
+                    for name in names:  # alternating: each server meets the same load from the rest of the machine
+                        pid, url, _ = started[name]
+                        run = measure(url, args, concurrency, pid, figures)
+                        runs.append((name, run))
+                        print(f"  c={concurrency:<3} {name:<8} run {i + 1}: {run.line()}", flush=True)
+            for name, (_, _, log_path) in started.items():
+                if any(r.problems for n, r in runs if n == name):
+                    print(f"{name} log tail:\n" + log_tail(log_path))
+        if "serve" in started:
+            print(f"  serve's poller read the feed {len(feed.requests_to('/al.json'))} times while it answered")
 
     print("summary (range over runs):")
     print("\n".join(summary(runs)))
-    if any(r.problems for r in runs):
+    if any(r.problems for _, r in runs):
         print("  some answers were WRONG: the figures above do not count")
         return 1
-    at_target = [r for r in runs if r.concurrency == args.target_concurrency]
-    if not at_target:
-        return 0
-    worst = max(r.p99 for r in at_target)
-    met = worst < args.target_p99_ms
-    print(f"  target p99 < {args.target_p99_ms:.0f} ms at concurrency {args.target_concurrency}: {'met' if met else 'NOT met'} (worst p99 {worst:.1f} ms)")
-    return 0 if met else 2
+    verdicts = []
+    for name in names:
+        at_target = [r for n, r in runs if n == name and r.concurrency == args.target_concurrency]
+        if at_target:
+            worst = max(r.p99 for r in at_target)
+            verdicts.append(worst <= args.target_p99_ms)
+            print(f"  {LABELS.get(name, name)}: target p99 <= {args.target_p99_ms:.0f} ms at concurrency {args.target_concurrency}: "
+                  f"{'met' if verdicts[-1] else 'NOT met'} (worst p99 {worst:.1f} ms)")
+    return 0 if all(verdicts) else 2
 
 
 if __name__ == "__main__":
