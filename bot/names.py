@@ -5,18 +5,24 @@ from __future__ import annotations
 import re
 
 _SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+_PARTICLES = frozenset({"de", "la", "del", "della", "van", "von", "der", "den", "da", "di", "du", "le", "st.", "st", "ten", "ter"})
 
 
 def surname(name: str) -> str:
-    """'Doug Jones' → 'Jones'; 'Robert F. Kennedy Jr.' and 'Kennedy, Jr.' → 'Kennedy'. A single
-    word (a pseudo-candidate such as 'Write-ins') is kept whole."""
+    """'Doug Jones' → 'Jones'; 'Robert F. Kennedy Jr.' and 'Kennedy, Jr.' → 'Kennedy'; 'Chris Van
+    Hollen' → 'Van Hollen'. A single word (a pseudo-candidate such as 'Write-ins') is kept whole."""
     words = name.split()
     if len(words) < 2:
         return name
     parts = [p.rstrip(",") for p in words]
     while len(parts) > 1 and parts[-1].lower() in _SUFFIXES:
         parts.pop()
-    return parts[-1]
+    # a particle belongs to the surname: 'Chris Van Hollen' → 'Van Hollen', 'Rocky De La Fuente'
+    # → 'De La Fuente' (never the first word: 'Van Morrison' is a given name)
+    start = len(parts) - 1
+    while start > 1 and parts[start - 1].lower() in _PARTICLES:
+        start -= 1
+    return " ".join(parts[start:])
 
 
 # -- display case ---------------------------------------------------------------------------------

@@ -206,6 +206,9 @@ def test_markers_inside_a_name_become_fields() -> None:
     assert display_name("JON OSSOFF", "title") == "Jon Ossoff"
     assert display_name("JON OSSOFF", "as-is") == "JON OSSOFF"
     assert surname(title_case_name("LAUREN BUBBA MCDONALD, JR.")) == "McDonald"
+    assert [surname(n) for n in ("Chris Van Hollen", "Rocky De La Fuente", "Kevin Van Ausdal", "Van Morrison", "Doug Jones")] == [
+        "Van Hollen", "De La Fuente", "Van Ausdal", "Morrison", "Jones"
+    ]
 
 
 def test_a_race_in_capitals_is_named_by_the_vocabulary() -> None:
