@@ -310,3 +310,39 @@ def test_results_card_shows_the_threshold_line():
     nc_facts = race_facts(nc(300, 280, 220, 200), SETTINGS)
     assert "Runoff line: more than 30 % of all votes (N.C.G.S. § 163-111); Able has 30.00 %, below it; the runner-up may ask for a second primary" in race_card_text(nc_facts)
     assert "Runoff line" not in race_card_text(race_facts(georgia(), RuleSettings()))  # no rules configured, no line
+
+
+# --- the real Georgia 2020 file (../shared): the special Senate election, 20 candidates ---------
+
+
+@pytest.mark.shared
+def test_georgia_2020_clarity_summary_runoffs():
+    from tests.feeds.samples import SHARED_SAMPLES
+
+    path = SHARED_SAMPLES / "clarity" / "ga-2020-general" / "summary.json"
+    if not path.is_file():
+        pytest.skip("../shared/samples/clarity/ga-2020-general is absent")
+    from bot.feeds.clarity import parse_summary
+
+    races = {r.race_id: r for r in parse_summary(path.read_bytes(), "ga", "GA")}
+    special, regular = races["10100"], races["10000"]
+    assert len([c for c in special.candidates if not c.pseudo]) == 20
+    # As published (158 of 159 counties, no precinct counts, no expected vote): no estimate of the
+    # votes left, so no runoff claim; the threshold line is there.
+    out, _, _ = night([special])
+    assert runoff_events(out) == []
+    card = race_card_text(race_facts(special, SETTINGS))
+    assert "Runoff line: a majority (more than 50 %) of all votes (O.C.G.A. § 21-2-501(a)(1)); Warnock has 32.91 %, below it" in card  # 1,615,382 votes
+    # The same counts with every precinct in: the night's story, in order, once.
+    def complete(r: Race) -> Race:
+        top = replace(r.state_unit, precincts_reporting=2655, precincts_total=2655)
+        return replace(r, units=(top, *r.subunits))
+
+    out, alerts, _ = night([complete(special), complete(special)])
+    assert runoff_events(out) == [(0, "runoff_headed"), (0, "runoff_pair")]
+    pair = next(e for _, e in out if e.kind is EventKind.RUNOFF_PAIR)
+    assert [special.candidate(c).name for c in pair.details["candidates"]] == ["Raphael Warnock", "Kelly Loeffler"]
+    # Perdue 49.73 %: short of a majority, Perdue vs Ossoff
+    out, _, _ = night([complete(regular)])
+    pair = next(e for _, e in out if e.kind is EventKind.RUNOFF_PAIR)
+    assert [regular.candidate(c).name for c in pair.details["candidates"]] == ["David A. Perdue", "Jon Ossoff"]
