@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 _PARTICLES = frozenset({"de", "la", "del", "della", "van", "von", "der", "den", "da", "di", "du", "le", "st.", "st", "ten", "ter"})
@@ -79,6 +80,7 @@ def _case_word(word: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=65536)
 def title_case_name(name: str) -> str:
     """'DONALD J. TRUMP' → 'Donald J. Trump'; 'Mitch McCONNELL' → 'Mitch McConnell';
     'LESTER G. JACKSON, III' → 'Lester G. Jackson, III'; 'Raphael Warnock' unchanged."""

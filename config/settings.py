@@ -63,6 +63,12 @@ class FeedSettings(_Model):
             raise ValueError(f"unknown feed kind {value!r}; known kinds: {', '.join(kinds)}")
         return value
 
+    @model_validator(mode="after")
+    def _county_feeds(self) -> FeedSettings:
+        if self.county is not None and self.kind == "ap":
+            raise ValueError("county is for a county's own feed (clarity, csv, json); an AP feed covers states and reports their counties itself")
+        return self
+
     def spec(self) -> FeedSpec:
         return FeedSpec(self.name, self.kind, self.url, self.interval_seconds, dict(self.options), names=self.names, county=self.county)
 

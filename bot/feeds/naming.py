@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.model import Level, Race
-from bot.names import NAME_CASES, display_name
+from bot.names import NAME_CASES, display_name, title_case_name
 from bot.offices import classify, party_code
 
 
 def named(race: Race, names: str = "as-is", county: str | None = None, office_id: str | None = None) -> Race:
     """``race`` with its office read through the vocabulary (label, district as the seat when
     the feed gives none, a primary's party written into the name), candidates' names in the
-    feed's case, and, for a county feed, the county on the race and on its total row."""
+    feed's case (places too), and, for a county feed, the county on the race and on its total row."""
     if names not in NAME_CASES:
         raise ValueError(f"names is {names!r}; use one of {', '.join(NAME_CASES)}")
     title = names == "title"
@@ -37,9 +37,14 @@ def named(race: Race, names: str = "as-is", county: str | None = None, office_id
     candidates = tuple(replace(c, name=display_name(c.name, names) or c.name) for c in race.candidates)
     if candidates != race.candidates:
         changes["candidates"] = candidates
+    units = race.units
+    if title:  # "GWINNETT", "PRECINCT 001 - DULUTH": places written in capitals too
+        units = tuple(u if u.level is Level.STATE or (shown := title_case_name(u.name)) == u.name else replace(u, name=shown) for u in units)
     if county:
         changes["county"] = county
-        changes["units"] = tuple(replace(u, name=county) if u.level is Level.STATE else u for u in race.units)
+        units = tuple(replace(u, name=county) if u.level is Level.STATE else u for u in units)
+    if units != race.units:
+        changes["units"] = units
     return replace(race, **changes)  # type: ignore[arg-type]
 
 
