@@ -100,3 +100,22 @@ def test_a_county_on_an_ap_feed_is_refused_by_check_config(tmp_path: Path) -> No
 def test_the_example_documents_names_and_county() -> None:
     text = (ROOT / "config" / "example.toml").read_text()
     assert 'names = "title"' in text and 'county = "Gwinnett"' in text
+
+
+def test_a_json_feed_is_as_is_unless_its_settings_say_otherwise(tmp_path: Path) -> None:
+    from bot.scenarios import load_scenario
+
+    path = tmp_path / "feed.json"
+    path.write_bytes(native.dumps(load_scenario()[-1]).replace(b'"Doug Jones"', b'"DOUG JONES"'))
+    shown = {}
+    for label, extra in (("default", {}), ("title", {"names": "title"}), ("county", {"county": "Jefferson"})):
+        spec = settings_from_dict({"feeds": [{"name": "al", "kind": "json", "url": str(path), **extra}]}).feeds[0].spec()
+        snap = make_source(spec).poll(None)
+        assert snap is not None
+        race = snap.races["AL-1000"]
+        shown[label] = (race.office, race.county, race.candidates[0].name)
+    assert shown == {
+        "default": ("U.S. Senate", None, "DOUG JONES"),
+        "title": ("U.S. Senate", None, "Doug Jones"),
+        "county": ("U.S. Senate", "Jefferson", "DOUG JONES"),
+    }

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot.feeds import native
 from bot.feeds.errors import FeedError
+from bot.feeds.naming import named
 from bot.feeds.source import FeedSource, register, with_last_good
 from bot.model import Snapshot
 
@@ -26,8 +27,16 @@ class JsonFeed(FeedSource):
             raise exc.located(self.spec.name, self.spec.url) from None
         # A race that cannot be read costs that race (its last good version stays), not the feed.
         self.report_left_out(fetched.body, reading.left_out)
-        snapshot = reading.snapshot
+        snapshot = self._named(reading.snapshot)
         if not reading.left_out:
             return snapshot
         races = with_last_good(snapshot.races.values(), reading.left_out, previous, snapshot.test)
+        return replace(snapshot, races={race.key: race for race in races})
+
+    def _named(self, snapshot: Snapshot) -> Snapshot:
+        """Our own format is written as it should be shown ("as-is"); a producer that writes in
+        capitals, or covers one county, says so in the feed's ``names`` and ``county`` settings."""
+        if self.spec.names is None and self.spec.county is None:
+            return snapshot
+        races = (named(race, self.names, self.spec.county) for race in snapshot.races.values())
         return replace(snapshot, races={race.key: race for race in races})
