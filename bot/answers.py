@@ -116,6 +116,7 @@ class Answer:
             "• `/results alabama` or `/results AL`: the state's races (one race: its card with margin, votes left and recount line)",
             "• `/results alabama senate`: one office of a state · `/results alabama jefferson`: a county's votes and margin",
             "• `/results senate`, `/results house`: that office across states, closest first · `/results close`: the closest races",
+            "• `/results rhode island gop` (or `dem`): one party's primaries · `/results gwinnett`: a county by name · `/results warnock`: a candidate's races",
             "• `/results status`: feed health and the alert backlog",
             "• `/results subscribe alabama [quiet|cards|all]`, `/results unsubscribe alabama`, `/results subscriptions`",
             f"Tracked states: {tracked}",
