@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.feeds import native
@@ -70,11 +69,65 @@ def test_truncated_and_non_json_bodies_are_feed_errors() -> None:
             native.parse(bad, "f")
 
 
+def _native_totals(data: bytes | str) -> dict[str, int]:
+    """Our own reading of an electionbot/1 document: race key → the votes of its state row, or
+    the sum of its county rows when it has none (docs/feed-format.md)."""
+    totals = {}
+    for race in json.loads(data)["races"]:
+        units = race.get("units") or []
+        rows = [u for u in units if u.get("level") == "state"] or [u for u in units if u.get("level") == "county"]
+        totals[f"{race['state'].upper()}-{race['id']}"] = sum(sum(u.get("votes", {}).values()) for u in rows)
+    return totals
+
+
+def _total(race: object) -> int | None:
+    """The race's state row total; a race with no rows at all (nothing reported) counts 0."""
+    unit = race.state_unit
+    return unit.total_votes if unit is not None else (0 if not race.units else None)
+
+
+def _parse_or_error(data: bytes | str) -> object:
+    try:
+        return native.parse(data, "f")
+    except FeedError as exc:
+        assert exc.reason.strip(), "a FeedError says what was wrong"
+        return exc
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=400))
-def test_arbitrary_bytes_only_ever_raise_feed_error(data: bytes) -> None:
-    with contextlib.suppress(FeedError):
-        native.parse(data, "f")
+@example(json.dumps(doc()).encode())
+def test_arbitrary_bytes_give_a_feed_error_or_the_documents_totals(data: bytes) -> None:
+    result = _parse_or_error(data)
+    if not isinstance(result, FeedError):
+        assert {k: _total(r) for k, r in result.races.items()} == _native_totals(data)
+
+
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 10), st.sampled_from(["", "x", "AL", "county", "state", "12"]), st.just({}), st.just([]))
+
+
+def _leaves(node: object, at: tuple = ()) -> list[tuple]:
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _leaves(v, (*at, k))] + [at]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _leaves(v, (*at, i))] + [at]
+    return [at]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(_leaves(doc())), VALUES)
+@example(("races", 0, "units", 0, "votes", "a"), 5)  # a plain change of count is read as written
+def test_one_field_gone_wrong_gives_a_feed_error_or_the_documents_totals(path: tuple, value: object) -> None:
+    d = doc()
+    if path:
+        node = d
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+    data = json.dumps(d)
+    result = _parse_or_error(data)
+    if not isinstance(result, FeedError):
+        assert {k: _total(r) for k, r in result.races.items()} == _native_totals(data)
 
 
 # --- balance-of-power reports and flipped seats ----------------------------------------------

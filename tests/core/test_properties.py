@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import replace
 from fractions import Fraction
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bot.events import EventKind
@@ -15,7 +16,8 @@ from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, sum_uni
 from bot.rules import RaceMemory, evaluate
 from tests.core.helpers import AT, RULES, SETTINGS
 
-PROPS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# PROPERTY_EXAMPLES lowers the drawn examples for `make mutate` (the @example cases always run)
+PROPS = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 STATUSES = st.sampled_from([None, "Too Close to Call", "Tabulation Paused", "Vote Certified", "Active Tabulation", "Called"])
 
 
@@ -159,16 +161,21 @@ def test_recount_events_only_when_the_line_is_crossed(pair):
 
 
 @PROPS
-@given(race_pairs())
-def test_hurdle_is_exact(pair):
+@given(race_pairs(), st.data())
+def test_hurdle_is_exact(pair, data):
     _, race = pair
     st_ = standing(race)
-    out = votes_outstanding(race)
-    assert out is None or out >= 0
-    h = hurdle(st_, out)
-    if h is None or h.share is None:
-        return
-    s, o = h.share, h.outstanding
+    estimate = votes_outstanding(race)
+    assert estimate is None or estimate >= 0
+    if st_.leader is None:  # a tie or no votes: nobody trails, whatever is left
+        assert hurdle(st_, estimate) is None and hurdle(st_, 1) is None
+    assume(st_.leader is not None)  # drawn again, not skipped: every kept example checks the hurdle
+    lead = st_.lead_votes
+    # the votes left: the estimate, or right at the lead (a lead equal to the votes left), or any
+    o = data.draw(st.one_of(st.sampled_from([max(1, lead - 1), lead, lead + 1, estimate or 1]), st.integers(1, 10**6)), label="left")
+    h = hurdle(st_, o)
+    assert h is not None and h.share is not None and h.outstanding == o
+    s = h.share
     L, T = st_.leader.votes, st_.runner_up.votes
     r = Fraction(st_.other_votes, st_.total_votes)
     assert s > 0
