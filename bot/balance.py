@@ -90,8 +90,8 @@ class SeatsConfig:
 
 def seat_key(race: Race) -> str | None:
     """'AL-S' for Alabama's Senate race, 'AL-H-7' for a House district; ``None`` without an
-    office id (nothing to look up)."""
-    if not race.office_id:
+    office id (nothing to look up), or for a county feed's race (one county's share is not the seat)."""
+    if not race.office_id or race.county:
         return None
     key = f"{race.state.upper()}-{race.office_id}"
     return f"{key}-{race.seat}" if race.seat else key

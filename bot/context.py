@@ -38,7 +38,8 @@ class ContextSettings:
     flip_min_margin: Fraction = Fraction(1, 200)
 
     def baseline_for(self, race: Race) -> Baseline | None:
-        return self.baselines.get(race.key) or self.baselines.get(race.state.upper())
+        # a state's baseline describes the state: a county feed's race gets one only by its own key
+        return self.baselines.get(race.key) or (None if race.county else self.baselines.get(race.state.upper()))
 
     def chamber_for(self, race: Race) -> str | None:
         if self.seats is None:

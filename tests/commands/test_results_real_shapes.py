@@ -303,3 +303,31 @@ def test_alerts_and_live_cards_carry_the_county_and_the_primary(request: pytest.
     assert title in texts(live_card(facts))
     # a stored alert (the outbox keeps facts as JSON) says the same after a restart
     assert alert_text(Alert.from_dict(json.loads(json.dumps(alert.to_dict())))).startswith(title)
+
+
+def jefferson_feed(night_last: Snapshot) -> Snapshot:
+    """Jefferson County's own feed of the Alabama night: the county's figures as its total."""
+    state_race = night_last.races["AL-1000"]
+    county_row = next(u for u in state_race.subunits if u.name == "Jefferson")
+    total = ReportingUnit("AL", Level.STATE, "Jefferson", dict(county_row.votes), None, county_row.precincts_reporting, county_row.precincts_total)
+    race = replace(state_race, race_id="J-1000", units=(total,), county="Jefferson", winners=(), call_status=state_race.call_status.NONE, race_call_status=None)
+    return Snapshot.of("jefferson", night_last.generated_at, [race])
+
+
+def test_a_county_feed_takes_no_state_baseline_or_seat(context_bot: Callable[..., Bot], night: list[Snapshot]) -> None:
+    bot = context_bot(night[-1], jefferson_feed(night[-1]))
+    listing = texts(bot.answer("alabama"))
+    assert "Alabama: 2 races" in listing
+    assert "*U.S. Senate*:" in listing and "*Jefferson County, Ala.: U.S. Senate*:" in listing
+    county_card = texts(bot.answer("alabama senate jefferson"))
+    assert "Jefferson County, Alabama: 2 races" in county_card
+    assert "• *U.S. Senate*: Jones 68.11 %" in county_card and "• *Jefferson County, Ala.: U.S. Senate*: Jones 68.11 %" in county_card
+    balance = texts(bot.answer("balance senate"))
+    assert "Alabama U.S. Senate: called for Jones (Dem)" in balance and "Jefferson County" not in balance
+    from bot.answers import swing_lines
+    from bot.demo import DEMO_CONTEXT
+    from config.settings import settings_from_dict
+
+    rules = settings_from_dict({"feeds": [{"name": "al", "kind": "json", "url": "http://127.0.0.1:1/"}], "context": DEMO_CONTEXT}).rule_settings()
+    county_race = jefferson_feed(night[-1]).races["AL-J-1000"]
+    assert swing_lines(county_race, rules) == [] and swing_lines(night[-1].races["AL-1000"], rules) != []
