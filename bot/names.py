@@ -113,7 +113,8 @@ def title_case_office(text: str) -> str:
 
 # -- markers inside a name --------------------------------------------------------------------------
 
-_TRAILING_GROUP = re.compile(r"\s*\(([^()]{1,24})\)\s*$")
+#: "(I) (Rep)" is two; more than this at the end of a name is not markers.
+_MAX_MARKERS = 4
 #: What a party field says when it says nothing (Georgia writes "NP" on every choice).
 NO_PARTY = frozenset({"", "np", "nonpartisan", "non-partisan", "none", "n/a", "na"})
 _INCUMBENT_MARKS = frozenset({"i", "inc", "inc.", "incumbent"})
@@ -127,9 +128,16 @@ def split_markers(text: str, party_field: str | None = None) -> tuple[str, str |
     or nothing means "look in the text". A name that is only a group keeps its text."""
     name = text.strip()
     groups: list[str] = []
-    while (match := _TRAILING_GROUP.search(name)) and match.start() > 0:
-        groups.insert(0, match.group(1).strip())
-        name = name[: match.start()].rstrip()
+    # scanned from the end, at most a few groups: a regex search per group is quadratic on a
+    # hostile 10,000-character choice
+    while name.endswith(")") and len(groups) < _MAX_MARKERS:
+        start = name.rfind("(")
+        inner = name[start + 1 : -1]
+        before = name[:start].rstrip() if start > 0 else ""
+        if not before or not 1 <= len(inner) <= 24 or ")" in inner:
+            break
+        groups.insert(0, inner.strip())
+        name = before
     incumbent = any(g.lower() in _INCUMBENT_MARKS for g in groups)
     parties = [g for g in groups if g.lower() not in _INCUMBENT_MARKS]
     party = (party_field or "").strip()
