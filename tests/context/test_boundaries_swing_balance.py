@@ -1,0 +1,164 @@
+"""The context thresholds pinned at their boundary: the flip indication's 0.5-point hysteresis
+and its ten counties, a swing of exactly zero, a chamber's majority, a seats file that fills its
+chamber exactly, a baseline row whose two parties exactly make its total. Expected values are
+literals from the definitions in docs/context.md and the docstrings, not from the code.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from fractions import Fraction
+
+import pytest
+
+from bot.balance import Chamber, SeatsConfigError, seats_config_from_dict
+from bot.context import ContextSettings, flip_crossed, flip_state
+from bot.model import Candidate, Level, Race, ReportingUnit
+from bot.swing import Baseline, BaselineCounty, FlipIndication, UnitSwing, margin_text, parse_baseline_csv, swing_text
+
+HALF_POINT = Fraction(1, 200)
+TINY = Fraction(1, 10**6)
+
+
+def fi(then: Fraction, indicated: Fraction) -> FlipIndication:
+    return FlipIndication("2016", then, indicated, indicated - then, 10, 57)
+
+
+# --- the flip indication: announced 0.5 points past zero, withdrawn 0.5 points back ------------
+
+
+@pytest.mark.parametrize(
+    "indicated, expected",
+    [(HALF_POINT - TINY, None), (HALF_POINT, True), (HALF_POINT + TINY, True), (Fraction(0), None), (-HALF_POINT, None)],
+)
+def test_a_flip_is_indicated_from_exactly_half_a_point_past_zero(indicated, expected):
+    # Alabama 2016 was R+27.7: a Democratic margin of 0.5 points would flip it
+    assert flip_crossed(fi(Fraction(-277, 1000), indicated), False, HALF_POINT) is expected
+
+
+@pytest.mark.parametrize(
+    "indicated, expected",
+    [(-HALF_POINT + TINY, None), (-HALF_POINT, False), (-HALF_POINT - TINY, False), (Fraction(0), None), (HALF_POINT, None)],
+)
+def test_an_indication_is_withdrawn_from_exactly_half_a_point_back(indicated, expected):
+    assert flip_crossed(fi(Fraction(-277, 1000), indicated), True, HALF_POINT) is expected
+
+
+def test_a_flip_from_a_democratic_baseline_mirrors_it():
+    assert flip_crossed(fi(Fraction(1, 10), -HALF_POINT), False, HALF_POINT) is True
+    assert flip_crossed(fi(Fraction(1, 10), -HALF_POINT + TINY), False, HALF_POINT) is None
+    assert flip_crossed(fi(Fraction(1, 10), HALF_POINT), True, HALF_POINT) is False
+
+
+def test_an_even_baseline_has_no_side_to_flip_from():
+    assert flip_crossed(fi(Fraction(0), Fraction(1, 10)), False, HALF_POINT) is None
+    assert flip_crossed(fi(Fraction(0), Fraction(-1, 10)), True, HALF_POINT) is None
+
+
+def _county(i: int, dem: int, gop: int, reporting: int = 1) -> ReportingUnit:
+    return ReportingUnit(f"0100{i}", Level.COUNTY, f"County {i}", {"d": dem, "r": gop}, fips=f"0100{i}", precincts_reporting=reporting, precincts_total=1)
+
+
+def _flip_race(swung: int) -> tuple[Race, ContextSettings]:
+    """A baseline of 12 counties at R+20 (40–60), ``swung`` of them now in at D+20 (60–40)."""
+    baseline = Baseline({f"0100{i}": BaselineCounty(f"0100{i}", f"County {i}", 40, 60, 100) for i in range(12)}, label="2016")
+    rows = [_county(i, 60, 40) for i in range(swung)] + [_county(i, 0, 0, reporting=0) for i in range(swung, 12)]
+    state = ReportingUnit("AL", Level.STATE, "Alabama", {"d": 60 * swung, "r": 40 * swung}, precincts_reporting=swung, precincts_total=12)
+    race = Race("AL", "1", "U.S. Senate", (Candidate("d", "Dee", "Dem"), Candidate("r", "Rex", "GOP")), (state, *rows))
+    return race, ContextSettings(baselines={"AL": baseline})
+
+
+@pytest.mark.parametrize("swung, indicated", [(9, False), (10, True), (11, True)])
+def test_the_flip_indication_waits_for_exactly_ten_counties(swung, indicated):
+    race, ctx = _flip_race(swung)
+    found = flip_state(race, ctx)
+    assert (found is not None) is indicated
+    if indicated:
+        # every county swung 40 points towards the Democrats: R+20 becomes D+20 everywhere
+        assert (found.counties_swung, found.counties_assumed) == (swung, 12 - swung)
+        assert found.average_swing == Fraction(2, 5) and found.margin_indicated == Fraction(1, 5) and found.flips
+
+
+def test_no_flip_indication_once_every_county_is_in_or_the_race_is_called():
+    race, ctx = _flip_race(12)
+    assert flip_state(race, ctx) is None
+    race, ctx = _flip_race(11)
+    assert flip_state(replace(race, winners=("d",)), ctx) is None
+
+
+# --- swing words -----------------------------------------------------------------------------
+
+
+def _swing(now: Fraction, then: Fraction) -> UnitSwing:
+    return UnitSwing("x", "X", "01001", now, then, 100, 100, True, "fips")
+
+
+def test_a_swing_of_exactly_zero_goes_nowhere():
+    assert _swing(Fraction(1, 10), Fraction(1, 10)).towards is None
+    assert _swing(Fraction(1, 10) + TINY, Fraction(1, 10)).towards == "Dem"
+    assert _swing(Fraction(1, 10) - TINY, Fraction(1, 10)).towards == "GOP"
+
+
+def test_margin_and_swing_words_at_zero():
+    assert margin_text(Fraction(0)) == "even"
+    assert margin_text(Fraction(1, 1000)) == "D+0.1" and margin_text(Fraction(-1, 1000)) == "R+0.1"
+    assert swing_text(Fraction(0), "2016") == "no change from 2016"
+    assert swing_text(Fraction(1, 1000), "2016") == "a swing of 0.1 points towards the Democrats from 2016"
+    assert swing_text(Fraction(-1, 1000), "2016") == "a swing of 0.1 points towards the Republicans from 2016"
+    # 0.049 points rounds to 0.0: said as no change, not as a swing of 0.0 points
+    assert swing_text(Fraction(49, 100_000), "2016") == "no change from 2016"
+
+
+# --- chambers and seats ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size, majority", [(100, 51), (101, 51), (99, 50), (1, 1), (None, None)])
+def test_a_majority_is_more_than_half_the_seats(size, majority):
+    assert Chamber("senate", "Senate", {}, size=size).majority == majority
+
+
+def _seats(size: object, not_up: dict | None = None) -> dict:
+    return {
+        "chambers": {"senate": {"not_up": not_up if not_up is not None else {"Dem": 1, "GOP": 1}, "size": size}},
+        "seats": {"AL-S": {"holder": "GOP", "chamber": "senate"}},
+    }
+
+
+def test_a_chamber_filled_exactly_by_its_seats_is_valid_and_one_more_is_not():
+    assert seats_config_from_dict(_seats(3)).chambers["senate"].majority == 2  # 2 not up + 1 on the ballot = 3
+    assert seats_config_from_dict(_seats(4)).chambers["senate"].size == 4
+    with pytest.raises(SeatsConfigError, match="3 seats .* exceed size 2"):
+        seats_config_from_dict(_seats(2))
+
+
+@pytest.mark.parametrize("size", [0, -1, True, "100"])
+def test_a_chamber_size_must_be_a_positive_integer(size):
+    with pytest.raises(SeatsConfigError, match="size: expected a positive integer"):
+        seats_config_from_dict(_seats(size))
+
+
+def test_zero_seats_not_up_is_valid_and_minus_one_is_not():
+    assert dict(seats_config_from_dict(_seats(None, {"Dem": 0, "GOP": 0})).chambers["senate"].not_up) == {"Dem": 0, "GOP": 0}
+    with pytest.raises(SeatsConfigError, match="non-negative integer"):
+        seats_config_from_dict(_seats(None, {"Dem": -1}))
+
+
+# --- a baseline row whose two parties make its total ----------------------------------------------
+
+HEADER = "fips,county,dem_votes,gop_votes,total_votes\n"
+
+
+def test_two_parties_equal_to_the_total_is_quiet_and_one_more_is_logged(caplog):
+    with caplog.at_level(logging.INFO, logger="bot.swing"):
+        b = parse_baseline_csv(HEADER + "01001,Autauga,40,60,100\n", "2016")
+    assert b.counties["01001"].margin == Fraction(-1, 5) and not caplog.records
+    with caplog.at_level(logging.INFO, logger="bot.swing"):
+        parse_baseline_csv(HEADER + "01001,Autauga,41,60,100\n", "2016")
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING and "exceed total_votes (100)" in record.getMessage()
+
+
+def test_a_county_with_no_baseline_votes_has_no_margin():
+    assert BaselineCounty("01001", "A", 0, 0, 0).margin is None
+    assert BaselineCounty("01001", "A", 0, 0, 1).margin == 0
