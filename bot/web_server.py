@@ -38,6 +38,8 @@ WEB_TIMEOUT = 30
 
 def check(settings: Settings, secrets: Secrets) -> None:
     """Raise ConfigError now, in the parent, for what would otherwise only fail in the worker."""
+    from slack_bolt.error import BoltError
+
     from bot.app import create_bolt_app
     from bot.runtime import Runtime
     from handlers import Services
@@ -45,6 +47,8 @@ def check(settings: Settings, secrets: Secrets) -> None:
     runtime = Runtime.build(settings, secrets, console=None)
     try:
         create_bolt_app(Services(runtime.store, runtime.rules), secrets)
+    except BoltError as exc:  # no SLACK_BOT_TOKEN, say: Bolt's reason is the message
+        raise ConfigError(f"the Slack app cannot start: {exc}") from None
     finally:
         runtime.close()
 
@@ -69,6 +73,8 @@ def serve(settings: Settings, secrets: Secrets, host: str, port: int) -> int:
                 "worker_exit": _stopping,
                 "when_ready": lambda server: log.warning("serving /slack/events on %s:%d with the poller (gunicorn, 1 worker, %d threads)", host, port, WEB_THREADS),
             }
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn 27+: a socket in $HOME that
+                options["control_socket_disable"] = True  # two servers on one host (tests, the bench) would share
             for key, value in options.items():
                 self.cfg.set(key, value)
 

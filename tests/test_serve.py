@@ -158,12 +158,15 @@ def test_serve_answers_a_burst_of_signed_results_without_dropping_a_connection(s
     assert not slow, f"{len(slow)} of {requests_} answers took a second or more (dropped connections): {slow[:10]} ms"
 
 
-def test_serve_without_a_signing_secret_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("secrets", "named"), [({"SLACK_BOT_TOKEN": "xoxb-test"}, "SLACK_SIGNING_SECRET"), ({"SLACK_SIGNING_SECRET": SECRET}, "SLACK_BOT_TOKEN")])
+def test_serve_without_a_slack_secret_is_one_clear_line_and_exit_2(tmp_path: Path, secrets: dict[str, str], named: str) -> None:
+    """Checked before gunicorn starts: a worker that cannot boot would only say so in a traceback."""
     config = _config(tmp_path, "http://127.0.0.1:9/unused.json")
-    done = subprocess.run([sys.executable, "-m", "bot", "serve", "--config", str(config)], cwd=ROOT, env=_env({"PORT": str(_free_port()), "HOST": "127.0.0.1"}),
-                          capture_output=True, text=True, timeout=120)
+    env = _env({"PORT": str(_free_port()), "HOST": "127.0.0.1", **secrets})
+    done = subprocess.run([sys.executable, "-m", "bot", "serve", "--config", str(config)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
-    assert "SLACK_SIGNING_SECRET" in done.stderr and "Traceback" not in done.stderr
+    assert named in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 def test_serve_runs_the_procfile_web_settings() -> None:
