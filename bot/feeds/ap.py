@@ -120,9 +120,10 @@ def _reply(doc: Any) -> ApReply:
         if race is not None:
             found.append(race)
     races = {race.key: race for race in unique_races(found, left_out)}
-    # Test data never passes for live: a reply is test data when any race says so, and then a
-    # race that does not say (AP leaves the flag off some uncontested races) is test data too.
-    test = any(race.test for race in races.values())
+    # Test data never passes for live: a reply is test data when any race says so (one left out
+    # too), and then a race that does not say (AP leaves the flag off some uncontested races) is
+    # test data as well.
+    test = any(race.test for race in races.values()) or any(_says_test(raw) for raw in raw_races)
     kept = admissible((replace(race, test=True) if test and not race.test else race for race in races.values()), left_out)
     nextrequest = _optional_text(doc.get("nextrequest"), "nextrequest")
     truncated = doc.get("isTruncated", False)
@@ -454,6 +455,14 @@ def _is_general(type_id: str | None, text: str | None) -> bool:
         return False
     words = (text or "").lower()
     return not ("primary" in words or "caucus" in words)
+
+
+def _says_test(raw: Any) -> bool:
+    """Whether a race, readable or not, says it is test data (either spelling of the flag)."""
+    if not isinstance(raw, dict):
+        return False
+    kind = raw.get("resultsType")
+    return raw.get("test") is True or (isinstance(kind, str) and kind.lower() in ("test", "t"))
 
 
 def _is_test(raw: dict[str, Any]) -> bool:

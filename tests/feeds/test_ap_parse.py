@@ -298,3 +298,15 @@ def test_flipped_seat_is_read_when_it_is_a_boolean(value: Any, read: bool | None
 def test_a_race_without_flipped_seat_does_not_say() -> None:
     races = parse_ap(ap_bytes("20171212_al_senate_full.json"), "ap-test").races
     assert all(r.flipped_seat is None for r in races)
+
+
+def test_a_race_left_out_still_says_the_reply_is_test_data() -> None:
+    """The one race flagged test cannot be read: the others, unflagged, are test data all the same."""
+    doc = ap_doc("20171212_al_mixed_test_live.json")
+    for race in doc["races"]:
+        race.pop("test", None)
+    doc["races"][1]["test"] = True
+    doc["races"][1]["reportingUnits"][0]["candidates"][0]["voteCount"] = "many"
+    reply = parse_doc(doc)
+    assert reply.test and [(r.key, r.test) for r in reply.races] == [("AL-1000", True)]
+    assert [p.race_key for p in reply.left_out] == ["AL-2001"]
