@@ -196,7 +196,8 @@ _NOT_VOTES = ("registeredvoters", "ballotscast", "blankballots", "straightparty"
 
 def _slug(office: str, district: str) -> str:
     """The race of a CSV row: its office and district ('UNITED STATES SENATOR' → 'united-states-senator')."""
-    return re.sub(r"[\W_]+", "-", f"{office} {district}".lower()).strip("-")
+    # an office of punctuation alone has no words to name it by: its race is "-"
+    return re.sub(r"[\W_]+", "-", f"{office} {district}".lower()).strip("-") or "-"
 
 
 def csv_reading(text: str, state: str) -> dict[str, Any] | None:
