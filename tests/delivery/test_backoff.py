@@ -164,3 +164,20 @@ def test_a_long_outage_is_probed_at_least_every_15s_and_posted_to_once_it_ends(t
     first_ok = next(c for c in slack.calls_to("chat.postMessage") if c.ok)
     assert ends <= first_ok.at < probes[-1].at + 15.0 + TICK + EPS
     assert first_ok.at - ends < 15.0 + TICK + EPS
+
+
+@pytest.mark.parametrize("retry_after", [14, 15, 16, 30])
+def test_a_retry_after_is_waited_exactly_even_past_the_server_error_cap(tmp_path, caplog, retry_after):
+    """The 15 s cap is for our own guesses (server errors). A Retry-After is Slack's word: trying
+    sooner than it would only earn another 429, so 16 or 30 s are waited in full, and no more."""
+    caplog.set_level(logging.WARNING, "electionbot.delivery")
+    clock = VirtualClock()
+    with FakeSlack(clock=clock.monotonic) as slack:
+        poller, worker, store = _night(tmp_path, clock, slack)
+        slack.fail_next("chat.postMessage", 429, retry_after=retry_after)
+        run_ticks(poller, worker, store, clock, tick=TICK, polls=3)
+        store.close()
+    assert _logged_waits(caplog) == [(float(retry_after), 1)]
+    calls = _channel_calls(slack)
+    assert calls[0].status == 429
+    assert calls[0].at + retry_after - EPS <= calls[1].at < calls[0].at + retry_after + TICK + EPS
