@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from fractions import Fraction
-from math import floor, isfinite
+from math import floor, isfinite, lcm
 
 from bot.model import _LEVEL_ORDER, Race, ReportingUnit
 
@@ -323,22 +323,24 @@ def _from_baseline(units: tuple[ReportingUnit, ...], baseline: TurnoutBaseline) 
 
 def _per_precinct(units: tuple[ReportingUnit, ...]) -> Fraction | None:
     """Votes per reported precinct × precincts out, per county; a county with no precinct in
-    borrows the statewide votes per reported precinct."""
+    borrows the statewide votes per reported precinct. Exact: summed over a common denominator
+    (one ``Fraction`` at the end; sixty additions of fractions cost more than the rest of a poll)."""
     rep_total = sum(u.precincts_reporting or 0 for u in units)
-    votes_total = sum(u.total_votes for u in units)
-    statewide_rate = Fraction(votes_total, rep_total) if rep_total else None
-    outstanding = Fraction(0)
+    votes_total = max(0, sum(u.total_votes for u in units))
+    num, den = 0, 1
     for unit in units:
         missing = max(0, (unit.precincts_total or 0) - (unit.precincts_reporting or 0))
         if not missing:
             continue
         if unit.precincts_reporting:
-            outstanding += Fraction(max(0, unit.total_votes), unit.precincts_reporting) * missing
-        elif statewide_rate is not None:
-            outstanding += max(Fraction(0), statewide_rate) * missing
+            n, d = max(0, unit.total_votes) * missing, unit.precincts_reporting
+        elif rep_total:
+            n, d = votes_total * missing, rep_total
         else:
             return None
-    return outstanding
+        common = lcm(den, d)
+        num, den = num * (common // den) + n * (common // d), common
+    return Fraction(num, den)
 
 
 def _has_precincts(unit: ReportingUnit) -> bool:
