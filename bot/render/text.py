@@ -214,7 +214,7 @@ def runoff_line(event: Event, facts: RaceFacts | None, name: Callable[[str], str
 def runoff_text(facts: RaceFacts) -> str | None:
     """The threshold line of /results and the cards, like the recount line."""
     rule = facts.runoff_rule
-    if not rule or facts.total_votes == 0:
+    if not rule or facts.total_votes == 0 or facts.uncontested:
         return None
     law = f" ({rule['citation']})" if rule.get("citation") else ""
     if rule.get("format") == "top_two":

@@ -346,3 +346,10 @@ def test_georgia_2020_clarity_summary_runoffs():
     out, _, _ = night([complete(regular)])
     pair = next(e for _, e in out if e.kind is EventKind.RUNOFF_PAIR)
     assert [regular.candidate(c).name for c in pair.details["candidates"]] == ["David A. Perdue", "Jon Ossoff"]
+
+
+def test_an_uncontested_race_has_no_runoff_line():
+    alone = race({"a": 1_000}, state="GA", candidates=(Candidate("a", "Ann Able", "GOP"),), general=False, race_type="Primary")
+    facts = race_facts(alone, SETTINGS)
+    assert "Runoff line" not in race_card_text(facts)
+    assert runoff_events(night([alone])[0]) == []
