@@ -353,3 +353,31 @@ def test_an_uncontested_race_has_no_runoff_line():
     facts = race_facts(alone, SETTINGS)
     assert "Runoff line" not in race_card_text(facts)
     assert runoff_events(night([alone])[0]) == []
+
+
+@pytest.mark.parametrize(
+    "odd",
+    ["no_state_row", "nan_eevp", "zero_eevp", "negative_votes", "zero_precincts", "unknown_candidate", "one_candidate_with_write_ins"],
+)
+def test_odd_data_costs_nothing_and_claims_nothing(odd):
+    """One odd race costs that race at most: the runoff and estimate code never raises, and
+    claims nothing it cannot support (no runoff talk without a count)."""
+    base = georgia(Fraction(1, 2), eevp=50.0, reporting=50, total=100)
+    top = base.state_unit
+    if odd == "no_state_row":
+        r = replace(base, units=())
+    elif odd == "nan_eevp":
+        r = replace(base, units=(replace(top, expected_vote_pct=float("nan")),), expected_vote_pct=None)
+    elif odd == "zero_eevp":
+        r = replace(base, units=(replace(top, expected_vote_pct=0.0),), expected_vote_pct=None)
+    elif odd == "negative_votes":
+        r = replace(base, units=(replace(top, votes={**top.votes, "collins": -5}),))
+    elif odd == "zero_precincts":
+        r = replace(base, units=(replace(top, expected_vote_pct=None, precincts_reporting=0, precincts_total=0),), expected_vote_pct=None)
+    elif odd == "unknown_candidate":
+        r = replace(base, units=(replace(top, votes={**top.votes, "ghost": 99_999}),))
+    else:
+        r = race({"a": 10, "w": 20}, state="GA", candidates=(Candidate("a", "Ann Able", "GOP"), Candidate("w", "Write-ins", None, pseudo=True)))
+    out, _, mem = night([r, r])
+    assert runoff_events(out) == []
+    RaceMemory.from_dict(mem.to_dict())  # the memory stores and reads back
