@@ -18,15 +18,19 @@ from typing import Any
 
 import pytest
 
+from bot.answers import answer, swing_lines
+from bot.context import ContextSettings
+from bot.demo import DEMO_CONTEXT
 from bot.events import Alert, Event, EventKind
 from bot.feeds.ap import ApFeed
-from bot.feeds.clarity import ClarityFeed
+from bot.feeds.clarity import ClarityFeed, parse_detail_xml
 from bot.feeds.source import FeedSpec
 from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot
 from bot.render.slack import alert_message, live_card
 from bot.render.text import alert_text
 from bot.rules import race_facts
-from bot.swing import normalize_party, party_candidates
+from bot.swing import normalize_party, parse_baseline_csv, party_candidates
+from config.settings import settings_from_dict
 from tests.fakes.feed_server import FeedServer, Reply
 from tests.feeds.samples import fast_http
 
@@ -171,6 +175,32 @@ def test_a_county_site_with_bilingual_names_and_markers(gwinnett: Snapshot) -> N
     assert [normalize_party(c.party) for c in pair] == ["Dem", "GOP"]
     state_row = president.state_unit
     assert state_row is not None and state_row.name == "Gwinnett" and (state_row.precincts_reporting, state_row.precincts_total) == (156, 156)
+
+
+#: A state site's detail.xml by county, with the party only in the choice text (party="NP").
+GA_STATE_DETAIL = b"""<?xml version="1.0" encoding="utf-8"?>
+<ElectionResult><Timestamp>11/20/2020 3:37:06 PM EST</Timestamp><ElectionName>November 3, 2020 General Election</ElectionName>
+<ElectionDate>11/3/2020</ElectionDate><Region>GA</Region>
+<ElectionVoterTurnout totalVoters="0" ballotsCast="0" voterTurnout="0"><Counties>
+<County name="Appling" precinctsParticipating="9" precinctsReported="9"/><County name="Gwinnett" precinctsParticipating="156" precinctsReported="156"/>
+</Counties></ElectionVoterTurnout>
+<Contest key="5000" text="President of the United States" voteFor="1" isQuestion="false" precinctsParticipating="165" precinctsReported="165">
+<Choice key="1" text="Donald J. Trump (I) (Rep)" party="NP" totalVotes="172913"><VoteType name="Election Day Votes" votes="172913"><County name="Appling" votes="6500"/><County name="Gwinnett" votes="166413"/></VoteType></Choice>
+<Choice key="2" text="Joseph R. Biden (Dem)" party="NP" totalVotes="243627"><VoteType name="Election Day Votes" votes="243627"><County name="Appling" votes="1800"/><County name="Gwinnett" votes="241827"/></VoteType></Choice>
+<Choice key="3" text="Jo Jorgensen (Lib)" party="NP" totalVotes="5655"><VoteType name="Election Day Votes" votes="5655"><County name="Appling" votes="0"/><County name="Gwinnett" votes="5655"/></VoteType></Choice>
+</Contest></ElectionResult>"""
+#: Georgia 2016 by county (made-up Appling figures; Gwinnett's rounded): margins D−R over the total.
+GA_2016_BASELINE = "fips,county,dem_votes,gop_votes,total_votes\n13001,Appling,1000,5000,6200\n13135,Gwinnett,166153,146989,325000\n"
+
+
+def test_party_markers_make_the_swing_work_on_a_clarity_state_site() -> None:
+    snap = Snapshot.of("ga", datetime(2020, 11, 20, tzinfo=UTC), parse_detail_xml(GA_STATE_DETAIL, "ga").races)
+    rules = replace(RULES, context=ContextSettings(baselines={"GA": parse_baseline_csv(GA_2016_BASELINE, label="2016")}))
+    said = answer("georgia swing", [snap], rules).text()
+    # Gwinnett: 19,164 / 325,000 = D+5.90 in 2016; 75,414 / 413,895 = D+18.22 now: 12.3 points towards the Democrats.
+    # Appling: −4,000 / 6,200 = R+64.52; −4,700 / 8,300 = R+56.63: 7.9 points. Both: 15,164 / 331,200 = D+4.58 → 70,714 / 422,195 = D+16.75.
+    assert "• Gwinnett 12.3 D (D+5.9 → D+18.2)" in said and "• Appling 7.9 D (R+64.5 → R+56.6)" in said
+    assert "D+4.6 then, D+16.7 now, a swing of 12.2 points towards the Democrats" in said
 
 
 # -- finding 4: a county is not its state ---------------------------------------------------------------
@@ -324,10 +354,6 @@ def test_a_county_feed_takes_no_state_baseline_or_seat(context_bot: Callable[...
     assert "• *U.S. Senate*: Jones 68.11 %" in county_card and "• *Jefferson County, Ala.: U.S. Senate*: Jones 68.11 %" in county_card
     balance = texts(bot.answer("balance senate"))
     assert "Alabama U.S. Senate: called for Jones (Dem)" in balance and "Jefferson County" not in balance
-    from bot.answers import swing_lines
-    from bot.demo import DEMO_CONTEXT
-    from config.settings import settings_from_dict
-
     rules = settings_from_dict({"feeds": [{"name": "al", "kind": "json", "url": "http://127.0.0.1:1/"}], "context": DEMO_CONTEXT}).rule_settings()
     county_race = jefferson_feed(night[-1]).races["AL-J-1000"]
     assert swing_lines(county_race, rules) == [] and swing_lines(night[-1].races["AL-1000"], rules) != []
