@@ -339,12 +339,14 @@ def _runoffs(ctx: _Context, mem: RaceMemory) -> Step:
     rule = applicable_runoff_rule(race, ctx.settings.runoff_rules)
     if rule is None or mem.runoff_silenced or ctx.st.total_votes == 0:
         return [], mem
-    pos = runoff_position(ctx.st, rule, ctx.outstanding)
+    # certain for every split of the votes left up to the top of the estimate's range
+    left = ctx.left.high if ctx.left is not None and ctx.left.high is not None else ctx.outstanding
+    pos = runoff_position(ctx.st, rule, left)
     if not pos.possible or pos.leader is None:
         return [], mem
     base = {
         **rule.to_facts(), "leader": pos.leader.candidate_id, "leader_votes": pos.leader.votes, "total_votes": ctx.st.total_votes,
-        "outstanding": ctx.outstanding, "method": ctx.left.method.value if ctx.left is not None else None,
+        "outstanding": left, "method": ctx.left.method.value if ctx.left is not None else None,
     }
     events: list[Event] = []
     n = mem.runoff_passes

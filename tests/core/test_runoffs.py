@@ -381,3 +381,31 @@ def test_odd_data_costs_nothing_and_claims_nothing(odd):
     out, _, mem = night([r, r])
     assert runoff_events(out) == []
     RaceMemory.from_dict(mem.to_dict())  # the memory stores and reads back
+
+
+def test_certainty_uses_the_top_of_the_estimates_range():
+    """With a baseline estimate the runoff reckoning takes the highest county turnout ratio: a
+    claim must hold for every split of the votes left up to the top of the range."""
+    from bot.context import ContextSettings
+    from bot.rules import votes_left
+    from bot.swing import Baseline, BaselineCounty
+    from tests.core.helpers import county
+
+    base = {"13001": 100_000, "13003": 100_000, "13005": 100_000}
+    baseline = Baseline({f: BaselineCounty(f, f"County {f}", n // 2, n // 2, n) for f, n in base.items()}, label="2016")
+    settings = RuleSettings(runoff_rules=RUNOFF_RULES, context=ContextSettings(baselines={"GA": baseline}))
+    rows = [
+        county("13001", {"a": 14_000, "b": 13_000, "c": 12_000, "d": 11_000, "e": 10_000}, 10, 10),  # 60,000: ratio 0.6
+        county("13003", {"a": 18_000, "b": 18_000, "c": 18_000, "d": 14_000, "e": 12_000}, 10, 10),  # 80,000: ratio 0.8
+        county("13005", {}, 0, 10),  # out: 70,000 at the pooled 0.7, 80,000 at the highest ratio
+    ]
+    r = race(counties=rows, state="GA", candidates=FIVE, general=False, race_type="Primary")
+    left = votes_left(r, settings)
+    assert (left.votes, left.low, left.high) == (70_000, 60_000, 80_000)
+    # Able 32,000 of 140,000. Pooled: 32,000 + 70,000 of 210,000 is 48.6 % (would be "headed");
+    # at the top: 32,000 + 80,000 of 220,000 is 50.9 %: a majority is still reachable, so no claim
+    rule = RUNOFF_RULES["GA"][0]
+    assert runoff_position(standing(r), rule, 70_000).reachable is False
+    assert runoff_position(standing(r), rule, 80_000).reachable is True
+    out, _, _ = night([r], settings)
+    assert runoff_events(out) == []
