@@ -229,6 +229,8 @@ def _detail(root: Element, state: str | None, race_type: str | None, left_out: l
         return _detail_race(contest, _key(contest.get("key"), "Contest@key"), state, site, region, kind, general, precinct_status, county_precincts)
 
     races = _contests(root.findall("Contest"), read, lambda contest: contest.get("key"), state, left_out, "detail.xml")
+    if registered := _registered_voters(root.find("VoterTurnout" if site == "county" else "ElectionVoterTurnout")):
+        races = [_with_registered_voters(race, registered) for race in races]
     return ClarityDetail(region, site, _timestamp(_text(root.find("Timestamp"))), election_name, _us_date(_text(root.find("ElectionDate"))), tuple(races))
 
 
@@ -339,6 +341,21 @@ def _detail_race(
         general=general,
         seats=_seats(_optional_count(contest.get("voteFor"), "voteFor")),
     )
+
+
+def _registered_voters(turnout: Element | None) -> int | None:
+    """The site's registered voters (``totalVoters``; empty or 0 when the site hides them). A
+    ceiling for the expected vote of every contest on the site (``bot.margins``), never a share's
+    denominator; an unreadable figure is no figure."""
+    text = (turnout.get("totalVoters") or "").strip() if turnout is not None else ""
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def _with_registered_voters(race: Race, registered: int) -> Race:
+    top = race.state_unit
+    if top is None:
+        return race
+    return replace(race, units=tuple(replace(u, registered_voters=registered) if u is top else u for u in race.units))
 
 
 def _precinct_status(root: Element) -> dict[str, str]:

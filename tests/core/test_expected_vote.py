@@ -278,3 +278,22 @@ def test_alabama_counties_whole_baseline_alone(alabama):
             expected = top.total_votes + left.votes
             assert abs(expected - final) <= final * Fraction(15, 100), (pct, expected)
             assert expected <= Fraction(3, 2) * scenario_baseline().total
+
+
+def test_registered_voters_from_a_clarity_site_cap_the_estimate():
+    """Clarity's ``totalVoters`` (our Greenup County fixture: 4,000 registered, 3 of 4 precincts
+    in) reaches the race as its ceiling: no estimate of the total above the registered voters."""
+    from pathlib import Path
+
+    from bot.feeds.clarity import parse_detail_xml
+
+    data = (Path(__file__).parent.parent / "fixtures" / "clarity" / "20140520_ky_greenup_detail.xml").read_bytes()
+    (senate, *_) = parse_detail_xml(data, "clarity", "KY").races
+    assert senate.state_unit.registered_voters == 4_000
+    left = estimate_votes_left(senate)
+    assert left.ceiling == 4_000 and left.votes is not None
+    assert senate.state_unit.total_votes + left.votes <= 4_000
+    # the same count with the registered voters just above it: the rest is capped at the difference
+    tight = replace(senate, units=(replace(senate.state_unit, registered_voters=senate.state_unit.total_votes + 1), *senate.subunits))
+    capped = estimate_votes_left(tight)
+    assert (capped.votes, capped.capped) == (1, left.votes > 1)
