@@ -49,6 +49,8 @@ class UnitIn(_Strict):
     precincts_total: Votes | None = None
     eevp: float | None = None
     last_updated: datetime | None = None
+    #: registered voters where the source gives them: the expected vote's ceiling (bot.margins)
+    registered_voters: Votes | None = None
     votes: dict[str, Votes]
 
 
@@ -274,6 +276,7 @@ def _race(r: RaceIn, test: bool) -> Race:
                 precincts_total=u.precincts_total,
                 expected_vote_pct=u.eevp,
                 last_updated=u.last_updated,
+                registered_voters=u.registered_voters or None,
             )
             for u in r.units
         ),
@@ -363,6 +366,8 @@ def _unit_doc(u: ReportingUnit) -> dict[str, Any]:
         doc["eevp"] = u.expected_vote_pct
     if u.last_updated is not None:
         doc["last_updated"] = _iso(u.last_updated)
+    if u.registered_voters:
+        doc["registered_voters"] = u.registered_voters
     doc["votes"] = dict(u.votes)
     return doc
 

@@ -297,3 +297,19 @@ def test_registered_voters_from_a_clarity_site_cap_the_estimate():
     tight = replace(senate, units=(replace(senate.state_unit, registered_voters=senate.state_unit.total_votes + 1), *senate.subunits))
     capped = estimate_votes_left(tight)
     assert (capped.votes, capped.capped) == (1, left.votes > 1)
+
+
+def test_registered_voters_survive_the_store_format():
+    """Snapshots are stored in our own JSON format: /results after a restart must see the same
+    ceiling the alerts saw."""
+    from datetime import UTC, datetime
+
+    from bot.feeds import native
+    from bot.model import Snapshot
+
+    r = race({"a": 600, "b": 400}, eevp=10.0)
+    r = replace(r, units=(replace(r.state_unit, registered_voters=5_000),))
+    back = native.read(native.dumps(Snapshot.of("f", datetime(2024, 11, 5, tzinfo=UTC), [r])), "f").snapshot.races[r.key]
+    assert back.state_unit.registered_voters == 5_000
+    assert estimate_votes_left(back) == estimate_votes_left(r)
+    assert (estimate_votes_left(back).votes, estimate_votes_left(back).capped) == (4_000, True)  # 10,000 expected, 5,000 allowed
