@@ -14,7 +14,7 @@ from fractions import Fraction
 import pytest
 
 from bot.events import EventKind
-from bot.model import Candidate
+from bot.model import Candidate, Race
 from bot.render.text import event_line
 from bot.rules import NOTABLE_STATUSES, RaceMemory, RecountRule, RuleSettings, applicable_recount_rule, evaluate, race_facts
 from tests.core.helpers import AT, SETTINGS, county, race, run
@@ -503,3 +503,39 @@ def test_a_recount_rule_reads_its_statute_defaults():
     assert defaults.recount_min_reporting == Fraction(1, 2) and defaults.lead_min_reporting == 0
     assert (defaults.lead_hold_polls, defaults.lead_vote_floor, defaults.county_batch_min_votes) == (2, 1_000, 5_000)
     assert defaults.milestones == (25, 50, 75, 90) and dict(defaults.recount_rules) == {}
+
+
+# --- statewide-only feeds and odd histories -------------------------------------------------------
+
+
+def test_a_candidate_vanishing_from_a_statewide_only_feed_is_a_correction():
+    res = _one(race({"a": 500}), prev=race({"a": 500, "b": 400}))
+    corr = [e for e in res.events if e.kind is EventKind.CORRECTION]
+    assert [e.details["deltas"] for e in corr] == [{"a": 0, "b": -400}]
+
+
+def test_a_new_candidate_beside_a_correction_counts_from_zero():
+    res = _one(race({"a": 499, "w": 7}), prev=race({"a": 500}))
+    corr = [e for e in res.events if e.kind is EventKind.CORRECTION]
+    assert [e.details["deltas"] for e in corr] == [{"a": -1, "w": 7}]
+
+
+def test_a_state_row_appearing_or_going_is_no_correction():
+    rowless = Race("AL", "1", "U.S. Senate", race({}).candidates, ())
+    assert "correction" not in _kinds(_one(race({"a": 5}), prev=rowless))
+    assert "correction" not in _kinds(_one(rowless, prev=race({"a": 5})))
+
+
+def test_a_withdrawn_call_for_a_candidate_no_longer_listed_names_the_id():
+    cands = (Candidate("a", "Ann Able", "Dem"), Candidate("b", "Bob Baker", "GOP"), Candidate("c", "Cy Cole"))
+    called = race({"a": 40, "b": 35, "c": 25}, candidates=cands, winners=("c",))
+    gone = race({"a": 40, "b": 35}, candidates=cands[:2])
+    events, _ = run([called, gone])
+    un = _of(events, EventKind.RACE_UNCALLED)
+    assert un[0].details["names"] == {"c": "c"}
+    assert event_line(un[0], None) == "CALL WITHDRAWN: the feed no longer calls this race for c"
+
+
+def test_memory_reads_lists_back_as_tuples():
+    back = RaceMemory.from_dict({"runoff_pair": ["a", "b"], "winners": ["b"]})
+    assert back.runoff_pair == ("a", "b") and back.winners == ("b",)
