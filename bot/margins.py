@@ -206,9 +206,10 @@ def estimate_votes_left(race: Race, baseline: TurnoutBaseline | None = None) -> 
 
     1. the feed's own expected-vote share (AP ``eevp``, from 1 %): counted ÷ share − counted;
     2. every precinct in: nothing left;
-    3. with a baseline election: the turnout ratio (votes now ÷ baseline votes) of the counties
-       fully in, applied to the baseline vote of each county still out, less what it has counted;
-       the range runs from the lowest to the highest ratio of those counties;
+    3. with a baseline election and a county fully in: the turnout ratio (votes now ÷ baseline
+       votes) of the counties fully in, applied to the baseline vote of the precincts still out
+       in each other county (a county with a fifth of its precincts in uses its own ratio); the
+       range runs from the lowest to the highest ratio of the counties fully in;
     4. from 20 % of precincts in: votes per reported precinct × precincts out, per county;
     5. otherwise no estimate.
 
