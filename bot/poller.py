@@ -132,7 +132,11 @@ class Poller:
         memory = dict(remembered)
         alerts = self._evaluate(previous, snapshot, memory)
         deliveries = list(self._deliveries(alerts))
-        queued = self.store.commit_poll(snapshot, memory, self.source.cursor(), deliveries, now)
+        try:
+            queued = self.store.commit_poll(snapshot, memory, self.source.cursor(), deliveries, now)
+        except (ValueError, TypeError, OverflowError) as exc:  # a snapshot the store cannot write: the last good one stays
+            log.exception("feed %r: snapshot of %s could not be stored", self.feed, snapshot.generated_at.isoformat())
+            return self._failed(FeedError(f"snapshot could not be stored ({type(exc).__name__}: {str(exc)[:120]})", feed=self.feed))
         queued += self._succeeded(changed=True, now=now)
         for alert in alerts:
             log.info("feed %r: %s", self.feed, "; ".join(e.kind.value for e in alert.events))

@@ -273,3 +273,30 @@ def test_our_json_feed_leaves_out_one_bad_race_and_keeps_the_rest(night: list, m
     ]
     stored = bot.store.load("al-json")
     assert stored is not None and list(stored.snapshot.races) == ["AL-1000"]
+
+
+def test_a_snapshot_the_store_cannot_write_fails_the_poll_not_the_bot(make_bot: Callable[..., Bot], caplog: pytest.LogCaptureFixture) -> None:
+    """A cursor with a lone surrogate (a JSON "\\ud800" escape) cannot be written as UTF-8: the
+    poll fails with one line, the last good snapshot stays, and the next good reply is stored."""
+    bot = make_bot()
+    night = primary_night(empty_state_house(test=True))
+    with FeedServer() as server:
+        server.route(PATH, Reply.json(night))
+        poller = ap_poller(server, bot)
+        assert poller.poll().status == "changed"
+        odd = json.loads(json.dumps(night))
+        odd["timestamp"] = "2018-06-27T01:40:00Z"
+        odd["nextrequest"] = PATH + "?minDateTime=\ud800"
+        odd["races"][0]["reportingUnits"][0]["candidates"][0]["voteCount"] = 7777
+        server.route(PATH, Reply(200, json.dumps(odd).encode("ascii"), {"Content-Type": "application/json"}))
+        with caplog.at_level(logging.ERROR):
+            result = poller.poll()
+        assert result.status == "failed" and "could not be stored" in (result.error or "")
+        assert [r.getMessage() for r in caplog.records] == ["feed 'ap-primary': snapshot of 2018-06-27T01:40:00+00:00 could not be stored"]
+        stored = bot.store.load("ap-primary")
+        assert stored is not None and stored.snapshot.races["CA-1000"].state_unit.votes["91"] == 100  # type: ignore[union-attr]
+        odd["nextrequest"] = None
+        server.route(PATH, Reply.json(odd))
+        assert poller.poll().status == "changed"
+    stored = bot.store.load("ap-primary")
+    assert stored is not None and stored.snapshot.races["CA-1000"].state_unit.votes["91"] == 7777  # type: ignore[union-attr]
