@@ -125,6 +125,9 @@ def unit_problem(unit: ReportingUnit, candidate_ids: Iterable[str]) -> str | Non
             return f"{where}: more precincts reporting than precincts in total"
     if not _is_percent(unit.expected_vote_pct):
         return f"{where}: eevp {_short(unit.expected_vote_pct)} is not a percentage 0–100"
+    registered = getattr(unit, "registered_voters", None)
+    if registered is not None and not (_is_count(registered) and registered > 0):  # 0 means "not given": None
+        return f"{where}: registered voters {_short(registered)} is not a whole number ≥ 1"
     if not _is_moment(unit.last_updated):
         return f"{where}: last_updated is not a time with a zone"
     known = candidate_ids if isinstance(candidate_ids, set | frozenset) else set(candidate_ids)

@@ -37,6 +37,7 @@ IDS = st.text(min_size=1, max_size=12)
 NAMES = st.one_of(st.text(min_size=1, max_size=30), st.text(min_size=MAX_NAME - 2, max_size=MAX_NAME)).filter(str.strip)
 PERCENT = st.none() | st.floats(0, 100, allow_nan=False) | st.integers(0, 100).map(float)
 RACE_FIELDS = {f.name for f in fields(Race)}
+UNIT_FIELDS = {f.name for f in fields(ReportingUnit)}
 
 
 @st.composite
@@ -63,6 +64,7 @@ def units(draw, state: str, cand_ids: list[str]) -> tuple[ReportingUnit, ...]:
                 fips=draw(st.none() | st.from_regex(r"\A[0-9]{5}\Z")),
                 precincts_reporting=reporting, precincts_total=total,
                 expected_vote_pct=draw(PERCENT), last_updated=draw(st.none() | MOMENTS),
+                **({"registered_voters": draw(st.none() | st.integers(1, 10**9))} if "registered_voters" in UNIT_FIELDS else {}),
             )
         )
     return tuple(rows)
@@ -164,6 +166,7 @@ BREAKS = {
     "a call without winners": lambda r: _race(r, call_status=CallStatus.CALLED, winners=()),
     "a state that is not a postal code": lambda r: _race(r, state="A1"),
     "no seats": lambda r: _race(r, seats=0),
+    "negative registered voters": lambda r: _unit(r, 0, registered_voters=-5),
 }
 
 GOOD = Race(
