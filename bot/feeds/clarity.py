@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Literal
@@ -235,33 +235,27 @@ def _detail(root: Element, state: str | None, race_type: str | None, left_out: l
 
 
 def _contests(
-    items: Iterable[Any], read: Any, key_of: Any, state: str, left_out: list[LeftOut] | None, where: str
+    items: Iterable[Any], read: Callable[[Any], Race], key_of: Callable[[Any], Any], state: str, left_out: list[LeftOut] | None, where: str
 ) -> list[Race]:
     """Each contest on its own. With ``left_out``, one that cannot be read (or repeats a key) is
     left out, named with why, and the rest of the file is used; without it (the strict reading of
     tests and tools) the first problem refuses the file."""
     races: list[Race] = []
-    keys: dict[str, int] = {}
     for index, item in enumerate(items):
+        key = key_of(item)
+        known = str(key).strip()[:40] if isinstance(key, str | int) and not isinstance(key, bool) and str(key).strip() else None
         try:
-            try:
-                race = read(item)
-            except _Malformed as exc:
-                key = key_of(item)
-                raise _Malformed(str(exc) if str(exc).startswith("contest ") else f"contest {str(key)[:40] if key is not None else '#' + str(index + 1)}: {exc}") from None
-            if race.key in keys and left_out is None:
-                raise _Malformed("a contest key appears twice")
+            races.append(read(item))
         except _Malformed as exc:
+            reason = str(exc) if str(exc).startswith("contest ") else f"contest {known or '#' + str(index + 1)}: {exc}"
             if left_out is None:
-                raise
-            key = key_of(item)
-            known = isinstance(key, str | int) and not isinstance(key, bool) and str(key).strip()
-            ident = f"{str(key)[:40]} of {where}" if known else f"#{index + 1} of {where}"
-            left_out.append(LeftOut("race", ident, str(exc), race_key(state, str(key).strip()) if known and state else None))
-            continue
-        keys[race.key] = keys.get(race.key, 0) + 1
-        races.append(race)
-    return races if left_out is None else unique_races(races, left_out)
+                raise _Malformed(reason) from None
+            left_out.append(LeftOut("race", f"{known or '#' + str(index + 1)} of {where}", reason, race_key(state, known) if known else None))
+    if left_out is not None:
+        return unique_races(races, left_out)
+    if len({race.key for race in races}) != len(races):
+        raise _Malformed("a contest key appears twice")
+    return races
 
 
 def _summary_key(raw: Any) -> Any:
