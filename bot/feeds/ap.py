@@ -703,7 +703,8 @@ class ApFeed(FeedSource):
             self.http.forget(url)  # a bad body must not be cached as seen
             raise exc.located(self.spec.name, url) from None
         self.report_left_out(fetched.body, reply.left_out)
-        return replace(reply, races=tuple(named(race, self.names) for race in reply.races))
+        # AP tells a special election by its raceType ("Special General"), not by the office's name
+        return replace(reply, races=tuple(named(race, self.names, special="special" in race.race_type.lower()) for race in reply.races))
 
     def _fetch_within_quota(self, url: str, have_previous: bool) -> Fetched:
         """A per-minute quota 403 is waited out once (AP: wait 5–10 s, then retry)."""

@@ -15,16 +15,19 @@ from bot.names import NAME_CASES, display_name, title_case_name
 from bot.offices import classify, party_code
 
 
-def named(race: Race, names: str = "as-is", county: str | None = None, office_id: str | None = None) -> Race:
+def named(race: Race, names: str = "as-is", county: str | None = None, office_id: str | None = None, special: bool = False) -> Race:
     """``race`` with its office read through the vocabulary (label, district as the seat when
     the feed gives none, a primary's party written into the name), candidates' names in the
-    feed's case (places too), and, for a county feed, the county on the race and on its total row."""
+    feed's case (places too), and, for a county feed, the county on the race and on its total row.
+    ``special``: the feed says so elsewhere than in the name (AP's raceType "Special General"),
+    so a known office is labelled "(special)" as a Clarity name saying "- Special" would be."""
     if names not in NAME_CASES:
         raise ValueError(f"names is {names!r}; use one of {', '.join(NAME_CASES)}")
     title = names == "title"
     office = classify(race.office, office_id or race.office_id, title)
     party = race.party or office.party
-    changes: dict[str, object] = {"office": office.label}
+    label = office.label + (" (special)" if special and office.kind not in (None, "measure") and not office.special else "")
+    changes: dict[str, object] = {"office": label}
     if race.seat is None and office.district is not None:
         changes["seat"] = office.district
     if party is not None and office.party is not None and race.general:

@@ -236,7 +236,7 @@ def gain_line(d: Mapping[str, Any]) -> str:
     party = PARTY_PLURAL.get(d["party"], d["party"])
     held = d.get("previous")
     previous = f" from the {PARTY_PLURAL.get(held, held)}" if held else ""
-    place = f"{state_name(d['state'])} {str(d['office']).removeprefix('U.S. ')}"
+    place = f"{state_name(d['state'])} {str(d['office']).removeprefix('U.S. ').removesuffix(' (special)')}"
     article = "an" if place[:1].lower() in "aeiou" else "a"
     since = f", the first since {d['since']}" if d.get("since") else ""
     return f"GAIN: {party} gain {article} {place} seat{previous}{since}"

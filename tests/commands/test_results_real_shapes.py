@@ -27,7 +27,7 @@ from bot.feeds.clarity import ClarityFeed, parse_detail_xml
 from bot.feeds.source import FeedSpec
 from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot
 from bot.render.slack import alert_message, live_card
-from bot.render.text import alert_text
+from bot.render.text import alert_text, gain_line
 from bot.rules import race_facts
 from bot.swing import normalize_party, parse_baseline_csv, party_candidates
 from config.settings import settings_from_dict
@@ -357,3 +357,32 @@ def test_a_county_feed_takes_no_state_baseline_or_seat(context_bot: Callable[...
     rules = settings_from_dict({"feeds": [{"name": "al", "kind": "json", "url": "http://127.0.0.1:1/"}], "context": DEMO_CONTEXT}).rule_settings()
     county_race = jefferson_feed(night[-1]).races["AL-J-1000"]
     assert swing_lines(county_race, rules) == [] and swing_lines(night[-1].races["AL-1000"], rules) != []
+
+
+def test_ap_tells_a_special_election_by_its_race_type(make_bot: Callable[..., Bot]) -> None:
+    def senate(race_id: str, race_type: str, type_id: str, names: tuple[str, str], votes: tuple[int, int]) -> dict[str, Any]:
+        return {
+            "raceID": race_id, "raceType": race_type, "raceTypeID": type_id, "officeID": "S", "officeName": "U.S. Senate",
+            "reportingUnits": [{"level": "state", "statePostal": "GA", "precinctsReporting": 2600, "precinctsTotal": 2655, "candidates": [
+                {"first": names[0].split()[0], "last": names[0].split()[1], "party": "Dem", "candidateID": f"{race_id}1", "polID": f"{race_id}1", "voteCount": votes[0]},
+                {"first": names[1].split()[0], "last": names[1].split()[1], "party": "GOP", "candidateID": f"{race_id}2", "polID": f"{race_id}2", "voteCount": votes[1]},
+            ]}],
+        }
+
+    reply = {"electionDate": "2021-01-05", "timestamp": "2021-01-06T04:00:00Z", "races": [
+        senate("11641", "General", "G", ("Jon Ossoff", "David Perdue"), (2_269_923, 2_214_979)),
+        senate("11788", "Special General", "W", ("Raphael Warnock", "Kelly Loeffler"), (2_289_113, 2_195_841)),
+    ]}
+    with FeedServer() as server:
+        server.route("/v2/elections/2021-01-05", Reply.json(reply))
+        snap = ApFeed(FeedSpec("ga", "ap", server.url("/v2/elections/2021-01-05")), fast_http("ga")).poll(None)
+    assert snap is not None
+    assert {r.race_id: r.office for r in snap.races.values()} == {"11641": "U.S. Senate", "11788": "U.S. Senate (special)"}
+    listing = texts(make_bot(snap).answer("georgia senate"))
+    assert "Georgia: 2 races" in listing
+    assert "*U.S. Senate*: Ossoff" in listing and "*U.S. Senate (special)*: Warnock" in listing
+
+
+def test_a_gain_line_names_the_seat_not_the_special() -> None:
+    line = gain_line({"party": "Dem", "previous": "GOP", "state": "GA", "office": "U.S. Senate (special)"})
+    assert line == "GAIN: Democrats gain a Georgia Senate seat from the Republicans"

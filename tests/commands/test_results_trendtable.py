@@ -51,7 +51,7 @@ def test_the_shared_senate_report_appears_next_to_the_computed_tally(context_bot
     figures = expected_parties(SHARED_TRENDS)
     assert figures["Dem"] == (53, 23, 0, 30, 2)  # 23 won + 30 holdovers
     assert "*Senate*: Republicans 51, Democrats 48, 1 undecided · majority 51" in said
-    assert "• Alabama U.S. Senate: not called (held by the Republicans)" in said
+    assert "• Alabama U.S. Senate (special): not called (held by the Republicans)" in said  # AP: raceType "Special General"
     line = next(line for line in said.splitlines() if line.startswith("*AP*"))
     assert line == (
         "*AP*: U.S. Senate: " + ", ".join(party_text(p, figures[t]) for p, t in (("Democrats", "Dem"), ("Republicans", "GOP"), ("Others", "Others")))
@@ -71,7 +71,7 @@ def test_without_seats_configured_the_answer_is_ap_count_alone(make_bot):
 def test_after_the_call_the_tally_and_ap_agree(context_bot):
     said = texts(context_bot(ap_snapshot(AFTER_CALL, SENATE_TRENDS)).answer("balance senate"))
     assert "*Senate*: Republicans 51, Democrats 49 (Jones gain) · majority 51" in said
-    assert "• Alabama U.S. Senate: called for Jones (Dem); held by the Republicans" in said
+    assert "• Alabama U.S. Senate (special): called for Jones (Dem); held by the Republicans" in said
     assert "*AP*: U.S. Senate: Republicans 51 (0 won, 0 leading, 51 holdovers, net −1), Democrats 47 (1 won" in said
 
 
