@@ -250,7 +250,8 @@ def _rows(raw_units: list[Any], state: str, roster: _Roster, key: str, left_out:
     seen: set[str] = set()
     state_row: dict[str, Any] | None = None
     for raw_unit in raw_units:
-        is_state = isinstance(raw_unit, dict) and raw_unit.get("level") == "state"
+        # the state row says so, or has neither id a county or town row carries
+        is_state = isinstance(raw_unit, dict) and (raw_unit.get("level") == "state" or not (raw_unit.get("reportingunitID") or raw_unit.get("fipsCode")))
         try:
             unit = _unit(raw_unit, state, roster)
         except _Malformed as exc:

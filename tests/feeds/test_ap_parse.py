@@ -310,3 +310,14 @@ def test_a_race_left_out_still_says_the_reply_is_test_data() -> None:
     reply = parse_doc(doc)
     assert reply.test and [(r.key, r.test) for r in reply.races] == [("AL-1000", True)]
     assert [p.race_key for p in reply.left_out] == ["AL-2001"]
+
+
+def test_a_state_row_that_cannot_be_read_costs_the_race_not_a_summed_guess() -> None:
+    """The state row carries the totals and the call: without it the race is left out (and keeps
+    its last good version) rather than re-totalled from its counties without AP's call."""
+    doc = ap_doc("20171212_al_senate_full.json")
+    del doc["races"][0]["reportingUnits"][0]["level"]
+    reply = parse_doc(doc)
+    assert [r.key for r in reply.races] == ["AL-2001"]
+    (problem,) = reply.left_out
+    assert problem.race_key == "AL-1000" and "level" in problem.reason
