@@ -226,7 +226,7 @@ def _detail(root: Element, state: str | None, race_type: str | None, left_out: l
     county_precincts = _county_precincts(root.find("ElectionVoterTurnout/Counties"))
 
     def read(contest: Element) -> Race:
-        return _detail_race(contest, _key(contest.get("key"), "Contest@key"), state, site, region, kind, general, precinct_status, county_precincts)
+        return _detail_race(contest, _key(contest.get("key"), "Contest@key"), state, site, region, kind, general, precinct_status, county_precincts, left_out)
 
     races = _contests(root.findall("Contest"), read, lambda contest: contest.get("key"), state, left_out, "detail.xml")
     if registered := _registered_voters(root.find("VoterTurnout" if site == "county" else "ElectionVoterTurnout")):
@@ -272,11 +272,15 @@ def _detail_race(
     general: bool,
     precinct_status: Mapping[str, str],
     county_precincts: Mapping[str, tuple[int, int]],
+    left_out: list[LeftOut] | None = None,
 ) -> Race:
+    """With ``left_out``, a county or precinct row whose votes cannot be read costs that unit
+    (the contest's totals come from the choices, not from the rows)."""
     candidates: list[Candidate] = []
     totals: dict[str, int] = {}
     by_unit: dict[str, dict[str, int]] = {}
     unit_level: dict[str, Level] = {}
+    bad_units: dict[str, str] = {}
     for choice in contest.findall("Choice"):
         cid = _key(choice.get("key"), "Choice@key")
         if cid in totals:
@@ -297,10 +301,17 @@ def _detail_race(
                 level = Level.PRECINCT if row.tag == "Precinct" else Level.COUNTY
                 unit_level.setdefault(name, level)
                 votes = by_unit.setdefault(name, {})
-                votes[cid] = votes.get(cid, 0) + _whole(row.get("votes"), f"{row.tag}@votes")
+                try:
+                    votes[cid] = votes.get(cid, 0) + _whole(row.get("votes"), f"{row.tag}@votes")
+                except _Malformed as exc:
+                    if left_out is None:
+                        raise
+                    bad_units.setdefault(name, str(exc))
         total = choice.get("totalVotes")
         totals[cid] = _whole(total, "Choice@totalVotes") if total is not None else by_type
     _unique_names(candidates)
+    for name in bad_units:
+        del by_unit[name]
     local_precincts = _county_precincts(contest.find("ParticipatingCounties")) or county_precincts
     units: list[ReportingUnit] = []
     for name, votes in by_unit.items():
@@ -325,7 +336,7 @@ def _detail_race(
     title = contest.get("text")
     if not title or not title.strip():
         raise _Malformed("no contest text")
-    return Race(
+    race = Race(
         state=state,
         race_id=key,
         office=title.strip(),
@@ -335,6 +346,9 @@ def _detail_race(
         general=general,
         seats=_seats(_optional_count(contest.get("voteFor"), "voteFor")),
     )
+    if left_out is not None:  # said only once the contest itself is read
+        left_out += [LeftOut("unit", f"{name[:40]} of race {race.key}", reason) for name, reason in bad_units.items()]
+    return race
 
 
 def _registered_voters(turnout: Element | None) -> int | None:

@@ -111,3 +111,20 @@ def test_a_csv_row_with_no_office_is_said_by_its_line(server: FeedServer, caplog
         snap = csv_feed(server).poll(None)
     assert snap is not None and "AL-united-states-senator" in snap.races
     assert left_out(caplog) == ["feed 'al-csv': row line 11 left out: CSV line 11: office and candidate must not be empty"]
+
+
+def test_a_clarity_county_row_that_cannot_be_read_costs_that_county(server: FeedServer, caplog: pytest.LogCaptureFixture) -> None:
+    publish(server, "1", GA_SUMMARY)
+    whole = clarity(server).poll(None)
+    row = b'<County name="Appling" votes="'
+    at = GA_DETAIL.index(row) + len(row)
+    detail = GA_DETAIL[:at] + b"n/a" + GA_DETAIL[GA_DETAIL.index(b'"', at):]
+    publish(server, "2", GA_SUMMARY, detail)
+    with caplog.at_level(logging.WARNING):
+        snap = clarity(server).poll(None)
+    assert whole is not None and snap is not None
+    assert left_out(caplog) == ["feed 'ga': unit Appling of race GA-5000 left out: County@votes 'n/a' is not a whole number ≥ 0"]
+    president, before = snap.races["GA-5000"], whole.races["GA-5000"]
+    assert president.state_unit == before.state_unit  # the contest's totals are the choices'
+    assert [u.id for u in president.subunits] == [u.id for u in before.subunits if u.id != "Appling"]
+    assert snap.races["GA-800100"] == whole.races["GA-800100"]
