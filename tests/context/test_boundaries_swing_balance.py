@@ -12,9 +12,10 @@ from fractions import Fraction
 
 import pytest
 
-from bot.balance import Chamber, SeatsConfigError, seats_config_from_dict
+from bot.balance import Chamber, SeatsConfigError, load_seats_config, seats_config_from_dict
 from bot.context import ContextSettings, flip_crossed, flip_state
 from bot.model import Candidate, Level, Race, ReportingUnit
+from bot.rules import RaceMemory, RuleSettings, evaluate
 from bot.swing import Baseline, BaselineCounty, FlipIndication, UnitSwing, margin_text, parse_baseline_csv, swing_text
 
 HALF_POINT = Fraction(1, 200)
@@ -162,3 +163,42 @@ def test_two_parties_equal_to_the_total_is_quiet_and_one_more_is_logged(caplog):
 def test_a_county_with_no_baseline_votes_has_no_margin():
     assert BaselineCounty("01001", "A", 0, 0, 0).margin is None
     assert BaselineCounty("01001", "A", 0, 0, 1).margin == 0
+
+
+# --- context in the rules' county events and calls -------------------------------------------------
+
+SWING_FACTS = {"baseline": "2016", "dem": "d", "gop": "r", "then_dem": 40, "then_gop": 60, "then_total": 100}
+
+
+def _evaluate(before: Race | None, after: Race, ctx: ContextSettings, mem=None):
+    return evaluate("t", before, after, mem or RaceMemory(), RuleSettings(context=ctx), None)
+
+
+def _one_county(dem: int, gop: int, reporting: int) -> Race:
+    row = ReportingUnit("01000", Level.COUNTY, "County 0", {"d": dem, "r": gop}, fips="01000", precincts_reporting=reporting, precincts_total=2)
+    state = ReportingUnit("AL", Level.STATE, "Alabama", {"d": dem, "r": gop}, precincts_reporting=reporting, precincts_total=2)
+    return Race("AL", "1", "U.S. Senate", (Candidate("d", "Dee", "Dem"), Candidate("r", "Rex", "GOP")), (state, row))
+
+
+def test_a_county_batch_carries_the_baseline_it_swings_from():
+    _, ctx = _flip_race(0)
+    res = _evaluate(_one_county(1_000, 1_000, 1), _one_county(4_000, 3_000, 1), ctx)
+    (batch,) = [e for e in res.events if e.kind.value == "county_batch"]
+    assert batch.details["added"] == 5_000 and batch.details["swing"] == SWING_FACTS
+
+
+def test_a_county_completing_with_a_batch_states_its_swing_on_the_complete_line_only():
+    _, ctx = _flip_race(0)
+    res = _evaluate(_one_county(1_000, 1_000, 1), _one_county(4_000, 3_000, 2), ctx)
+    got = {e.kind.value: e.details for e in res.events if e.kind.value in ("county_batch", "county_complete")}
+    assert got["county_batch"]["swing"] is None and got["county_batch"]["added"] == 5_000
+    assert got["county_complete"]["swing"] == SWING_FACTS
+
+
+def test_the_balance_of_power_line_has_the_key_of_its_call():
+    ctx = ContextSettings(seats=load_seats_config())
+    base = replace(_one_county(100, 90, 2), office_id="S")
+    called = _evaluate(base, replace(base, winners=("d",)), ctx)
+    assert [e.key for e in called.events if e.kind.value == "balance_of_power"] == ["t/AL-1/balance_of_power/1"]
+    uncalled = _evaluate(replace(base, winners=("d",)), base, ctx, called.memory)
+    assert [e.key for e in uncalled.events if e.kind.value == "balance_of_power"] == ["t/AL-1/balance_of_power/2"]

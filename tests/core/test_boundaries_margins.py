@@ -279,3 +279,19 @@ def test_hurdle_with_others_at_the_switch_between_the_two_assumptions():
 
 def test_hurdle_share_with_no_others_is_half_the_gap_over_half():
     assert hurdle(_st(550, 450), 1_000).share == Fraction(11, 20)  # (100 + 1,000) ÷ 2,000
+
+
+def test_a_county_with_no_precincts_adds_nothing_left():
+    rows = [county("x", {"a": 500}, reporting=5, total=10), county("z", {}, reporting=0, total=0)]
+    assert votes_outstanding(race(counties=rows)) == 500  # x: 100 per precinct × 5 out; z has none to count
+
+
+def test_a_county_in_with_no_votes_expects_none_from_its_precincts_out():
+    rows = [county("x", {}, reporting=2, total=4), county("y", {"a": 1_000}, reporting=8, total=8)]
+    assert votes_outstanding(race(counties=rows)) == 0  # x: 0 votes per precinct × 2 out
+
+
+def test_a_county_not_in_borrows_a_statewide_rate_below_one_vote_per_precinct():
+    rows = [county("x", {"a": 2}, reporting=5, total=10), county("y", {}, reporting=0, total=10)]
+    # 2 votes over 5 precincts: x 0.4 × 5 = 2; y borrows 0.4 × 10 = 4
+    assert votes_outstanding(race(counties=rows)) == 6

@@ -539,3 +539,26 @@ def test_a_withdrawn_call_for_a_candidate_no_longer_listed_names_the_id():
 def test_memory_reads_lists_back_as_tuples():
     back = RaceMemory.from_dict({"runoff_pair": ["a", "b"], "winners": ["b"]})
     assert back.runoff_pair == ("a", "b") and back.winners == ("b",)
+
+
+def test_all_reporting_needs_a_precinct_count_not_a_missing_one():
+    assert "all_reporting" not in _kinds(_one(race({"a": 5}, reporting=None, total=1)))
+
+
+def test_a_new_county_row_does_not_hide_a_batch_behind_it():
+    before = race(counties=[county("x", {"a": 1_000})])
+    after = race(counties=[county("y", {"a": 1}), county("x", {"a": 6_000})])
+    assert [e.details["unit_id"] for e in _one(after, prev=before).events if e.kind is EventKind.COUNTY_BATCH] == ["x"]
+
+
+def test_a_correction_does_not_hide_a_batch_in_the_next_county():
+    before = race(counties=[county("x", {"a": 500}), county("y", {"a": 1_000})])
+    after = race(counties=[county("x", {"a": 499}), county("y", {"a": 6_000})])
+    kinds = [(e.kind.value, e.details["unit"]) for e in _one(after, prev=before).events if e.kind in (EventKind.CORRECTION, EventKind.COUNTY_BATCH)]
+    assert kinds == [("correction", "X"), ("county_batch", "Y")]
+
+
+def test_a_feed_that_starts_sending_counties_is_compared_county_by_county_from_then_on():
+    # the previous poll had the state row only: there is no county to compare with yet
+    res = _one(race(counties=[county("x", {"a": 499})]), prev=race({"a": 500}))
+    assert "correction" not in _kinds(res)
