@@ -139,7 +139,7 @@ def test_recount_zone_left_one_vote_beyond_the_line():
     events, mem = run([inside, beyond])
     left = _of(events, EventKind.RECOUNT_LEFT)
     assert [(e.key, e.details["votes_to_line"], e.details["lead_votes"]) for e in left] == [("t/AL-1/recount_left/1", 2, 1_002)]
-    assert not mem.in_recount_zone and mem.recount_passes == 1
+    assert mem.in_recount_zone is False and mem.recount_passes == 1
 
 
 def test_staying_inside_says_nothing_more():
@@ -201,7 +201,7 @@ def test_write_ins_second_crossing_after_a_reset_is_announced_again():
     assert [i for i, e in events if e.kind is EventKind.WRITE_INS_EXCEED_MARGIN] == [0, 3]
     assert mem.write_ins_exceed and mem.write_ins_passes == 2
     _, after_reset = run([over, under])
-    assert not after_reset.write_ins_exceed and after_reset.write_ins_passes == 1
+    assert after_reset.write_ins_exceed is False and after_reset.write_ins_passes == 1
 
 
 # --- out of reach: the lead larger than every vote left (and something left) --------------------
@@ -235,7 +235,7 @@ def test_out_of_reach_second_crossing_after_a_reset_is_announced_again():
     assert [i for i, e in events if e.kind is EventKind.OUT_OF_REACH] == [0, 3]
     assert mem.out_of_reach and mem.out_of_reach_passes == 2
     _, reset = run([beyond, within])
-    assert not reset.out_of_reach and reset.out_of_reach_passes == 1
+    assert reset.out_of_reach is False and reset.out_of_reach_passes == 1
 
 
 def test_out_of_reach_memory_stays_when_there_is_no_hurdle():
@@ -562,3 +562,51 @@ def test_a_feed_that_starts_sending_counties_is_compared_county_by_county_from_t
     # the previous poll had the state row only: there is no county to compare with yet
     res = _one(race(counties=[county("x", {"a": 499})]), prev=race({"a": 500}))
     assert "correction" not in _kinds(res)
+
+
+# --- polls that count toward a new lead -------------------------------------------------------------
+
+
+def test_the_first_evaluation_of_a_race_is_a_poll_with_new_numbers():
+    mem = RaceMemory(had_votes=True, announced_leader="a", pending_leader="b", pending_polls=1)
+    res = evaluate("t", None, race({"a": 100, "b": 101}), mem, SETTINGS, AT)
+    assert [e.details["leader"] for e in res.events if e.kind is EventKind.LEAD_CHANGE] == ["b"]
+
+
+def test_the_same_numbers_rebuilt_are_not_a_new_poll():
+    mem = RaceMemory(had_votes=True, announced_leader="a", pending_leader="b", pending_polls=1)
+    res = evaluate("t", race({"a": 100, "b": 101}), race({"a": 100, "b": 101}), mem, SETTINGS, AT)
+    assert "lead_change" not in _kinds(res) and res.memory.pending_polls == 1
+
+
+def test_a_different_challenger_starts_its_count_at_one():
+    cands = (Candidate("a", "A"), Candidate("b", "B"), Candidate("c", "C"))
+    seq = [race({"a": 100, "b": 90, "c": 0}, candidates=cands), race({"a": 100, "b": 101, "c": 0}, candidates=cands),
+           race({"a": 100, "b": 101, "c": 102}, candidates=cands)]
+    events, mem = run(seq)
+    assert _of(events, EventKind.LEAD_CHANGE) == [] and (mem.pending_leader, mem.pending_polls) == ("c", 1)
+
+
+def test_a_lead_held_for_three_polls_when_three_are_asked():
+    settings = replace(SETTINGS, lead_hold_polls=3)
+    seq = [race({"a": 100, "b": 90}), race({"a": 100, "b": 101}), race({"a": 100, "b": 102}), race({"a": 100, "b": 103})]
+    events, _ = run(seq, settings=settings)
+    assert [i for i, e in events if e.kind is EventKind.LEAD_CHANGE] == [3]
+
+
+def test_one_vote_left_and_a_two_vote_lead_is_out_of_reach():
+    # 99 counted at 99 % of the expected vote: 99 ÷ 0.99 − 99 = 1 vote left
+    res = _one(race({"a": 50, "b": 48, "w": 1}, reporting=None, total=None, eevp=99.0))
+    got = [e for e in res.events if e.kind is EventKind.OUT_OF_REACH]
+    assert [(e.details["outstanding"], e.details["lead_votes"]) for e in got] == [(1, 2)]
+
+
+def test_a_single_write_in_vote_against_no_lead_exceeds_it():
+    res = _one(race({"w": 1}))
+    assert [e.details for e in res.events if e.kind is EventKind.WRITE_INS_EXCEED_MARGIN] == [{"unresolved_votes": 1, "lead_votes": 0}]
+
+
+def test_the_evaluation_facts_carry_the_rule_and_the_time():
+    facts = _one(race({"a": 600, "b": 400})).facts
+    assert (facts.recount_threshold, facts.recount_citation, facts.updated_at) == ("1/200", "Ala. Code § 17-16-20", AT.isoformat())
+    assert facts.total_votes == 1_000 and facts.leader_id == "a"
