@@ -151,3 +151,12 @@ def test_candidate_facts_defaults():
     c = CandidateFacts("a", "A", None, 0)
     assert not c.pseudo and not c.winner
     assert Candidate("a", "A").pseudo is False
+
+
+def test_facts_name_a_primarys_party_a_county_feeds_county_and_an_uncontested_race():
+    alone = (Candidate("a", "Ann Able", "Dem"), Candidate("w", "Write-ins", None, pseudo=True))
+    r = race({"a": 9, "w": 1}, candidates=alone, party="Dem", county="Jefferson", general=False)
+    facts = facts_of(standing(r), r, None, None, None, None)
+    assert (facts.party, facts.county, facts.uncontested) == ("Dem", "Jefferson", True)
+    contested = race({"a": 5, "b": 4})
+    assert facts_of(standing(contested), contested, None, None, None, None).uncontested is False

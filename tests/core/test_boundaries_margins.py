@@ -7,11 +7,23 @@ cast for the office"; votes left = counted ÷ share − counted), never read bac
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
 
-from bot.margins import expected_share, hurdle, recount_line, recount_position, standing, votes_outstanding
+from bot.margins import (
+    EstimateMethod,
+    TurnoutBaseline,
+    VotesLeft,
+    estimate_votes_left,
+    expected_share,
+    hurdle,
+    recount_line,
+    recount_position,
+    standing,
+    votes_outstanding,
+)
 from bot.model import Candidate, Level, Race, ReportingUnit
 from tests.core.helpers import county, race
 
@@ -295,3 +307,45 @@ def test_a_county_not_in_borrows_a_statewide_rate_below_one_vote_per_precinct():
     rows = [county("x", {"a": 2}, reporting=5, total=10), county("y", {}, reporting=0, total=10)]
     # 2 votes over 5 precincts: x 0.4 × 5 = 2; y borrows 0.4 × 10 = 4
     assert votes_outstanding(race(counties=rows)) == 6
+
+
+# --- how the estimate of the votes left was made (the method and the reason are said) ---------------
+
+
+def test_exactly_100_percent_expected_is_complete_and_99_9_is_the_feeds_estimate():
+    at = estimate_votes_left(race({"a": 600, "b": 400}, reporting=None, total=None, eevp=100.0))
+    assert at == VotesLeft(0, EstimateMethod.COMPLETE, 0, 0, None)
+    below = estimate_votes_left(race({"a": 600, "b": 400}, reporting=None, total=None, eevp=99.9))
+    assert below.method is EstimateMethod.FEED and below.votes == 1  # 1,000 ÷ 0.999 − 1,000 = 1.001
+
+
+def test_complete_keeps_the_ceiling_of_the_registered_voters():
+    r = race({"a": 600, "b": 400}, reporting=100, total=100)
+    r = replace(r, units=(replace(r.state_unit, registered_voters=5_000),))
+    assert estimate_votes_left(r) == VotesLeft(0, EstimateMethod.COMPLETE, 0, 0, 5_000)
+
+
+def test_no_statewide_row_is_said():
+    r = Race("AL", "1", "Senate", (Candidate("a", "A"),), ())
+    assert estimate_votes_left(r) == VotesLeft(None, EstimateMethod.NONE, reason="no statewide row")
+
+
+@pytest.mark.parametrize("reporting, total", [(None, None), (5, None), (None, 10)])
+def test_no_precinct_pair_says_the_feed_gives_neither(reporting, total):
+    left = estimate_votes_left(race({"a": 600, "b": 400}, reporting=reporting, total=total))
+    assert left.votes is None and left.method is EstimateMethod.NONE
+    assert left.reason == "the feed gives neither an expected vote nor precinct counts"
+
+
+def test_a_baseline_of_one_vote_caps_and_of_none_does_not():
+    r = race({"a": 1}, reporting=1, total=2)
+    assert estimate_votes_left(r, TurnoutBaseline("2016", 1, {})).ceiling == 1  # 1.5 × 1, whole votes
+    assert estimate_votes_left(r, TurnoutBaseline("2016", 0, {})).ceiling is None
+
+
+def test_towns_are_the_rows_to_estimate_from_not_their_precincts():
+    towns = [ReportingUnit("t1", Level.TOWN, "Burlington", {"a": 500}, precincts_reporting=5, precincts_total=10)]
+    precincts = [ReportingUnit("p1", Level.PRECINCT, "Ward 1", {"a": 500}, precincts_reporting=1, precincts_total=1)]
+    state = ReportingUnit("VT", Level.STATE, "Vermont", {"a": 500}, precincts_reporting=5, precincts_total=10)
+    r = Race("VT", "1", "Senate", (Candidate("a", "A"), Candidate("b", "B")), (state, *precincts, *towns))
+    assert votes_outstanding(r) == 500  # 100 a precinct × 5 out in the town; its precinct rows are all in
