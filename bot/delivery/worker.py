@@ -156,9 +156,11 @@ class DeliveryWorker:
         """Due rows per channel, oldest first (the order per channel), for channels whose oldest
         unsent row is due: a channel waiting to retry its head sends nothing newer."""
         now = self.clock()
-        first_due = self.store.pending_channels_blocked(platform)
+        due = self.store.due(platform, now)
+        # only the channels about to send: one index seek each, never a read of the whole backlog
+        first_due = self.store.pending_channels_blocked(platform, {row.channel for row in due})
         by_channel: dict[str, list[Delivery]] = {}
-        for row in self.store.due(platform, now):
+        for row in due:
             if first_due.get(row.channel, now) <= now:
                 by_channel.setdefault(row.channel, []).append(row)
         return by_channel
