@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from bot.delivery.grouping import Grouping
 from bot.events import Alert, Event, EventKind, Severity, coalesce
 from bot.feeds.errors import FeedConfigError, FeedError
 from bot.feeds.source import FeedSource
@@ -84,6 +85,8 @@ class Poller:
     failing_after: int = 3
     stale_after: timedelta = timedelta(minutes=20)
     on_queued: Callable[[], None] | None = None
+    #: per channel, a big poll's routine news as one digest (``bot.digest``); None: every alert on its own
+    grouping: Grouping | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -131,7 +134,7 @@ class Poller:
             previous, stored, remembered = None, None, {}
         memory = dict(remembered)
         alerts = self._evaluate(previous, snapshot, memory)
-        deliveries = list(self._deliveries(alerts))
+        deliveries = list(self._deliveries(alerts, snapshot))
         try:
             queued = self.store.commit_poll(snapshot, memory, self.source.cursor(), deliveries, now)
         except (ValueError, TypeError, OverflowError) as exc:  # a snapshot the store cannot write: the last good one stays
@@ -172,7 +175,10 @@ class Poller:
                 alerts.append(alert)
         return alerts
 
-    def _deliveries(self, alerts: Iterable[Alert]) -> Iterable[tuple[Alert, str, str]]:
+    def _deliveries(self, alerts: Iterable[Alert], snapshot: Snapshot | None = None) -> Iterable[tuple[Alert, str, str]]:
+        if self.grouping is not None and snapshot is not None:
+            yield from self._grouped(list(alerts), snapshot)
+            return
         targets = self.targets()
         for alert in alerts:
             state = alert.facts.state if alert.facts is not None else None
@@ -181,6 +187,22 @@ class Poller:
                 kept = alert.at_least(level) if level is not None else None
                 if kept is not None:
                     yield kept, target.channel, target.platform
+
+    def _grouped(self, alerts: list[Alert], snapshot: Snapshot) -> Iterable[tuple[Alert, str, str]]:
+        """Per target, what its level lets through, then individual alerts and digest parts."""
+        assert self.grouping is not None
+        for target in self.targets():
+            kept = []
+            for alert in alerts:
+                level = target.level_for(alert.facts.state if alert.facts is not None else None)
+                if level is not None and (k := alert.at_least(level)) is not None:
+                    kept.append(k)
+            states = [state for state, _ in target.states]
+            arranged = self.grouping.arrange(
+                target.channel, states, kept, feed=self.feed, version=snapshot.generated_at.isoformat(), feed_races=len(snapshot.races)
+            )
+            for item in arranged:
+                yield item, target.channel, target.platform
 
     def _failed(self, exc: FeedError) -> PollResult:
         now = self.clock()

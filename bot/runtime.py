@@ -16,6 +16,7 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from bot.delivery.cards import CardRefresher
 from bot.delivery.console import ConsoleSink
+from bot.delivery.grouping import Grouping
 from bot.delivery.sink import Sink
 from bot.delivery.slack import SlackSink, make_client
 from bot.delivery.worker import DeliveryWorker
@@ -26,7 +27,7 @@ from bot.poller import Poller, RaceFilter, Target
 from bot.rules import RuleSettings
 from bot.scheduler import build_scheduler
 from bot.store import Store, utcnow
-from bot.subscriptions import slack_targets
+from bot.subscriptions import for_channel, slack_targets
 from config.settings import ConfigError, Secrets, Settings
 
 log = logging.getLogger("electionbot")
@@ -70,6 +71,12 @@ class Runtime:
             )
             targets += [Target("slack", channel, settings.level) for channel in settings.alerts.channels]
         alerts = settings.alerts
+        grouping = Grouping(
+            alerts.follow_book(),
+            alerts.digest_after_races,
+            stored_races=lambda feed: len(stored.snapshot.races) if (stored := store.load(feed)) is not None else 0,
+            subscribed=lambda channel: [sub.scope for sub in for_channel(store, channel)],
+        )
         worker = DeliveryWorker(
             store,
             sinks,
@@ -78,6 +85,8 @@ class Runtime:
             default_style=alerts.style,
             cards=CardRefresher(store, rules, alerts.card_update_seconds),
             summarize_after=timedelta(minutes=alerts.summarize_after_minutes) if alerts.summarize_after_minutes else None,
+            messages_per_minute=alerts.messages_per_minute,
+            follows=grouping.card_for,
         )
         fixed = tuple(targets)
         pollers = []
@@ -96,6 +105,7 @@ class Runtime:
                     races=RaceFilter(tuple(settings.races.follow)),
                     clock=clock,
                     on_queued=worker.deliver_due,
+                    grouping=grouping,
                 )
             )
         return cls(settings, secrets, store, rules, pollers, worker, sinks)

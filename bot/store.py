@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from bot.digest import Digest, is_digest
 from bot.events import Alert
 from bot.feeds import native
 from bot.feeds.errors import FeedError
@@ -381,7 +382,7 @@ class Store:
         if item is None:
             if len(self._payloads) >= 4096:
                 self._payloads.clear()
-            item = self._payloads[payload] = Alert.from_dict(json.loads(payload))
+            item = self._payloads[payload] = outbox_item(payload)
         return item
 
     def pending_channels_blocked(self, platform: str, channels: Iterable[str] | None = None) -> dict[str, datetime]:
@@ -531,7 +532,7 @@ class Store:
             q = select(OutboxRow).where(OutboxRow.status == "sent").order_by(OutboxRow.sent_at, OutboxRow.id)
             if platform:
                 q = q.where(OutboxRow.platform == platform)
-            return [(r.channel, Alert.from_dict(json.loads(r.payload))) for r in s.scalars(q).all()]
+            return [(r.channel, outbox_item(r.payload)) for r in s.scalars(q).all()]  # type: ignore[misc]
 
     # --- feed health ------------------------------------------------------------------------
 
@@ -567,6 +568,15 @@ class Store:
                 FeedHealth(r.feed, _aware(r.last_poll_at), _aware(r.last_success_at), _aware(r.last_change_at), r.consecutive_failures or 0, r.last_error)
                 for r in rows
             ]
+
+
+def outbox_item(payload: str) -> Alert:
+    """An outbox row's payload: an alert, or a digest part (``bot.digest``), which the worker
+    and the sinks tell apart; both have ``key``, ``feed``, ``race_key`` and ``to_dict``."""
+    data = json.loads(payload)
+    if is_digest(data):
+        return Digest.from_dict(data)  # type: ignore[return-value]
+    return Alert.from_dict(data)
 
 
 def _queue(s: Session, deliveries: Iterable[tuple[Alert, str, str]], now: datetime) -> int:

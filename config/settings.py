@@ -18,10 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.balance import SeatsConfig, SeatsConfigError, load_seats_config
 from bot.context import ContextSettings
+from bot.delivery.budget import MESSAGES_PER_MINUTE
+from bot.digest import DIGEST_AFTER_RACES
 from bot.events import Severity
 from bot.feeds.source import FeedSpec, source_kinds
+from bot.follow import SMALL_FEED, Follow, FollowBook, office_kind
+from bot.offices import AP_OFFICE_IDS, KINDS
 from bot.rules import RecountRule, RuleSettings
 from bot.runoffs import RunoffFormat, RunoffRule
+from bot.states import lookup
 from bot.swing import Baseline, BaselineError, load_baseline_csv, scenario_baseline
 
 CONFIG_DIR = Path(__file__).resolve().parent
@@ -76,6 +81,55 @@ class FeedSettings(_Model):
 Style = Literal["cards", "messages", "quiet"]
 
 
+def _race_key(value: str) -> str:
+    """'AL-1000' (a state's postal code, a dash, the feed's race id), upper-cased."""
+    state, dash, race_id = value.strip().partition("-")
+    found = lookup(state) if len(state) == 2 else None
+    if not dash or not race_id.strip() or found is None:
+        raise ValueError(f"{value!r} is not a race key: write the state's postal code, a dash and the feed's race id (\"AL-1000\")")
+    return f"{found.postal}-{race_id.strip()}"
+
+
+class FollowSettings(_Model):
+    """What a channel follows (``bot.follow``): its calls, uncalls and lead changes come one by
+    one, with a live card; the rest of a big poll comes in digests. Lists are joined by *or*."""
+
+    #: true: every race; false: only what is listed; unset: every race of a small feed, else the lists
+    all: bool | None = None
+    states: list[str] = []  # postal codes or names: "GA", "Georgia"
+    offices: list[str] = []  # president, senate, house, governor, … or AP officeIDs (P, S, H, G, …)
+    races: list[str] = []  # race keys: "GA-1234"
+    key_races: bool = False  # the [alerts] key_races list
+
+    @field_validator("states")
+    @classmethod
+    def _states(cls, values: list[str]) -> list[str]:
+        out = []
+        for value in values:
+            found = lookup(value)
+            if found is None:
+                raise ValueError(f"unknown state {value!r}: give a postal code such as \"GA\"")
+            out.append(found.postal)
+        return out
+
+    @field_validator("offices")
+    @classmethod
+    def _offices(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if office_kind(value) is None:
+                known = ", ".join([*KINDS, *AP_OFFICE_IDS])
+                raise ValueError(f"unknown office {value!r}; known: {known}")
+        return values
+
+    @field_validator("races")
+    @classmethod
+    def _races(cls, values: list[str]) -> list[str]:
+        return [_race_key(v) for v in values]
+
+    def follow(self) -> Follow:
+        return Follow.of(self.states, self.offices, self.races, self.key_races, self.all)
+
+
 class AlertSettings(_Model):
     channels: list[Annotated[str, Field(min_length=1, max_length=80)]] = []
     level: Literal["all", "races", "quiet"] = "all"
@@ -88,6 +142,31 @@ class AlertSettings(_Model):
     card_updates_per_minute: Annotated[int, Field(ge=1, le=600)] = 50
     #: after an outage, alerts older than this go out as one summary per channel (0: never)
     summarize_after_minutes: Annotated[float, Field(ge=0, le=1440)] = 15.0
+    #: routine news (first votes, milestones, unfollowed calls, …) of more races than this in one
+    #: poll goes to a channel as one digest; this many or fewer stay one message each (bot.digest)
+    digest_after_races: Annotated[int, Field(ge=0, le=100_000)] = DIGEST_AFTER_RACES
+    #: per channel: at most this many messages a minute, the surplus rolled into one (0: no budget)
+    messages_per_minute: Annotated[int, Field(ge=0, le=600)] = MESSAGES_PER_MINUTE
+    #: the night's key races (race keys), which a follow list names with key_races = true
+    key_races: list[str] = []
+    #: what every channel follows (unset: every race of a feed with at most follow_all_up_to races)
+    follow: FollowSettings | None = None
+    #: per channel (id or name as in channels), instead of follow
+    channel_follow: dict[str, FollowSettings] = {}
+    follow_all_up_to: Annotated[int, Field(ge=0, le=100_000)] = SMALL_FEED
+
+    @field_validator("key_races")
+    @classmethod
+    def _key_races(cls, values: list[str]) -> list[str]:
+        return [_race_key(v) for v in values]
+
+    def follow_book(self) -> FollowBook:
+        return FollowBook(
+            self.follow.follow() if self.follow is not None else Follow(),
+            {channel: f.follow() for channel, f in self.channel_follow.items()},
+            frozenset(self.key_races),
+            self.follow_all_up_to,
+        )
 
 
 class RulesSettings(_Model):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from bot.digest import Digest
 from bot.events import Alert
+from bot.render.digest import digest_text
 from bot.render.text import alert_text
 
 
@@ -18,5 +20,10 @@ class ConsoleSink:
 
     def send(self, alert: Alert, channel: str) -> str | None:
         self.stream.write(alert_text(alert) + "\n\n")
+        self.stream.flush()
+        return None
+
+    def send_digest(self, digest: Digest, channel: str) -> str | None:
+        self.stream.write(digest_text(digest) + "\n\n")
         self.stream.flush()
         return None

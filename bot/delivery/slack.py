@@ -25,7 +25,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.delivery.sink import DeliveryError
+from bot.digest import Digest
 from bot.events import Alert, RaceFacts
+from bot.render.digest import digest_message, rollup_message
 from bot.render.slack import alert_message, live_card, summary_message
 
 ALERT_EVENT = "electionbot_alert"
@@ -97,6 +99,15 @@ class SlackSink:
         keys = [a.key for a in alerts]
         payload = {"alert_key": keys[0], "alert_keys": keys}
         return self._post(channel, message, {"event_type": SUMMARY_EVENT, "event_payload": payload})
+
+    def send_digest(self, digest: Digest, channel: str) -> str | None:
+        """One part of a poll's digest (``bot.digest``): to the channel, keyed like an alert."""
+        return self._post(channel, digest_message(digest), {"event_type": ALERT_EVENT, "event_payload": {"alert_key": digest.key}})
+
+    def send_rollup(self, alerts: Sequence[Alert], channel: str, per_minute: int) -> str | None:
+        """The alerts a channel's budget held back, as one message carrying all their keys."""
+        keys = [a.key for a in alerts]
+        return self._post(channel, rollup_message(alerts, per_minute), {"event_type": SUMMARY_EVENT, "event_payload": {"alert_key": keys[0], "alert_keys": keys}})
 
     def card_message(self, facts: RaceFacts) -> dict[str, Any]:
         return live_card(facts)

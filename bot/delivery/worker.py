@@ -30,11 +30,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.delivery.budget import ROLLUP_MAX, Budget, feed_seconds
 from bot.delivery.cards import CardRefresher
 from bot.delivery.live_cards import CardKeeper
 from bot.delivery.pacing import MAX_BACKOFF, Backoff, Pacer
 from bot.delivery.report import HISTORY_ACTION, HISTORY_CHECK, OperatorLog
 from bot.delivery.sink import DeliveryError, Sink
+from bot.digest import Digest
 from bot.events import Severity
 from bot.store import Card, Delivery, Store, utcnow
 
@@ -63,6 +65,8 @@ class DeliveryWorker:
         cards: CardRefresher | None = None,
         summarize_after: timedelta | None = timedelta(minutes=15),
         jitter: Callable[[], float] | None = None,
+        messages_per_minute: int = 0,
+        follows: Callable[[str, str, Any], bool] | None = None,
     ):
         self.store = store
         self.sinks = dict(sinks)
@@ -102,6 +106,10 @@ class DeliveryWorker:
             max_backoff=max_backoff,
             jitter=jitter or random.random,
         )
+        #: per (platform, channel), messages in the last minute: the surplus rolls up (budget.py)
+        self._budget = Budget(messages_per_minute)
+        #: (platform, channel, alert) → whether the race may have a live card (followed races only)
+        self.follows = follows
         self._lock = threading.Lock()
 
     # --- entry point -----------------------------------------------------------------------
@@ -176,6 +184,8 @@ class DeliveryWorker:
         """One action for one channel: reconcile, summarize, create the card, or post the head row."""
         row = queue[0]
         style = self.style(platform, row.channel)
+        if style != "messages" and row.alert.race_key and self.follows is not None and not self.follows(platform, row.channel, row.alert):
+            style = "messages"  # a race the channel does not follow gets no live card (bot.follow)
         card = self.store.card(row.alert.race_key, row.channel, platform) if row.alert.race_key and style != "messages" else None
 
         uncertain = [r for r in queue if r.status == "sending"]
@@ -201,11 +211,18 @@ class DeliveryWorker:
             cutoff = now - self.summarize_after
             old: list[Delivery] = []
             for r in queue:
-                if r.created_at >= cutoff or len(old) >= SUMMARY_MAX:
+                if r.created_at >= cutoff or len(old) >= SUMMARY_MAX or isinstance(r.alert, Digest):
                     break
                 old.append(r)
             if len(old) >= 2:
                 return self._summarize(platform, sink, old, now)
+
+        if isinstance(row.alert, Digest):
+            return self._send_digest(platform, sink, row)
+        if self._budgeted(sink) and self._budget.left((platform, row.channel), feed_seconds(row.alert.at)) <= 1:
+            run = self._rollup_run(queue, style)
+            if len(run) >= 2:
+                return self._rollup(platform, sink, run)
 
         thread_ts = None
         broadcast = False
@@ -220,6 +237,7 @@ class DeliveryWorker:
                 try:
                     if self._cards.ensure(platform, sink, row.alert.feed, row.alert.race_key, row.channel, card, row.alert.facts):
                         self._failures.succeeded((platform, row.channel))
+                        self._spent(platform, sink, row.channel, row.alert.at)
                         return 0  # the card is up; the alert goes in its thread after the pacing gap
                 except DeliveryError as exc:
                     return self._retry(row, exc)  # the card stays "creating": looked for before the next try
@@ -253,6 +271,88 @@ class DeliveryWorker:
         self._posts.mark(key)  # latency jitter must not squeeze the gap
         self._failures.succeeded(key)
         self.stats["posts"] += 1
+        self._spent(platform, sink, row.channel, row.alert.at)
+        if self.on_posted is not None:
+            self.on_posted(row)
+        self.store.mark_sent(row.id, ts, self.clock())
+        return 1
+
+    # --- digests and the budget (bot.digest, budget.py) -------------------------------------
+
+    def _budgeted(self, sink: Any) -> bool:
+        """The budget applies where a rollup can be sent (Slack); a console prints everything."""
+        return self._budget.enabled and hasattr(sink, "send_rollup")
+
+    def _spent(self, platform: str, sink: Any, channel: str, at: str | None) -> None:
+        if self._budgeted(sink):
+            self._budget.spent((platform, channel), feed_seconds(at))
+
+    def _rollup_run(self, queue: list[Delivery], style: str) -> list[Delivery]:
+        """The rows the channel's last message of the minute holds: from the head, in order, up to
+        the next digest (sent as itself), at most ``ROLLUP_MAX``. Rows whose earlier attempt may
+        have landed wait for their own crash check (the head has had it); a quiet channel's minor
+        updates are left to be skipped as usual."""
+        run: list[Delivery] = []
+        for i, r in enumerate(queue):
+            if isinstance(r.alert, Digest) or len(run) >= ROLLUP_MAX or (i > 0 and r.status != "pending"):
+                break
+            if style == "quiet" and r.alert.race_key and r.alert.severity < Severity.LEAD:
+                continue
+            run.append(r)
+        return run
+
+    def _rollup(self, platform: str, sink: Any, rows: list[Delivery]) -> int:
+        """One message for ``rows`` (the budget's surplus), all marked sent by it, or all retried."""
+        ids = [r.id for r in rows]
+        channel = rows[0].channel
+        key = (platform, channel)
+        self.store.begin_attempt(ids, self.clock())
+        self._posts.mark(key)
+        try:
+            ts = sink.send_rollup([r.alert for r in rows], channel, self._budget.per_minute)
+        except DeliveryError as exc:
+            self._posts.mark(key)
+            if exc.permanent:
+                for r in rows:
+                    self._retry(r, exc)
+                return 0
+            wait = self._wait_after(key, exc)
+            log.warning("%s %s: rollup of %d alerts failed (%s); retrying in %.2f s", platform, channel, len(rows), exc, wait)
+            for r in rows:
+                self.store.mark_retry(r.id, str(exc), timedelta(seconds=wait), self.clock(), uncertain=exc.uncertain)
+            return 0
+        self._posts.mark(key)
+        self._failures.succeeded(key)
+        self.stats["posts"] += 1
+        self.stats["rollups"] += 1
+        self.stats["rolled_up"] += len(rows)
+        self._spent(platform, sink, channel, rows[-1].alert.at)
+        log.info("%s %s: %d alerts sent as one rollup (budget %d messages a minute)", platform, channel, len(rows), self._budget.per_minute)
+        if self.on_posted is not None:
+            self.on_posted(rows[0])
+        self.store.mark_many_sent(ids, ts, self.clock())
+        return len(rows)
+
+    def _send_digest(self, platform: str, sink: Any, row: Delivery) -> int:
+        """A digest part: one message to the channel (never a card's thread), sent like an alert."""
+        key = (platform, row.channel)
+        self.store.begin_attempt([row.id], self.clock())
+        self._posts.mark(key)
+        try:
+            ts = sink.send_digest(row.alert, row.channel)
+        except DeliveryError as exc:
+            self._posts.mark(key)
+            return self._retry(row, exc, uncertain=exc.uncertain)
+        except Exception as exc:  # a renderer bug: keep the digest, back off, say so
+            log.exception("%s %s: unexpected error delivering digest %s", platform, row.channel, row.alert.key)
+            wait = min(self.max_backoff, 5.0 * (row.attempts + 1))
+            self.store.mark_retry(row.id, f"{type(exc).__name__}: {exc}", timedelta(seconds=wait), self.clock(), uncertain=True)
+            return 0
+        self._posts.mark(key)
+        self._failures.succeeded(key)
+        self.stats["posts"] += 1
+        self.stats["digests"] += 1
+        self._spent(platform, sink, row.channel, row.alert.at)
         if self.on_posted is not None:
             self.on_posted(row)
         self.store.mark_sent(row.id, ts, self.clock())
@@ -320,6 +420,7 @@ class DeliveryWorker:
         self._posts.mark(key)
         self._failures.succeeded(key)
         self.stats["posts"] += 1
+        self._spent(platform, sink, rows[0].channel, rows[-1].alert.at)
         self.stats["summaries"] += 1
         log.info("%s %s: %d alerts older than %s sent as one catch-up message", platform, rows[0].channel, len(rows), self.summarize_after)
         if self.on_posted is not None:
