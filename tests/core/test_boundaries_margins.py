@@ -349,3 +349,27 @@ def test_towns_are_the_rows_to_estimate_from_not_their_precincts():
     state = ReportingUnit("VT", Level.STATE, "Vermont", {"a": 500}, precincts_reporting=5, precincts_total=10)
     r = Race("VT", "1", "Senate", (Candidate("a", "A"), Candidate("b", "B")), (state, *precincts, *towns))
     assert votes_outstanding(r) == 500  # 100 a precinct × 5 out in the town; its precinct rows are all in
+
+
+def _with_voters(r: Race, voters: int) -> Race:
+    return replace(r, units=(replace(r.state_unit, registered_voters=voters), *r.units[1:]))
+
+
+def test_no_estimate_still_states_its_ceiling_and_why():
+    neither = _with_voters(race({"a": 600, "b": 400}, reporting=None, total=None), 5_000)
+    assert estimate_votes_left(neither) == VotesLeft(
+        None, EstimateMethod.NONE, ceiling=5_000, reason="the feed gives neither an expected vote nor precinct counts"
+    )
+    early = _with_voters(race({"a": 600, "b": 400}, reporting=19, total=100), 5_000)  # under 20 % of precincts
+    assert estimate_votes_left(early) == VotesLeft(
+        None, EstimateMethod.NONE, ceiling=5_000, reason="fewer than 20 % of precincts in, no baseline election to go by"
+    )
+    at_20 = estimate_votes_left(_with_voters(race({"a": 600, "b": 400}, reporting=20, total=100), 5_000))
+    assert at_20.method is EstimateMethod.PRECINCTS and at_20.votes == 4_000 and at_20.ceiling == 5_000  # 50 a precinct × 80
+
+
+def test_contradicting_precincts_and_expected_vote_is_no_estimate():
+    r = _with_voters(race({"a": 600, "b": 400}, reporting=100, total=100, eevp=0.5), 5_000)
+    assert estimate_votes_left(r) == VotesLeft(
+        None, EstimateMethod.NONE, ceiling=5_000, reason="the feed's expected vote contradicts its precinct counts"
+    )
