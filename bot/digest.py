@@ -9,9 +9,10 @@ channel and per poll, alerts are sorted in two:
   whether followed or not, what the desk must never miss in a list: the recount zone (entered,
   left, write-ins above the margin), a withdrawn call (it corrects something the channel was
   told), the balance of power (a chamber, not a race) and feed notices (``ALWAYS_INDIVIDUAL``);
-* **routine** — everything else (``ROUTINE``): first votes, milestones, all precincts in, county
-  batches and corrections, status changes, and the calls, leads and count arithmetic of races
-  the channel does not follow.
+* **routine** — everything else (``ROUTINE``): first votes and the first leader they show (a
+  leader taking over from another is a lead change), milestones, all precincts in, county
+  batches and corrections, status changes, and the calls, lead changes and count arithmetic
+  (runoff reckonings, out of reach, flip indications) of races the channel does not follow.
 
 When more than ``threshold`` races (the setting ``[alerts] digest_after_races``, default 5) have
 routine news for a channel in one poll, those races go out as one digest ("First votes in 212
@@ -37,7 +38,7 @@ race it holds and a restart sends the same parts. Pure: alerts in, digests out.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,13 +58,13 @@ ALWAYS_INDIVIDUAL = frozenset({
 })
 #: one message of their own in a followed race; in a digest elsewhere.
 FOLLOWED_INDIVIDUAL = frozenset({
-    EventKind.RACE_CALLED, EventKind.RUNOFF, EventKind.SEAT_GAIN, EventKind.LEAD_CHANGE, EventKind.TAKES_LEAD,
+    EventKind.RACE_CALLED, EventKind.RUNOFF, EventKind.SEAT_GAIN, EventKind.LEAD_CHANGE,
     EventKind.RUNOFF_HEADED, EventKind.RUNOFF_PAIR, EventKind.RUNOFF_AVOIDED, EventKind.RUNOFF_WITHDRAWN,
     EventKind.OUT_OF_REACH, EventKind.FLIP_INDICATION,
 })
 #: in a digest wherever they happen (on a big poll).
 ROUTINE = frozenset({
-    EventKind.FIRST_VOTES, EventKind.MILESTONE, EventKind.ALL_REPORTING, EventKind.COUNTY_BATCH,
+    EventKind.FIRST_VOTES, EventKind.TAKES_LEAD, EventKind.MILESTONE, EventKind.ALL_REPORTING, EventKind.COUNTY_BATCH,
     EventKind.COUNTY_COMPLETE, EventKind.CORRECTION, EventKind.STATUS_CHANGED,
 })
 
@@ -323,7 +324,7 @@ def _name(facts: RaceFacts, cid: Any) -> str:
     return surname(cand.name) + (f" ({cand.party})" if cand.party and not cand.pseudo else "")
 
 
-def _notes(events: Iterable[Event], facts: RaceFacts) -> dict[str, str | None]:
+def _notes(events: Sequence[Event], facts: RaceFacts) -> dict[str, str | None]:
     """Per category of a race's events, the few words the digest says of it."""
     notes: dict[str, list[str]] = {}
     for event in events:
@@ -334,6 +335,8 @@ def _notes(events: Iterable[Event], facts: RaceFacts) -> dict[str, str | None]:
         note = _note(event, facts)
         if note and note not in words:
             words.append(note)
+    if "first_votes" in notes and "leads" in notes:  # the first count's leader: said with its first votes
+        notes["first_votes"] = notes.pop("leads")
     counties = [e for e in events if CATEGORY_OF.get(e.kind) == "counties"]
     if counties:
         notes["counties"] = [_count(len({e.details.get("unit") for e in counties}), "county")]

@@ -24,8 +24,9 @@ def _totals(digest: Digest) -> dict[str, tuple[int, int]]:
 
 
 def _when(digest: Digest) -> str:
-    state = next((ln.state for sec in digest.sections for ln in sec.lines), "")
-    return local_time(digest.at, state) if digest.at else ""
+    """The snapshot's time in the state's zone, or Eastern time for news of several states."""
+    states = {ln.state for sec in digest.sections for ln in sec.lines}
+    return local_time(digest.at, states.pop() if len(states) == 1 and digest.states == 1 else "DC") if digest.at else ""
 
 
 def digest_text(digest: Digest) -> str:
