@@ -44,9 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config)
         secrets = Secrets.from_env()
         if args.command == "check-config":
+            from bot.follow import describe_alerts
+
             settings.rule_settings()  # reads the recount rules, baselines and seats files it names
             print(f"config OK: {len(settings.feeds)} feed(s): " + ", ".join(f"{f.name} ({f.kind})" for f in settings.feeds))
             print(f"slack: {'token set' if secrets.slack_enabled else 'no SLACK_BOT_TOKEN (console only)'}; channels: {', '.join(settings.alerts.channels) or 'none'}")
+            print(describe_alerts(settings.alerts))
             return 0
         if args.command == "poll":
             return _poll(settings, secrets)

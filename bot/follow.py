@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.events import RaceFacts
 from bot.offices import AP_OFFICE_IDS, KINDS, classify
@@ -99,4 +100,24 @@ class FollowBook:
         return not (follow.states or follow.offices or follow.races or follow.key_races)
 
 
-__all__ = ["SMALL_FEED", "Follow", "FollowBook", "office_kind"]
+def describe(follow: Follow, small_feed: int) -> str:
+    """A follow list in words, for check-config."""
+    if follow.everything:
+        return "every race"
+    parts = [", ".join(sorted(follow.states)), ", ".join(sorted(follow.offices)), ", ".join(sorted(follow.races)), "the key races" if follow.key_races else ""]
+    named = "; ".join(p for p in parts if p)
+    if follow.everything is None and not named:
+        return f"every race of a feed of at most {small_feed} races, else the key races and subscribed states"
+    return named or "nothing (digests only)"
+
+
+def describe_alerts(alerts: Any) -> str:
+    """check-config's line about a national night: the digest threshold, the budget, who follows what."""
+    book = alerts.follow_book()
+    budget = f"{alerts.messages_per_minute} messages a minute per channel" if alerts.messages_per_minute else "no budget"
+    lines = [f"digests: routine news of more than {alerts.digest_after_races} races in one poll; {budget}; follows {describe(book.default, book.small_feed)}"]
+    lines += [f"  {channel} follows {describe(f, book.small_feed)}" for channel, f in sorted(book.channels.items())]
+    return "\n".join(lines)
+
+
+__all__ = ["SMALL_FEED", "Follow", "FollowBook", "describe", "describe_alerts", "office_kind"]

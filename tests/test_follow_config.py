@@ -1,0 +1,52 @@
+"""``[alerts]`` follow lists, key races, the digest threshold and the budget: check-config names
+the key of a bad value; good values reach the follow book the poller and worker share."""
+
+from __future__ import annotations
+
+import pytest
+
+from config.settings import ConfigError, settings_from_dict
+
+FEED = {"name": "x", "kind": "json", "url": "http://127.0.0.1/"}
+
+
+def _alerts(**alerts: object):
+    return settings_from_dict({"feeds": [FEED], "alerts": alerts})
+
+
+@pytest.mark.parametrize(
+    ("alerts", "named", "said"),
+    [
+        ({"follow": {"states": ["GA", "Gorgia"]}}, "alerts.follow.states", "unknown state 'Gorgia'"),
+        ({"follow": {"offices": ["senate", "dogcatcher"]}}, "alerts.follow.offices", "unknown office 'dogcatcher'"),
+        ({"follow": {"races": ["GA1234"]}}, "alerts.follow.races", "'GA1234' is not a race key"),
+        ({"follow": {"race": ["GA-1"]}}, "alerts.follow.race", "Extra inputs"),
+        ({"channel_follow": {"C01": {"states": ["ZZ"]}}}, "alerts.channel_follow.C01.states", "unknown state 'ZZ'"),
+        ({"key_races": ["AL-1000", "XX-1"]}, "alerts.key_races", "'XX-1' is not a race key"),
+        ({"digest_after_races": -1}, "alerts.digest_after_races", "greater than or equal to 0"),
+        ({"messages_per_minute": 601}, "alerts.messages_per_minute", "less than or equal to 600"),
+    ],
+)
+def test_a_bad_follow_setting_names_its_key(alerts, named, said) -> None:
+    with pytest.raises(ConfigError) as err:
+        _alerts(**alerts)
+    assert named in str(err.value) and said in str(err.value)
+
+
+def test_defaults_keep_a_small_night_as_it_was() -> None:
+    alerts = _alerts().alerts
+    assert (alerts.digest_after_races, alerts.messages_per_minute, alerts.follow_all_up_to) == (5, 10, 20)
+    book = alerts.follow_book()
+    assert book.default.everything is None and not book.channels and not book.key_races
+
+
+def test_follow_lists_are_normalised_for_the_follow_book() -> None:
+    alerts = _alerts(
+        key_races=["al-1000"],
+        follow={"states": ["Georgia"], "offices": ["S", "governor"], "key_races": True},
+        channel_follow={"C01": {"all": True}},
+    ).alerts
+    book = alerts.follow_book()
+    assert book.key_races == frozenset({"AL-1000"})
+    assert book.default.states == frozenset({"GA"}) and book.default.offices == frozenset({"senate", "governor"}) and book.default.key_races
+    assert book.for_channel("C01").everything is True and book.for_channel("C02") is book.default
