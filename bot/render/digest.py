@@ -36,7 +36,8 @@ def digest_text(digest: Digest) -> str:
     totals = _totals(digest)
     for section in digest.sections:
         head, *rest = section_lines(section, totals)
-        lines.append(f"  {head}")
+        if not section.continued:  # a terminal has no block to head: the list just goes on
+            lines.append(f"  {head}")
         lines += [f"    {ln}" for ln in rest]
     lines.append(f"  {CLOSING}")
     return "\n".join(lines)
