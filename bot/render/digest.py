@@ -16,7 +16,7 @@ from bot.events import Alert
 from bot.render.slack import MAX_BLOCKS, MAX_TEXT, _clip, _context, _section, escape
 from bot.render.text import event_line, local_time, race_title
 
-CLOSING = "Each race's numbers: /results followed by the state or race"
+CLOSING = "Each race's numbers: /results with its state and office (/results georgia house)"
 
 
 def _totals(digest: Digest) -> dict[str, tuple[int, int]]:
