@@ -76,6 +76,8 @@ def test_national_first_poll_is_a_handful_of_messages_per_channel_and_the_digest
     ga, everyone = slack.posts("#ga"), slack.posts("#all")
     # Georgia's calls (5006 and 5026: 30 calls over 20 states), the 3 recount races, one digest
     assert len(ga) == 6 and len(everyone) == 4
+    for post in ga + everyone:  # what reached Slack is within Block Kit's limits and pings no one
+        _check(post)
     ga_alerts = [meta(p)[1]["alert_key"] for p in ga if _digest_of(p) is None]
     assert sorted(k.split("/")[1] for k in ga_alerts) == ["AL-9000", "AL-9001", "AL-9002", "GA-5006", "GA-5026"]
     # every race with news is in the channel exactly once: individually or listed in the digest
@@ -325,3 +327,34 @@ def test_subscribed_states_are_followed_by_a_channel_on_the_poller_side(tmp_path
     bot.drain()
     individual = [meta(p)[1]["alert_key"].split("/")[1] for p in slack.posts("#sub") if meta(p)[0] == "electionbot_alert" and "/digest/" not in meta(p)[1]["alert_key"]]
     assert individual == ["WA-8"]  # its subscribed state's call; the other states' news it does not hear
+
+
+# --- the seeded national night (benchmarks/national.py) through the real replay -------------
+
+
+def test_the_seeded_national_night_is_one_digest_per_poll_listing_every_race_the_alerts_name(tmp_path):
+    """A small seeded night (scale 0.05: about 500 races, a full reply and two deltas) replayed
+    as a desk would (`bot replay DIR --step --via disk`), to the console: one message per poll.
+    The races the digests list are exactly those that alert one by one with digests turned off."""
+    import io
+
+    from benchmarks.national import write_night
+    from bot.recording import read_recording
+    from bot.replay_server import replay
+    from config.settings import Secrets
+
+    night = write_night(tmp_path / "night", seed=13, polls=3, scale=0.05)
+    no_slack = Secrets(None, None, "http://127.0.0.1:9/")
+
+    def play(**alerts: object):
+        return replay(read_recording(tmp_path / "night"), via="disk", speed=0, out=io.StringIO(), secrets=no_slack, base={"alerts": {"channels": ["#desk"], **alerts}})
+
+    grouped = play()
+    assert grouped.pending == 0 and grouped.delivered == 3 == len(grouped.alerts)
+    assert all(isinstance(d, Digest) for d in grouped.alerts)
+    one_by_one = play(digest_after_races=100_000)
+    assert one_by_one.pending == 0 and not any(isinstance(a, Digest) for a in one_by_one.alerts)
+    for digest in grouped.alerts:
+        told = {a.race_key for a in one_by_one.alerts if a.at == digest.at}
+        assert set(digest.race_keys()) == told and digest.races == len(told) > 5
+    assert night.races > 400 and grouped.alerts[0].races < night.races  # races without news are not listed
