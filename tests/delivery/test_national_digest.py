@@ -358,3 +358,34 @@ def test_the_seeded_national_night_is_one_digest_per_poll_listing_every_race_the
         told = {a.race_key for a in one_by_one.alerts if a.at == digest.at}
         assert set(digest.race_keys()) == told and digest.races == len(told) > 5
     assert night.races > 400 and grouped.alerts[0].races < night.races  # races without news are not listed
+
+
+# --- the table of docs/national-night.md, kind by kind ---------------------------------------
+
+#: (kind, in a followed race, elsewhere), as docs/national-night.md states it.
+TABLE = {
+    "recount_entered": ("individual", "individual"), "recount_left": ("individual", "individual"),
+    "write_ins_exceed_margin": ("individual", "individual"), "race_uncalled": ("individual", "individual"),
+    "balance_of_power": ("individual", "individual"), "feed_stale": ("individual", "individual"),
+    "feed_failing": ("individual", "individual"), "feed_recovered": ("individual", "individual"),
+    "race_called": ("individual", "routine"), "runoff": ("individual", "routine"), "seat_gain": ("individual", "routine"),
+    "lead_change": ("individual", "routine"), "runoff_headed": ("individual", "routine"), "runoff_pair": ("individual", "routine"),
+    "runoff_avoided": ("individual", "routine"), "runoff_withdrawn": ("individual", "routine"),
+    "out_of_reach": ("individual", "routine"), "flip_indication": ("individual", "routine"),
+    "first_votes": ("routine", "routine"), "takes_lead": ("routine", "routine"), "milestone": ("routine", "routine"),
+    "all_reporting": ("routine", "routine"), "county_batch": ("routine", "routine"), "county_complete": ("routine", "routine"),
+    "correction": ("routine", "routine"), "status_changed": ("routine", "routine"),
+}
+
+
+@pytest.mark.parametrize("kind", list(EventKind), ids=lambda k: k.value)
+def test_every_event_kind_is_individual_or_routine_as_documented(kind):
+    from bot.digest import is_routine
+
+    facts = race_facts(called("GA", 1), rules(), T0)
+    alert = Alert("n", "GA-1", T0.isoformat(), False, (Event(kind, "k", "n", "GA-1", {}),), facts)
+    followed, elsewhere = TABLE[kind.value]  # a new kind fails here until it is placed in the table
+    assert ("routine" if is_routine(alert, True) else "individual") == followed
+    assert ("routine" if is_routine(alert, False) else "individual") == elsewhere
+    with_first_votes = dataclasses.replace(alert, events=(Event(EventKind.FIRST_VOTES, "f", "n", "GA-1", {}), *alert.events))
+    assert is_routine(with_first_votes, False) == (elsewhere == "routine")  # one individual event keeps the alert individual
