@@ -236,9 +236,22 @@ def plan(
     routine = [a for a in alerts if is_routine(a, followed(a))]
     if len({a.race_key for a in routine}) <= threshold:
         return ChannelPlan(tuple(alerts), ())
-    held = {id(a) for a in routine}
+    # One odd race costs one race: an alert the digest cannot list goes out on its own.
+    listable = [a for a in routine if _listable(a)]
+    held = {id(a) for a in listable}
     individual = tuple(a for a in alerts if id(a) not in held)
-    return ChannelPlan(individual, build(routine, channel=channel, version=version))
+    return ChannelPlan(individual, build(listable, channel=channel, version=version))
+
+
+def _listable(alert: Alert) -> bool:
+    try:
+        assert alert.facts is not None
+        _notes(alert.events, alert.facts)
+        _label(alert.facts)
+        state_name(alert.facts.state)
+    except Exception:  # noqa: BLE001 - whatever is odd about it, the race is sent on its own
+        return False
+    return True
 
 
 def build(alerts: Sequence[Alert], *, channel: str, version: str) -> tuple[Digest, ...]:

@@ -10,6 +10,7 @@ the first poll, it is read once from the stored snapshot.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from bot.digest import DIGEST_AFTER_RACES, plan
 from bot.events import Alert
 from bot.follow import FollowBook
+
+log = logging.getLogger("electionbot.poller")
 
 
 @dataclass
@@ -38,13 +41,17 @@ class Grouping:
         with self._lock:
             self._sizes[feed] = feed_races
         subscribed = tuple(states)
-        result = plan(
-            alerts,
-            lambda a: self.book.follows(channel, a.facts, feed_races=feed_races, subscribed=subscribed),
-            threshold=self.threshold,
-            channel=channel,
-            version=version,
-        )
+        try:
+            result = plan(
+                alerts,
+                lambda a: self.book.follows(channel, a.facts, feed_races=feed_races, subscribed=subscribed),
+                threshold=self.threshold,
+                channel=channel,
+                version=version,
+            )
+        except Exception:  # a bug here must not stop the night: every alert on its own, as before digests
+            log.exception("feed %r: grouping alerts for %s failed; sending them one by one", feed, channel)
+            return list(alerts)
         return [*result.individual, *result.digests]  # type: ignore[list-item]
 
     def feed_races(self, feed: str) -> int:

@@ -389,3 +389,24 @@ def test_every_event_kind_is_individual_or_routine_as_documented(kind):
     assert ("routine" if is_routine(alert, False) else "individual") == elsewhere
     with_first_votes = dataclasses.replace(alert, events=(Event(EventKind.FIRST_VOTES, "f", "n", "GA-1", {}), *alert.events))
     assert is_routine(with_first_votes, False) == (elsewhere == "routine")  # one individual event keeps the alert individual
+
+
+def test_one_odd_race_is_sent_on_its_own_and_the_others_still_make_the_digest():
+    alerts = _national_alerts(8)
+    odd = dataclasses.replace(alerts[3], facts=dataclasses.replace(alerts[3].facts, office=None))  # an office the label cannot read
+    result = plan([*alerts[:3], odd, *alerts[4:]], lambda a: False, threshold=5, channel="C", version="v")
+    assert result.individual == (odd,)
+    assert len(result.digests) == 1 and result.digests[0].races == 7 and odd.race_key not in result.digests[0].race_keys()
+
+
+def test_a_grouping_failure_sends_every_alert_on_its_own(caplog):
+    from bot.delivery.grouping import Grouping
+
+    class Broken(FollowBook):
+        def follows(self, *args, **kw):  # type: ignore[override]
+            raise RuntimeError("boom")
+
+    alerts = _national_alerts(8)
+    arranged = Grouping(Broken()).arrange("C", (), alerts, feed="n", version="v", feed_races=8)
+    assert arranged == alerts
+    assert "grouping alerts for C failed" in caplog.text
