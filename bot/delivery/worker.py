@@ -184,7 +184,7 @@ class DeliveryWorker:
         """One action for one channel: reconcile, summarize, create the card, or post the head row."""
         row = queue[0]
         style = self.style(platform, row.channel)
-        if style != "messages" and row.alert.race_key and self.follows is not None and not self.follows(platform, row.channel, row.alert):
+        if style != "messages" and row.alert.race_key and not self._followed(platform, row):
             style = "messages"  # a race the channel does not follow gets no live card (bot.follow)
         card = self.store.card(row.alert.race_key, row.channel, platform) if row.alert.race_key and style != "messages" else None
 
@@ -286,6 +286,16 @@ class DeliveryWorker:
     def _spent(self, platform: str, sink: Any, channel: str, at: str | None) -> None:
         if self._budgeted(sink):
             self._budget.spent((platform, channel), feed_seconds(at))
+
+    def _followed(self, platform: str, row: Delivery) -> bool:
+        """Whether the row's race may have a live card; if that cannot be told, as before follow lists (yes)."""
+        if self.follows is None:
+            return True
+        try:
+            return self.follows(platform, row.channel, row.alert)
+        except Exception:
+            log.exception("%s %s: could not tell whether %s is followed; treating it as followed", platform, row.channel, row.alert.race_key)
+            return True
 
     def _rollup_run(self, queue: list[Delivery], style: str) -> list[Delivery]:
         """The rows the channel's last message of the minute holds: from the head, in order, up to
