@@ -373,3 +373,67 @@ def test_contradicting_precincts_and_expected_vote_is_no_estimate():
     assert estimate_votes_left(r) == VotesLeft(
         None, EstimateMethod.NONE, ceiling=5_000, reason="the feed's expected vote contradicts its precinct counts"
     )
+
+
+# --- votes left from a baseline election's turnout (the counties fully in set the ratio) -----------
+
+
+def _counties(*rows: tuple[str, int, int, int]) -> Race:
+    """(id, votes, precincts in, precincts) per county, each county's votes all for ``a``."""
+    return race(counties=[county(cid, {"a": v}, reporting=rep, total=tot) for cid, v, rep, tot in rows])
+
+
+def _left(r: Race, by_unit: dict[str, int]) -> VotesLeft:
+    return estimate_votes_left(r, TurnoutBaseline("2016", sum(by_unit.values()) * 10, by_unit))
+
+
+def test_a_county_out_takes_the_turnout_ratio_of_the_counties_in():
+    r = _counties(("x", 1_200, 10, 10), ("y", 0, 0, 10))  # x: 1,200 now on 1,000 then (1.2); y: 500 then
+    left = _left(r, {"x": 1_000, "y": 500})
+    assert (left.method, left.votes, left.low, left.high, left.counties_in) == (EstimateMethod.BASELINE, 600, 600, 600, 1)
+    assert votes_outstanding(r, TurnoutBaseline("2016", 15_000, {"x": 1_000, "y": 500})) == 600
+    assert votes_outstanding(r) == 1_200  # without the baseline: 120 votes a precinct × 10
+
+
+def test_the_range_runs_from_the_lowest_to_the_highest_ratio():
+    r = _counties(("x", 1_200, 10, 10), ("z", 800, 10, 10), ("y", 0, 0, 10))  # ratios 1.2 and 0.8, pooled 1
+    left = _left(r, {"x": 1_000, "z": 1_000, "y": 500})
+    assert (left.votes, left.low, left.high, left.counties_in) == (500, 400, 600, 2)
+
+
+def test_a_county_without_a_baseline_from_exactly_20_percent_in_extrapolates_itself():
+    r = _counties(("x", 1_200, 10, 10), ("z", 800, 10, 10), ("y", 0, 0, 10), ("w", 100, 2, 10))
+    left = _left(r, {"x": 1_000, "z": 1_000, "y": 500})
+    assert (left.votes, left.low, left.high) == (900, 800, 1_000)  # w: 100 ÷ 0.2 − 100 = 400 on each
+
+
+def test_a_county_without_a_baseline_and_no_votes_takes_the_votes_per_precinct_of_those_in():
+    r = _counties(("x", 1_200, 10, 10), ("z", 800, 10, 10), ("w", 0, 2, 10))
+    assert _left(r, {"x": 1_000, "z": 1_000}).votes == 1_000  # 2,000 over 20 precincts × w's 10
+    one = _counties(("x", 1_200, 10, 10), ("z", 800, 10, 10), ("w", 1, 2, 10))
+    assert _left(one, {"x": 1_000, "z": 1_000}).votes == 4  # one vote at 20 %: 1 ÷ 0.2 − 1
+
+
+def test_a_county_without_a_baseline_already_past_the_votes_per_precinct_expects_none_more():
+    r = _counties(("x", 1_200, 10, 10), ("z", 800, 10, 10), ("w", 1_500, 1, 10))  # 10 % in: 100 × 10 < 1,500
+    assert _left(r, {"x": 1_000, "z": 1_000}).votes == 0
+
+
+def test_a_baseline_of_one_vote_is_a_baseline():
+    r = _counties(("x", 2, 10, 10), ("y", 0, 0, 10))
+    left = _left(r, {"x": 1, "y": 100})  # x doubled its one vote: y's 100 come at 2
+    assert (left.method, left.votes) == (EstimateMethod.BASELINE, 200)
+    out_one = _left(_counties(("x", 2_000, 10, 10), ("y", 0, 0, 10)), {"x": 1_000, "y": 1})
+    assert out_one.votes == 2  # y's single baseline vote at the ratio 2
+
+
+def test_counties_in_without_a_baseline_vote_set_no_ratio():
+    r = _counties(("x", 1_200, 10, 10), ("u", 50, 10, 10), ("v", 70, 10, 10), ("y", 0, 0, 10))
+    left = _left(r, {"x": 1_000, "v": 0, "y": 500})  # u has no row, v a row of zero votes
+    assert (left.method, left.votes, left.counties_in) == (EstimateMethod.BASELINE, 600, 1)
+
+
+def test_a_county_of_zero_precincts_is_no_baseline_estimate():
+    r = _counties(("x", 1_200, 10, 10), ("y", 0, 0, 0))
+    left = _left(r, {"x": 1_000, "y": 500})
+    assert left.method is not EstimateMethod.BASELINE
