@@ -410,3 +410,23 @@ def test_a_grouping_failure_sends_every_alert_on_its_own(caplog):
     arranged = Grouping(Broken()).arrange("C", (), alerts, feed="n", version="v", feed_races=8)
     assert arranged == alerts
     assert "grouping alerts for C failed" in caplog.text
+
+
+def test_a_rollup_whose_answer_is_lost_is_found_in_the_channel_and_never_posted_twice(tmp_path, clock, slack):
+    """Slack takes the rollup but the answer never comes back: its rows stay "sending", the crash
+    check finds their keys in the channel's history, and nothing is posted again."""
+    poll = [called(STATES[i % 20], 100 + i) for i in range(25)]
+    bot = build_bot(_db(tmp_path), slack.base_url, clock, snapshots(poll), {"C": "messages"}, book=FollowBook(default=Follow.of(everything=True)))
+    posted = []
+
+    def count(row):
+        posted.append(row)
+        if len(posted) == 9:
+            slack.lose_next_answer("chat.postMessage", channel="C")
+
+    bot.worker.on_posted = count
+    bot.poll()
+    bot.drain()
+    assert len(slack.posts("C")) == 10 and bot.worker.stats["reconciled"] == 16
+    keys = _delivered(slack.posts("C"))
+    assert len(keys) == len(set(keys)) == 25 and bot.store.backlog() == {"sent": 25}
