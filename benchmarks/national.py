@@ -100,6 +100,7 @@ class _Race:
     national: bool = False
     uncontested: bool = False
     winner: int | None = None  # index into candidates
+    updated: int = 0  # the poll it last changed in: its rows' lastUpdated
 
     def fraction(self) -> float:
         total = sum(u.precincts for u in self.units)
@@ -294,8 +295,9 @@ def _next(poll: int) -> str:
     return f"{API}?format=json&level=ru&minDateTime={cursor}"
 
 
-def replies(seed: int = 13, polls: int = 20, scale: float = 1.0, change: tuple[float, float] = (0.01, 0.05)) -> Iterator[tuple[bytes, int]]:
-    """Each reply's bytes and how many races it holds: the full reply first, then the deltas."""
+def replies(seed: int = 13, polls: int = 20, scale: float = 1.0, change: tuple[float, float] = (0.01, 0.05), *, full: bool = False) -> Iterator[tuple[bytes, int]]:
+    """Each reply's bytes and how many races it holds: the full reply first, then the deltas
+    (``full``: every poll as a full reply of the same night, what a delta chain must add up to)."""
     builder = _Builder(seed, scale)
     rng = builder.rng
     races = builder.races()
@@ -308,23 +310,23 @@ def replies(seed: int = 13, polls: int = 20, scale: float = 1.0, change: tuple[f
         changed = rng.sample(range(len(races)), max(1, round(share * len(races))))
         for i in sorted(changed):
             _advance(races[i], rng, 0.5)
-        yield _dump([races[i] for i in sorted(changed)], poll), len(changed)
+            races[i].updated = poll
+        yield _dump(races if full else [races[i] for i in sorted(changed)], poll), len(changed)
 
 
 def _dump(races: list[_Race], poll: int) -> bytes:
-    stamp = _stamp(poll)
-    doc = {"electionDate": ELECTION_DATE, "timestamp": stamp, "races": [_race_json(r, stamp) for r in races], "nextrequest": _next(poll)}
+    doc = {"electionDate": ELECTION_DATE, "timestamp": _stamp(poll), "races": [_race_json(r, _stamp(r.updated)) for r in races], "nextrequest": _next(poll)}
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
-def write_night(out: Path, seed: int = 13, polls: int = 20, scale: float = 1.0) -> Night:
+def write_night(out: Path, seed: int = 13, polls: int = 20, scale: float = 1.0, change: tuple[float, float] = (0.01, 0.05)) -> Night:
     """Writes ``national-000.json`` (the full reply) and ``national-NNN.json`` (deltas) to ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("national-*.json"):
         old.unlink()
     files, changed = [], []
     races = rows = 0
-    for poll, (body, count) in enumerate(replies(seed, polls, scale)):
+    for poll, (body, count) in enumerate(replies(seed, polls, scale, change)):
         path = out / f"national-{poll:03d}.json"
         path.write_bytes(body)
         files.append(path)

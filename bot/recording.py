@@ -279,13 +279,14 @@ def open_inputs(paths: Sequence[str | Path], configured: Sequence[FeedSpec] = ()
     if len(specs) > 1:
         raise RecordingError(f"the config has {len(specs)} feeds; name the one these files belong to with --feed")
     spec = specs[0] if specs else None
-    kind = spec.kind if spec is not None else sniff_kind(given[0])
+    first = _read_first(given[0]) if spec is None or spec.kind == "ap" else b""
+    kind = spec.kind if spec is not None else _sniff(first, given[0])
     if kind == "clarity":
         raise RecordingError("a Clarity site is several files per version: replay a recording directory made by `python -m bot record`")
     options = dict(spec.options) if spec is not None else {}
     if kind == "csv" and not options.get("state"):
         raise RecordingError("CSV files have no state column: pass --config with a csv feed that sets options.state")
-    feed = FeedSpec(spec.name if spec else "replay", kind, _saved_url(kind, given[0]), spec.interval_seconds if spec else spacing, options)
+    feed = FeedSpec(spec.name if spec else "replay", kind, _saved_url(kind, first), spec.interval_seconds if spec else spacing, options)
     return recording_from_files(given, feed, spacing)
 
 
@@ -299,32 +300,56 @@ def _only_feeds(recording: Recording, feeds: Sequence[str]) -> Recording:
     return Recording(recording.source, kept, tuple(r for r in recording.responses if r.feed in feeds), recording.started_at)
 
 
-def _saved_url(kind: str, first: Path) -> str:
+def _saved_url(kind: str, first: bytes) -> str:
     """A URL for saved files. An AP reply names its endpoint in ``nextrequest``; serving the
     files there lets the bot follow its cursor to the next file, as it follows AP's."""
     path = "/feed.csv" if kind == "csv" else "/feed.json"
     if kind == "ap":
-        try:
-            nextrequest = json.loads(first.read_bytes()).get("nextrequest")
-        except (OSError, ValueError, AttributeError):
-            nextrequest = None
-        path = (urlsplit(nextrequest).path if isinstance(nextrequest, str) else "") or "/v2/elections"
+        nextrequest = _nextrequest(first)
+        path = (urlsplit(nextrequest).path if nextrequest else "") or "/v2/elections"
     return "http://replay.invalid" + path
 
 
 def sniff_kind(path: Path) -> str:
     """The feed kind of a saved body, for replaying files without a config."""
+    return _sniff(b"" if path.suffix.lower() == ".csv" else _read_first(path), path)
+
+
+# Sniffing looks for the marks of each kind in the bytes instead of decoding them: a national AP
+# reply is 27 MB, and it was decoded twice (kind, then cursor) before the replay began. A body
+# that only looks right is refused by the feed's own parser on the first poll, with its reason.
+_ELECTIONBOT = re.compile(rb'"format"\s*:\s*"electionbot/1"')
+_AP_RACES = re.compile(rb'"races"\s*:\s*\[')
+_NEXTREQUEST = re.compile(rb'"nextrequest"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def _read_first(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def _sniff(data: bytes, path: Path) -> str:
     if path.suffix.lower() == ".csv":
         return "csv"
-    try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        doc = None
-    if isinstance(doc, dict) and doc.get("format") == "electionbot/1":
-        return "json"
-    if isinstance(doc, dict) and "races" in doc:
-        return "ap"
+    if data.lstrip()[:1] == b"{" and data.rstrip()[-1:] == b"}":
+        if _ELECTIONBOT.search(data):
+            return "json"
+        if _AP_RACES.search(data):
+            return "ap"
     raise RecordingError(f"cannot tell what kind of feed {path} is (electionbot/1 JSON, an AP reply or a .csv); pass --config naming one feed")
+
+
+def _nextrequest(data: bytes) -> str | None:
+    found = _NEXTREQUEST.search(data)
+    if found is None:
+        return None
+    try:
+        value = json.loads(found.group(1))
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _content_type(name: str) -> str:

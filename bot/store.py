@@ -28,6 +28,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    insert,
     select,
     text,
     update,
@@ -39,7 +40,7 @@ from bot.digest import Digest, is_digest
 from bot.events import Alert
 from bot.feeds import native
 from bot.feeds.errors import FeedError
-from bot.model import Snapshot
+from bot.model import Race, Snapshot
 from bot.rules import RaceMemory
 
 log = logging.getLogger("electionbot.store")
@@ -195,13 +196,27 @@ def _card(r: CardRow) -> Card:
     )
 
 
-def _memory(row: SnapshotRow) -> dict[str, RaceMemory]:
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _flat(memory: RaceMemory) -> dict[str, Any]:
+    """``memory.to_dict()`` for a memory of scalars and tuples of scalars, which is all it holds,
+    without ``dataclasses.asdict``'s deep copy (a third of a national first poll's commit); any
+    other value goes the long way."""
+    values = {name: getattr(memory, name) for name in memory.__dataclass_fields__}
+    for value in values.values():
+        if not isinstance(value, _SCALARS) and not (isinstance(value, tuple) and all(isinstance(v, _SCALARS) for v in value)):
+            return memory.to_dict()
+    return values
+
+
+def _memory_of(text: str | None, feed: str) -> dict[str, RaceMemory]:
     memory: dict[str, RaceMemory] = {}
-    for key, value in _json_object(row.memory, row.feed, "rule memory").items():
+    for key, value in _json_object(text, feed, "rule memory").items():
         try:
             memory[key] = RaceMemory.from_dict(value)
         except (TypeError, ValueError, AttributeError):
-            log.error("feed %r: stored rule memory of race %s cannot be read; that race starts afresh", row.feed, str(key)[:80])
+            log.error("feed %r: stored rule memory of race %s cannot be read; that race starts afresh", feed, str(key)[:80])
     return memory
 
 
@@ -240,7 +255,12 @@ class Store:
         _add_missing_columns(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._cache_lock = threading.Lock()
-        self._parsed: dict[str, tuple[datetime, str, Snapshot]] = {}
+        #: per feed, the snapshot and the rules' memory last written or read, by version
+        #: (stored_at, polls); and each race's and memory entry's JSON, by object (commit_poll)
+        self._parsed: dict[str, tuple[tuple[datetime | None, int], Snapshot | None]] = {}
+        self._memories: dict[str, tuple[tuple[datetime | None, int], dict[str, RaceMemory]]] = {}
+        self._race_docs: dict[str, dict[str, tuple[Race, str]]] = {}
+        self._memory_docs: dict[str, dict[str, tuple[RaceMemory, str]]] = {}
         self._payloads: dict[str, Alert] = {}
 
     def close(self) -> None:
@@ -252,27 +272,32 @@ class Store:
     # --- snapshots --------------------------------------------------------------------------
 
     def load(self, feed: str) -> StoredSnapshot | None:
+        """The feed's last snapshot, its rules' memory and cursor. Decoded once per version
+        (``stored_at``, ``polls``): the poller's own commit leaves what it wrote decoded here, so
+        the next poll reads two small columns, not the whole document (at national size,
+        decoding it again after every commit was over a second a poll)."""
         with self.session() as s:
-            row = s.get(SnapshotRow, feed)
-            if row is None:
+            head = s.execute(select(SnapshotRow.stored_at, SnapshotRow.polls, SnapshotRow.cursor).where(SnapshotRow.feed == feed)).first()
+            if head is None:
                 return None
-            snapshot = self._parse_cached(row)
+            version = (_aware(head.stored_at), head.polls)
+            snapshot = self._snapshot_at(s, feed, version)
             if snapshot is None:  # unreadable (said once): as if there were none
                 return None
-            return StoredSnapshot(snapshot, _memory(row), _json_object(row.cursor, row.feed, "cursor"), row.polls)
+            return StoredSnapshot(snapshot, self._memory_at(s, feed, version), _json_object(head.cursor, feed, "cursor"), head.polls)
 
     def memory(self, feed: str) -> dict[str, RaceMemory]:
         """The rules' memory of a feed, even when its stored snapshot cannot be read: a poller
         that starts again from no snapshot must still know what the channel was told."""
         with self.session() as s:
-            row = s.get(SnapshotRow, feed)
-            return _memory(row) if row is not None else {}
+            head = s.execute(select(SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)).first()
+            return self._memory_at(s, feed, (_aware(head.stored_at), head.polls)) if head is not None else {}
 
     def latest_snapshots(self) -> list[Snapshot]:
         """Every feed's last good snapshot, for /results. Parsed once per change, then cached."""
         with self.session() as s:
-            rows = s.scalars(select(SnapshotRow).order_by(SnapshotRow.feed)).all()
-            return [snap for r in rows if (snap := self._parse_cached(r)) is not None]
+            heads = s.execute(select(SnapshotRow.feed, SnapshotRow.stored_at, SnapshotRow.polls).order_by(SnapshotRow.feed)).all()
+            return [snap for h in heads if (snap := self._snapshot_at(s, h.feed, (_aware(h.stored_at), h.polls))) is not None]
 
     def snapshot_versions(self) -> dict[str, tuple[object, int]]:
         """Each feed's ``(stored_at, polls)``, without the documents; compare them, never read them.
@@ -297,28 +322,43 @@ class Store:
             conn.close()  # back to the pool, rolled back
         return {feed: (stored_at, polls or 0) for feed, stored_at, polls in rows}
 
-    def _parse_cached(self, row: SnapshotRow) -> Snapshot | None:
+    def _snapshot_at(self, s: Session, feed: str, version: tuple[datetime | None, int]) -> Snapshot | None:
         """The stored snapshot, read once per version. What cannot be read is said once per
         version (a race: left out; the whole document: ``None``, as if there were none) and never
         raised: one bad row must not silence ``/results`` or stop the poller."""
-        stamp = _aware(row.stored_at)
         with self._cache_lock:
-            hit = self._parsed.get(row.feed)
-            if hit and hit[0] == stamp and hit[1] == str(row.polls):
-                return hit[2]
+            hit = self._parsed.get(feed)
+            if hit and hit[0] == version:
+                return hit[1]
+        document = s.scalar(select(SnapshotRow.document).where(SnapshotRow.feed == feed))
         snapshot: Snapshot | None
         try:
-            reading = native.read(row.document or "", row.feed)
+            reading = native.read(document or "", feed)
         except FeedError as exc:
-            log.error("feed %r: the stored snapshot cannot be read (%s); carrying on without it", row.feed, exc.reason)
+            log.error("feed %r: the stored snapshot cannot be read (%s); carrying on without it", feed, exc.reason)
             snapshot = None
         else:
             snapshot = reading.snapshot
             for item in reading.left_out:
-                log.error("feed %r: stored snapshot: %s", row.feed, item.describe())
+                log.error("feed %r: stored snapshot: %s", feed, item.describe())
         with self._cache_lock:
-            self._parsed[row.feed] = (stamp, str(row.polls), snapshot)  # type: ignore[assignment]
+            self._parsed[feed] = (version, snapshot)
+            self._race_docs.pop(feed, None)  # written by another process: nothing to reuse
         return snapshot
+
+    def _memory_at(self, s: Session, feed: str, version: tuple[datetime | None, int]) -> dict[str, RaceMemory]:
+        """The rules' memory, decoded once per version; a fresh dict each time (the poller
+        changes its copy), sharing the immutable entries."""
+        with self._cache_lock:
+            hit = self._memories.get(feed)
+            if hit and hit[0] == version:
+                return dict(hit[1])
+        text = s.scalar(select(SnapshotRow.memory).where(SnapshotRow.feed == feed))
+        memory = _memory_of(text, feed)
+        with self._cache_lock:
+            self._memories[feed] = (version, memory)
+            self._memory_docs.pop(feed, None)
+        return dict(memory)
 
     def commit_poll(
         self,
@@ -328,23 +368,66 @@ class Store:
         deliveries: Iterable[tuple[Alert, str, str]],
         now: datetime | None = None,
     ) -> int:
-        """Snapshot, memory and outbox rows in one transaction. Returns the rows newly queued."""
+        """Snapshot, memory and outbox rows in one transaction. Returns the rows newly queued.
+
+        The document is the whole snapshot as before (what a restart or another process reads
+        back), but only the races that changed since the last commit are encoded again: a race
+        the poll did not touch is the very object written last time, and its JSON is reused. What
+        was written stays decoded here under the version the transaction gave it."""
         now = now or utcnow()
+        document = self._document(snapshot)
+        memory_json = self._memory_json(snapshot.feed, memory)
         with self.session() as s, s.begin():
-            row = s.get(SnapshotRow, snapshot.feed)
-            document = native.dumps(snapshot).decode("utf-8")
-            memory_json = json.dumps({k: m.to_dict() for k, m in memory.items()}, sort_keys=True)
-            if row is None:
-                row = SnapshotRow(feed=snapshot.feed, polls=0)
-                s.add(row)
-            row.generated_at = snapshot.generated_at
-            row.document = document
-            row.memory = memory_json
-            row.cursor = json.dumps(dict(cursor), sort_keys=True)
-            row.polls = (row.polls or 0) + 1
-            row.stored_at = now
+            polls = s.scalar(select(SnapshotRow.polls).where(SnapshotRow.feed == snapshot.feed))
+            values = {
+                "generated_at": snapshot.generated_at,
+                "document": document,
+                "memory": memory_json,
+                "cursor": json.dumps(dict(cursor), sort_keys=True),
+                "stored_at": now,
+            }
+            if polls is None:
+                s.add(SnapshotRow(feed=snapshot.feed, polls=1, **values))
+                s.flush()
+            else:
+                s.execute(update(SnapshotRow).where(SnapshotRow.feed == snapshot.feed).values(polls=(polls or 0) + 1, **values))
             queued = _queue(s, deliveries, now)
+            head = s.execute(select(SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == snapshot.feed)).one()
+        version = (_aware(head.stored_at), head.polls)
+        with self._cache_lock:
+            self._parsed[snapshot.feed] = (version, snapshot)
+            self._memories[snapshot.feed] = (version, dict(memory))
         return queued
+
+    def _document(self, snapshot: Snapshot) -> str:
+        """``native.dumps(snapshot)`` as text, each race's JSON reused while the race object is
+        the one encoded last time (the cache holds the current races only)."""
+        with self._cache_lock:
+            known = self._race_docs.get(snapshot.feed, {})
+        fresh: dict[str, tuple[Race, str]] = {}
+        for key, race in snapshot.races.items():
+            hit = known.get(key)
+            fresh[key] = hit if hit is not None and hit[0] is race else (race, native.race_json(race))
+        with self._cache_lock:
+            self._race_docs[snapshot.feed] = fresh
+        return native.document_text(snapshot, [text for _, text in fresh.values()])
+
+    def _memory_json(self, feed: str, memory: Mapping[str, RaceMemory]) -> str:
+        """``json.dumps({key: memory.to_dict()}, sort_keys=True)``, reusing each unchanged entry's JSON."""
+        with self._cache_lock:
+            known = self._memory_docs.get(feed, {})
+        fresh: dict[str, tuple[RaceMemory, str]] = {}
+        parts = []
+        for key in sorted(memory):
+            m = memory[key]
+            hit = known.get(key)
+            if hit is None or hit[0] is not m:
+                hit = (m, json.dumps(_flat(m), sort_keys=True))
+            fresh[key] = hit
+            parts.append(f"{json.dumps(key)}: {hit[1]}")
+        with self._cache_lock:
+            self._memory_docs[feed] = fresh
+        return "{" + ", ".join(parts) + "}"
 
     def save_cursor(self, feed: str, cursor: Mapping[str, str]) -> None:
         with self.session() as s, s.begin():
@@ -580,30 +663,40 @@ def outbox_item(payload: str) -> Alert:
 
 
 def _queue(s: Session, deliveries: Iterable[tuple[Alert, str, str]], now: datetime) -> int:
-    """Insert outbox rows unless the same alert is already queued (or sent) for that channel."""
-    queued = 0
+    """Insert outbox rows unless the same alert is already queued (or sent) for that channel.
+
+    In batches: one read of the keys already there per 500 rows and one multi-row insert, in
+    the order given (ids keep it, which is the order per channel); a query and a flush per row
+    were most of a national first poll's commit."""
+    wanted: dict[tuple[str, str, str], Alert] = {}
     for alert, channel, platform in deliveries:
-        exists = s.scalar(
-            select(OutboxRow.id).where(OutboxRow.alert_key == alert.key, OutboxRow.channel == channel, OutboxRow.platform == platform)
-        )
-        if exists is not None:
-            continue
-        s.add(
-            OutboxRow(
-                alert_key=alert.key,
-                feed=alert.feed,
-                race_key=alert.race_key,
-                channel=channel,
-                platform=platform,
-                payload=json.dumps(alert.to_dict(), sort_keys=True),
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
-        queued += 1
-    return queued
+        wanted.setdefault((alert.key, channel, platform), alert)
+    if not wanted:
+        return 0
+    keys = list(dict.fromkeys(k for k, _, _ in wanted))
+    present: set[tuple[str, str, str]] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        present.update(s.execute(select(OutboxRow.alert_key, OutboxRow.channel, OutboxRow.platform).where(OutboxRow.alert_key.in_(chunk))).all())
+    rows = [
+        {
+            "alert_key": key,
+            "feed": alert.feed,
+            "race_key": alert.race_key,
+            "channel": channel,
+            "platform": platform,
+            "payload": json.dumps(alert.to_dict(), sort_keys=True),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for (key, channel, platform), alert in wanted.items()
+        if (key, channel, platform) not in present
+    ]
+    if rows:
+        s.execute(insert(OutboxRow), rows)
+    return len(rows)
 
 
 UNSENT = ("pending", "sending")

@@ -30,6 +30,7 @@ from bot.feeds.errors import FeedConfigError, FeedError, LeftOut, redact_url
 from bot.feeds.http import FeedHttp, Fetched, is_local
 from bot.feeds.naming import named
 from bot.feeds.source import FeedSource, FeedSpec, Recorder, admissible, register, unique_races, with_last_good
+from bot.gc_pause import gc_paused
 from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendTable, race_key
 from bot.offices import party_code
 from bot.states import state_name
@@ -94,6 +95,11 @@ def parse_ap(data: bytes, feed: str) -> ApReply:
     ``delSuper`` reports) are refused with a message saying which document it is: a feed URL
     pointing at one of them is a configuration mistake, not an empty election.
     """
+    with gc_paused():  # a national reply is millions of acyclic objects (bot/gc_pause.py)
+        return _parse_ap(data, feed)
+
+
+def _parse_ap(data: bytes, feed: str) -> ApReply:
     doc = load_json(data, feed, "the AP reply")
     try:
         return _reply(doc)

@@ -9,7 +9,8 @@ refused with the path of the first bad field, and the last good snapshot stays.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -320,6 +321,23 @@ def _trendtable_doc(t: TrendTable) -> dict[str, Any]:
 
 def dumps(snapshot: Snapshot, *, indent: int | None = None) -> bytes:
     return json.dumps(to_document(snapshot), indent=indent, ensure_ascii=False).encode("utf-8")
+
+
+def race_json(race: Race) -> str:
+    """One race as it appears in :func:`dumps` (the store keeps it while the race is unchanged)."""
+    return json.dumps(_race_doc(race), ensure_ascii=False)
+
+
+def document_text(snapshot: Snapshot, races: Sequence[str]) -> str:
+    """``dumps(snapshot).decode()`` to the byte, with each race's JSON given (``race_json`` of
+    each race in ``snapshot.races`` order): a national snapshot re-encodes only what changed."""
+    doc = to_document(replace(snapshot, races={}))
+    del doc["races"]
+    tail = {k: doc.pop(k) for k in ("meta", "balance") if k in doc}
+    text = json.dumps(doc, ensure_ascii=False)[:-1] + ', "races": [' + ", ".join(races) + "]"
+    for key, value in tail.items():
+        text += f", {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}"
+    return text + "}"
 
 
 def _race_doc(r: Race) -> dict[str, Any]:

@@ -1,0 +1,179 @@
+"""A national night, measured side by side in one run: the targets of issue 13.
+
+    .venv/bin/python -m benchmarks.bench_national [--scale 1] [--polls 20] [--skip-process]
+
+Generates the seeded national night (``benchmarks/national.py``: about 7,000 races and 110,000
+candidate rows in a 26 MB full reply, then ``nextrequest`` deltas) into a temporary folder and
+reports, each as a ratio of two figures taken here, now, on this machine (so a busy machine
+moves both sides):
+
+1. parse + normalize of the full reply (``parse_ap``) against ``json.loads`` of the same bytes
+   (target ≤ 3×);
+2. one poll cycle through the real poller and store (fetch from disk, parse, merge, diff,
+   persist, queue): a delta with 1 % of the races changed against the full-snapshot cycle
+   (target ≤ 10 %), and how many races each evaluated (a count: unchanged ones are skipped);
+3. the whole process ``python -m bot replay NIGHT --step --via disk`` (exit 0, nothing pending)
+   against ``elex results --data-file FULL.json`` (target ≥ 5× faster; elex 2.4.4 lives in its own
+   virtualenv: ``$ELEX`` or /tmp/elexenv/bin/elex, else the ratio is skipped with a message), and
+   its peak RSS (target ≤ 1 GB), read from the child's own rusage.
+
+Exit status 1 when a target that was measured is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.national import API, POLL_SECONDS, write_night
+from bot.feeds.ap import parse_ap
+from bot.feeds.source import FeedSpec, make_source
+from bot.poller import Poller, Target, with_targets
+from bot.recording import read_recording
+from bot.replay_server import DiskSite, Reply
+from bot.rules import RuleSettings
+from bot.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+PARSE_TARGET = 3.0
+DELTA_TARGET = 0.10
+SPEEDUP_TARGET = 5.0
+RSS_TARGET_MB = 1024
+
+
+def best_of(repeat: int, work: Callable[[], object]) -> float:
+    best = float("inf")
+    gc.collect()
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@dataclass(frozen=True, slots=True)
+class Cycles:
+    full: float
+    deltas: tuple[float, ...]
+    evaluated: tuple[int, ...]  # races evaluated per poll (the full one first)
+    changed: tuple[int, ...]  # races in each delta
+
+
+def poll_cycles(night: Path, polls: int) -> Cycles:
+    """The night's replies through one real poller over a disk mirror, as ``replay --via disk``
+    stages them: each poll's time from fetch to queued rows, and its races evaluated."""
+    recording = read_recording(night)
+    with tempfile.TemporaryDirectory(prefix="bench-national-") as tmp:
+        site = DiskSite(Path(tmp) / "site")
+        store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        spec = FeedSpec("national", "ap", site.url_for(f"{API}?level=ru&format=json"), POLL_SECONDS, {})
+        poller = Poller(make_source(spec), store, RuleSettings(), with_targets([Target("console", "#desk")]))
+        times, evaluated = [], []
+        try:
+            for poll in recording.polls()[:polls]:
+                for response in poll.responses:
+                    site.publish(response.url, [Reply(200, response.body(), response.content_type)])
+                before = poller.stats["races_evaluated"]
+                start = time.perf_counter()
+                result = poller.poll()
+                times.append(time.perf_counter() - start)
+                evaluated.append(poller.stats["races_evaluated"] - before)
+                if result.status != "changed":
+                    raise SystemExit(f"poll {poll.number}: {result.status} {result.error or ''}")
+        finally:
+            store.close()
+    changed = tuple(len(json.loads(r.body())["races"]) for r in recording.responses[1:polls])
+    return Cycles(times[0], tuple(times[1:]), tuple(evaluated), changed)
+
+
+def run_measured(argv: list[str]) -> tuple[int, float, int, str]:
+    """(exit status, wall seconds, peak RSS in MB, stdout's last line) of one child process."""
+    start = time.perf_counter()
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT, text=True)
+    assert child.stdout is not None
+    last = ""
+    for line in child.stdout:
+        if line.strip():
+            last = line.strip()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return child.returncode, time.perf_counter() - start, usage.ru_maxrss // 1024, last
+
+
+def find_elex() -> str | None:
+    candidate = os.environ.get("ELEX") or "/tmp/elexenv/bin/elex"
+    return candidate if Path(candidate).is_file() else shutil.which("elex") if not os.environ.get("ELEX") else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--polls", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--skip-process", action="store_true", help="leave out the whole-process run and elex")
+    args = parser.parse_args(argv)
+    missed: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="national-night-") as tmp:
+        out = Path(tmp) / "night"
+        night = write_night(out, args.seed, args.polls, args.scale)
+        full = night.files[0]
+        data = full.read_bytes()
+        print(f"night          seed {args.seed}: {night.races:,} races, {night.candidate_rows:,} candidate rows, full reply {len(data) / 1e6:.1f} MB, "
+              f"{len(night.changed)} deltas of {min(night.changed)}–{max(night.changed)} races")
+
+        loads = best_of(3, lambda: json.loads(data))
+        parse = best_of(3, lambda: parse_ap(data, "bench"))
+        ratio = parse / loads
+        print(f"parse          json.loads {loads:6.2f} s   parse_ap {parse:6.2f} s   ratio {ratio:5.2f}×  (target ≤ {PARSE_TARGET:g}×)")
+        if ratio > PARSE_TARGET:
+            missed.append("parse")
+
+        # the same night with exactly 1 % of the races in each delta, for the cycle's ratio
+        write_night(Path(tmp) / "one-percent", args.seed, 6, args.scale, (0.01, 0.01))
+        cycles = poll_cycles(Path(tmp) / "one-percent", 6)
+        delta = sorted(cycles.deltas)[len(cycles.deltas) // 2]
+        share = delta / cycles.full
+        print(f"poll cycle     full {cycles.full:6.2f} s ({cycles.evaluated[0]:,} races evaluated)   "
+              f"delta with 1 % changed (median of {len(cycles.deltas)}) {delta:6.3f} s   ratio {share:6.1%}  (target ≤ {DELTA_TARGET:.0%})")
+        print(f"               races evaluated per delta {min(cycles.evaluated[1:])}–{max(cycles.evaluated[1:])} "
+              f"for {min(cycles.changed)}–{max(cycles.changed)} races changed (the rest skipped unread)")
+        if share > DELTA_TARGET:
+            missed.append("delta")
+
+        if not args.skip_process:
+            python = sys.executable
+            code, seconds, rss, last = run_measured([python, "-m", "bot", "replay", str(out), "--step", "--via", "disk"])
+            print(f"whole night    python -m bot replay NIGHT --step --via disk: {seconds:6.1f} s, exit {code}, peak RSS {rss} MB: {last}")
+            if code != 0:
+                missed.append("night exit")
+            if rss > RSS_TARGET_MB:
+                missed.append("rss")
+            code1, ours, rss1, last1 = run_measured([python, "-m", "bot", "replay", str(full), "--step", "--via", "disk"])
+            print(f"full reply     python -m bot replay FULL.json --step --via disk: {ours:6.1f} s, exit {code1}, peak RSS {rss1} MB: {last1}")
+            elex = find_elex()
+            if elex is None:
+                print("elex           not found ($ELEX or /tmp/elexenv/bin/elex): ratio skipped. Install: python3 -m venv /tmp/elexenv && "
+                      "/tmp/elexenv/bin/pip install elex==2.4.4 && /tmp/elexenv/bin/pip install pymongo==3.13.0")
+            else:
+                ecode, theirs, erss, _ = run_measured([elex, "results", "--data-file", str(full)])
+                speedup = theirs / ours
+                print(f"elex           elex results --data-file FULL.json: {theirs:6.1f} s, exit {ecode}, peak RSS {erss} MB   "
+                      f"ours {speedup:5.2f}× faster  (target ≥ {SPEEDUP_TARGET:g}×)")
+                if speedup < SPEEDUP_TARGET:
+                    missed.append("elex")
+    print("targets        " + ("all measured targets met" if not missed else "NOT met: " + ", ".join(missed)))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""A national night at small size (issue 13): the generator, the replay, and a poll cycle whose
+cost follows the change (counts, never timings; the timings are benchmarks/bench_national.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from benchmarks.national import API, POLL_SECONDS, replies, write_night
+from bot.__main__ import main
+from bot.feeds import native
+from bot.feeds.ap import parse_ap
+from bot.feeds.source import FeedSpec, make_source
+from bot.model import Snapshot
+from bot.poller import Poller, Target, with_targets
+from bot.recording import read_recording
+from bot.replay_server import DiskSite, Reply
+from bot.rules import RaceMemory, RuleSettings
+from bot.store import SnapshotRow, Store
+
+SMALL = 0.02  # about 300 races in 51 states and DC, the same shapes as the full night
+
+
+def test_the_generator_gives_the_same_bytes_for_a_seed_and_other_bytes_for_another() -> None:
+    first = [body for body, _ in replies(seed=7, polls=4, scale=SMALL)]
+    again = [body for body, _ in replies(seed=7, polls=4, scale=SMALL)]
+    other = [body for body, _ in replies(seed=8, polls=4, scale=SMALL)]
+    assert first == again
+    assert first[0] != other[0]
+
+
+def test_the_night_is_a_general_election_with_every_state_and_deltas_of_one_to_five_percent(tmp_path: Path) -> None:
+    night = write_night(tmp_path / "night", seed=3, polls=6, scale=SMALL)
+    full = parse_ap(night.files[0].read_bytes(), "national")
+    states = {race.state for race in full.races}
+    assert len(states) == 51 and "DC" in states
+    presidents = [race for race in full.races if race.office_id == "P"]
+    assert len(presidents) == 51 and all(race.national and race.general for race in presidents)
+    assert {race.office_id for race in full.races} >= {"P", "S", "G", "H", "I", "Y", "Z"}
+    assert full.left_out == ()
+    assert night.races == len(full.races)
+    for changed in night.changed:
+        assert round(0.01 * night.races) <= changed <= round(0.05 * night.races)
+    # each delta names the next: the chain a replay follows
+    for earlier, later in zip(night.files, night.files[1:], strict=False):
+        assert json.loads(earlier.read_bytes())["nextrequest"] != json.loads(later.read_bytes())["nextrequest"]
+    assert any(race.winners for race in parse_ap(night.files[-1].read_bytes(), "national").races)
+
+
+def test_a_small_national_night_replays_from_disk_with_nothing_pending(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_night(tmp_path / "night", seed=13, polls=6, scale=SMALL)
+    code = main(["replay", str(tmp_path / "night"), "--step", "--via", "disk"])
+    out = capsys.readouterr().out
+    assert code == 0, out[-2000:]
+    assert "6 polls" in out and ", 0 pending)" in out
+
+
+def _poll_night(night: Path, store: Store, polls: int) -> tuple[Poller, list[int]]:
+    """The night's replies through one poller over a disk mirror (as ``replay --via disk``
+    stages them); the races it evaluated in each poll."""
+    site = DiskSite(night.parent / "site")
+    spec = FeedSpec("national", "ap", site.url_for(f"{API}?level=ru&format=json"), POLL_SECONDS, {})
+    poller = Poller(make_source(spec), store, RuleSettings(), with_targets([Target("console", "#desk")]))
+    evaluated = []
+    for poll in read_recording(night).polls()[:polls]:
+        for response in poll.responses:
+            site.publish(response.url, [Reply(200, response.body(), response.content_type)])
+        before = poller.stats["races_evaluated"]
+        assert poller.poll().status == "changed"
+        evaluated.append(poller.stats["races_evaluated"] - before)
+    return poller, evaluated
+
+
+def test_a_delta_poll_evaluates_only_the_races_it_carries(tmp_path: Path) -> None:
+    night = write_night(tmp_path / "night", seed=13, polls=5, scale=SMALL)
+    store = Store(f"sqlite:///{tmp_path / 'night.db'}")
+    try:
+        poller, evaluated = _poll_night(night.files[0].parent, store, 5)
+    finally:
+        store.close()
+    assert evaluated[0] == night.races
+    assert evaluated[1:] == list(night.changed)
+    assert poller.stats["races_unchanged"] == sum(night.races - n for n in night.changed)
+
+
+def test_deltas_merged_into_the_stored_snapshot_equal_the_full_reply_of_the_same_moment(tmp_path: Path) -> None:
+    polls = 5
+    night = write_night(tmp_path / "night", seed=21, polls=polls, scale=SMALL)
+    *_, (full_body, _) = replies(seed=21, polls=polls, scale=SMALL, full=True)
+    full = {race.key: race for race in parse_ap(full_body, "national").races}
+    store = Store(f"sqlite:///{tmp_path / 'night.db'}")
+    try:
+        _poll_night(night.files[0].parent, store, polls)
+        stored = store.load("national")
+    finally:
+        store.close()
+    assert stored is not None and stored.polls == polls
+    assert dict(stored.snapshot.races) == full
+    # and what a restart (or the web process) reads back from the database is the same
+    fresh = Store(f"sqlite:///{tmp_path / 'night.db'}")
+    try:
+        reread = fresh.load("national")
+    finally:
+        fresh.close()
+    assert reread is not None
+    assert dict(reread.snapshot.races) == full
+    assert reread.memory == stored.memory and reread.cursor == stored.cursor
+
+
+def test_the_stored_document_is_written_to_the_byte_as_dumps_writes_it_when_only_some_races_change(tmp_path: Path) -> None:
+    bodies = [body for body, _ in replies(seed=5, polls=3, scale=SMALL, full=True)]
+    memories = [
+        {"AL-0": RaceMemory(had_votes=True), "ME-1": RaceMemory(winners=("50001",), milestones=(10, 50), race_call_status="Called")},
+        {"AL-0": RaceMemory(had_votes=True, lead_changes=1, announced_leader="50002"), "ME-1": RaceMemory(winners=("50001",), milestones=(10, 50))},
+        {"AL-0": RaceMemory(had_votes=True, lead_changes=1, announced_leader="50002")},
+    ]
+    store = Store(f"sqlite:///{tmp_path / 'doc.db'}")
+    try:
+        for n, (body, memory) in enumerate(zip(bodies, memories, strict=True)):
+            snapshot = Snapshot.of("national", datetime(2026, 11, 4, 0, n, tzinfo=UTC), parse_ap(body, "national").races, meta={"note": "é"}, version=f"v{n}")
+            store.commit_poll(snapshot, memory, {}, [], datetime(2026, 11, 4, 0, n, tzinfo=UTC))
+            with store.session() as s:
+                row = s.get(SnapshotRow, "national")
+                assert row is not None
+                assert row.document == native.dumps(snapshot).decode("utf-8")
+                assert row.memory == json.dumps({k: m.to_dict() for k, m in memory.items()}, sort_keys=True)
+    finally:
+        store.close()
