@@ -146,7 +146,8 @@ def read_detail_zip(data: bytes, max_bytes: int = MAX_DETAIL_BYTES) -> bytes:
     declared size *and* while inflating, since a zip bomb can lie in its header."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        # NotImplementedError: a corrupted central directory can claim a zip version zipfile lacks
         hint = " (it looks like an HTML page)" if looks_like_html(data) else ""
         raise FeedError(f"detailxml.zip is not a readable zip ({exc}){hint}") from None
     with archive:
