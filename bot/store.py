@@ -330,7 +330,11 @@ class Store:
             hit = self._parsed.get(feed)
             if hit and hit[0] == version:
                 return hit[1]
-        document = s.scalar(select(SnapshotRow.document).where(SnapshotRow.feed == feed))
+        # the version read with the document: a commit in between must not label it
+        row = s.execute(select(SnapshotRow.document, SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)).first()
+        document = row.document if row is not None else None
+        if row is not None:
+            version = (_aware(row.stored_at), row.polls)
         snapshot: Snapshot | None
         try:
             reading = native.read(document or "", feed)
@@ -353,8 +357,10 @@ class Store:
             hit = self._memories.get(feed)
             if hit and hit[0] == version:
                 return dict(hit[1])
-        text = s.scalar(select(SnapshotRow.memory).where(SnapshotRow.feed == feed))
-        memory = _memory_of(text, feed)
+        row = s.execute(select(SnapshotRow.memory, SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)).first()
+        if row is not None:
+            version = (_aware(row.stored_at), row.polls)
+        memory = _memory_of(row.memory if row is not None else None, feed)
         with self._cache_lock:
             self._memories[feed] = (version, memory)
             self._memory_docs.pop(feed, None)
