@@ -158,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
                 missed.append("night exit")
             if rss > RSS_TARGET_MB:
                 missed.append("rss")
+            code2, seconds2, rss2, last2 = run_measured([python, "-m", "bot", "replay", str(out), "--step", "--via", "http"])
+            print(f"whole night    python -m bot replay NIGHT --step --via http: {seconds2:6.1f} s, exit {code2}, peak RSS {rss2} MB: {last2}")
+            if code2 != 0:
+                missed.append("night exit (http)")
             code1, ours, rss1, last1 = run_measured([python, "-m", "bot", "replay", str(full), "--step", "--via", "disk"])
             print(f"full reply     python -m bot replay FULL.json --step --via disk: {ours:6.1f} s, exit {code1}, peak RSS {rss1} MB: {last1}")
             elex = find_elex()

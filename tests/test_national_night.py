@@ -16,7 +16,7 @@ from bot.feeds.ap import parse_ap
 from bot.feeds.source import FeedSpec, make_source
 from bot.model import Snapshot
 from bot.poller import Poller, Target, with_targets
-from bot.recording import read_recording
+from bot.recording import RecordingError, open_inputs, read_recording
 from bot.replay_server import DiskSite, Reply
 from bot.rules import RaceMemory, RuleSettings
 from bot.store import SnapshotRow, Store
@@ -129,3 +129,27 @@ def test_the_stored_document_is_written_to_the_byte_as_dumps_writes_it_when_only
                 assert row.memory == json.dumps({k: m.to_dict() for k, m in memory.items()}, sort_keys=True)
     finally:
         store.close()
+
+
+def test_replaying_a_saved_reply_tells_its_kind_and_cursor_without_decoding_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 26 MB national reply was decoded twice (kind, then cursor) before the replay began."""
+    import bot.recording
+
+    night = write_night(tmp_path / "night", seed=2, polls=2, scale=SMALL)
+    size = night.files[0].stat().st_size
+    decoded: list[int] = []
+    real_loads = json.loads
+
+    def counting_loads(text: str | bytes, *args: object, **kwargs: object) -> object:
+        decoded.append(len(text))
+        return real_loads(text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bot.recording.json, "loads", counting_loads)
+    recording = open_inputs([night.files[0], night.files[1]])
+    assert recording.feeds[0].kind == "ap"
+    assert recording.feeds[0].url == "http://replay.invalid/v2/elections/2026-11-03"  # the path of its nextrequest
+    assert all(n < 1_000 for n in decoded) and size > 100_000
+    odd = tmp_path / "notes.json"
+    odd.write_text('{"note": "races are tomorrow"}')
+    with pytest.raises(RecordingError, match="cannot tell what kind of feed"):
+        open_inputs([odd])
