@@ -61,11 +61,11 @@ def _county(i: int, dem: int, gop: int, reporting: int = 1) -> ReportingUnit:
     return ReportingUnit(f"0100{i}", Level.COUNTY, f"County {i}", {"d": dem, "r": gop}, fips=f"0100{i}", precincts_reporting=reporting, precincts_total=1)
 
 
-def _flip_race(swung: int) -> tuple[Race, ContextSettings]:
+def _flip_race(swung: int, dem: int = 60, gop: int = 40) -> tuple[Race, ContextSettings]:
     """A baseline of 12 counties at R+20 (40–60), ``swung`` of them now in at D+20 (60–40)."""
     baseline = Baseline({f"0100{i}": BaselineCounty(f"0100{i}", f"County {i}", 40, 60, 100) for i in range(12)}, label="2016")
-    rows = [_county(i, 60, 40) for i in range(swung)] + [_county(i, 0, 0, reporting=0) for i in range(swung, 12)]
-    state = ReportingUnit("AL", Level.STATE, "Alabama", {"d": 60 * swung, "r": 40 * swung}, precincts_reporting=swung, precincts_total=12)
+    rows = [_county(i, dem, gop) for i in range(swung)] + [_county(i, 0, 0, reporting=0) for i in range(swung, 12)]
+    state = ReportingUnit("AL", Level.STATE, "Alabama", {"d": dem * swung, "r": gop * swung}, precincts_reporting=swung, precincts_total=12)
     race = Race("AL", "1", "U.S. Senate", (Candidate("d", "Dee", "Dem"), Candidate("r", "Rex", "GOP")), (state, *rows))
     return race, ContextSettings(baselines={"AL": baseline})
 
@@ -200,5 +200,16 @@ def test_the_balance_of_power_line_has_the_key_of_its_call():
     base = replace(_one_county(100, 90, 2), office_id="S")
     called = _evaluate(base, replace(base, winners=("d",)), ctx)
     assert [e.key for e in called.events if e.kind.value == "balance_of_power"] == ["t/AL-1/balance_of_power/1"]
+    assert [e.key for e in called.events if e.kind.value == "seat_gain"] == ["t/AL-1/seat_gain/1"]
     uncalled = _evaluate(replace(base, winners=("d",)), base, ctx, called.memory)
     assert [e.key for e in uncalled.events if e.kind.value == "balance_of_power"] == ["t/AL-1/balance_of_power/2"]
+
+
+def test_the_flip_indication_and_its_withdrawal_have_keys_of_their_own():
+    flipped, ctx = _flip_race(10)
+    back, _ = _flip_race(10, dem=40, gop=60)  # the same counties now as in 2016: no swing, R+20
+    on = _evaluate(None, flipped, ctx)
+    off = _evaluate(flipped, back, ctx, on.memory)
+    assert [e.key for e in on.events if e.kind.value == "flip_indication"] == ["t/AL-1/flip_indication/1/on"]
+    assert [e.key for e in off.events if e.kind.value == "flip_indication"] == ["t/AL-1/flip_indication/1/off"]
+    assert on.memory.flip_indicated is True and off.memory.flip_indicated is False

@@ -437,3 +437,33 @@ def test_a_county_of_zero_precincts_is_no_baseline_estimate():
     r = _counties(("x", 1_200, 10, 10), ("y", 0, 0, 0))
     left = _left(r, {"x": 1_000, "y": 500})
     assert left.method is not EstimateMethod.BASELINE
+
+
+# --- more edges the mutation run found unpinned -----------------------------------------------------
+
+
+def test_a_lone_candidate_leads_nobody_by_every_vote_and_write_ins_are_the_others():
+    alone = (Candidate("a", "Ann Able", "Dem"), Candidate("w", "Write-ins", None, pseudo=True))
+    st = standing(race({"a": 900, "w": 100}, candidates=alone))
+    assert (st.race_key, st.lead_votes, st.other_votes) == ("AL-1", 900, 100)
+
+
+def test_no_named_candidate_has_no_lead_and_every_vote_is_other():
+    only_pseudo = (Candidate("y", "Yes", None, pseudo=True), Candidate("n", "No", None, pseudo=True))
+    st = standing(race({"y": 3, "n": 2}, candidates=only_pseudo))
+    assert (st.lead_votes, st.other_votes, st.lead_share) == (0, 5, 0)
+
+
+def test_expected_share_keeps_the_feeds_decimals():
+    assert expected_share(84.37) == Fraction(8_437, 10_000)
+    assert expected_share(12.345678) == Fraction(12_345_678, 10**8)
+
+
+def test_exactly_100_percent_expected_keeps_the_ceiling():
+    r = _with_voters(race({"a": 600, "b": 400}, reporting=None, total=None, eevp=100.0), 5_000)
+    assert estimate_votes_left(r) == VotesLeft(0, EstimateMethod.COMPLETE, 0, 0, 5_000)
+
+
+def test_no_votes_at_all_in_the_counties_in_expects_none_in_the_counties_out():
+    rows = [county("x", {}, reporting=5, total=10), county("y", {}, reporting=0, total=10)]
+    assert votes_outstanding(race(counties=rows)) == 0

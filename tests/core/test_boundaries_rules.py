@@ -610,3 +610,22 @@ def test_the_evaluation_facts_carry_the_rule_and_the_time():
     facts = _one(race({"a": 600, "b": 400})).facts
     assert (facts.recount_threshold, facts.recount_citation, facts.updated_at) == ("1/200", "Ala. Code § 17-16-20", AT.isoformat())
     assert facts.total_votes == 1_000 and facts.leader_id == "a"
+
+
+def test_events_name_their_feed_and_race():
+    e = _one(race({"a": 5})).events[0]
+    assert (e.feed, e.race_key, e.key) == ("t", "AL-1", "t/AL-1/first_votes")
+
+
+def test_a_state_row_appearing_is_a_poll_with_new_numbers():
+    mem = RaceMemory(had_votes=True, announced_leader="a", pending_leader="b", pending_polls=1)
+    rowless = Race("AL", "1", "U.S. Senate", race({}).candidates, ())
+    res = evaluate("t", rowless, race({"a": 100, "b": 101}), mem, SETTINGS, AT)
+    assert [e.details["leader"] for e in res.events if e.kind is EventKind.LEAD_CHANGE] == ["b"]
+
+
+def test_a_county_feeds_share_of_a_wider_race_has_no_recount_line():
+    assert applicable_recount_rule(race({"a": 1}, county="Jefferson"), SETTINGS) is None  # U.S. Senate: the state's race
+    local = replace(race({"a": 1}, county="Jefferson"), office="County Commission District 2")
+    assert applicable_recount_rule(local, SETTINGS).citation == "Ala. Code § 17-16-20"
+    assert applicable_recount_rule(replace(local, office_id="S"), SETTINGS) is None  # AP's office id says Senate
