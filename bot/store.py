@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -59,6 +61,18 @@ class SnapshotRow(Base):
     cursor: Mapped[str] = mapped_column(Text, default="{}")
     polls: Mapped[int] = mapped_column(Integer, default=0)
     stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SnapshotRaceRow(Base):
+    """A big snapshot's races, one row each (see ``Store.split_races_at``): a poll rewrites the
+    races that changed, not a national document of tens of megabytes. The snapshot's own row
+    then holds the document without its races, marked ``races_apart``."""
+
+    __tablename__ = "snapshot_races"
+    feed: Mapped[str] = mapped_column(String(60), primary_key=True)
+    race_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text)
 
 
 class OutboxRow(Base):
@@ -261,6 +275,10 @@ class Store:
         self._memories: dict[str, tuple[tuple[datetime | None, int], dict[str, RaceMemory]]] = {}
         self._race_docs: dict[str, dict[str, tuple[Race, str]]] = {}
         self._memory_docs: dict[str, dict[str, tuple[RaceMemory, str]]] = {}
+        #: per feed, the races in ``snapshot_races`` as this store last committed them, by version
+        self._apart: dict[str, tuple[tuple[datetime | None, int], dict[str, Race]]] = {}
+        #: rows of ``snapshot_races`` written (tests and benchmarks count them)
+        self.stats: Counter[str] = Counter()
         self._payloads: dict[str, Alert] = {}
 
     def close(self) -> None:
@@ -335,6 +353,9 @@ class Store:
         document = row.document if row is not None else None
         if row is not None:
             version = (_aware(row.stored_at), row.polls)
+        if document and native.races_apart(document):
+            races = s.scalars(select(SnapshotRaceRow.document).where(SnapshotRaceRow.feed == feed).order_by(SnapshotRaceRow.position)).all()
+            document = native.with_races(document, races)
         snapshot: Snapshot | None
         try:
             reading = native.read(document or "", feed)
@@ -348,6 +369,7 @@ class Store:
         with self._cache_lock:
             self._parsed[feed] = (version, snapshot)
             self._race_docs.pop(feed, None)  # written by another process: nothing to reuse
+            self._apart.pop(feed, None)
         return snapshot
 
     def _memory_at(self, s: Session, feed: str, version: tuple[datetime | None, int]) -> dict[str, RaceMemory]:
@@ -381,10 +403,17 @@ class Store:
         the poll did not touch is the very object written last time, and its JSON is reused. What
         was written stays decoded here under the version the transaction gave it."""
         now = now or utcnow()
-        document = self._document(snapshot)
+        races = self._race_texts(snapshot)
+        apart = len(races) >= self.split_races_at
+        document = native.document_text(snapshot, [] if apart else [text for _, text in races.values()], races_apart=apart)
         memory_json = self._memory_json(snapshot.feed, memory)
         with self.session() as s, s.begin():
-            polls = s.scalar(select(SnapshotRow.polls).where(SnapshotRow.feed == snapshot.feed))
+            before = s.execute(select(SnapshotRow.polls, SnapshotRow.stored_at).where(SnapshotRow.feed == snapshot.feed)).first()
+            polls = before.polls if before is not None else None
+            if apart:
+                self._write_races(s, snapshot.feed, races, (_aware(before.stored_at), before.polls) if before is not None else None)
+            else:
+                s.execute(delete(SnapshotRaceRow).where(SnapshotRaceRow.feed == snapshot.feed))
             values = {
                 "generated_at": snapshot.generated_at,
                 "document": document,
@@ -403,10 +432,17 @@ class Store:
         with self._cache_lock:
             self._parsed[snapshot.feed] = (version, snapshot)
             self._memories[snapshot.feed] = (version, dict(memory))
+            if apart:
+                self._apart[snapshot.feed] = (version, {key: race for key, (race, _) in races.items()})
+            else:
+                self._apart.pop(snapshot.feed, None)
         return queued
 
-    def _document(self, snapshot: Snapshot) -> str:
-        """``native.dumps(snapshot)`` as text, each race's JSON reused while the race object is
+    #: a snapshot of this many races or more keeps them in ``snapshot_races``, one row each
+    split_races_at = 1000
+
+    def _race_texts(self, snapshot: Snapshot) -> dict[str, tuple[Race, str]]:
+        """Each race and its JSON as ``native.dumps`` writes it, reused while the race object is
         the one encoded last time (the cache holds the current races only)."""
         with self._cache_lock:
             known = self._race_docs.get(snapshot.feed, {})
@@ -416,7 +452,27 @@ class Store:
             fresh[key] = hit if hit is not None and hit[0] is race else (race, native.race_json(race))
         with self._cache_lock:
             self._race_docs[snapshot.feed] = fresh
-        return native.document_text(snapshot, [text for _, text in fresh.values()])
+        return fresh
+
+    def _write_races(self, s: Session, feed: str, races: dict[str, tuple[Race, str]], stored: tuple[datetime | None, int] | None) -> None:
+        """The rows of ``snapshot_races``: only the changed and new races when the table holds
+        what this store last committed (same version, same order, nothing gone); else all."""
+        with self._cache_lock:
+            last = self._apart.get(feed)
+        keys = list(races)
+        if last is not None and last[0] == stored and keys[: len(last[1])] == list(last[1]):
+            previous = last[1]
+            changed = [{"feed": feed, "race_key": k, "document": races[k][1]} for k in previous if races[k][0] is not previous[k]]
+            if changed:
+                s.execute(update(SnapshotRaceRow), changed)
+            added = [{"feed": feed, "race_key": k, "position": i, "document": races[k][1]} for i, k in enumerate(keys[len(previous) :], start=len(previous))]
+            if added:
+                s.execute(insert(SnapshotRaceRow), added)
+            self.stats["races_written"] += len(changed) + len(added)
+            return
+        s.execute(delete(SnapshotRaceRow).where(SnapshotRaceRow.feed == feed))
+        s.execute(insert(SnapshotRaceRow), [{"feed": feed, "race_key": k, "position": i, "document": text} for i, (k, (_, text)) in enumerate(races.items())])
+        self.stats["races_written"] += len(races)
 
     def _memory_json(self, feed: str, memory: Mapping[str, RaceMemory]) -> str:
         """``json.dumps({key: memory.to_dict()}, sort_keys=True)``, reusing each unchanged entry's JSON."""

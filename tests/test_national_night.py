@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from benchmarks.national import API, POLL_SECONDS, replies, write_night
 from bot.__main__ import main
@@ -19,7 +20,7 @@ from bot.poller import Poller, Target, with_targets
 from bot.recording import RecordingError, open_inputs, read_recording
 from bot.replay_server import DiskSite, Reply
 from bot.rules import RaceMemory, RuleSettings
-from bot.store import SnapshotRow, Store
+from bot.store import SnapshotRaceRow, SnapshotRow, Store
 
 SMALL = 0.02  # about 300 races in 51 states and DC, the same shapes as the full night
 
@@ -153,3 +154,86 @@ def test_replaying_a_saved_reply_tells_its_kind_and_cursor_without_decoding_it(t
     odd.write_text('{"note": "races are tomorrow"}')
     with pytest.raises(RecordingError, match="cannot tell what kind of feed"):
         open_inputs([odd])
+
+
+# -- a big snapshot's races stored one row each (Store.split_races_at) --------------------------------
+
+
+def test_races_stored_apart_are_written_only_when_they_change_and_read_back_whole(tmp_path: Path) -> None:
+    polls = 5
+    night = write_night(tmp_path / "night", seed=21, polls=polls, scale=SMALL)
+    *_, (full_body, _) = replies(seed=21, polls=polls, scale=SMALL, full=True)
+    full = {race.key: race for race in parse_ap(full_body, "national").races}
+    store = Store(f"sqlite:///{tmp_path / 'night.db'}")
+    store.split_races_at = 10  # the small night as a national one
+    written = []
+    try:
+        site = DiskSite(tmp_path / "site")
+        spec = FeedSpec("national", "ap", site.url_for(f"{API}?level=ru&format=json"), POLL_SECONDS, {})
+        poller = Poller(make_source(spec), store, RuleSettings(), with_targets([Target("console", "#desk")]))
+        for poll in read_recording(tmp_path / "night").polls():
+            for response in poll.responses:
+                site.publish(response.url, [Reply(200, response.body(), response.content_type)])
+            before = store.stats["races_written"]
+            assert poller.poll().status == "changed"
+            written.append(store.stats["races_written"] - before)
+        with store.session() as s:
+            row = s.get(SnapshotRow, "national")
+            assert row is not None and '"races": []' in row.document  # the races are in their own rows
+    finally:
+        store.close()
+    assert written == [night.races, *night.changed]
+    fresh = Store(f"sqlite:///{tmp_path / 'night.db'}")
+    try:
+        reread = fresh.load("national")
+    finally:
+        fresh.close()
+    assert reread is not None and dict(reread.snapshot.races) == full
+
+
+def test_a_snapshot_moving_between_one_document_and_races_apart_reads_back_as_written(tmp_path: Path) -> None:
+    body = next(iter(replies(seed=4, polls=1, scale=SMALL)))[0]
+    races = parse_ap(body, "national").races
+    url = f"sqlite:///{tmp_path / 'moves.db'}"
+    for n, count in enumerate((len(races), 5, len(races), len(races) - 3)):
+        store = Store(url)
+        store.split_races_at = 10
+        at = datetime(2026, 11, 4, 1, n, tzinfo=UTC)
+        snapshot = Snapshot.of("national", at, races[:count], version=f"v{n}")
+        try:
+            store.commit_poll(snapshot, {}, {}, [], at)
+            if n == 2:  # the same store again, with three races fewer: every row rewritten
+                store.commit_poll(Snapshot.of("national", at, races[3:], version="v2b"), {}, {}, [], at)
+                snapshot = Snapshot.of("national", at, races[3:], version="v2b")
+        finally:
+            store.close()
+        fresh = Store(url)
+        try:
+            stored = fresh.load("national")
+        finally:
+            fresh.close()
+        assert stored is not None and stored.snapshot == snapshot and list(stored.snapshot.races) == list(snapshot.races)
+
+
+def test_one_unreadable_race_stored_apart_costs_that_race(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    body = next(iter(replies(seed=4, polls=1, scale=SMALL)))[0]
+    races = parse_ap(body, "national").races
+    store = Store(f"sqlite:///{tmp_path / 'odd.db'}")
+    store.split_races_at = 10
+    at = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
+    try:
+        store.commit_poll(Snapshot.of("national", at, races), {}, {}, [], at)
+        with store.session() as s, s.begin():
+            s.execute(update(SnapshotRaceRow).where(SnapshotRaceRow.race_key == races[0].key).values(document='{"state": "AL", "id": "0", "office": "President", "candidates": "not a list"}'))
+    finally:
+        store.close()
+    fresh = Store(f"sqlite:///{tmp_path / 'odd.db'}")
+    try:
+        stored = fresh.load("national")
+    finally:
+        fresh.close()
+    assert stored is not None
+    assert set(stored.snapshot.races) == {race.key for race in races[1:]}
+    assert [r.getMessage() for r in caplog.records if "left out" in r.getMessage()] == [
+        f"feed 'national': stored snapshot: race {races[0].key} left out: candidates: Input should be a valid list"
+    ]

@@ -328,16 +328,35 @@ def race_json(race: Race) -> str:
     return json.dumps(_race_doc(race), ensure_ascii=False)
 
 
-def document_text(snapshot: Snapshot, races: Sequence[str]) -> str:
+def document_text(snapshot: Snapshot, races: Sequence[str], *, races_apart: bool = False) -> str:
     """``dumps(snapshot).decode()`` to the byte, with each race's JSON given (``race_json`` of
-    each race in ``snapshot.races`` order): a national snapshot re-encodes only what changed."""
+    each race in ``snapshot.races`` order): a national snapshot re-encodes only what changed.
+    ``races_apart``: the races are stored elsewhere (one row each); the document says so and
+    :func:`with_races` puts them back."""
     doc = to_document(replace(snapshot, races={}))
     del doc["races"]
     tail = {k: doc.pop(k) for k in ("meta", "balance") if k in doc}
     text = json.dumps(doc, ensure_ascii=False)[:-1] + ', "races": [' + ", ".join(races) + "]"
+    if races_apart:
+        text += ", " + _APART
     for key, value in tail.items():
         text += f", {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}"
     return text + "}"
+
+
+#: An unescaped quote cannot occur inside a JSON string, so these two marks can only be keys of
+#: the top level (races are not in a document written apart): finding them needs no decoding.
+_APART = '"races_apart": true'
+_NO_RACES = '"races": []'
+
+
+def races_apart(document: str) -> bool:
+    return _APART in document
+
+
+def with_races(document: str, races: Sequence[str]) -> str:
+    """A document written with ``races_apart`` and its races' JSON, in order → the whole document."""
+    return document.replace(_NO_RACES, '"races": [' + ", ".join(races) + "]", 1)
 
 
 def _race_doc(r: Race) -> dict[str, Any]:
