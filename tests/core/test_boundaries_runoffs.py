@@ -68,3 +68,11 @@ def test_two_names_avoid_a_runoff_only_when_write_ins_were_in_play():
     assert _keys(with_write_ins, EventKind.RUNOFF_AVOIDED) == [(0, "ap/GA-1/runoff_avoided/1")]
     without, _, mem = night([ga(0)])
     assert _keys(without, EventKind.RUNOFF_AVOIDED) == [] and mem.runoff_avoided is False
+
+
+def test_headed_then_avoided_counts_on():
+    out, _, mem = night([ga_primary(600, 500, 400), ga_primary(901, 500, 400)])  # 901 of 1,801 is a majority
+    assert [k for _, k in _keys(out, EventKind.RUNOFF_HEADED) + _keys(out, EventKind.RUNOFF_AVOIDED)] == [
+        "ap/GA-1/runoff_headed/1", "ap/GA-1/runoff_avoided/3"
+    ]
+    assert mem.runoff_passes == 3
