@@ -27,7 +27,7 @@ bench: $(STAMP)
 	@fail=0; for f in benchmarks/bench_*.py; do m=$$(basename $$f .py); echo "== $$m"; $(BIN)/python -m benchmarks.$$m || fail=1; done; exit $$fail
 
 # Mutation testing of the core (margins, rules, events) against the fast unit tests: on demand,
-# not in CI; about 15-20 minutes on two cores. Figures and equivalent mutants: docs/testing.md.
+# not in CI; about 7 minutes on two quiet cores (20-30 shared). Figures and equivalent mutants: docs/testing.md.
 MUTATE_EXAMPLES ?= 25
 mutate: $(STAMP)
 	rm -rf mutants
