@@ -25,10 +25,10 @@ from pathlib import Path
 
 from sqlalchemy import event
 
+from bot.core.events import Alert, Event, EventKind
 from bot.delivery.console import ConsoleSink
 from bot.delivery.worker import DeliveryWorker
-from bot.events import Alert, Event, EventKind
-from bot.store import Store
+from bot.store.database import Store
 
 NOW = datetime(2026, 11, 4, 2, 0, tzinfo=UTC)
 #: at most this many queries per message, whatever the backlog (a due batch, a head seek, the

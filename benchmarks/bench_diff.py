@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.bench_diff [--races 500] [--units 60] [--candidates 4] [--repeat 5]
 
 Builds two snapshots (every race × counties × candidates), identical but for one county of one
-race, evaluates every race as ``bot.poller.Poller._evaluate`` does (memory carried from the first
+race, evaluates every race as ``bot.app.poller.Poller._evaluate`` does (memory carried from the first
 snapshot), and shows that the diff touches only that race: events and memory changes. It also
 times the cheap skip the poller could make for a race equal to its previous version (safe: the
 rules are idempotent, see tests/core/test_properties.py::test_same_race_twice_gives_nothing).
@@ -17,9 +17,9 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.events import coalesce
-from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot, sum_units
-from bot.rules import RaceMemory, RuleSettings, evaluate
+from bot.core.events import coalesce
+from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot, sum_units
+from bot.core.rules import RaceMemory, RuleSettings, evaluate
 from config.settings import load_recount_rules
 
 STATES = ["AL", "FL", "GA", "TX", "OH", "PA", "MI", "WI", "AZ", "NV"]

@@ -36,13 +36,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.national import API, POLL_SECONDS, write_night
+from bot.app.poller import Poller, Target, with_targets
+from bot.core.rules import RuleSettings
 from bot.feeds.ap import parse_ap
 from bot.feeds.source import FeedSpec, make_source
-from bot.poller import Poller, Target, with_targets
-from bot.recording import read_recording
-from bot.replay_server import DiskSite, Reply
-from bot.rules import RuleSettings
-from bot.store import Store
+from bot.rehearsal.recording import read_recording
+from bot.rehearsal.replay_server import DiskSite, Reply
+from bot.store.database import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 PARSE_TARGET = 3.0

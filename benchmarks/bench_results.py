@@ -48,8 +48,8 @@ from benchmarks._results_server import (
     web_process,
     wsgiref_command,
 )
-from bot.scenarios import DEFAULT_FEED, load_scenario, scenario_files
-from bot.store import Store
+from bot.rehearsal.scenarios import DEFAULT_FEED, load_scenario, scenario_files
+from bot.store.database import Store
 from tests.fakes.feed_server import FeedServer, Reply
 from tests.fakes.slack_api import FakeSlack
 

@@ -343,7 +343,7 @@ def _write_manifest(out: Path, files: list[Path]) -> None:
     """The same replies as a recording (``python -m bot replay DIR``): each delta at the URL the
     reply before it named in ``nextrequest``, so a replay follows AP's cursor chain over HTTP and
     from disk alike. (A plain list of saved files is played as whole documents, each a full reply.)"""
-    from bot.recording import FORMAT, MANIFEST
+    from bot.rehearsal.recording import FORMAT, MANIFEST
 
     feed = {"name": "national", "kind": "ap", "url": f"{API}?level=ru", "interval_seconds": POLL_SECONDS, "options": {}}
     lines = [{"format": FORMAT, "started_at": POLL_CLOSE.isoformat(), "feeds": [feed]}]

@@ -1,6 +1,6 @@
 """Where a ``/results`` request spends its time on the server, without HTTP or a second process.
 
-Calls the WSGI callable of ``bot.app`` directly with signed requests, as gunicorn would, first
+Calls the WSGI callable of ``bot.app.slack_app`` directly with signed requests, as gunicorn would, first
 untimed, then plain (ms per request), then under cProfile. What it leaves out is the HTTP
 server itself: ``bench_results`` reports the whole server's CPU per request, and the difference
 is gunicorn's share.
@@ -21,10 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.app import create_bolt_app, wsgi_app
-from bot.rules import RuleSettings
-from bot.scenarios import load_scenario
-from bot.store import Store
+from bot.app.slack_app import create_bolt_app, wsgi_app
+from bot.core.rules import RuleSettings
+from bot.rehearsal.scenarios import load_scenario
+from bot.store.database import Store
 from config.settings import Secrets, load_recount_rules
 from handlers import Services
 from tests.fakes.slack_api import FakeSlack

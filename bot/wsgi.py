@@ -18,8 +18,8 @@ from __future__ import annotations
 import logging
 import os
 
-from bot.app import create_bolt_app, wsgi_app
-from bot.store import Store
+from bot.app.slack_app import create_bolt_app, wsgi_app
+from bot.store.database import Store
 from config.settings import Secrets, load_settings
 from handlers import Services
 

@@ -16,18 +16,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.balance import SeatsConfig, SeatsConfigError, load_seats_config
-from bot.context import ContextSettings
+from bot.core.balance import SeatsConfig, SeatsConfigError, load_seats_config
+from bot.core.context import ContextSettings
+from bot.core.digest import DIGEST_AFTER_RACES
+from bot.core.events import Severity
+from bot.core.follow import SMALL_FEED, Follow, FollowBook, office_kind
+from bot.core.offices import AP_OFFICE_IDS, KINDS
+from bot.core.rules import RecountRule, RuleSettings
+from bot.core.runoffs import RunoffFormat, RunoffRule
+from bot.core.states import lookup
+from bot.core.swing import Baseline, BaselineError, load_baseline_csv, scenario_baseline
 from bot.delivery.budget import MESSAGES_PER_MINUTE
-from bot.digest import DIGEST_AFTER_RACES
-from bot.events import Severity
 from bot.feeds.source import FeedSpec, source_kinds
-from bot.follow import SMALL_FEED, Follow, FollowBook, office_kind
-from bot.offices import AP_OFFICE_IDS, KINDS
-from bot.rules import RecountRule, RuleSettings
-from bot.runoffs import RunoffFormat, RunoffRule
-from bot.states import lookup
-from bot.swing import Baseline, BaselineError, load_baseline_csv, scenario_baseline
 
 CONFIG_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = CONFIG_DIR.parent
@@ -91,7 +91,7 @@ def _race_key(value: str) -> str:
 
 
 class FollowSettings(_Model):
-    """What a channel follows (``bot.follow``): its calls, uncalls and lead changes come one by
+    """What a channel follows (``bot.core.follow``): its calls, uncalls and lead changes come one by
     one, with a live card; the rest of a big poll comes in digests. Lists are joined by *or*."""
 
     #: true: every race; false: only what is listed; unset: every race of a small feed, else the lists
@@ -143,7 +143,7 @@ class AlertSettings(_Model):
     #: after an outage, alerts older than this go out as one summary per channel (0: never)
     summarize_after_minutes: Annotated[float, Field(ge=0, le=1440)] = 15.0
     #: routine news (first votes, milestones, unfollowed calls, …) of more races than this in one
-    #: poll goes to a channel as one digest; this many or fewer stay one message each (bot.digest)
+    #: poll goes to a channel as one digest; this many or fewer stay one message each (bot.core.digest)
     digest_after_races: Annotated[int, Field(ge=0, le=100_000)] = DIGEST_AFTER_RACES
     #: per channel: at most this many messages a minute, the surplus rolled into one (0: no budget)
     messages_per_minute: Annotated[int, Field(ge=0, le=600)] = MESSAGES_PER_MINUTE

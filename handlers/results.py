@@ -6,7 +6,7 @@ the same decoded ``Snapshot`` objects until a poll changes them, so a burst of `
 renders once per poll. Status and subscriptions always read the store.
 
 The app runs listeners in the request thread and sends their ack as the HTTP answer (see
-``bot.app``), so anything that must happen after the ack, such as the share button's post to
+``bot.app.slack_app``), so anything that must happen after the ack, such as the share button's post to
 ``response_url``, is a lazy listener: Bolt runs it in its own thread once the ack is out.
 """
 
@@ -22,8 +22,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot import subscriptions
-from bot.answers import (
+from bot.core.commands import Command, parse
+from bot.core.model import Snapshot
+from bot.render.answers import (
     SHARE_ACTION,
     Answer,
     answer_command,
@@ -34,8 +35,7 @@ from bot.answers import (
     tracked_states,
     unsubscribed_answer,
 )
-from bot.commands import Command, parse
-from bot.model import Snapshot
+from bot.store import subscriptions
 from handlers.services import Services
 
 log = logging.getLogger("electionbot.commands")

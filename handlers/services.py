@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.model import Snapshot
-from bot.rules import RuleSettings
-from bot.store import Store, utcnow
+from bot.core.model import Snapshot
+from bot.core.rules import RuleSettings
+from bot.store.database import Store, utcnow
 from handlers.snapshots import LatestSnapshots
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from bot.model import Snapshot
-from bot.store import Store
+from bot.core.model import Snapshot
+from bot.store.database import Store
 
 Versions = dict[str, tuple[Any, int]]
 

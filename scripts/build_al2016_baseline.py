@@ -4,12 +4,12 @@
 The figures are facts (Alabama's 2016 presidential vote by county, ``../shared/data/
 al-2016-president/counties.csv``: Trump 1,317,127, Clinton 727,869 over 67 counties, a little
 below the certified statewide totals). This script rewrites them in our own baseline layout
-(``bot.swing.load_baseline_csv``)::
+(``bot.core.swing.load_baseline_csv``)::
 
     # source: …
     fips,county,dem_votes,gop_votes,total_votes
 
-and refuses to write unless the file it produced loads back through ``bot.swing`` with the
+and refuses to write unless the file it produced loads back through ``bot.core.swing`` with the
 same sums. ``total_votes`` is every presidential vote in the county (minor candidates and
 write-ins included), the denominator the rest of the bot uses for margins.
 
@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from bot.swing import load_baseline_csv  # noqa: E402
+from bot.core.swing import load_baseline_csv  # noqa: E402
 
 DEFAULT_FIGURES = ROOT.parent / "shared" / "data" / "al-2016-president" / "counties.csv"
-DEFAULT_OUT = ROOT / "bot" / "scenarios" / "20171212_al_senate_special" / "baseline-2016-president.csv"
+DEFAULT_OUT = ROOT / "bot" / "rehearsal" / "scenarios" / "20171212_al_senate_special" / "baseline-2016-president.csv"
 SOURCE = (
     "# source: Alabama 2016 presidential election by county (Clinton = Dem, Trump = GOP, total = all "
     "presidential votes), from the Dallet2018 project's county file; sums Clinton 727,869, Trump "

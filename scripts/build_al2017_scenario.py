@@ -9,7 +9,7 @@ Ala. Code § 17-16-20) and AP's call at 10:23 pm CT. The *figures* are facts (th
 election-night unofficial county totals, one row per county in ../shared); the *arrival order*
 is a reconstruction, fixed by a seed so the files are reproducible byte for byte.
 
-The script writes our own ``electionbot/1`` documents (``bot.feeds.native``), never a copy of the
+The script writes our own ``electionbot/1`` documents (``bot.codec.native``), never a copy of the
 shared CSV, and it refuses to write anything unless every promise the scenario makes (see
 :func:`check`) holds exactly, with integer arithmetic.
 
@@ -35,12 +35,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from bot.feeds import native  # noqa: E402
-from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, sum_units  # noqa: E402
+from bot.codec import native  # noqa: E402
+from bot.core.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, sum_units  # noqa: E402
 
 SCENARIO = "20171212_al_senate_special"
 DEFAULT_FIGURES = ROOT.parent / "shared" / "data" / "al-2017-senate-special" / "counties-election-night.csv"
-DEFAULT_OUT = ROOT / "bot" / "scenarios" / SCENARIO
+DEFAULT_OUT = ROOT / "bot" / "rehearsal" / "scenarios" / SCENARIO
 FEED = "al-2017"
 SEED = 20171212
 
@@ -556,7 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--figures", type=Path, default=DEFAULT_FIGURES, help="the county figures CSV (default: ../shared/…)"
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: bot/scenarios/{SCENARIO})")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: bot/rehearsal/scenarios/{SCENARIO})")
     parser.add_argument("--summary", action="store_true", help="print the night as a table")
     args = parser.parse_args(argv)
     try:

@@ -2,7 +2,7 @@
 
 mutmut 3 keeps each mutant's result in ``mutants/<module>.py.meta`` (the exit code of the test
 run against that mutant). This reads those files, leaves out the mutants that docs/testing.md
-lists as equivalent (a line ``- `bot.margins.x_standing__mutmut_7`: why``), and prints the
+lists as equivalent (a line ``- `bot.core.margins.x_standing__mutmut_7`: why``), and prints the
 score per module and the survivors still to look at (``mutmut show <name>`` prints the change).
 Run from the repository root: ``python scripts/mutation_score.py``.
 """
@@ -14,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-MODULES = ("bot/margins.py", "bot/rules.py", "bot/events.py")
+MODULES = ("bot/core/margins.py", "bot/core/rules.py", "bot/core/events.py")
 TARGET = 0.90
 #: mutmut's exit codes: 1 and 3 are a failing test run (killed); a mutant that hangs or crashes
 #: the interpreter is detected too (timeout, segfault); 0 is a survivor; 33/5 no test covers it.

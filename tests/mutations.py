@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from bot.core.model import race_key
 from bot.feeds.csv_feed import NOT_VOTES, _slug
-from bot.model import race_key
 
 LONG_NAME = "Bartholomew " * 833 + "Ng"  # 10,000 characters
 ACCENTED = "Zoë Ñúñez-Łukasz 山田 太郎"

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import answer
-from bot.feeds import native
+from bot.codec import native
+from bot.core.rules import RuleSettings
 from bot.feeds.csv_feed import CsvFeed
 from bot.feeds.source import make_source
-from bot.rules import RuleSettings
+from bot.render.answers import answer
 from config.settings import ConfigError, load_recount_rules, load_settings, settings_from_dict
 from tests.test_cli import ROOT, run_bot
 
@@ -66,7 +66,7 @@ def test_the_same_csv_without_a_county_is_the_state(tmp_path: Path) -> None:
 
 
 def test_a_primary_party_round_trips_through_the_codec() -> None:
-    from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot
+    from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot
 
     race = Race("RI", "41394", "President", (Candidate("t", "Donald Trump", "GOP"), Candidate("w", "Bill Weld", "GOP")),
                 (ReportingUnit("RI", Level.STATE, "Rhode Island", {"t": 10, "w": 2}),), race_type="Primary", general=False, party="GOP")
@@ -103,7 +103,7 @@ def test_the_example_documents_names_and_county() -> None:
 
 
 def test_a_json_feed_is_as_is_unless_its_settings_say_otherwise(tmp_path: Path) -> None:
-    from bot.scenarios import load_scenario
+    from bot.rehearsal.scenarios import load_scenario
 
     path = tmp_path / "feed.json"
     path.write_bytes(native.dumps(load_scenario()[-1]).replace(b'"Doug Jones"', b'"DOUG JONES"'))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.events import EventKind
-from bot.feeds import native
-from bot.poller import Target
-from bot.replay_server import ReplayServer
-from bot.runtime import Runtime
-from bot.scenarios import load_scenario
+from bot.app.poller import Target
+from bot.app.runtime import Runtime
+from bot.codec import native
+from bot.core.events import EventKind
+from bot.rehearsal.replay_server import ReplayServer
+from bot.rehearsal.scenarios import load_scenario
 from config.settings import Secrets, settings_from_dict
 
 
@@ -28,7 +28,7 @@ def runtime_for(url: str, tmp_path: Path, clock: Clock) -> Runtime:
 
 
 def stale_alerts(runtime: Runtime) -> list:
-    from bot.store import OutboxRow
+    from bot.store.database import OutboxRow
 
     with runtime.store.session() as s:
         return [r for r in s.query(OutboxRow).all() if "feed_stale" in r.payload]

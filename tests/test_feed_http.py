@@ -8,7 +8,7 @@ import pytest
 
 from bot.feeds.errors import FeedError, redact_url
 from bot.feeds.http import FeedHttp, HttpSettings
-from bot.replay_server import ReplayServer
+from bot.rehearsal.replay_server import ReplayServer
 
 
 def test_second_poll_of_an_unchanged_feed_is_a_304_with_no_body() -> None:

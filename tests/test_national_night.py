@@ -11,16 +11,16 @@ import pytest
 from sqlalchemy import update
 
 from benchmarks.national import API, POLL_SECONDS, replies, write_night
-from bot.__main__ import main
-from bot.feeds import native
+from bot.app.cli import main
+from bot.app.poller import Poller, Target, with_targets
+from bot.codec import native
+from bot.core.model import Snapshot
+from bot.core.rules import RaceMemory, RuleSettings
 from bot.feeds.ap import parse_ap
 from bot.feeds.source import FeedSpec, make_source
-from bot.model import Snapshot
-from bot.poller import Poller, Target, with_targets
-from bot.recording import RecordingError, open_inputs, read_recording
-from bot.replay_server import DiskSite, Reply
-from bot.rules import RaceMemory, RuleSettings
-from bot.store import SnapshotRaceRow, SnapshotRow, Store
+from bot.rehearsal.recording import RecordingError, open_inputs, read_recording
+from bot.rehearsal.replay_server import DiskSite, Reply
+from bot.store.database import SnapshotRaceRow, SnapshotRow, Store
 
 SMALL = 0.02  # about 300 races in 51 states and DC, the same shapes as the full night
 
@@ -134,7 +134,7 @@ def test_the_stored_document_is_written_to_the_byte_as_dumps_writes_it_when_only
 
 def test_replaying_a_saved_reply_tells_its_kind_and_cursor_without_decoding_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The 26 MB national reply was decoded twice (kind, then cursor) before the replay began."""
-    import bot.recording
+    import bot.rehearsal.recording
 
     night = write_night(tmp_path / "night", seed=2, polls=2, scale=SMALL)
     size = night.files[0].stat().st_size
@@ -145,7 +145,7 @@ def test_replaying_a_saved_reply_tells_its_kind_and_cursor_without_decoding_it(t
         decoded.append(len(text))
         return real_loads(text, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(bot.recording.json, "loads", counting_loads)
+    monkeypatch.setattr(bot.rehearsal.recording.json, "loads", counting_loads)
     recording = open_inputs([night.files[0], night.files[1]])
     assert recording.feeds[0].kind == "ap"
     assert recording.feeds[0].url == "http://replay.invalid/v2/elections/2026-11-03"  # the path of its nextrequest

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.feeds import native
+from bot.codec import native
 from bot.feeds.errors import FeedError
-from bot.scenarios import load_scenario
+from bot.rehearsal.scenarios import load_scenario
 
 
 def doc(**race_overrides: object) -> dict:

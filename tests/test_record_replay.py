@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from bot.__main__ import main
-from bot.events import Alert
+from bot.app.cli import main
+from bot.app.runtime import Runtime
+from bot.core.events import Alert
 from bot.feeds.source import FeedSpec
-from bot.recording import MANIFEST, RecordingError, open_inputs, read_recording, record, recording_from_files
-from bot.replay_server import replay
-from bot.runtime import Runtime
-from bot.scenarios import DEFAULT_FEED, scenario_files
+from bot.rehearsal.recording import MANIFEST, RecordingError, open_inputs, read_recording, record, recording_from_files
+from bot.rehearsal.replay_server import replay
+from bot.rehearsal.scenarios import DEFAULT_FEED, scenario_files
 from config.settings import Secrets, settings_from_dict
 from tests.fakes.feed_server import FeedServer, Reply, Request
 from tests.fakes.slack_api import FakeSlack

@@ -2,7 +2,7 @@
 
 These checks are written independently of ``scripts/build_al2017_scenario.py`` (which asserts
 the same promises before it writes): a hand edit of a snapshot file, or a change of the
-generator, must not slip through. All margins are exact ``Fraction``s, as in ``bot.margins``:
+generator, must not slip through. All margins are exact ``Fraction``s, as in ``bot.core.margins``:
 the recount line of Ala. Code § 17-16-20 is inclusive, so 0.5 % on the nose is inside.
 Only the last test reads ``../shared``; it skips when that folder is absent.
 """
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.model import CallStatus, Level, Race, ReportingUnit, Snapshot
-from bot.scenarios import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario, scenario_files, scenario_info
+from bot.core.model import CallStatus, Level, Race, ReportingUnit, Snapshot
+from bot.rehearsal.scenarios import DEFAULT_SCENARIO, SCENARIO_DIR, load_scenario, scenario_files, scenario_info
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -6,7 +6,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from bot.scheduler import JobRunner, build_scheduler
+from bot.app.scheduler import JobRunner, build_scheduler
 
 
 @dataclass

@@ -28,8 +28,8 @@ import pytest
 import requests
 
 from benchmarks.bench_results import ALABAMA_FIGURES, check_answers
-from bot.scenarios import DEFAULT_FEED, scenario_files
-from bot.web_server import WEB_THREADS, WEB_TIMEOUT, WEB_WORKERS
+from bot.app.web_server import WEB_THREADS, WEB_TIMEOUT, WEB_WORKERS
+from bot.rehearsal.scenarios import DEFAULT_FEED, scenario_files
 from tests.fakes.feed_server import FeedServer, Reply
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_signing import post_signed, slash_body

@@ -3,7 +3,7 @@ equal, and every race the model refuses the store's codec refuses too.
 
 The night the store refused its own snapshot (a race with no candidates, written by the poller,
 then "List should have at least 1 item" on every read) came from two validations that disagreed.
-Here both directions are drawn at random: snapshots built to satisfy ``bot.invariants`` (zero or
+Here both directions are drawn at random: snapshots built to satisfy ``bot.core.invariants`` (zero or
 one candidate included, long and non-ASCII names, every optional field) must round-trip through
 SQLite exactly; and one broken detail of any such race must be refused by both checks.
 """
@@ -22,10 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.feeds import native
-from bot.invariants import MAX_ID, MAX_NAME, race_problem, snapshot_problem
-from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendParty, TrendTable
-from bot.store import Store
+from bot.codec import native
+from bot.core.invariants import MAX_ID, MAX_NAME, race_problem, snapshot_problem
+from bot.core.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendParty, TrendTable
+from bot.store.database import Store
 
 PROPS = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
@@ -228,7 +228,7 @@ def test_a_race_with_no_candidate_or_one_is_admitted_and_stored(roster: tuple[Ca
 
 def test_the_round_trip_draws_every_field_of_the_model() -> None:
     """A field added to the model and not drawn above would escape the round-trip property (and
-    the codec could drop it unseen): extend the strategies and ``bot.invariants`` with it."""
+    the codec could drop it unseen): extend the strategies and ``bot.core.invariants`` with it."""
     drawn = {
         Race: {"state", "race_id", "office", "candidates", "units", "office_id", "seat", "race_type", "general", "test", "call_status", "winners",
                "runoff", "race_call_status", "tabulation_status", "expected_vote_pct", "seats", "national", "last_updated", "flipped_seat", "party", "county"},

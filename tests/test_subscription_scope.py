@@ -11,15 +11,15 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from bot import subscriptions
-from bot.events import Severity
-from bot.feeds import native
-from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot
-from bot.poller import Target
-from bot.replay_server import ReplayServer
-from bot.runtime import Runtime
-from bot.scenarios import load_scenario
-from bot.store import OutboxRow
+from bot.app.poller import Target
+from bot.app.runtime import Runtime
+from bot.codec import native
+from bot.core.events import Severity
+from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot
+from bot.rehearsal.replay_server import ReplayServer
+from bot.rehearsal.scenarios import load_scenario
+from bot.store import subscriptions
+from bot.store.database import OutboxRow
 from config.settings import Secrets, settings_from_dict
 
 
@@ -77,7 +77,7 @@ def test_a_state_subscription_hears_only_that_state_at_its_level(tmp_path: Path)
 
 
 def test_targets_merge_configured_and_subscribed_levels(tmp_path: Path) -> None:
-    from bot.store import Store
+    from bot.store.database import Store
 
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     store.commit_poll(with_texas(load_scenario()[-1], (1, 2)), {}, {}, [])

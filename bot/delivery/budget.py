@@ -15,7 +15,7 @@ night replayed fast must sound exactly as it did live (the Alabama demo and test
 makes the rollups of a night the same whatever the delivery timing.
 
 Decided at send time, because only the sender knows what went out; it never reopens a digest
-(digests are built at queue time, see ``bot.digest``): a rollup stops at one, and the digest goes
+(digests are built at queue time, see ``bot.core.digest``): a rollup stops at one, and the digest goes
 out as itself. Kept in memory: after a restart the window starts empty, which can only let a few
 more messages through, never lose one.
 """

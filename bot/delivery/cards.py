@@ -3,14 +3,14 @@
 Alerts exist only when an event fires, but a card should move with every count. The worker asks
 ``facts_for`` after each delivery round (the poller calls ``deliver_due`` after each commit, the
 scheduler every second); the facts come from ``store.load(feed)`` (parsed once per change) and
-``bot.rules.race_facts``, the same function the alerts and /results use.
+``bot.core.rules.race_facts``, the same function the alerts and /results use.
 """
 
 from __future__ import annotations
 
-from bot.events import RaceFacts
-from bot.rules import RuleSettings, race_facts
-from bot.store import Store
+from bot.core.events import RaceFacts
+from bot.core.rules import RuleSettings, race_facts
+from bot.store.database import Store
 
 
 class CardRefresher:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from bot.digest import Digest
-from bot.events import Alert
+from bot.core.digest import Digest
+from bot.core.events import Alert
 from bot.render.digest import digest_text
 from bot.render.text import alert_text
 

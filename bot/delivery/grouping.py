@@ -1,5 +1,5 @@
 """The poller's side of the digest: per channel, one poll's alerts → individual alerts and digest
-parts, queued in the poll's transaction (why there: ``bot.digest``).
+parts, queued in the poll's transaction (why there: ``bot.core.digest``).
 
 Also the one place that answers "does this channel follow this race" for both sides: the poller
 (individual or digest) and the worker (a live card or not), so the two never disagree. A
@@ -15,9 +15,9 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from bot.digest import DIGEST_AFTER_RACES, plan
-from bot.events import Alert
-from bot.follow import FollowBook
+from bot.core.digest import DIGEST_AFTER_RACES, plan
+from bot.core.events import Alert
+from bot.core.follow import FollowBook
 
 log = logging.getLogger("electionbot.poller")
 
@@ -37,7 +37,7 @@ class Grouping:
 
     def arrange(self, channel: str, states: Iterable[str], alerts: Sequence[Alert], *, feed: str, version: str, feed_races: int) -> list[Alert]:
         """What ``channel`` is sent for this poll, in order: its individual alerts, then the
-        digest parts (``bot.digest.Digest``, queued like alerts)."""
+        digest parts (``bot.core.digest.Digest``, queued like alerts)."""
         with self._lock:
             self._sizes[feed] = feed_races
         subscribed = tuple(states)

@@ -21,12 +21,12 @@ from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core.events import RaceFacts
 from bot.delivery.cards import CardRefresher
 from bot.delivery.pacing import Backoff, Pacer
 from bot.delivery.report import CARD_EDIT, HISTORY_ACTION, HISTORY_CHECK, OperatorLog
 from bot.delivery.sink import DeliveryError
-from bot.events import RaceFacts
-from bot.store import Card, Store
+from bot.store.database import Card, Store
 
 log = logging.getLogger("electionbot.delivery")
 

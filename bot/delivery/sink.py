@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.events import Alert
+from bot.core.events import Alert
 
 
 class DeliveryError(Exception):

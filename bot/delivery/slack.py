@@ -24,9 +24,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
+from bot.core.digest import Digest
+from bot.core.events import Alert, RaceFacts
 from bot.delivery.sink import DeliveryError
-from bot.digest import Digest
-from bot.events import Alert, RaceFacts
 from bot.render.digest import digest_message, rollup_message
 from bot.render.slack import alert_message, live_card, summary_message
 
@@ -101,7 +101,7 @@ class SlackSink:
         return self._post(channel, message, {"event_type": SUMMARY_EVENT, "event_payload": payload})
 
     def send_digest(self, digest: Digest, channel: str) -> str | None:
-        """One part of a poll's digest (``bot.digest``): to the channel, keyed like an alert."""
+        """One part of a poll's digest (``bot.core.digest``): to the channel, keyed like an alert."""
         return self._post(channel, digest_message(digest), {"event_type": ALERT_EVENT, "event_payload": {"alert_key": digest.key}})
 
     def send_rollup(self, alerts: Sequence[Alert], channel: str, per_minute: int) -> str | None:

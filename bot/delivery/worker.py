@@ -30,15 +30,15 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core.digest import Digest
+from bot.core.events import Severity
 from bot.delivery.budget import ROLLUP_MAX, Budget, feed_seconds
 from bot.delivery.cards import CardRefresher
 from bot.delivery.live_cards import CardKeeper
 from bot.delivery.pacing import MAX_BACKOFF, Backoff, Pacer
 from bot.delivery.report import HISTORY_ACTION, HISTORY_CHECK, OperatorLog
 from bot.delivery.sink import DeliveryError, Sink
-from bot.digest import Digest
-from bot.events import Severity
-from bot.store import Card, Delivery, Store, utcnow
+from bot.store.database import Card, Delivery, Store, utcnow
 
 log = logging.getLogger("electionbot.delivery")
 
@@ -185,7 +185,7 @@ class DeliveryWorker:
         row = queue[0]
         style = self.style(platform, row.channel)
         if style != "messages" and row.alert.race_key and not self._followed(platform, row):
-            style = "messages"  # a race the channel does not follow gets no live card (bot.follow)
+            style = "messages"  # a race the channel does not follow gets no live card (bot.core.follow)
         card = self.store.card(row.alert.race_key, row.channel, platform) if row.alert.race_key and style != "messages" else None
 
         uncertain = [r for r in queue if r.status == "sending"]
@@ -277,7 +277,7 @@ class DeliveryWorker:
         self.store.mark_sent(row.id, ts, self.clock())
         return 1
 
-    # --- digests and the budget (bot.digest, budget.py) -------------------------------------
+    # --- digests and the budget (bot.core.digest, budget.py) -------------------------------------
 
     def _budgeted(self, sink: Any) -> bool:
         """The budget applies where a rollup can be sent (Slack); a console prints everything."""

@@ -24,16 +24,16 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from bot.balance import parse_trendtable, trendtable_chamber
+from bot.core.balance import parse_trendtable, trendtable_chamber
+from bot.core.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendTable, race_key
+from bot.core.offices import party_code
+from bot.core.states import state_name
 from bot.feeds.common import is_pseudo_name, load_json, refuse_error_page
 from bot.feeds.errors import FeedConfigError, FeedError, LeftOut, redact_url
+from bot.feeds.gc_pause import gc_paused
 from bot.feeds.http import FeedHttp, Fetched, is_local
 from bot.feeds.naming import named
 from bot.feeds.source import FeedSource, FeedSpec, Recorder, admissible, register, unique_races, with_last_good
-from bot.gc_pause import gc_paused
-from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendTable, race_key
-from bot.offices import party_code
-from bot.states import state_name
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def parse_ap(data: bytes, feed: str) -> ApReply:
     ``delSuper`` reports) are refused with a message saying which document it is: a feed URL
     pointing at one of them is a configuration mistake, not an empty election.
     """
-    with gc_paused():  # a national reply is millions of acyclic objects (bot/gc_pause.py)
+    with gc_paused():  # a national reply is millions of acyclic objects (bot/feeds/gc_pause.py)
         return _parse_ap(data, feed)
 
 

@@ -30,15 +30,15 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot, race_key, sum_units
+from bot.core.names import split_markers
+from bot.core.states import lookup as lookup_state
+from bot.core.states import state_name
 from bot.feeds.common import is_pseudo_name, load_json, looks_like_html, name_key, refuse_error_page
 from bot.feeds.errors import FeedConfigError, FeedError, LeftOut
 from bot.feeds.http import FeedHttp
 from bot.feeds.naming import named
 from bot.feeds.source import FeedSource, FeedSpec, Recorder, admissible, register, unique_races, with_last_good
-from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot, race_key, sum_units
-from bot.names import split_markers
-from bot.states import lookup as lookup_state
-from bot.states import state_name
 
 #: detail.xml of a whole state at precinct level runs to tens of MB; more than this is refused.
 MAX_DETAIL_BYTES = 64 * 1024 * 1024
@@ -354,7 +354,7 @@ def _detail_race(
 
 def _registered_voters(turnout: Element | None) -> int | None:
     """The site's registered voters (``totalVoters``; empty or 0 when the site hides them). A
-    ceiling for the expected vote of every contest on the site (``bot.margins``), never a share's
+    ceiling for the expected vote of every contest on the site (``bot.core.margins``), never a share's
     denominator; an unreadable figure is no figure."""
     text = (turnout.get("totalVoters") or "").strip() if turnout is not None else ""
     return int(text) if text.isdigit() and int(text) > 0 else None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.feeds import native
+from bot.codec import native
+from bot.core.model import Snapshot
 from bot.feeds.errors import FeedError
 from bot.feeds.naming import named
 from bot.feeds.source import FeedSource, register, with_last_good
-from bot.model import Snapshot
 
 
 @register

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.model import Level, Race
-from bot.names import NAME_CASES, display_name, title_case_name
-from bot.offices import classify, party_code
+from bot.core.model import Level, Race
+from bot.core.names import NAME_CASES, display_name, title_case_name
+from bot.core.offices import classify, party_code
 
 
 def named(race: Race, names: str = "as-is", county: str | None = None, office_id: str | None = None, special: bool = False) -> Race:

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.invariants import race_problem
+from bot.core.model import Race, Snapshot
 from bot.feeds.errors import FeedError, LeftOut
 from bot.feeds.http import FeedHttp, Fetched
-from bot.invariants import race_problem
-from bot.model import Race, Snapshot
 
 log = logging.getLogger("electionbot.feeds")
 
@@ -44,7 +44,7 @@ class FeedSpec:
 
 
 #: called with every response a source was given, bodies and HTTP errors alike, but not 304s
-#: (nothing new to keep); ``python -m bot record`` archives them (see bot/recording.py).
+#: (nothing new to keep); ``python -m bot record`` archives them (see bot/rehearsal/recording.py).
 Recorder = Callable[[Fetched], None]
 
 

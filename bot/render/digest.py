@@ -1,6 +1,6 @@
 """Digests and budget rollups, as console text and as Slack Block Kit.
 
-A digest part was cut at queue time to fit one message (``bot.digest``): here it is only laid
+A digest part was cut at queue time to fit one message (``bot.core.digest``): here it is only laid
 out, one section per packed section, so every race it holds is listed. A rollup (the alerts a
 channel's budget held back, ``bot.delivery.budget``) lists each alert it holds in one line.
 Feed text is escaped for mrkdwn as everywhere else, so no feed can ping a channel.
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.digest import Digest, intro, section_lines
-from bot.events import Alert
+from bot.core.digest import Digest, intro, section_lines
+from bot.core.events import Alert
 from bot.render.slack import MAX_BLOCKS, MAX_TEXT, _clip, _context, _section, escape
 from bot.render.text import event_line, local_time, race_title
 

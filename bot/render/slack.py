@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from bot.events import Alert, RaceFacts, Severity
+from bot.core.events import Alert, RaceFacts, Severity
 from bot.render.numbers import percent, votes
 from bot.render.text import (
     alert_text,

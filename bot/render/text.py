@@ -8,17 +8,17 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.balance import PARTY_PLURAL, describe_tally, tally_from_facts
-from bot.context import flip_from_facts
-from bot.counties import county_place
-from bot.events import Alert, Event, EventKind, RaceFacts
-from bot.margins import EstimateMethod, VotesLeft, expected_share, recount_line
-from bot.names import surname
-from bot.offices import race_office
+from bot.core.balance import PARTY_PLURAL, describe_tally, tally_from_facts
+from bot.core.context import flip_from_facts
+from bot.core.counties import county_place
+from bot.core.events import Alert, Event, EventKind, RaceFacts
+from bot.core.margins import EstimateMethod, VotesLeft, expected_share, recount_line
+from bot.core.names import surname
+from bot.core.offices import race_office
+from bot.core.runoffs import threshold_words
+from bot.core.states import lookup, state_name
+from bot.core.swing import county_swing_text, flip_text
 from bot.render.numbers import percent, points, signed, votes
-from bot.runoffs import threshold_words
-from bot.states import lookup, state_name
-from bot.swing import county_swing_text, flip_text
 
 UTC = ZoneInfo("UTC")
 
@@ -40,7 +40,7 @@ def candidate_label(name: str, party: str | None) -> str:
     return f"{name} ({party})" if party else name
 
 
-short_name = surname  # the name the renderers use; see bot.names
+short_name = surname  # the name the renderers use; see bot.core.names
 
 
 def standings_line(facts: RaceFacts) -> str:

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import requests
 
-from bot.app import create_bolt_app, wsgi_app
-from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot
-from bot.rules import RuleSettings
-from bot.scenarios import load_scenario
-from bot.store import Store
+from bot.app.slack_app import create_bolt_app, wsgi_app
+from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot
+from bot.core.rules import RuleSettings
+from bot.rehearsal.scenarios import load_scenario
+from bot.store.database import Store
 from config.settings import Secrets, load_recount_rules
 from handlers import Services
 from tests.fakes.slack_api import FakeSlack
@@ -97,7 +97,7 @@ def make_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
 @pytest.fixture
 def context_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
     """``make_bot`` with the demo's context in the rules (the 2016 baseline, the Senate's seats)."""
-    from bot.demo import DEMO_CONTEXT
+    from bot.app.demo import DEMO_CONTEXT
     from config.settings import settings_from_dict
 
     cleanup: list[Callable[[], None]] = []

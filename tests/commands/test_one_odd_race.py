@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from bot.events import EventKind
+from bot.app.poller import Poller, Target, with_targets
+from bot.core.events import EventKind
 from bot.feeds.ap import ApFeed
 from bot.feeds.json_feed import JsonFeed
 from bot.feeds.source import FeedSpec
-from bot.poller import Poller, Target, with_targets
-from bot.store import SnapshotRow
+from bot.store.database import SnapshotRow
 from tests.fakes.feed_server import FeedServer, Reply
 from tests.feeds.samples import fast_http
 
@@ -255,7 +255,7 @@ def test_one_unreadable_race_in_a_stored_snapshot_costs_that_race(make_bot: Call
 
 
 def test_our_json_feed_leaves_out_one_bad_race_and_keeps_the_rest(night: list, make_bot: Callable[..., Bot], caplog: pytest.LogCaptureFixture) -> None:
-    from bot.feeds import native
+    from bot.codec import native
 
     document = native.to_document(night[-1])
     extra = json.loads(json.dumps(document["races"][0]))

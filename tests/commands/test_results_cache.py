@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from bot.store import Store
+from bot.store.database import Store
 from handlers.snapshots import LatestSnapshots
 from tests.commands.conftest import HALF, LAST, ZONE, texts
 

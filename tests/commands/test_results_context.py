@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from fractions import Fraction
 
-from bot.scenarios import SCENARIO_DIR
+from bot.rehearsal.scenarios import SCENARIO_DIR
 from tests.commands.conftest import CALL, HALF, LAST, texts
 
 SHIPPED = SCENARIO_DIR / "20171212_al_senate_special" / "baseline-2016-president.csv"

@@ -8,7 +8,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.commands import parse
+from bot.core.commands import parse
 from tests.commands.conftest import LAST, texts
 
 FRAGMENTS = st.sampled_from([

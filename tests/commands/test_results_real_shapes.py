@@ -18,18 +18,18 @@ from typing import Any
 
 import pytest
 
-from bot.answers import answer, swing_lines
-from bot.context import ContextSettings
-from bot.demo import DEMO_CONTEXT
-from bot.events import Alert, Event, EventKind
+from bot.app.demo import DEMO_CONTEXT
+from bot.core.context import ContextSettings
+from bot.core.events import Alert, Event, EventKind
+from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot
+from bot.core.rules import race_facts
+from bot.core.swing import normalize_party, parse_baseline_csv, party_candidates
 from bot.feeds.ap import ApFeed
 from bot.feeds.clarity import ClarityFeed, parse_detail_xml
 from bot.feeds.source import FeedSpec
-from bot.model import Candidate, Level, Race, ReportingUnit, Snapshot
+from bot.render.answers import answer, swing_lines
 from bot.render.slack import alert_message, live_card
 from bot.render.text import alert_text, gain_line
-from bot.rules import race_facts
-from bot.swing import normalize_party, parse_baseline_csv, party_candidates
 from config.settings import settings_from_dict
 from tests.fakes.feed_server import FeedServer, Reply
 from tests.feeds.samples import fast_http

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.model import Snapshot
+from bot.core.model import Snapshot
 from tests.commands.conftest import texts
 from tests.core.test_runoffs import georgia
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bot.app.poller import Poller
+from bot.core.model import Snapshot
 from bot.feeds.ap import ApFeed
 from bot.feeds.source import FeedSpec
-from bot.model import Snapshot
-from bot.poller import Poller
 from tests.commands.conftest import RULES, texts
 from tests.fakes.feed_server import FeedServer, Reply
 from tests.feeds.samples import AP_FIXTURES, SHARED_SAMPLES, fast_http, needs_shared

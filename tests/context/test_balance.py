@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.balance import (
+from bot.core.balance import (
     SEATS_TOML,
     SeatsConfigError,
     TrendtableError,
@@ -23,8 +23,8 @@ from bot.balance import (
     tally_facts,
     tally_from_facts,
 )
-from bot.model import CallStatus, Candidate, Race
-from bot.scenarios import load_scenario
+from bot.core.model import CallStatus, Candidate, Race
+from bot.rehearsal.scenarios import load_scenario
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
@@ -213,7 +213,7 @@ def test_tally_and_gain_survive_a_round_trip_through_event_facts():
 
 
 def test_trendtable_classes_are_the_models_and_balance_still_names_them():
-    from bot import balance, model
+    from bot.core import balance, model
 
     assert balance.TrendTable is model.TrendTable and balance.TrendParty is model.TrendParty
 
@@ -233,13 +233,13 @@ def _report(office: str = "U.S. Senate", code: str | None = "S", stamp: str | No
      ("U.S. House", None, "house"), ("Governor", "G", None), ("U.S. Senate", "G", None)],
 )
 def test_the_chamber_of_a_report_is_its_office_type_code(office, code, chamber):
-    from bot.balance import trendtable_chamber
+    from bot.core.balance import trendtable_chamber
 
     assert trendtable_chamber(parse_trendtable(_report(office, code))) == chamber
 
 
 def test_the_newest_report_of_a_chamber_wins():
-    from bot.balance import latest_trendtables
+    from bot.core.balance import latest_trendtables
 
     old = parse_trendtable(_report(stamp="2017-12-13T03:00:00Z", won="0"))
     new = parse_trendtable(_report(stamp="2017-12-13T03:30:00Z", won="1"))

@@ -12,11 +12,11 @@ from fractions import Fraction
 
 import pytest
 
-from bot.balance import Chamber, SeatsConfigError, load_seats_config, seats_config_from_dict
-from bot.context import ContextSettings, flip_crossed, flip_state
-from bot.model import Candidate, Level, Race, ReportingUnit
-from bot.rules import RaceMemory, RuleSettings, evaluate
-from bot.swing import Baseline, BaselineCounty, FlipIndication, UnitSwing, margin_text, parse_baseline_csv, swing_text
+from bot.core.balance import Chamber, SeatsConfigError, load_seats_config, seats_config_from_dict
+from bot.core.context import ContextSettings, flip_crossed, flip_state
+from bot.core.model import Candidate, Level, Race, ReportingUnit
+from bot.core.rules import RaceMemory, RuleSettings, evaluate
+from bot.core.swing import Baseline, BaselineCounty, FlipIndication, UnitSwing, margin_text, parse_baseline_csv, swing_text
 
 HALF_POINT = Fraction(1, 200)
 TINY = Fraction(1, 10**6)
@@ -151,10 +151,10 @@ HEADER = "fips,county,dem_votes,gop_votes,total_votes\n"
 
 
 def test_two_parties_equal_to_the_total_is_quiet_and_one_more_is_logged(caplog):
-    with caplog.at_level(logging.INFO, logger="bot.swing"):
+    with caplog.at_level(logging.INFO, logger="bot.core.swing"):
         b = parse_baseline_csv(HEADER + "01001,Autauga,40,60,100\n", "2016")
     assert b.counties["01001"].margin == Fraction(-1, 5) and not caplog.records
-    with caplog.at_level(logging.INFO, logger="bot.swing"):
+    with caplog.at_level(logging.INFO, logger="bot.core.swing"):
         parse_baseline_csv(HEADER + "01001,Autauga,41,60,100\n", "2016")
     (record,) = caplog.records
     assert record.levelno == logging.WARNING and "exceed total_votes (100)" in record.getMessage()

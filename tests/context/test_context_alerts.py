@@ -2,7 +2,7 @@
 over the shipped Alabama night with the 2016 baseline and the configured Senate.
 
 Expected figures are recomputed here from the baseline CSV (csv module, ``Fraction``) and the
-snapshot votes, never through ``bot.swing``.
+snapshot votes, never through ``bot.core.swing``.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from fractions import Fraction
 
 import pytest
 
-from bot.balance import load_seats_config
-from bot.context import ContextSettings, flip_from_facts
-from bot.events import Alert, EventKind, coalesce
-from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit
+from bot.core.balance import load_seats_config
+from bot.core.context import ContextSettings, flip_from_facts
+from bot.core.events import Alert, EventKind, coalesce
+from bot.core.model import CallStatus, Candidate, Level, Race, ReportingUnit
+from bot.core.rules import RaceMemory, RuleSettings, evaluate
+from bot.core.swing import Baseline, BaselineCounty, load_baseline_csv
+from bot.rehearsal.scenarios import DEFAULT_FEED, SCENARIO_DIR, load_scenario
 from bot.render.text import alert_text, event_line
-from bot.rules import RaceMemory, RuleSettings, evaluate
-from bot.scenarios import DEFAULT_FEED, SCENARIO_DIR, load_scenario
-from bot.swing import Baseline, BaselineCounty, load_baseline_csv
 from config.settings import ConfigError, load_recount_rules, settings_from_dict
 
 KEY = "AL-1000"
@@ -261,7 +261,7 @@ def test_a_county_missing_from_the_baseline_completes_without_a_swing_and_one_lo
     without = Baseline({f: c for f, c in full.counties.items() if c.county != "Jefferson"}, label="2016")
     snaps = load_scenario()
     # the shipped snapshots carry FIPS codes; drop Jefferson's so it cannot be matched either way
-    caplog.set_level(logging.WARNING, logger="bot.swing")
+    caplog.set_level(logging.WARNING, logger="bot.core.swing")
     events, _, _ = replay(context(baselines={"AL": without}), snaps)
     _, event, facts = next(t for t in events if t[1].kind is EventKind.COUNTY_COMPLETE and t[1].details["unit"] == "Jefferson")
     assert event.details["swing"] is None

@@ -2,7 +2,7 @@
 the rules when the seats config does not list the seat, and overruled by the config when it does.
 
 The races come from the repo's AP fixtures through ``parse_ap`` (full reply, then the delta that
-calls the race), and the alerts from ``bot.rules.evaluate`` as the poller runs it.
+calls the race), and the alerts from ``bot.core.rules.evaluate`` as the poller runs it.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from bot.balance import Gain, feed_gain, gain_facts, gain_from_facts, seats_config_from_dict
-from bot.context import ContextSettings, gain_details
-from bot.events import EventKind, coalesce
+from bot.core.balance import Gain, feed_gain, gain_facts, gain_from_facts, seats_config_from_dict
+from bot.core.context import ContextSettings, gain_details
+from bot.core.events import EventKind, coalesce
+from bot.core.model import Race
+from bot.core.rules import RaceMemory, RuleSettings, evaluate
 from bot.feeds.ap import parse_ap
-from bot.model import Race
 from bot.render.text import alert_text, gain_line
-from bot.rules import RaceMemory, RuleSettings, evaluate
 from config.settings import load_recount_rules
 from tests.feeds.samples import ap_doc
 

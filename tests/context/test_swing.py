@@ -1,7 +1,7 @@
 """Swing from the 2016 presidential baseline, checked against figures computed here independently.
 
 The expected figures are recomputed in this file straight from the CSV files with the csv module
-and ``Fraction`` (never through ``bot.swing``): from the shipped baseline always, and from the two
+and ``Fraction`` (never through ``bot.core.swing``): from the shipped baseline always, and from the two
 ``../shared`` CSVs when that folder is present (skipped with a reason otherwise).
 """
 
@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.model import Candidate, Level, Race, ReportingUnit
-from bot.scenarios import SCENARIO_DIR, load_scenario
-from bot.swing import (
+from bot.core.model import Candidate, Level, Race, ReportingUnit
+from bot.core.swing import (
     Baseline,
     BaselineCounty,
     BaselineError,
@@ -38,6 +37,7 @@ from bot.swing import (
     swing_text,
     unit_swing,
 )
+from bot.rehearsal.scenarios import SCENARIO_DIR, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
@@ -232,7 +232,7 @@ def test_county_missing_from_the_baseline_is_logged_once_and_gets_no_swing(caplo
     full = baseline()
     b = Baseline({f: c for f, c in full.counties.items() if c.county != "Jefferson"}, label="2016")
     race = final_race()
-    with caplog.at_level(logging.WARNING, logger="bot.swing"):
+    with caplog.at_level(logging.WARNING, logger="bot.core.swing"):
         assert unit_swing(race, race.unit("01073"), b) is None
         rs = race_swing(race, b)
         race_swing(race, b)
@@ -251,7 +251,7 @@ def test_renamed_counties_match_by_name(feed_name, baseline_name, caplog):
     assert normalize_county(feed_name) == normalize_county(baseline_name)
     b = Baseline({"01115": BaselineCounty("01115", baseline_name, 10, 90, 100)}, label="2016")
     race = make_race([unit("x-1", feed_name, dem=30, gop=70)])  # no FIPS in the feed
-    with caplog.at_level(logging.INFO, logger="bot.swing"):
+    with caplog.at_level(logging.INFO, logger="bot.core.swing"):
         us = unit_swing(race, race.units[0], b)
     assert us is not None and us.matched_by == "name" and us.fips == "01115"
     assert us.swing == Fraction(-40, 100) - Fraction(-80, 100)
@@ -271,7 +271,7 @@ def test_shipped_scenario_names_match_the_baseline_without_fips():
 def test_names_that_differ_really_do_not_match(caplog):
     b = Baseline({"01115": BaselineCounty("01115", "St. Clair", 10, 90, 100)}, label="2016")
     race = make_race([unit("x-1", "Clair", dem=30, gop=70)])
-    with caplog.at_level(logging.WARNING, logger="bot.swing"):
+    with caplog.at_level(logging.WARNING, logger="bot.core.swing"):
         assert unit_swing(race, race.units[0], b) is None
     assert len([r for r in caplog.records if "no county 'Clair'" in r.getMessage()]) == 1
 
@@ -279,7 +279,7 @@ def test_names_that_differ_really_do_not_match(caplog):
 def test_zero_baseline_votes_give_no_swing_and_one_log_line(caplog):
     b = Baseline({"01001": BaselineCounty("01001", "Autauga", 0, 0, 0)}, label="2016")
     race = make_race([unit("01001", "Autauga", dem=10, gop=20, fips="01001")])
-    with caplog.at_level(logging.WARNING, logger="bot.swing"):
+    with caplog.at_level(logging.WARNING, logger="bot.core.swing"):
         assert unit_swing(race, race.units[0], b) is None
         assert unit_swing(race, race.units[0], b) is None
         rs = race_swing(race, b)
@@ -292,7 +292,7 @@ def test_zero_baseline_votes_give_no_swing_and_one_log_line(caplog):
 def test_unit_without_votes_now_is_quietly_skipped(caplog):
     b = Baseline({"01001": BaselineCounty("01001", "Autauga", 10, 20, 30)}, label="2016")
     race = make_race([unit("01001", "Autauga", fips="01001")])
-    with caplog.at_level(logging.DEBUG, logger="bot.swing"):
+    with caplog.at_level(logging.DEBUG, logger="bot.core.swing"):
         assert unit_swing(race, race.units[0], b) is None
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
@@ -325,7 +325,7 @@ def test_a_race_without_one_dem_and_one_gop_gets_no_swing(caplog):
     b = Baseline({"01001": BaselineCounty("01001", "Autauga", 10, 20, 30)}, label="2016")
     race = make_race([unit("01001", "Autauga", dem=5, gop=5, fips="01001")],
                      candidates=(Candidate("d", "A", "GOP"), Candidate("r", "B", "GOP")))
-    with caplog.at_level(logging.WARNING, logger="bot.swing"):
+    with caplog.at_level(logging.WARNING, logger="bot.core.swing"):
         assert unit_swing(race, race.units[0], b) is None
         assert race_swing(race, b).swing is None
     assert len([r for r in caplog.records if "exactly one Democratic" in r.getMessage()]) == 1
@@ -371,14 +371,14 @@ def test_comment_line_is_optional_and_kept_as_source():
 
 
 def test_total_below_the_two_parties_is_kept_and_logged(caplog):
-    with caplog.at_level(logging.WARNING, logger="bot.swing"):
+    with caplog.at_level(logging.WARNING, logger="bot.core.swing"):
         b = parse_baseline_csv(HEADER + "01053,Escambia,4698,10282,14928\n")
     assert b.counties["01053"].total == 14928
     assert any("Escambia" in r.getMessage() and "kept as published" in r.getMessage() for r in caplog.records)
 
 
 def test_a_quirk_the_file_documents_is_logged_at_info_not_warning(caplog):
-    with caplog.at_level(logging.INFO, logger="bot.swing"):
+    with caplog.at_level(logging.INFO, logger="bot.core.swing"):
         parse_baseline_csv("# in Escambia the source's total is below the two parties' votes\n" + HEADER + "01053,Escambia,4698,10282,14928\n")
     (record,) = [r for r in caplog.records if "kept as published" in r.getMessage()]
     assert record.levelno == logging.INFO

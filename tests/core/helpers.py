@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from fractions import Fraction
 
-from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, sum_units
-from bot.rules import RaceMemory, RecountRule, RuleSettings, evaluate
+from bot.core.model import CallStatus, Candidate, Level, Race, ReportingUnit, sum_units
+from bot.core.rules import RaceMemory, RecountRule, RuleSettings, evaluate
 
 AT = datetime(2024, 11, 5, 23, 0, tzinfo=UTC)
 AL_RULE = RecountRule("AL", Fraction(1, 200), "Ala. Code § 17-16-20", general_only=True, waivable=True)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from bot.events import SEVERITY, Alert, CandidateFacts, Event, EventKind, RaceFacts, Severity, coalesce, facts_of
-from bot.margins import standing
-from bot.model import Candidate
+from bot.core.events import SEVERITY, Alert, CandidateFacts, Event, EventKind, RaceFacts, Severity, coalesce, facts_of
+from bot.core.margins import standing
+from bot.core.model import Candidate
 from tests.core.helpers import AT, race
 
 FACTS = RaceFacts(

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import pytest
 
-from bot.margins import (
+from bot.core.margins import (
     EstimateMethod,
     TurnoutBaseline,
     VotesLeft,
@@ -24,7 +24,7 @@ from bot.margins import (
     standing,
     votes_outstanding,
 )
-from bot.model import Candidate, Level, Race, ReportingUnit
+from bot.core.model import Candidate, Level, Race, ReportingUnit
 from tests.core.helpers import county, race
 
 HALF_PERCENT = Fraction(1, 200)

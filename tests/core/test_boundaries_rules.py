@@ -13,10 +13,18 @@ from fractions import Fraction
 
 import pytest
 
-from bot.events import EventKind
-from bot.model import Candidate, Race
+from bot.core.events import EventKind
+from bot.core.model import Candidate, Race
+from bot.core.rules import (
+    NOTABLE_STATUSES,
+    RaceMemory,
+    RecountRule,
+    RuleSettings,
+    applicable_recount_rule,
+    evaluate,
+    race_facts,
+)
 from bot.render.text import event_line
-from bot.rules import NOTABLE_STATUSES, RaceMemory, RecountRule, RuleSettings, applicable_recount_rule, evaluate, race_facts
 from tests.core.helpers import AT, SETTINGS, county, race, run
 
 
@@ -409,7 +417,7 @@ def test_a_batch_adds_every_candidate_s_votes():
 
 
 def test_town_rows_batch_and_precinct_rows_do_not():
-    from bot.model import Level, ReportingUnit
+    from bot.core.model import Level, ReportingUnit
 
     def town(n: int, level: Level) -> ReportingUnit:
         return ReportingUnit("t1", level, "Burlington", {"a": n}, precincts_reporting=1, precincts_total=1)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.events import EventKind
-from bot.model import CallStatus, Candidate
-from bot.rules import RaceMemory, evaluate
+from bot.core.events import EventKind
+from bot.core.model import CallStatus, Candidate
+from bot.core.rules import RaceMemory, evaluate
 from tests.core.helpers import AT, race
 from tests.core.test_runoffs import SETTINGS, ga_primary, georgia, night
 

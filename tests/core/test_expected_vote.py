@@ -13,13 +13,13 @@ from fractions import Fraction
 
 import pytest
 
-from bot.context import ContextSettings, turnout_baseline
-from bot.events import EventKind
-from bot.margins import EstimateMethod, TurnoutBaseline, estimate_votes_left, votes_outstanding
-from bot.model import Level, Race, ReportingUnit, sum_units
-from bot.rules import RaceMemory, RuleSettings, evaluate, votes_left
-from bot.scenarios import load_scenario
-from bot.swing import Baseline, BaselineCounty, scenario_baseline
+from bot.core.context import ContextSettings, turnout_baseline
+from bot.core.events import EventKind
+from bot.core.margins import EstimateMethod, TurnoutBaseline, estimate_votes_left, votes_outstanding
+from bot.core.model import Level, Race, ReportingUnit, sum_units
+from bot.core.rules import RaceMemory, RuleSettings, evaluate, votes_left
+from bot.core.swing import Baseline, BaselineCounty, scenario_baseline
+from bot.rehearsal.scenarios import load_scenario
 from tests.core.helpers import AT, RULES, county, race
 
 # --- a four-county state and its baseline election --------------------------------------------
@@ -212,7 +212,7 @@ def test_out_of_reach_and_the_hurdle_use_the_same_estimate():
 
 
 def test_results_card_says_when_there_is_no_estimate():
-    from bot.answers import margin_lines
+    from bot.render.answers import margin_lines
 
     r = state_race(big_first())
     assert margin_lines(r, RuleSettings(recount_rules=RULES)) == [
@@ -304,8 +304,8 @@ def test_registered_voters_survive_the_store_format():
     ceiling the alerts saw."""
     from datetime import UTC, datetime
 
-    from bot.feeds import native
-    from bot.model import Snapshot
+    from bot.codec import native
+    from bot.core.model import Snapshot
 
     r = race({"a": 600, "b": 400}, eevp=10.0)
     r = replace(r, units=(replace(r.state_unit, registered_voters=5_000),))

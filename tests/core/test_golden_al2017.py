@@ -1,7 +1,7 @@
 """Golden replay of the shipped Alabama 2017 Senate special through the rules engine.
 
 Every non-county event of the night is written out literally, and its numbers are recomputed here
-from the snapshot votes with integer arithmetic only (no ``bot.margins``), so a change to either
+from the snapshot votes with integer arithmetic only (no ``bot.core.margins``), so a change to either
 the engine or the data shows up as a diff of this list.
 """
 
@@ -12,11 +12,11 @@ from fractions import Fraction
 
 import pytest
 
-from bot.events import coalesce
-from bot.model import Level, Race
+from bot.core.events import coalesce
+from bot.core.model import Level, Race
+from bot.core.rules import RaceMemory, RuleSettings, evaluate
+from bot.rehearsal.scenarios import DEFAULT_FEED, load_scenario
 from bot.render.text import alert_text, event_line
-from bot.rules import RaceMemory, RuleSettings, evaluate
-from bot.scenarios import DEFAULT_FEED, load_scenario
 from config.settings import load_recount_rules
 
 KEY = "AL-1000"

@@ -1,7 +1,7 @@
 """Properties of the margin math and the rules checked against independent oracles.
 
 Each oracle is a plain recomputation from the vote counts written here (sorting, subtracting,
-counting vote by vote), never a call into ``bot.margins``. The strategies put the boundaries
+counting vote by vote), never a call into ``bot.core.margins``. The strategies put the boundaries
 within reach (``st.one_of`` with the edge values: a lead of 0, 1 and 2, a lead equal to the
 votes left ± 1, write-ins equal to the margin ± 1, a batch of 5,000 ± 1, exactly 50 % in), and
 each case the issue names is an ``@example``, so it runs every time whatever Hypothesis draws.
@@ -18,10 +18,10 @@ from fractions import Fraction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.events import EventKind
-from bot.margins import hurdle, recount_line, standing, votes_outstanding
-from bot.model import Candidate
-from bot.rules import RaceMemory, RuleSettings, evaluate
+from bot.core.events import EventKind
+from bot.core.margins import hurdle, recount_line, standing, votes_outstanding
+from bot.core.model import Candidate
+from bot.core.rules import RaceMemory, RuleSettings, evaluate
 from tests.core.helpers import AT, SETTINGS, county, race
 
 PROPS = settings(

@@ -10,10 +10,10 @@ from fractions import Fraction
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bot.events import EventKind
-from bot.margins import hurdle, standing, votes_outstanding
-from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, sum_units
-from bot.rules import RaceMemory, evaluate
+from bot.core.events import EventKind
+from bot.core.margins import hurdle, standing, votes_outstanding
+from bot.core.model import CallStatus, Candidate, Level, Race, ReportingUnit, sum_units
+from bot.core.rules import RaceMemory, evaluate
 from tests.core.helpers import AT, RULES, SETTINGS
 
 # PROPERTY_EXAMPLES lowers the drawn examples for `make mutate` (the @example cases always run)

@@ -8,12 +8,12 @@ from fractions import Fraction
 
 import pytest
 
-from bot.events import EventKind, Severity, coalesce
-from bot.margins import hurdle, recount_line, standing, votes_outstanding
-from bot.model import Candidate, Level, Race, ReportingUnit
-from bot.poller import RaceFilter
+from bot.app.poller import RaceFilter
+from bot.core.events import EventKind, Severity, coalesce
+from bot.core.margins import hurdle, recount_line, standing, votes_outstanding
+from bot.core.model import Candidate, Level, Race, ReportingUnit
+from bot.core.rules import RaceMemory, RuleSettings, applicable_recount_rule, evaluate
 from bot.render.text import alert_text, event_line
-from bot.rules import RaceMemory, RuleSettings, applicable_recount_rule, evaluate
 from config.settings import load_recount_rules
 from tests.core.helpers import AT, SETTINGS, county, kinds, race, run
 

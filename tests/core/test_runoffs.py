@@ -10,13 +10,13 @@ from fractions import Fraction
 
 import pytest
 
-from bot.events import Event, EventKind, coalesce
-from bot.margins import standing
-from bot.model import CallStatus, Candidate, Race
+from bot.core.events import Event, EventKind, coalesce
+from bot.core.margins import standing
+from bot.core.model import CallStatus, Candidate, Race
+from bot.core.rules import RaceMemory, RuleSettings, evaluate, race_facts
+from bot.core.runoffs import RunoffFormat, RunoffRule, applicable_runoff_rule, runoff_position
 from bot.render.slack import alert_message, race_card
 from bot.render.text import alert_text, event_line, race_card_text
-from bot.rules import RaceMemory, RuleSettings, evaluate, race_facts
-from bot.runoffs import RunoffFormat, RunoffRule, applicable_runoff_rule, runoff_position
 from config.settings import load_runoff_rules
 from tests.core.helpers import AT, race
 
@@ -386,9 +386,9 @@ def test_odd_data_costs_nothing_and_claims_nothing(odd):
 def test_certainty_uses_the_top_of_the_estimates_range():
     """With a baseline estimate the runoff reckoning takes the highest county turnout ratio: a
     claim must hold for every split of the votes left up to the top of the range."""
-    from bot.context import ContextSettings
-    from bot.rules import votes_left
-    from bot.swing import Baseline, BaselineCounty
+    from bot.core.context import ContextSettings
+    from bot.core.rules import votes_left
+    from bot.core.swing import Baseline, BaselineCounty
     from tests.core.helpers import county
 
     base = {"13001": 100_000, "13003": 100_000, "13005": 100_000}

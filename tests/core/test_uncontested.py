@@ -8,13 +8,13 @@ from dataclasses import replace
 
 import pytest
 
-from bot.answers import margin_lines
-from bot.events import EventKind
-from bot.margins import hurdle, standing
-from bot.model import CallStatus, Candidate
+from bot.core.events import EventKind
+from bot.core.margins import hurdle, standing
+from bot.core.model import CallStatus, Candidate
+from bot.core.rules import RaceMemory, evaluate, race_facts
+from bot.render.answers import margin_lines
 from bot.render.slack import race_card
 from bot.render.text import lead_line, race_card_text, recount_text
-from bot.rules import RaceMemory, evaluate, race_facts
 from tests.core.helpers import AT, SETTINGS, race
 
 SOLE = (Candidate("a", "Tom Whatley", "GOP"), Candidate("w", "Write-ins", None, pseudo=True))

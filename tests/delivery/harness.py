@@ -7,14 +7,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.app.poller import Poller, Target, with_targets
+from bot.core.model import Snapshot
 from bot.delivery.cards import CardRefresher
 from bot.delivery.slack import SlackSink, make_client
 from bot.delivery.worker import DeliveryWorker
 from bot.feeds.source import FeedSource, FeedSpec
-from bot.model import Snapshot
-from bot.poller import Poller, Target, with_targets
-from bot.scenarios import DEFAULT_FEED, load_scenario
-from bot.store import Store, utcnow
+from bot.rehearsal.scenarios import DEFAULT_FEED, load_scenario
+from bot.store.database import Store, utcnow
 from config.settings import settings_from_dict
 
 FEED = DEFAULT_FEED

@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.app.poller import Poller, Target, with_targets
+from bot.core.follow import FollowBook
+from bot.core.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot
 from bot.delivery.cards import CardRefresher
 from bot.delivery.grouping import Grouping
 from bot.delivery.slack import SlackSink, make_client
 from bot.delivery.worker import DeliveryWorker
 from bot.feeds.source import FeedSource, FeedSpec
-from bot.follow import FollowBook
-from bot.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot
-from bot.poller import Poller, Target, with_targets
-from bot.store import Store
+from bot.store.database import Store
 from tests.delivery.clock import VirtualClock
 from tests.delivery.harness import rules, unsent
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
-from bot.store import Store
+from bot.store.database import Store
 from tests.delivery.clock import VirtualClock
 from tests.delivery.harness import alert_keys, build, run_ticks
 from tests.fakes.slack_api import FakeSlack

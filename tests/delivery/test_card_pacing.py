@@ -13,7 +13,7 @@ from itertools import pairwise
 
 from sqlalchemy import select
 
-from bot.store import OutboxRow
+from bot.store.database import OutboxRow
 from tests.delivery.clock import VirtualClock
 from tests.delivery.harness import build, run_ticks, unsent
 from tests.fakes.slack_api import FakeSlack

@@ -7,10 +7,10 @@ import dataclasses
 import json
 from datetime import timedelta
 
+from bot.core.events import Event, EventKind
 from bot.delivery.slack import SlackSink, make_client
-from bot.events import Event, EventKind
 from bot.render.slack import alert_message, live_card, race_card, summary_message
-from bot.store import utcnow
+from bot.store.database import utcnow
 from tests.delivery.harness import alert_keys, build, card_posts, unsent
 from tests.fakes.slack_api import FakeSlack
 
@@ -81,8 +81,8 @@ def test_old_alerts_after_a_long_outage_become_one_summary_per_channel(tmp_path)
 
 
 def test_feed_text_that_tries_to_ping_is_inert_everywhere(tmp_path):
-    from bot.rules import race_facts
-    from bot.scenarios import load_scenario
+    from bot.core.rules import race_facts
+    from bot.rehearsal.scenarios import load_scenario
     from tests.delivery.harness import rules
 
     snap = load_scenario()[-1]
@@ -94,7 +94,7 @@ def test_feed_text_that_tries_to_ping_is_inert_everywhere(tmp_path):
     )
     event = Event(EventKind.COUNTY_BATCH, "k1", "al-2017", "AL-1000", {"unit": "<@U123> County <!here>", "added": 10, "deltas": {facts.candidates[0].id: 10}})
     lead = Event(EventKind.LEAD_CHANGE, "k2", "al-2017", "AL-1000", {"leader": facts.candidates[0].id, "previous_leader": facts.candidates[1].id})
-    from bot.events import Alert
+    from bot.core.events import Alert
 
     alert = Alert("al-2017", "AL-1000", snap.generated_at.isoformat(), False, (lead, event), evil)
     payloads = [alert_message(alert), live_card(evil), race_card(evil), summary_message([alert, alert], 20)]

@@ -19,7 +19,7 @@ from sqlalchemy import event
 from benchmarks.bench_delivery import NOW, counted, fill
 from bot.delivery.console import ConsoleSink
 from bot.delivery.worker import DeliveryWorker
-from bot.store import Store
+from bot.store.database import Store
 
 POSTS = 40
 

@@ -24,8 +24,8 @@ from itertools import pairwise
 
 from sqlalchemy import select
 
-from bot.events import EventKind
-from bot.store import OutboxRow
+from bot.core.events import EventKind
+from bot.store.database import OutboxRow
 from tests.delivery.clock import VirtualClock
 from tests.delivery.harness import alert_keys, build, run_ticks, unsent
 from tests.fakes.slack_api import Call, FakeSlack

@@ -10,10 +10,10 @@ import dataclasses
 import json
 from typing import Any
 
+from bot.core.events import Alert, Event, EventKind
+from bot.core.rules import race_facts
 from bot.delivery.slack import SlackSink, make_client
-from bot.events import Alert, Event, EventKind
-from bot.rules import race_facts
-from bot.scenarios import load_scenario
+from bot.rehearsal.scenarios import load_scenario
 from tests.delivery.harness import rules
 from tests.fakes.slack_api import FakeSlack
 

@@ -12,13 +12,13 @@ from datetime import timedelta
 
 import pytest
 
+from bot.app.poller import Target
+from bot.core.digest import Digest, build, plan
+from bot.core.events import Alert, Event, EventKind
+from bot.core.follow import Follow, FollowBook
+from bot.core.rules import race_facts
 from bot.delivery.console import ConsoleSink
-from bot.digest import Digest, build, plan
-from bot.events import Alert, Event, EventKind
-from bot.follow import Follow, FollowBook
-from bot.poller import Target
 from bot.render.digest import digest_message, digest_text, rollup_message
-from bot.rules import race_facts
 from tests.delivery.clock import VirtualClock
 from tests.delivery.harness import rules
 from tests.delivery.national import STATES, T0, called, first_votes, meta, national_poll, recount_zone, snapshots
@@ -339,8 +339,8 @@ def test_the_seeded_national_night_is_one_digest_per_poll_listing_every_race_the
     import io
 
     from benchmarks.national import write_night
-    from bot.recording import read_recording
-    from bot.replay_server import replay
+    from bot.rehearsal.recording import read_recording
+    from bot.rehearsal.replay_server import replay
     from config.settings import Secrets
 
     night = write_night(tmp_path / "night", seed=13, polls=3, scale=0.05)
@@ -380,7 +380,7 @@ TABLE = {
 
 @pytest.mark.parametrize("kind", list(EventKind), ids=lambda k: k.value)
 def test_every_event_kind_is_individual_or_routine_as_documented(kind):
-    from bot.digest import is_routine
+    from bot.core.digest import is_routine
 
     facts = race_facts(called("GA", 1), rules(), T0)
     alert = Alert("n", "GA-1", T0.isoformat(), False, (Event(kind, "k", "n", "GA-1", {}),), facts)

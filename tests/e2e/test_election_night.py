@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.events import Alert, EventKind
-from bot.feeds import native
+from bot.app.runtime import Runtime
+from bot.codec import native
+from bot.core.events import Alert, EventKind
 from bot.feeds.http import HttpSettings
-from bot.replay_server import ReplayServer
-from bot.runtime import Runtime
-from bot.scenarios import load_scenario, scenario_files
+from bot.rehearsal.replay_server import ReplayServer
+from bot.rehearsal.scenarios import load_scenario, scenario_files
 from config.settings import Secrets, settings_from_dict
 from tests.fakes.slack_api import FakeSlack, wait_for
 from tests.fakes.slack_signing import post_signed, slash_body
@@ -154,7 +154,7 @@ def test_restart_halfway_delivers_the_whole_story_exactly_once(tmp_path: Path, s
 
 
 def test_results_command_answers_with_the_numbers_the_last_alert_printed(tmp_path: Path, scenario) -> None:
-    from bot.app import create_bolt_app, wsgi_app
+    from bot.app.slack_app import create_bolt_app, wsgi_app
     from handlers import Services
 
     with FakeSlack() as slack:

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from bot.core.model import CallStatus
 from bot.feeds.ap import MAX_TRUNCATED_FOLLOWS, ApFeed
 from bot.feeds.errors import FeedConfigError, FeedError
 from bot.feeds.source import FeedSpec, make_source, source_kinds
-from bot.model import CallStatus
 from tests.fakes.feed_server import FeedServer, Reply, Request
 
 from .samples import AP_FIXTURES, ap_bytes, ap_doc, fast_http

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from bot.feeds import native
+from bot.codec import native
+from bot.core.model import CallStatus, Snapshot
 from bot.feeds.ap import ApFeed
 from bot.feeds.errors import FeedConfigError, FeedError
 from bot.feeds.source import FeedSpec
-from bot.model import CallStatus, Snapshot
 from tests.fakes.feed_server import FeedServer, Reply
 
 from .samples import AP_FIXTURES, SHARED_SAMPLES, ap_doc, fast_http, needs_shared

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.core.model import CallStatus, Level
 from bot.feeds.clarity import (
     ClarityFeed,
     combine,
@@ -22,7 +23,6 @@ from bot.feeds.clarity import (
 )
 from bot.feeds.errors import FeedConfigError, FeedError
 from bot.feeds.source import FeedSpec
-from bot.model import CallStatus, Level
 from tests.fakes.feed_server import FeedServer, Reply
 
 from .samples import CLARITY_FIXTURES, fast_http, zip_of

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from bot.core.model import Level
 from bot.feeds.csv_feed import CsvFeed, parse_csv
 from bot.feeds.errors import FeedConfigError, FeedError
 from bot.feeds.source import FeedSpec
-from bot.model import Level
 from tests.fakes.feed_server import FeedServer, Reply
 
 from .samples import CSV_FIXTURES, fast_http

@@ -27,14 +27,14 @@ from typing import Any
 
 import pytest
 
-from bot.answers import Answer, margin_lines
-from bot.commands import parse
+from bot.app.poller import Poller, with_targets
+from bot.core.commands import parse
+from bot.core.model import Race, Snapshot
+from bot.core.rules import race_facts
 from bot.feeds.source import FeedSpec, make_source
-from bot.model import Race, Snapshot
-from bot.poller import Poller, with_targets
-from bot.rules import race_facts
-from bot.scenarios import scenario_files
-from bot.store import Store
+from bot.rehearsal.scenarios import scenario_files
+from bot.render.answers import Answer, margin_lines
+from bot.store.database import Store
 from handlers.results import message_for
 from handlers.services import Services
 from tests.commands.conftest import RULES

@@ -1,7 +1,7 @@
 """The office vocabulary and the name rules on every real contest and choice in ../shared.
 
 Expected kinds are read from the raw files with plain string tests written here (a contest
-titled "US House District 7" is the U.S. House, District 7), independently of ``bot.offices``;
+titled "US House District 7" is the U.S. House, District 7), independently of ``bot.core.offices``;
 AP samples are checked against AP's own ``officeID``. Nothing may crash, and no name may lose
 its person.
 """
@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.answers import answer
+from bot.core.model import Snapshot
+from bot.core.offices import AP_OFFICE_IDS, classify
+from bot.core.rules import RuleSettings
 from bot.feeds.ap import parse_ap
 from bot.feeds.clarity import parse_detail_xml, parse_summary
-from bot.model import Snapshot
-from bot.offices import AP_OFFICE_IDS, classify
-from bot.rules import RuleSettings
+from bot.render.answers import answer
 from config.settings import load_recount_rules
 
 from .samples import SHARED_SAMPLES, needs_shared

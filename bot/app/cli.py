@@ -1,0 +1,165 @@
+"""Command line: ``python -m bot demo | serve | poll | check-config | record | replay``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from config.settings import ConfigError, Secrets, load_settings
+
+log = logging.getLogger("electionbot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="electionbot: election-night results for Slack")
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "WARNING"))
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="replay Alabama 2017 through the real pipeline (no network, no token needed)")
+    demo.add_argument("--speed", type=float, default=1.0, help="2 = twice as fast (default 1: under a minute)")
+    demo.add_argument("--channel", action="append", help="Slack channel for the alerts when SLACK_BOT_TOKEN is set")
+
+    for name, text in (("serve", "Bolt HTTP app on $PORT at /slack/events plus the poller"), ("poll", "the poller and delivery only"), ("check-config", "validate the config and exit")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--config", help="TOML file (default: $ELECTIONBOT_CONFIG)")
+    _add_rehearsal_commands(sub)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    try:
+        if args.command in ("record", "replay"):
+            return _rehearsal(args)
+        if args.command == "demo":
+            from bot.app.demo import run_demo
+
+            if args.speed <= 0:
+                raise ConfigError("--speed must be positive")
+            return run_demo(args.speed, channels=args.channel)
+        settings = load_settings(args.config)
+        secrets = Secrets.from_env()
+        if args.command == "check-config":
+            from bot.core.follow import describe_alerts
+
+            settings.rule_settings()  # reads the recount rules, baselines and seats files it names
+            print(f"config OK: {len(settings.feeds)} feed(s): " + ", ".join(f"{f.name} ({f.kind})" for f in settings.feeds))
+            print(f"slack: {'token set' if secrets.slack_enabled else 'no SLACK_BOT_TOKEN (console only)'}; channels: {', '.join(settings.alerts.channels) or 'none'}")
+            print(describe_alerts(settings.alerts))
+            return 0
+        if args.command == "poll":
+            return _poll(settings, secrets)
+        return _serve(settings, secrets)
+    except ConfigError as exc:
+        print(f"electionbot: {exc}", file=sys.stderr)
+        return 2
+
+
+def _add_rehearsal_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    rec = sub.add_parser("record", help="poll the configured feeds without delivering and archive every response (a rehearsal's input)")
+    rec.add_argument("--config", help="TOML file (default: $ELECTIONBOT_CONFIG)")
+    rec.add_argument("--out", required=True, help="directory for the recording (created; must not hold one already)")
+    rec.add_argument("--feed", action="append", default=[], help="record only this feed (repeatable)")
+    rec.add_argument("--duration", type=float, help="stop after this many seconds (default: at Ctrl-C)")
+    rec.add_argument("--polls", type=int, help="stop once every feed has polled this many times")
+
+    rep = sub.add_parser("replay", help="play a recording (or saved files) through the real pipeline, over loopback HTTP or from disk")
+    rep.add_argument("paths", nargs="+", metavar="DIR|FILE", help="a recording directory, or files played as one feed's successive polls")
+    rep.add_argument("--speed", type=float, default=1.0, help="10 = ten times as fast as recorded; 0 = as fast as possible")
+    rep.add_argument("--step", action="store_true", help="as fast as possible (same as --speed 0)")
+    rep.add_argument("--via", choices=("http", "disk"), default="http", help="serve the recording over a loopback HTTP server (default) or as files")
+    rep.add_argument("--config", help="TOML file for alerts, rules and races (and the feed of saved files)")
+    rep.add_argument("--channel", action="append", help="Slack channel for the alerts when SLACK_BOT_TOKEN is set (repeatable)")
+    rep.add_argument("--feed", action="append", default=[], help="replay only this feed of a recording, or the config's feed the files belong to")
+
+
+def _rehearsal(args: argparse.Namespace) -> int:
+    """``record`` and ``replay``: their work is in bot/rehearsal/recording.py and bot/rehearsal/replay_server.py."""
+    from bot.rehearsal.recording import RecordingError
+
+    try:
+        return _record(args) if args.command == "record" else _replay(args)
+    except RecordingError as exc:
+        print(f"electionbot: {exc}", file=sys.stderr)
+        return 2
+
+
+def _record(args: argparse.Namespace) -> int:
+    from bot.rehearsal.recording import record
+
+    if args.duration is not None and args.duration <= 0:
+        raise ConfigError("--duration must be positive")
+    if args.polls is not None and args.polls < 1:
+        raise ConfigError("--polls must be 1 or more")
+    settings = load_settings(args.config)
+    stop = threading.Event()
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if main_thread else None
+    names = ", ".join(f.name for f in settings.feeds if not args.feed or f.name in args.feed)
+    print(f"Recording {names} into {args.out} (nothing is delivered; Ctrl-C stops)", flush=True)
+    try:
+        summary = record(settings, args.out, feeds=args.feed, duration=args.duration, polls=args.polls, stop=stop, progress=sys.stdout)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    polls = ", ".join(f"{feed} {n}" for feed, n in summary.polls.items())
+    print(f"Recorded {summary.responses} responses ({summary.bytes:,} bytes of bodies) in {summary.seconds:.1f} s; polls: {polls}")
+    if summary.failed:
+        print(f"electionbot: {summary.failed}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from bot.rehearsal.recording import open_inputs
+    from bot.rehearsal.replay_server import FILE_SPACING, default_channels, replay
+
+    speed = 0.0 if args.step else args.speed
+    if speed < 0:
+        raise ConfigError("--speed must be 0 (as fast as possible) or more")
+    settings = load_settings(args.config) if args.config else None
+    recording = open_inputs(args.paths, [f.spec() for f in settings.feeds] if settings else (), args.feed, FILE_SPACING)
+    base = settings.model_dump() if settings else {}
+    if args.channel:
+        base["alerts"] = {**base.get("alerts", {}), "channels": args.channel}
+    secrets = Secrets.from_env()
+    polls = recording.polls()
+    pace = "as fast as possible" if speed == 0 else f"at {speed:g}× the recorded pace"
+    feeds = ", ".join(f"{f.name} ({f.kind})" for f in recording.feeds)
+    channels = (base.get("alerts") or {}).get("channels", default_channels())
+    slack = f"; also posting to Slack {', '.join(channels)}" if secrets.slack_enabled else ""
+    print(f"Replaying {recording.source}: {len(polls)} polls of {feeds} via {args.via}, {pace}{slack}\n", flush=True)
+    try:
+        result = replay(recording, via=args.via, speed=speed, out=sys.stdout, base=base, secrets=secrets)
+    except KeyboardInterrupt:
+        print("\nreplay interrupted", file=sys.stderr)
+        return 130
+    print(f"({result.seconds:.1f} s; {result.polls} polls, {result.delivered} messages delivered, {result.pending} pending)")
+    return 0 if result.pending == 0 else 1
+
+
+def _poll(settings, secrets) -> int:  # type: ignore[no-untyped-def]
+    from bot.app.runtime import Runtime
+
+    runtime = Runtime.build(settings, secrets, console=None if secrets.slack_enabled else sys.stdout)
+    scheduler = runtime.scheduler(blocking=True)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()
+    runtime.close()
+    return 0
+
+
+def _serve(settings, secrets) -> int:  # type: ignore[no-untyped-def]
+    """The Procfile's web stack (gunicorn) with the poller in its one worker: bot/app/web_server.py."""
+    from bot.app.web_server import serve
+
+    return serve(settings, secrets, os.environ.get("HOST", "0.0.0.0"), int(os.environ.get("PORT", "3000")))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

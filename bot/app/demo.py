@@ -1,0 +1,61 @@
+"""``python -m bot demo``: the Alabama 2017 Senate night, replayed through the real pipeline.
+
+The shipped scenario is a set of saved snapshots; the demo replays them like any recording
+(bot/rehearsal/replay_server.py): a loopback HTTP server publishes one per tick and the real poller,
+rules, store and delivery worker print the alerts to the console (and post them to Slack when
+``SLACK_BOT_TOKEN`` is set). No network beyond 127.0.0.1, no ../shared needed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TextIO
+
+from bot.app.runtime import Runtime
+from bot.feeds.source import FeedSpec
+from bot.rehearsal.recording import recording_from_files
+from bot.rehearsal.replay_server import FILE_SPACING, default_channels, replay
+from bot.rehearsal.scenarios import DEFAULT_FEED, scenario_files, scenario_info
+from bot.render.answers import answer
+from config.settings import Secrets
+
+log = logging.getLogger("electionbot.demo")
+
+#: The context a desk would configure for the night: the 2016 presidential vote by county as the
+#: baseline, and the Senate's seats as they stood before the special.
+DEMO_CONTEXT = {"seats": "config/seats.toml", "baselines": [{"races": ["AL"], "scenario": "20171212_al_senate_special"}]}
+
+DEFAULT_TICK = FILE_SPACING  # seconds per snapshot at speed 1: the whole night in well under a minute
+
+
+def run_demo(speed: float = 1.0, *, out: TextIO | None = None, database: str | None = None, channels: list[str] | None = None) -> int:
+    out = out or sys.stdout
+    files = scenario_files()
+    info = scenario_info()
+    secrets = Secrets.from_env()
+    channels = channels or default_channels()
+    feed = FeedSpec(DEFAULT_FEED, "json", "http://replay.invalid/al-2017.json", DEFAULT_TICK)
+    out.write(
+        f"Replaying {info.get('description', 'Alabama 2017')} — {len(files)} snapshots, one every {DEFAULT_TICK / speed:.2f} s"
+        + (f"; also posting to Slack {', '.join(channels)}" if secrets.slack_enabled else "")
+        + "\n\n"
+    )
+    out.flush()
+
+    def final_answer(runtime: Runtime) -> None:
+        final = answer("alabama", runtime.store.latest_snapshots(), runtime.rules)
+        out.write("=== /results alabama ===\n" + final.text() + "\n")
+
+    result = replay(
+        recording_from_files(files, feed, DEFAULT_TICK),
+        speed=speed,
+        out=out,
+        # swing from the 2016 presidential vote and the Senate tally (issue 7)
+        base={"alerts": {"channels": channels}, "context": DEMO_CONTEXT},
+        secrets=secrets,
+        database=database,
+        after=final_answer,
+    )
+    out.write(f"\n({result.seconds:.1f} s; {result.delivered} messages delivered, {result.pending} pending)\n")
+    return 0 if result.pending == 0 else 1

@@ -1,0 +1,120 @@
+"""Assembly: settings + secrets → store, pollers, sinks, delivery worker, scheduler, web app.
+
+Every entry point (``demo``, ``serve``, ``poll``, the Procfile's web process, the tests) builds
+the bot here, so what a test exercises is what production runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TextIO
+
+from apscheduler.schedulers.base import BaseScheduler
+
+from bot.app.poller import Poller, RaceFilter, Target
+from bot.app.scheduler import build_scheduler
+from bot.core.rules import RuleSettings
+from bot.delivery.cards import CardRefresher
+from bot.delivery.console import ConsoleSink
+from bot.delivery.grouping import Grouping
+from bot.delivery.sink import Sink
+from bot.delivery.slack import SlackSink, make_client
+from bot.delivery.worker import DeliveryWorker
+from bot.feeds.errors import FeedConfigError
+from bot.feeds.http import FeedHttp, HttpSettings
+from bot.feeds.source import Recorder, make_source
+from bot.store.database import Store, utcnow
+from bot.store.subscriptions import for_channel, slack_targets
+from config.settings import ConfigError, Secrets, Settings
+
+log = logging.getLogger("electionbot")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    secrets: Secrets
+    store: Store
+    rules: RuleSettings
+    pollers: list[Poller]
+    worker: DeliveryWorker
+    sinks: dict[str, Sink] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        secrets: Secrets,
+        *,
+        console: TextIO | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        recorder: Recorder | None = None,
+        http_settings: HttpSettings | None = None,
+        min_interval: float = 1.0,
+        database_url: str | None = None,
+    ) -> Runtime:
+        store = Store(database_url or settings.database_url())
+        rules = settings.rule_settings()
+        sinks: dict[str, Sink] = {}
+        targets: list[Target] = []
+        if console is not None:
+            sinks["console"] = ConsoleSink(console)
+            targets.append(Target("console", "console", settings.level))
+        if secrets.slack_enabled:
+            sinks["slack"] = SlackSink(
+                make_client(secrets.slack_bot_token or "", secrets.slack_api_url),
+                min_interval,
+                update_interval=60.0 / settings.alerts.card_updates_per_minute,
+            )
+            targets += [Target("slack", channel, settings.level) for channel in settings.alerts.channels]
+        alerts = settings.alerts
+        grouping = Grouping(
+            alerts.follow_book(),
+            alerts.digest_after_races,
+            stored_races=lambda feed: len(stored.snapshot.races) if (stored := store.load(feed)) is not None else 0,
+            subscribed=lambda channel: [sub.scope for sub in for_channel(store, channel)],
+        )
+        worker = DeliveryWorker(
+            store,
+            sinks,
+            clock=clock,
+            styles=dict(alerts.styles),
+            default_style=alerts.style,
+            cards=CardRefresher(store, rules, alerts.card_update_seconds),
+            summarize_after=timedelta(minutes=alerts.summarize_after_minutes) if alerts.summarize_after_minutes else None,
+            messages_per_minute=alerts.messages_per_minute,
+            follows=grouping.card_for,
+        )
+        fixed = tuple(targets)
+        pollers = []
+        for feed in settings.feeds:
+            spec = feed.spec()
+            try:
+                source = make_source(spec, FeedHttp(spec.name, http_settings), recorder)
+            except FeedConfigError as exc:
+                raise ConfigError(f"feeds.{len(pollers)} ({spec.name}): {exc.reason}") from None
+            pollers.append(
+                Poller(
+                    source=source,
+                    store=store,
+                    rules=rules,
+                    targets=slack_targets(store, fixed, spec.name, enabled=secrets.slack_enabled),
+                    races=RaceFilter(tuple(settings.races.follow)),
+                    clock=clock,
+                    on_queued=worker.deliver_due,
+                    grouping=grouping,
+                )
+            )
+        return cls(settings, secrets, store, rules, pollers, worker, sinks)
+
+    def scheduler(self, *, blocking: bool = False, deliver: bool = True, polls_on_demand: bool = False) -> BaseScheduler:
+        intervals = {f.name: f.interval_seconds for f in self.settings.feeds}
+        return build_scheduler(self.pollers, self.worker if deliver else None, intervals, blocking=blocking, polls_on_demand=polls_on_demand)
+
+    def close(self) -> None:
+        for poller in self.pollers:
+            poller.source.http.close()
+        self.store.close()

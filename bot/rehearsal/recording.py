@@ -1,0 +1,557 @@
+"""Recordings: every response the feeds gave during a session, kept so the night can be replayed.
+
+A newsroom rehearses with what a feed really sent (AP's deltas, Clarity's version files, an
+outage's 503), not with what we think it sends. ``python -m bot record`` runs the configured
+feeds on their normal schedule with delivery switched off and archives each response here;
+``python -m bot replay`` (bot/rehearsal/replay_server.py) plays the archive back through the real pipeline.
+
+A recording is a directory::
+
+    manifest.jsonl   line 1: {"format": "electionbot-recording/1", "started_at": …, "feeds": [...]}
+                     then one line per response, in the order they were fetched
+    bodies/          one file per response body (a body identical to the URL's previous one is
+                     not written twice: its line names the earlier file)
+
+Each response line says when (``at``, UTC, and ``offset``, seconds since the start), which feed
+and which of its polls, the URL (API keys redacted), the status, the content type, the
+validators (ETag, Last-Modified), the size and SHA-256 of the body, and its file. Secrets are
+never written: keys travel in headers, which are not kept, and any key in a query string or in a
+feed option is redacted before it reaches the disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import mimetypes
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
+
+from bot.feeds.errors import redact_url
+from bot.feeds.http import Fetched
+from bot.feeds.source import FeedSpec
+
+if TYPE_CHECKING:
+    from bot.app.poller import Poller
+    from config.settings import Settings
+
+log = logging.getLogger("electionbot.recording")
+
+FORMAT = "electionbot-recording/1"
+MANIFEST = "manifest.jsonl"
+BODIES = "bodies"
+
+#: Option names whose values may be secrets (``api_key_env`` names a variable, so it is kept).
+_SECRET_OPTION = re.compile(r"(?i)(key|token|secret|password)(?!_env$)")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_EXTENSIONS = {"application/json": ".json", "text/csv": ".csv", "application/zip": ".zip", "text/plain": ".txt", "application/xml": ".xml", "text/xml": ".xml"}
+
+
+class RecordingError(Exception):
+    """A recording cannot be read or written; the message names the file (and line) and why."""
+
+
+def redacted(spec: FeedSpec) -> FeedSpec:
+    """A feed as a recording keeps it: key-like query parameters and options masked."""
+    options = {k: ("REDACTED" if _SECRET_OPTION.search(k) else _redact_urls(v)) for k, v in spec.options.items()}
+    return FeedSpec(spec.name, spec.kind, redact_url(spec.url), spec.interval_seconds, options)
+
+
+def _redact_urls(value: Any) -> Any:
+    """URLs inside options (AP's ``trendtables`` reports) lose their keys as the feed URL does."""
+    if isinstance(value, str):
+        return redact_url(value)
+    if isinstance(value, list | tuple):
+        return [_redact_urls(v) for v in value]
+    return value
+
+
+def _spec_dict(spec: FeedSpec) -> dict[str, Any]:
+    return {"name": spec.name, "kind": spec.kind, "url": spec.url, "interval_seconds": spec.interval_seconds, "options": dict(spec.options)}
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """One response a feed was given. ``path`` is the body's file (``None`` for an HTTP error,
+    whose body is not kept); ``poll`` numbers the feed's polls from 1."""
+
+    seq: int
+    feed: str
+    poll: int
+    offset: float
+    url: str
+    status: int
+    path: Path | None
+    content_type: str = ""
+    at: datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    sha256: str | None = None
+
+    def body(self) -> bytes:
+        if self.path is None:
+            return b""
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise RecordingError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        if self.sha256 is not None and hashlib.sha256(data).hexdigest() != self.sha256:
+            raise RecordingError(f"{self.path} has changed since it was recorded (its SHA-256 does not match the manifest)")
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """The responses of one poll of one feed: what a replay publishes before asking the feed."""
+
+    feed: str
+    number: int
+    offset: float
+    responses: tuple[Response, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    source: str
+    feeds: tuple[FeedSpec, ...]
+    responses: tuple[Response, ...]
+    started_at: datetime | None = None
+    #: bodies saved by hand rather than recorded: each is a whole document (see
+    #: :func:`recording_from_files`), so AP's cursor URLs were never asked and are not followed.
+    saved_files: bool = False
+
+    def polls(self) -> list[Poll]:
+        """Every poll, in the order its first response was fetched."""
+        groups: dict[tuple[str, int], list[Response]] = {}
+        for response in sorted(self.responses, key=lambda r: r.seq):
+            groups.setdefault((response.feed, response.poll), []).append(response)
+        return [Poll(feed, number, rs[0].offset, tuple(rs)) for (feed, number), rs in groups.items()]
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def read_recording(directory: str | Path) -> Recording:
+    """A recording directory → :class:`Recording`, or one :class:`RecordingError` saying what is
+    wrong and where (a missing manifest, a corrupt line, a body that is not there)."""
+    root = Path(directory)
+    manifest = root / MANIFEST
+    if not root.is_dir():
+        raise RecordingError(f"no recording at {root}: not a directory")
+    if not manifest.is_file():
+        raise RecordingError(f"no recording at {root}: {MANIFEST} not found (record one with `python -m bot record`)")
+    try:
+        lines = manifest.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecordingError(f"cannot read {manifest}: {exc}") from None
+    numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+    if not numbered:
+        raise RecordingError(f"{manifest} is empty")
+    header_line, header_text = numbered[0]
+    header = _json_line(manifest, header_line, header_text)
+    if header.get("format") != FORMAT:
+        raise RecordingError(f"{manifest}: line {header_line}: not an {FORMAT} manifest (format {str(header.get('format'))[:40]!r})")
+    feeds = _feeds(manifest, header_line, header.get("feeds"))
+    names = {f.name for f in feeds}
+    responses = []
+    last_seq = 0
+    for n, text in numbered[1:]:
+        response = _response(root, manifest, n, _json_line(manifest, n, text), names)
+        if response.seq <= last_seq:
+            raise RecordingError(f"{manifest}: line {n}: seq {response.seq} is out of order")
+        last_seq = response.seq
+        responses.append(response)
+    if not responses:
+        raise RecordingError(f"{manifest} records no responses (the feeds were never polled?)")
+    return Recording(str(root), feeds, tuple(responses), _moment(header.get("started_at")))
+
+
+def _json_line(manifest: Path, n: int, text: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RecordingError(f"{manifest}: line {n} is not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(doc, dict):
+        raise RecordingError(f"{manifest}: line {n} is not a JSON object")
+    return doc
+
+
+def _feeds(manifest: Path, n: int, raw: Any) -> tuple[FeedSpec, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise RecordingError(f"{manifest}: line {n}: the header lists no feeds")
+    feeds = []
+    for entry in raw:
+        try:
+            name, kind, url = entry["name"], entry["kind"], entry["url"]
+            interval = float(entry.get("interval_seconds", 30.0))
+            options = entry.get("options") or {}
+            if not all(isinstance(v, str) and v for v in (name, kind, url)) or not isinstance(options, dict):
+                raise TypeError
+        except (KeyError, TypeError, ValueError):
+            raise RecordingError(f"{manifest}: line {n}: a feed entry needs name, kind and url (got {str(entry)[:80]})") from None
+        feeds.append(FeedSpec(name, kind, url, interval, options))
+    if len({f.name for f in feeds}) != len(feeds):
+        raise RecordingError(f"{manifest}: line {n}: feed names repeat")
+    return tuple(feeds)
+
+
+def _response(root: Path, manifest: Path, n: int, doc: dict[str, Any], feeds: set[str]) -> Response:
+    def need(key: str, kind: type | tuple[type, ...]) -> Any:
+        value = doc.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise RecordingError(f"{manifest}: line {n}: {key!r} is missing or not {getattr(kind, '__name__', 'valid')}")
+        return value
+
+    seq, poll, status = need("seq", int), need("poll", int), need("status", int)
+    offset, url, feed = float(need("offset", (int, float))), need("url", str), need("feed", str)
+    if feed not in feeds:
+        raise RecordingError(f"{manifest}: line {n}: feed {feed!r} is not in the header")
+    path = None
+    name = doc.get("file")
+    if name is not None:
+        if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts:
+            raise RecordingError(f"{manifest}: line {n}: file {str(name)[:60]!r} is not a path inside the recording")
+        path = root / name
+        if not path.is_file():
+            raise RecordingError(f"{manifest}: line {n}: body file {name} is missing")
+    elif status < 400:
+        raise RecordingError(f"{manifest}: line {n}: a {status} response without a body file")
+    return Response(
+        seq, feed, poll, offset, url, status, path,
+        content_type=str(doc.get("content_type") or ""),
+        at=_moment(doc.get("at")),
+        etag=doc.get("etag") if isinstance(doc.get("etag"), str) else None,
+        last_modified=doc.get("last_modified") if isinstance(doc.get("last_modified"), str) else None,
+        sha256=doc.get("sha256") if isinstance(doc.get("sha256"), str) else None,
+    )
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+# -- a recording made of plain files ------------------------------------------------------------
+
+
+def recording_from_files(files: Sequence[str | Path], feed: FeedSpec, spacing: float) -> Recording:
+    """Saved bodies (snapshots, AP replies, CSV exports) as one feed's successive polls,
+    ``spacing`` seconds apart: how the demo plays its scenario and how a newsroom replays files
+    it saved by hand."""
+    responses = []
+    for i, name in enumerate(files, start=1):
+        path = Path(name)
+        if not path.is_file():
+            raise RecordingError(f"no such file: {path}")
+        responses.append(Response(i, feed.name, i, (i - 1) * spacing, feed.url, 200, path, _content_type(path.name)))
+    if not responses:
+        raise RecordingError("no files to replay")
+    source = ", ".join(str(f) for f in files[:3]) + (f" … ({len(files)} files)" if len(files) > 3 else "")
+    return Recording(source, (feed,), tuple(responses), saved_files=True)
+
+
+def open_inputs(paths: Sequence[str | Path], configured: Sequence[FeedSpec] = (), feeds: Sequence[str] = (), spacing: float = 0.8) -> Recording:
+    """What ``python -m bot replay`` was given → a recording: one recording directory (``feeds``
+    keeps some of its feeds), or saved files played as one feed, which is the config's feed when
+    ``configured`` holds exactly one (after ``feeds``), else a kind told from the first file."""
+    given = [Path(p) for p in paths]
+    if not given:
+        raise RecordingError("nothing to replay: give a recording directory or files")
+    if any(p.is_dir() for p in given):
+        if len(given) > 1:
+            raise RecordingError("give one recording directory, or a list of files, not both")
+        return _only_feeds(read_recording(given[0]), feeds)
+    missing = [str(p) for p in given if not p.is_file()]
+    if missing:
+        raise RecordingError(f"no such file or directory: {', '.join(missing[:3])}")
+    specs = [s for s in configured if not feeds or s.name in feeds]
+    if len(specs) > 1:
+        raise RecordingError(f"the config has {len(specs)} feeds; name the one these files belong to with --feed")
+    spec = specs[0] if specs else None
+    first = _read_first(given[0]) if spec is None or spec.kind == "ap" else b""
+    kind = spec.kind if spec is not None else _sniff(first, given[0])
+    if kind == "clarity":
+        raise RecordingError("a Clarity site is several files per version: replay a recording directory made by `python -m bot record`")
+    options = dict(spec.options) if spec is not None else {}
+    if kind == "csv" and not options.get("state"):
+        raise RecordingError("CSV files have no state column: pass --config with a csv feed that sets options.state")
+    feed = FeedSpec(spec.name if spec else "replay", kind, _saved_url(kind, first), spec.interval_seconds if spec else spacing, options)
+    return recording_from_files(given, feed, spacing)
+
+
+def _only_feeds(recording: Recording, feeds: Sequence[str]) -> Recording:
+    if not feeds:
+        return recording
+    unknown = sorted(set(feeds) - {f.name for f in recording.feeds})
+    if unknown:
+        raise RecordingError(f"{recording.source} has no feed named {', '.join(unknown)} (it has {', '.join(f.name for f in recording.feeds)})")
+    kept = tuple(f for f in recording.feeds if f.name in feeds)
+    return Recording(recording.source, kept, tuple(r for r in recording.responses if r.feed in feeds), recording.started_at)
+
+
+def _saved_url(kind: str, first: bytes) -> str:
+    """A URL for saved files. An AP reply names its endpoint in ``nextrequest``; serving the
+    files there lets the bot follow its cursor to the next file, as it follows AP's."""
+    path = "/feed.csv" if kind == "csv" else "/feed.json"
+    if kind == "ap":
+        nextrequest = _nextrequest(first)
+        path = (urlsplit(nextrequest).path if nextrequest else "") or "/v2/elections"
+    return "http://replay.invalid" + path
+
+
+def sniff_kind(path: Path) -> str:
+    """The feed kind of a saved body, for replaying files without a config."""
+    return _sniff(b"" if path.suffix.lower() == ".csv" else _read_first(path), path)
+
+
+# Sniffing looks for the marks of each kind in the bytes instead of decoding them: a national AP
+# reply is 27 MB, and it was decoded twice (kind, then cursor) before the replay began. A body
+# that only looks right is refused by the feed's own parser on the first poll, with its reason.
+_ELECTIONBOT = re.compile(rb'"format"\s*:\s*"electionbot/1"')
+_AP_RACES = re.compile(rb'"races"\s*:\s*\[')
+_NEXTREQUEST = re.compile(rb'"nextrequest"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def _read_first(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def _sniff(data: bytes, path: Path) -> str:
+    if path.suffix.lower() == ".csv":
+        return "csv"
+    if data.lstrip()[:1] == b"{" and data.rstrip()[-1:] == b"}":
+        if _ELECTIONBOT.search(data):
+            return "json"
+        if _AP_RACES.search(data):
+            return "ap"
+    raise RecordingError(f"cannot tell what kind of feed {path} is (electionbot/1 JSON, an AP reply or a .csv); pass --config naming one feed")
+
+
+def _nextrequest(data: bytes) -> str | None:
+    found = _NEXTREQUEST.search(data)
+    if found is None:
+        return None
+    try:
+        value = json.loads(found.group(1))
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _content_type(name: str) -> str:
+    guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return "application/json" if name.endswith(".json") else guessed
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+class RecordingWriter:
+    """The :data:`~bot.feeds.source.Recorder` of a session: archives each response as it comes.
+
+    Sources call it from their poll threads, so writes are serialized; each manifest line is
+    flushed at once, so a session cut short (Ctrl-C, a crash) leaves a readable recording of
+    everything up to that moment. A disk problem stops the archive (``failed``) instead of
+    taking the pollers down with it.
+    """
+
+    def __init__(self, out: str | Path, feeds: Iterable[FeedSpec], *, clock: Callable[[], datetime] | None = None, on_failure: Callable[[], None] | None = None):
+        self.root = Path(out)
+        self.root.mkdir(parents=True, exist_ok=True)
+        if (self.root / MANIFEST).exists():
+            raise RecordingError(f"{self.root} already holds a recording; choose an empty directory")
+        (self.root / BODIES).mkdir(exist_ok=True)
+        self.feeds = {spec.name: redacted(spec) for spec in feeds}
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._started = time.monotonic()
+        self._lock = threading.Lock()
+        self._polls: dict[str, int] = dict.fromkeys(self.feeds, 0)
+        self._last_body: dict[str, tuple[str, str]] = {}  # url → (sha256, file)
+        self.responses = 0
+        self.bytes = 0
+        self.failed: str | None = None
+        self._on_failure = on_failure
+        self._manifest: IO[str] | None = (self.root / MANIFEST).open("w", encoding="utf-8")
+        header = {"format": FORMAT, "started_at": self._clock().isoformat(), "feeds": [_spec_dict(f) for f in self.feeds.values()]}
+        self._write_line(header)
+
+    def __call__(self, fetched: Fetched) -> None:
+        with self._lock:
+            if self._manifest is None or self.failed:
+                return
+            try:
+                self._archive(fetched)
+            except OSError as exc:
+                self.failed = f"cannot write the recording in {self.root}: {exc.strerror or exc}"
+                log.error("%s; recording stopped", self.failed)
+                if self._on_failure is not None:
+                    self._on_failure()
+
+    def begin_poll(self, feed: str) -> None:
+        """The feed starts a poll: its responses until the next one belong together (a replay
+        publishes them all before asking the feed, as Clarity's version file and the files it
+        names, or AP's truncated reply and its follow-up, were served together)."""
+        with self._lock:
+            if feed in self._polls:
+                self._polls[feed] += 1
+
+    def close(self) -> None:
+        with self._lock:
+            if self._manifest is not None:
+                self._manifest.close()
+                self._manifest = None
+
+    def _archive(self, fetched: Fetched) -> None:
+        feed = fetched.feed
+        if feed not in self.feeds:
+            log.warning("a response for feed %r, which this session does not record, was dropped", feed)
+            return
+        self.responses += 1
+        seq = self.responses
+        url = redact_url(fetched.url)
+        line: dict[str, Any] = {
+            "seq": seq,
+            "feed": feed,
+            "poll": self._polls[feed],
+            "at": self._clock().isoformat(),
+            "offset": round(time.monotonic() - self._started, 3),
+            "url": url,
+            "status": fetched.status,
+            "content_type": fetched.content_type,
+            "etag": fetched.headers.get("etag"),
+            "last_modified": fetched.headers.get("last-modified"),
+            "bytes": len(fetched.body),
+            "sha256": None,
+            "file": None,
+        }
+        if fetched.status < 400:
+            digest = hashlib.sha256(fetched.body).hexdigest()
+            known = self._last_body.get(url)
+            if known is not None and known[0] == digest:
+                name = known[1]
+            else:
+                name = f"{BODIES}/{seq:06d}-{feed}-{_file_name(url, fetched.content_type)}"
+                (self.root / name).write_bytes(fetched.body)
+                self._last_body[url] = (digest, name)
+                self.bytes += len(fetched.body)
+            line["sha256"], line["file"] = digest, name
+        self._write_line(line)
+
+    def _write_line(self, doc: Mapping[str, Any]) -> None:
+        assert self._manifest is not None
+        self._manifest.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        self._manifest.flush()
+
+
+def _file_name(url: str, content_type: str) -> str:
+    """``…/reports/detailxml.zip`` → ``detailxml.zip``; AP's ``…/2017-12-12`` → ``2017-12-12.json``."""
+    last = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or "index"
+    name = _UNSAFE.sub("_", last)[-60:].strip("._") or "body"
+    if "." not in name:
+        name += _EXTENSIONS.get(content_type, ".bin")
+    return name
+
+
+# -- the record session -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSummary:
+    responses: int
+    bytes: int
+    polls: Mapping[str, int]
+    seconds: float
+    failed: str | None = None
+
+
+def record(
+    settings: Settings,
+    out: str | Path,
+    *,
+    feeds: Sequence[str] = (),
+    duration: float | None = None,
+    polls: int | None = None,
+    stop: threading.Event | None = None,
+    progress: TextIO | None = None,
+) -> RecordSummary:
+    """Poll the configured feeds exactly as ``python -m bot poll`` does (same sources, HTTP and
+    scheduler) and archive every response, until ``duration`` seconds have passed, every feed has
+    made ``polls`` polls, or ``stop`` is set. Nothing is delivered: no console or Slack target
+    exists, and the store is a throwaway database (AP's deltas still merge into it)."""
+    from bot.app.runtime import Runtime
+    from config.settings import Secrets
+
+    chosen = [f for f in settings.feeds if not feeds or f.name in feeds]
+    unknown = sorted(set(feeds) - {f.name for f in settings.feeds})
+    if unknown:
+        raise RecordingError(f"no feed named {', '.join(unknown)} in the config (feeds: {', '.join(f.name for f in settings.feeds)})")
+    settings = settings.model_copy(update={"feeds": chosen})
+    stop = stop or threading.Event()
+    writer = RecordingWriter(out, [f.spec() for f in chosen], on_failure=stop.set)
+    done: dict[str, int] = {f.name: 0 for f in chosen}
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="electionbot-record-") as tmp:
+        runtime = Runtime.build(settings, Secrets.from_env({}), console=None, recorder=writer, database_url=f"sqlite:///{Path(tmp) / 'record.db'}")
+        scheduler = runtime.scheduler(deliver=False)
+        for job in scheduler.get_jobs():
+            poller = next((p for p in runtime.pollers if job.func == p.poll), None)
+            if poller is None:
+                continue
+
+            def recorded_poll(poller: Poller = poller, job_id: str = job.id) -> None:
+                """The scheduled poll, bracketed so the archive knows where each poll begins."""
+                writer.begin_poll(poller.feed)
+                try:
+                    poller.poll()
+                finally:
+                    done[poller.feed] += 1
+                    if progress is not None:
+                        progress.write(f"{poller.feed}: poll {done[poller.feed]} done; {writer.responses} responses recorded\n")
+                        progress.flush()
+                    if polls is not None and done[poller.feed] >= polls:
+                        scheduler.pause_job(job_id)
+                        if all(n >= polls for n in done.values()):
+                            stop.set()
+
+            scheduler.modify_job(job.id, func=recorded_poll)
+        scheduler.start()
+        try:
+            stop.wait(duration)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            scheduler.shutdown(wait=True)
+            runtime.close()
+            writer.close()
+    return RecordSummary(writer.responses, writer.bytes, dict(done), time.monotonic() - started, writer.failed)
+
+
+__all__ = [
+    "FORMAT",
+    "Poll",
+    "RecordSummary",
+    "Recording",
+    "RecordingError",
+    "RecordingWriter",
+    "Response",
+    "open_inputs",
+    "read_recording",
+    "record",
+    "recording_from_files",
+    "redacted",
+    "sniff_kind",
+]

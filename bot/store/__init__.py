@@ -1,0 +1,1 @@
+"""The database edge: schema, snapshots, rule memory, outbox, cards, health and subscriptions."""

@@ -1,0 +1,801 @@
+"""The store (SQLAlchemy): last snapshot per feed, rule memory, the alert outbox, feed health.
+
+One transaction per poll: the new snapshot, the rules' memory and the alerts it produced are
+written together, and delivery reads the outbox. A crash before the commit leaves the old
+snapshot, so the next poll finds the same changes again with the same keys; a crash after it
+leaves the alerts queued. The unique key on (alert, channel, platform) makes a second insert of
+the same alert a no-op, so nothing is posted twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from bot.codec import native
+from bot.core.digest import Digest, is_digest
+from bot.core.events import Alert
+from bot.core.model import Race, Snapshot
+from bot.core.rules import RaceMemory
+from bot.feeds.errors import FeedError
+
+log = logging.getLogger("electionbot.store")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SnapshotRow(Base):
+    __tablename__ = "snapshots"
+    feed: Mapped[str] = mapped_column(String(60), primary_key=True)
+    generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    document: Mapped[str] = mapped_column(Text)
+    memory: Mapped[str] = mapped_column(Text, default="{}")
+    cursor: Mapped[str] = mapped_column(Text, default="{}")
+    polls: Mapped[int] = mapped_column(Integer, default=0)
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SnapshotRaceRow(Base):
+    """A big snapshot's races, one row each (see ``Store.split_races_at``): a poll rewrites the
+    races that changed, not a national document of tens of megabytes. The snapshot's own row
+    then holds the document without its races, marked ``races_apart``."""
+
+    __tablename__ = "snapshot_races"
+    feed: Mapped[str] = mapped_column(String(60), primary_key=True)
+    race_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("alert_key", "channel", "platform", name="uq_outbox_alert_channel"),
+        # The unsent rows only, in order per platform and channel: the worker's "what is due" and
+        # "is this channel's head waiting" are seeks in it, whatever the number of sent rows.
+        Index(
+            "ix_outbox_unsent", "platform", "channel", "id",
+            sqlite_where=text("status IN ('pending', 'sending')"), postgresql_where=text("status IN ('pending', 'sending')"),
+        ),
+        Index(
+            "ix_outbox_unsent_order", "platform", "id",
+            sqlite_where=text("status IN ('pending', 'sending')"), postgresql_where=text("status IN ('pending', 'sending')"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_key: Mapped[str] = mapped_column(String(200))
+    feed: Mapped[str] = mapped_column(String(60))
+    race_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    channel: Mapped[str] = mapped_column(String(80))
+    platform: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[str] = mapped_column(Text)
+    #: pending | sending (posted or not: reconcile with the channel before posting again) | sent | failed | skipped
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    message_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: when the last attempt began (set with status "sending", before the platform is called).
+    attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CardRow(Base):
+    """One live race card per race × channel × platform: its message ts survives restarts."""
+
+    __tablename__ = "cards"
+    __table_args__ = (UniqueConstraint("race_key", "channel", "platform", name="uq_card_race_channel"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    feed: Mapped[str] = mapped_column(String(60))
+    race_key: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(80))
+    platform: Mapped[str] = mapped_column(String(20))
+    #: creating (a post may be under way: look for it before posting) | live | frozen (can no
+    #: longer be edited and is not re-posted again; its thread, if it has a ts, still gets replies)
+    status: Mapped[str] = mapped_column(String(12), default="creating")
+    ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    rendered_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updates: Mapped[int] = mapped_column(Integer, default=0)
+    #: how often the card was posted anew because the old one could not be edited any more.
+    replaced: Mapped[int | None] = mapped_column(Integer, nullable=True, default=0)
+    #: ts of the cards it replaced (space-separated): the crash check must not take one for the new card.
+    retired_ts: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: the id Slack answered with (a channel configured by name; chat.update wants the id).
+    channel_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class FeedHealthRow(Base):
+    __tablename__ = "feed_health"
+    feed: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_change_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SubscriptionRow(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("channel", "scope", name="uq_subscription"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(80))
+    scope: Mapped[str] = mapped_column(String(80))  # a state postal code or a race key
+    level: Mapped[str] = mapped_column(String(12), default="all")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSnapshot:
+    snapshot: Snapshot
+    memory: dict[str, RaceMemory]
+    cursor: dict[str, str]
+    polls: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    feed: str
+    last_poll_at: datetime | None
+    last_success_at: datetime | None
+    last_change_at: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    alert: Alert
+    channel: str
+    platform: str
+    attempts: int
+    created_at: datetime
+    status: str = "pending"
+    attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    id: int
+    feed: str
+    race_key: str
+    channel: str
+    platform: str
+    status: str
+    ts: str | None
+    rendered_hash: str | None
+    updated_at: datetime | None
+    updates: int
+    replaced: int = 0
+    retired: tuple[str, ...] = ()
+    channel_id: str | None = None
+
+
+def _card(r: CardRow) -> Card:
+    retired = tuple((r.retired_ts or "").split())
+    return Card(
+        r.id, r.feed, r.race_key, r.channel, r.platform, r.status, r.ts, r.rendered_hash, _aware(r.updated_at), r.updates or 0, r.replaced or 0, retired, r.channel_id
+    )
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _flat(memory: RaceMemory) -> dict[str, Any]:
+    """``memory.to_dict()`` for a memory of scalars and tuples of scalars, which is all it holds,
+    without ``dataclasses.asdict``'s deep copy (a third of a national first poll's commit); any
+    other value goes the long way."""
+    values = {name: getattr(memory, name) for name in memory.__dataclass_fields__}
+    for value in values.values():
+        if not isinstance(value, _SCALARS) and not (isinstance(value, tuple) and all(isinstance(v, _SCALARS) for v in value)):
+            return memory.to_dict()
+    return values
+
+
+def _memory_of(text: str | None, feed: str) -> dict[str, RaceMemory]:
+    memory: dict[str, RaceMemory] = {}
+    for key, value in _json_object(text, feed, "rule memory").items():
+        try:
+            memory[key] = RaceMemory.from_dict(value)
+        except (TypeError, ValueError, AttributeError):
+            log.error("feed %r: stored rule memory of race %s cannot be read; that race starts afresh", feed, str(key)[:80])
+    return memory
+
+
+def _json_object(text: str | None, feed: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, dict):
+        log.error("feed %r: stored %s cannot be read; starting it afresh", feed, what)
+        return {}
+    return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes even for timezone=True columns.
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+class Store:
+    def __init__(self, url: str, *, echo: bool = False):
+        self.url = url
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        self.engine: Engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._cache_lock = threading.Lock()
+        #: per feed, the snapshot and the rules' memory last written or read, by version
+        #: (stored_at, polls); and each race's and memory entry's JSON, by object (commit_poll)
+        self._parsed: dict[str, tuple[tuple[datetime | None, int], Snapshot | None]] = {}
+        self._memories: dict[str, tuple[tuple[datetime | None, int], dict[str, RaceMemory]]] = {}
+        self._race_docs: dict[str, dict[str, tuple[Race, str]]] = {}
+        self._memory_docs: dict[str, dict[str, tuple[RaceMemory, str]]] = {}
+        #: per feed, the races in ``snapshot_races`` as this store last committed them, by version
+        self._apart: dict[str, tuple[tuple[datetime | None, int], dict[str, Race]]] = {}
+        #: rows of ``snapshot_races`` written (tests and benchmarks count them)
+        self.stats: Counter[str] = Counter()
+        self._payloads: dict[str, Alert] = {}
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    # --- snapshots --------------------------------------------------------------------------
+
+    def load(self, feed: str) -> StoredSnapshot | None:
+        """The feed's last snapshot, its rules' memory and cursor. Decoded once per version
+        (``stored_at``, ``polls``): the poller's own commit leaves what it wrote decoded here, so
+        the next poll reads two small columns, not the whole document (at national size,
+        decoding it again after every commit was over a second a poll)."""
+        with self.session() as s:
+            head = s.execute(select(SnapshotRow.stored_at, SnapshotRow.polls, SnapshotRow.cursor).where(SnapshotRow.feed == feed)).first()
+            if head is None:
+                return None
+            version = (_aware(head.stored_at), head.polls)
+            snapshot = self._snapshot_at(s, feed, version)
+            if snapshot is None:  # unreadable (said once): as if there were none
+                return None
+            return StoredSnapshot(snapshot, self._memory_at(s, feed, version), _json_object(head.cursor, feed, "cursor"), head.polls)
+
+    def memory(self, feed: str) -> dict[str, RaceMemory]:
+        """The rules' memory of a feed, even when its stored snapshot cannot be read: a poller
+        that starts again from no snapshot must still know what the channel was told."""
+        with self.session() as s:
+            head = s.execute(select(SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)).first()
+            return self._memory_at(s, feed, (_aware(head.stored_at), head.polls)) if head is not None else {}
+
+    def latest_snapshots(self) -> list[Snapshot]:
+        """Every feed's last good snapshot, for /results. Parsed once per change, then cached."""
+        with self.session() as s:
+            heads = s.execute(select(SnapshotRow.feed, SnapshotRow.stored_at, SnapshotRow.polls).order_by(SnapshotRow.feed)).all()
+            return [snap for h in heads if (snap := self._snapshot_at(s, h.feed, (_aware(h.stored_at), h.polls))) is not None]
+
+    def snapshot_versions(self) -> dict[str, tuple[object, int]]:
+        """Each feed's ``(stored_at, polls)``, without the documents; compare them, never read them.
+
+        Why: the web process must see a snapshot the worker process just committed, but reading
+        every document on every ``/results`` is most of a request's cost. ``commit_poll`` bumps
+        both columns in the same transaction as the document, so an unchanged pair means an
+        unchanged snapshot and a reader may keep what it decoded last time. A pooled DB-API
+        cursor, because this runs on every request and SQLAlchemy's per-statement work cost
+        three times the query (about 95 µs against 35 µs on SQLite); ``stored_at`` comes back
+        as the driver gives it (text on SQLite).
+        """
+        conn = self.engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(_SNAPSHOT_VERSIONS_SQL)
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        finally:
+            conn.close()  # back to the pool, rolled back
+        return {feed: (stored_at, polls or 0) for feed, stored_at, polls in rows}
+
+    def _snapshot_at(self, s: Session, feed: str, version: tuple[datetime | None, int]) -> Snapshot | None:
+        """The stored snapshot, read once per version. What cannot be read is said once per
+        version (a race: left out; the whole document: ``None``, as if there were none) and never
+        raised: one bad row must not silence ``/results`` or stop the poller."""
+        with self._cache_lock:
+            hit = self._parsed.get(feed)
+            if hit and hit[0] == version:
+                return hit[1]
+        # the version read with the document: a commit in between must not label it
+        row = s.execute(select(SnapshotRow.document, SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)).first()
+        document = row.document if row is not None else None
+        if row is not None:
+            version = (_aware(row.stored_at), row.polls)
+        if document and native.races_apart(document):
+            races = s.scalars(select(SnapshotRaceRow.document).where(SnapshotRaceRow.feed == feed).order_by(SnapshotRaceRow.position)).all()
+            document = native.with_races(document, races)
+        snapshot: Snapshot | None
+        try:
+            reading = native.read(document or "", feed)
+        except FeedError as exc:
+            log.error("feed %r: the stored snapshot cannot be read (%s); carrying on without it", feed, exc.reason)
+            snapshot = None
+        else:
+            snapshot = reading.snapshot
+            for item in reading.left_out:
+                log.error("feed %r: stored snapshot: %s", feed, item.describe())
+        with self._cache_lock:
+            self._parsed[feed] = (version, snapshot)
+            self._race_docs.pop(feed, None)  # written by another process: nothing to reuse
+            self._apart.pop(feed, None)
+        return snapshot
+
+    def _memory_at(self, s: Session, feed: str, version: tuple[datetime | None, int]) -> dict[str, RaceMemory]:
+        """The rules' memory, decoded once per version; a fresh dict each time (the poller
+        changes its copy), sharing the immutable entries."""
+        with self._cache_lock:
+            hit = self._memories.get(feed)
+            if hit and hit[0] == version:
+                return dict(hit[1])
+        row = s.execute(select(SnapshotRow.memory, SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)).first()
+        if row is not None:
+            version = (_aware(row.stored_at), row.polls)
+        memory = _memory_of(row.memory if row is not None else None, feed)
+        with self._cache_lock:
+            self._memories[feed] = (version, memory)
+            self._memory_docs.pop(feed, None)
+        return dict(memory)
+
+    def commit_poll(
+        self,
+        snapshot: Snapshot,
+        memory: Mapping[str, RaceMemory],
+        cursor: Mapping[str, str],
+        deliveries: Iterable[tuple[Alert, str, str]],
+        now: datetime | None = None,
+    ) -> int:
+        """Snapshot, memory and outbox rows in one transaction. Returns the rows newly queued.
+
+        The document is the whole snapshot as before (what a restart or another process reads
+        back), but only the races that changed since the last commit are encoded again: a race
+        the poll did not touch is the very object written last time, and its JSON is reused. What
+        was written stays decoded here under the version the transaction gave it."""
+        now = now or utcnow()
+        races = self._race_texts(snapshot)
+        apart = len(races) >= self.split_races_at
+        document = native.document_text(snapshot, [] if apart else [text for _, text in races.values()], races_apart=apart)
+        memory_json = self._memory_json(snapshot.feed, memory)
+        with self.session() as s, s.begin():
+            before = s.execute(select(SnapshotRow.polls, SnapshotRow.stored_at).where(SnapshotRow.feed == snapshot.feed)).first()
+            polls = before.polls if before is not None else None
+            if apart:
+                self._write_races(s, snapshot.feed, races, (_aware(before.stored_at), before.polls) if before is not None else None)
+            else:
+                s.execute(delete(SnapshotRaceRow).where(SnapshotRaceRow.feed == snapshot.feed))
+            values = {
+                "generated_at": snapshot.generated_at,
+                "document": document,
+                "memory": memory_json,
+                "cursor": json.dumps(dict(cursor), sort_keys=True),
+                "stored_at": now,
+            }
+            if polls is None:
+                s.add(SnapshotRow(feed=snapshot.feed, polls=1, **values))
+                s.flush()
+            else:
+                s.execute(update(SnapshotRow).where(SnapshotRow.feed == snapshot.feed).values(polls=(polls or 0) + 1, **values))
+            queued = _queue(s, deliveries, now)
+            head = s.execute(select(SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == snapshot.feed)).one()
+        version = (_aware(head.stored_at), head.polls)
+        with self._cache_lock:
+            self._parsed[snapshot.feed] = (version, snapshot)
+            self._memories[snapshot.feed] = (version, dict(memory))
+            if apart:
+                self._apart[snapshot.feed] = (version, {key: race for key, (race, _) in races.items()})
+            else:
+                self._apart.pop(snapshot.feed, None)
+        return queued
+
+    #: a snapshot of this many races or more keeps them in ``snapshot_races``, one row each
+    split_races_at = 1000
+
+    def _race_texts(self, snapshot: Snapshot) -> dict[str, tuple[Race, str]]:
+        """Each race and its JSON as ``native.dumps`` writes it, reused while the race object is
+        the one encoded last time (the cache holds the current races only)."""
+        with self._cache_lock:
+            known = self._race_docs.get(snapshot.feed, {})
+        fresh: dict[str, tuple[Race, str]] = {}
+        for key, race in snapshot.races.items():
+            hit = known.get(key)
+            fresh[key] = hit if hit is not None and hit[0] is race else (race, native.race_json(race))
+        with self._cache_lock:
+            self._race_docs[snapshot.feed] = fresh
+        return fresh
+
+    def _write_races(self, s: Session, feed: str, races: dict[str, tuple[Race, str]], stored: tuple[datetime | None, int] | None) -> None:
+        """The rows of ``snapshot_races``: only the changed and new races when the table holds
+        what this store last committed (same version, same order, nothing gone); else all."""
+        with self._cache_lock:
+            last = self._apart.get(feed)
+        keys = list(races)
+        if last is not None and last[0] == stored and keys[: len(last[1])] == list(last[1]):
+            previous = last[1]
+            changed = [{"feed": feed, "race_key": k, "document": races[k][1]} for k in previous if races[k][0] is not previous[k]]
+            if changed:
+                s.execute(update(SnapshotRaceRow), changed)
+            added = [{"feed": feed, "race_key": k, "position": i, "document": races[k][1]} for i, k in enumerate(keys[len(previous) :], start=len(previous))]
+            if added:
+                s.execute(insert(SnapshotRaceRow), added)
+            self.stats["races_written"] += len(changed) + len(added)
+            return
+        s.execute(delete(SnapshotRaceRow).where(SnapshotRaceRow.feed == feed))
+        s.execute(insert(SnapshotRaceRow), [{"feed": feed, "race_key": k, "position": i, "document": text} for i, (k, (_, text)) in enumerate(races.items())])
+        self.stats["races_written"] += len(races)
+
+    def _memory_json(self, feed: str, memory: Mapping[str, RaceMemory]) -> str:
+        """``json.dumps({key: memory.to_dict()}, sort_keys=True)``, reusing each unchanged entry's JSON."""
+        with self._cache_lock:
+            known = self._memory_docs.get(feed, {})
+        fresh: dict[str, tuple[RaceMemory, str]] = {}
+        parts = []
+        for key in sorted(memory):
+            m = memory[key]
+            hit = known.get(key)
+            if hit is None or hit[0] is not m:
+                hit = (m, json.dumps(_flat(m), sort_keys=True))
+            fresh[key] = hit
+            parts.append(f"{json.dumps(key)}: {hit[1]}")
+        with self._cache_lock:
+            self._memory_docs[feed] = fresh
+        return "{" + ", ".join(parts) + "}"
+
+    def save_cursor(self, feed: str, cursor: Mapping[str, str]) -> None:
+        with self.session() as s, s.begin():
+            s.execute(update(SnapshotRow).where(SnapshotRow.feed == feed).values(cursor=json.dumps(dict(cursor), sort_keys=True)))
+
+    def enqueue(self, deliveries: Iterable[tuple[Alert, str, str]], now: datetime | None = None) -> int:
+        """Queue alerts that come with no snapshot (feed health)."""
+        with self.session() as s, s.begin():
+            return _queue(s, deliveries, now or utcnow())
+
+    # --- outbox -----------------------------------------------------------------------------
+
+    def due(self, platform: str, now: datetime | None = None, limit: int = 100) -> list[Delivery]:
+        """Unsent deliveries in creation order (which is the order per channel).
+
+        Rows in "sending" are included: an attempt began and its outcome is unknown (a crash or a
+        lost answer), so the worker checks the channel before posting them again."""
+        now = now or utcnow()
+        with self.session() as s:
+            rows = s.execute(
+                select(OutboxRow.id, OutboxRow.payload, OutboxRow.channel, OutboxRow.platform, OutboxRow.attempts, OutboxRow.created_at, OutboxRow.status, OutboxRow.attempt_at)
+                .where(OutboxRow.platform == platform, _unsent(), OutboxRow.next_attempt_at <= now)
+                .order_by(OutboxRow.id)
+                .limit(limit)
+            ).all()
+            return [
+                Delivery(r.id, self._outbox_item(r.payload), r.channel, r.platform, r.attempts, _aware(r.created_at), r.status, _aware(r.attempt_at))  # type: ignore[arg-type]
+                for r in rows
+            ]
+
+    def _outbox_item(self, payload: str) -> Alert:
+        """A payload decoded once: the worker reads the same batch of rows once per message sent,
+        and a row's payload never changes (keyed by its text, so a reused row id cannot confuse it)."""
+        item = self._payloads.get(payload)
+        if item is None:
+            if len(self._payloads) >= 4096:
+                self._payloads.clear()
+            item = self._payloads[payload] = outbox_item(payload)
+        return item
+
+    def pending_channels_blocked(self, platform: str, channels: Iterable[str] | None = None) -> dict[str, datetime]:
+        """Per channel, the earliest retry time of its oldest pending row (order is kept per channel).
+
+        ``channels``: only these (the worker asks for the channels of the rows it is about to
+        send). Each is one seek in the unsent-rows index, so a message costs the same few
+        queries whatever the backlog; reading every pending row per message made delivery
+        quadratic in the backlog (issue 13: 4.5 million datetime conversions for 2,709 posts)."""
+        with self.session() as s:
+            if channels is None:
+                channels = s.scalars(select(OutboxRow.channel).where(OutboxRow.platform == platform, _unsent()).distinct()).all()
+            first: dict[str, datetime] = {}
+            for channel in dict.fromkeys(channels):
+                at = s.scalar(
+                    select(OutboxRow.next_attempt_at)
+                    .where(OutboxRow.platform == platform, OutboxRow.channel == channel, _unsent())
+                    .order_by(OutboxRow.id)
+                    .limit(1)
+                )
+                if at is not None:
+                    first[channel] = _aware(at)  # type: ignore[assignment]
+        return first
+
+    def mark_sent(self, delivery_id: int, message_ts: str | None, now: datetime | None = None) -> None:
+        with self.session() as s, s.begin():
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == delivery_id)
+                .values(status="sent", sent_at=now or utcnow(), message_ts=message_ts, attempts=OutboxRow.attempts + 1, last_error=None)
+            )
+
+    def mark_retry(self, delivery_id: int, error: str, wait: timedelta, now: datetime | None = None, *, uncertain: bool = False) -> None:
+        """Retry after ``wait``. ``uncertain``: the post may have landed (a timeout, a dropped
+        connection, a 5xx), so the row stays "sending" and is reconciled before the next post."""
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == delivery_id)
+                .values(
+                    attempts=OutboxRow.attempts + 1,
+                    next_attempt_at=now + wait,
+                    last_error=error[:500],
+                    status="sending" if uncertain else "pending",
+                )
+            )
+
+    def begin_attempt(self, delivery_ids: Iterable[int], now: datetime | None = None) -> None:
+        """Recorded (and committed) before the platform is called: after a crash the row says
+        "this may have been posted", and the worker looks in the channel before posting again."""
+        ids = list(delivery_ids)
+        with self.session() as s, s.begin():
+            s.execute(update(OutboxRow).where(OutboxRow.id.in_(ids)).values(status="sending", attempt_at=now or utcnow()))
+
+    def mark_many_sent(self, delivery_ids: Iterable[int], message_ts: str | None, now: datetime | None = None) -> None:
+        ids = list(delivery_ids)
+        with self.session() as s, s.begin():
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(ids))
+                .values(status="sent", sent_at=now or utcnow(), message_ts=message_ts, attempts=OutboxRow.attempts + 1, last_error=None)
+            )
+
+    def mark_skipped(self, delivery_id: int, reason: str) -> None:
+        """Not posted on purpose (a "quiet" channel's minor update: its live card shows it)."""
+        with self.session() as s, s.begin():
+            s.execute(update(OutboxRow).where(OutboxRow.id == delivery_id).values(status="skipped", last_error=reason[:500]))
+
+    # --- live race cards --------------------------------------------------------------------
+
+    def card(self, race_key: str, channel: str, platform: str) -> Card | None:
+        with self.session() as s:
+            row = s.scalar(select(CardRow).where(CardRow.race_key == race_key, CardRow.channel == channel, CardRow.platform == platform))
+            return _card(row) if row is not None else None
+
+    def cards(self, platform: str | None = None, status: str | None = "live") -> list[Card]:
+        with self.session() as s:
+            q = select(CardRow).order_by(CardRow.id)
+            if platform:
+                q = q.where(CardRow.platform == platform)
+            if status:
+                q = q.where(CardRow.status == status)
+            return [_card(r) for r in s.scalars(q).all()]
+
+    def begin_card(self, feed: str, race_key: str, channel: str, platform: str, now: datetime | None = None) -> Card:
+        """The card row in "creating" state, committed before ``chat.postMessage``; returns it as stored."""
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            row = s.scalar(select(CardRow).where(CardRow.race_key == race_key, CardRow.channel == channel, CardRow.platform == platform))
+            if row is None:
+                row = CardRow(feed=feed, race_key=race_key, channel=channel, platform=platform, status="creating", created_at=now, updates=0)
+                s.add(row)
+                s.flush()
+            return _card(row)
+
+    def card_live(self, card_id: int, ts: str, rendered_hash: str | None, now: datetime | None = None, *, channel_id: str | None = None) -> None:
+        values: dict[str, Any] = {"status": "live", "ts": ts, "rendered_hash": rendered_hash, "updated_at": now or utcnow()}
+        if channel_id:
+            values["channel_id"] = channel_id
+        with self.session() as s, s.begin():
+            s.execute(update(CardRow).where(CardRow.id == card_id).values(**values))
+
+    def card_updated(self, card_id: int, rendered_hash: str, now: datetime | None = None) -> None:
+        with self.session() as s, s.begin():
+            s.execute(
+                update(CardRow).where(CardRow.id == card_id).values(rendered_hash=rendered_hash, updated_at=now or utcnow(), updates=CardRow.updates + 1)
+            )
+
+    def card_retire(self, card_id: int, old_ts: str | None, now: datetime | None = None) -> Card | None:
+        """The card's message can no longer be edited: back to "creating" (committed before the
+        new post, so a crash in between is reconciled), its ts remembered so the reconciliation
+        never mistakes the old message for the new one."""
+        with self.session() as s, s.begin():
+            row = s.get(CardRow, card_id)
+            if row is None:
+                return None
+            retired = (row.retired_ts or "").split()
+            if old_ts and old_ts not in retired:
+                retired = (retired + [old_ts])[-20:]
+            row.status = "creating"
+            row.ts = None
+            row.rendered_hash = None
+            row.retired_ts = " ".join(retired) or None
+            row.replaced = (row.replaced or 0) + 1
+            row.updates = 0
+            row.updated_at = now or utcnow()
+            s.flush()
+            return _card(row)
+
+    def card_frozen(self, card_id: int, ts: str | None) -> None:
+        """Stop editing (and re-posting) this card; ``ts`` is kept only if the message still exists."""
+        with self.session() as s, s.begin():
+            s.execute(update(CardRow).where(CardRow.id == card_id).values(status="frozen", ts=ts))
+
+    def mark_failed(self, delivery_id: int, error: str) -> None:
+        with self.session() as s, s.begin():
+            s.execute(update(OutboxRow).where(OutboxRow.id == delivery_id).values(status="failed", attempts=OutboxRow.attempts + 1, last_error=error[:500]))
+
+    def backlog(self) -> dict[str, int]:
+        with self.session() as s:
+            rows = s.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)).all()
+        return {status: n for status, n in rows}
+
+    def sent_alerts(self, platform: str | None = None) -> list[tuple[str, Alert]]:
+        with self.session() as s:
+            q = select(OutboxRow).where(OutboxRow.status == "sent").order_by(OutboxRow.sent_at, OutboxRow.id)
+            if platform:
+                q = q.where(OutboxRow.platform == platform)
+            return [(r.channel, outbox_item(r.payload)) for r in s.scalars(q).all()]  # type: ignore[misc]
+
+    # --- feed health ------------------------------------------------------------------------
+
+    def record_success(self, feed: str, changed: bool, now: datetime | None = None) -> int:
+        """Returns the failures that preceded this success (for a "recovered" alert)."""
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            row = s.get(FeedHealthRow, feed) or FeedHealthRow(feed=feed, consecutive_failures=0)
+            s.add(row)
+            before = row.consecutive_failures or 0
+            row.last_poll_at = now
+            row.last_success_at = now
+            if changed or row.last_change_at is None:
+                row.last_change_at = now
+            row.consecutive_failures = 0
+            return before
+
+    def record_failure(self, feed: str, error: str, now: datetime | None = None) -> int:
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            row = s.get(FeedHealthRow, feed) or FeedHealthRow(feed=feed, consecutive_failures=0)
+            s.add(row)
+            row.last_poll_at = now
+            row.consecutive_failures = (row.consecutive_failures or 0) + 1
+            row.last_error = error[:500]
+            row.last_error_at = now
+            return row.consecutive_failures
+
+    def health(self) -> list[FeedHealth]:
+        with self.session() as s:
+            rows = s.scalars(select(FeedHealthRow).order_by(FeedHealthRow.feed)).all()
+            return [
+                FeedHealth(r.feed, _aware(r.last_poll_at), _aware(r.last_success_at), _aware(r.last_change_at), r.consecutive_failures or 0, r.last_error)
+                for r in rows
+            ]
+
+
+def outbox_item(payload: str) -> Alert:
+    """An outbox row's payload: an alert, or a digest part (``bot.core.digest``), which the worker
+    and the sinks tell apart; both have ``key``, ``feed``, ``race_key`` and ``to_dict``."""
+    data = json.loads(payload)
+    if is_digest(data):
+        return Digest.from_dict(data)  # type: ignore[return-value]
+    return Alert.from_dict(data)
+
+
+def _queue(s: Session, deliveries: Iterable[tuple[Alert, str, str]], now: datetime) -> int:
+    """Insert outbox rows unless the same alert is already queued (or sent) for that channel.
+
+    In batches: one read of the keys already there per 500 rows and one multi-row insert, in
+    the order given (ids keep it, which is the order per channel); a query and a flush per row
+    were most of a national first poll's commit."""
+    wanted: dict[tuple[str, str, str], Alert] = {}
+    for alert, channel, platform in deliveries:
+        wanted.setdefault((alert.key, channel, platform), alert)
+    if not wanted:
+        return 0
+    keys = list(dict.fromkeys(k for k, _, _ in wanted))
+    present: set[tuple[str, str, str]] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        present.update(s.execute(select(OutboxRow.alert_key, OutboxRow.channel, OutboxRow.platform).where(OutboxRow.alert_key.in_(chunk))).all())
+    rows = [
+        {
+            "alert_key": key,
+            "feed": alert.feed,
+            "race_key": alert.race_key,
+            "channel": channel,
+            "platform": platform,
+            "payload": json.dumps(alert.to_dict(), sort_keys=True),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for (key, channel, platform), alert in wanted.items()
+        if (key, channel, platform) not in present
+    ]
+    if rows:
+        s.execute(insert(OutboxRow), rows)
+    return len(rows)
+
+
+UNSENT = ("pending", "sending")
+
+
+def _unsent() -> Any:
+    """``status IN ('pending', 'sending')`` with the values written into the SQL, as the partial
+    index ``ix_outbox_unsent`` states it: SQLite uses a partial index only for a query whose WHERE
+    repeats the index's own terms, which a bound parameter does not."""
+    return OutboxRow.status.in_(bindparam("unsent", UNSENT, expanding=True, literal_execute=True))
+
+
+_SNAPSHOT_VERSIONS_SQL = f"SELECT feed, stored_at, polls FROM {SnapshotRow.__tablename__}"
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """``create_all`` never alters a table: add the columns later versions introduced."""
+    from sqlalchemy import inspect, text
+
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=engine.dialect)
+                with engine.begin() as conn:
+                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}'))
+        for index in table.indexes:  # nor adds an index to a table made by an earlier version
+            index.create(engine, checkfirst=True)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets /results read while the poller writes; the busy timeout rides out short locks.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()

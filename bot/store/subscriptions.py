@@ -1,0 +1,113 @@
+"""Channel subscriptions (``/results subscribe alabama quiet``): stored per channel in the
+``subscriptions`` table of ``bot.store.database``, and turned into Slack alert targets for the pollers.
+
+Levels: ``quiet`` (leads and calls), ``cards`` (race news without county batches or feed
+notices; the config file calls it ``races``), ``all`` (everything).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.app.poller import Target
+from bot.core.events import Severity
+from bot.store.database import Store, SubscriptionRow, utcnow
+
+LEVELS: dict[str, Severity] = {"all": Severity.FEED, "cards": Severity.MILESTONE, "quiet": Severity.LEAD}
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    channel: str
+    scope: str  # a state postal code ("AL")
+    level: str  # quiet | cards | all
+
+
+def subscribe(store: Store, channel: str, scope: str, level: str = "all") -> bool:
+    """Add or change a channel's subscription; True when it is new (False: level updated)."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; known: {', '.join(LEVELS)}")
+    for _ in range(2):  # a concurrent insert of the same (channel, scope) loses the race once, then updates
+        try:
+            with store.session() as s, s.begin():
+                row = s.scalar(select(SubscriptionRow).where(SubscriptionRow.channel == channel, SubscriptionRow.scope == scope))
+                if row is not None:
+                    row.level = level
+                    return False
+                s.add(SubscriptionRow(channel=channel, scope=scope, level=level, created_at=utcnow()))
+                return True
+        except IntegrityError:
+            continue
+    return False
+
+
+def unsubscribe(store: Store, channel: str, scope: str) -> bool:
+    """Remove a channel's subscription; True when there was one."""
+    with store.session() as s, s.begin():
+        result = s.execute(delete(SubscriptionRow).where(SubscriptionRow.channel == channel, SubscriptionRow.scope == scope))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def for_channel(store: Store, channel: str) -> list[Subscription]:
+    with store.session() as s:
+        rows = s.scalars(select(SubscriptionRow).where(SubscriptionRow.channel == channel).order_by(SubscriptionRow.scope)).all()
+        return [Subscription(r.channel, r.scope, r.level) for r in rows]
+
+
+def all_subscriptions(store: Store) -> list[Subscription]:
+    with store.session() as s:
+        rows = s.scalars(select(SubscriptionRow).order_by(SubscriptionRow.channel, SubscriptionRow.scope)).all()
+        return [Subscription(r.channel, r.scope, r.level) for r in rows]
+
+
+def slack_targets(
+    store: Store, configured: Sequence[Target], feed: str | None = None, *, enabled: bool = True
+) -> Callable[[], Sequence[Target]]:
+    """The ``targets`` callable of a ``Poller``: the configured targets plus, when Slack is on,
+    the subscribed channels, each scoped to its subscribed states (``Target.states``), so a
+    channel subscribed to Alabama hears Alabama's races and not the rest of a national feed.
+
+    Subscriptions to states this feed does not report are left out (a feed with no stored
+    snapshot yet, the night's first poll, matches every one). A channel that is both configured
+    and subscribed is one target: every state at its configured level, its subscribed states at
+    the more inclusive of the two, so no alert is sent to it twice.
+    """
+    fixed = tuple(configured)
+    if not enabled:
+        return lambda: fixed
+
+    def targets() -> Sequence[Target]:
+        subs = all_subscriptions(store)
+        if not subs:
+            return fixed
+        states = _feed_states(store, feed)
+        scoped: dict[str, dict[str, Severity]] = {}
+        for sub in subs:
+            if states is not None and sub.scope not in states:
+                continue
+            scoped.setdefault(sub.channel, {})[sub.scope] = LEVELS.get(sub.level, Severity.FEED)
+        out = []
+        for target in fixed:
+            extra = scoped.pop(target.channel, None) if target.platform == "slack" else None
+            out.append(replace(target, states=tuple(sorted(extra.items()))) if extra else target)
+        out += [Target("slack", channel, None, tuple(sorted(levels.items()))) for channel, levels in scoped.items()]
+        return tuple(out)
+
+    return targets
+
+
+def _feed_states(store: Store, feed: str | None) -> set[str] | None:
+    if feed is None:
+        return None
+    stored = store.load(feed)
+    if stored is None:
+        return None
+    return {race.state for race in stored.snapshot.races.values()}
+
+
+def describe(subs: Iterable[Subscription]) -> list[tuple[str, str]]:
+    return [(s.scope, s.level) for s in subs]
