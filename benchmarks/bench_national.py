@@ -36,10 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.national import API, POLL_SECONDS, write_night
-from bot.app.poller import Poller, Target, with_targets
+from bot.app.poller import Poller, with_targets
 from bot.core.rules import RuleSettings
+from bot.core.targets import Target
 from bot.feeds.ap import parse_ap
-from bot.feeds.source import FeedSpec, make_source
+from bot.feeds.kinds import make_source
+from bot.feeds.source import FeedSpec
 from bot.rehearsal.recording import read_recording
 from bot.rehearsal.replay_server import DiskSite, Reply
 from bot.store.database import Store

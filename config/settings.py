@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.core.balance import SeatsConfig, SeatsConfigError, load_seats_config
+from bot.core.balance import SeatsConfig, SeatsConfigError
 from bot.core.context import ContextSettings
 from bot.core.digest import DIGEST_AFTER_RACES
 from bot.core.events import Severity
@@ -25,18 +25,17 @@ from bot.core.offices import AP_OFFICE_IDS, KINDS
 from bot.core.rules import RecountRule, RuleSettings
 from bot.core.runoffs import RunoffFormat, RunoffRule
 from bot.core.states import lookup
-from bot.core.swing import Baseline, BaselineError, load_baseline_csv, scenario_baseline
+from bot.core.swing import Baseline, BaselineError
+from bot.core.targets import LEVELS
 from bot.delivery.budget import MESSAGES_PER_MINUTE
-from bot.feeds.source import FeedSpec, source_kinds
+from bot.feeds.kinds import source_kinds
+from bot.feeds.source import FeedSpec
+from config.context_files import load_baseline_csv, load_seats_config, scenario_baseline
 
 CONFIG_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = CONFIG_DIR.parent
 RECOUNT_RULES = CONFIG_DIR / "recount_rules.toml"
 RUNOFF_RULES = CONFIG_DIR / "runoff_rules.toml"
-
-#: per-channel alert levels: the least severe event a channel hears.
-LEVELS: Mapping[str, Severity] = {"all": Severity.FEED, "races": Severity.MILESTONE, "quiet": Severity.LEAD}
-
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message says which key and why."""

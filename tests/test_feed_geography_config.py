@@ -12,7 +12,7 @@ import pytest
 from bot.codec import native
 from bot.core.rules import RuleSettings
 from bot.feeds.csv_feed import CsvFeed
-from bot.feeds.source import make_source
+from bot.feeds.kinds import make_source
 from bot.render.answers import answer
 from config.settings import ConfigError, load_recount_rules, load_settings, settings_from_dict
 from tests.test_cli import ROOT, run_bot

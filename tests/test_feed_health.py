@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app.poller import Target
 from bot.app.runtime import Runtime
 from bot.codec import native
 from bot.core.events import EventKind
+from bot.core.targets import Target
 from bot.rehearsal.replay_server import ReplayServer
 from bot.rehearsal.scenarios import load_scenario
 from config.settings import Secrets, settings_from_dict

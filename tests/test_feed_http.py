@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.feeds.errors import FeedError, redact_url
+from bot.codec.errors import FeedError, redact_url
 from bot.feeds.http import FeedHttp, HttpSettings
 from bot.rehearsal.replay_server import ReplayServer
 

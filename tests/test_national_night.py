@@ -12,12 +12,14 @@ from sqlalchemy import update
 
 from benchmarks.national import API, POLL_SECONDS, replies, write_night
 from bot.app.cli import main
-from bot.app.poller import Poller, Target, with_targets
+from bot.app.poller import Poller, with_targets
 from bot.codec import native
 from bot.core.model import Snapshot
 from bot.core.rules import RaceMemory, RuleSettings
+from bot.core.targets import Target
 from bot.feeds.ap import parse_ap
-from bot.feeds.source import FeedSpec, make_source
+from bot.feeds.kinds import make_source
+from bot.feeds.source import FeedSpec
 from bot.rehearsal.recording import RecordingError, open_inputs, read_recording
 from bot.rehearsal.replay_server import DiskSite, Reply
 from bot.store.database import SnapshotRaceRow, SnapshotRow, Store

@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.codec import native
-from bot.feeds.errors import FeedError
+from bot.codec.errors import FeedError
 from bot.rehearsal.scenarios import load_scenario
 
 

@@ -11,11 +11,11 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from bot.app.poller import Target
 from bot.app.runtime import Runtime
 from bot.codec import native
 from bot.core.events import Severity
 from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot
+from bot.core.targets import Target
 from bot.rehearsal.replay_server import ReplayServer
 from bot.rehearsal.scenarios import load_scenario
 from bot.store import subscriptions

@@ -89,7 +89,7 @@ def _rehearsal(args: argparse.Namespace) -> int:
 
 
 def _record(args: argparse.Namespace) -> int:
-    from bot.rehearsal.recording import record
+    from bot.app.rehearse import record
 
     if args.duration is not None and args.duration <= 0:
         raise ConfigError("--duration must be positive")
@@ -115,8 +115,9 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from bot.app.rehearse import default_channels, replay
     from bot.rehearsal.recording import open_inputs
-    from bot.rehearsal.replay_server import FILE_SPACING, default_channels, replay
+    from bot.rehearsal.replay_server import FILE_SPACING
 
     speed = 0.0 if args.step else args.speed
     if speed < 0:

@@ -12,10 +12,11 @@ import logging
 import sys
 from typing import TextIO
 
+from bot.app.rehearse import default_channels, replay
 from bot.app.runtime import Runtime
 from bot.feeds.source import FeedSpec
 from bot.rehearsal.recording import recording_from_files
-from bot.rehearsal.replay_server import FILE_SPACING, default_channels, replay
+from bot.rehearsal.replay_server import FILE_SPACING
 from bot.rehearsal.scenarios import DEFAULT_FEED, scenario_files, scenario_info
 from bot.render.answers import answer
 from config.settings import Secrets

@@ -13,39 +13,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from bot.core.events import Alert, Event, EventKind, Severity, coalesce
+from bot.codec.errors import FeedConfigError, FeedError
+from bot.core.events import Alert, Event, EventKind, coalesce
 from bot.core.model import Race, Snapshot
 from bot.core.rules import RaceMemory, RuleSettings, evaluate
+from bot.core.targets import Target
 from bot.delivery.grouping import Grouping
-from bot.feeds.errors import FeedConfigError, FeedError
 from bot.feeds.gc_pause import gc_paused
 from bot.feeds.source import FeedSource
 from bot.store.database import Store, utcnow
 
 log = logging.getLogger("electionbot.poller")
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Where alerts go: a platform ("console", "slack", "discord"), a channel and its level.
-
-    ``level`` applies to every state; ``None`` means the channel hears only the states in
-    ``states`` (its ``/results subscribe`` scopes, each with its own level). A channel both
-    configured and subscribed hears a subscribed state at the more inclusive of the two levels.
-    """
-
-    platform: str
-    channel: str
-    level: Severity | None = Severity.FEED
-    states: tuple[tuple[str, Severity], ...] = ()
-
-    def level_for(self, state: str | None) -> Severity | None:
-        """The least severe event this channel hears about ``state`` (``None``: nothing).
-        A feed notice (no state) reaches the channel at its most inclusive level."""
-        scoped = dict(self.states)
-        levels = [self.level, *scoped.values()] if state is None else [self.level, scoped.get(state)]
-        known = [lvl for lvl in levels if lvl is not None]
-        return min(known) if known else None
 
 
 @dataclass(frozen=True, slots=True)

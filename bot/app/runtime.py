@@ -14,18 +14,20 @@ from typing import TextIO
 
 from apscheduler.schedulers.base import BaseScheduler
 
-from bot.app.poller import Poller, RaceFilter, Target
+from bot.app.poller import Poller, RaceFilter
 from bot.app.scheduler import build_scheduler
+from bot.codec.errors import FeedConfigError
 from bot.core.rules import RuleSettings
+from bot.core.targets import Target
 from bot.delivery.cards import CardRefresher
 from bot.delivery.console import ConsoleSink
 from bot.delivery.grouping import Grouping
 from bot.delivery.sink import Sink
 from bot.delivery.slack import SlackSink, make_client
 from bot.delivery.worker import DeliveryWorker
-from bot.feeds.errors import FeedConfigError
 from bot.feeds.http import FeedHttp, HttpSettings
-from bot.feeds.source import Recorder, make_source
+from bot.feeds.kinds import make_source
+from bot.feeds.source import Recorder
 from bot.store.database import Store, utcnow
 from bot.store.subscriptions import for_channel, slack_targets
 from config.settings import ConfigError, Secrets, Settings

@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, ValidationError, field_validator
 
+from bot.codec.errors import FeedError, LeftOut
+from bot.codec.races import unique_races
 from bot.core.invariants import race_problem, trendtable_problem
 from bot.core.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendParty, TrendTable, race_key
-from bot.feeds.errors import FeedError, LeftOut
-from bot.feeds.source import unique_races
 
 FORMAT = "electionbot/1"
 

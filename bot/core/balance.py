@@ -11,7 +11,7 @@ not up (see the comments there). From it, pure functions turn calls into context
 * ``describe_tally(t)``: "Republicans 51, Democrats 49 (Jones gain)".
 
 Calls come from the feed only (``Race.winners``), never from the numbers. Gains compare the
-parties as the feed spells them (normalized by ``bot.core.swing.normalize_party``), not caucuses:
+parties as the feed spells them (normalized by ``bot.core.parties.normalize_party``), not caucuses:
 an independent winning a Democratic seat is an Independent gain even if he caucuses with them.
 
 ``parse_trendtable`` reads AP's balance-of-power ``trendtable`` report (numbers as strings) into
@@ -20,34 +20,22 @@ the model's ``TrendTable`` (snapshots carry it; ``bot.feeds.ap`` fetches it with
 
 from __future__ import annotations
 
-import json
 import logging
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from bot.core.model import Race, TrendParty, TrendTable
 from bot.core.names import surname
-from bot.core.swing import DEM, GOP, normalize_party
+from bot.core.parties import PARTY_ADJECTIVE, PARTY_PLURAL, normalize_party
 
 log = logging.getLogger(__name__)
 
-SEATS_TOML = Path(__file__).resolve().parents[2] / "config" / "seats.toml"
-
-PARTY_PLURAL = {DEM: "Democrats", GOP: "Republicans", "Ind": "Independents"}
-PARTY_ADJECTIVE = {DEM: "Democratic", GOP: "Republican", "Ind": "Independent"}
 
 
 class SeatsConfigError(ValueError):
     """config/seats.toml says something the bot cannot use (the message names the key)."""
-
-
-class TrendtableError(ValueError):
-    """An AP trendtable document that is not one."""
 
 
 # --- configuration -------------------------------------------------------------------------
@@ -95,15 +83,6 @@ def seat_key(race: Race) -> str | None:
         return None
     key = f"{race.state.upper()}-{race.office_id}"
     return f"{key}-{race.seat}" if race.seat else key
-
-
-def load_seats_config(path: str | Path = SEATS_TOML) -> SeatsConfig:
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SeatsConfigError(f"{path}: {exc}") from exc
-    return seats_config_from_dict(data, where=str(path))
 
 
 def _party(value: object, where: str) -> str:
@@ -365,118 +344,9 @@ def tally_from_facts(d: Mapping[str, Any]) -> Tally:
                  majority=d.get("majority"))
 
 
-# --- AP trendtable -------------------------------------------------------------------------
+# --- AP trendtable (read by bot.feeds.ap_trendtable) -----------------------------------------
 
 
-def _int(value: object, where: str) -> int:
-    if isinstance(value, bool):
-        raise TrendtableError(f"trendtable: {where} is not a number: {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        text = value.strip().replace("−", "-")
-        try:
-            return int(text)
-        except ValueError:
-            pass
-    raise TrendtableError(f"trendtable: {where} is not a number: {value!r}")
-
-
-def _seat_count(value: object, where: str) -> int:
-    """Seats are never negative (only net changes are): a report saying so is broken, and the
-    store would refuse it later anyway."""
-    n = _int(value, where)
-    if n < 0:
-        raise TrendtableError(f"trendtable: {where} is negative: {value!r}")
-    return n
-
-
-def _pairs(trend: object, where: str) -> dict[str, object]:
-    """AP's ``[{"Won": "23"}, {"Leading": "0"}, …]`` as one dict."""
-    if not isinstance(trend, list):
-        raise TrendtableError(f"trendtable: {where} should be a list of one-key objects")
-    out: dict[str, object] = {}
-    for item in trend:
-        if not isinstance(item, Mapping):
-            raise TrendtableError(f"trendtable: {where} has a non-object entry {item!r}")
-        out.update(item)
-    return out
-
-
-#: The store's format (``bot.codec.native``) holds reports to these lengths: a report the
-#: parser accepts must be one the store can read back.
-MAX_PARTY_TITLE, MAX_OFFICE, MAX_OFFICE_CODE = 60, 300, 10
-
-
-def parse_trendtable(data: bytes | str) -> TrendTable:
-    """AP's ``trendtable`` (balance of power) report. Raises ``TrendtableError`` on anything
-    malformed: not JSON, no ``trendtable`` object, no parties, a missing or non-numeric
-    Won/Leading/Holdovers, a party listed twice."""
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise TrendtableError(f"trendtable: not JSON: {exc}") from exc
-    table = doc.get("trendtable") if isinstance(doc, Mapping) else None
-    if not isinstance(table, Mapping):
-        raise TrendtableError("trendtable: no 'trendtable' object at the top level")
-    raw_parties = table.get("party")
-    if not isinstance(raw_parties, list) or not raw_parties:
-        raise TrendtableError("trendtable: 'party' should be a non-empty list")
-    parties = []
-    seen = set()
-    for i, raw in enumerate(raw_parties):
-        if not isinstance(raw, Mapping) or not isinstance(raw.get("title"), str) or not raw["title"].strip():
-            raise TrendtableError(f"trendtable: party[{i}] has no title")
-        if len(raw["title"]) > MAX_PARTY_TITLE:
-            raise TrendtableError(f"trendtable: party[{i}] title is over {MAX_PARTY_TITLE} characters")
-        name = normalize_party(raw["title"]) or raw["title"]
-        if name in seen:
-            raise TrendtableError(f"trendtable: party {name!r} listed twice")
-        seen.add(name)
-        trend = _pairs(raw.get("trend"), f"party {name} trend")
-        for needed in ("Won", "Leading", "Holdovers"):
-            if needed not in trend:
-                raise TrendtableError(f"trendtable: party {name} has no {needed!r}")
-        net_raw = raw.get("NetChange")
-        net = _pairs(net_raw.get("trend") if isinstance(net_raw, Mapping) else [], f"party {name} NetChange") if net_raw is not None else {}
-        parties.append(
-            TrendParty(
-                party=name,
-                won=_seat_count(trend["Won"], f"{name} Won"),
-                leading=_seat_count(trend["Leading"], f"{name} Leading"),
-                holdovers=_seat_count(trend["Holdovers"], f"{name} Holdovers"),
-                winning_trend=_seat_count(trend["Winning Trend"], f"{name} Winning Trend") if "Winning Trend" in trend else None,
-                current=_seat_count(trend["Current"], f"{name} Current") if "Current" in trend else None,
-                net_winners=_int(net.get("Winners", "0"), f"{name} net Winners"),
-                net_leaders=_int(net.get("Leaders", "0"), f"{name} net Leaders"),
-            )
-        )
-    code = table.get("OfficeTypeCode")
-    office = str(table.get("office") or "")
-    if len(office) > MAX_OFFICE or (isinstance(code, str) and len(code) > MAX_OFFICE_CODE):
-        raise TrendtableError("trendtable: office or OfficeTypeCode is implausibly long")
-    return TrendTable(
-        office=office,
-        office_type=(code.strip() or None) if isinstance(code, str) else None,
-        test=str(table.get("Test", "0")).strip().lower() in {"1", "true"},
-        timestamp=_report_time(table.get("timestamp")),
-        parties=tuple(parties),
-    )
-
-
-def _report_time(stamp: object) -> datetime | None:
-    """AP's report time. A time without a zone is UTC, as every AP time is: read as local time
-    it would move with the server's zone once stored."""
-    if not isinstance(stamp, str) or not stamp:
-        return None
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise TrendtableError(f"trendtable: timestamp {stamp!r} is not ISO 8601") from exc
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-#: AP's OfficeTypeCode → the chamber key ``/results balance`` and config/seats.toml use.
 TRENDTABLE_CHAMBERS = {"S": "senate", "H": "house"}
 
 
@@ -517,8 +387,8 @@ def describe_trendtable(tt: TrendTable) -> str:
 
 
 __all__ = [
-    "Chamber", "Gain", "SEATS_TOML", "Seat", "SeatsConfig", "SeatsConfigError", "TRENDTABLE_CHAMBERS", "Tally",
-    "TrendParty", "TrendTable", "TrendtableError", "describe_tally", "describe_trendtable", "feed_gain", "gain",
-    "latest_trendtables", "load_seats_config", "parse_trendtable", "seat_key", "seats_config_from_dict", "tally",
+    "Chamber", "Gain", "Seat", "SeatsConfig", "SeatsConfigError", "TRENDTABLE_CHAMBERS", "Tally",
+    "TrendParty", "TrendTable", "describe_tally", "describe_trendtable", "feed_gain", "gain",
+    "latest_trendtables", "seat_key", "seats_config_from_dict", "tally",
     "trendtable_chamber", "gain_facts", "gain_from_facts", "tally_facts", "tally_from_facts",
 ]

@@ -14,6 +14,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from types import MappingProxyType
 
+from bot.core.parties import normalize_party
+
 
 class Level(StrEnum):
     """Reporting-unit levels. ``state`` is the statewide row; exactly one per race."""
@@ -200,8 +202,6 @@ class TrendTable:
     parties: tuple[TrendParty, ...]
 
     def party(self, name: str) -> TrendParty | None:
-        from bot.core.swing import normalize_party  # bot.core.swing imports the model: resolved at call time
-
         key = normalize_party(name)
         return next((p for p in self.parties if p.party == key), None)
 

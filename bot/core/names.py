@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 _SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
@@ -149,7 +150,36 @@ def split_markers(text: str, party_field: str | None = None) -> tuple[str, str |
 def display_name(text: str, case: str = "as-is") -> str:
     """A candidate's name as shown: the first language of a bilingual choice ("Yes/Sí"), spaces
     squeezed, and display case when the feed's ``names`` option is "title"."""
-    from bot.core.offices import first_language  # offices imports this module for title_case_office
-
     name = " ".join(first_language(text).split())
     return title_case_name(name) if case == "title" else name
+
+
+#: Words that mark the second half of a bilingual name as Spanish (Gwinnett County, Georgia,
+#: prints "President of the United States/Presidentede los Estados Unidos"). Folded, lower case.
+_SECOND_LANGUAGE = frozenset({
+    "de", "del", "los", "las", "el", "estados", "unidos", "eeuu", "ee", "uu", "senado", "especial", "presidente",
+    "presidentede", "gobernador", "vicegobernador", "distrito", "camara", "representante", "representantes", "enmienda",
+    "pregunta", "juez", "comisionado", "comisionados", "condado", "si", "eleccion", "constitucional", "referendum",
+    "fiscal", "estatal", "escuelas", "junta", "tribunal", "alguacil", "partido", "preferencia", "publico", "publicos",
+})
+
+
+def fold_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def first_language(text: str) -> str:
+    """'President of the United States/Presidentede los Estados Unidos' → the English half.
+    A slash splits only when the second half reads as Spanish (or repeats the first), so
+    'President/Vice President' and 'Board of Education At-Large/Post 7' keep both halves."""
+    if "/" not in text:
+        return text.strip()
+    first, _, second = text.partition("/")
+    first, second = first.strip(), second.strip()
+    if not first or not any(ch.isalpha() for ch in first):
+        return text.strip()
+    words = set(re.findall(r"[a-z]+", fold_accents(second)))
+    if fold_accents(first) == fold_accents(second) or words & _SECOND_LANGUAGE:
+        return first
+    return text.strip()

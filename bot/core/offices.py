@@ -17,11 +17,10 @@ writes "U.S. Senate" (AP, the Alabama scenario), is shown exactly as before.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.core.names import title_case_office
+from bot.core.names import first_language, fold_accents, title_case_office
 
 #: The kinds the ``/results`` grammar names, and the rest the vocabulary tells apart.
 PRESIDENT, SENATE, HOUSE, GOVERNOR = "president", "senate", "house", "governor"
@@ -48,7 +47,7 @@ AP_OFFICE_IDS = {"P": PRESIDENT, "S": SENATE, "H": HOUSE, "G": GOVERNOR, "I": ME
 OFFICE_IDS = {kind: code for code, kind in AP_OFFICE_IDS.items()}
 
 #: Parties as contest names write them in primaries ("PRESIDENT - REP", "(DEM)"), in the
-#: bot's spelling (``bot.core.swing.normalize_party``: 'Dem', 'GOP').
+#: bot's spelling (``bot.core.parties.normalize_party``: 'Dem', 'GOP').
 PARTY_WORDS = {
     "rep": "GOP", "republican": "GOP", "republicans": "GOP", "gop": "GOP",
     "dem": "Dem", "democrat": "Dem", "democratic": "Dem", "democrats": "Dem",
@@ -60,14 +59,6 @@ PARTY_ADJECTIVES = {"GOP": "Republican", "Dem": "Democratic", "Lib": "Libertaria
 #: Words that may sit beside a party in a contest name's tail ("- Special Democratic Primary").
 _TAIL_WORDS = frozenset({"primary", "party", "special", "election", "nomination", "caucus", "runoff"})
 
-#: Words that mark the second half of a bilingual name as Spanish (Gwinnett County, Georgia,
-#: prints "President of the United States/Presidentede los Estados Unidos"). Folded, lower case.
-_SECOND_LANGUAGE = frozenset({
-    "de", "del", "los", "las", "el", "estados", "unidos", "eeuu", "ee", "uu", "senado", "especial", "presidente",
-    "presidentede", "gobernador", "vicegobernador", "distrito", "camara", "representante", "representantes", "enmienda",
-    "pregunta", "juez", "comisionado", "comisionados", "condado", "si", "eleccion", "constitucional", "referendum",
-    "fiscal", "estatal", "escuelas", "junta", "tribunal", "alguacil", "partido", "preferencia", "publico", "publicos",
-})
 _DISTRICT = re.compile(r"\b(?:district|dist\.?|cd)\s*(?:no\.?\s*|#\s*)?(\d{1,3}[a-z]?)\b", re.IGNORECASE)
 _ORDINAL_DISTRICT = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th)\s+(?:congressional\s+|delegate\s+|senatorial\s+|representative\s+)?district\b", re.IGNORECASE)
 _PAREN = re.compile(r"\(([^()]*)\)")
@@ -83,22 +74,6 @@ class Office:
     special: bool = False
     district: str | None = None  # "District 2", for the race's seat
     party: str | None = None  # a primary's party written into the name ("PRESIDENT - REP")
-
-
-def first_language(text: str) -> str:
-    """'President of the United States/Presidentede los Estados Unidos' → the English half.
-    A slash splits only when the second half reads as Spanish (or repeats the first), so
-    'President/Vice President' and 'Board of Education At-Large/Post 7' keep both halves."""
-    if "/" not in text:
-        return text.strip()
-    first, _, second = text.partition("/")
-    first, second = first.strip(), second.strip()
-    if not first or not any(ch.isalpha() for ch in first):
-        return text.strip()
-    words = set(re.findall(r"[a-z]+", _fold(second)))
-    if _fold(first) == _fold(second) or words & _SECOND_LANGUAGE:
-        return first
-    return text.strip()
 
 
 def display_office(text: str, title: bool = False) -> str:
@@ -157,14 +132,9 @@ def race_office(office: str, seat: str | None = None, primary_party: str | None 
 # -- reading the name ------------------------------------------------------------------------------
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-
-
 def _key(text: str) -> str:
     """Lower case, accents and punctuation gone, every spelling of "U.S." as ``us``."""
-    low = _fold(text)
+    low = fold_accents(text)
     low = re.sub(r"\bu\.\s*s\.?(?=\s|$|[^a-z])", "us ", low)
     low = re.sub(r"\bunited states( of america)?\b", "us", low)
     low = low.replace("&", " and ")
@@ -181,7 +151,7 @@ def _strip_party(text: str) -> tuple[str, str | None, bool]:
     parts = [p for p in re.split(r"\s+[-–—:]\s+|\s*[-–—]\s*$", text) if p is not None]
     kept: list[str] = []
     for index, part in enumerate(parts):
-        words = re.findall(r"[a-z]+", _fold(part))
+        words = re.findall(r"[a-z]+", fold_accents(part))
         found = [PARTY_WORDS[w] for w in words if w in PARTY_WORDS]
         if index > 0 and words and found and all(w in PARTY_WORDS or w in _TAIL_WORDS for w in words) and len(set(found)) == 1:
             party = found[0]
@@ -191,7 +161,7 @@ def _strip_party(text: str) -> tuple[str, str | None, bool]:
     out = " - ".join(p.strip() for p in kept if p.strip())
     # Parenthesized: "PRESIDENT (DEM)", "(REP) US SENATE"
     for match in _PAREN.finditer(out):
-        words = re.findall(r"[a-z]+", _fold(match.group(1)))
+        words = re.findall(r"[a-z]+", fold_accents(match.group(1)))
         found = [PARTY_WORDS[w] for w in words if w in PARTY_WORDS]
         if words and found and all(w in PARTY_WORDS or w in _TAIL_WORDS for w in words) and party in (None, found[0]):
             party = found[0]
@@ -261,6 +231,6 @@ def _label(kind: str, key: str) -> str:
 
 
 __all__ = [
-    "AP_OFFICE_IDS", "KINDS", "LABELS", "NAMES", "OFFICE_IDS", "Office", "classify", "display_office", "first_language",
+    "AP_OFFICE_IDS", "KINDS", "LABELS", "NAMES", "OFFICE_IDS", "Office", "classify", "display_office",
     "matches", "party_adjective", "party_code", "race_office",
 ]

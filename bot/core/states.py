@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -42,20 +41,6 @@ def lookup(text: str) -> State | None:
     if found is None:
         return None
     return State(found.abbr, found.name, found.fips, ZoneInfo(found.capital_tz or "America/New_York"))
-
-
-def by_postal(postal: str) -> State:
-    state = lookup(postal)
-    if state is None:
-        raise KeyError(postal)
-    return state
-
-
-def suggest(text: str, among: list[str] | None = None) -> State | None:
-    """The closest state name to a typo ('alabma' → Alabama), for "Did you mean …?"."""
-    names = among or [s.name for s in us.states.STATES_AND_TERRITORIES] + ["District of Columbia"]
-    close = difflib.get_close_matches(text.strip().title(), names, n=1, cutoff=0.75)
-    return lookup(close[0]) if close else None
 
 
 def state_name(postal: str) -> str:

@@ -31,33 +31,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
-from pathlib import Path
 from types import MappingProxyType
 
 from bot.core.model import Candidate, Level, Race, ReportingUnit
-from bot.render.numbers import percent
+from bot.core.parties import DEM, GOP, normalize_party
 
 log = logging.getLogger(__name__)
-
-DEM = "Dem"
-GOP = "GOP"
-
-_PARTY_ALIASES = {
-    "dem": DEM, "d": DEM, "democrat": DEM, "democratic": DEM, "democrats": DEM,
-    "gop": GOP, "rep": GOP, "r": GOP, "republican": GOP, "republicans": GOP,
-    "ind": "Ind", "i": "Ind", "independent": "Ind",
-}
-
-
-def normalize_party(party: str | None) -> str | None:
-    """The party as the bot spells it: 'Dem', 'GOP', 'Ind'; other labels pass through trimmed."""
-    if party is None:
-        return None
-    text = party.strip()
-    if not text:
-        return None
-    return _PARTY_ALIASES.get(text.lower().rstrip("."), text)
 
 
 class BaselineError(ValueError):
@@ -163,23 +142,6 @@ def normalize_county(name: str) -> str:
 _COLUMNS = ("fips", "county", "dem_votes", "gop_votes", "total_votes")
 
 
-def load_baseline_csv(path: str | Path, label: str | None = None) -> Baseline:
-    """Read a baseline file: an optional leading '#' comment (the source), then a header
-    ``fips,county,dem_votes,gop_votes,total_votes`` and one row per county.
-
-    Raises ``BaselineError`` naming the file and line for anything it cannot trust: a missing
-    column, a number that is not a non-negative integer, a FIPS code that is not 1–5 digits, a
-    FIPS code twice, no rows at all. Dem + GOP above the total (two Alabama 2016 counties in the
-    source file) is kept as published with a logged warning.
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BaselineError(f"{path}: cannot read baseline file: {exc}") from exc
-    return parse_baseline_csv(text, label=label or _label_from_name(path.name), where=str(path))
-
-
 def parse_baseline_csv(text: str, label: str = "the baseline", where: str = "<baseline>") -> Baseline:
     lines = text.splitlines()
     comments = []
@@ -224,25 +186,6 @@ def parse_baseline_csv(text: str, label: str = "the baseline", where: str = "<ba
     if not counties:
         raise BaselineError(f"{where}: no county rows")
     return Baseline(counties, label=label, source=" ".join(comments) or None)
-
-
-def _label_from_name(filename: str) -> str:
-    """'baseline-2016-president.csv' → '2016'."""
-    m = re.search(r"(?<!\d)(\d{4})(?!\d)", filename)
-    return m.group(1) if m else "the baseline"
-
-
-@lru_cache(maxsize=8)
-def scenario_baseline(name: str | None = None) -> Baseline | None:
-    """The ``baseline-*.csv`` shipped with a scenario (the first by name), or ``None``. Cached:
-    a baseline is read once per process, and its data problems are logged once."""
-    from bot.rehearsal.scenarios import DEFAULT_SCENARIO, scenario_path
-
-    files = sorted(scenario_path(name or DEFAULT_SCENARIO).glob("baseline-*.csv"))
-    return load_baseline_csv(files[0]) if files else None
-
-
-# --- parties -------------------------------------------------------------------------------
 
 
 def party_candidates(race: Race, baseline: Baseline | None = None) -> tuple[Candidate, Candidate] | None:
@@ -377,7 +320,7 @@ class RaceSwing:
         return len(self.counties)
 
 
-def _county_units(race: Race) -> tuple[ReportingUnit, ...]:
+def county_units(race: Race) -> tuple[ReportingUnit, ...]:
     return tuple(u for u in race.units if u.level is Level.COUNTY)
 
 
@@ -392,7 +335,7 @@ def race_swing(race: Race, baseline: Baseline, reported_only: bool = True, compl
     """
     swings: list[UnitSwing] = []
     without = 0
-    for unit in _county_units(race):
+    for unit in county_units(race):
         if unit.total_votes <= 0 or (complete_only and not unit.fully_reporting):
             continue
         us = unit_swing(race, unit, baseline)
@@ -405,7 +348,7 @@ def race_swing(race: Race, baseline: Baseline, reported_only: bool = True, compl
     if reported_only:
         if pair is not None and swings:
             dem, gop = pair
-            units = {u.id: u for u in _county_units(race)}
+            units = {u.id: u for u in county_units(race)}
             now_lead = sum(units[s.unit_id].votes.get(dem.id, 0) - units[s.unit_id].votes.get(gop.id, 0) for s in swings)
             votes_now = sum(s.total_now for s in swings)
             counties = [baseline.counties[s.fips] for s in swings]
@@ -501,66 +444,6 @@ def flip_indication(race: Race, baseline: Baseline) -> FlipIndication | None:
     )
 
 
-# --- words ---------------------------------------------------------------------------------
-
-PARTY_PLURAL = {DEM: "Democrats", GOP: "Republicans"}
-
-
-def points_text(share: Fraction, places: int = 1) -> str:
-    """|share| in points: Fraction(307, 1000) → '30.7'."""
-    return percent(abs(share), places)
-
-
-def margin_text(margin: Fraction) -> str:
-    """'D+1.5', 'R+27.6', 'even'."""
-    if margin == 0:
-        return "even"
-    return f"{'D' if margin > 0 else 'R'}+{points_text(margin)}"
-
-
-def swing_text(swing: Fraction, label: str) -> str:
-    """'a swing of 30.7 points towards the Democrats from 2016'."""
-    if points_text(swing) == points_text(Fraction(0)):
-        return f"no change from {label}"
-    side = PARTY_PLURAL[DEM if swing > 0 else GOP]
-    return f"a swing of {points_text(swing)} points towards the {side} from {label}"
-
-
-def counties_text(rs: RaceSwing) -> str:
-    """'all 67 counties moved towards the Democrats' / '52 of 60 counties moved towards …'."""
-    n = rs.compared
-    if n == 0:
-        return "no county to compare yet"
-    parts = []
-    for count, party in ((rs.towards_dem, DEM), (rs.towards_gop, GOP)):
-        if count:
-            head = f"all {n}" if count == n else f"{count} of {n}"
-            noun = "county" if n == 1 and count == n else "counties"
-            parts.append(f"{head} {noun} moved towards the {PARTY_PLURAL[party]}")
-    return "; ".join(parts) or f"none of {n} counties moved"
-
-
-def flip_text(fi: FlipIndication) -> str:
-    """One line, marked as an indication: 'Indication, not a projection: each county's swing
-    since 2016 applied to the 2016 vote (9 counties not yet in at the average, 20.9 points
-    towards the Democrats) gives R+6.7: on 2016 turnout the state would not flip'."""
-    side = PARTY_PLURAL[DEM if fi.average_swing > 0 else GOP]
-    assumed = (
-        f" ({fi.counties_assumed} {'county' if fi.counties_assumed == 1 else 'counties'} not yet in at the average, "
-        f"{points_text(fi.average_swing)} points towards the {side})"
-        if fi.counties_assumed
-        else ""
-    )
-    if fi.flips:
-        verdict = f"on {fi.baseline_label} turnout the state would flip to the {PARTY_PLURAL[fi.winner_indicated or DEM]}"
-    else:
-        verdict = f"on {fi.baseline_label} turnout the state would not flip"
-    return (
-        f"Indication, not a projection: each county's swing since {fi.baseline_label} applied to the "
-        f"{fi.baseline_label} vote{assumed} gives {margin_text(fi.margin_indicated)}: {verdict}"
-    )
-
-
 # --- integer facts for events (an alert rendered after a restart says what the data said) ----
 
 
@@ -580,52 +463,10 @@ def swing_facts(race: Race, unit: ReportingUnit, baseline: Baseline) -> dict[str
             "then_dem": then[0], "then_gop": then[1], "then_total": then[2]}
 
 
-def county_swing_text(votes: Mapping[str, int], facts: Mapping[str, object], names: Mapping[str, str]) -> str | None:
-    """'Jones by 37.9 points, a swing of 30.7 points towards the Democrats from 2016', from a
-    unit's votes now and its ``swing_facts``; ``names`` maps candidate ids to display names."""
-    try:
-        dem, gop, label = str(facts["dem"]), str(facts["gop"]), str(facts["baseline"])
-        then_total = int(facts["then_total"])  # type: ignore[call-overload]
-        then_lead = int(facts["then_dem"]) - int(facts["then_gop"])  # type: ignore[call-overload]
-    except (KeyError, TypeError, ValueError):
-        return None
-    total = sum(votes.values())
-    if total <= 0 or then_total <= 0:
-        return None
-    margin_now = Fraction(votes.get(dem, 0) - votes.get(gop, 0), total)
-    swing = margin_now - Fraction(then_lead, then_total)
-    if points_text(margin_now) == points_text(Fraction(0)):
-        lead = f"{names.get(dem, dem)} and {names.get(gop, gop)} even"
-    else:
-        leader = dem if margin_now > 0 else gop
-        lead = f"{names.get(leader, leader)} by {points_text(margin_now)} points"
-    return f"{lead}, {swing_text(swing, label)}"
-
-
-def results_swing_lines(race: Race, baseline: Baseline) -> list[str]:
-    """The /results lines: the like-for-like swing so far, the counties' direction, and, while
-    counties are still counting, the flip indication. Empty when nothing can be compared."""
-    rs = race_swing(race, baseline)
-    if rs.swing is None or rs.margin_then is None or rs.margin_now is None:
-        return []
-    counties = _county_units(race)
-    everything_in = bool(counties) and all(u.fully_reporting for u in counties) and rs.without_swing == 0 and rs.compared == len(counties)
-    scope = f"all {rs.compared} counties" if everything_in else f"the {rs.compared} {'county' if rs.compared == 1 else 'counties'} reporting"
-    lines = [
-        f"Since {baseline.label}, in {scope}: {margin_text(rs.margin_then)} then, {margin_text(rs.margin_now)} now, "
-        f"{swing_text(rs.swing, baseline.label).removesuffix(' from ' + baseline.label)}; {counties_text(rs)}"
-    ]
-    if not everything_in:
-        fi = flip_indication(race, baseline)
-        if fi is not None:
-            lines.append(flip_text(fi))
-    return lines
-
-
 __all__ = [
-    "Baseline", "BaselineCounty", "BaselineError", "DEM", "FlipIndication", "GOP", "RaceSwing", "UnitSwing",
-    "counties_text", "flip_indication", "flip_text", "load_baseline_csv", "margin_text", "normalize_county",
-    "normalize_party", "parse_baseline_csv", "party_candidates", "points_text", "race_swing", "scenario_baseline",
-    "swing_text", "unit_swing", "swing_facts", "county_swing_text", "results_swing_lines",
+    "Baseline", "BaselineCounty", "BaselineError", "FlipIndication", "RaceSwing", "UnitSwing",
+    "flip_indication", "normalize_county",
+    "parse_baseline_csv", "party_candidates", "race_swing",
+    "unit_swing", "swing_facts",
 ]
 

@@ -1,6 +1,4 @@
-"""Feed adapters (the input edge): bytes from AP, Clarity, CSV or our own JSON → ``Snapshot``."""
+"""Feed adapters (the input edge): bytes from AP, Clarity, CSV or our own JSON → ``Snapshot``.
 
-from bot.feeds.errors import FeedConfigError, FeedError
-from bot.feeds.source import FeedSource, FeedSpec, make_source, source_kinds
-
-__all__ = ["FeedConfigError", "FeedError", "FeedSource", "FeedSpec", "make_source", "source_kinds"]
+The kinds a config may name and ``make_source``: ``bot.feeds.kinds``.
+"""

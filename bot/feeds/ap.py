@@ -24,16 +24,18 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from bot.core.balance import parse_trendtable, trendtable_chamber
+from bot.codec.errors import FeedConfigError, FeedError, LeftOut, redact_url
+from bot.codec.races import unique_races
+from bot.core.balance import trendtable_chamber
 from bot.core.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendTable, race_key
 from bot.core.offices import party_code
 from bot.core.states import state_name
+from bot.feeds.ap_trendtable import parse_trendtable
 from bot.feeds.common import is_pseudo_name, load_json, refuse_error_page
-from bot.feeds.errors import FeedConfigError, FeedError, LeftOut, redact_url
 from bot.feeds.gc_pause import gc_paused
 from bot.feeds.http import FeedHttp, Fetched, is_local
 from bot.feeds.naming import named
-from bot.feeds.source import FeedSource, FeedSpec, Recorder, admissible, register, unique_races, with_last_good
+from bot.feeds.source import FeedSource, FeedSpec, Recorder, admissible, register, with_last_good
 
 log = logging.getLogger(__name__)
 

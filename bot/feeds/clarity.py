@@ -30,15 +30,16 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from bot.codec.errors import FeedConfigError, FeedError, LeftOut
+from bot.codec.races import unique_races
 from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot, race_key, sum_units
 from bot.core.names import split_markers
 from bot.core.states import lookup as lookup_state
 from bot.core.states import state_name
 from bot.feeds.common import is_pseudo_name, load_json, looks_like_html, name_key, refuse_error_page
-from bot.feeds.errors import FeedConfigError, FeedError, LeftOut
 from bot.feeds.http import FeedHttp
 from bot.feeds.naming import named
-from bot.feeds.source import FeedSource, FeedSpec, Recorder, admissible, register, unique_races, with_last_good
+from bot.feeds.source import FeedSource, FeedSpec, Recorder, admissible, register, with_last_good
 
 #: detail.xml of a whole state at precinct level runs to tens of MB; more than this is refused.
 MAX_DETAIL_BYTES = 64 * 1024 * 1024

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.feeds.errors import FeedError
+from bot.codec.errors import FeedError
 from bot.feeds.http import Fetched
 
 #: Ballot lines that are not a person who can lead the race. Compared after :func:`name_key`.

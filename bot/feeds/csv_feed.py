@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
+from bot.codec.errors import FeedConfigError, FeedError, LeftOut
 from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot, race_key
 from bot.core.states import lookup as lookup_state
 from bot.feeds.common import is_pseudo_name, name_key, refuse_error_page
-from bot.feeds.errors import FeedConfigError, FeedError, LeftOut
 from bot.feeds.naming import named
 from bot.feeds.source import FeedSource, admissible, register, with_last_good
 

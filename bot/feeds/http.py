@@ -20,7 +20,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from bot import __version__
-from bot.feeds.errors import FeedConfigError, FeedError, redact_url
+from bot.codec.errors import FeedConfigError, FeedError, redact_url
 
 log = logging.getLogger(__name__)
 

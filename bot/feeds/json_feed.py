@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.codec import native
+from bot.codec.errors import FeedError
 from bot.core.model import Snapshot
-from bot.feeds.errors import FeedError
 from bot.feeds.naming import named
 from bot.feeds.source import FeedSource, register, with_last_good
 

@@ -3,7 +3,7 @@
 A source owns its fetch sequence (AP follows ``nextrequest`` cursors and merges deltas,
 Clarity polls ``current_ver.txt`` before fetching anything) but not the schedule, the store or
 the diff: the poller calls :meth:`FeedSource.poll` and gets either a new snapshot, ``None``
-(nothing changed, nothing to parse), or a :class:`~bot.feeds.errors.FeedError`.
+(nothing changed, nothing to parse), or a :class:`~bot.codec.errors.FeedError`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.codec.errors import FeedError, LeftOut
 from bot.core.invariants import race_problem
 from bot.core.model import Race, Snapshot
-from bot.feeds.errors import FeedError, LeftOut
 from bot.feeds.http import FeedHttp, Fetched
 
 log = logging.getLogger("electionbot.feeds")
@@ -144,19 +144,6 @@ def admissible(races: Iterable[Race], left_out: list[LeftOut]) -> list[Race]:
     return kept
 
 
-def unique_races(races: Iterable[Race], left_out: list[LeftOut]) -> list[Race]:
-    """Races whose key (state + race id) appears once. A key that repeats is ambiguous: every copy
-    is left out (one line) and the race keeps its last good version, or a garbled copy could
-    pass for another race, or the real one be dropped for it."""
-    found: dict[str, list[Race]] = {}
-    for race in races:
-        found.setdefault(race.key, []).append(race)
-    for key, copies in found.items():
-        if len(copies) > 1:
-            left_out.append(LeftOut("race", key, f"appears {len(copies)} times in the reply; which one is right cannot be told", key))
-    return [copies[0] for copies in found.values() if len(copies) == 1]
-
-
 def with_last_good(races: Iterable[Race], left_out: Iterable[LeftOut], previous: Snapshot | None, test: bool) -> list[Race]:
     """A race left out of this reply keeps its last good version (the reply did not withdraw it,
     it garbled it): losing nothing is the rule for a bad race as for a bad reply. Never across
@@ -173,34 +160,9 @@ def with_last_good(races: Iterable[Race], left_out: Iterable[LeftOut], previous:
     return kept
 
 
-_KINDS: dict[str, type[FeedSource]] = {}
+REGISTRY: dict[str, type[FeedSource]] = {}
 
 
 def register(cls: type[FeedSource]) -> type[FeedSource]:
-    _KINDS[cls.kind] = cls
+    REGISTRY[cls.kind] = cls
     return cls
-
-
-def source_kinds() -> tuple[str, ...]:
-    _load_builtin()
-    return tuple(sorted(_KINDS))
-
-
-def make_source(spec: FeedSpec, http: FeedHttp | None = None, recorder: Recorder | None = None) -> FeedSource:
-    _load_builtin()
-    try:
-        cls = _KINDS[spec.kind]
-    except KeyError:
-        raise ValueError(f"unknown feed kind {spec.kind!r} (known: {', '.join(sorted(_KINDS))})") from None
-    return cls(spec, http or FeedHttp(spec.name), recorder)
-
-
-def _load_builtin() -> None:
-    # Importing the adapter modules registers them; kept lazy so the core never imports I/O.
-    import bot.feeds.json_feed  # noqa: F401
-    for optional in ("bot.feeds.ap", "bot.feeds.clarity", "bot.feeds.csv_feed"):
-        try:
-            __import__(optional)
-        except ModuleNotFoundError as exc:
-            if exc.name != optional:
-                raise

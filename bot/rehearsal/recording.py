@@ -26,23 +26,18 @@ import json
 import logging
 import mimetypes
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TextIO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
-from bot.feeds.errors import redact_url
+from bot.codec.errors import redact_url
 from bot.feeds.http import Fetched
 from bot.feeds.source import FeedSpec
-
-if TYPE_CHECKING:
-    from bot.app.poller import Poller
-    from config.settings import Settings
 
 log = logging.getLogger("electionbot.recording")
 
@@ -469,88 +464,15 @@ def _file_name(url: str, content_type: str) -> str:
 # -- the record session -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class RecordSummary:
-    responses: int
-    bytes: int
-    polls: Mapping[str, int]
-    seconds: float
-    failed: str | None = None
-
-
-def record(
-    settings: Settings,
-    out: str | Path,
-    *,
-    feeds: Sequence[str] = (),
-    duration: float | None = None,
-    polls: int | None = None,
-    stop: threading.Event | None = None,
-    progress: TextIO | None = None,
-) -> RecordSummary:
-    """Poll the configured feeds exactly as ``python -m bot poll`` does (same sources, HTTP and
-    scheduler) and archive every response, until ``duration`` seconds have passed, every feed has
-    made ``polls`` polls, or ``stop`` is set. Nothing is delivered: no console or Slack target
-    exists, and the store is a throwaway database (AP's deltas still merge into it)."""
-    from bot.app.runtime import Runtime
-    from config.settings import Secrets
-
-    chosen = [f for f in settings.feeds if not feeds or f.name in feeds]
-    unknown = sorted(set(feeds) - {f.name for f in settings.feeds})
-    if unknown:
-        raise RecordingError(f"no feed named {', '.join(unknown)} in the config (feeds: {', '.join(f.name for f in settings.feeds)})")
-    settings = settings.model_copy(update={"feeds": chosen})
-    stop = stop or threading.Event()
-    writer = RecordingWriter(out, [f.spec() for f in chosen], on_failure=stop.set)
-    done: dict[str, int] = {f.name: 0 for f in chosen}
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="electionbot-record-") as tmp:
-        runtime = Runtime.build(settings, Secrets.from_env({}), console=None, recorder=writer, database_url=f"sqlite:///{Path(tmp) / 'record.db'}")
-        scheduler = runtime.scheduler(deliver=False)
-        for job in scheduler.get_jobs():
-            poller = next((p for p in runtime.pollers if job.func == p.poll), None)
-            if poller is None:
-                continue
-
-            def recorded_poll(poller: Poller = poller, job_id: str = job.id) -> None:
-                """The scheduled poll, bracketed so the archive knows where each poll begins."""
-                writer.begin_poll(poller.feed)
-                try:
-                    poller.poll()
-                finally:
-                    done[poller.feed] += 1
-                    if progress is not None:
-                        progress.write(f"{poller.feed}: poll {done[poller.feed]} done; {writer.responses} responses recorded\n")
-                        progress.flush()
-                    if polls is not None and done[poller.feed] >= polls:
-                        scheduler.pause_job(job_id)
-                        if all(n >= polls for n in done.values()):
-                            stop.set()
-
-            scheduler.modify_job(job.id, func=recorded_poll)
-        scheduler.start()
-        try:
-            stop.wait(duration)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            scheduler.shutdown(wait=True)
-            runtime.close()
-            writer.close()
-    return RecordSummary(writer.responses, writer.bytes, dict(done), time.monotonic() - started, writer.failed)
-
-
 __all__ = [
     "FORMAT",
     "Poll",
-    "RecordSummary",
     "Recording",
     "RecordingError",
     "RecordingWriter",
     "Response",
     "open_inputs",
     "read_recording",
-    "record",
     "recording_from_files",
     "redacted",
     "sniff_kind",

@@ -21,28 +21,22 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from requests.utils import requote_uri
 
-from bot.app.scheduler import JobRunner
-from bot.feeds.http import HttpSettings, local_path
-from bot.rehearsal.recording import Recording, RecordingError, Response
+from bot.feeds.http import local_path
+from bot.rehearsal.recording import RecordingError
 
 if TYPE_CHECKING:
-    from bot.app.runtime import Runtime
-    from bot.core.events import Alert
-    from config.settings import Secrets
+    pass
 
 DEFAULT_CHANNEL = "#elections"
 #: seconds between saved files at speed 1 (they carry no fetch times): the demo's pace, a night
@@ -274,129 +268,6 @@ class Site(Protocol):
 # -- the driver -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ReplayResult:
-    polls: int
-    #: what the console was told, in order (the alerts' keys and events are what tests compare).
-    alerts: tuple[Alert, ...]
-    delivered: int
-    pending: int
-    seconds: float
-
-
-def default_channels() -> list[str]:
-    return [c.strip() for c in os.environ.get("ELECTIONBOT_CHANNELS", DEFAULT_CHANNEL).split(",") if c.strip()]
-
-
-def replay(
-    recording: Recording,
-    *,
-    via: str = "http",
-    speed: float = 1.0,
-    out: TextIO | None = None,
-    base: Mapping[str, Any] | None = None,
-    secrets: Secrets | None = None,
-    database: str | None = None,
-    drain_seconds: float = 30.0,
-    after: Callable[[Runtime], None] | None = None,
-) -> ReplayResult:
-    """Play ``recording`` through the real pipeline: alerts go to ``out`` and, when ``secrets``
-    hold a Slack token, to Slack. ``base`` is a settings dict (alerts, rules, races, context…)
-    whose feeds are replaced by the recording's, pointed at the local site; ``after`` sees the
-    runtime once the last alert is delivered (the demo prints its ``/results`` answer there)."""
-    from bot.app.runtime import Runtime
-    from config.settings import Secrets, settings_from_dict
-
-    if via not in ("http", "disk"):
-        raise RecordingError(f"--via must be http or disk, not {via!r}")
-    if speed < 0:
-        raise RecordingError("--speed must be 0 (as fast as possible) or more")
-    out = out or sys.stdout
-    secrets = secrets or Secrets.from_env()
-    polls = recording.polls()
-    with ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="electionbot-replay-")))
-        sites: dict[str, Site] = {}
-        for feed in recording.feeds:
-            if via == "http":
-                server = ReplayServer.site().start()
-                stack.callback(server.stop)
-                sites[feed.name] = server
-            else:
-                sites[feed.name] = DiskSite(tmp / "site" / feed.name)
-        settings = settings_from_dict(_settings(recording, sites, base or {}, speed), source="replay")
-        http = HttpSettings(connect_timeout=2.0, read_timeout=10.0, retries=0)  # one request = one recorded response
-        runtime = Runtime.build(settings, secrets, console=out, database_url=database or f"sqlite:///{tmp / 'replay.db'}", http_settings=http)
-        stack.callback(runtime.close)
-        scheduler = runtime.scheduler(polls_on_demand=True)
-        jobs = JobRunner(scheduler)
-        scheduler.start()
-        stack.callback(scheduler.shutdown, wait=True)
-        started = time.monotonic()
-        first = polls[0].offset if polls else 0.0
-        for poll in polls:
-            if speed > 0:
-                time.sleep(max(0.0, started + (poll.offset - first) / speed - time.monotonic()))
-            site = sites[poll.feed]
-            for url, replies in _by_url(poll.responses):
-                site.publish(url, replies)
-            if not jobs.run_job_now(f"poll:{poll.feed}"):
-                raise RecordingError(f"feed {poll.feed!r}: a replayed poll did not finish within a minute")
-        _drain(runtime, drain_seconds)
-        if after is not None:
-            after(runtime)
-        backlog = runtime.store.backlog()
-        alerts = tuple(alert for _, alert in runtime.store.sent_alerts("console"))
-        return ReplayResult(len(polls), alerts, backlog.get("sent", 0), backlog.get("pending", 0), time.monotonic() - started)
-
-
-def _settings(recording: Recording, sites: Mapping[str, Site], base: Mapping[str, Any], speed: float) -> dict[str, Any]:
-    from bot.feeds.ap import DEFAULT_QUOTA_WAIT_SECONDS, report_urls, with_json_format
-    from bot.feeds.errors import redact_url
-    from bot.feeds.source import FeedSpec
-
-    configured = {f["name"]: f for f in base.get("feeds", ()) if isinstance(f, Mapping)}
-    feeds = []
-    for feed in recording.feeds:
-        options = dict(configured.get(feed.name, {}).get("options") or feed.options)
-        url = feed.url
-        if feed.kind == "ap":
-            # AP's first request adds format=json to the configured URL: the recorded URLs carry
-            # it, so the mirrored one must too (saved files are plain replies: left alone).
-            url = with_json_format(url) if not recording.saved_files else url
-            wait = float(options.get("quota_wait_seconds", DEFAULT_QUOTA_WAIT_SECONDS))
-            options["quota_wait_seconds"] = wait / speed if speed > 0 else 0.0
-            # balance-of-power reports are read from the recording too, never from AP itself
-            reports = report_urls(FeedSpec(feed.name, feed.kind, feed.url, feed.interval_seconds, options))
-            if recording.saved_files:
-                options.pop("trendtables", None)
-            elif reports:
-                options["trendtables"] = [sites[feed.name].url_for(redact_url(u)) for u in reports]
-        feeds.append({"name": feed.name, "kind": feed.kind, "url": sites[feed.name].url_for(url), "interval_seconds": feed.interval_seconds, "options": options})
-    settings = {k: v for k, v in base.items() if k not in ("feeds", "store")}
-    settings["feeds"] = feeds
-    alerts = dict(settings.get("alerts") or {})
-    alerts.setdefault("channels", default_channels())
-    settings["alerts"] = alerts
-    return settings
-
-
-def _by_url(responses: Iterable[Response]) -> list[tuple[str, list[Reply]]]:
-    grouped: dict[str, list[Reply]] = {}
-    for response in responses:
-        grouped.setdefault(response.url, []).append(Reply(response.status, response.body(), response.content_type))
-    return list(grouped.items())
-
-
-def _drain(runtime: Runtime, seconds: float) -> None:
-    """Deliver what the last polls queued (Slack paces posts per channel; the console does not)."""
-    deadline = time.monotonic() + seconds
-    runtime.worker.deliver_due()
-    while runtime.store.backlog().get("pending") and time.monotonic() < deadline:
-        time.sleep(0.1)
-        runtime.worker.deliver_due()
-
-
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -406,4 +277,4 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
     return predicate()
 
 
-__all__ = ["FILE_SPACING", "DiskSite", "ReplayResult", "ReplayServer", "Reply", "default_channels", "replay", "wait_until"]
+__all__ = ["DEFAULT_CHANNEL", "FILE_SPACING", "DiskSite", "ReplayServer", "Reply", "Site", "wait_until"]

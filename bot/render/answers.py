@@ -17,17 +17,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core import counties, offices
-from bot.core.balance import PARTY_PLURAL, describe_tally, describe_trendtable, latest_trendtables
+from bot.core.balance import describe_tally, describe_trendtable, latest_trendtables
 from bot.core.commands import MAX_INPUT, OFFICE_NAMES, Command, fold, parse, state_of
 from bot.core.context import chamber_tally, unit_swing_facts
 from bot.core.events import RaceFacts, facts_of
 from bot.core.margins import Hurdle, estimate_votes_left, hurdle, standing
 from bot.core.model import Level, Race, Snapshot, TrendTable
+from bot.core.parties import PARTY_PLURAL
 from bot.core.rules import RuleSettings, race_facts, votes_left
 from bot.core.states import state_name
-from bot.core.swing import county_swing_text, margin_text, points_text, race_swing, results_swing_lines
+from bot.core.swing import race_swing
 from bot.render.numbers import percent, points, votes
 from bot.render.slack import escape, race_card
+from bot.render.swing import county_swing_text, margin_text, points_text, results_swing_lines
 from bot.render.text import clock_text, lead_line, local_time, race_title, short_name, standings_line, votes_left_basis
 
 __all__ = ["Answer", "MAX_INPUT", "answer", "answer_command", "margin_lines", "races_in", "tracked_states"]

@@ -104,10 +104,6 @@ def race_card(facts: RaceFacts, extra_lines: list[str] | None = None) -> dict[st
     return {"text": _clip(escape(text + ("\n" + "\n".join(extra_lines) if extra_lines else "")), 3900), "blocks": blocks}
 
 
-def plain_message(text: str) -> dict[str, Any]:
-    return {"text": _clip(escape(text), 3900), "blocks": [_section(text)]}
-
-
 # --- the live race card ---------------------------------------------------------------------
 
 BAR_CELLS = 20

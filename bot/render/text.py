@@ -8,17 +8,18 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.balance import PARTY_PLURAL, describe_tally, tally_from_facts
+from bot.core.balance import describe_tally, tally_from_facts
 from bot.core.context import flip_from_facts
 from bot.core.counties import county_place
 from bot.core.events import Alert, Event, EventKind, RaceFacts
 from bot.core.margins import EstimateMethod, VotesLeft, expected_share, recount_line
 from bot.core.names import surname
 from bot.core.offices import race_office
+from bot.core.parties import PARTY_PLURAL
 from bot.core.runoffs import threshold_words
 from bot.core.states import lookup, state_name
-from bot.core.swing import county_swing_text, flip_text
 from bot.render.numbers import percent, points, signed, votes
+from bot.render.swing import county_swing_text, flip_text
 
 UTC = ZoneInfo("UTC")
 

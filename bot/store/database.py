@@ -39,11 +39,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from bot.codec import native
+from bot.codec.errors import FeedError
 from bot.core.digest import Digest, is_digest
 from bot.core.events import Alert
 from bot.core.model import Race, Snapshot
 from bot.core.rules import RaceMemory
-from bot.feeds.errors import FeedError
 
 log = logging.getLogger("electionbot.store")
 
@@ -490,10 +490,6 @@ class Store:
         with self._cache_lock:
             self._memory_docs[feed] = fresh
         return "{" + ", ".join(parts) + "}"
-
-    def save_cursor(self, feed: str, cursor: Mapping[str, str]) -> None:
-        with self.session() as s, s.begin():
-            s.execute(update(SnapshotRow).where(SnapshotRow.feed == feed).values(cursor=json.dumps(dict(cursor), sort_keys=True)))
 
     def enqueue(self, deliveries: Iterable[tuple[Alert, str, str]], now: datetime | None = None) -> int:
         """Queue alerts that come with no snapshot (feed health)."""

@@ -13,11 +13,9 @@ from dataclasses import dataclass, replace
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.app.poller import Target
 from bot.core.events import Severity
+from bot.core.targets import SUBSCRIPTION_LEVELS, Target
 from bot.store.database import Store, SubscriptionRow, utcnow
-
-LEVELS: dict[str, Severity] = {"all": Severity.FEED, "cards": Severity.MILESTONE, "quiet": Severity.LEAD}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +27,8 @@ class Subscription:
 
 def subscribe(store: Store, channel: str, scope: str, level: str = "all") -> bool:
     """Add or change a channel's subscription; True when it is new (False: level updated)."""
-    if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}; known: {', '.join(LEVELS)}")
+    if level not in SUBSCRIPTION_LEVELS:
+        raise ValueError(f"unknown level {level!r}; known: {', '.join(SUBSCRIPTION_LEVELS)}")
     for _ in range(2):  # a concurrent insert of the same (channel, scope) loses the race once, then updates
         try:
             with store.session() as s, s.begin():
@@ -89,7 +87,7 @@ def slack_targets(
         for sub in subs:
             if states is not None and sub.scope not in states:
                 continue
-            scoped.setdefault(sub.channel, {})[sub.scope] = LEVELS.get(sub.level, Severity.FEED)
+            scoped.setdefault(sub.channel, {})[sub.scope] = SUBSCRIPTION_LEVELS.get(sub.level, Severity.FEED)
         out = []
         for target in fixed:
             extra = scoped.pop(target.channel, None) if target.platform == "slack" else None

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from bot.app.poller import Poller, Target, with_targets
+from bot.app.poller import Poller, with_targets
 from bot.core.events import EventKind
+from bot.core.targets import Target
 from bot.feeds.ap import ApFeed
 from bot.feeds.json_feed import JsonFeed
 from bot.feeds.source import FeedSpec

@@ -22,8 +22,9 @@ from bot.app.demo import DEMO_CONTEXT
 from bot.core.context import ContextSettings
 from bot.core.events import Alert, Event, EventKind
 from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot
+from bot.core.parties import normalize_party
 from bot.core.rules import race_facts
-from bot.core.swing import normalize_party, parse_baseline_csv, party_candidates
+from bot.core.swing import parse_baseline_csv, party_candidates
 from bot.feeds.ap import ApFeed
 from bot.feeds.clarity import ClarityFeed, parse_detail_xml
 from bot.feeds.source import FeedSpec

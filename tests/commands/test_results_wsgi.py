@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.app.poller import Target
 from bot.core.events import Severity
+from bot.core.targets import Target
 from bot.store import subscriptions
 from tests.commands.conftest import CALL, FIRST, HALF, LAST, SECRET, ZONE, texts, with_house_race
 from tests.fakes.slack_signing import post_signed, slash_body

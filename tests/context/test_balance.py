@@ -9,14 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.core.balance import (
-    SEATS_TOML,
     SeatsConfigError,
-    TrendtableError,
     describe_tally,
     describe_trendtable,
     gain,
-    load_seats_config,
-    parse_trendtable,
     seat_key,
     seats_config_from_dict,
     tally,
@@ -24,7 +20,9 @@ from bot.core.balance import (
     tally_from_facts,
 )
 from bot.core.model import CallStatus, Candidate, Race
+from bot.feeds.ap_trendtable import TrendtableError, parse_trendtable
 from bot.rehearsal.scenarios import load_scenario
+from config.context_files import SEATS_TOML, load_seats_config
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"

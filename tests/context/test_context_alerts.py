@@ -14,14 +14,14 @@ from fractions import Fraction
 
 import pytest
 
-from bot.core.balance import load_seats_config
 from bot.core.context import ContextSettings, flip_from_facts
 from bot.core.events import Alert, EventKind, coalesce
 from bot.core.model import CallStatus, Candidate, Level, Race, ReportingUnit
 from bot.core.rules import RaceMemory, RuleSettings, evaluate
-from bot.core.swing import Baseline, BaselineCounty, load_baseline_csv
+from bot.core.swing import Baseline, BaselineCounty
 from bot.rehearsal.scenarios import DEFAULT_FEED, SCENARIO_DIR, load_scenario
 from bot.render.text import alert_text, event_line
+from config.context_files import load_baseline_csv, load_seats_config
 from config.settings import ConfigError, load_recount_rules, settings_from_dict
 
 KEY = "AL-1000"

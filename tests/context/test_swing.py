@@ -16,28 +16,22 @@ from pathlib import Path
 import pytest
 
 from bot.core.model import Candidate, Level, Race, ReportingUnit
+from bot.core.parties import normalize_party
 from bot.core.swing import (
     Baseline,
     BaselineCounty,
     BaselineError,
-    counties_text,
-    county_swing_text,
     flip_indication,
-    flip_text,
-    load_baseline_csv,
-    margin_text,
     normalize_county,
-    normalize_party,
     parse_baseline_csv,
     party_candidates,
     race_swing,
-    results_swing_lines,
-    scenario_baseline,
     swing_facts,
-    swing_text,
     unit_swing,
 )
 from bot.rehearsal.scenarios import SCENARIO_DIR, load_scenario
+from bot.render.swing import counties_text, county_swing_text, flip_text, margin_text, results_swing_lines, swing_text
+from config.context_files import load_baseline_csv, scenario_baseline
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.model import Candidate, Level, Race, ReportingUnit
-from bot.core.names import display_name, split_markers, surname, title_case_name, title_case_office
-from bot.core.offices import LABELS, classify, first_language, matches, party_adjective, race_office
+from bot.core.names import display_name, first_language, split_markers, surname, title_case_name, title_case_office
+from bot.core.offices import LABELS, classify, matches, party_adjective, race_office
 from bot.feeds.naming import named
 
 

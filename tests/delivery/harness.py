@@ -7,8 +7,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.app.poller import Poller, Target, with_targets
+from bot.app.poller import Poller, with_targets
 from bot.core.model import Snapshot
+from bot.core.targets import Target
 from bot.delivery.cards import CardRefresher
 from bot.delivery.slack import SlackSink, make_client
 from bot.delivery.worker import DeliveryWorker

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.app.poller import Poller, Target, with_targets
+from bot.app.poller import Poller, with_targets
 from bot.core.follow import FollowBook
 from bot.core.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot
+from bot.core.targets import Target
 from bot.delivery.cards import CardRefresher
 from bot.delivery.grouping import Grouping
 from bot.delivery.slack import SlackSink, make_client

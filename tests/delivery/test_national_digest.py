@@ -12,11 +12,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot.app.poller import Target
 from bot.core.digest import Digest, build, plan
 from bot.core.events import Alert, Event, EventKind
 from bot.core.follow import Follow, FollowBook
 from bot.core.rules import race_facts
+from bot.core.targets import Target
 from bot.delivery.console import ConsoleSink
 from bot.render.digest import digest_message, digest_text, rollup_message
 from tests.delivery.clock import VirtualClock
@@ -339,8 +339,8 @@ def test_the_seeded_national_night_is_one_digest_per_poll_listing_every_race_the
     import io
 
     from benchmarks.national import write_night
+    from bot.app.rehearse import replay
     from bot.rehearsal.recording import read_recording
-    from bot.rehearsal.replay_server import replay
     from config.settings import Secrets
 
     night = write_night(tmp_path / "night", seed=13, polls=3, scale=0.05)

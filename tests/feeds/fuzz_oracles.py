@@ -20,7 +20,7 @@ from typing import Any
 
 from hypothesis import currently_in_test_context, event
 
-from bot.feeds.errors import FeedError
+from bot.codec.errors import FeedError
 
 UNREADABLE = "unreadable"
 UNSURE = "unsure"

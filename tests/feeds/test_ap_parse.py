@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from bot.codec.errors import FeedError
 from bot.core.model import CallStatus, Level
 from bot.feeds.ap import parse_ap, with_json_format
-from bot.feeds.errors import FeedError
 
 from .samples import ap_bytes, ap_doc
 

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from bot.codec.errors import FeedConfigError, FeedError
 from bot.core.model import CallStatus
 from bot.feeds.ap import MAX_TRUNCATED_FOLLOWS, ApFeed
-from bot.feeds.errors import FeedConfigError, FeedError
-from bot.feeds.source import FeedSpec, make_source, source_kinds
+from bot.feeds.kinds import make_source, source_kinds
+from bot.feeds.source import FeedSpec
 from tests.fakes.feed_server import FeedServer, Reply, Request
 
 from .samples import AP_FIXTURES, ap_bytes, ap_doc, fast_http

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from bot.codec import native
+from bot.codec.errors import FeedConfigError, FeedError
 from bot.core.model import CallStatus, Snapshot
 from bot.feeds.ap import ApFeed
-from bot.feeds.errors import FeedConfigError, FeedError
 from bot.feeds.source import FeedSpec
 from tests.fakes.feed_server import FeedServer, Reply
 

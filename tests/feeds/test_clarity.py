@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.codec.errors import FeedConfigError, FeedError
 from bot.core.model import CallStatus, Level
 from bot.feeds.clarity import (
     ClarityFeed,
@@ -21,7 +22,6 @@ from bot.feeds.clarity import (
     read_detail_zip,
     site_of,
 )
-from bot.feeds.errors import FeedConfigError, FeedError
 from bot.feeds.source import FeedSpec
 from tests.fakes.feed_server import FeedServer, Reply
 

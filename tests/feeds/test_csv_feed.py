@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from bot.codec.errors import FeedConfigError, FeedError
 from bot.core.model import Level
 from bot.feeds.csv_feed import CsvFeed, parse_csv
-from bot.feeds.errors import FeedConfigError, FeedError
 from bot.feeds.source import FeedSpec
 from tests.fakes.feed_server import FeedServer, Reply
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.feeds.errors import FeedConfigError, FeedError
+from bot.codec.errors import FeedConfigError, FeedError
 from bot.feeds.http import local_path
 from tests.fakes.feed_server import FeedServer, Reply
 

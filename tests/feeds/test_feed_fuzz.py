@@ -17,10 +17,10 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bot.codec.errors import FeedError
 from bot.feeds.ap import parse_ap
 from bot.feeds.clarity import parse_detail_xml, parse_summary, parse_test_mode, read_detail_zip
 from bot.feeds.csv_feed import parse_csv
-from bot.feeds.errors import FeedError
 
 from .fuzz_oracles import (
     UNREADABLE,

@@ -31,7 +31,8 @@ from bot.app.poller import Poller, with_targets
 from bot.core.commands import parse
 from bot.core.model import Race, Snapshot
 from bot.core.rules import race_facts
-from bot.feeds.source import FeedSpec, make_source
+from bot.feeds.kinds import make_source
+from bot.feeds.source import FeedSpec
 from bot.rehearsal.scenarios import scenario_files
 from bot.render.answers import Answer, margin_lines
 from bot.store.database import Store

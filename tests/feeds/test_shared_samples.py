@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from bot.codec.errors import FeedError
 from bot.core.model import CallStatus, Level, Race
 from bot.feeds.ap import parse_ap
 from bot.feeds.clarity import combine, parse_detail_xml, parse_summary, parse_test_mode
 from bot.feeds.csv_feed import parse_csv
-from bot.feeds.errors import FeedError
 
 from .samples import SHARED, SHARED_SAMPLES, needs_shared
 
