@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench mutate clean
+.PHONY: demo test test-fast lint bench mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# The unit tier only (no sockets, threads or sleeps): seconds, for the edit-test loop.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+# Style, formatting, the import contracts of docs/architecture.md, and types (strict on bot/core).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # Every benchmark runs and prints its figures; the status is 1 if any missed its target.
 # bench_national (issue 13) takes a few minutes; its elex ratio wants ELEX or /tmp/elexenv/bin/elex.

@@ -91,7 +91,7 @@ class Runtime:
             follows=grouping.card_for,
         )
         fixed = tuple(targets)
-        pollers = []
+        pollers: list[Poller] = []
         for feed in settings.feeds:
             spec = feed.spec()
             try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TypeGuard
 
 from bot.core.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendTable
 
@@ -62,6 +63,8 @@ def race_problem(race: Race) -> str | None:
 def _race_fields(race: Race) -> str | None:
     if not (_is_text(race.state) and len(race.state) == 2 and race.state.isascii() and race.state.isalpha() and race.state.isupper()):
         return f"state {_short(race.state)} is not a two-letter postal code"
+    name: str
+    value: object
     for name, value in (("race id", race.race_id),):
         if not _is_ident(value):
             return f"{name} {_short(value)} is not an id of 1–{MAX_ID} characters"
@@ -189,7 +192,7 @@ def snapshot_problem(snapshot: Snapshot) -> str | None:
 # -- small predicates ---------------------------------------------------------------------------
 
 
-def _is_text(value: object) -> bool:
+def _is_text(value: object) -> TypeGuard[str]:
     """A ``str`` the store can write: UTF-8 encodable (a JSON ``\\ud800`` escape decodes to a lone
     surrogate, which cannot be)."""
     if type(value) is not str:
@@ -202,11 +205,11 @@ def _is_text(value: object) -> bool:
 
 
 def _is_ident(value: object) -> bool:
-    return _is_text(value) and 1 <= len(value) <= MAX_ID  # type: ignore[arg-type]
+    return _is_text(value) and 1 <= len(value) <= MAX_ID
 
 
 def _is_name(value: object) -> bool:
-    return _is_text(value) and 1 <= len(value) <= MAX_NAME and bool(value.strip())  # type: ignore[arg-type,union-attr]
+    return _is_text(value) and 1 <= len(value) <= MAX_NAME and bool(value.strip())
 
 
 def _is_count(value: object) -> bool:
@@ -216,7 +219,7 @@ def _is_count(value: object) -> bool:
 def _is_percent(value: object) -> bool:
     if value is None:
         return True
-    return type(value) in (int, float) and math.isfinite(value) and 0 <= value <= 100  # type: ignore[arg-type]
+    return isinstance(value, (int, float)) and type(value) in (int, float) and math.isfinite(value) and 0 <= value <= 100
 
 
 def _is_moment(value: object) -> bool:

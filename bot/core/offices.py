@@ -42,7 +42,7 @@ LABELS = {
 #: The grammar's words for a kind, as a sentence names it ("No Senate race for …").
 NAMES = {PRESIDENT: "President", SENATE: "Senate", HOUSE: "House", GOVERNOR: "Governor", MEASURE: "ballot measure"}
 
-#: AP ``officeID`` codes (docs/feeds.md §1.3): authoritative when the feed gives one.
+#: AP ``officeID`` codes (../shared/docs/feeds.md §1.3): authoritative when the feed gives one.
 AP_OFFICE_IDS = {"P": PRESIDENT, "S": SENATE, "H": HOUSE, "G": GOVERNOR, "I": MEASURE, "Y": STATE_HOUSE, "Z": STATE_SENATE}
 OFFICE_IDS = {kind: code for code, kind in AP_OFFICE_IDS.items()}
 

@@ -330,7 +330,7 @@ def _runoffs(ctx: _Context, mem: RaceMemory) -> Step:
     if feed_runoff or race.winners:
         return [], replace(mem, runoff_silenced=False) if feed_runoff else mem
     if mem.runoff and not race.runoff:  # the feed withdrew its runoff flags
-        events = []
+        events: list[Event] = []
         if mem.runoff_headed or mem.runoff_pair:
             n = mem.runoff_passes + 1
             events.append(ctx.event(EventKind.RUNOFF_WITHDRAWN, n, previous_pair=list(mem.runoff_pair), previous_headed=mem.runoff_headed))
@@ -348,7 +348,7 @@ def _runoffs(ctx: _Context, mem: RaceMemory) -> Step:
         **rule.to_facts(), "leader": pos.leader.candidate_id, "leader_votes": pos.leader.votes, "total_votes": ctx.st.total_votes,
         "outstanding": left, "method": ctx.left.method.value if ctx.left is not None else None,
     }
-    events: list[Event] = []
+    events = []
     n = mem.runoff_passes
     if rule.format is RunoffFormat.THRESHOLD:
         if pos.reachable is False and not mem.runoff_headed:

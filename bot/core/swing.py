@@ -246,6 +246,7 @@ def unit_swing(race: Race, unit: ReportingUnit, baseline: Baseline) -> UnitSwing
     total_now = unit.total_votes
     if total_now <= 0:
         return None  # not reporting yet: nothing to say, nothing wrong
+    how: str | None
     if unit.level is Level.STATE:
         then_dem, then_gop, then_total, fips, how = baseline.dem, baseline.gop, baseline.total, "", "state"
     else:
@@ -345,6 +346,8 @@ def race_swing(race: Race, baseline: Baseline, reported_only: bool = True, compl
             swings.append(us)
     swings.sort(key=lambda s: (-s.swing, s.name))
     pair = party_candidates(race)
+    margin_now: Fraction | None
+    margin_then: Fraction | None
     if reported_only:
         if pair is not None and swings:
             dem, gop = pair

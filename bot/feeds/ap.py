@@ -1,7 +1,7 @@
 """``kind = "ap"``: the AP Elections API (v2 JSON, with the v3 fields) → snapshots.
 
 AP's reply is a tree (races → reportingUnits → candidates) whose quirks decide most of this
-module (see docs/feeds.md §1): race ids repeat across states, so a race is keyed by state postal
+module (see ../shared/docs/feeds.md §1): race ids repeat across states, so a race is keyed by state postal
 + ``raceID``; the call is the ``winner`` flag on the *state* row (AP repeats it on county rows);
 FIPS codes lose their leading zero; New England reports by town; initialization payloads carry
 the roster on the race and no units; and after the first full request AP wants us to follow

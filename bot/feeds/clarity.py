@@ -1,7 +1,7 @@
 """``kind = "clarity"``: Clarity/Scytl Election Night Reporting sites → snapshots.
 
 A Clarity site is a folder per upload: ``{base}/current_ver.txt`` names the newest version and
-everything under ``{base}/{version}/`` is immutable (docs/feeds.md §2). So a poll reads the tiny
+everything under ``{base}/{version}/`` is immutable (../shared/docs/feeds.md §2). So a poll reads the tiny
 version file and fetches nothing else unless the number changed; then ``json/en/summary.json``
 (totals per contest) and ``reports/detailxml.zip`` → ``detail.xml`` (per county on a state site,
 per precinct on a county site, split by vote type, which we sum).

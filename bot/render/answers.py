@@ -461,10 +461,10 @@ def _place_answer(cmd: Command, state: str, found: list[tuple[Snapshot, Race]], 
         stamp = unit.last_updated or snap.generated_at
         footer = f"County figures as of {local_time(stamp.isoformat(), race.state)}"
         return Answer(kind="list", title=f"{place} · {race_title(statewide)}", lines=tuple(lines), footer=footer, query=query)
-    lines = tuple(
+    listed = tuple(
         f"• {_race_line(_unit_facts(race, unit, snap.generated_at), None, _office_label(race))}" for snap, race, unit in rows[:MAX_LIST]
     ) + _more(len(rows))
-    return Answer(kind="list", title=f"{place}, {state}: {len(rows)} races", lines=lines, footer=_as_of([(s, r) for s, r, _ in rows]), query=query)
+    return Answer(kind="list", title=f"{place}, {state}: {len(rows)} races", lines=listed, footer=_as_of([(s, r) for s, r, _ in rows]), query=query)
 
 
 def _place_units(race: Race) -> tuple[Any, ...]:

@@ -121,7 +121,7 @@ def local_time(iso: str | None, state: str) -> str:
 
 def event_line(event: Event, facts: RaceFacts | None) -> str:
     d = event.details
-    name = (lambda cid: _name(facts, cid)) if facts else (lambda cid: str(cid))
+    name: Callable[[Any], str] = (lambda cid: _name(facts, cid)) if facts else (lambda cid: str(cid))
     k = event.kind
     if k is EventKind.FIRST_VOTES:
         return "First votes are in"

@@ -673,7 +673,7 @@ class Store:
             q = select(OutboxRow).where(OutboxRow.status == "sent").order_by(OutboxRow.sent_at, OutboxRow.id)
             if platform:
                 q = q.where(OutboxRow.platform == platform)
-            return [(r.channel, outbox_item(r.payload)) for r in s.scalars(q).all()]  # type: ignore[misc]
+            return [(r.channel, outbox_item(r.payload)) for r in s.scalars(q).all()]
 
     # --- feed health ------------------------------------------------------------------------
 
