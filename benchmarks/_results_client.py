@@ -99,12 +99,19 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
 def build_request(host: str, port: int, path: str, body: str, secret: str) -> bytes:
     """Signed now, as Slack signs each delivery; the server verifies every one."""
     headers = signed_headers(body, secret)
-    head = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", f"Content-Length: {len(body.encode())}", "Connection: keep-alive"]
+    head = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        f"Content-Length: {len(body.encode())}",
+        "Connection: keep-alive",
+    ]
     head += [f"{k}: {v}" for k, v in headers.items()]
     return ("\r\n".join(head) + "\r\n\r\n" + body).encode()
 
 
-async def run(url: str, total: int, concurrency: int, text: str, secret: str, warmup: int, fresh: bool) -> tuple[Tally, float]:
+async def run(
+    url: str, total: int, concurrency: int, text: str, secret: str, warmup: int, fresh: bool
+) -> tuple[Tally, float]:
     parts = urlsplit(url)
     host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"
     body = slash_body(text)
@@ -155,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         print("BENCH_SIGNING_SECRET is not set", file=sys.stderr)
         return 2
     cpu = time.process_time()
-    tally, wall = asyncio.run(run(args.url, args.requests, args.concurrency, args.text, secret, args.warmup, args.fresh_connections))
+    tally, wall = asyncio.run(
+        run(args.url, args.requests, args.concurrency, args.text, secret, args.warmup, args.fresh_connections)
+    )
     json.dump(
         {
             "latencies_ms": tally.latencies_ms,

@@ -64,9 +64,13 @@ def main() -> int:
     parse = best_of(args.repeat, lambda: parse_ap(data, "bench"))
     ratio = parse / loads
 
-    print(f"file           {args.file.name}: {len(data):,} bytes, {len(reply.races)} races, {units:,} units, {rows:,} candidate rows")
+    print(
+        f"file           {args.file.name}: {len(data):,} bytes, {len(reply.races)} races, {units:,} units, {rows:,} candidate rows"
+    )
     print(f"json.loads     {loads * 1000:8.2f} ms   {rows / loads:12,.0f} rows/s")
-    print(f"parse_ap       {parse * 1000:8.2f} ms   {rows / parse:12,.0f} rows/s   (adapter work beyond json.loads: {(parse - loads) * 1000:.2f} ms)")
+    print(
+        f"parse_ap       {parse * 1000:8.2f} ms   {rows / parse:12,.0f} rows/s   (adapter work beyond json.loads: {(parse - loads) * 1000:.2f} ms)"
+    )
     print(f"ratio          {ratio:8.2f}×  (target ≤ {TARGET_RATIO:g}×: {'met' if ratio <= TARGET_RATIO else 'NOT met'})")
     return 0 if ratio <= TARGET_RATIO else 1
 

@@ -53,10 +53,18 @@ def counted(store: Store) -> Iterator[list[int]]:
 
 def fill(store: Store, rows: int, channels: int = 1) -> None:
     """``rows`` distinct first-votes alerts queued for the console, round-robin over channels."""
+
     def deliveries() -> Iterator[tuple[Alert, str, str]]:
         for i in range(rows):
             race = f"ST-{i}"
-            alert = Alert("bench", race, NOW.isoformat(), False, (Event(EventKind.FIRST_VOTES, f"bench/{race}/first", "bench", race, {}),), None)
+            alert = Alert(
+                "bench",
+                race,
+                NOW.isoformat(),
+                False,
+                (Event(EventKind.FIRST_VOTES, f"bench/{race}/first", "bench", race, {}),),
+                None,
+            )
             yield alert, f"#ch{i % channels}", "console"
 
     store.enqueue(deliveries(), NOW)
@@ -64,7 +72,9 @@ def fill(store: Store, rows: int, channels: int = 1) -> None:
 
 def drain(store: Store) -> tuple[int, int, float]:
     """(messages sent, queries, seconds) for draining everything pending to the console."""
-    worker = DeliveryWorker(store, {"console": ConsoleSink(io.StringIO())}, clock=lambda: NOW + timedelta(seconds=1), budget_seconds=3600)
+    worker = DeliveryWorker(
+        store, {"console": ConsoleSink(io.StringIO())}, clock=lambda: NOW + timedelta(seconds=1), budget_seconds=3600
+    )
     with counted(store) as queries:
         start = time.perf_counter()
         sent = worker.deliver_due()
@@ -92,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         sent, queries, seconds = measure(rows, args.channels)
         per = queries / max(sent, 1)
         worst = max(worst, per)
-        print(f"backlog {rows:>6,}: {sent:>6,} sent, {queries:>7,} queries, {per:5.2f} queries/message, {sent / seconds:8,.0f} messages/s")
+        print(
+            f"backlog {rows:>6,}: {sent:>6,} sent, {queries:>7,} queries, {per:5.2f} queries/message, {sent / seconds:8,.0f} messages/s"
+        )
         if sent != rows:
             print(f"  NOT drained: {rows - sent} left", file=sys.stderr)
             return 1

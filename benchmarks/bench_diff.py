@@ -34,7 +34,11 @@ def build(races: int, units: int, candidates: int, seed: int = 7) -> list[Race]:
         for u in range(units):
             total = rnd.randint(5, 80)
             rep = rnd.randint(total // 2, total)
-            rows.append(ReportingUnit(f"{i}-{u}", Level.COUNTY, f"County {u}", {c.id: rnd.randint(0, 20_000) for c in cands}, None, rep, total))
+            rows.append(
+                ReportingUnit(
+                    f"{i}-{u}", Level.COUNTY, f"County {u}", {c.id: rnd.randint(0, 20_000) for c in cands}, None, rep, total
+                )
+            )
         state = STATES[i % len(STATES)]
         out.append(Race(state, str(i), "Office", cands, (sum_units(rows, state, state), *rows)))
     return out
@@ -43,13 +47,18 @@ def build(races: int, units: int, candidates: int, seed: int = 7) -> list[Race]:
 def change_one(race: Race) -> Race:
     """One county of one race gets a batch of 6,000 votes (and one more precinct)."""
     state, first, *rest = race.units
-    moved = replace(first, votes={k: v + (6_000 if k == "c1" else 0) for k, v in first.votes.items()},
-                    precincts_reporting=min(first.precincts_total, first.precincts_reporting + 1))
+    moved = replace(
+        first,
+        votes={k: v + (6_000 if k == "c1" else 0) for k, v in first.votes.items()},
+        precincts_reporting=min(first.precincts_total, first.precincts_reporting + 1),
+    )
     rows = (moved, *rest)
     return replace(race, units=(sum_units(rows, race.state, race.state), *rows))
 
 
-def poll(previous: Snapshot | None, snapshot: Snapshot, memory: dict[str, RaceMemory], settings: RuleSettings, skip_equal: bool) -> tuple[int, int]:
+def poll(
+    previous: Snapshot | None, snapshot: Snapshot, memory: dict[str, RaceMemory], settings: RuleSettings, skip_equal: bool
+) -> tuple[int, int]:
     """Poller._evaluate, optionally skipping races equal to their previous version."""
     alerts = skipped = 0
     for key, race in snapshot.races.items():
@@ -81,7 +90,9 @@ def main() -> None:
     races_b[target] = change_one(races_b[target])
     a = Snapshot.of("bench", t0, races_a)
     b = Snapshot.of("bench", t0 + timedelta(minutes=1), races_b)
-    print(f"built 2 snapshots of {args.races} races × {args.units} units × {args.candidates} candidates in {time.perf_counter() - start:.2f} s")
+    print(
+        f"built 2 snapshots of {args.races} races × {args.units} units × {args.candidates} candidates in {time.perf_counter() - start:.2f} s"
+    )
 
     base: dict[str, RaceMemory] = {}
     start = time.perf_counter()
@@ -107,7 +118,12 @@ def main() -> None:
     # the diff touches only the changed race: its events
     key = list(b.races)[target]
     result = evaluate("bench", a.races[key], b.races[key], base[key], settings, b.generated_at)
-    print(f"changed race {key}: " + ", ".join(f"{e.kind.value} {e.details.get('unit', '')} {e.details.get('added', '')}".strip() for e in result.events))
+    print(
+        f"changed race {key}: "
+        + ", ".join(
+            f"{e.kind.value} {e.details.get('unit', '')} {e.details.get('added', '')}".strip() for e in result.events
+        )
+    )
     start = time.perf_counter()
     same = sum(1 for k in b.races if a.races[k] == b.races[k])
     print(f"equality check of all races: {(time.perf_counter() - start) * 1000:.1f} ms ({same} equal)")

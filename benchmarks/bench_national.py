@@ -130,13 +130,17 @@ def main(argv: list[str] | None = None) -> int:
         night = write_night(out, args.seed, args.polls, args.scale)
         full = night.files[0]
         data = full.read_bytes()
-        print(f"night          seed {args.seed}: {night.races:,} races, {night.candidate_rows:,} candidate rows, full reply {len(data) / 1e6:.1f} MB, "
-              f"{len(night.changed)} deltas of {min(night.changed)}–{max(night.changed)} races")
+        print(
+            f"night          seed {args.seed}: {night.races:,} races, {night.candidate_rows:,} candidate rows, full reply {len(data) / 1e6:.1f} MB, "
+            f"{len(night.changed)} deltas of {min(night.changed)}–{max(night.changed)} races"
+        )
 
         loads = best_of(3, lambda: json.loads(data))
         parse = best_of(3, lambda: parse_ap(data, "bench"))
         ratio = parse / loads
-        print(f"parse          json.loads {loads:6.2f} s   parse_ap {parse:6.2f} s   ratio {ratio:5.2f}×  (target ≤ {PARSE_TARGET:g}×)")
+        print(
+            f"parse          json.loads {loads:6.2f} s   parse_ap {parse:6.2f} s   ratio {ratio:5.2f}×  (target ≤ {PARSE_TARGET:g}×)"
+        )
         if ratio > PARSE_TARGET:
             missed.append("parse")
 
@@ -145,36 +149,50 @@ def main(argv: list[str] | None = None) -> int:
         cycles = poll_cycles(Path(tmp) / "one-percent", 6)
         delta = sorted(cycles.deltas)[len(cycles.deltas) // 2]
         share = delta / cycles.full
-        print(f"poll cycle     full {cycles.full:6.2f} s ({cycles.evaluated[0]:,} races evaluated)   "
-              f"delta with 1 % changed (median of {len(cycles.deltas)}) {delta:6.3f} s   ratio {share:6.1%}  (target ≤ {DELTA_TARGET:.0%})")
-        print(f"               races evaluated per delta {min(cycles.evaluated[1:])}–{max(cycles.evaluated[1:])} "
-              f"for {min(cycles.changed)}–{max(cycles.changed)} races changed (the rest skipped unread)")
+        print(
+            f"poll cycle     full {cycles.full:6.2f} s ({cycles.evaluated[0]:,} races evaluated)   "
+            f"delta with 1 % changed (median of {len(cycles.deltas)}) {delta:6.3f} s   ratio {share:6.1%}  (target ≤ {DELTA_TARGET:.0%})"
+        )
+        print(
+            f"               races evaluated per delta {min(cycles.evaluated[1:])}–{max(cycles.evaluated[1:])} "
+            f"for {min(cycles.changed)}–{max(cycles.changed)} races changed (the rest skipped unread)"
+        )
         if share > DELTA_TARGET:
             missed.append("delta")
 
         if not args.skip_process:
             python = sys.executable
             code, seconds, rss, last = run_measured([python, "-m", "bot", "replay", str(out), "--step", "--via", "disk"])
-            print(f"whole night    python -m bot replay NIGHT --step --via disk: {seconds:6.1f} s, exit {code}, peak RSS {rss} MB: {last}")
+            print(
+                f"whole night    python -m bot replay NIGHT --step --via disk: {seconds:6.1f} s, exit {code}, peak RSS {rss} MB: {last}"
+            )
             if code != 0:
                 missed.append("night exit")
             if rss > RSS_TARGET_MB:
                 missed.append("rss")
             code2, seconds2, rss2, last2 = run_measured([python, "-m", "bot", "replay", str(out), "--step", "--via", "http"])
-            print(f"whole night    python -m bot replay NIGHT --step --via http: {seconds2:6.1f} s, exit {code2}, peak RSS {rss2} MB: {last2}")
+            print(
+                f"whole night    python -m bot replay NIGHT --step --via http: {seconds2:6.1f} s, exit {code2}, peak RSS {rss2} MB: {last2}"
+            )
             if code2 != 0:
                 missed.append("night exit (http)")
             code1, ours, rss1, last1 = run_measured([python, "-m", "bot", "replay", str(full), "--step", "--via", "disk"])
-            print(f"full reply     python -m bot replay FULL.json --step --via disk: {ours:6.1f} s, exit {code1}, peak RSS {rss1} MB: {last1}")
+            print(
+                f"full reply     python -m bot replay FULL.json --step --via disk: {ours:6.1f} s, exit {code1}, peak RSS {rss1} MB: {last1}"
+            )
             elex = find_elex()
             if elex is None:
-                print("elex           not found ($ELEX or /tmp/elexenv/bin/elex): ratio skipped. Install: python3 -m venv /tmp/elexenv && "
-                      "/tmp/elexenv/bin/pip install elex==2.4.4 && /tmp/elexenv/bin/pip install pymongo==3.13.0")
+                print(
+                    "elex           not found ($ELEX or /tmp/elexenv/bin/elex): ratio skipped. Install: python3 -m venv /tmp/elexenv && "
+                    "/tmp/elexenv/bin/pip install elex==2.4.4 && /tmp/elexenv/bin/pip install pymongo==3.13.0"
+                )
             else:
                 ecode, theirs, erss, _ = run_measured([elex, "results", "--data-file", str(full)])
                 speedup = theirs / ours
-                print(f"elex           elex results --data-file FULL.json: {theirs:6.1f} s, exit {ecode}, peak RSS {erss} MB   "
-                      f"ours {speedup:5.2f}× faster  (target ≥ {SPEEDUP_TARGET:g}×)")
+                print(
+                    f"elex           elex results --data-file FULL.json: {theirs:6.1f} s, exit {ecode}, peak RSS {erss} MB   "
+                    f"ours {speedup:5.2f}× faster  (target ≥ {SPEEDUP_TARGET:g}×)"
+                )
                 if speedup < SPEEDUP_TARGET:
                     missed.append("elex")
     print("targets        " + ("all measured targets met" if not missed else "NOT met: " + ", ".join(missed)))

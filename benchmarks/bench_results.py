@@ -140,8 +140,21 @@ def seed(directory: Path, feed_url: str = "http://127.0.0.1:9/unused.json", inte
 
 
 def measure(url: str, args: argparse.Namespace, concurrency: int, server_pid: int, figures: tuple[str, ...]) -> Run:
-    command = [sys.executable, "-m", "benchmarks._results_client", "--url", url, "--requests", str(args.requests),
-               "--concurrency", str(concurrency), "--text", args.text, "--warmup", str(max(args.warmup, concurrency))]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks._results_client",
+        "--url",
+        url,
+        "--requests",
+        str(args.requests),
+        "--concurrency",
+        str(concurrency),
+        "--text",
+        args.text,
+        "--warmup",
+        str(max(args.warmup, concurrency)),
+    ]
     if args.fresh_connections:
         command.append("--fresh-connections")
     env = {**os.environ, "BENCH_SIGNING_SECRET": SECRET, "PYTHONPATH": python_path()}
@@ -200,14 +213,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", default="20", help="requests in flight; a comma list (1,5,20,50) runs each")
     parser.add_argument("--runs", type=int, default=3, help="repeat each concurrency this many times (per server)")
     parser.add_argument("--text", default="alabama", help="the /results text")
-    parser.add_argument("--expect", action="append", help="a figure every answer must contain (default: Alabama's final figures for 'alabama')")
-    parser.add_argument("--server", choices=("both", "procfile", "serve", "wsgiref", "gunicorn"), default="both",
-                        help="both (default): the Procfile's web process and python -m bot serve, side by side")
-    parser.add_argument("--poll-interval", type=float, default=5.0, help="seconds between serve's polls of the loopback feed")
+    parser.add_argument(
+        "--expect",
+        action="append",
+        help="a figure every answer must contain (default: Alabama's final figures for 'alabama')",
+    )
+    parser.add_argument(
+        "--server",
+        choices=("both", "procfile", "serve", "wsgiref", "gunicorn"),
+        default="both",
+        help="both (default): the Procfile's web process and python -m bot serve, side by side",
+    )
+    parser.add_argument(
+        "--poll-interval", type=float, default=5.0, help="seconds between serve's polls of the loopback feed"
+    )
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: the Procfile's)")
     parser.add_argument("--threads", type=int, help="gunicorn threads per worker (default: the Procfile's)")
     parser.add_argument("--warmup", type=int, default=40, help="untimed requests before each run (at least --concurrency)")
-    parser.add_argument("--fresh-connections", action="store_true", help="open a TCP connection per request instead of keep-alive")
+    parser.add_argument(
+        "--fresh-connections", action="store_true", help="open a TCP connection per request instead of keep-alive"
+    )
     parser.add_argument("--target-p99-ms", type=float, default=50.0)
     parser.add_argument("--target-concurrency", type=int, default=20, help="the concurrency the p99 target applies to")
     return parser.parse_args(argv)
@@ -281,8 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         if at_target:
             worst = max(r.p99 for r in at_target)
             verdicts.append(worst <= args.target_p99_ms)
-            print(f"  {LABELS.get(name, name)}: target p99 <= {args.target_p99_ms:.0f} ms at concurrency {args.target_concurrency}: "
-                  f"{'met' if verdicts[-1] else 'NOT met'} (worst p99 {worst:.1f} ms)")
+            print(
+                f"  {LABELS.get(name, name)}: target p99 <= {args.target_p99_ms:.0f} ms at concurrency {args.target_concurrency}: "
+                f"{'met' if verdicts[-1] else 'NOT met'} (worst p99 {worst:.1f} ms)"
+            )
     return 0 if all(verdicts) else 2
 
 

@@ -43,32 +43,163 @@ DEFAULT_OUT = Path(__file__).resolve().parents[1] / "var" / "national"
 # Reporting units per state as AP counts them at ``level=ru``: counties, or towns in New England
 # (CT, MA, ME, NH, RI, VT). Rounded real figures; they sum to about 4,600.
 UNITS = {
-    "AL": 67, "AK": 40, "AZ": 15, "AR": 75, "CA": 58, "CO": 64, "CT": 169, "DE": 3, "DC": 1,
-    "FL": 67, "GA": 159, "HI": 5, "ID": 44, "IL": 102, "IN": 92, "IA": 99, "KS": 105, "KY": 120,
-    "LA": 64, "ME": 500, "MD": 24, "MA": 351, "MI": 83, "MN": 87, "MS": 82, "MO": 115, "MT": 56,
-    "NE": 93, "NV": 17, "NH": 259, "NJ": 21, "NM": 33, "NY": 62, "NC": 100, "ND": 53, "OH": 88,
-    "OK": 77, "OR": 36, "PA": 67, "RI": 39, "SC": 46, "SD": 66, "TN": 95, "TX": 254, "UT": 29,
-    "VT": 255, "VA": 133, "WA": 39, "WV": 55, "WI": 72, "WY": 23,
+    "AL": 67,
+    "AK": 40,
+    "AZ": 15,
+    "AR": 75,
+    "CA": 58,
+    "CO": 64,
+    "CT": 169,
+    "DE": 3,
+    "DC": 1,
+    "FL": 67,
+    "GA": 159,
+    "HI": 5,
+    "ID": 44,
+    "IL": 102,
+    "IN": 92,
+    "IA": 99,
+    "KS": 105,
+    "KY": 120,
+    "LA": 64,
+    "ME": 500,
+    "MD": 24,
+    "MA": 351,
+    "MI": 83,
+    "MN": 87,
+    "MS": 82,
+    "MO": 115,
+    "MT": 56,
+    "NE": 93,
+    "NV": 17,
+    "NH": 259,
+    "NJ": 21,
+    "NM": 33,
+    "NY": 62,
+    "NC": 100,
+    "ND": 53,
+    "OH": 88,
+    "OK": 77,
+    "OR": 36,
+    "PA": 67,
+    "RI": 39,
+    "SC": 46,
+    "SD": 66,
+    "TN": 95,
+    "TX": 254,
+    "UT": 29,
+    "VT": 255,
+    "VA": 133,
+    "WA": 39,
+    "WV": 55,
+    "WI": 72,
+    "WY": 23,
 }
 NAMES = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
-    "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia", "FL": "Florida", "GA": "Georgia",
-    "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas",
-    "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts",
-    "MI": "Michigan", "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri", "MT": "Montana",
-    "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico",
-    "NY": "New York", "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma",
-    "OR": "Oregon", "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina",
-    "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont",
-    "VA": "Virginia", "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
+    "AL": "Alabama",
+    "AK": "Alaska",
+    "AZ": "Arizona",
+    "AR": "Arkansas",
+    "CA": "California",
+    "CO": "Colorado",
+    "CT": "Connecticut",
+    "DE": "Delaware",
+    "DC": "District of Columbia",
+    "FL": "Florida",
+    "GA": "Georgia",
+    "HI": "Hawaii",
+    "ID": "Idaho",
+    "IL": "Illinois",
+    "IN": "Indiana",
+    "IA": "Iowa",
+    "KS": "Kansas",
+    "KY": "Kentucky",
+    "LA": "Louisiana",
+    "ME": "Maine",
+    "MD": "Maryland",
+    "MA": "Massachusetts",
+    "MI": "Michigan",
+    "MN": "Minnesota",
+    "MS": "Mississippi",
+    "MO": "Missouri",
+    "MT": "Montana",
+    "NE": "Nebraska",
+    "NV": "Nevada",
+    "NH": "New Hampshire",
+    "NJ": "New Jersey",
+    "NM": "New Mexico",
+    "NY": "New York",
+    "NC": "North Carolina",
+    "ND": "North Dakota",
+    "OH": "Ohio",
+    "OK": "Oklahoma",
+    "OR": "Oregon",
+    "PA": "Pennsylvania",
+    "RI": "Rhode Island",
+    "SC": "South Carolina",
+    "SD": "South Dakota",
+    "TN": "Tennessee",
+    "TX": "Texas",
+    "UT": "Utah",
+    "VT": "Vermont",
+    "VA": "Virginia",
+    "WA": "Washington",
+    "WV": "West Virginia",
+    "WI": "Wisconsin",
+    "WY": "Wyoming",
 }
 # House seats per state (2020 apportionment; DC sends no voting member).
 HOUSE = {
-    "AL": 7, "AK": 1, "AZ": 9, "AR": 4, "CA": 52, "CO": 8, "CT": 5, "DE": 1, "FL": 28, "GA": 14,
-    "HI": 2, "ID": 2, "IL": 17, "IN": 9, "IA": 4, "KS": 4, "KY": 6, "LA": 6, "ME": 2, "MD": 8,
-    "MA": 9, "MI": 13, "MN": 8, "MS": 4, "MO": 8, "MT": 2, "NE": 3, "NV": 4, "NH": 2, "NJ": 12,
-    "NM": 3, "NY": 26, "NC": 14, "ND": 1, "OH": 15, "OK": 5, "OR": 6, "PA": 17, "RI": 2, "SC": 7,
-    "SD": 1, "TN": 9, "TX": 38, "UT": 4, "VT": 1, "VA": 11, "WA": 10, "WV": 2, "WI": 8, "WY": 1,
+    "AL": 7,
+    "AK": 1,
+    "AZ": 9,
+    "AR": 4,
+    "CA": 52,
+    "CO": 8,
+    "CT": 5,
+    "DE": 1,
+    "FL": 28,
+    "GA": 14,
+    "HI": 2,
+    "ID": 2,
+    "IL": 17,
+    "IN": 9,
+    "IA": 4,
+    "KS": 4,
+    "KY": 6,
+    "LA": 6,
+    "ME": 2,
+    "MD": 8,
+    "MA": 9,
+    "MI": 13,
+    "MN": 8,
+    "MS": 4,
+    "MO": 8,
+    "MT": 2,
+    "NE": 3,
+    "NV": 4,
+    "NH": 2,
+    "NJ": 12,
+    "NM": 3,
+    "NY": 26,
+    "NC": 14,
+    "ND": 1,
+    "OH": 15,
+    "OK": 5,
+    "OR": 6,
+    "PA": 17,
+    "RI": 2,
+    "SC": 7,
+    "SD": 1,
+    "TN": 9,
+    "TX": 38,
+    "UT": 4,
+    "VT": 1,
+    "VA": 11,
+    "WA": 10,
+    "WV": 2,
+    "WI": 8,
+    "WY": 1,
 }
 NEW_ENGLAND = {"CT", "MA", "ME", "NH", "RI", "VT"}
 STATES = tuple(UNITS)
@@ -132,14 +263,30 @@ class _Builder:
         fips_state = f"{(STATES.index(state) + 1):02d}"
         n = self._n(UNITS[state])
         kind = "Town" if state in NEW_ENGLAND else "County"
-        return [(f"{fips_state}{i:03d}", f"{NAMES[state]} {kind} {i}", f"{fips_state}{(i if state not in NEW_ENGLAND else 1 + i % 8):03d}") for i in range(1, n + 1)]
+        return [
+            (
+                f"{fips_state}{i:03d}",
+                f"{NAMES[state]} {kind} {i}",
+                f"{fips_state}{(i if state not in NEW_ENGLAND else 1 + i % 8):03d}",
+            )
+            for i in range(1, n + 1)
+        ]
 
     def _people(self, n: int, ballot: bool = False) -> list[dict[str, object]]:
         people: list[dict[str, object]] = []
         if ballot:
             for order, word in enumerate(("Yes", "No"), start=1):
                 self.next_candidate += 1
-                people.append({"last": word, "party": word, "candidateID": str(self.next_candidate), "polID": str(1 + order), "ballotOrder": order, "polNum": str(self.next_candidate)})
+                people.append(
+                    {
+                        "last": word,
+                        "party": word,
+                        "candidateID": str(self.next_candidate),
+                        "polID": str(1 + order),
+                        "ballotOrder": order,
+                        "polNum": str(self.next_candidate),
+                    }
+                )
             return people
         for order in range(1, n + 1):
             self.next_candidate += 1
@@ -157,10 +304,24 @@ class _Builder:
             )
         return people
 
-    def _race(self, state: str, race_id: str, office: tuple[str, str], units: list[tuple[str, str, str]], n: int, *, seat: str | None = None,
-              description: str | None = None, ballot: bool = False, national: bool = False, uncontested: bool = False) -> _Race:
+    def _race(
+        self,
+        state: str,
+        race_id: str,
+        office: tuple[str, str],
+        units: list[tuple[str, str, str]],
+        n: int,
+        *,
+        seat: str | None = None,
+        description: str | None = None,
+        ballot: bool = False,
+        national: bool = False,
+        uncontested: bool = False,
+    ) -> _Race:
         people = self._people(n, ballot)
-        shares = [self.rng.uniform(0.35, 0.6), self.rng.uniform(0.35, 0.6)] + [self.rng.uniform(0.005, 0.04) for _ in people[2:]]
+        shares = [self.rng.uniform(0.35, 0.6), self.rng.uniform(0.35, 0.6)] + [
+            self.rng.uniform(0.005, 0.04) for _ in people[2:]
+        ]
         shares = shares[: len(people)]
         built = []
         for unit_id, name, fips in units:
@@ -168,7 +329,9 @@ class _Builder:
             swing = self.rng.uniform(-0.12, 0.12)
             weights = [max(0.001, s + (swing if i == 0 else -swing if i == 1 else 0)) for i, s in enumerate(shares)]
             total = sum(weights)
-            built.append(_Unit(unit_id, name, fips, self.rng.randint(1, 40), 0, [round(voters * w / total) for w in weights]))
+            built.append(
+                _Unit(unit_id, name, fips, self.rng.randint(1, 40), 0, [round(voters * w / total) for w in weights])
+            )
         return _Race(state, race_id, office[0], office[1], "G", seat, description, people, built, national, uncontested)
 
     def races(self) -> list[_Race]:
@@ -188,23 +351,52 @@ class _Builder:
             seats = HOUSE.get(state, 0)
             for d in range(1, self._n(seats) + 1 if seats else 1):
                 share = max(1, len(counties) // max(1, self._n(seats)))
-                part = counties[(d - 1) * share:(d - 1) * share + share] if seats > 1 else counties
+                part = counties[(d - 1) * share : (d - 1) * share + share] if seats > 1 else counties
                 uncontested = rng.random() < 0.04
-                races.append(self._race(state, f"{100 + d}", ("H", "U.S. House"), part or counties[:1], 1 if uncontested else 3,
-                                        seat=f"District {d}" if seats > 1 else "At Large", national=True, uncontested=uncontested))
+                races.append(
+                    self._race(
+                        state,
+                        f"{100 + d}",
+                        ("H", "U.S. House"),
+                        part or counties[:1],
+                        1 if uncontested else 3,
+                        seat=f"District {d}" if seats > 1 else "At Large",
+                        national=True,
+                        uncontested=uncontested,
+                    )
+                )
         for m in range(measures):
             state = STATES[m % len(STATES)]
-            races.append(self._race(state, f"{900 + m}", ("I", "Proposition"), self.units[state], 2, seat=f"Measure {m + 1}",
-                                    description=f"Question {m + 1}", ballot=True))
+            races.append(
+                self._race(
+                    state,
+                    f"{900 + m}",
+                    ("I", "Proposition"),
+                    self.units[state],
+                    2,
+                    seat=f"Measure {m + 1}",
+                    description=f"Question {m + 1}",
+                    ballot=True,
+                )
+            )
         for k in range(legislature):
             state = rng.choice([s for s in STATES if s != "DC"])
             counties = self.units[state]
             start = rng.randrange(len(counties))
-            part = counties[start:start + rng.choice((1, 1, 2, 3))]
+            part = counties[start : start + rng.choice((1, 1, 2, 3))]
             uncontested = rng.random() < 0.15
             office = ("Y", "State House") if k % 3 else ("Z", "State Senate")
-            races.append(self._race(state, f"{20_000 + k}", office, part, 1 if uncontested else rng.choice((2, 2, 3)),
-                                    seat=f"District {k + 1}", uncontested=uncontested))
+            races.append(
+                self._race(
+                    state,
+                    f"{20_000 + k}",
+                    office,
+                    part,
+                    1 if uncontested else rng.choice((2, 2, 3)),
+                    seat=f"District {k + 1}",
+                    uncontested=uncontested,
+                )
+            )
         return races
 
 
@@ -255,8 +447,12 @@ def _race_json(race: _Race, stamp: str) -> dict[str, object]:
     state_votes = [sum(v[i] for v in per_unit) for i in range(len(race.candidates))]
     units: list[dict[str, object]] = [
         {
-            "statePostal": race.state, "stateName": NAMES[race.state], "level": "state", "lastUpdated": stamp,
-            "precinctsReporting": reporting, "precinctsTotal": total_precincts,
+            "statePostal": race.state,
+            "stateName": NAMES[race.state],
+            "level": "state",
+            "lastUpdated": stamp,
+            "precinctsReporting": reporting,
+            "precinctsTotal": total_precincts,
             "precinctsReportingPct": round(100 * reporting / total_precincts, 2) if total_precincts else 0.0,
             "candidates": rows(state_votes, True),
         }
@@ -265,15 +461,26 @@ def _race_json(race: _Race, stamp: str) -> dict[str, object]:
         for unit, votes in zip(race.units, per_unit, strict=True):
             units.append(
                 {
-                    "statePostal": race.state, "reportingunitName": unit.name, "reportingunitID": unit.id,
-                    "level": "subunit", "fipsCode": unit.fips, "lastUpdated": stamp,
-                    "precinctsReporting": unit.reporting, "precinctsTotal": unit.precincts,
+                    "statePostal": race.state,
+                    "reportingunitName": unit.name,
+                    "reportingunitID": unit.id,
+                    "level": "subunit",
+                    "fipsCode": unit.fips,
+                    "lastUpdated": stamp,
+                    "precinctsReporting": unit.reporting,
+                    "precinctsTotal": unit.precincts,
                     "precinctsReportingPct": round(100 * unit.reporting / unit.precincts, 2) if unit.precincts else 0.0,
                     "candidates": rows(votes, True),
                 }
             )
-    doc: dict[str, object] = {"test": False, "raceID": race.race_id, "raceType": "Ballot Issue" if race.office_id == "I" else "General",
-                              "raceTypeID": race.race_type_id, "officeID": race.office_id, "officeName": race.office_name}
+    doc: dict[str, object] = {
+        "test": False,
+        "raceID": race.race_id,
+        "raceType": "Ballot Issue" if race.office_id == "I" else "General",
+        "raceTypeID": race.race_type_id,
+        "officeID": race.office_id,
+        "officeName": race.office_name,
+    }
     if race.seat:
         doc["seatName"] = race.seat
     if race.description:
@@ -295,7 +502,9 @@ def _next(poll: int) -> str:
     return f"{API}?format=json&level=ru&minDateTime={cursor}"
 
 
-def replies(seed: int = 13, polls: int = 20, scale: float = 1.0, change: tuple[float, float] = (0.01, 0.05), *, full: bool = False) -> Iterator[tuple[bytes, int]]:
+def replies(
+    seed: int = 13, polls: int = 20, scale: float = 1.0, change: tuple[float, float] = (0.01, 0.05), *, full: bool = False
+) -> Iterator[tuple[bytes, int]]:
     """Each reply's bytes and how many races it holds: the full reply first, then the deltas
     (``full``: every poll as a full reply of the same night, what a delta chain must add up to)."""
     builder = _Builder(seed, scale)
@@ -315,11 +524,18 @@ def replies(seed: int = 13, polls: int = 20, scale: float = 1.0, change: tuple[f
 
 
 def _dump(races: list[_Race], poll: int) -> bytes:
-    doc = {"electionDate": ELECTION_DATE, "timestamp": _stamp(poll), "races": [_race_json(r, _stamp(r.updated)) for r in races], "nextrequest": _next(poll)}
+    doc = {
+        "electionDate": ELECTION_DATE,
+        "timestamp": _stamp(poll),
+        "races": [_race_json(r, _stamp(r.updated)) for r in races],
+        "nextrequest": _next(poll),
+    }
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
-def write_night(out: Path, seed: int = 13, polls: int = 20, scale: float = 1.0, change: tuple[float, float] = (0.01, 0.05)) -> Night:
+def write_night(
+    out: Path, seed: int = 13, polls: int = 20, scale: float = 1.0, change: tuple[float, float] = (0.01, 0.05)
+) -> Night:
     """Writes ``national-000.json`` (the full reply) and ``national-NNN.json`` (deltas) to ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("national-*.json"):
@@ -349,8 +565,18 @@ def _write_manifest(out: Path, files: list[Path]) -> None:
     lines = [{"format": FORMAT, "started_at": POLL_CLOSE.isoformat(), "feeds": [feed]}]
     for poll, path in enumerate(files):
         url = f"{API}?level=ru&format=json" if poll == 0 else _next(poll - 1)
-        lines.append({"seq": poll + 1, "feed": "national", "poll": poll + 1, "offset": float(POLL_SECONDS * poll), "url": url,
-                      "status": 200, "content_type": "application/json", "file": path.name})
+        lines.append(
+            {
+                "seq": poll + 1,
+                "feed": "national",
+                "poll": poll + 1,
+                "offset": float(POLL_SECONDS * poll),
+                "url": url,
+                "status": 200,
+                "content_type": "application/json",
+                "file": path.name,
+            }
+        )
     (out / MANIFEST).write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
 
 
@@ -363,8 +589,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     night = write_night(args.out, args.seed, args.polls, args.scale)
     size = night.files[0].stat().st_size
-    print(f"{len(night.files)} replies in {args.out}: full reply {size / 1e6:.1f} MB, {night.races:,} races, {night.candidate_rows:,} candidate rows; "
-          f"races changed per delta {min(night.changed, default=0)}–{max(night.changed, default=0)}")
+    print(
+        f"{len(night.files)} replies in {args.out}: full reply {size / 1e6:.1f} MB, {night.races:,} races, {night.candidate_rows:,} candidate rows; "
+        f"races changed per delta {min(night.changed, default=0)}–{max(night.changed, default=0)}"
+    )
     return 0
 
 

@@ -37,6 +37,7 @@ PROJECT_DIR = CONFIG_DIR.parent
 RECOUNT_RULES = CONFIG_DIR / "recount_rules.toml"
 RUNOFF_RULES = CONFIG_DIR / "runoff_rules.toml"
 
+
 class ConfigError(Exception):
     """The configuration cannot be used; the message says which key and why."""
 
@@ -70,11 +71,15 @@ class FeedSettings(_Model):
     @model_validator(mode="after")
     def _county_feeds(self) -> FeedSettings:
         if self.county is not None and self.kind == "ap":
-            raise ValueError("county is for a county's own feed (clarity, csv, json); an AP feed covers states and reports their counties itself")
+            raise ValueError(
+                "county is for a county's own feed (clarity, csv, json); an AP feed covers states and reports their counties itself"
+            )
         return self
 
     def spec(self) -> FeedSpec:
-        return FeedSpec(self.name, self.kind, self.url, self.interval_seconds, dict(self.options), names=self.names, county=self.county)
+        return FeedSpec(
+            self.name, self.kind, self.url, self.interval_seconds, dict(self.options), names=self.names, county=self.county
+        )
 
 
 Style = Literal["cards", "messages", "quiet"]
@@ -85,7 +90,9 @@ def _race_key(value: str) -> str:
     state, dash, race_id = value.strip().partition("-")
     found = lookup(state) if len(state) == 2 else None
     if not dash or not race_id.strip() or found is None:
-        raise ValueError(f"{value!r} is not a race key: write the state's postal code, a dash and the feed's race id (\"AL-1000\")")
+        raise ValueError(
+            f"{value!r} is not a race key: write the state's postal code, a dash and the feed's race id (\"AL-1000\")"
+        )
     return f"{found.postal}-{race_id.strip()}"
 
 
@@ -107,7 +114,7 @@ class FollowSettings(_Model):
         for value in values:
             found = lookup(value)
             if found is None:
-                raise ValueError(f"unknown state {value!r}: give a postal code such as \"GA\"")
+                raise ValueError(f'unknown state {value!r}: give a postal code such as "GA"')
             out.append(found.postal)
         return out
 
@@ -239,7 +246,9 @@ class Settings(_Model):
         return self
 
     def rule_settings(
-        self, recount_rules: Mapping[str, RecountRule] | None = None, runoff_rules: Mapping[str, tuple[RunoffRule, ...]] | None = None
+        self,
+        recount_rules: Mapping[str, RecountRule] | None = None,
+        runoff_rules: Mapping[str, tuple[RunoffRule, ...]] | None = None,
     ) -> RuleSettings:
         r = self.rules
         return RuleSettings(
@@ -279,7 +288,11 @@ class Secrets:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Secrets:
         env = os.environ if env is None else env
         url = env.get("SLACK_API_URL") or "https://slack.com/api/"
-        return cls(env.get("SLACK_BOT_TOKEN") or None, env.get("SLACK_SIGNING_SECRET") or None, url if url.endswith("/") else url + "/")
+        return cls(
+            env.get("SLACK_BOT_TOKEN") or None,
+            env.get("SLACK_SIGNING_SECRET") or None,
+            url if url.endswith("/") else url + "/",
+        )
 
     @property
     def slack_enabled(self) -> bool:
@@ -328,11 +341,18 @@ def load_recount_rules(path: Path = RECOUNT_RULES) -> dict[str, RecountRule]:
             threshold = Fraction(rule["threshold"])
             citation = rule["citation"]
         except (KeyError, ValueError, ZeroDivisionError) as exc:
-            raise ConfigError(f"recount rule {state}: needs threshold (a fraction such as \"1/200\") and citation ({exc})") from None
+            raise ConfigError(
+                f'recount rule {state}: needs threshold (a fraction such as "1/200") and citation ({exc})'
+            ) from None
         if not 0 < threshold < 1 or not citation.strip():
             raise ConfigError(f"recount rule {state}: threshold must be between 0 and 1 and the statute cited")
         rules[state.upper()] = RecountRule(
-            state.upper(), threshold, citation, bool(rule.get("general_only", True)), bool(rule.get("waivable", True)), rule.get("note", "")
+            state.upper(),
+            threshold,
+            citation,
+            bool(rule.get("general_only", True)),
+            bool(rule.get("waivable", True)),
+            rule.get("note", ""),
         )
     return rules
 
@@ -356,17 +376,28 @@ def load_runoff_rules(path: Path = RUNOFF_RULES) -> dict[str, tuple[RunoffRule, 
                 threshold = Fraction(rule["threshold"]) if "threshold" in rule else None
                 advance = int(rule.get("advance", 2))
             except (KeyError, ValueError, TypeError, ZeroDivisionError) as exc:
-                raise ConfigError(f"{where}: needs elections, citation and (for a threshold rule) threshold such as \"1/2\" ({exc})") from None
+                raise ConfigError(
+                    f'{where}: needs elections, citation and (for a threshold rule) threshold such as "1/2" ({exc})'
+                ) from None
             if not citation or not elections or not elections <= {"general", "primary"}:
-                raise ConfigError(f"{where}: the statute must be cited and elections be \"general\" and/or \"primary\"")
+                raise ConfigError(f'{where}: the statute must be cited and elections be "general" and/or "primary"')
             if fmt is RunoffFormat.THRESHOLD and (threshold is None or not 0 < threshold < 1):
                 raise ConfigError(f"{where}: a threshold rule needs a threshold between 0 and 1")
             if advance < 2:
                 raise ConfigError(f"{where}: advance must be at least 2")
             found.append(
                 RunoffRule(
-                    state.upper(), elections, fmt, citation, threshold, bool(rule.get("inclusive", False)), advance,
-                    bool(rule.get("requested", False)), int(rule.get("min_candidates", 2)), bool(rule.get("verify", False)), rule.get("note", ""),
+                    state.upper(),
+                    elections,
+                    fmt,
+                    citation,
+                    threshold,
+                    bool(rule.get("inclusive", False)),
+                    advance,
+                    bool(rule.get("requested", False)),
+                    int(rule.get("min_candidates", 2)),
+                    bool(rule.get("verify", False)),
+                    rule.get("note", ""),
                 )
             )
         rules[state.upper()] = tuple(found)

@@ -74,7 +74,9 @@ def _versions(snapshots: Sequence[Snapshot]) -> tuple[Any, ...]:
     return tuple((s.feed, s.generated_at, s.version, id(s)) for s in snapshots)
 
 
-def message_for(cmd: Command, services: Services, channel_id: str | None, cache: AnswerCache | None = None, share_button: bool = True) -> dict[str, Any]:
+def message_for(
+    cmd: Command, services: Services, channel_id: str | None, cache: AnswerCache | None = None, share_button: bool = True
+) -> dict[str, Any]:
     """The Slack message (text + blocks) for one parsed command."""
     store = services.store
     kind = cmd.kind

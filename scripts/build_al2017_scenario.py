@@ -556,7 +556,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--figures", type=Path, default=DEFAULT_FIGURES, help="the county figures CSV (default: ../shared/…)"
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: bot/rehearsal/scenarios/{SCENARIO})")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: bot/rehearsal/scenarios/{SCENARIO})"
+    )
     parser.add_argument("--summary", action="store_true", help="print the night as a table")
     args = parser.parse_args(argv)
     try:

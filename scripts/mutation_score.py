@@ -47,14 +47,30 @@ def main(root: Path = Path(".")) -> int:
         equivalent = [k for k in survivors + untested if k in judged]
         live = len(codes) - len(equivalent) - unchecked
         score = killed / live if live else 1.0
-        rows.append((module, len(codes), killed, len(survivors), len(untested), len(equivalent), unchecked, killed / max(1, len(codes) - unchecked), score))
+        rows.append(
+            (
+                module,
+                len(codes),
+                killed,
+                len(survivors),
+                len(untested),
+                len(equivalent),
+                unchecked,
+                killed / max(1, len(codes) - unchecked),
+                score,
+            )
+        )
         open_survivors += [k for k in survivors + untested if k not in judged]
         if score < TARGET:
             below.append(module)
-    print("| module | mutants | killed | survived | no tests | equivalent | not checked | raw score | score without equivalents |")
+    print(
+        "| module | mutants | killed | survived | no tests | equivalent | not checked | raw score | score without equivalents |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for module, n, killed, survived, untested, equivalent, unchecked, raw, score in rows:
-        print(f"| `{module}` | {n} | {killed} | {survived} | {untested} | {equivalent} | {unchecked} | {raw:.1%} | {score:.1%} |")
+        print(
+            f"| `{module}` | {n} | {killed} | {survived} | {untested} | {equivalent} | {unchecked} | {raw:.1%} | {score:.1%} |"
+        )
     if open_survivors:
         print(f"\n{len(open_survivors)} survivors not judged equivalent (mutmut show <name>):")
         for name in open_survivors:

@@ -90,24 +90,55 @@ def json_mutations(spots: Iterable[Spot]) -> Iterator[Mutation]:
             touched = frozenset(spot.sibling_races) | mine if key in spot.reply_wide else mine
             yield Mutation("drop key", f"{where} -{key}", touched, _edit(spot.path, lambda o, k=key: o.pop(k, None)))
             if isinstance(spot.obj[key], list) and spot.obj[key]:
-                yield Mutation("empty list", f"{where}.{key}=[]", mine, _edit(spot.path, lambda o, k=key: o.__setitem__(k, [])))
+                yield Mutation(
+                    "empty list", f"{where}.{key}=[]", mine, _edit(spot.path, lambda o, k=key: o.__setitem__(k, []))
+                )
         for key in spot.counts:
             if key not in spot.obj:
                 continue
             for bad in BAD_COUNTS:
-                yield Mutation("bad count", f"{where}.{key}={bad!r}", mine, _edit(spot.path, lambda o, k=key, b=bad: o.__setitem__(k, b)))
+                yield Mutation(
+                    "bad count",
+                    f"{where}.{key}={bad!r}",
+                    mine,
+                    _edit(spot.path, lambda o, k=key, b=bad: o.__setitem__(k, b)),
+                )
             if isinstance(spot.obj[key], int) and not isinstance(spot.obj[key], bool) and spot.obj[key] > 0:
-                yield Mutation("count down", f"{where}.{key}-1", mine, _edit(spot.path, lambda o, k=key: o.__setitem__(k, o[k] - 1)))
+                yield Mutation(
+                    "count down", f"{where}.{key}-1", mine, _edit(spot.path, lambda o, k=key: o.__setitem__(k, o[k] - 1))
+                )
         for key in spot.ids:
-            other = next((s for s in spot.siblings if s is not spot.obj and s.get(key) is not None and s.get(key) != spot.obj.get(key)), None)
+            other = next(
+                (
+                    s
+                    for s in spot.siblings
+                    if s is not spot.obj and s.get(key) is not None and s.get(key) != spot.obj.get(key)
+                ),
+                None,
+            )
             if key in spot.obj and other is not None:
                 index = next(n for n, s in enumerate(spot.siblings) if s is other)
                 touched = mine | ({spot.sibling_races[index]} if spot.sibling_races else set())
-                yield Mutation("duplicate id", f"{where}.{key}={other[key]!r}", touched, _edit(spot.path, lambda o, k=key, v=other[key]: o.__setitem__(k, v)))
+                yield Mutation(
+                    "duplicate id",
+                    f"{where}.{key}={other[key]!r}",
+                    touched,
+                    _edit(spot.path, lambda o, k=key, v=other[key]: o.__setitem__(k, v)),
+                )
         for key in spot.names:
             if isinstance(spot.obj.get(key), str):
-                yield Mutation("long name", f"{where}.{key}=10,000 chars", mine, _edit(spot.path, lambda o, k=key: o.__setitem__(k, LONG_NAME)))
-                yield Mutation("non-ASCII name", f"{where}.{key}={ACCENTED!r}", mine, _edit(spot.path, lambda o, k=key: o.__setitem__(k, ACCENTED)))
+                yield Mutation(
+                    "long name",
+                    f"{where}.{key}=10,000 chars",
+                    mine,
+                    _edit(spot.path, lambda o, k=key: o.__setitem__(k, LONG_NAME)),
+                )
+                yield Mutation(
+                    "non-ASCII name",
+                    f"{where}.{key}={ACCENTED!r}",
+                    mine,
+                    _edit(spot.path, lambda o, k=key: o.__setitem__(k, ACCENTED)),
+                )
 
 
 def _picked(items: list[Any], rng: random.Random, first: int = 2) -> list[int]:
@@ -124,17 +155,59 @@ def ap_spots(doc: dict[str, Any], rng: random.Random, races_per_doc: int = 3) ->
     spots: list[Spot] = []
     for i in _picked(races, rng, races_per_doc):
         race = races[i]
-        spots.append(Spot(("races", i), race, ("numWinners", "eevp"), ("raceID",), ("officeName", "seatName"), tuple(races), keys[i], tuple(keys), ("test", "resultsType")))
+        spots.append(
+            Spot(
+                ("races", i),
+                race,
+                ("numWinners", "eevp"),
+                ("raceID",),
+                ("officeName", "seatName"),
+                tuple(races),
+                keys[i],
+                tuple(keys),
+                ("test", "resultsType"),
+            )
+        )
         for entry_list, base in ((race.get("candidates"), ("races", i, "candidates")),):
             if isinstance(entry_list, list) and entry_list:
-                spots.append(Spot((*base, 0), entry_list[0], (), ("candidateID", "polID"), ("last", "first"), tuple(entry_list), keys[i]))
+                spots.append(
+                    Spot(
+                        (*base, 0),
+                        entry_list[0],
+                        (),
+                        ("candidateID", "polID"),
+                        ("last", "first"),
+                        tuple(entry_list),
+                        keys[i],
+                    )
+                )
         units = race.get("reportingUnits") or []
         for j in _picked(units, rng):
             unit = units[j]
-            spots.append(Spot(("races", i, "reportingUnits", j), unit, ("precinctsReporting", "precinctsTotal", "eevp"), ("reportingunitID",), ("reportingunitName",), tuple(units), keys[i]))
+            spots.append(
+                Spot(
+                    ("races", i, "reportingUnits", j),
+                    unit,
+                    ("precinctsReporting", "precinctsTotal", "eevp"),
+                    ("reportingunitID",),
+                    ("reportingunitName",),
+                    tuple(units),
+                    keys[i],
+                )
+            )
             entries = unit.get("candidates") or []
             for k in _picked(entries, rng, 1):
-                spots.append(Spot(("races", i, "reportingUnits", j, "candidates", k), entries[k], ("voteCount",), ("candidateID", "polID"), ("last", "first"), tuple(entries), keys[i]))
+                spots.append(
+                    Spot(
+                        ("races", i, "reportingUnits", j, "candidates", k),
+                        entries[k],
+                        ("voteCount",),
+                        ("candidateID", "polID"),
+                        ("last", "first"),
+                        tuple(entries),
+                        keys[i],
+                    )
+                )
     return spots
 
 
@@ -142,7 +215,11 @@ def _ap_key(race: Any) -> str:
     """As the adapter files it: the race's statePostal, else its state row's, else any row's."""
     units = race.get("reportingUnits") or []
     state_rows = [u.get("statePostal") for u in units if u.get("level") == "state" and u.get("statePostal")]
-    postal = race.get("statePostal") or next(iter(state_rows), None) or next((u.get("statePostal") for u in units if u.get("statePostal")), "")
+    postal = (
+        race.get("statePostal")
+        or next(iter(state_rows), None)
+        or next((u.get("statePostal") for u in units if u.get("statePostal")), "")
+    )
     return race_key(postal, str(race.get("raceID")))
 
 
@@ -159,8 +236,20 @@ def native_spots(doc: dict[str, Any], rng: random.Random) -> list[Spot]:
         units = race.get("units") or []
         for j in _picked(units, rng):
             unit = units[j]
-            spots.append(Spot(("races", i, "units", j), unit, ("precincts_reporting", "precincts_total", "eevp"), ("id",), ("name",), tuple(units), keys[i]))
-            spots.append(Spot(("races", i, "units", j, "votes"), unit["votes"], tuple(list(unit["votes"])[:1]), (), (), (), keys[i]))
+            spots.append(
+                Spot(
+                    ("races", i, "units", j),
+                    unit,
+                    ("precincts_reporting", "precincts_total", "eevp"),
+                    ("id",),
+                    ("name",),
+                    tuple(units),
+                    keys[i],
+                )
+            )
+            spots.append(
+                Spot(("races", i, "units", j, "votes"), unit["votes"], tuple(list(unit["votes"])[:1]), (), (), (), keys[i])
+            )
     return spots
 
 
@@ -169,18 +258,34 @@ def clarity_summary_mutations(doc: list[Any], state: str, rng: random.Random) ->
     and name (``CH``), which are list items."""
     keys = [race_key(state, str(c.get("K"))) for c in doc]
     picked = _picked(doc, rng, 2)
-    out = list(json_mutations(Spot((i,), doc[i], ("VF", "TP", "PR"), ("K",), ("C",), tuple(doc), keys[i], tuple(keys)) for i in picked))
+    out = list(
+        json_mutations(
+            Spot((i,), doc[i], ("VF", "TP", "PR"), ("K",), ("C",), tuple(doc), keys[i], tuple(keys)) for i in picked
+        )
+    )
     for i in picked:
         mine = frozenset({keys[i]})
         votes, names = doc[i].get("V") or [], doc[i].get("CH") or []
         if votes:
             for bad in BAD_COUNTS:
-                out.append(Mutation("bad count", f"{i}.V[0]={bad!r}", mine, _edit((i, "V"), lambda o, b=bad: o.__setitem__(0, b))))
+                out.append(
+                    Mutation("bad count", f"{i}.V[0]={bad!r}", mine, _edit((i, "V"), lambda o, b=bad: o.__setitem__(0, b)))
+                )
             if isinstance(votes[0], int) and votes[0] > 0:
-                out.append(Mutation("count down", f"{i}.V[0]-1", mine, _edit((i, "V"), lambda o: o.__setitem__(0, o[0] - 1))))
+                out.append(
+                    Mutation("count down", f"{i}.V[0]-1", mine, _edit((i, "V"), lambda o: o.__setitem__(0, o[0] - 1)))
+                )
         if names:
-            out.append(Mutation("long name", f"{i}.CH[0]=10,000 chars", mine, _edit((i, "CH"), lambda o: o.__setitem__(0, LONG_NAME))))
-            out.append(Mutation("non-ASCII name", f"{i}.CH[0]={ACCENTED!r}", mine, _edit((i, "CH"), lambda o: o.__setitem__(0, ACCENTED))))
+            out.append(
+                Mutation(
+                    "long name", f"{i}.CH[0]=10,000 chars", mine, _edit((i, "CH"), lambda o: o.__setitem__(0, LONG_NAME))
+                )
+            )
+            out.append(
+                Mutation(
+                    "non-ASCII name", f"{i}.CH[0]={ACCENTED!r}", mine, _edit((i, "CH"), lambda o: o.__setitem__(0, ACCENTED))
+                )
+            )
     return out
 
 
@@ -193,7 +298,13 @@ def detail_mutations(xml: bytes, state: str, rng: random.Random) -> list[Mutatio
     keys = [race_key(state, (c.get("key") or "").strip()) for c in contests]
     out: list[Mutation] = []
 
-    def on(path: Callable[[ET.Element], ET.Element | None], change: Callable[[ET.Element], None], kind: str, where: str, races: frozenset[str]) -> None:
+    def on(
+        path: Callable[[ET.Element], ET.Element | None],
+        change: Callable[[ET.Element], None],
+        kind: str,
+        where: str,
+        races: frozenset[str],
+    ) -> None:
         def apply(data: bytes) -> bytes:
             tree = ET.fromstring(data)
             target = path(tree)
@@ -226,7 +337,13 @@ def detail_mutations(xml: bytes, state: str, rng: random.Random) -> list[Mutatio
             for attr in list(choices[c].attrib):
                 on(choice_at, lambda e, a=attr: e.attrib.pop(a, None), "drop key", f"Contest[{i}]/Choice[{c}]@{attr}", mine)
             for bad in ("", "null", "12.5", "-1", "abc"):
-                on(choice_at, lambda e, b=bad: e.set("totalVotes", b), "bad count", f"Contest[{i}]/Choice[{c}]@totalVotes={bad!r}", mine)
+                on(
+                    choice_at,
+                    lambda e, b=bad: e.set("totalVotes", b),
+                    "bad count",
+                    f"Contest[{i}]/Choice[{c}]@totalVotes={bad!r}",
+                    mine,
+                )
             on(choice_at, lambda e: e.set("text", LONG_NAME), "long name", f"Contest[{i}]/Choice[{c}]@text", mine)
             on(choice_at, lambda e: e.set("text", ACCENTED), "non-ASCII name", f"Contest[{i}]/Choice[{c}]@text", mine)
             if len(choices) > 1:
@@ -240,17 +357,41 @@ def detail_mutations(xml: bytes, state: str, rng: random.Random) -> list[Mutatio
                     return found[0] if found else None
 
                 for attr in list(rows[0].attrib):
-                    on(row_at, lambda e, a=attr: e.attrib.pop(a, None), "drop key", f"Contest[{i}]/Choice[{c}]//{rows[0].tag}[0]@{attr}", mine)
+                    on(
+                        row_at,
+                        lambda e, a=attr: e.attrib.pop(a, None),
+                        "drop key",
+                        f"Contest[{i}]/Choice[{c}]//{rows[0].tag}[0]@{attr}",
+                        mine,
+                    )
                 for bad in ("", "null", "1.5", "-1"):
-                    on(row_at, lambda e, b=bad: e.set("votes", b), "bad count", f"Contest[{i}]/Choice[{c}]//{rows[0].tag}[0]@votes={bad!r}", mine)
+                    on(
+                        row_at,
+                        lambda e, b=bad: e.set("votes", b),
+                        "bad count",
+                        f"Contest[{i}]/Choice[{c}]//{rows[0].tag}[0]@votes={bad!r}",
+                        mine,
+                    )
                 if int(rows[0].get("votes") or 0) > 0:
-                    on(row_at, lambda e: e.set("votes", str(int(e.get("votes") or 0) - 1)), "count down", f"Contest[{i}]/Choice[{c}]//{rows[0].tag}[0]@votes-1", mine)
+                    on(
+                        row_at,
+                        lambda e: e.set("votes", str(int(e.get("votes") or 0) - 1)),
+                        "count down",
+                        f"Contest[{i}]/Choice[{c}]//{rows[0].tag}[0]@votes-1",
+                        mine,
+                    )
 
                 def first_type(tree: ET.Element, i: int = i, c: int = c) -> ET.Element | None:
                     types = tree.findall("Contest")[i].findall("Choice")[c].findall("VoteType")
                     return types[0] if types else None
 
-                on(first_type, lambda e: [e.remove(r) for r in list(e)], "empty list", f"Contest[{i}]/Choice[{c}]/VoteType[0] no rows", mine)
+                on(
+                    first_type,
+                    lambda e: [e.remove(r) for r in list(e)],
+                    "empty list",
+                    f"Contest[{i}]/Choice[{c}]/VoteType[0] no rows",
+                    mine,
+                )
     return out
 
 
@@ -265,7 +406,9 @@ def csv_mutations(data: bytes, state: str, rng: random.Random) -> list[Mutation]
     out: list[Mutation] = []
 
     def key_of(row: list[str]) -> str:
-        return race_key(state, _slug(f"{row[col['office']].strip()} {row[col.get('district', 0)].strip() if 'district' in col else ''}"))
+        return race_key(
+            state, _slug(f"{row[col['office']].strip()} {row[col.get('district', 0)].strip() if 'district' in col else ''}")
+        )
 
     def on(index: int, change: Callable[[list[str]], None], kind: str, where: str) -> None:
         def apply(text: bytes) -> bytes:
@@ -282,11 +425,26 @@ def csv_mutations(data: bytes, state: str, rng: random.Random) -> list[Mutation]
         for name, i in col.items():
             on(row_index, lambda r, i=i: r.__setitem__(i, ""), "drop key", f"line {row_index + 2} {name}=''")
         for bad in ("null", "abc", "1.5", "-1"):
-            on(row_index, lambda r, b=bad: r.__setitem__(col["votes"], b), "bad count", f"line {row_index + 2} votes={bad!r}")
+            on(
+                row_index,
+                lambda r, b=bad: r.__setitem__(col["votes"], b),
+                "bad count",
+                f"line {row_index + 2} votes={bad!r}",
+            )
         if float(body[row_index][col["votes"]] or 0) > 0:
-            on(row_index, lambda r: r.__setitem__(col["votes"], str(int(float(r[col["votes"]])) - 1)), "count down", f"line {row_index + 2} votes-1")
+            on(
+                row_index,
+                lambda r: r.__setitem__(col["votes"], str(int(float(r[col["votes"]])) - 1)),
+                "count down",
+                f"line {row_index + 2} votes-1",
+            )
         on(row_index, lambda r: r.__setitem__(col["candidate"], LONG_NAME), "long name", f"line {row_index + 2} candidate")
-        on(row_index, lambda r: r.__setitem__(col["candidate"], ACCENTED), "non-ASCII name", f"line {row_index + 2} candidate")
+        on(
+            row_index,
+            lambda r: r.__setitem__(col["candidate"], ACCENTED),
+            "non-ASCII name",
+            f"line {row_index + 2} candidate",
+        )
     return out
 
 

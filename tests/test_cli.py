@@ -15,9 +15,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_bot(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ELECTIONBOT_", "DATABASE_URL", "AP_API_KEY"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ELECTIONBOT_", "DATABASE_URL", "AP_API_KEY"))
+    }
     clean.update(env or {})
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.mark.e2e
@@ -50,13 +54,19 @@ def test_check_config_accepts_the_example() -> None:
 @pytest.mark.parametrize(
     ("toml", "named"),
     [
-        ('[[feeds]]\nname = "x"\nkind = "json"\nurl = "http://127.0.0.1/"\ninterval_seconds = -1\n', "feeds.0.interval_seconds"),
+        (
+            '[[feeds]]\nname = "x"\nkind = "json"\nurl = "http://127.0.0.1/"\ninterval_seconds = -1\n',
+            "feeds.0.interval_seconds",
+        ),
         ('[[feeds]]\nname = "x"\nkind = "fax"\nurl = "http://127.0.0.1/"\n', "feeds.0.kind"),
         ('[[feeds]]\nname = "x"\nkind = "json"\nurl = "u"\n[alerts]\nlevel = "loud"\n', "alerts.level"),
         ("[alerts]\nchannels = []\n", "feeds"),
         ("feeds = [", "not valid TOML"),
         ('[[feeds]]\nname = "x"\nkind = "json"\nurl = "u"\n[context]\nseats = "no/such/seats.toml"\n', "context.seats"),
-        ('[[feeds]]\nname = "x"\nkind = "json"\nurl = "u"\n[[context.baselines]]\nraces = ["AL"]\nfile = "no/such.csv"\n', "context.baselines.0"),
+        (
+            '[[feeds]]\nname = "x"\nkind = "json"\nurl = "u"\n[[context.baselines]]\nraces = ["AL"]\nfile = "no/such.csv"\n',
+            "context.baselines.0",
+        ),
     ],
 )
 def test_bad_config_names_the_key_and_exits_2(tmp_path: Path, toml: str, named: str) -> None:
@@ -86,7 +96,9 @@ def test_secrets_never_show_in_repr() -> None:
 def test_a_bad_feed_option_stops_poll_with_the_key_named(tmp_path: Path) -> None:
     """Options are read by the feed's adapter when the bot starts: still one message, exit 2."""
     path = tmp_path / "bad.toml"
-    path.write_text('[[feeds]]\nname = "ap"\nkind = "ap"\nurl = "http://127.0.0.1:9/v2/elections"\noptions = { trendtables = 5 }\n')
+    path.write_text(
+        '[[feeds]]\nname = "ap"\nkind = "ap"\nurl = "http://127.0.0.1:9/v2/elections"\noptions = { trendtables = 5 }\n'
+    )
     done = run_bot("poll", "--config", str(path), timeout=60)
     assert done.returncode == 2, done.stderr
     assert "feeds.0 (ap)" in done.stderr and "trendtables" in done.stderr and "Traceback" not in done.stderr

@@ -43,7 +43,10 @@ def test_a_county_csv_is_labelled_with_its_county(tmp_path: Path) -> None:
     snap = source.poll(None)
     assert snap is not None
     president = next(r for r in snap.races.values() if r.office == "President")
-    assert president.county == "Gwinnett" and [c.name for c in president.candidates] == ["Donald J. Trump", "Joseph R. Biden"]
+    assert president.county == "Gwinnett" and [c.name for c in president.candidates] == [
+        "Donald J. Trump",
+        "Joseph R. Biden",
+    ]
     house = next(r for r in snap.races.values() if r.office == "U.S. House")
     assert house.seat == "7" and [c.name for c in house.candidates] == ["Rich McCormick", "Carolyn Bourdeaux"]
     said = answer("georgia president", [snap], RULES).text()
@@ -68,8 +71,16 @@ def test_the_same_csv_without_a_county_is_the_state(tmp_path: Path) -> None:
 def test_a_primary_party_round_trips_through_the_codec() -> None:
     from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot
 
-    race = Race("RI", "41394", "President", (Candidate("t", "Donald Trump", "GOP"), Candidate("w", "Bill Weld", "GOP")),
-                (ReportingUnit("RI", Level.STATE, "Rhode Island", {"t": 10, "w": 2}),), race_type="Primary", general=False, party="GOP")
+    race = Race(
+        "RI",
+        "41394",
+        "President",
+        (Candidate("t", "Donald Trump", "GOP"), Candidate("w", "Bill Weld", "GOP")),
+        (ReportingUnit("RI", Level.STATE, "Rhode Island", {"t": 10, "w": 2}),),
+        race_type="Primary",
+        general=False,
+        party="GOP",
+    )
     snap = Snapshot.of("ri", datetime(2020, 6, 3, tzinfo=UTC), [race])
     doc = native.to_document(snap)
     assert doc["races"][0]["party"] == "GOP" and "county" not in doc["races"][0]  # written only when set
@@ -90,7 +101,9 @@ def test_bad_names_or_county_settings_name_the_key(tmp_path: Path, extra: dict[s
 
 def test_a_county_on_an_ap_feed_is_refused_by_check_config(tmp_path: Path) -> None:
     path = tmp_path / "ap.toml"
-    path.write_text('[[feeds]]\nname = "ap"\nkind = "ap"\nurl = "https://api.ap.org/v2/elections/2020-11-03"\ncounty = "Gwinnett"\n')
+    path.write_text(
+        '[[feeds]]\nname = "ap"\nkind = "ap"\nurl = "https://api.ap.org/v2/elections/2020-11-03"\ncounty = "Gwinnett"\n'
+    )
     with pytest.raises(ConfigError, match="county is for a county's own feed"):
         load_settings(path)
     done = run_bot("check-config", "--config", str(path))

@@ -23,8 +23,12 @@ class Clock:
 
 
 def runtime_for(url: str, tmp_path: Path, clock: Clock) -> Runtime:
-    settings = settings_from_dict({"feeds": [{"name": "al-2017", "kind": "json", "url": url, "interval_seconds": 1}], "alerts": {"style": "messages"}})
-    return Runtime.build(settings, Secrets(None, None, "http://127.0.0.1:9/"), database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", clock=clock)
+    settings = settings_from_dict(
+        {"feeds": [{"name": "al-2017", "kind": "json", "url": url, "interval_seconds": 1}], "alerts": {"style": "messages"}}
+    )
+    return Runtime.build(
+        settings, Secrets(None, None, "http://127.0.0.1:9/"), database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", clock=clock
+    )
 
 
 def stale_alerts(runtime: Runtime) -> list:

@@ -54,6 +54,9 @@ def test_unreachable_feed_is_a_clear_error() -> None:
 
 
 def test_api_keys_in_urls_are_redacted() -> None:
-    assert redact_url("https://api.ap.org/v2/elections?apiKey=SECRET&level=ru") == "https://api.ap.org/v2/elections?apiKey=REDACTED&level=ru"
+    assert (
+        redact_url("https://api.ap.org/v2/elections?apiKey=SECRET&level=ru")
+        == "https://api.ap.org/v2/elections?apiKey=REDACTED&level=ru"
+    )
     err = FeedError("HTTP 500", feed="ap", url="https://x/?api_key=abc")
     assert "abc" not in str(err)

@@ -48,5 +48,9 @@ def test_follow_lists_are_normalised_for_the_follow_book() -> None:
     ).alerts
     book = alerts.follow_book()
     assert book.key_races == frozenset({"AL-1000"})
-    assert book.default.states == frozenset({"GA"}) and book.default.offices == frozenset({"senate", "governor"}) and book.default.key_races
+    assert (
+        book.default.states == frozenset({"GA"})
+        and book.default.offices == frozenset({"senate", "governor"})
+        and book.default.key_races
+    )
     assert book.for_channel("C01").everything is True and book.for_channel("C02") is book.default

@@ -53,7 +53,9 @@ def test_the_night_is_a_general_election_with_every_state_and_deltas_of_one_to_f
     assert any(race.winners for race in parse_ap(night.files[-1].read_bytes(), "national").races)
 
 
-def test_a_small_national_night_replays_from_disk_with_nothing_pending(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_small_national_night_replays_from_disk_with_nothing_pending(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_night(tmp_path / "night", seed=13, polls=6, scale=SMALL)
     code = main(["replay", str(tmp_path / "night"), "--step", "--via", "disk"])
     out = capsys.readouterr().out
@@ -116,14 +118,26 @@ def test_deltas_merged_into_the_stored_snapshot_equal_the_full_reply_of_the_same
 def test_the_stored_document_is_written_to_the_byte_as_dumps_writes_it_when_only_some_races_change(tmp_path: Path) -> None:
     bodies = [body for body, _ in replies(seed=5, polls=3, scale=SMALL, full=True)]
     memories = [
-        {"AL-0": RaceMemory(had_votes=True), "ME-1": RaceMemory(winners=("50001",), milestones=(10, 50), race_call_status="Called")},
-        {"AL-0": RaceMemory(had_votes=True, lead_changes=1, announced_leader="50002"), "ME-1": RaceMemory(winners=("50001",), milestones=(10, 50))},
+        {
+            "AL-0": RaceMemory(had_votes=True),
+            "ME-1": RaceMemory(winners=("50001",), milestones=(10, 50), race_call_status="Called"),
+        },
+        {
+            "AL-0": RaceMemory(had_votes=True, lead_changes=1, announced_leader="50002"),
+            "ME-1": RaceMemory(winners=("50001",), milestones=(10, 50)),
+        },
         {"AL-0": RaceMemory(had_votes=True, lead_changes=1, announced_leader="50002")},
     ]
     store = Store(f"sqlite:///{tmp_path / 'doc.db'}")
     try:
         for n, (body, memory) in enumerate(zip(bodies, memories, strict=True)):
-            snapshot = Snapshot.of("national", datetime(2026, 11, 4, 0, n, tzinfo=UTC), parse_ap(body, "national").races, meta={"note": "é"}, version=f"v{n}")
+            snapshot = Snapshot.of(
+                "national",
+                datetime(2026, 11, 4, 0, n, tzinfo=UTC),
+                parse_ap(body, "national").races,
+                meta={"note": "é"},
+                version=f"v{n}",
+            )
             store.commit_poll(snapshot, memory, {}, [], datetime(2026, 11, 4, 0, n, tzinfo=UTC))
             with store.session() as s:
                 row = s.get(SnapshotRow, "national")
@@ -134,7 +148,9 @@ def test_the_stored_document_is_written_to_the_byte_as_dumps_writes_it_when_only
         store.close()
 
 
-def test_replaying_a_saved_reply_tells_its_kind_and_cursor_without_decoding_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_replaying_a_saved_reply_tells_its_kind_and_cursor_without_decoding_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The 26 MB national reply was decoded twice (kind, then cursor) before the replay began."""
     import bot.rehearsal.recording
 
@@ -226,7 +242,11 @@ def test_one_unreadable_race_stored_apart_costs_that_race(tmp_path: Path, caplog
     try:
         store.commit_poll(Snapshot.of("national", at, races), {}, {}, [], at)
         with store.session() as s, s.begin():
-            s.execute(update(SnapshotRaceRow).where(SnapshotRaceRow.race_key == races[0].key).values(document='{"state": "AL", "id": "0", "office": "President", "candidates": "not a list"}'))
+            s.execute(
+                update(SnapshotRaceRow)
+                .where(SnapshotRaceRow.race_key == races[0].key)
+                .values(document='{"state": "AL", "id": "0", "office": "President", "candidates": "not a list"}')
+            )
     finally:
         store.close()
     fresh = Store(f"sqlite:///{tmp_path / 'odd.db'}")

@@ -20,8 +20,22 @@ def doc(**race_overrides: object) -> dict:
         "office": "U.S. Senate",
         "candidates": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}],
         "units": [
-            {"id": "01001", "level": "county", "name": "Autauga", "precincts_reporting": 1, "precincts_total": 2, "votes": {"a": 3, "b": 4}},
-            {"id": "01003", "level": "county", "name": "Baldwin", "precincts_reporting": 0, "precincts_total": 5, "votes": {"a": 0, "b": 0}},
+            {
+                "id": "01001",
+                "level": "county",
+                "name": "Autauga",
+                "precincts_reporting": 1,
+                "precincts_total": 2,
+                "votes": {"a": 3, "b": 4},
+            },
+            {
+                "id": "01003",
+                "level": "county",
+                "name": "Baldwin",
+                "precincts_reporting": 0,
+                "precincts_total": 5,
+                "votes": {"a": 0, "b": 0},
+            },
         ],
     }
     race.update(race_overrides)
@@ -103,7 +117,14 @@ def test_arbitrary_bytes_give_a_feed_error_or_the_documents_totals(data: bytes) 
         assert {k: _total(r) for k, r in result.races.items()} == _native_totals(data)
 
 
-VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 10), st.sampled_from(["", "x", "AL", "county", "state", "12"]), st.just({}), st.just([]))
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 10),
+    st.sampled_from(["", "x", "AL", "county", "state", "12"]),
+    st.just({}),
+    st.just([]),
+)
 
 
 def _leaves(node: object, at: tuple = ()) -> list[tuple]:
@@ -138,7 +159,16 @@ TREND = {
     "test": False,
     "timestamp": "2017-12-13T03:30:00Z",
     "parties": [
-        {"party": "Dem", "won": 1, "leading": 0, "holdovers": 46, "winning_trend": 47, "current": 46, "net_winners": 1, "net_leaders": 0},
+        {
+            "party": "Dem",
+            "won": 1,
+            "leading": 0,
+            "holdovers": 46,
+            "winning_trend": 47,
+            "current": 46,
+            "net_winners": 1,
+            "net_leaders": 0,
+        },
         {"party": "GOP", "won": 0, "leading": 0, "holdovers": 51, "net_winners": -1},
     ],
 }
@@ -151,11 +181,22 @@ def test_a_report_and_a_flipped_seat_round_trip() -> None:
     assert snap.races["AL-1"].flipped_seat is True
     (table,) = snap.balance
     assert table.office_type == "S" and table.timestamp is not None and table.timestamp.tzinfo is not None
-    assert [(p.party, p.seats, p.winning_trend, p.net_winners) for p in table.parties] == [("Dem", 47, 47, 1), ("GOP", 51, None, -1)]
+    assert [(p.party, p.seats, p.winning_trend, p.net_winners) for p in table.parties] == [
+        ("Dem", 47, 47, 1),
+        ("GOP", 51, None, -1),
+    ]
     assert native.parse(native.dumps(snap), "f") == snap
     written = native.to_document(snap)
-    assert written["balance"][0]["parties"][1] == {"party": "GOP", "won": 0, "leading": 0, "holdovers": 51, "winning_trend": None,
-                                                    "current": None, "net_winners": -1, "net_leaders": 0}
+    assert written["balance"][0]["parties"][1] == {
+        "party": "GOP",
+        "won": 0,
+        "leading": 0,
+        "holdovers": 51,
+        "winning_trend": None,
+        "current": None,
+        "net_winners": -1,
+        "net_leaders": 0,
+    }
     assert written["races"][0]["flipped_seat"] is True
 
 

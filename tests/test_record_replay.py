@@ -97,7 +97,15 @@ def direct_run(feed: dict[str, Any], steps: Sequence[Callable[[], None]], tmp_pa
 
 def replayed(path: Path, via: str, **kw: Any) -> tuple[list[Alert], str]:
     out = io.StringIO()
-    result = replay(read_recording(path), via=via, speed=0, out=out, secrets=NO_SLACK, base={"alerts": {"channels": ["#desk"], "style": "messages"}}, **kw)
+    result = replay(
+        read_recording(path),
+        via=via,
+        speed=0,
+        out=out,
+        secrets=NO_SLACK,
+        base={"alerts": {"channels": ["#desk"], "style": "messages"}},
+        **kw,
+    )
     assert result.pending == 0
     return list(result.alerts), out.getvalue()
 
@@ -111,8 +119,19 @@ def all_text(directory: Path) -> bytes:
 
 @pytest.fixture
 def al_recording(tmp_path: Path, server: FeedServer) -> Path:
-    server.handle("/al/results.json", in_turn([Reply(200, f.read_bytes(), {"Content-Type": "application/json"}, etag=f'"{f.stem}"') for f in AL_FILES]))
-    config = write_config(tmp_path, {"name": DEFAULT_FEED, "kind": "json", "url": server.url(f"/al/results.json?key={SECRET}"), "interval_seconds": 0.05})
+    server.handle(
+        "/al/results.json",
+        in_turn([Reply(200, f.read_bytes(), {"Content-Type": "application/json"}, etag=f'"{f.stem}"') for f in AL_FILES]),
+    )
+    config = write_config(
+        tmp_path,
+        {
+            "name": DEFAULT_FEED,
+            "kind": "json",
+            "url": server.url(f"/al/results.json?key={SECRET}"),
+            "interval_seconds": 0.05,
+        },
+    )
     out = tmp_path / "night"
     record_cli(config, out, polls=len(AL_FILES))
     return out
@@ -135,9 +154,13 @@ def test_record_archives_every_response_in_order_with_keys_redacted(al_recording
 
 
 @pytest.mark.parametrize("via", ["http", "disk"])
-def test_a_replayed_recording_alerts_as_the_night_did(al_recording: Path, server: FeedServer, tmp_path: Path, via: str) -> None:
+def test_a_replayed_recording_alerts_as_the_night_did(
+    al_recording: Path, server: FeedServer, tmp_path: Path, via: str
+) -> None:
     feed = {"name": DEFAULT_FEED, "kind": "json", "url": server.url("/direct.json"), "interval_seconds": 1}
-    night = direct_run(feed, [lambda f=f: server.route("/direct.json", Reply(200, f.read_bytes())) for f in AL_FILES], tmp_path)
+    night = direct_run(
+        feed, [lambda f=f: server.route("/direct.json", Reply(200, f.read_bytes())) for f in AL_FILES], tmp_path
+    )
     alerts, text = replayed(al_recording, via)
     assert len(night) > 10 and event_keys(alerts) == event_keys(night)
     assert "RACE CALLED: Doug Jones (Dem) wins" in text and "TEST" not in text
@@ -145,7 +168,9 @@ def test_a_replayed_recording_alerts_as_the_night_did(al_recording: Path, server
 
 def test_saved_files_replay_like_the_demo(tmp_path: Path, server: FeedServer) -> None:
     feed = {"name": DEFAULT_FEED, "kind": "json", "url": server.url("/direct.json"), "interval_seconds": 1}
-    night = direct_run(feed, [lambda f=f: server.route("/direct.json", Reply(200, f.read_bytes())) for f in AL_FILES], tmp_path)
+    night = direct_run(
+        feed, [lambda f=f: server.route("/direct.json", Reply(200, f.read_bytes())) for f in AL_FILES], tmp_path
+    )
     saved = recording_from_files(AL_FILES, FeedSpec(DEFAULT_FEED, "json", "http://replay.invalid/al.json"), 0.8)
     for via in ("http", "disk"):
         result = replay(saved, via=via, speed=0, out=io.StringIO(), secrets=NO_SLACK, base={"alerts": {"style": "messages"}})
@@ -156,7 +181,13 @@ def test_with_a_slack_token_the_replay_posts_to_the_channel_too(tmp_path: Path) 
     saved = recording_from_files(AL_FILES[:2], FeedSpec(DEFAULT_FEED, "json", "http://replay.invalid/al.json"), 0.8)
     with FakeSlack() as slack:
         secrets = Secrets("xoxb-test", None, slack.base_url)
-        result = replay(saved, speed=0, out=io.StringIO(), secrets=secrets, base={"alerts": {"channels": ["C0DESK"], "style": "messages"}})
+        result = replay(
+            saved,
+            speed=0,
+            out=io.StringIO(),
+            secrets=secrets,
+            base={"alerts": {"channels": ["C0DESK"], "style": "messages"}},
+        )
         keys = [p["metadata"]["event_payload"]["alert_key"] for p in slack.posts("C0DESK")]
     assert result.pending == 0 and keys and keys == [alert.key for alert in result.alerts]
 
@@ -191,14 +222,29 @@ def script_ap(server: FeedServer) -> None:
     """Full reply; a truncated delta and its continuation (one poll); a quota 403 and then
     "nothing changed" (one poll); "nothing changed" again."""
     server.route(AP_PATH, Reply.json(ap_doc("20171212_al_senate_full.json")))
-    server.route(AP_PATH, Reply.json(ap_doc("20171212_al_senate_delta1.json")), query={"minDateTime": "2017-12-13T02:00:00.000Z"})
-    server.route(AP_PATH, Reply.json(ap_doc("20171212_al_senate_delta2.json")), query={"minDateTime": "2017-12-13T02:30:00.000Z"})
-    server.route(AP_PATH, Reply(403, b"quota"), Reply.json(ap_doc("20171212_al_senate_delta3_empty.json")), query={"minDateTime": "2017-12-13T03:30:00.000Z"})
+    server.route(
+        AP_PATH, Reply.json(ap_doc("20171212_al_senate_delta1.json")), query={"minDateTime": "2017-12-13T02:00:00.000Z"}
+    )
+    server.route(
+        AP_PATH, Reply.json(ap_doc("20171212_al_senate_delta2.json")), query={"minDateTime": "2017-12-13T02:30:00.000Z"}
+    )
+    server.route(
+        AP_PATH,
+        Reply(403, b"quota"),
+        Reply.json(ap_doc("20171212_al_senate_delta3_empty.json")),
+        query={"minDateTime": "2017-12-13T03:30:00.000Z"},
+    )
 
 
 def test_an_ap_recording_replays_its_cursor_chain_over_http_and_from_disk(tmp_path: Path, server: FeedServer) -> None:
     script_ap(server)
-    feed = {"name": "ap-al", "kind": "ap", "url": server.url(AP_PATH + "?statePostal=AL&level=ru"), "interval_seconds": 0.05, "options": {"quota_wait_seconds": 0.01}}
+    feed = {
+        "name": "ap-al",
+        "kind": "ap",
+        "url": server.url(AP_PATH + "?statePostal=AL&level=ru"),
+        "interval_seconds": 0.05,
+        "options": {"quota_wait_seconds": 0.01},
+    }
     record_cli(write_config(tmp_path, dict(feed)), tmp_path / "ap", polls=4)
     recording = read_recording(tmp_path / "ap")
     assert [(r.poll, r.status) for r in recording.responses][:5] == [(1, 200), (2, 200), (2, 200), (3, 403), (3, 200)]
@@ -221,16 +267,27 @@ def test_an_ap_recording_keeps_its_trendtable_and_replays_it_without_asking_ap(t
     script_ap(server)
     server.route(TRENDS_PATH, Reply(200, TRENDS, {"Content-Type": "application/json"}))
     report = server.url(TRENDS_PATH + f"?apikey={SECRET}")
-    feed = {"name": "ap-al", "kind": "ap", "url": server.url(AP_PATH + "?statePostal=AL&level=ru"), "interval_seconds": 0.05,
-            "options": {"quota_wait_seconds": 0.01, "trendtables": [report]}}
+    feed = {
+        "name": "ap-al",
+        "kind": "ap",
+        "url": server.url(AP_PATH + "?statePostal=AL&level=ru"),
+        "interval_seconds": 0.05,
+        "options": {"quota_wait_seconds": 0.01, "trendtables": [report]},
+    }
     record_cli(write_config(tmp_path, dict(feed)), tmp_path / "ap", polls=4)
     assert SECRET.encode() not in all_text(tmp_path / "ap"), "a report URL in the options is redacted too"
     assert any(TRENDS_PATH in r.url for r in read_recording(tmp_path / "ap").responses)
 
     server.clear_log()
     seen: list[Any] = []
-    replay(read_recording(tmp_path / "ap"), via="http", speed=0, out=io.StringIO(), secrets=NO_SLACK,
-           after=lambda runtime: seen.extend(runtime.store.latest_snapshots()))
+    replay(
+        read_recording(tmp_path / "ap"),
+        via="http",
+        speed=0,
+        out=io.StringIO(),
+        secrets=NO_SLACK,
+        after=lambda runtime: seen.extend(runtime.store.latest_snapshots()),
+    )
     assert server.hits(TRENDS_PATH) == 0 and server.hits(AP_PATH) == 0, "a replay never asks the real feed"
     (snapshot,) = seen
     (table,) = snapshot.balance
@@ -247,8 +304,13 @@ GA_TEST_SETTINGS = (CLARITY_FIXTURES / "20201103_ga_electionsettings_test.json")
 
 def publish_ga(server: FeedServer, version: str, summary: bytes) -> None:
     server.route(f"{GA}/{version}/json/en/summary.json", Reply(200, summary, {"Content-Type": "application/json"}))
-    server.route(f"{GA}/{version}/json/en/electionsettings.json", Reply(200, GA_TEST_SETTINGS, {"Content-Type": "application/json"}))
-    server.route(f"{GA}/{version}/reports/detailxml.zip", Reply(200, zip_of({"detail.xml": GA_DETAIL}), {"Content-Type": "application/zip"}))
+    server.route(
+        f"{GA}/{version}/json/en/electionsettings.json", Reply(200, GA_TEST_SETTINGS, {"Content-Type": "application/json"})
+    )
+    server.route(
+        f"{GA}/{version}/reports/detailxml.zip",
+        Reply(200, zip_of({"detail.xml": GA_DETAIL}), {"Content-Type": "application/zip"}),
+    )
 
 
 def script_ga(server: FeedServer) -> None:
@@ -289,7 +351,13 @@ def test_a_csv_recording_replays_over_http_and_from_disk(tmp_path: Path, server:
     later = first.replace(b"Doug Jones,", b"Doug Jones,1")  # 815 → 1815 …: Jones overtakes
     counted = [Reply(200, body, {"Content-Type": "text/csv"}) for body in (first, first, later)]
     server.handle("/al.csv", in_turn(counted))
-    feed = {"name": "al-csv", "kind": "csv", "url": server.url("/al.csv"), "interval_seconds": 0.05, "options": {"state": "AL"}}
+    feed = {
+        "name": "al-csv",
+        "kind": "csv",
+        "url": server.url("/al.csv"),
+        "interval_seconds": 0.05,
+        "options": {"state": "AL"},
+    }
     record_cli(write_config(tmp_path, dict(feed)), tmp_path / "csv", polls=3)
     recording = read_recording(tmp_path / "csv")
     assert len({r.path for r in recording.responses}) == 2  # the unchanged body was not stored twice
@@ -338,7 +406,9 @@ def test_a_corrupt_manifest_line_is_named(al_recording: Path, capsys: pytest.Cap
         (lambda doc: doc.update(feed="elsewhere"), "feed 'elsewhere' is not in the header"),
     ],
 )
-def test_a_manifest_line_that_makes_no_sense_is_refused(al_recording: Path, change: Callable[[dict[str, Any]], Any], message: str) -> None:
+def test_a_manifest_line_that_makes_no_sense_is_refused(
+    al_recording: Path, change: Callable[[dict[str, Any]], Any], message: str
+) -> None:
     manifest = al_recording / MANIFEST
     lines = manifest.read_text().splitlines()
     doc = json.loads(lines[1])
@@ -357,7 +427,9 @@ def test_a_body_changed_after_recording_is_refused(al_recording: Path) -> None:
         replay(read_recording(al_recording), speed=0, out=io.StringIO(), secrets=NO_SLACK)
 
 
-def test_recording_twice_into_one_directory_is_refused(al_recording: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_recording_twice_into_one_directory_is_refused(
+    al_recording: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = write_config(tmp_path, {"name": "x", "kind": "json", "url": "http://127.0.0.1:9/"})
     code, err = run_cli(["record", "--config", str(config), "--out", str(al_recording), "--polls", "1"], capsys)
     assert code == 2 and "already holds a recording" in err
@@ -378,7 +450,9 @@ def test_files_the_bot_cannot_place_are_refused(tmp_path: Path, capsys: pytest.C
 
 def test_record_stops_when_asked(tmp_path: Path, server: FeedServer) -> None:
     server.route("/f.json", Reply(200, AL_FILES[0].read_bytes(), {"Content-Type": "application/json"}))
-    settings = settings_from_dict({"feeds": [{"name": "f", "kind": "json", "url": server.url("/f.json"), "interval_seconds": 0.05}]})
+    settings = settings_from_dict(
+        {"feeds": [{"name": "f", "kind": "json", "url": server.url("/f.json"), "interval_seconds": 0.05}]}
+    )
     stop = threading.Event()
     threading.Timer(0.5, stop.set).start()
     summary = record(settings, tmp_path / "r", stop=stop)

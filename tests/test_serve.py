@@ -57,7 +57,11 @@ def _free_port() -> int:
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ELECTIONBOT_", "DATABASE_URL", "AP_API_KEY", "WEB_CONCURRENCY", "GUNICORN"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "ELECTIONBOT_", "DATABASE_URL", "AP_API_KEY", "WEB_CONCURRENCY", "GUNICORN"))
+    }
     return {**clean, "PYTHONPATH": str(ROOT), **extra}
 
 
@@ -77,10 +81,24 @@ def served(tmp_path: Path) -> Iterator[Served]:
     with FakeSlack() as slack, FeedServer() as feed:
         feed.route("/al.json", Reply.json(json.loads(FINAL.read_text(encoding="utf-8"))))
         port = _free_port()
-        env = _env({"PORT": str(port), "HOST": "127.0.0.1", "SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack.base_url})
+        env = _env(
+            {
+                "PORT": str(port),
+                "HOST": "127.0.0.1",
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_BOT_TOKEN": "xoxb-test",
+                "SLACK_API_URL": slack.base_url,
+            }
+        )
         log = tmp_path / "serve.log"
         with open(log, "wb") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--config", str(_config(tmp_path, feed.url("/al.json")))], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "bot", "serve", "--config", str(_config(tmp_path, feed.url("/al.json")))],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         try:
             _wait_healthy(proc, f"http://127.0.0.1:{port}/healthz", log)
             yield Served(f"http://127.0.0.1:{port}/slack/events", proc, slack, feed, log)
@@ -146,8 +164,20 @@ def test_serve_answers_a_burst_of_signed_results_without_dropping_a_connection(s
     a loaded machine makes answers slower by milliseconds, never by a second."""
     requests_, concurrency = 200, 20
     env = _env({"BENCH_SIGNING_SECRET": SECRET})
-    command = [sys.executable, "-m", "benchmarks._results_client", "--url", served.url, "--requests", str(requests_),
-               "--concurrency", str(concurrency), "--warmup", str(concurrency), "--fresh-connections"]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks._results_client",
+        "--url",
+        served.url,
+        "--requests",
+        str(requests_),
+        "--concurrency",
+        str(concurrency),
+        "--warmup",
+        str(concurrency),
+        "--fresh-connections",
+    ]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"{shlex.join(command)}\n{done.stderr[-3000:]}"
     result = json.loads(done.stdout)
@@ -158,12 +188,24 @@ def test_serve_answers_a_burst_of_signed_results_without_dropping_a_connection(s
     assert not slow, f"{len(slow)} of {requests_} answers took a second or more (dropped connections): {slow[:10]} ms"
 
 
-@pytest.mark.parametrize(("secrets", "named"), [({"SLACK_BOT_TOKEN": "xoxb-test"}, "SLACK_SIGNING_SECRET"), ({"SLACK_SIGNING_SECRET": SECRET}, "SLACK_BOT_TOKEN")])
-def test_serve_without_a_slack_secret_is_one_clear_line_and_exit_2(tmp_path: Path, secrets: dict[str, str], named: str) -> None:
+@pytest.mark.parametrize(
+    ("secrets", "named"),
+    [({"SLACK_BOT_TOKEN": "xoxb-test"}, "SLACK_SIGNING_SECRET"), ({"SLACK_SIGNING_SECRET": SECRET}, "SLACK_BOT_TOKEN")],
+)
+def test_serve_without_a_slack_secret_is_one_clear_line_and_exit_2(
+    tmp_path: Path, secrets: dict[str, str], named: str
+) -> None:
     """Checked before gunicorn starts: a worker that cannot boot would only say so in a traceback."""
     config = _config(tmp_path, "http://127.0.0.1:9/unused.json")
     env = _env({"PORT": str(_free_port()), "HOST": "127.0.0.1", **secrets})
-    done = subprocess.run([sys.executable, "-m", "bot", "serve", "--config", str(config)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert named in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -27,9 +27,15 @@ from bot.core.invariants import MAX_ID, MAX_NAME, race_problem, snapshot_problem
 from bot.core.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendParty, TrendTable
 from bot.store.database import Store
 
-PROPS = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+PROPS = settings(
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
-ZONES = st.sampled_from([UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-10))])
+ZONES = st.sampled_from(
+    [UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-10))]
+)
 MOMENTS = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=ZONES)
 #: any text the store can hold, non-ASCII included (Hypothesis draws no lone surrogates here)
 TEXT = st.text(max_size=20)
@@ -44,7 +50,8 @@ UNIT_FIELDS = {f.name for f in fields(ReportingUnit)}
 def candidates(draw) -> tuple[Candidate, ...]:
     ids = draw(st.lists(IDS, max_size=4, unique=True))  # none and one are races too
     return tuple(
-        Candidate(cid, draw(NAMES), draw(st.none() | st.text(max_size=60)), draw(st.booleans()), draw(st.booleans())) for cid in ids
+        Candidate(cid, draw(NAMES), draw(st.none() | st.text(max_size=60)), draw(st.booleans()), draw(st.booleans()))
+        for cid in ids
     )
 
 
@@ -54,17 +61,28 @@ def units(draw, state: str, cand_ids: list[str]) -> tuple[ReportingUnit, ...]:
         return ()
     sub_ids = draw(st.lists(IDS.filter(lambda s: s != state), max_size=3, unique=True))
     rows = []
-    for uid, level in [(state, Level.STATE)] + [(u, draw(st.sampled_from([Level.COUNTY, Level.TOWN, Level.PRECINCT, Level.DISTRICT]))) for u in sub_ids]:
+    for uid, level in [(state, Level.STATE)] + [
+        (u, draw(st.sampled_from([Level.COUNTY, Level.TOWN, Level.PRECINCT, Level.DISTRICT]))) for u in sub_ids
+    ]:
         votes = {cid: draw(st.integers(0, 10**12)) for cid in cand_ids if draw(st.booleans())}
         total = draw(st.none() | st.integers(0, 5000))
         reporting = None if total is None else draw(st.integers(0, total))
         rows.append(
             ReportingUnit(
-                uid, level, draw(NAMES), votes,
+                uid,
+                level,
+                draw(NAMES),
+                votes,
                 fips=draw(st.none() | st.from_regex(r"\A[0-9]{5}\Z")),
-                precincts_reporting=reporting, precincts_total=total,
-                expected_vote_pct=draw(PERCENT), last_updated=draw(st.none() | MOMENTS),
-                **({"registered_voters": draw(st.none() | st.integers(1, 10**9))} if "registered_voters" in UNIT_FIELDS else {}),
+                precincts_reporting=reporting,
+                precincts_total=total,
+                expected_vote_pct=draw(PERCENT),
+                last_updated=draw(st.none() | MOMENTS),
+                **(
+                    {"registered_voters": draw(st.none() | st.integers(1, 10**9))}
+                    if "registered_voters" in UNIT_FIELDS
+                    else {}
+                ),
             )
         )
     return tuple(rows)
@@ -79,14 +97,30 @@ def races(draw) -> Race:
     runoff = tuple(draw(st.lists(st.sampled_from(ids), max_size=2, unique=True))) if ids else ()
     status = draw(st.sampled_from([CallStatus.NONE, CallStatus.RUNOFF] + ([CallStatus.CALLED] if winners else [])))
     race = Race(
-        state=state, race_id=draw(IDS), office=draw(NAMES), candidates=cands, units=draw(units(state, ids)),
-        office_id=draw(st.none() | TEXT), seat=draw(st.none() | TEXT), race_type=draw(TEXT), general=draw(st.booleans()),
-        test=draw(st.booleans()), call_status=status, winners=winners, runoff=runoff,
-        race_call_status=draw(st.none() | TEXT), tabulation_status=draw(st.none() | TEXT), expected_vote_pct=draw(PERCENT),
-        seats=draw(st.integers(1, 3)), national=draw(st.booleans()), last_updated=draw(st.none() | MOMENTS),
+        state=state,
+        race_id=draw(IDS),
+        office=draw(NAMES),
+        candidates=cands,
+        units=draw(units(state, ids)),
+        office_id=draw(st.none() | TEXT),
+        seat=draw(st.none() | TEXT),
+        race_type=draw(TEXT),
+        general=draw(st.booleans()),
+        test=draw(st.booleans()),
+        call_status=status,
+        winners=winners,
+        runoff=runoff,
+        race_call_status=draw(st.none() | TEXT),
+        tabulation_status=draw(st.none() | TEXT),
+        expected_vote_pct=draw(PERCENT),
+        seats=draw(st.integers(1, 3)),
+        national=draw(st.booleans()),
+        last_updated=draw(st.none() | MOMENTS),
         flipped_seat=draw(st.none() | st.booleans()),
     )
-    extra = {name: draw(st.none() | TEXT) for name in ("party", "county") if name in RACE_FIELDS}  # a primary's party, a county feed's county
+    extra = {
+        name: draw(st.none() | TEXT) for name in ("party", "county") if name in RACE_FIELDS
+    }  # a primary's party, a county feed's county
     return replace(race, **extra) if extra else race
 
 
@@ -95,10 +129,25 @@ def trendtables(draw) -> TrendTable:
     names = draw(st.lists(st.text(min_size=1, max_size=60), min_size=1, max_size=3, unique=True))
     counts = st.integers(0, 500)
     parties = tuple(
-        TrendParty(p, draw(counts), draw(counts), draw(counts), draw(st.none() | counts), draw(st.none() | counts), draw(st.integers(-50, 50)), draw(st.integers(-50, 50)))
+        TrendParty(
+            p,
+            draw(counts),
+            draw(counts),
+            draw(counts),
+            draw(st.none() | counts),
+            draw(st.none() | counts),
+            draw(st.integers(-50, 50)),
+            draw(st.integers(-50, 50)),
+        )
         for p in names
     )
-    return TrendTable(draw(st.text(max_size=40)), draw(st.none() | st.text(max_size=10)), draw(st.booleans()), draw(st.none() | MOMENTS), parties)
+    return TrendTable(
+        draw(st.text(max_size=40)),
+        draw(st.none() | st.text(max_size=10)),
+        draw(st.booleans()),
+        draw(st.none() | MOMENTS),
+        parties,
+    )
 
 
 @st.composite
@@ -124,7 +173,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 @PROPS
 @given(snap=snapshots())
-def test_any_snapshot_the_model_admits_comes_back_from_the_store_equal(store: Store, caplog: pytest.LogCaptureFixture, snap: Snapshot) -> None:
+def test_any_snapshot_the_model_admits_comes_back_from_the_store_equal(
+    store: Store, caplog: pytest.LogCaptureFixture, snap: Snapshot
+) -> None:
     caplog.clear()
     assert snapshot_problem(snap) is None  # what the strategy builds, the model admits
     with caplog.at_level(logging.WARNING):
@@ -147,7 +198,9 @@ def _unit(race: Race, index: int, **changes: object) -> Race:
 #: one broken detail each, applied to a race with two candidates and a state row plus a county
 BREAKS = {
     "no candidate name": lambda r: _race(r, candidates=(replace(r.candidates[0], name=""), *r.candidates[1:])),
-    "a name of 301 characters": lambda r: _race(r, candidates=(replace(r.candidates[0], name="x" * (MAX_NAME + 1)), *r.candidates[1:])),
+    "a name of 301 characters": lambda r: _race(
+        r, candidates=(replace(r.candidates[0], name="x" * (MAX_NAME + 1)), *r.candidates[1:])
+    ),
     "an id of 121 characters": lambda r: _race(r, race_id="7" * (MAX_ID + 1)),
     "a lone surrogate in a name": lambda r: _race(r, office="Senate \ud800"),
     "a repeated candidate id": lambda r: _race(r, candidates=(r.candidates[0], r.candidates[0])),
@@ -170,11 +223,15 @@ BREAKS = {
 }
 
 GOOD = Race(
-    "AL", "1000", "U.S. Senate",
+    "AL",
+    "1000",
+    "U.S. Senate",
     (Candidate("a", "Doug Jones", "Dem"), Candidate("b", "Roy Moore", "GOP")),
     (
         ReportingUnit("AL", Level.STATE, "Alabama", {"a": 10, "b": 8}, precincts_reporting=1, precincts_total=3),
-        ReportingUnit("01001", Level.COUNTY, "Autauga", {"a": 10, "b": 8}, fips="01001", precincts_reporting=1, precincts_total=3),
+        ReportingUnit(
+            "01001", Level.COUNTY, "Autauga", {"a": 10, "b": 8}, fips="01001", precincts_reporting=1, precincts_total=3
+        ),
     ),
 )
 
@@ -214,10 +271,18 @@ def test_a_naive_time_on_a_race_is_refused_by_both() -> None:
     assert reading.snapshot.races == {} and "last_updated is not a time with a zone" in reading.left_out[0].reason
 
 
-@pytest.mark.parametrize("roster", [(), (Candidate("a", "Tom Whatley", "GOP"),), (Candidate("wi", "Write-ins", pseudo=True),)])
+@pytest.mark.parametrize(
+    "roster", [(), (Candidate("a", "Tom Whatley", "GOP"),), (Candidate("wi", "Write-ins", pseudo=True),)]
+)
 def test_a_race_with_no_candidate_or_one_is_admitted_and_stored(roster: tuple[Candidate, ...], tmp_path: Path) -> None:
     votes = {c.id: 5 for c in roster}
-    race = Race("AL", "3001", "State House District 7", roster, (ReportingUnit("AL", Level.STATE, "Alabama", votes, precincts_reporting=0, precincts_total=4),))
+    race = Race(
+        "AL",
+        "3001",
+        "State House District 7",
+        roster,
+        (ReportingUnit("AL", Level.STATE, "Alabama", votes, precincts_reporting=0, precincts_total=4),),
+    )
     snap = Snapshot.of("f", datetime(2017, 12, 13, 3, tzinfo=UTC), [race, GOOD])
     assert snapshot_problem(snap) is None and race.uncontested
     store = Store(f"sqlite:///{tmp_path / 's.db'}")
@@ -230,9 +295,42 @@ def test_the_round_trip_draws_every_field_of_the_model() -> None:
     """A field added to the model and not drawn above would escape the round-trip property (and
     the codec could drop it unseen): extend the strategies and ``bot.core.invariants`` with it."""
     drawn = {
-        Race: {"state", "race_id", "office", "candidates", "units", "office_id", "seat", "race_type", "general", "test", "call_status", "winners",
-               "runoff", "race_call_status", "tabulation_status", "expected_vote_pct", "seats", "national", "last_updated", "flipped_seat", "party", "county"},
-        ReportingUnit: {"id", "level", "name", "votes", "fips", "precincts_reporting", "precincts_total", "expected_vote_pct", "last_updated", "registered_voters"},
+        Race: {
+            "state",
+            "race_id",
+            "office",
+            "candidates",
+            "units",
+            "office_id",
+            "seat",
+            "race_type",
+            "general",
+            "test",
+            "call_status",
+            "winners",
+            "runoff",
+            "race_call_status",
+            "tabulation_status",
+            "expected_vote_pct",
+            "seats",
+            "national",
+            "last_updated",
+            "flipped_seat",
+            "party",
+            "county",
+        },
+        ReportingUnit: {
+            "id",
+            "level",
+            "name",
+            "votes",
+            "fips",
+            "precincts_reporting",
+            "precincts_total",
+            "expected_vote_pct",
+            "last_updated",
+            "registered_voters",
+        },
         Candidate: {"id", "name", "party", "incumbent", "pseudo"},
         Snapshot: {"feed", "generated_at", "races", "election_date", "test", "version", "meta", "balance"},
         TrendTable: {"office", "office_type", "test", "timestamp", "parties"},

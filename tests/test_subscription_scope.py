@@ -33,7 +33,11 @@ def with_texas(snapshot: Snapshot, tx_votes: tuple[int, int]) -> Snapshot:
         office_id="H",
         seat="District 7",
         candidates=(Candidate("fletcher", "Lizzie Fletcher", "Dem"), Candidate("culberson", "John Culberson", "GOP")),
-        units=(ReportingUnit("TX", Level.STATE, "Texas", {"fletcher": a, "culberson": b}, precincts_reporting=10, precincts_total=100),),
+        units=(
+            ReportingUnit(
+                "TX", Level.STATE, "Texas", {"fletcher": a, "culberson": b}, precincts_reporting=10, precincts_total=100
+            ),
+        ),
     )
     return replace(snapshot, races={**snapshot.races, texas.key: texas})
 
@@ -50,9 +54,14 @@ def test_a_state_subscription_hears_only_that_state_at_its_level(tmp_path: Path)
     bodies = [native.dumps(with_texas(night[1], (0, 0))), native.dumps(with_texas(night[2], (5_000, 4_000)))]
     with ReplayServer(bodies) as server:
         settings = settings_from_dict(
-            {"feeds": [{"name": "national", "kind": "json", "url": server.url}], "alerts": {"channels": ["#elections"], "style": "messages"}}
+            {
+                "feeds": [{"name": "national", "kind": "json", "url": server.url}],
+                "alerts": {"channels": ["#elections"], "style": "messages"},
+            }
         )
-        runtime = Runtime.build(settings, Secrets("xoxb-test", None, "http://127.0.0.1:9/"), database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
+        runtime = Runtime.build(
+            settings, Secrets("xoxb-test", None, "http://127.0.0.1:9/"), database_url=f"sqlite:///{tmp_path / 'db.sqlite'}"
+        )
         runtime.pollers[0].on_queued = None  # no delivery: the outbox is what this test reads
         subscriptions.subscribe(runtime.store, "CALABAMA", "AL", "all")
         subscriptions.subscribe(runtime.store, "CTEXAS", "TX", "quiet")

@@ -53,7 +53,11 @@ def test_every_test_checks_something():
     for path in _modules():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test") and not _checks(node):
+            if (
+                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and node.name.startswith("test")
+                and not _checks(node)
+            ):
                 offenders.append(f"{path.relative_to(TESTS)}:{node.lineno} {node.name}")
     assert offenders == []
 
@@ -69,7 +73,9 @@ def test_no_assertion_passes_on_a_constant_or_a_single_letter():
 
 
 def test_the_checks_catch_what_they_are_for():
-    bad = ast.parse('def test_x():\n    line = f()\n\ndef test_y():\n    assert "Ann" in s or "a" in s\n\ndef test_z():\n    assert True\n')
+    bad = ast.parse(
+        'def test_x():\n    line = f()\n\ndef test_y():\n    assert "Ann" in s or "a" in s\n\ndef test_z():\n    assert True\n'
+    )
     functions = [n for n in ast.walk(bad) if isinstance(n, ast.FunctionDef)]
     assert [_checks(f) for f in functions] == [False, True, True]
     asserts = [n for n in ast.walk(bad) if isinstance(n, ast.Assert)]

@@ -25,7 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--speed", type=float, default=1.0, help="2 = twice as fast (default 1: under a minute)")
     demo.add_argument("--channel", action="append", help="Slack channel for the alerts when SLACK_BOT_TOKEN is set")
 
-    for name, text in (("serve", "Bolt HTTP app on $PORT at /slack/events plus the poller"), ("poll", "the poller and delivery only"), ("check-config", "validate the config and exit")):
+    for name, text in (
+        ("serve", "Bolt HTTP app on $PORT at /slack/events plus the poller"),
+        ("poll", "the poller and delivery only"),
+        ("check-config", "validate the config and exit"),
+    ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--config", help="TOML file (default: $ELECTIONBOT_CONFIG)")
     _add_rehearsal_commands(sub)
@@ -48,7 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             settings.rule_settings()  # reads the recount rules, baselines and seats files it names
             print(f"config OK: {len(settings.feeds)} feed(s): " + ", ".join(f"{f.name} ({f.kind})" for f in settings.feeds))
-            print(f"slack: {'token set' if secrets.slack_enabled else 'no SLACK_BOT_TOKEN (console only)'}; channels: {', '.join(settings.alerts.channels) or 'none'}")
+            print(
+                f"slack: {'token set' if secrets.slack_enabled else 'no SLACK_BOT_TOKEN (console only)'}; channels: {', '.join(settings.alerts.channels) or 'none'}"
+            )
             print(describe_alerts(settings.alerts))
             return 0
         if args.command == "poll":
@@ -60,21 +66,39 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _add_rehearsal_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    rec = sub.add_parser("record", help="poll the configured feeds without delivering and archive every response (a rehearsal's input)")
+    rec = sub.add_parser(
+        "record", help="poll the configured feeds without delivering and archive every response (a rehearsal's input)"
+    )
     rec.add_argument("--config", help="TOML file (default: $ELECTIONBOT_CONFIG)")
     rec.add_argument("--out", required=True, help="directory for the recording (created; must not hold one already)")
     rec.add_argument("--feed", action="append", default=[], help="record only this feed (repeatable)")
     rec.add_argument("--duration", type=float, help="stop after this many seconds (default: at Ctrl-C)")
     rec.add_argument("--polls", type=int, help="stop once every feed has polled this many times")
 
-    rep = sub.add_parser("replay", help="play a recording (or saved files) through the real pipeline, over loopback HTTP or from disk")
-    rep.add_argument("paths", nargs="+", metavar="DIR|FILE", help="a recording directory, or files played as one feed's successive polls")
+    rep = sub.add_parser(
+        "replay", help="play a recording (or saved files) through the real pipeline, over loopback HTTP or from disk"
+    )
+    rep.add_argument(
+        "paths", nargs="+", metavar="DIR|FILE", help="a recording directory, or files played as one feed's successive polls"
+    )
     rep.add_argument("--speed", type=float, default=1.0, help="10 = ten times as fast as recorded; 0 = as fast as possible")
     rep.add_argument("--step", action="store_true", help="as fast as possible (same as --speed 0)")
-    rep.add_argument("--via", choices=("http", "disk"), default="http", help="serve the recording over a loopback HTTP server (default) or as files")
+    rep.add_argument(
+        "--via",
+        choices=("http", "disk"),
+        default="http",
+        help="serve the recording over a loopback HTTP server (default) or as files",
+    )
     rep.add_argument("--config", help="TOML file for alerts, rules and races (and the feed of saved files)")
-    rep.add_argument("--channel", action="append", help="Slack channel for the alerts when SLACK_BOT_TOKEN is set (repeatable)")
-    rep.add_argument("--feed", action="append", default=[], help="replay only this feed of a recording, or the config's feed the files belong to")
+    rep.add_argument(
+        "--channel", action="append", help="Slack channel for the alerts when SLACK_BOT_TOKEN is set (repeatable)"
+    )
+    rep.add_argument(
+        "--feed",
+        action="append",
+        default=[],
+        help="replay only this feed of a recording, or the config's feed the files belong to",
+    )
 
 
 def _rehearsal(args: argparse.Namespace) -> int:
@@ -102,12 +126,16 @@ def _record(args: argparse.Namespace) -> int:
     names = ", ".join(f.name for f in settings.feeds if not args.feed or f.name in args.feed)
     print(f"Recording {names} into {args.out} (nothing is delivered; Ctrl-C stops)", flush=True)
     try:
-        summary = record(settings, args.out, feeds=args.feed, duration=args.duration, polls=args.polls, stop=stop, progress=sys.stdout)
+        summary = record(
+            settings, args.out, feeds=args.feed, duration=args.duration, polls=args.polls, stop=stop, progress=sys.stdout
+        )
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
     polls = ", ".join(f"{feed} {n}" for feed, n in summary.polls.items())
-    print(f"Recorded {summary.responses} responses ({summary.bytes:,} bytes of bodies) in {summary.seconds:.1f} s; polls: {polls}")
+    print(
+        f"Recorded {summary.responses} responses ({summary.bytes:,} bytes of bodies) in {summary.seconds:.1f} s; polls: {polls}"
+    )
     if summary.failed:
         print(f"electionbot: {summary.failed}", file=sys.stderr)
         return 1

@@ -30,7 +30,9 @@ DEMO_CONTEXT = {"seats": "config/seats.toml", "baselines": [{"races": ["AL"], "s
 DEFAULT_TICK = FILE_SPACING  # seconds per snapshot at speed 1: the whole night in well under a minute
 
 
-def run_demo(speed: float = 1.0, *, out: TextIO | None = None, database: str | None = None, channels: list[str] | None = None) -> int:
+def run_demo(
+    speed: float = 1.0, *, out: TextIO | None = None, database: str | None = None, channels: list[str] | None = None
+) -> int:
     out = out or sys.stdout
     files = scenario_files()
     info = scenario_info()

@@ -108,7 +108,12 @@ class Poller:
             return PollResult("unchanged", queued=self._check_stale(stored.snapshot if stored else None, now))
         refusal = self._refusal(previous, snapshot)
         if refusal:
-            log.warning("feed %r: snapshot of %s refused: %s; keeping the last good one", self.feed, snapshot.generated_at.isoformat(), refusal)
+            log.warning(
+                "feed %r: snapshot of %s refused: %s; keeping the last good one",
+                self.feed,
+                snapshot.generated_at.isoformat(),
+                refusal,
+            )
             self.store.record_failure(self.feed, refusal, now)
             return PollResult("refused", error=refusal)
         if previous is not None and previous.test and not snapshot.test:
@@ -121,7 +126,9 @@ class Poller:
             queued = self.store.commit_poll(snapshot, memory, self.source.cursor(), deliveries, now)
         except (ValueError, TypeError, OverflowError) as exc:  # a snapshot the store cannot write: the last good one stays
             log.exception("feed %r: snapshot of %s could not be stored", self.feed, snapshot.generated_at.isoformat())
-            return self._failed(FeedError(f"snapshot could not be stored ({type(exc).__name__}: {str(exc)[:120]})", feed=self.feed))
+            return self._failed(
+                FeedError(f"snapshot could not be stored ({type(exc).__name__}: {str(exc)[:120]})", feed=self.feed)
+            )
         queued += self._succeeded(changed=True, now=now)
         for alert in alerts:
             log.info("feed %r: %s", self.feed, "; ".join(e.kind.value for e in alert.events))
@@ -151,7 +158,15 @@ class Poller:
                 continue
             self.stats["races_evaluated"] += 1
             try:
-                result = evaluate(self.feed, prev_race, race, memory.get(key, RaceMemory()), self.rules, snapshot.generated_at, snapshot.races)
+                result = evaluate(
+                    self.feed,
+                    prev_race,
+                    race,
+                    memory.get(key, RaceMemory()),
+                    self.rules,
+                    snapshot.generated_at,
+                    snapshot.races,
+                )
             except Exception:  # one odd race must not silence the others
                 log.exception("feed %r: rules failed on race %s; skipped this poll", self.feed, key)
                 continue
@@ -185,7 +200,12 @@ class Poller:
                     kept.append(k)
             states = [state for state, _ in target.states]
             arranged = self.grouping.arrange(
-                target.channel, states, kept, feed=self.feed, version=snapshot.generated_at.isoformat(), feed_races=len(snapshot.races)
+                target.channel,
+                states,
+                kept,
+                feed=self.feed,
+                version=snapshot.generated_at.isoformat(),
+                feed_races=len(snapshot.races),
             )
             for item in arranged:
                 yield item, target.channel, target.platform
@@ -200,7 +220,9 @@ class Poller:
             log.warning("%s (failure %d in a row; last good snapshot kept)", located.describe(), failures)
         queued = 0
         if failures == self.failing_after:
-            queued = self._feed_alert(EventKind.FEED_FAILING, f"failing/{now.isoformat()}", now, failures=failures, error=located.reason)
+            queued = self._feed_alert(
+                EventKind.FEED_FAILING, f"failing/{now.isoformat()}", now, failures=failures, error=located.reason
+            )
         return PollResult("failed", error=located.describe(), queued=queued)
 
     def _succeeded(self, changed: bool, now: datetime) -> int:
@@ -218,7 +240,8 @@ class Poller:
         if health is None or health.last_change_at is None or now - health.last_change_at < self.stale_after:
             return 0
         counting = any(
-            (u := r.state_unit) is not None and u.total_votes > 0 and not u.fully_reporting and not r.winners for r in snapshot.races.values()
+            (u := r.state_unit) is not None and u.total_votes > 0 and not u.fully_reporting and not r.winners
+            for r in snapshot.races.values()
         )
         if not counting:
             return 0

@@ -57,14 +57,22 @@ def record(
     chosen = [f for f in settings.feeds if not feeds or f.name in feeds]
     unknown = sorted(set(feeds) - {f.name for f in settings.feeds})
     if unknown:
-        raise RecordingError(f"no feed named {', '.join(unknown)} in the config (feeds: {', '.join(f.name for f in settings.feeds)})")
+        raise RecordingError(
+            f"no feed named {', '.join(unknown)} in the config (feeds: {', '.join(f.name for f in settings.feeds)})"
+        )
     settings = settings.model_copy(update={"feeds": chosen})
     stop = stop or threading.Event()
     writer = RecordingWriter(out, [f.spec() for f in chosen], on_failure=stop.set)
     done: dict[str, int] = {f.name: 0 for f in chosen}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="electionbot-record-") as tmp:
-        runtime = Runtime.build(settings, Secrets.from_env({}), console=None, recorder=writer, database_url=f"sqlite:///{Path(tmp) / 'record.db'}")
+        runtime = Runtime.build(
+            settings,
+            Secrets.from_env({}),
+            console=None,
+            recorder=writer,
+            database_url=f"sqlite:///{Path(tmp) / 'record.db'}",
+        )
         scheduler = runtime.scheduler(deliver=False)
         for job in scheduler.get_jobs():
             poller = next((p for p in runtime.pollers if job.func == p.poll), None)
@@ -79,7 +87,9 @@ def record(
                 finally:
                     done[poller.feed] += 1
                     if progress is not None:
-                        progress.write(f"{poller.feed}: poll {done[poller.feed]} done; {writer.responses} responses recorded\n")
+                        progress.write(
+                            f"{poller.feed}: poll {done[poller.feed]} done; {writer.responses} responses recorded\n"
+                        )
                         progress.flush()
                     if polls is not None and done[poller.feed] >= polls:
                         scheduler.pause_job(job_id)
@@ -148,7 +158,9 @@ def replay(
                 sites[feed.name] = DiskSite(tmp / "site" / feed.name)
         settings = settings_from_dict(_settings(recording, sites, base or {}, speed), source="replay")
         http = HttpSettings(connect_timeout=2.0, read_timeout=10.0, retries=0)  # one request = one recorded response
-        runtime = Runtime.build(settings, secrets, console=out, database_url=database or f"sqlite:///{tmp / 'replay.db'}", http_settings=http)
+        runtime = Runtime.build(
+            settings, secrets, console=out, database_url=database or f"sqlite:///{tmp / 'replay.db'}", http_settings=http
+        )
         stack.callback(runtime.close)
         scheduler = runtime.scheduler(polls_on_demand=True)
         jobs = JobRunner(scheduler)
@@ -169,7 +181,9 @@ def replay(
             after(runtime)
         backlog = runtime.store.backlog()
         alerts = tuple(alert for _, alert in runtime.store.sent_alerts("console"))
-        return ReplayResult(len(polls), alerts, backlog.get("sent", 0), backlog.get("pending", 0), time.monotonic() - started)
+        return ReplayResult(
+            len(polls), alerts, backlog.get("sent", 0), backlog.get("pending", 0), time.monotonic() - started
+        )
 
 
 def _settings(recording: Recording, sites: Mapping[str, Site], base: Mapping[str, Any], speed: float) -> dict[str, Any]:
@@ -190,7 +204,15 @@ def _settings(recording: Recording, sites: Mapping[str, Site], base: Mapping[str
                 options.pop("trendtables", None)
             elif reports:
                 options["trendtables"] = [sites[feed.name].url_for(redact_url(u)) for u in reports]
-        feeds.append({"name": feed.name, "kind": feed.kind, "url": sites[feed.name].url_for(url), "interval_seconds": feed.interval_seconds, "options": options})
+        feeds.append(
+            {
+                "name": feed.name,
+                "kind": feed.kind,
+                "url": sites[feed.name].url_for(url),
+                "interval_seconds": feed.interval_seconds,
+                "options": options,
+            }
+        )
     settings = {k: v for k, v in base.items() if k not in ("feeds", "store")}
     settings["feeds"] = feeds
     alerts = dict(settings.get("alerts") or {})

@@ -114,7 +114,9 @@ class Runtime:
 
     def scheduler(self, *, blocking: bool = False, deliver: bool = True, polls_on_demand: bool = False) -> BaseScheduler:
         intervals = {f.name: f.interval_seconds for f in self.settings.feeds}
-        return build_scheduler(self.pollers, self.worker if deliver else None, intervals, blocking=blocking, polls_on_demand=polls_on_demand)
+        return build_scheduler(
+            self.pollers, self.worker if deliver else None, intervals, blocking=blocking, polls_on_demand=polls_on_demand
+        )
 
     def close(self) -> None:
         for poller in self.pollers:

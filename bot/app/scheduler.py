@@ -87,7 +87,9 @@ class JobRunner:
         self._scheduler = scheduler
         self._done = threading.Condition()
         self._finished: dict[str, int] = {}
-        scheduler.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
+        scheduler.add_listener(
+            self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED
+        )
 
     def _on_event(self, event: JobExecutionEvent) -> None:
         with self._done:

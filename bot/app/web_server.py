@@ -58,7 +58,9 @@ def serve(settings: Settings, secrets: Secrets, host: str, port: int) -> int:
     try:
         from gunicorn.app.base import BaseApplication
     except ImportError as exc:  # Windows: gunicorn needs fcntl and fork
-        raise ConfigError(f"serve needs gunicorn, which runs on Linux and macOS only ({exc}); on Windows run it under WSL") from None
+        raise ConfigError(
+            f"serve needs gunicorn, which runs on Linux and macOS only ({exc}); on Windows run it under WSL"
+        ) from None
     check(settings, secrets)
 
     class OneProcess(BaseApplication):  # type: ignore[misc]
@@ -71,7 +73,12 @@ def serve(settings: Settings, secrets: Secrets, host: str, port: int) -> int:
                 "timeout": WEB_TIMEOUT,
                 "post_worker_init": _started,
                 "worker_exit": _stopping,
-                "when_ready": lambda server: log.warning("serving /slack/events on %s:%d with the poller (gunicorn, 1 worker, %d threads)", host, port, WEB_THREADS),
+                "when_ready": lambda server: log.warning(
+                    "serving /slack/events on %s:%d with the poller (gunicorn, 1 worker, %d threads)",
+                    host,
+                    port,
+                    WEB_THREADS,
+                ),
             }
             if "control_socket_disable" in self.cfg.settings:  # gunicorn 27+: a socket in $HOME that
                 options["control_socket_disable"] = True  # two servers on one host (tests, the bench) would share

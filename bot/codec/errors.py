@@ -48,7 +48,9 @@ class FeedError(Exception):
         The type is kept so that a located :class:`FeedConfigError` still reads as a
         configuration problem to the poller, and the status so a caller can still branch on it.
         """
-        return type(self)(self.reason, feed=self.feed or feed, url=self.url or url, retry_after=self.retry_after, status=self.status)
+        return type(self)(
+            self.reason, feed=self.feed or feed, url=self.url or url, retry_after=self.retry_after, status=self.status
+        )
 
 
 class FeedConfigError(FeedError):

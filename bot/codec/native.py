@@ -170,7 +170,9 @@ def read(data: bytes | str, feed: str) -> Reading:
     except ValidationError as exc:
         raise FeedError(f"invalid {FORMAT} document at {_where(exc)} ({exc.error_count()} problem(s))", feed=feed) from None
     left_out: list[LeftOut] = []
-    found = [race for index, raw in enumerate(snap.races) if (race := _read_race(raw, index, snap.test, left_out)) is not None]
+    found = [
+        race for index, raw in enumerate(snap.races) if (race := _read_race(raw, index, snap.test, left_out)) is not None
+    ]
     races = {race.key: race for race in unique_races(found, left_out)}
     balance = []
     for index, raw in enumerate(snap.balance):
@@ -236,7 +238,9 @@ def _trendtable(t: TrendTableIn) -> TrendTable:
         office=t.office,
         office_type=t.office_type,
         test=t.test,
-        timestamp=t.timestamp.astimezone(UTC) if t.timestamp and t.timestamp.tzinfo else t.timestamp,  # naive: refused by the invariants
+        timestamp=t.timestamp.astimezone(UTC)
+        if t.timestamp and t.timestamp.tzinfo
+        else t.timestamp,  # naive: refused by the invariants
         parties=tuple(TrendParty(**p.model_dump()) for p in t.parties),
     )
 
@@ -312,8 +316,16 @@ def _trendtable_doc(t: TrendTable) -> dict[str, Any]:
         "test": t.test,
         "timestamp": _iso(t.timestamp) if t.timestamp else None,
         "parties": [
-            {"party": p.party, "won": p.won, "leading": p.leading, "holdovers": p.holdovers, "winning_trend": p.winning_trend,
-             "current": p.current, "net_winners": p.net_winners, "net_leaders": p.net_leaders}
+            {
+                "party": p.party,
+                "won": p.won,
+                "leading": p.leading,
+                "holdovers": p.holdovers,
+                "winning_trend": p.winning_trend,
+                "current": p.current,
+                "net_winners": p.net_winners,
+                "net_leaders": p.net_leaders,
+            }
             for p in t.parties
         ],
     }
@@ -385,7 +397,8 @@ def _race_doc(r: Race) -> dict[str, Any]:
         **({"party": r.party} if r.party is not None else {}),
         **({"county": r.county} if r.county is not None else {}),
         "candidates": [
-            {"id": c.id, "name": c.name, "party": c.party, "incumbent": c.incumbent, "pseudo": c.pseudo} for c in r.candidates
+            {"id": c.id, "name": c.name, "party": c.party, "incumbent": c.incumbent, "pseudo": c.pseudo}
+            for c in r.candidates
         ],
         "units": [_unit_doc(u) for u in r.units],
     }

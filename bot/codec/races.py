@@ -17,5 +17,7 @@ def unique_races(races: Iterable[Race], left_out: list[LeftOut]) -> list[Race]:
         found.setdefault(race.key, []).append(race)
     for key, copies in found.items():
         if len(copies) > 1:
-            left_out.append(LeftOut("race", key, f"appears {len(copies)} times in the reply; which one is right cannot be told", key))
+            left_out.append(
+                LeftOut("race", key, f"appears {len(copies)} times in the reply; which one is right cannot be told", key)
+            )
     return [copies[0] for copies in found.values() if len(copies) == 1]

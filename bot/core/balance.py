@@ -33,7 +33,6 @@ from bot.core.parties import PARTY_ADJECTIVE, PARTY_PLURAL, normalize_party
 log = logging.getLogger(__name__)
 
 
-
 class SeatsConfigError(ValueError):
     """config/seats.toml says something the bot cannot use (the message names the key)."""
 
@@ -122,14 +121,16 @@ def seats_config_from_dict(data: Mapping[str, Any], where: str = "seats") -> Sea
             key=key,
             name=str(raw.get("name") or key.capitalize()),
             not_up=MappingProxyType(_counts(raw["not_up"], f"{here}.not_up")),
-            caucus=MappingProxyType({_party(k, f"{here}.caucus"): _party(v, f"{here}.caucus.{k}") for k, v in caucus_raw.items()}),
+            caucus=MappingProxyType(
+                {_party(k, f"{here}.caucus"): _party(v, f"{here}.caucus.{k}") for k, v in caucus_raw.items()}
+            ),
             size=size,
         )
     seats: dict[str, Seat] = {}
     for key, raw in (data.get("seats") or {}).items():
         here = f"{where}: seats.{key}"
         if not isinstance(raw, Mapping) or "holder" not in raw:
-            raise SeatsConfigError(f"{here}: needs holder = \"Dem\" | \"GOP\" | …")
+            raise SeatsConfigError(f'{here}: needs holder = "Dem" | "GOP" | …')
         chamber = raw.get("chamber")
         if chamber is not None and chamber not in chambers:
             raise SeatsConfigError(f"{here}.chamber: no [chambers.{chamber}]")
@@ -148,7 +149,9 @@ def seats_config_from_dict(data: Mapping[str, Any], where: str = "seats") -> Sea
         if ch.size is not None:
             counted = sum(ch.not_up.values()) + len([s for s in seats.values() if s.chamber == ch.key])
             if counted > ch.size:
-                raise SeatsConfigError(f"{where}: chambers.{ch.key}: {counted} seats (not up + on the ballot) exceed size {ch.size}")
+                raise SeatsConfigError(
+                    f"{where}: chambers.{ch.key}: {counted} seats (not up + on the ballot) exceed size {ch.size}"
+                )
     return SeatsConfig(MappingProxyType(seats), MappingProxyType(chambers))
 
 
@@ -225,8 +228,9 @@ def feed_gain(race: Race) -> Gain | None:
     won = single_winner(race)
     if won is None or won[1] is None:
         return None
-    return Gain(party=won[1], previous=None, state=race.state, office=race.office,
-                seat_key=seat_key(race) or race.key, winner=won[0])
+    return Gain(
+        party=won[1], previous=None, state=race.state, office=race.office, seat_key=seat_key(race) or race.key, winner=won[0]
+    )
 
 
 # --- the tally -----------------------------------------------------------------------------
@@ -321,27 +325,54 @@ def describe_tally(t: Tally, with_before: bool = False) -> str:
 
 
 def gain_facts(g: Gain) -> dict[str, object]:
-    return {"party": g.party, "previous": g.previous, "state": g.state, "office": g.office,
-            "seat_key": g.seat_key, "winner": g.winner, "since": g.since}
+    return {
+        "party": g.party,
+        "previous": g.previous,
+        "state": g.state,
+        "office": g.office,
+        "seat_key": g.seat_key,
+        "winner": g.winner,
+        "since": g.since,
+    }
 
 
 def gain_from_facts(d: Mapping[str, Any]) -> Gain:
-    return Gain(party=d["party"], previous=d.get("previous"), state=d["state"], office=d["office"],
-                seat_key=d["seat_key"], winner=d["winner"], since=d.get("since"))
+    return Gain(
+        party=d["party"],
+        previous=d.get("previous"),
+        state=d["state"],
+        office=d["office"],
+        seat_key=d["seat_key"],
+        winner=d["winner"],
+        since=d.get("since"),
+    )
 
 
 def tally_facts(t: Tally) -> dict[str, object]:
     """A tally as JSON-able data for an event's details (``tally_from_facts`` reverses it)."""
-    return {"chamber": t.chamber, "name": t.name, "seats": dict(t.seats), "caucus": dict(t.caucus),
-            "before": dict(t.before), "undecided": t.undecided, "gains": [gain_facts(g) for g in t.gains],
-            "majority": t.majority}
+    return {
+        "chamber": t.chamber,
+        "name": t.name,
+        "seats": dict(t.seats),
+        "caucus": dict(t.caucus),
+        "before": dict(t.before),
+        "undecided": t.undecided,
+        "gains": [gain_facts(g) for g in t.gains],
+        "majority": t.majority,
+    }
 
 
 def tally_from_facts(d: Mapping[str, Any]) -> Tally:
-    return Tally(chamber=d["chamber"], name=d["name"], seats=MappingProxyType(dict(d["seats"])),
-                 caucus=MappingProxyType(dict(d.get("caucus") or {})), before=MappingProxyType(dict(d["before"])),
-                 undecided=int(d.get("undecided", 0)), gains=tuple(gain_from_facts(g) for g in d.get("gains") or ()),
-                 majority=d.get("majority"))
+    return Tally(
+        chamber=d["chamber"],
+        name=d["name"],
+        seats=MappingProxyType(dict(d["seats"])),
+        caucus=MappingProxyType(dict(d.get("caucus") or {})),
+        before=MappingProxyType(dict(d["before"])),
+        undecided=int(d.get("undecided", 0)),
+        gains=tuple(gain_from_facts(g) for g in d.get("gains") or ()),
+        majority=d.get("majority"),
+    )
 
 
 # --- AP trendtable (read by bot.feeds.ap_trendtable) -----------------------------------------
@@ -387,8 +418,26 @@ def describe_trendtable(tt: TrendTable) -> str:
 
 
 __all__ = [
-    "Chamber", "Gain", "Seat", "SeatsConfig", "SeatsConfigError", "TRENDTABLE_CHAMBERS", "Tally",
-    "TrendParty", "TrendTable", "describe_tally", "describe_trendtable", "feed_gain", "gain",
-    "latest_trendtables", "seat_key", "seats_config_from_dict", "tally",
-    "trendtable_chamber", "gain_facts", "gain_from_facts", "tally_facts", "tally_from_facts",
+    "Chamber",
+    "Gain",
+    "Seat",
+    "SeatsConfig",
+    "SeatsConfigError",
+    "TRENDTABLE_CHAMBERS",
+    "Tally",
+    "TrendParty",
+    "TrendTable",
+    "describe_tally",
+    "describe_trendtable",
+    "feed_gain",
+    "gain",
+    "latest_trendtables",
+    "seat_key",
+    "seats_config_from_dict",
+    "tally",
+    "trendtable_chamber",
+    "gain_facts",
+    "gain_from_facts",
+    "tally_facts",
+    "tally_from_facts",
 ]

@@ -56,10 +56,20 @@ BALANCE_WORDS = frozenset({"balance", "bop", "control", "tally"})
 
 #: Offices by the words people type; values are the canonical office names of the grammar.
 OFFICE_WORDS = {
-    "senate": "senate", "sen": "senate", "senator": "senate",
-    "house": "house", "rep": "house", "reps": "house", "representative": "house", "congress": "house",
-    "governor": "governor", "gov": "governor", "governors": "governor",
-    "president": "president", "pres": "president", "presidential": "president",
+    "senate": "senate",
+    "sen": "senate",
+    "senator": "senate",
+    "house": "house",
+    "rep": "house",
+    "reps": "house",
+    "representative": "house",
+    "congress": "house",
+    "governor": "governor",
+    "gov": "governor",
+    "governors": "governor",
+    "president": "president",
+    "pres": "president",
+    "presidential": "president",
 }
 #: AP office ids of the canonical offices, and how a sentence names them; which race is which
 #: office is the shared vocabulary's call (``bot.core.offices``), whatever the feed calls it.
@@ -67,8 +77,14 @@ OFFICE_IDS = {kind: OFFICE_ID_OF[kind] for kind in ("senate", "house", "governor
 OFFICE_NAMES = {kind: OFFICE_WORD_NAMES[kind] for kind in ("senate", "house", "governor", "president")}
 #: Parties by the words people type, in the bot's spelling: a primary night's races by party.
 PARTY_WORDS = {
-    "gop": "GOP", "republican": "GOP", "republicans": "GOP",
-    "dem": "Dem", "dems": "Dem", "democrat": "Dem", "democrats": "Dem", "democratic": "Dem",
+    "gop": "GOP",
+    "republican": "GOP",
+    "republicans": "GOP",
+    "dem": "Dem",
+    "dems": "Dem",
+    "democrat": "Dem",
+    "democrats": "Dem",
+    "democratic": "Dem",
 }
 
 #: Subscription levels: quiet (leads and calls), cards (race news, no county batches or feed
@@ -76,7 +92,18 @@ PARTY_WORDS = {
 LEVEL_WORDS = {"quiet": "quiet", "all": "all", "cards": "cards", "card": "cards", "races": "cards"}
 
 SUBCOMMANDS = (
-    "help", "status", "close", "subscribe", "unsubscribe", "subscriptions", "senate", "house", "governor", "president", "swing", "balance",
+    "help",
+    "status",
+    "close",
+    "subscribe",
+    "unsubscribe",
+    "subscriptions",
+    "senate",
+    "house",
+    "governor",
+    "president",
+    "swing",
+    "balance",
 )
 
 
@@ -111,7 +138,9 @@ class Command:
     @property
     def read_only(self) -> bool:
         # an unknown word may name a tracked place or a candidate: the answer says which
-        return self.kind in ("help", "state", "office", "close", "swing", "balance") or (self.kind == "unknown" and bool(self.text))
+        return self.kind in ("help", "state", "office", "close", "swing", "balance") or (
+            self.kind == "unknown" and bool(self.text)
+        )
 
     @property
     def canonical(self) -> str:
@@ -239,8 +268,13 @@ def parse(text: str) -> Command:
         state, n = match_state(rest)
         if state is None or n != len(rest):
             guess = state_suggestion(rest) if rest else None
-            return Command("needs_state", verb=verb, word=echo(" ".join(rest)) or None,
-                           suggestion=guess.postal if guess else None, suggestion_is_state=guess is not None)
+            return Command(
+                "needs_state",
+                verb=verb,
+                word=echo(" ".join(rest)) or None,
+                suggestion=guess.postal if guess else None,
+                suggestion_is_state=guess is not None,
+            )
         return Command(verb, state=state.postal, level=level or ("all" if verb == "subscribe" else None))
     if head in BALANCE_WORDS or (head in OFFICE_WORDS and any(w.lower() in BALANCE_WORDS for w in rest)):
         office = next((OFFICE_WORDS[w] for w in low if w in OFFICE_WORDS), None)
@@ -249,8 +283,13 @@ def parse(text: str) -> Command:
         state, n = match_state(rest)
         if state is None:
             guess = state_suggestion(rest) if rest else None
-            return Command("needs_state", verb="swing", word=echo(" ".join(rest)) or None,
-                           suggestion=guess.postal if guess else None, suggestion_is_state=guess is not None)
+            return Command(
+                "needs_state",
+                verb="swing",
+                word=echo(" ".join(rest)) or None,
+                suggestion=guess.postal if guess else None,
+                suggestion_is_state=guess is not None,
+            )
         return _state_command(state, [*rest[n:], "swing"], share, None)
     if head in CLOSE_WORDS:
         return Command("close", share=share, by="hurdle" if any(w.lower() == "hurdle" for w in rest) else "margin")

@@ -194,6 +194,15 @@ def tally_details(race: Race, races: Mapping[str, Race], context: ContextSetting
 
 
 __all__ = [
-    "ContextSettings", "chamber_calls", "chamber_tally", "flip_crossed", "flip_facts", "flip_from_facts", "flip_state",
-    "gain_details", "tally_details", "turnout_baseline", "unit_swing_facts",
+    "ContextSettings",
+    "chamber_calls",
+    "chamber_tally",
+    "flip_crossed",
+    "flip_facts",
+    "flip_from_facts",
+    "flip_state",
+    "gain_details",
+    "tally_details",
+    "turnout_baseline",
+    "unit_swing_facts",
 ]

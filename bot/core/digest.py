@@ -51,22 +51,46 @@ from bot.core.states import state_name
 DIGEST_AFTER_RACES = 5
 
 #: always one message of their own, whoever follows what.
-ALWAYS_INDIVIDUAL = frozenset({
-    EventKind.RECOUNT_ENTERED, EventKind.RECOUNT_LEFT, EventKind.WRITE_INS_EXCEED_MARGIN,
-    EventKind.RACE_UNCALLED, EventKind.BALANCE_OF_POWER,
-    EventKind.FEED_STALE, EventKind.FEED_FAILING, EventKind.FEED_RECOVERED,
-})
+ALWAYS_INDIVIDUAL = frozenset(
+    {
+        EventKind.RECOUNT_ENTERED,
+        EventKind.RECOUNT_LEFT,
+        EventKind.WRITE_INS_EXCEED_MARGIN,
+        EventKind.RACE_UNCALLED,
+        EventKind.BALANCE_OF_POWER,
+        EventKind.FEED_STALE,
+        EventKind.FEED_FAILING,
+        EventKind.FEED_RECOVERED,
+    }
+)
 #: one message of their own in a followed race; in a digest elsewhere.
-FOLLOWED_INDIVIDUAL = frozenset({
-    EventKind.RACE_CALLED, EventKind.RUNOFF, EventKind.SEAT_GAIN, EventKind.LEAD_CHANGE,
-    EventKind.RUNOFF_HEADED, EventKind.RUNOFF_PAIR, EventKind.RUNOFF_AVOIDED, EventKind.RUNOFF_WITHDRAWN,
-    EventKind.OUT_OF_REACH, EventKind.FLIP_INDICATION,
-})
+FOLLOWED_INDIVIDUAL = frozenset(
+    {
+        EventKind.RACE_CALLED,
+        EventKind.RUNOFF,
+        EventKind.SEAT_GAIN,
+        EventKind.LEAD_CHANGE,
+        EventKind.RUNOFF_HEADED,
+        EventKind.RUNOFF_PAIR,
+        EventKind.RUNOFF_AVOIDED,
+        EventKind.RUNOFF_WITHDRAWN,
+        EventKind.OUT_OF_REACH,
+        EventKind.FLIP_INDICATION,
+    }
+)
 #: in a digest wherever they happen (on a big poll).
-ROUTINE = frozenset({
-    EventKind.FIRST_VOTES, EventKind.TAKES_LEAD, EventKind.MILESTONE, EventKind.ALL_REPORTING, EventKind.COUNTY_BATCH,
-    EventKind.COUNTY_COMPLETE, EventKind.CORRECTION, EventKind.STATUS_CHANGED,
-})
+ROUTINE = frozenset(
+    {
+        EventKind.FIRST_VOTES,
+        EventKind.TAKES_LEAD,
+        EventKind.MILESTONE,
+        EventKind.ALL_REPORTING,
+        EventKind.COUNTY_BATCH,
+        EventKind.COUNTY_COMPLETE,
+        EventKind.CORRECTION,
+        EventKind.STATUS_CHANGED,
+    }
+)
 
 #: the digest's categories, in the order a reader wants them, with their headline.
 CATEGORIES: tuple[tuple[str, str], ...] = (
@@ -83,12 +107,23 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
 _HEADLINES = dict(CATEGORIES)
 _ORDER = {name: i for i, (name, _) in enumerate(CATEGORIES)}
 CATEGORY_OF: Mapping[EventKind, str] = {
-    EventKind.RACE_CALLED: "called", EventKind.RUNOFF: "called", EventKind.SEAT_GAIN: "gains",
-    EventKind.LEAD_CHANGE: "leads", EventKind.TAKES_LEAD: "leads",
-    EventKind.RUNOFF_HEADED: "arithmetic", EventKind.RUNOFF_PAIR: "arithmetic", EventKind.RUNOFF_AVOIDED: "arithmetic",
-    EventKind.RUNOFF_WITHDRAWN: "arithmetic", EventKind.OUT_OF_REACH: "arithmetic", EventKind.FLIP_INDICATION: "arithmetic",
-    EventKind.FIRST_VOTES: "first_votes", EventKind.ALL_REPORTING: "all_in", EventKind.MILESTONE: "milestones",
-    EventKind.STATUS_CHANGED: "status", EventKind.COUNTY_BATCH: "counties", EventKind.COUNTY_COMPLETE: "counties",
+    EventKind.RACE_CALLED: "called",
+    EventKind.RUNOFF: "called",
+    EventKind.SEAT_GAIN: "gains",
+    EventKind.LEAD_CHANGE: "leads",
+    EventKind.TAKES_LEAD: "leads",
+    EventKind.RUNOFF_HEADED: "arithmetic",
+    EventKind.RUNOFF_PAIR: "arithmetic",
+    EventKind.RUNOFF_AVOIDED: "arithmetic",
+    EventKind.RUNOFF_WITHDRAWN: "arithmetic",
+    EventKind.OUT_OF_REACH: "arithmetic",
+    EventKind.FLIP_INDICATION: "arithmetic",
+    EventKind.FIRST_VOTES: "first_votes",
+    EventKind.ALL_REPORTING: "all_in",
+    EventKind.MILESTONE: "milestones",
+    EventKind.STATUS_CHANGED: "status",
+    EventKind.COUNTY_BATCH: "counties",
+    EventKind.COUNTY_COMPLETE: "counties",
     EventKind.CORRECTION: "counties",
 }
 
@@ -190,7 +225,12 @@ class Digest:
                 {
                     "continued": section.continued,
                     "lines": [
-                        {"category": ln.category, "state": ln.state, "continued": ln.continued, "items": [[i.race_key, i.label, i.note] for i in ln.items]}
+                        {
+                            "category": ln.category,
+                            "state": ln.state,
+                            "continued": ln.continued,
+                            "items": [[i.race_key, i.label, i.note] for i in ln.items],
+                        }
                         for ln in section.lines
                     ],
                 }
@@ -202,14 +242,30 @@ class Digest:
     def from_dict(cls, data: Mapping[str, Any]) -> Digest:
         sections = tuple(
             Section(
-                tuple(Line(ln["category"], ln["state"], tuple(Item(k, label, note) for k, label, note in ln["items"]), bool(ln.get("continued"))) for ln in section["lines"]),
+                tuple(
+                    Line(
+                        ln["category"],
+                        ln["state"],
+                        tuple(Item(k, label, note) for k, label, note in ln["items"]),
+                        bool(ln.get("continued")),
+                    )
+                    for ln in section["lines"]
+                ),
                 bool(section.get("continued")),
             )
             for section in data["sections"]
         )
         return cls(
-            data["key"], data["feed"], data["at"], bool(data.get("test")), int(data["part"]), int(data["parts"]),
-            int(data["races"]), int(data["states"]), tuple((str(c), int(r), int(s)) for c, r, s in data["totals"]), sections,
+            data["key"],
+            data["feed"],
+            data["at"],
+            bool(data.get("test")),
+            int(data["part"]),
+            int(data["parts"]),
+            int(data["races"]),
+            int(data["states"]),
+            tuple((str(c), int(r), int(s)) for c, r, s in data["totals"]),
+            sections,
         )
 
 
@@ -267,7 +323,9 @@ def build(alerts: Sequence[Alert], *, channel: str, version: str) -> tuple[Diges
         assert facts is not None  # routine alerts are race alerts
         states.add(facts.state)
         for category, note in _notes(alert.events, facts).items():
-            by_category.setdefault(category, {}).setdefault(facts.state, []).append(Item(facts.race_key, _label(facts), note))
+            by_category.setdefault(category, {}).setdefault(facts.state, []).append(
+                Item(facts.race_key, _label(facts), note)
+            )
     totals = tuple(
         (cat, sum(len(items) for items in by_state.values()), len(by_state))
         for cat, by_state in sorted(by_category.items(), key=lambda kv: _ORDER[kv[0]])
@@ -280,7 +338,18 @@ def build(alerts: Sequence[Alert], *, channel: str, version: str) -> tuple[Diges
     parts = _pack(lines, dict((c, (r, s)) for c, r, s in totals))
     fingerprint = hashlib.sha1("\n".join([channel, version, *sorted(a.key for a in alerts)]).encode()).hexdigest()[:16]
     return tuple(
-        Digest(f"{feed}/-/digest/{version}/{fingerprint}/{i}", feed, alerts[0].at, test, i, len(parts), len({a.race_key for a in alerts}), len(states), totals, part)
+        Digest(
+            f"{feed}/-/digest/{version}/{fingerprint}/{i}",
+            feed,
+            alerts[0].at,
+            test,
+            i,
+            len(parts),
+            len({a.race_key for a in alerts}),
+            len(states),
+            totals,
+            part,
+        )
         for i, part in enumerate(parts, start=1)
     )
 
@@ -304,7 +373,9 @@ def line_text(line: Line, escape: Callable[[str], str] = lambda t: t, bold: bool
     return f"{head}: " + "; ".join(escape(item.label + (f" — {item.note}" if item.note else "")) for item in line.items)
 
 
-def section_lines(section: Section, totals: Mapping[str, tuple[int, int]], escape: Callable[[str], str] = lambda t: t, bold: bool = False) -> list[str]:
+def section_lines(
+    section: Section, totals: Mapping[str, tuple[int, int]], escape: Callable[[str], str] = lambda t: t, bold: bool = False
+) -> list[str]:
     """A section's text: its category's headline, then one line per state."""
     category = section.lines[0].category
     races, states = totals[category]
@@ -432,7 +503,10 @@ def _pack(lines: Sequence[Line], totals: Mapping[str, tuple[int, int]]) -> list[
         if current and current[0].category != line.category:
             close()
             current, continued = [], False
-        elif current and _measure(section_lines(Section((*current, line), continued), totals, slack_escape, True)) > SECTION_CHARS:
+        elif (
+            current
+            and _measure(section_lines(Section((*current, line), continued), totals, slack_escape, True)) > SECTION_CHARS
+        ):
             close()
             current, continued = [], True
         current.append(line)
@@ -442,6 +516,23 @@ def _pack(lines: Sequence[Line], totals: Mapping[str, tuple[int, int]]) -> list[
 
 
 __all__ = [
-    "ALWAYS_INDIVIDUAL", "CATEGORIES", "CATEGORY_OF", "DIGEST_AFTER_RACES", "FOLLOWED_INDIVIDUAL", "ROUTINE", "ChannelPlan",
-    "Digest", "Item", "Line", "Section", "build", "headline", "intro", "is_digest", "is_routine", "line_text", "plan", "section_lines",
+    "ALWAYS_INDIVIDUAL",
+    "CATEGORIES",
+    "CATEGORY_OF",
+    "DIGEST_AFTER_RACES",
+    "FOLLOWED_INDIVIDUAL",
+    "ROUTINE",
+    "ChannelPlan",
+    "Digest",
+    "Item",
+    "Line",
+    "Section",
+    "build",
+    "headline",
+    "intro",
+    "is_digest",
+    "is_routine",
+    "line_text",
+    "plan",
+    "section_lines",
 ]

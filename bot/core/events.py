@@ -90,12 +90,32 @@ SEVERITY: Mapping[EventKind, Severity] = {
 
 #: Inside one severity, the order a reader wants (the lead before the recount line, …).
 _PRIORITY = [
-    EventKind.RACE_CALLED, EventKind.RACE_UNCALLED, EventKind.SEAT_GAIN, EventKind.BALANCE_OF_POWER, EventKind.RUNOFF,
-    EventKind.RUNOFF_WITHDRAWN, EventKind.RUNOFF_HEADED, EventKind.RUNOFF_PAIR, EventKind.RUNOFF_AVOIDED,
-    EventKind.LEAD_CHANGE, EventKind.TAKES_LEAD, EventKind.RECOUNT_ENTERED, EventKind.RECOUNT_LEFT,
-    EventKind.WRITE_INS_EXCEED_MARGIN, EventKind.OUT_OF_REACH, EventKind.FLIP_INDICATION,
-    EventKind.STATUS_CHANGED, EventKind.ALL_REPORTING, EventKind.FIRST_VOTES, EventKind.MILESTONE, EventKind.CORRECTION,
-    EventKind.COUNTY_COMPLETE, EventKind.COUNTY_BATCH, EventKind.FEED_FAILING, EventKind.FEED_STALE, EventKind.FEED_RECOVERED,
+    EventKind.RACE_CALLED,
+    EventKind.RACE_UNCALLED,
+    EventKind.SEAT_GAIN,
+    EventKind.BALANCE_OF_POWER,
+    EventKind.RUNOFF,
+    EventKind.RUNOFF_WITHDRAWN,
+    EventKind.RUNOFF_HEADED,
+    EventKind.RUNOFF_PAIR,
+    EventKind.RUNOFF_AVOIDED,
+    EventKind.LEAD_CHANGE,
+    EventKind.TAKES_LEAD,
+    EventKind.RECOUNT_ENTERED,
+    EventKind.RECOUNT_LEFT,
+    EventKind.WRITE_INS_EXCEED_MARGIN,
+    EventKind.OUT_OF_REACH,
+    EventKind.FLIP_INDICATION,
+    EventKind.STATUS_CHANGED,
+    EventKind.ALL_REPORTING,
+    EventKind.FIRST_VOTES,
+    EventKind.MILESTONE,
+    EventKind.CORRECTION,
+    EventKind.COUNTY_COMPLETE,
+    EventKind.COUNTY_BATCH,
+    EventKind.FEED_FAILING,
+    EventKind.FEED_STALE,
+    EventKind.FEED_RECOVERED,
 ]
 
 
@@ -169,14 +189,18 @@ class RaceFacts:
         return cls(**values)
 
 
-def facts_of(st: Standing, race: Any, outstanding: int | None, threshold: Fraction | None, citation: str | None, at: datetime | None) -> RaceFacts:
+def facts_of(
+    st: Standing, race: Any, outstanding: int | None, threshold: Fraction | None, citation: str | None, at: datetime | None
+) -> RaceFacts:
     return RaceFacts(
         race_key=race.key,
         state=race.state,
         office=race.office,
         seat=race.seat,
         test=race.test,
-        candidates=tuple(CandidateFacts(c.candidate_id, c.name, c.party, c.votes, c.pseudo, c.winner) for c in st.candidates),
+        candidates=tuple(
+            CandidateFacts(c.candidate_id, c.name, c.party, c.votes, c.pseudo, c.winner) for c in st.candidates
+        ),
         total_votes=st.total_votes,
         leader_id=st.leader.candidate_id if st.leader else None,
         runner_up_id=st.runner_up.candidate_id if st.runner_up else None,
@@ -210,7 +234,13 @@ class Event:
         return SEVERITY[self.kind]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "key": self.key, "feed": self.feed, "race_key": self.race_key, "details": dict(self.details)}
+        return {
+            "kind": self.kind.value,
+            "key": self.key,
+            "feed": self.feed,
+            "race_key": self.race_key,
+            "details": dict(self.details),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Event:

@@ -59,7 +59,13 @@ class Follow:
         everything: bool | None = None,
     ) -> Follow:
         kinds = {k for o in offices if (k := office_kind(o)) is not None}
-        return cls(frozenset(s.strip().upper() for s in states), frozenset(kinds), frozenset(r.strip().upper() for r in races), key_races, everything)
+        return cls(
+            frozenset(s.strip().upper() for s in states),
+            frozenset(kinds),
+            frozenset(r.strip().upper() for r in races),
+            key_races,
+            everything,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +110,12 @@ def describe(follow: Follow, small_feed: int) -> str:
     """A follow list in words, for check-config."""
     if follow.everything:
         return "every race"
-    parts = [", ".join(sorted(follow.states)), ", ".join(sorted(follow.offices)), ", ".join(sorted(follow.races)), "the key races" if follow.key_races else ""]
+    parts = [
+        ", ".join(sorted(follow.states)),
+        ", ".join(sorted(follow.offices)),
+        ", ".join(sorted(follow.races)),
+        "the key races" if follow.key_races else "",
+    ]
     named = "; ".join(p for p in parts if p)
     if follow.everything is None and not named:
         return f"every race of a feed of at most {small_feed} races, else the key races and subscribed states"
@@ -115,7 +126,9 @@ def describe_alerts(alerts: Any) -> str:
     """check-config's line about a national night: the digest threshold, the budget, who follows what."""
     book = alerts.follow_book()
     budget = f"{alerts.messages_per_minute} messages a minute per channel" if alerts.messages_per_minute else "no budget"
-    lines = [f"digests: routine news of more than {alerts.digest_after_races} races in one poll; {budget}; follows {describe(book.default, book.small_feed)}"]
+    lines = [
+        f"digests: routine news of more than {alerts.digest_after_races} races in one poll; {budget}; follows {describe(book.default, book.small_feed)}"
+    ]
     lines += [f"  {channel} follows {describe(f, book.small_feed)}" for channel, f in sorted(book.channels.items())]
     return "\n".join(lines)
 

@@ -61,7 +61,13 @@ def race_problem(race: Race) -> str | None:
 
 
 def _race_fields(race: Race) -> str | None:
-    if not (_is_text(race.state) and len(race.state) == 2 and race.state.isascii() and race.state.isalpha() and race.state.isupper()):
+    if not (
+        _is_text(race.state)
+        and len(race.state) == 2
+        and race.state.isascii()
+        and race.state.isalpha()
+        and race.state.isupper()
+    ):
         return f"state {_short(race.state)} is not a two-letter postal code"
     name: str
     value: object
@@ -71,8 +77,12 @@ def _race_fields(race: Race) -> str | None:
     if not _is_name(race.office):
         return f"office {_short(race.office)} is not a name of 1–{MAX_NAME} characters"
     for name, value in (
-        ("office_id", race.office_id), ("seat", race.seat), ("race_call_status", race.race_call_status),
-        ("tabulation_status", race.tabulation_status), ("party", getattr(race, "party", None)), ("county", getattr(race, "county", None)),
+        ("office_id", race.office_id),
+        ("seat", race.seat),
+        ("race_call_status", race.race_call_status),
+        ("tabulation_status", race.tabulation_status),
+        ("party", getattr(race, "party", None)),
+        ("county", getattr(race, "county", None)),
     ):
         if value is not None and not _is_text(value):
             return f"{name} is not text"
@@ -116,7 +126,9 @@ def unit_problem(unit: ReportingUnit, candidate_ids: Iterable[str]) -> str | Non
         return f"{where}: level is not one of {', '.join(level.value for level in Level)}"
     if not _is_name(unit.name):
         return f"{where}: name is not 1–{MAX_NAME} characters of text"
-    if unit.fips is not None and not (_is_text(unit.fips) and len(unit.fips) == 5 and unit.fips.isascii() and unit.fips.isdigit()):
+    if unit.fips is not None and not (
+        _is_text(unit.fips) and len(unit.fips) == 5 and unit.fips.isascii() and unit.fips.isdigit()
+    ):
         return f"{where}: fips {_short(unit.fips)} is not five digits"
     reporting, total = unit.precincts_reporting, unit.precincts_total
     if (reporting is None) != (total is None):
@@ -239,4 +251,13 @@ def _short(value: object) -> str:
     return repr(value)[:40]
 
 
-__all__ = ["MAX_ID", "MAX_NAME", "MAX_PARTY", "candidate_problem", "race_problem", "snapshot_problem", "trendtable_problem", "unit_problem"]
+__all__ = [
+    "MAX_ID",
+    "MAX_NAME",
+    "MAX_PARTY",
+    "candidate_problem",
+    "race_problem",
+    "snapshot_problem",
+    "trendtable_problem",
+    "unit_problem",
+]

@@ -112,7 +112,9 @@ def standing(race: Race, unit: ReportingUnit | None = None) -> Standing:
         lead_share=Fraction(lead, total) if total else Fraction(0),
         precincts_reporting=unit.precincts_reporting if unit else None,
         precincts_total=unit.precincts_total if unit else None,
-        expected_vote_pct=(unit.expected_vote_pct if unit and unit.expected_vote_pct is not None else race.expected_vote_pct),
+        expected_vote_pct=(
+            unit.expected_vote_pct if unit and unit.expected_vote_pct is not None else race.expected_vote_pct
+        ),
         other_votes=total - top_two,
     )
 
@@ -233,7 +235,9 @@ def _estimate(race: Race, baseline: TurnoutBaseline | None) -> VotesLeft:
     units = _estimate_units(race)
     if units is not None and all(u.fully_reporting for u in units):
         if eevp is not None:  # under 1 % of the expected vote by the feed, yet every precinct in
-            return VotesLeft(None, EstimateMethod.NONE, ceiling=ceiling, reason="the feed's expected vote contradicts its precinct counts")
+            return VotesLeft(
+                None, EstimateMethod.NONE, ceiling=ceiling, reason="the feed's expected vote contradicts its precinct counts"
+            )
         return VotesLeft(0, EstimateMethod.COMPLETE, 0, 0, ceiling)
     if baseline is not None and units is not None and units != (state,):
         found = _from_baseline(units, baseline)
@@ -241,11 +245,15 @@ def _estimate(race: Race, baseline: TurnoutBaseline | None) -> VotesLeft:
             mid, low, high, n = found
             return replace(_capped(mid, low, high, counted, ceiling, EstimateMethod.BASELINE), counties_in=n)
     if units is None:
-        return VotesLeft(None, EstimateMethod.NONE, ceiling=ceiling, reason="the feed gives neither an expected vote nor precinct counts")
+        return VotesLeft(
+            None, EstimateMethod.NONE, ceiling=ceiling, reason="the feed gives neither an expected vote nor precinct counts"
+        )
     reporting = sum(u.precincts_reporting or 0 for u in units)
     total = sum(u.precincts_total or 0 for u in units)
     if not total or Fraction(reporting, total) < MIN_PRECINCT_SHARE:
-        why = "fewer than 20 % of precincts in, " + ("no county fully in yet" if baseline is not None else "no baseline election to go by")
+        why = "fewer than 20 % of precincts in, " + (
+            "no county fully in yet" if baseline is not None else "no baseline election to go by"
+        )
         return VotesLeft(None, EstimateMethod.NONE, ceiling=ceiling, reason=why)
     rate = _per_precinct(units)
     if rate is None:
@@ -278,7 +286,9 @@ def _capped(
     return VotesLeft(mid, method, cap(low), cap(high), ceiling, capped=room is not None and round(left) > room)
 
 
-def _from_baseline(units: tuple[ReportingUnit, ...], baseline: TurnoutBaseline) -> tuple[Fraction, Fraction, Fraction, int] | None:
+def _from_baseline(
+    units: tuple[ReportingUnit, ...], baseline: TurnoutBaseline
+) -> tuple[Fraction, Fraction, Fraction, int] | None:
     """(left at the pooled ratio, at the lowest ratio, at the highest, counties fully in), or
     ``None`` while no county with a baseline vote is fully in.
 

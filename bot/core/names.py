@@ -7,7 +7,9 @@ import unicodedata
 from functools import lru_cache
 
 _SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
-_PARTICLES = frozenset({"de", "la", "del", "della", "van", "von", "der", "den", "da", "di", "du", "le", "st.", "st", "ten", "ter"})
+_PARTICLES = frozenset(
+    {"de", "la", "del", "della", "van", "von", "der", "den", "da", "di", "du", "le", "st.", "st", "ten", "ter"}
+)
 
 
 def surname(name: str) -> str:
@@ -41,7 +43,18 @@ _ROMAN = frozenset({"II", "III", "IV", "VI", "VII", "VIII", "IX"})
 _LETTERS = re.compile(r"[^\W\d_]+")
 _MINOR = frozenset({"of", "the", "and", "for", "to", "at", "in", "on", "by", "a", "an", "or", "de", "la", "los", "del"})
 #: Capitals that are abbreviations in office names, with the spelling a desk uses.
-_OFFICE_ABBREVIATIONS = {"US": "U.S.", "U.S.": "U.S.", "USA": "USA", "DA": "DA", "PSC": "PSC", "BOE": "BOE", "ISD": "ISD", "PUD": "PUD", "TSPLOST": "TSPLOST", "SPLOST": "SPLOST"}
+_OFFICE_ABBREVIATIONS = {
+    "US": "U.S.",
+    "U.S.": "U.S.",
+    "USA": "USA",
+    "DA": "DA",
+    "PSC": "PSC",
+    "BOE": "BOE",
+    "ISD": "ISD",
+    "PUD": "PUD",
+    "TSPLOST": "TSPLOST",
+    "SPLOST": "SPLOST",
+}
 
 
 def _shouting(word: str) -> bool:
@@ -156,12 +169,50 @@ def display_name(text: str, case: str = "as-is") -> str:
 
 #: Words that mark the second half of a bilingual name as Spanish (Gwinnett County, Georgia,
 #: prints "President of the United States/Presidentede los Estados Unidos"). Folded, lower case.
-_SECOND_LANGUAGE = frozenset({
-    "de", "del", "los", "las", "el", "estados", "unidos", "eeuu", "ee", "uu", "senado", "especial", "presidente",
-    "presidentede", "gobernador", "vicegobernador", "distrito", "camara", "representante", "representantes", "enmienda",
-    "pregunta", "juez", "comisionado", "comisionados", "condado", "si", "eleccion", "constitucional", "referendum",
-    "fiscal", "estatal", "escuelas", "junta", "tribunal", "alguacil", "partido", "preferencia", "publico", "publicos",
-})
+_SECOND_LANGUAGE = frozenset(
+    {
+        "de",
+        "del",
+        "los",
+        "las",
+        "el",
+        "estados",
+        "unidos",
+        "eeuu",
+        "ee",
+        "uu",
+        "senado",
+        "especial",
+        "presidente",
+        "presidentede",
+        "gobernador",
+        "vicegobernador",
+        "distrito",
+        "camara",
+        "representante",
+        "representantes",
+        "enmienda",
+        "pregunta",
+        "juez",
+        "comisionado",
+        "comisionados",
+        "condado",
+        "si",
+        "eleccion",
+        "constitucional",
+        "referendum",
+        "fiscal",
+        "estatal",
+        "escuelas",
+        "junta",
+        "tribunal",
+        "alguacil",
+        "partido",
+        "preferencia",
+        "publico",
+        "publicos",
+    }
+)
 
 
 def fold_accents(text: str) -> str:

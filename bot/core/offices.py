@@ -49,20 +49,45 @@ OFFICE_IDS = {kind: code for code, kind in AP_OFFICE_IDS.items()}
 #: Parties as contest names write them in primaries ("PRESIDENT - REP", "(DEM)"), in the
 #: bot's spelling (``bot.core.parties.normalize_party``: 'Dem', 'GOP').
 PARTY_WORDS = {
-    "rep": "GOP", "republican": "GOP", "republicans": "GOP", "gop": "GOP",
-    "dem": "Dem", "democrat": "Dem", "democratic": "Dem", "democrats": "Dem",
-    "lib": "Lib", "libertarian": "Lib", "grn": "Grn", "green": "Grn",
-    "con": "Con", "constitution": "Con", "wf": "WF", "wfp": "WF",
+    "rep": "GOP",
+    "republican": "GOP",
+    "republicans": "GOP",
+    "gop": "GOP",
+    "dem": "Dem",
+    "democrat": "Dem",
+    "democratic": "Dem",
+    "democrats": "Dem",
+    "lib": "Lib",
+    "libertarian": "Lib",
+    "grn": "Grn",
+    "green": "Grn",
+    "con": "Con",
+    "constitution": "Con",
+    "wf": "WF",
+    "wfp": "WF",
 }
 #: The adjective a label uses: "Republican primary for President".
-PARTY_ADJECTIVES = {"GOP": "Republican", "Dem": "Democratic", "Lib": "Libertarian", "Grn": "Green", "Con": "Constitution", "WF": "Working Families", "Ind": "Independent"}
+PARTY_ADJECTIVES = {
+    "GOP": "Republican",
+    "Dem": "Democratic",
+    "Lib": "Libertarian",
+    "Grn": "Green",
+    "Con": "Constitution",
+    "WF": "Working Families",
+    "Ind": "Independent",
+}
 #: Words that may sit beside a party in a contest name's tail ("- Special Democratic Primary").
 _TAIL_WORDS = frozenset({"primary", "party", "special", "election", "nomination", "caucus", "runoff"})
 
 _DISTRICT = re.compile(r"\b(?:district|dist\.?|cd)\s*(?:no\.?\s*|#\s*)?(\d{1,3}[a-z]?)\b", re.IGNORECASE)
-_ORDINAL_DISTRICT = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th)\s+(?:congressional\s+|delegate\s+|senatorial\s+|representative\s+)?district\b", re.IGNORECASE)
+_ORDINAL_DISTRICT = re.compile(
+    r"\b(\d{1,3})(?:st|nd|rd|th)\s+(?:congressional\s+|delegate\s+|senatorial\s+|representative\s+)?district\b",
+    re.IGNORECASE,
+)
 _PAREN = re.compile(r"\(([^()]*)\)")
-_MEASURE = re.compile(r"\b(amendments?|question|questions|proposition|prop|referendum|referenda|initiative|measure|ballot issue|issue|proposal|bond|levy|charter)\b")
+_MEASURE = re.compile(
+    r"\b(amendments?|question|questions|proposition|prop|referendum|referenda|initiative|measure|ballot issue|issue|proposal|bond|levy|charter)\b"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +178,13 @@ def _strip_party(text: str) -> tuple[str, str | None, bool]:
     for index, part in enumerate(parts):
         words = re.findall(r"[a-z]+", fold_accents(part))
         found = [PARTY_WORDS[w] for w in words if w in PARTY_WORDS]
-        if index > 0 and words and found and all(w in PARTY_WORDS or w in _TAIL_WORDS for w in words) and len(set(found)) == 1:
+        if (
+            index > 0
+            and words
+            and found
+            and all(w in PARTY_WORDS or w in _TAIL_WORDS for w in words)
+            and len(set(found)) == 1
+        ):
             party = found[0]
             special = special or "special" in words
             continue
@@ -216,8 +247,14 @@ def _is_president(key: str) -> bool:
     rest = re.sub(r"^us ", "", key)
     if rest in ("president", "presidential", "president us", "president of the us", "for president"):
         return True
-    return rest.startswith("president of the us") or rest.startswith("president vice president") or (
-        rest.startswith("president ") and not rest.startswith("president of") and not re.search(r"\b(board|council|commission|club|pro tem|judge|court)\b", rest)
+    return (
+        rest.startswith("president of the us")
+        or rest.startswith("president vice president")
+        or (
+            rest.startswith("president ")
+            and not rest.startswith("president of")
+            and not re.search(r"\b(board|council|commission|club|pro tem|judge|court)\b", rest)
+        )
     )
 
 
@@ -231,6 +268,16 @@ def _label(kind: str, key: str) -> str:
 
 
 __all__ = [
-    "AP_OFFICE_IDS", "KINDS", "LABELS", "NAMES", "OFFICE_IDS", "Office", "classify", "display_office",
-    "matches", "party_adjective", "party_code", "race_office",
+    "AP_OFFICE_IDS",
+    "KINDS",
+    "LABELS",
+    "NAMES",
+    "OFFICE_IDS",
+    "Office",
+    "classify",
+    "display_office",
+    "matches",
+    "party_adjective",
+    "party_code",
+    "race_office",
 ]

@@ -140,7 +140,11 @@ def evaluate(
     left = votes_left(race, settings)
     outstanding = left.votes
     rule = applicable_recount_rule(race, settings)
-    facts = _with_runoff(facts_of(st, race, outstanding, rule.threshold if rule else None, rule.citation if rule else None, at), race, settings)
+    facts = _with_runoff(
+        facts_of(st, race, outstanding, rule.threshold if rule else None, rule.citation if rule else None, at),
+        race,
+        settings,
+    )
     ctx = _Context(feed, race, st, outstanding, rule, settings, _count_changed(previous, race), races or {}, left)
     return _run(ctx, previous, memory, facts)
 
@@ -160,7 +164,14 @@ def _count_changed(previous: Race | None, race: Race) -> bool:
 def race_facts(race: Race, settings: RuleSettings, at: datetime | None = None) -> RaceFacts:
     """The numbers /results and the live card show: the same ones the alerts state."""
     rule = applicable_recount_rule(race, settings)
-    facts = facts_of(standing(race), race, votes_left(race, settings).votes, rule.threshold if rule else None, rule.citation if rule else None, at)
+    facts = facts_of(
+        standing(race),
+        race,
+        votes_left(race, settings).votes,
+        rule.threshold if rule else None,
+        rule.citation if rule else None,
+        at,
+    )
     return _with_runoff(facts, race, settings)
 
 
@@ -252,7 +263,9 @@ def _leader(ctx: _Context, mem: RaceMemory) -> Step:
     if leader is None or leader == mem.announced_leader:
         return [], replace(mem, pending_leader=None, pending_polls=0)
     if mem.announced_leader is None:
-        return [ctx.event(EventKind.TAKES_LEAD, leader=leader)], replace(mem, announced_leader=leader, pending_leader=None, pending_polls=0)
+        return [ctx.event(EventKind.TAKES_LEAD, leader=leader)], replace(
+            mem, announced_leader=leader, pending_leader=None, pending_polls=0
+        )
     # polls the new leader has held: only polls that brought new numbers count
     same = mem.pending_leader == leader
     polls = mem.pending_polls + (1 if ctx.changed else 0) if same else 1
@@ -311,7 +324,12 @@ def _out_of_reach(ctx: _Context, mem: RaceMemory) -> Step:
         n = mem.out_of_reach_passes + 1
         method = ctx.left.method.value if ctx.left is not None else None
         event = ctx.event(
-            EventKind.OUT_OF_REACH, n, trailer=h.trailer.candidate_id, outstanding=h.outstanding, lead_votes=ctx.st.lead_votes, method=method
+            EventKind.OUT_OF_REACH,
+            n,
+            trailer=h.trailer.candidate_id,
+            outstanding=h.outstanding,
+            lead_votes=ctx.st.lead_votes,
+            method=method,
         )
         return [event], replace(mem, out_of_reach=True, out_of_reach_passes=n)
     if h is not None and not h.out_of_reach and mem.out_of_reach:
@@ -333,7 +351,11 @@ def _runoffs(ctx: _Context, mem: RaceMemory) -> Step:
         events: list[Event] = []
         if mem.runoff_headed or mem.runoff_pair:
             n = mem.runoff_passes + 1
-            events.append(ctx.event(EventKind.RUNOFF_WITHDRAWN, n, previous_pair=list(mem.runoff_pair), previous_headed=mem.runoff_headed))
+            events.append(
+                ctx.event(
+                    EventKind.RUNOFF_WITHDRAWN, n, previous_pair=list(mem.runoff_pair), previous_headed=mem.runoff_headed
+                )
+            )
             mem = replace(mem, runoff_passes=n)
         return events, replace(mem, runoff_headed=False, runoff_pair=(), runoff_silenced=True)
     rule = applicable_runoff_rule(race, ctx.settings.runoff_rules)
@@ -345,8 +367,12 @@ def _runoffs(ctx: _Context, mem: RaceMemory) -> Step:
     if not pos.possible or pos.leader is None:
         return [], mem
     base = {
-        **rule.to_facts(), "leader": pos.leader.candidate_id, "leader_votes": pos.leader.votes, "total_votes": ctx.st.total_votes,
-        "outstanding": left, "method": ctx.left.method.value if ctx.left is not None else None,
+        **rule.to_facts(),
+        "leader": pos.leader.candidate_id,
+        "leader_votes": pos.leader.votes,
+        "total_votes": ctx.st.total_votes,
+        "outstanding": left,
+        "method": ctx.left.method.value if ctx.left is not None else None,
     }
     events = []
     n = mem.runoff_passes
@@ -356,7 +382,9 @@ def _runoffs(ctx: _Context, mem: RaceMemory) -> Step:
             events.append(ctx.event(EventKind.RUNOFF_HEADED, n, **base))
             mem = replace(mem, runoff_headed=True)
         # "avoids a runoff" only where one was in play: three or more names, or write-ins
-        in_play = sum(1 for c in ctx.st.candidates if not c.pseudo) >= 3 or ctx.st.total_votes > sum(c.votes for c in ctx.st.candidates if not c.pseudo)
+        in_play = sum(1 for c in ctx.st.candidates if not c.pseudo) >= 3 or ctx.st.total_votes > sum(
+            c.votes for c in ctx.st.candidates if not c.pseudo
+        )
         if pos.clears and in_play and not mem.runoff_avoided:
             n += 1
             events.append(ctx.event(EventKind.RUNOFF_AVOIDED, n, **base))
@@ -390,7 +418,10 @@ def _calls(ctx: _Context, mem: RaceMemory) -> Step:
         calls += 1
         events.append(
             ctx.event(
-                EventKind.RACE_UNCALLED, calls, previous_winners=list(mem.winners), previous_runoff=list(mem.runoff),
+                EventKind.RACE_UNCALLED,
+                calls,
+                previous_winners=list(mem.winners),
+                previous_runoff=list(mem.runoff),
                 # the names as the race gives them now: the line names people, not feed ids
                 names={cid: ctx.name(cid) or cid for cid in (*mem.winners, *mem.runoff)},
             )
@@ -409,14 +440,19 @@ def _balance(ctx: _Context, calls: int) -> list[Event]:
 def _statuses(ctx: _Context, mem: RaceMemory) -> Step:
     events = []
     n = mem.status_changes
-    for field_name, new in (("race_call_status", ctx.race.race_call_status), ("tabulation_status", ctx.race.tabulation_status)):
+    for field_name, new in (
+        ("race_call_status", ctx.race.race_call_status),
+        ("tabulation_status", ctx.race.tabulation_status),
+    ):
         old = getattr(mem, field_name)
         if new == old or new == "Called":
             continue
         if new in NOTABLE_STATUSES or old in NOTABLE_STATUSES and new is not None:
             # counted, so "Too Close to Call" again after a spell without it is a new alert
             n += 1
-            events.append(ctx.event(EventKind.STATUS_CHANGED, n, field_name, new, status=new, previous=old, field=field_name))
+            events.append(
+                ctx.event(EventKind.STATUS_CHANGED, n, field_name, new, status=new, previous=old, field=field_name)
+            )
     return events, replace(
         mem, race_call_status=ctx.race.race_call_status, tabulation_status=ctx.race.tabulation_status, status_changes=n
     )
@@ -468,8 +504,15 @@ def _county_changes(ctx: _Context, previous: Race) -> list[Event]:
         if added >= ctx.settings.county_batch_min_votes:
             events.append(
                 ctx.event(
-                    EventKind.COUNTY_BATCH, unit_id, unit.total_votes, unit=unit.name, unit_id=unit_id, deltas=deltas, added=added,
-                    votes=dict(unit.votes), swing=unit_swing_facts(ctx.race, unit, ctx.settings.context),
+                    EventKind.COUNTY_BATCH,
+                    unit_id,
+                    unit.total_votes,
+                    unit=unit.name,
+                    unit_id=unit_id,
+                    deltas=deltas,
+                    added=added,
+                    votes=dict(unit.votes),
+                    swing=unit_swing_facts(ctx.race, unit, ctx.settings.context),
                 )
             )
     return events
@@ -493,7 +536,11 @@ def _counties_complete(ctx: _Context, mem: RaceMemory) -> Step:
         if unit.level is Level.COUNTY and unit.fully_reporting and unit.total_votes and unit_id not in done:
             done.add(unit_id)
             swing = unit_swing_facts(ctx.race, unit, ctx.settings.context)
-            events.append(ctx.event(EventKind.COUNTY_COMPLETE, unit_id, unit=unit.name, unit_id=unit_id, votes=dict(unit.votes), swing=swing))
+            events.append(
+                ctx.event(
+                    EventKind.COUNTY_COMPLETE, unit_id, unit=unit.name, unit_id=unit_id, votes=dict(unit.votes), swing=swing
+                )
+            )
     if not events:
         return [], mem
     return events, replace(mem, counties_complete=tuple(sorted(done)))

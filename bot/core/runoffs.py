@@ -133,5 +133,11 @@ def threshold_words(facts: Mapping[str, Any]) -> str:
 
 
 __all__ = [
-    "RunoffFormat", "RunoffPosition", "RunoffRule", "applicable_runoff_rule", "election_kind", "runoff_position", "threshold_words",
+    "RunoffFormat",
+    "RunoffPosition",
+    "RunoffRule",
+    "applicable_runoff_rule",
+    "election_kind",
+    "runoff_position",
+    "threshold_words",
 ]

@@ -107,8 +107,13 @@ class Baseline:
         if len(found) == 1:
             return found[0], "name"
         if len(found) > 1:
-            self.warn(f"ambiguous:{unit.id}", "baseline %s: county name %r matches %d baseline rows; no swing for it",
-                      self.label, unit.name, len(found))
+            self.warn(
+                f"ambiguous:{unit.id}",
+                "baseline %s: county name %r matches %d baseline rows; no swing for it",
+                self.label,
+                unit.name,
+                len(found),
+            )
         return None, None
 
     def warn(self, key: str, msg: str, *args: object, level: int = logging.WARNING) -> None:
@@ -179,10 +184,18 @@ def parse_baseline_csv(text: str, label: str = "the baseline", where: str = "<ba
             # and said once, since the margin then uses a total below the two parties' votes.
             # A warning, unless the file's own comment already names the county (documented).
             documented = row["county"] in " ".join(comments)
-            log.log(logging.INFO if documented else logging.WARNING,
-                    "%s:%d: %s: dem_votes + gop_votes (%d) exceed total_votes (%d); kept as published",
-                    where, lineno, row["county"], numbers["dem_votes"] + numbers["gop_votes"], numbers["total_votes"])
-        counties[fips] = BaselineCounty(fips, row["county"], numbers["dem_votes"], numbers["gop_votes"], numbers["total_votes"])
+            log.log(
+                logging.INFO if documented else logging.WARNING,
+                "%s:%d: %s: dem_votes + gop_votes (%d) exceed total_votes (%d); kept as published",
+                where,
+                lineno,
+                row["county"],
+                numbers["dem_votes"] + numbers["gop_votes"],
+                numbers["total_votes"],
+            )
+        counties[fips] = BaselineCounty(
+            fips, row["county"], numbers["dem_votes"], numbers["gop_votes"], numbers["total_votes"]
+        )
     if not counties:
         raise BaselineError(f"{where}: no county rows")
     return Baseline(counties, label=label, source=" ".join(comments) or None)
@@ -201,7 +214,9 @@ def party_candidates(race: Race, baseline: Baseline | None = None) -> tuple[Cand
         baseline.warn(
             f"parties:{race.key}",
             "race %s: no swing — need exactly one Democratic and one Republican candidate (found %d Dem, %d GOP)",
-            race.key, len(found[DEM]), len(found[GOP]),
+            race.key,
+            len(found[DEM]),
+            len(found[GOP]),
         )
     return None
 
@@ -255,19 +270,31 @@ def unit_swing(race: Race, unit: ReportingUnit, baseline: Baseline) -> UnitSwing
             baseline.warn(
                 f"missing:{unit.id}:{unit.name}",
                 "baseline %s has no county %r (unit %s, fips %s): no swing for it",
-                baseline.label, unit.name, unit.id, unit.fips or "none",
+                baseline.label,
+                unit.name,
+                unit.id,
+                unit.fips or "none",
             )
             return None
         if how == "name":
             baseline.warn(
-                f"byname:{unit.id}", "baseline %s: unit %r (id %s) matched county %r (%s) by name, not FIPS",
-                baseline.label, unit.name, unit.id, match.county, match.fips, level=logging.INFO,
+                f"byname:{unit.id}",
+                "baseline %s: unit %r (id %s) matched county %r (%s) by name, not FIPS",
+                baseline.label,
+                unit.name,
+                unit.id,
+                match.county,
+                match.fips,
+                level=logging.INFO,
             )
         then_dem, then_gop, then_total, fips = match.dem, match.gop, match.total, match.fips
     if then_total <= 0:
         baseline.warn(
-            f"zero:{fips or 'state'}", "baseline %s has zero votes for %r (fips %s): no swing for it",
-            baseline.label, unit.name, fips or "state",
+            f"zero:{fips or 'state'}",
+            "baseline %s has zero votes for %r (fips %s): no swing for it",
+            baseline.label,
+            unit.name,
+            fips or "state",
         )
         return None
     return UnitSwing(
@@ -410,7 +437,9 @@ class FlipIndication:
 
     @property
     def flips(self) -> bool:
-        return self.winner_then is not None and self.winner_indicated is not None and self.winner_then != self.winner_indicated
+        return (
+            self.winner_then is not None and self.winner_indicated is not None and self.winner_then != self.winner_indicated
+        )
 
 
 def _side(margin: Fraction) -> str | None:
@@ -462,14 +491,28 @@ def swing_facts(race: Race, unit: ReportingUnit, baseline: Baseline) -> dict[str
     else:
         c = baseline.counties[us.fips]
         then = (c.dem, c.gop, c.total)
-    return {"baseline": baseline.label, "dem": pair[0].id, "gop": pair[1].id,
-            "then_dem": then[0], "then_gop": then[1], "then_total": then[2]}
+    return {
+        "baseline": baseline.label,
+        "dem": pair[0].id,
+        "gop": pair[1].id,
+        "then_dem": then[0],
+        "then_gop": then[1],
+        "then_total": then[2],
+    }
 
 
 __all__ = [
-    "Baseline", "BaselineCounty", "BaselineError", "FlipIndication", "RaceSwing", "UnitSwing",
-    "flip_indication", "normalize_county",
-    "parse_baseline_csv", "party_candidates", "race_swing",
-    "unit_swing", "swing_facts",
+    "Baseline",
+    "BaselineCounty",
+    "BaselineError",
+    "FlipIndication",
+    "RaceSwing",
+    "UnitSwing",
+    "flip_indication",
+    "normalize_county",
+    "parse_baseline_csv",
+    "party_candidates",
+    "race_swing",
+    "unit_swing",
+    "swing_facts",
 ]
-

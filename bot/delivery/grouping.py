@@ -35,7 +35,9 @@ class Grouping:
         self._sizes: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def arrange(self, channel: str, states: Iterable[str], alerts: Sequence[Alert], *, feed: str, version: str, feed_races: int) -> list[Alert]:
+    def arrange(
+        self, channel: str, states: Iterable[str], alerts: Sequence[Alert], *, feed: str, version: str, feed_races: int
+    ) -> list[Alert]:
         """What ``channel`` is sent for this poll, in order: its individual alerts, then the
         digest parts (``bot.core.digest.Digest``, queued like alerts)."""
         with self._lock:

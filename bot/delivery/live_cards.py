@@ -69,7 +69,9 @@ class CardKeeper:
 
     # --- creation --------------------------------------------------------------------------
 
-    def ensure(self, platform: str, sink: Any, feed: str, race_key: str, channel: str, card: Card | None, fallback: RaceFacts | None) -> bool:
+    def ensure(
+        self, platform: str, sink: Any, feed: str, race_key: str, channel: str, card: Card | None, fallback: RaceFacts | None
+    ) -> bool:
         """Make the card live: found in the channel if an earlier post landed, else posted.
         False when there are no numbers to draw it with. Raises DeliveryError."""
         if card is not None and card.status == "creating":
@@ -98,7 +100,9 @@ class CardKeeper:
             self.posts.mark(key)  # paced from the answer
         from bot.delivery.slack import message_hash
 
-        self.store.card_live(card.id, ts or "", message_hash(sink.card_message(facts)), self.clock(), channel_id=_channel_id(sink, channel))
+        self.store.card_live(
+            card.id, ts or "", message_hash(sink.card_message(facts)), self.clock(), channel_id=_channel_id(sink, channel)
+        )
         self.stats["cards_created"] += 1
         return True
 
@@ -120,7 +124,9 @@ class CardKeeper:
             for c in stored:
                 if c.channel_id:
                     sink.remember_channel(c.channel, c.channel_id)
-        candidates = [c for c in stored if c.status in ("live", "creating") and c.channel not in busy and edits_cards(c.channel)]
+        candidates = [
+            c for c in stored if c.status in ("live", "creating") and c.channel not in busy and edits_cards(c.channel)
+        ]
         for card in sorted(candidates, key=lambda c: (c.updated_at or _EPOCH, c.id)):
             if self.edits.held((platform, card.channel)) > 0:
                 continue
@@ -169,7 +175,9 @@ class CardKeeper:
             wait = self._backoff(key)
             self.stats["update_errors"] += 1
         self.edits.hold(key, wait)  # only this channel's edits: its alerts and other cards go on
-        log.warning("%s %s: card update failed (%s); card edits in this channel resume in %.2f s", platform, card.channel, exc, wait)
+        log.warning(
+            "%s %s: card update failed (%s); card edits in this channel resume in %.2f s", platform, card.channel, exc, wait
+        )
 
     # --- a card that can no longer be edited ----------------------------------------------
 
@@ -186,12 +194,23 @@ class CardKeeper:
             log.error(
                 "%s %s: the live card for %s cannot be edited (%s) and was already posted anew once; "
                 "leaving it as it is, its alerts still go out%s",
-                platform, card.channel, card.race_key, code, action,
+                platform,
+                card.channel,
+                card.race_key,
+                code,
+                action,
             )
             return
         replacement = self.store.card_retire(card.id, card.ts, self.clock())
         self.stats["cards_lost"] += 1
-        log.warning("%s %s: the live card for %s (ts %s) cannot be edited any more (%s); posting a new one", platform, card.channel, card.race_key, card.ts, code)
+        log.warning(
+            "%s %s: the live card for %s (ts %s) cannot be edited any more (%s); posting a new one",
+            platform,
+            card.channel,
+            card.race_key,
+            card.ts,
+            code,
+        )
         if replacement is not None:
             self._repost(platform, sink, replacement)
 
@@ -209,7 +228,13 @@ class CardKeeper:
                 self.posts.hold(key, exc.retry_after)  # it was a post: the post limit said so
             else:
                 self.edits.hold(key, self._backoff(key))
-            log.warning("%s %s: posting the new live card for %s failed (%s); trying again later", platform, card.channel, card.race_key, exc)
+            log.warning(
+                "%s %s: posting the new live card for %s failed (%s); trying again later",
+                platform,
+                card.channel,
+                card.race_key,
+                exc,
+            )
 
     def _backoff(self, key: tuple[str, str]) -> float:
         return self._failures.failed(key)

@@ -28,7 +28,9 @@ class OperatorLog:
     def __init__(self) -> None:
         self._said: set[tuple[str, str, str, str]] = set()
 
-    def permanent(self, platform: str, channel: str, exc: DeliveryError, what: tuple[str, str] = DELIVER, *, action: str | None = None) -> None:
+    def permanent(
+        self, platform: str, channel: str, exc: DeliveryError, what: tuple[str, str] = DELIVER, *, action: str | None = None
+    ) -> None:
         marker = (platform, channel, str(exc), what[0])
         if marker in self._said:
             return

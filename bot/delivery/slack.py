@@ -60,7 +60,7 @@ PERMANENT = {
 GONE = {
     "message_not_found": "someone deleted the live card",
     "cant_update_message": "the card was not posted by this bot user (was the app reinstalled?)",
-    "edit_window_closed": "the workspace only allows edits for a while after posting: let messages be edited at any time (workspace settings, message editing) or use style \"messages\" for this channel",
+    "edit_window_closed": 'the workspace only allows edits for a while after posting: let messages be edited at any time (workspace settings, message editing) or use style "messages" for this channel',
     "thread_not_found": "the card whose thread this was is gone",
 }
 
@@ -102,24 +102,34 @@ class SlackSink:
 
     def send_digest(self, digest: Digest, channel: str) -> str | None:
         """One part of a poll's digest (``bot.core.digest``): to the channel, keyed like an alert."""
-        return self._post(channel, digest_message(digest), {"event_type": ALERT_EVENT, "event_payload": {"alert_key": digest.key}})
+        return self._post(
+            channel, digest_message(digest), {"event_type": ALERT_EVENT, "event_payload": {"alert_key": digest.key}}
+        )
 
     def send_rollup(self, alerts: Sequence[Alert], channel: str, per_minute: int) -> str | None:
         """The alerts a channel's budget held back, as one message carrying all their keys."""
         keys = [a.key for a in alerts]
-        return self._post(channel, rollup_message(alerts, per_minute), {"event_type": SUMMARY_EVENT, "event_payload": {"alert_key": keys[0], "alert_keys": keys}})
+        return self._post(
+            channel,
+            rollup_message(alerts, per_minute),
+            {"event_type": SUMMARY_EVENT, "event_payload": {"alert_key": keys[0], "alert_keys": keys}},
+        )
 
     def card_message(self, facts: RaceFacts) -> dict[str, Any]:
         return live_card(facts)
 
     def post_card(self, facts: RaceFacts, feed: str, channel: str) -> str | None:
         message = live_card(facts)
-        return self._post(channel, message, {"event_type": CARD_EVENT, "event_payload": {"race_key": facts.race_key, "feed": feed}})
+        return self._post(
+            channel, message, {"event_type": CARD_EVENT, "event_payload": {"race_key": facts.race_key, "feed": feed}}
+        )
 
     def update_card(self, facts: RaceFacts, channel: str, ts: str) -> None:
         message = live_card(facts)
         channel_id = self.channel_id(channel)
-        self._call(lambda: self.client.chat_update(channel=channel_id, ts=ts, text=message["text"], blocks=message["blocks"]))
+        self._call(
+            lambda: self.client.chat_update(channel=channel_id, ts=ts, text=message["text"], blocks=message["blocks"])
+        )
 
     def channel_id(self, channel: str) -> str:
         """The id Slack reported for ``channel`` on a post (a configured name is not an id)."""
@@ -158,7 +168,12 @@ class SlackSink:
         cursor = None
         channel = self.channel_id(channel)
         while len(messages) < HISTORY_LOOKBACK:
-            page: dict[str, Any] = {"channel": channel, "include_all_metadata": True, "limit": min(200, HISTORY_LOOKBACK - len(messages)), "cursor": cursor}
+            page: dict[str, Any] = {
+                "channel": channel,
+                "include_all_metadata": True,
+                "limit": min(200, HISTORY_LOOKBACK - len(messages)),
+                "cursor": cursor,
+            }
             if thread_ts:
                 resp = self._call(lambda: self.client.conversations_replies(ts=thread_ts, **page))  # noqa: B023 (called at once)
             else:

@@ -186,7 +186,11 @@ class DeliveryWorker:
         style = self.style(platform, row.channel)
         if style != "messages" and row.alert.race_key and not self._followed(platform, row):
             style = "messages"  # a race the channel does not follow gets no live card (bot.core.follow)
-        card = self.store.card(row.alert.race_key, row.channel, platform) if row.alert.race_key and style != "messages" else None
+        card = (
+            self.store.card(row.alert.race_key, row.channel, platform)
+            if row.alert.race_key and style != "messages"
+            else None
+        )
 
         uncertain = [r for r in queue if r.status == "sending"]
         if uncertain and hasattr(sink, "find_posted"):
@@ -203,7 +207,12 @@ class DeliveryWorker:
                 if r.alert.key in found:
                     self.store.mark_sent(r.id, found[r.alert.key], self.clock())
                     self.stats["reconciled"] += 1
-                    log.info("%s %s: %s was already posted (found in the channel); not posting it again", platform, row.channel, r.alert.key)
+                    log.info(
+                        "%s %s: %s was already posted (found in the channel); not posting it again",
+                        platform,
+                        row.channel,
+                        r.alert.key,
+                    )
             if row.alert.key in found:
                 return 1
 
@@ -235,7 +244,9 @@ class DeliveryWorker:
                 thread_ts = card.ts  # None when the card is gone: the alert goes to the channel
             elif card is None or card.status != "live" or not card.ts:
                 try:
-                    if self._cards.ensure(platform, sink, row.alert.feed, row.alert.race_key, row.channel, card, row.alert.facts):
+                    if self._cards.ensure(
+                        platform, sink, row.alert.feed, row.alert.race_key, row.channel, card, row.alert.facts
+                    ):
                         self._failures.succeeded((platform, row.channel))
                         self._spent(platform, sink, row.channel, row.alert.at)
                         return 0  # the card is up; the alert goes in its thread after the pacing gap
@@ -266,7 +277,9 @@ class DeliveryWorker:
         except Exception as exc:  # a renderer or client bug: keep the alert, back off, say so
             log.exception("%s %s: unexpected error delivering %s", row.platform, row.channel, row.alert.key)
             wait = min(self.max_backoff, 5.0 * (row.attempts + 1))
-            self.store.mark_retry(row.id, f"{type(exc).__name__}: {exc}", timedelta(seconds=wait), self.clock(), uncertain=True)
+            self.store.mark_retry(
+                row.id, f"{type(exc).__name__}: {exc}", timedelta(seconds=wait), self.clock(), uncertain=True
+            )
             return 0
         self._posts.mark(key)  # latency jitter must not squeeze the gap
         self._failures.succeeded(key)
@@ -294,7 +307,12 @@ class DeliveryWorker:
         try:
             return self.follows(platform, row.channel, row.alert)
         except Exception:
-            log.exception("%s %s: could not tell whether %s is followed; treating it as followed", platform, row.channel, row.alert.race_key)
+            log.exception(
+                "%s %s: could not tell whether %s is followed; treating it as followed",
+                platform,
+                row.channel,
+                row.alert.race_key,
+            )
             return True
 
     def _rollup_run(self, queue: list[Delivery], style: str) -> list[Delivery]:
@@ -327,7 +345,9 @@ class DeliveryWorker:
                     self._retry(r, exc)
                 return 0
             wait = self._wait_after(key, exc)
-            log.warning("%s %s: rollup of %d alerts failed (%s); retrying in %.2f s", platform, channel, len(rows), exc, wait)
+            log.warning(
+                "%s %s: rollup of %d alerts failed (%s); retrying in %.2f s", platform, channel, len(rows), exc, wait
+            )
             for r in rows:
                 self.store.mark_retry(r.id, str(exc), timedelta(seconds=wait), self.clock(), uncertain=exc.uncertain)
             return 0
@@ -337,7 +357,13 @@ class DeliveryWorker:
         self.stats["rollups"] += 1
         self.stats["rolled_up"] += len(rows)
         self._spent(platform, sink, channel, rows[-1].alert.at)
-        log.info("%s %s: %d alerts sent as one rollup (budget %d messages a minute)", platform, channel, len(rows), self._budget.per_minute)
+        log.info(
+            "%s %s: %d alerts sent as one rollup (budget %d messages a minute)",
+            platform,
+            channel,
+            len(rows),
+            self._budget.per_minute,
+        )
         if self.on_posted is not None:
             self.on_posted(rows[0])
         self.store.mark_many_sent(ids, ts, self.clock())
@@ -356,7 +382,9 @@ class DeliveryWorker:
         except Exception as exc:  # a renderer bug: keep the digest, back off, say so
             log.exception("%s %s: unexpected error delivering digest %s", platform, row.channel, row.alert.key)
             wait = min(self.max_backoff, 5.0 * (row.attempts + 1))
-            self.store.mark_retry(row.id, f"{type(exc).__name__}: {exc}", timedelta(seconds=wait), self.clock(), uncertain=True)
+            self.store.mark_retry(
+                row.id, f"{type(exc).__name__}: {exc}", timedelta(seconds=wait), self.clock(), uncertain=True
+            )
             return 0
         self._posts.mark(key)
         self._failures.succeeded(key)
@@ -432,7 +460,13 @@ class DeliveryWorker:
         self.stats["posts"] += 1
         self._spent(platform, sink, rows[0].channel, rows[-1].alert.at)
         self.stats["summaries"] += 1
-        log.info("%s %s: %d alerts older than %s sent as one catch-up message", platform, rows[0].channel, len(rows), self.summarize_after)
+        log.info(
+            "%s %s: %d alerts older than %s sent as one catch-up message",
+            platform,
+            rows[0].channel,
+            len(rows),
+            self.summarize_after,
+        )
         if self.on_posted is not None:
             self.on_posted(rows[0])
         self.store.mark_many_sent(ids, ts, self.clock())

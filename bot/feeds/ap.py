@@ -48,8 +48,16 @@ NEW_ENGLAND = frozenset({"CT", "MA", "ME", "NH", "RI", "VT"})
 GENERAL_RACE_TYPES = frozenset({"G", "W", "H", "SGR", "L", "T"})
 PRIMARY_RACE_TYPES = frozenset({"D", "R", "E", "S"})
 _RACE_TYPE_NAMES = {
-    "G": "General", "W": "Special General", "H": "General Runoff", "SGR": "Special General Runoff",
-    "L": "Nonpartisan", "T": "Special Nonpartisan", "D": "Primary", "R": "Primary", "E": "Caucus", "S": "Caucus",
+    "G": "General",
+    "W": "Special General",
+    "H": "General Runoff",
+    "SGR": "Special General Runoff",
+    "L": "Nonpartisan",
+    "T": "Special Nonpartisan",
+    "D": "Primary",
+    "R": "Primary",
+    "E": "Caucus",
+    "S": "Caucus",
 }
 
 #: AP follows ``isTruncated`` with another request at once; a bound keeps a confused server
@@ -189,7 +197,10 @@ def _postal_hint(raw: dict[str, Any]) -> str | None:
     """The race's state as far as it can be told, to name a race that cannot be read (and keep
     its last good version)."""
     units = raw.get("reportingUnits")
-    found = [raw.get("statePostal"), *(u.get("statePostal") for u in (units if isinstance(units, list) else ()) if isinstance(u, dict))]
+    found = [
+        raw.get("statePostal"),
+        *(u.get("statePostal") for u in (units if isinstance(units, list) else ()) if isinstance(u, dict)),
+    ]
     return next((p.upper() for p in found if isinstance(p, str) and len(p) == 2 and p.isascii() and p.isalpha()), None)
 
 
@@ -250,7 +261,9 @@ def _race(raw: Any, by_candidate_id: bool, left_out: list[LeftOut]) -> Race:
     ).with_state_total()
 
 
-def _rows(raw_units: list[Any], state: str, roster: _Roster, key: str, left_out: list[LeftOut]) -> tuple[list[ReportingUnit], dict[str, Any] | None]:
+def _rows(
+    raw_units: list[Any], state: str, roster: _Roster, key: str, left_out: list[LeftOut]
+) -> tuple[list[ReportingUnit], dict[str, Any] | None]:
     """The race's reporting units, the state row first, and the raw state row (for the calls).
     A county or town row that cannot be read is left out; the state row carries the totals and
     the call, so a state row that cannot be read makes the race unreadable."""
@@ -259,7 +272,9 @@ def _rows(raw_units: list[Any], state: str, roster: _Roster, key: str, left_out:
     state_row: dict[str, Any] | None = None
     for raw_unit in raw_units:
         # the state row says so, or has neither id a county or town row carries
-        is_state = isinstance(raw_unit, dict) and (raw_unit.get("level") == "state" or not (raw_unit.get("reportingunitID") or raw_unit.get("fipsCode")))
+        is_state = isinstance(raw_unit, dict) and (
+            raw_unit.get("level") == "state" or not (raw_unit.get("reportingunitID") or raw_unit.get("fipsCode"))
+        )
         try:
             unit = _unit(raw_unit, state, roster)
         except _Malformed as exc:
@@ -300,7 +315,9 @@ def _race_state(raw: dict[str, Any], raw_units: list[Any]) -> str:
                 postal = unit["statePostal"]
                 break
         else:
-            postal = next((u.get("statePostal") for u in raw_units if isinstance(u, dict) and u.get("statePostal") is not None), None)
+            postal = next(
+                (u.get("statePostal") for u in raw_units if isinstance(u, dict) and u.get("statePostal") is not None), None
+            )
     if postal is None:
         raise _Malformed("no statePostal on the race or its reporting units")
     if not (isinstance(postal, str) and len(postal) == 2 and postal.isascii() and postal.isalpha()):
@@ -485,7 +502,9 @@ def _is_test(raw: dict[str, Any]) -> bool:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}.get(type(value), "a number")
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number"
+    )
 
 
 def _ident(value: Any, field: str) -> str:
@@ -649,7 +668,11 @@ class ApFeed(FeedSource):
         try:
             return self._sequence(None, previous)
         except _LiveTestSwitch:
-            raise FeedError("the replies mix test and live races (test data is never mixed with live data)", feed=self.spec.name, url=self.spec.url) from None
+            raise FeedError(
+                "the replies mix test and live races (test data is never mixed with live data)",
+                feed=self.spec.name,
+                url=self.spec.url,
+            ) from None
 
     def _sequence(self, cursor: str | None, previous: Snapshot | None) -> Snapshot | None:
         """One full request (``cursor`` None) or one delta, plus the ``isTruncated`` follow-ups,
@@ -683,7 +706,11 @@ class ApFeed(FeedSource):
                 break
             delta = True  # what follows a truncated reply is more of it
         else:
-            log.warning("feed %r: still truncated after %d follow-ups; the rest comes next poll", self.spec.name, MAX_TRUNCATED_FOLLOWS)
+            log.warning(
+                "feed %r: still truncated after %d follow-ups; the rest comes next poll",
+                self.spec.name,
+                MAX_TRUNCATED_FOLLOWS,
+            )
         if last is None:
             return None
         next_url = url if last.nextrequest and not self._local else None
@@ -713,7 +740,9 @@ class ApFeed(FeedSource):
             raise exc.located(self.spec.name, url) from None
         self.report_left_out(fetched.body, reply.left_out)
         # AP tells a special election by its raceType ("Special General"), not by the office's name
-        return replace(reply, races=tuple(named(race, self.names, special="special" in race.race_type.lower()) for race in reply.races))
+        return replace(
+            reply, races=tuple(named(race, self.names, special="special" in race.race_type.lower()) for race in reply.races)
+        )
 
     def _fetch_within_quota(self, url: str, have_previous: bool) -> Fetched:
         """A per-minute quota 403 is waited out once (AP: wait 5–10 s, then retry)."""
@@ -730,7 +759,13 @@ class ApFeed(FeedSource):
         except FeedError as exc:
             if exc.status != 403:
                 raise
-            raise FeedError(f"AP quota still exceeded after waiting {wait:g} s", feed=self.spec.name, url=url, retry_after=wait, status=403) from None
+            raise FeedError(
+                f"AP quota still exceeded after waiting {wait:g} s",
+                feed=self.spec.name,
+                url=url,
+                retry_after=wait,
+                status=403,
+            ) from None
 
     def _fetch_with_key(self, url: str, have_previous: bool) -> Fetched:
         """The key travels in the ``x-api-key`` header only, never in a URL or a log line."""
@@ -741,7 +776,9 @@ class ApFeed(FeedSource):
             return self.fetch_conditionally(url, have_previous, headers=headers)
         except FeedConfigError:
             state = "it is set" if key else "it is not set"
-            raise FeedConfigError(f"AP refused the API key (HTTP 401): check ${env} ({state})", feed=self.spec.name, url=url, status=401) from None
+            raise FeedConfigError(
+                f"AP refused the API key (HTTP 401): check ${env} ({state})", feed=self.spec.name, url=url, status=401
+            ) from None
 
     def _follow(self, nextrequest: str) -> str:
         """AP's ``nextrequest`` is followed verbatim (path and query, never rebuilt) on the
@@ -755,11 +792,14 @@ class ApFeed(FeedSource):
             # The mirror's root is where the configured path begins: nextrequest names the same
             # endpoint (its path) with another query.
             if not base.path.endswith(parts.path):
-                raise FeedError(f"nextrequest path {parts.path[:60]!r} is not under the mirrored API", feed=self.spec.name, url=self.spec.url)
+                raise FeedError(
+                    f"nextrequest path {parts.path[:60]!r} is not under the mirrored API",
+                    feed=self.spec.name,
+                    url=self.spec.url,
+                )
             root = base.path[: len(base.path) - len(parts.path)]
             return urlunsplit((base.scheme, base.netloc, root + parts.path, parts.query, ""))
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
-
 
     # -- trendtable reports -----------------------------------------------------------------
 
@@ -820,7 +860,12 @@ class ApFeed(FeedSource):
         if url not in self._mixed:
             self._mixed.add(url)
             flags = ("test", "live") if table.test else ("live", "test")
-            log.warning("feed %r: trendtable report %s is %s data and the races are %s; left out", self.spec.name, redact_url(url), *flags)
+            log.warning(
+                "feed %r: trendtable report %s is %s data and the races are %s; left out",
+                self.spec.name,
+                redact_url(url),
+                *flags,
+            )
         return False
 
 
@@ -830,7 +875,9 @@ def report_urls(spec: FeedSpec) -> tuple[str, ...]:
     raw = spec.options.get("trendtables") or ()
     urls = [raw] if isinstance(raw, str) else raw
     if not isinstance(urls, list | tuple) or not all(isinstance(u, str) and u.strip() for u in urls):
-        raise FeedConfigError("options.trendtables should be a list of AP trendtable report URLs or file paths", feed=spec.name)
+        raise FeedConfigError(
+            "options.trendtables should be a list of AP trendtable report URLs or file paths", feed=spec.name
+        )
     return tuple(dict.fromkeys(with_json_format(u.strip()) for u in urls))
 
 

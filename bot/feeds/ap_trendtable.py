@@ -87,14 +87,20 @@ def parse_trendtable(data: bytes | str) -> TrendTable:
             if needed not in trend:
                 raise TrendtableError(f"trendtable: party {name} has no {needed!r}")
         net_raw = raw.get("NetChange")
-        net = _pairs(net_raw.get("trend") if isinstance(net_raw, Mapping) else [], f"party {name} NetChange") if net_raw is not None else {}
+        net = (
+            _pairs(net_raw.get("trend") if isinstance(net_raw, Mapping) else [], f"party {name} NetChange")
+            if net_raw is not None
+            else {}
+        )
         parties.append(
             TrendParty(
                 party=name,
                 won=_seat_count(trend["Won"], f"{name} Won"),
                 leading=_seat_count(trend["Leading"], f"{name} Leading"),
                 holdovers=_seat_count(trend["Holdovers"], f"{name} Holdovers"),
-                winning_trend=_seat_count(trend["Winning Trend"], f"{name} Winning Trend") if "Winning Trend" in trend else None,
+                winning_trend=_seat_count(trend["Winning Trend"], f"{name} Winning Trend")
+                if "Winning Trend" in trend
+                else None,
                 current=_seat_count(trend["Current"], f"{name} Current") if "Current" in trend else None,
                 net_winners=_int(net.get("Winners", "0"), f"{name} net Winners"),
                 net_leaders=_int(net.get("Leaders", "0"), f"{name} net Leaders"),

@@ -52,8 +52,20 @@ Site = Literal["state", "county"]
 
 # Zone abbreviations Clarity prints after its local timestamps ("11/20/2020 3:37:06 PM EST").
 _ZONES = {
-    "UTC": 0, "GMT": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6,
-    "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8, "HST": -10, "AST": -4,
+    "UTC": 0,
+    "GMT": 0,
+    "EST": -5,
+    "EDT": -4,
+    "CST": -6,
+    "CDT": -5,
+    "MST": -7,
+    "MDT": -6,
+    "PST": -8,
+    "PDT": -7,
+    "AKST": -9,
+    "AKDT": -8,
+    "HST": -10,
+    "AST": -4,
 }
 
 
@@ -77,7 +89,14 @@ class ClarityDetail:
 
 
 def parse_summary(
-    data: bytes, feed: str, state: str, *, site: Site = "state", race_type: str | None = None, names: str = "title", county: str | None = None,
+    data: bytes,
+    feed: str,
+    state: str,
+    *,
+    site: Site = "state",
+    race_type: str | None = None,
+    names: str = "title",
+    county: str | None = None,
     left_out: list[LeftOut] | None = None,
 ) -> tuple[Race, ...]:
     """``summary.json`` → races holding only their state row (the site's totals).
@@ -94,7 +113,14 @@ def parse_summary(
         if not isinstance(doc, list):
             raise _Malformed("expected a list of contests at the top level")
         kind, general = _race_type(race_type)
-        races = _contests(doc, lambda raw: _summary_race(raw, state.upper(), site, kind, general), _summary_key, state, left_out, "summary.json")
+        races = _contests(
+            doc,
+            lambda raw: _summary_race(raw, state.upper(), site, kind, general),
+            _summary_key,
+            state,
+            left_out,
+            "summary.json",
+        )
         return tuple(named(race, names, county) for race in races)
     except _Malformed as exc:
         raise FeedError(f"malformed summary.json: {exc}", feed=feed) from None
@@ -112,7 +138,9 @@ def _summary_race(raw: Any, state: str, site: Site, race_type: str, general: boo
             raise _Malformed("CH, V and P differ in length")
         if any(v < 0 for v in votes):
             raise _Malformed("negative votes")
-        candidates = tuple(_candidate(str(i), text, party) for i, (text, party) in enumerate(zip(names, parties, strict=True), start=1))
+        candidates = tuple(
+            _candidate(str(i), text, party) for i, (text, party) in enumerate(zip(names, parties, strict=True), start=1)
+        )
         _unique_names(candidates)
         reporting = total = None
         if site == "county":
@@ -128,7 +156,17 @@ def _summary_race(raw: Any, state: str, site: Site, race_type: str, general: boo
             race_id=key,
             office=title.strip(),
             candidates=candidates,
-            units=(ReportingUnit(state, Level.STATE, state_name(state), {c.id: v for c, v in zip(candidates, votes, strict=True)}, None, reporting, total),),
+            units=(
+                ReportingUnit(
+                    state,
+                    Level.STATE,
+                    state_name(state),
+                    {c.id: v for c, v in zip(candidates, votes, strict=True)},
+                    None,
+                    reporting,
+                    total,
+                ),
+            ),
             race_type=race_type,
             general=general,
             seats=_seats(raw.get("VF")),
@@ -228,16 +266,39 @@ def _detail(root: Element, state: str | None, race_type: str | None, left_out: l
     county_precincts = _county_precincts(root.find("ElectionVoterTurnout/Counties"))
 
     def read(contest: Element) -> Race:
-        return _detail_race(contest, _key(contest.get("key"), "Contest@key"), state, site, region, kind, general, precinct_status, county_precincts, left_out)
+        return _detail_race(
+            contest,
+            _key(contest.get("key"), "Contest@key"),
+            state,
+            site,
+            region,
+            kind,
+            general,
+            precinct_status,
+            county_precincts,
+            left_out,
+        )
 
     races = _contests(root.findall("Contest"), read, lambda contest: contest.get("key"), state, left_out, "detail.xml")
     if registered := _registered_voters(root.find("VoterTurnout" if site == "county" else "ElectionVoterTurnout")):
         races = [_with_registered_voters(race, registered) for race in races]
-    return ClarityDetail(region, site, _timestamp(_text(root.find("Timestamp"))), election_name, _us_date(_text(root.find("ElectionDate"))), tuple(races))
+    return ClarityDetail(
+        region,
+        site,
+        _timestamp(_text(root.find("Timestamp"))),
+        election_name,
+        _us_date(_text(root.find("ElectionDate"))),
+        tuple(races),
+    )
 
 
 def _contests(
-    items: Iterable[Any], read: Callable[[Any], Race], key_of: Callable[[Any], Any], state: str, left_out: list[LeftOut] | None, where: str
+    items: Iterable[Any],
+    read: Callable[[Any], Race],
+    key_of: Callable[[Any], Any],
+    state: str,
+    left_out: list[LeftOut] | None,
+    where: str,
 ) -> list[Race]:
     """Each contest on its own. With ``left_out``, one that cannot be read (or repeats a key) is
     left out, named with why, and the rest of the file is used; without it (the strict reading of
@@ -245,14 +306,20 @@ def _contests(
     races: list[Race] = []
     for index, item in enumerate(items):
         key = key_of(item)
-        known = str(key).strip()[:40] if isinstance(key, str | int) and not isinstance(key, bool) and str(key).strip() else None
+        known = (
+            str(key).strip()[:40] if isinstance(key, str | int) and not isinstance(key, bool) and str(key).strip() else None
+        )
         try:
             races.append(read(item))
         except _Malformed as exc:
             reason = str(exc) if str(exc).startswith("contest ") else f"contest {known or '#' + str(index + 1)}: {exc}"
             if left_out is None:
                 raise _Malformed(reason) from None
-            left_out.append(LeftOut("race", f"{known or '#' + str(index + 1)} of {where}", reason, race_key(state, known) if known else None))
+            left_out.append(
+                LeftOut(
+                    "race", f"{known or '#' + str(index + 1)} of {where}", reason, race_key(state, known) if known else None
+                )
+            )
     if left_out is not None:
         return unique_races(races, left_out)
     if len({race.key for race in races}) != len(races):
@@ -330,11 +397,21 @@ def _detail_race(
         units.insert(0, replace(sum_units(units, region, region, Level.COUNTY), id=f"county:{region}"))
     reported = _optional_count(contest.get("precinctsReported"), "precinctsReported")
     # County sites name the total "precinctsReporting"; state sites "precinctsParticipating".
-    participating = _optional_count(contest.get("precinctsParticipating") or contest.get("precinctsReporting"), "precinctsParticipating")
+    participating = _optional_count(
+        contest.get("precinctsParticipating") or contest.get("precinctsReporting"), "precinctsParticipating"
+    )
     if reported is None or participating is None:
         reported = participating = None
     # A county site's "state row" is the site's total: it is named after the county it covers.
-    state_row = ReportingUnit(state, Level.STATE, (region if site == "county" and region else state_name(state)), totals, None, reported, participating)
+    state_row = ReportingUnit(
+        state,
+        Level.STATE,
+        (region if site == "county" and region else state_name(state)),
+        totals,
+        None,
+        reported,
+        participating,
+    )
     title = contest.get("text")
     if not title or not title.strip():
         raise _Malformed("no contest text")
@@ -369,7 +446,10 @@ def _with_registered_voters(race: Race, registered: int) -> Race:
 
 
 def _precinct_status(root: Element) -> dict[str, str]:
-    return {p.get("name", ""): (p.get("percentReporting") or "").strip() for p in root.iterfind("VoterTurnout/Precincts/Precinct")}
+    return {
+        p.get("name", ""): (p.get("percentReporting") or "").strip()
+        for p in root.iterfind("VoterTurnout/Precincts/Precinct")
+    }
 
 
 def _county_precincts(parent: Element | None) -> dict[str, tuple[int, int]]:
@@ -592,7 +672,12 @@ def county_of(url: str) -> str | None:
     """``…/GA/Gwinnett/105430/`` → 'Gwinnett': the county a county site's URL names."""
     segments = [unquote(s) for s in urlsplit(url).path.split("/") if s]
     for i in range(len(segments) - 1, 1, -1):
-        if segments[i].isdigit() and len(segments[i - 2]) == 2 and segments[i - 2].isalpha() and not segments[i - 1].isdigit():
+        if (
+            segments[i].isdigit()
+            and len(segments[i - 2]) == 2
+            and segments[i - 2].isalpha()
+            and not segments[i - 1].isdigit()
+        ):
             return segments[i - 1].replace("_", " ").strip() or None
     return None
 
@@ -617,7 +702,7 @@ class ClarityFeed(FeedSource):
         guessed_site, guessed_state = site_of(spec.url)
         site = spec.options.get("site", guessed_site)
         if site not in ("state", "county"):
-            raise FeedConfigError(f"options.site is {site!r}; use \"state\" or \"county\"", feed=spec.name)
+            raise FeedConfigError(f'options.site is {site!r}; use "state" or "county"', feed=spec.name)
         self.site: Site = site
         state = spec.options.get("state")
         found = lookup_state(str(state)) if state else None
@@ -668,7 +753,9 @@ class ClarityFeed(FeedSource):
         detail = self._read_detail(version) if self.detail else None
         state = self.state or (detail.races[0].state if detail and detail.races else None)
         if state is None:
-            raise FeedConfigError("set options.state: the URL does not show the state", feed=self.spec.name, url=self.spec.url)
+            raise FeedConfigError(
+                "set options.state: the URL does not show the state", feed=self.spec.name, url=self.spec.url
+            )
         races = tuple(admissible(self._read_summary(version, state, detail), self._left_out))
         test = self._read_test_mode(version) if self.settings else False
         if test:  # every race carries it too: alert cards and answers are built per race
@@ -709,7 +796,14 @@ class ClarityFeed(FeedSource):
             xml = read_detail_zip(fetched.body, self.max_detail_bytes)
             race_type = self.spec.options.get("race_type")
             return parse_detail_xml(
-                xml, self.spec.name, self.state, race_type=race_type, max_bytes=self.max_detail_bytes, names=self.names, county=self.county, left_out=self._left_out
+                xml,
+                self.spec.name,
+                self.state,
+                race_type=race_type,
+                max_bytes=self.max_detail_bytes,
+                names=self.names,
+                county=self.county,
+                left_out=self._left_out,
             )
         except FeedError as exc:
             raise exc.located(self.spec.name, url) from None
@@ -722,7 +816,16 @@ class ClarityFeed(FeedSource):
             race_type = self.spec.options.get("race_type") or (detail.election_name if detail else None)
             site = detail.site if detail else self.site
             county = self.county or (detail.region if detail and site == "county" else None)
-            summary = parse_summary(fetched.body, self.spec.name, state, site=site, race_type=race_type, names=self.names, county=county, left_out=self._left_out)
+            summary = parse_summary(
+                fetched.body,
+                self.spec.name,
+                state,
+                site=site,
+                race_type=race_type,
+                names=self.names,
+                county=county,
+                left_out=self._left_out,
+            )
             return combine(summary, detail.races if detail else (), self._left_out)
         except FeedError as exc:
             raise exc.located(self.spec.name, url) from None

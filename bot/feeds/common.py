@@ -15,8 +15,20 @@ from bot.feeds.http import Fetched
 
 #: Ballot lines that are not a person who can lead the race. Compared after :func:`name_key`.
 PSEUDO_NAMES = frozenset(
-    {"uncommitted", "nopreference", "other", "others", "otherwriteins", "writein", "writeins", "scattering",
-     "noneofthesecandidates", "noneoftheabove", "blank", "blankballots"}
+    {
+        "uncommitted",
+        "nopreference",
+        "other",
+        "others",
+        "otherwriteins",
+        "writein",
+        "writeins",
+        "scattering",
+        "noneofthesecandidates",
+        "noneoftheabove",
+        "blank",
+        "blankballots",
+    }
 )
 
 
@@ -40,7 +52,9 @@ def load_json(data: bytes, feed: str, what: str) -> Any:
         raise FeedError(f"{what} is not UTF-8 text ({exc.reason} at byte {exc.start})", feed=feed) from None
     except json.JSONDecodeError as exc:
         hint = ": it looks like an HTML page" if looks_like_html(data) else ""
-        raise FeedError(f"{what} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}){hint}", feed=feed) from None
+        raise FeedError(
+            f"{what} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}){hint}", feed=feed
+        ) from None
     except RecursionError:
         raise FeedError(f"{what} is JSON nested too deeply", feed=feed) from None
 
@@ -48,7 +62,9 @@ def load_json(data: bytes, feed: str, what: str) -> Any:
 def refuse_error_page(fetched: Fetched, feed: str, what: str) -> None:
     """Results hosts answer outages with an HTML page and status 200; that is not data."""
     if "html" in fetched.content_type:
-        raise FeedError(f"expected {what} but the server sent {fetched.content_type} (an error page?)", feed=feed, url=fetched.url)
+        raise FeedError(
+            f"expected {what} but the server sent {fetched.content_type} (an error page?)", feed=feed, url=fetched.url
+        )
 
 
 def looks_like_html(data: bytes) -> bool:

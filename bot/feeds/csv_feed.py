@@ -29,7 +29,16 @@ DEFAULT_WRITE_IN_NAMES = ("Write-In", "Write-ins", "Write In")
 #: (which are already inside each candidate's count). Counting them would inflate the office
 #: total — the denominator of every share and of the recount margin, which the Secretary of
 #: State computes from votes for candidates, write-ins included, and nothing else.
-NOT_VOTES = ("registeredvoters", "ballotscast", "blankballots", "straightparty", "overvote", "undervote", "totalvotes", "timescounted")
+NOT_VOTES = (
+    "registeredvoters",
+    "ballotscast",
+    "blankballots",
+    "straightparty",
+    "overvote",
+    "undervote",
+    "totalvotes",
+    "timescounted",
+)
 
 _SLUG = re.compile(r"[\W_]+")
 
@@ -112,7 +121,12 @@ def parse_csv(
     return Snapshot.of(
         feed,
         generated_at or datetime.now(UTC),
-        _readable((named(_race(postal, race_id, rows), names, county) for race_id, rows in races.items() if race_id not in broken), broken, postal, left_out),
+        _readable(
+            (named(_race(postal, race_id, rows), names, county) for race_id, rows in races.items() if race_id not in broken),
+            broken,
+            postal,
+            left_out,
+        ),
         election_date=election_date,
     )
 
@@ -123,6 +137,7 @@ class _BadRow(Exception):
 
 def _row_race(row: list[str], columns: Mapping[str, int]) -> str | None:
     """The race a bad row belongs to, when its office can be read."""
+
     def cell(name: str) -> str:
         index = columns.get(name)
         return row[index].strip() if index is not None and index < len(row) else ""
@@ -136,7 +151,14 @@ def _readable(races: Iterable[Race], broken: Mapping[str, str], state: str, left
         return list(races)
     for race_id, reason in broken.items():
         is_line = race_id.startswith("line ")
-        left_out.append(LeftOut("row" if is_line else "race", race_id if is_line else race_key(state, race_id), reason, None if is_line else race_key(state, race_id)))
+        left_out.append(
+            LeftOut(
+                "row" if is_line else "race",
+                race_id if is_line else race_key(state, race_id),
+                reason,
+                None if is_line else race_key(state, race_id),
+            )
+        )
     return admissible(races, left_out)
 
 
@@ -159,7 +181,14 @@ def _columns(header: list[str] | None) -> dict[str, int]:
     return columns
 
 
-def _add_row(races: dict[str, _RaceRows], row: list[str], columns: Mapping[str, int], wanted: set[str] | None, write_ins: set[str], line: int) -> None:
+def _add_row(
+    races: dict[str, _RaceRows],
+    row: list[str],
+    columns: Mapping[str, int],
+    wanted: set[str] | None,
+    write_ins: set[str],
+    line: int,
+) -> None:
     def cell(name: str) -> str:
         index = columns.get(name)
         return row[index].strip() if index is not None and index < len(row) else ""
@@ -222,7 +251,9 @@ def _race(state: str, race_id: str, rows: _RaceRows) -> Race:
     by_county: dict[str, list[ReportingUnit]] = {county: [] for county in rows.counties}
     for (county, precinct), votes in rows.precincts.items():
         reporting = 1 if (county, precinct) in rows.reported else 0
-        unit = ReportingUnit(f"{county}/{precinct}", Level.PRECINCT, precinct, votes, precincts_reporting=reporting, precincts_total=1)
+        unit = ReportingUnit(
+            f"{county}/{precinct}", Level.PRECINCT, precinct, votes, precincts_reporting=reporting, precincts_total=1
+        )
         by_county.setdefault(county, []).append(unit)
     units: list[ReportingUnit] = []
     for county, precincts in by_county.items():
@@ -231,7 +262,11 @@ def _race(state: str, race_id: str, rows: _RaceRows) -> Race:
             for cid, n in unit.votes.items():
                 votes[cid] = votes.get(cid, 0) + n
         reporting = sum(u.precincts_reporting or 0 for u in precincts) if precincts else None
-        units.append(ReportingUnit(county, Level.COUNTY, county, votes, precincts_reporting=reporting, precincts_total=len(precincts) or None))
+        units.append(
+            ReportingUnit(
+                county, Level.COUNTY, county, votes, precincts_reporting=reporting, precincts_total=len(precincts) or None
+            )
+        )
         units.extend(precincts)
     return Race(
         state=state,
@@ -278,7 +313,10 @@ class CsvFeed(FeedSource):
         self.report_left_out(fetched.body, left_out)
         if not left_out:
             return snapshot
-        return replace(snapshot, races={race.key: race for race in with_last_good(snapshot.races.values(), left_out, previous, snapshot.test)})
+        return replace(
+            snapshot,
+            races={race.key: race for race in with_last_good(snapshot.races.values(), left_out, previous, snapshot.test)},
+        )
 
     def _state(self) -> str:
         """The file has no state column, so the config names it (checked before any fetch)."""
@@ -297,4 +335,6 @@ class CsvFeed(FeedSource):
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            raise FeedConfigError(f"options.election_date {str(value)[:20]!r} is not YYYY-MM-DD", feed=self.spec.name) from None
+            raise FeedConfigError(
+                f"options.election_date {str(value)[:20]!r} is not YYYY-MM-DD", feed=self.spec.name
+            ) from None

@@ -104,7 +104,9 @@ class FeedHttp:
                 if resp.status_code == 304:
                     return Fetched(url, 304, b"", _lower(resp.headers), self.feed)
                 if resp.status_code == 401:
-                    raise FeedConfigError("the feed refused our credentials (HTTP 401): check the API key", feed=self.feed, url=url, status=401)
+                    raise FeedConfigError(
+                        "the feed refused our credentials (HTTP 401): check the API key", feed=self.feed, url=url, status=401
+                    )
                 if resp.status_code >= 400:
                     retry_after = _retry_after(resp.headers.get("Retry-After"))
                     snippet = _snippet(resp)
@@ -146,7 +148,12 @@ class FeedHttp:
     def _read_limited(self, resp: requests.Response, url: str) -> bytes:
         limit = self.settings.max_bytes
         declared = resp.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > limit and "gzip" not in resp.headers.get("Content-Encoding", ""):
+        if (
+            declared
+            and declared.isdigit()
+            and int(declared) > limit
+            and "gzip" not in resp.headers.get("Content-Encoding", "")
+        ):
             raise FeedError(f"body of {int(declared):,} bytes is over the {limit:,}-byte limit", feed=self.feed, url=url)
         chunks: list[bytes] = []
         size = 0
@@ -157,7 +164,9 @@ class FeedHttp:
                     raise FeedError(f"body is over the {limit:,}-byte limit", feed=self.feed, url=url)
                 chunks.append(chunk)
         except requests.exceptions.RequestException as exc:
-            raise FeedError(f"connection broke while reading the body ({type(exc).__name__})", feed=self.feed, url=url) from exc
+            raise FeedError(
+                f"connection broke while reading the body ({type(exc).__name__})", feed=self.feed, url=url
+            ) from exc
         return b"".join(chunks)
 
     def _read_file(self, url: str, conditional: bool) -> Fetched:
@@ -203,7 +212,9 @@ def _is_timeout(exc: BaseException) -> bool:
             return False
         if isinstance(seen, (requests.exceptions.Timeout, TimeoutError)) or "Timeout" in type(seen).__name__:
             return True
-        seen = getattr(seen, "reason", None) or (seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None)
+        seen = getattr(seen, "reason", None) or (
+            seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        )
     return False
 
 

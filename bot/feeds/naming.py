@@ -15,7 +15,9 @@ from bot.core.names import NAME_CASES, display_name, title_case_name
 from bot.core.offices import classify, party_code
 
 
-def named(race: Race, names: str = "as-is", county: str | None = None, office_id: str | None = None, special: bool = False) -> Race:
+def named(
+    race: Race, names: str = "as-is", county: str | None = None, office_id: str | None = None, special: bool = False
+) -> Race:
     """``race`` with its office read through the vocabulary (label, district as the seat when
     the feed gives none, a primary's party written into the name), candidates' names in the
     feed's case (places too), and, for a county feed, the county on the race and on its total row.
@@ -42,7 +44,10 @@ def named(race: Race, names: str = "as-is", county: str | None = None, office_id
         changes["candidates"] = candidates
     units = race.units
     if title:  # "GWINNETT", "PRECINCT 001 - DULUTH": places written in capitals too
-        units = tuple(u if u.level is Level.STATE or (shown := title_case_name(u.name)) == u.name else replace(u, name=shown) for u in units)
+        units = tuple(
+            u if u.level is Level.STATE or (shown := title_case_name(u.name)) == u.name else replace(u, name=shown)
+            for u in units
+        )
     if county:
         changes["county"] = county
         units = tuple(replace(u, name=county) if u.level is Level.STATE else u for u in units)

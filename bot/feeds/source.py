@@ -108,7 +108,9 @@ class FeedSource(ABC):
         items = list(left_out)
         if not items:
             return
-        key = hashlib.blake2b(version if isinstance(version, bytes) else version.encode("utf-8", "replace"), digest_size=16).digest()
+        key = hashlib.blake2b(
+            version if isinstance(version, bytes) else version.encode("utf-8", "replace"), digest_size=16
+        ).digest()
         seen = self._left_out_seen
         said = seen.setdefault(key, set())
         seen.move_to_end(key)

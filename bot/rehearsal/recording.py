@@ -48,7 +48,14 @@ BODIES = "bodies"
 #: Option names whose values may be secrets (``api_key_env`` names a variable, so it is kept).
 _SECRET_OPTION = re.compile(r"(?i)(key|token|secret|password)(?!_env$)")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_EXTENSIONS = {"application/json": ".json", "text/csv": ".csv", "application/zip": ".zip", "text/plain": ".txt", "application/xml": ".xml", "text/xml": ".xml"}
+_EXTENSIONS = {
+    "application/json": ".json",
+    "text/csv": ".csv",
+    "application/zip": ".zip",
+    "text/plain": ".txt",
+    "application/xml": ".xml",
+    "text/xml": ".xml",
+}
 
 
 class RecordingError(Exception):
@@ -71,7 +78,13 @@ def _redact_urls(value: Any) -> Any:
 
 
 def _spec_dict(spec: FeedSpec) -> dict[str, Any]:
-    return {"name": spec.name, "kind": spec.kind, "url": spec.url, "interval_seconds": spec.interval_seconds, "options": dict(spec.options)}
+    return {
+        "name": spec.name,
+        "kind": spec.kind,
+        "url": spec.url,
+        "interval_seconds": spec.interval_seconds,
+        "options": dict(spec.options),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +167,9 @@ def read_recording(directory: str | Path) -> Recording:
     header_line, header_text = numbered[0]
     header = _json_line(manifest, header_line, header_text)
     if header.get("format") != FORMAT:
-        raise RecordingError(f"{manifest}: line {header_line}: not an {FORMAT} manifest (format {str(header.get('format'))[:40]!r})")
+        raise RecordingError(
+            f"{manifest}: line {header_line}: not an {FORMAT} manifest (format {str(header.get('format'))[:40]!r})"
+        )
     feeds = _feeds(manifest, header_line, header.get("feeds"))
     names = {f.name for f in feeds}
     responses = []
@@ -192,7 +207,9 @@ def _feeds(manifest: Path, n: int, raw: Any) -> tuple[FeedSpec, ...]:
             if not all(isinstance(v, str) and v for v in (name, kind, url)) or not isinstance(options, dict):
                 raise TypeError
         except (KeyError, TypeError, ValueError):
-            raise RecordingError(f"{manifest}: line {n}: a feed entry needs name, kind and url (got {str(entry)[:80]})") from None
+            raise RecordingError(
+                f"{manifest}: line {n}: a feed entry needs name, kind and url (got {str(entry)[:80]})"
+            ) from None
         feeds.append(FeedSpec(name, kind, url, interval, options))
     if len({f.name for f in feeds}) != len(feeds):
         raise RecordingError(f"{manifest}: line {n}: feed names repeat")
@@ -221,7 +238,13 @@ def _response(root: Path, manifest: Path, n: int, doc: dict[str, Any], feeds: se
     elif status < 400:
         raise RecordingError(f"{manifest}: line {n}: a {status} response without a body file")
     return Response(
-        seq, feed, poll, offset, url, status, path,
+        seq,
+        feed,
+        poll,
+        offset,
+        url,
+        status,
+        path,
         content_type=str(doc.get("content_type") or ""),
         at=_moment(doc.get("at")),
         etag=doc.get("etag") if isinstance(doc.get("etag"), str) else None,
@@ -256,7 +279,9 @@ def recording_from_files(files: Sequence[str | Path], feed: FeedSpec, spacing: f
     return Recording(source, (feed,), tuple(responses), saved_files=True)
 
 
-def open_inputs(paths: Sequence[str | Path], configured: Sequence[FeedSpec] = (), feeds: Sequence[str] = (), spacing: float = 0.8) -> Recording:
+def open_inputs(
+    paths: Sequence[str | Path], configured: Sequence[FeedSpec] = (), feeds: Sequence[str] = (), spacing: float = 0.8
+) -> Recording:
     """What ``python -m bot replay`` was given → a recording: one recording directory (``feeds``
     keeps some of its feeds), or saved files played as one feed, which is the config's feed when
     ``configured`` holds exactly one (after ``feeds``), else a kind told from the first file."""
@@ -277,11 +302,15 @@ def open_inputs(paths: Sequence[str | Path], configured: Sequence[FeedSpec] = ()
     first = _read_first(given[0]) if spec is None or spec.kind == "ap" else b""
     kind = spec.kind if spec is not None else _sniff(first, given[0])
     if kind == "clarity":
-        raise RecordingError("a Clarity site is several files per version: replay a recording directory made by `python -m bot record`")
+        raise RecordingError(
+            "a Clarity site is several files per version: replay a recording directory made by `python -m bot record`"
+        )
     options = dict(spec.options) if spec is not None else {}
     if kind == "csv" and not options.get("state"):
         raise RecordingError("CSV files have no state column: pass --config with a csv feed that sets options.state")
-    feed = FeedSpec(spec.name if spec else "replay", kind, _saved_url(kind, first), spec.interval_seconds if spec else spacing, options)
+    feed = FeedSpec(
+        spec.name if spec else "replay", kind, _saved_url(kind, first), spec.interval_seconds if spec else spacing, options
+    )
     return recording_from_files(given, feed, spacing)
 
 
@@ -290,7 +319,9 @@ def _only_feeds(recording: Recording, feeds: Sequence[str]) -> Recording:
         return recording
     unknown = sorted(set(feeds) - {f.name for f in recording.feeds})
     if unknown:
-        raise RecordingError(f"{recording.source} has no feed named {', '.join(unknown)} (it has {', '.join(f.name for f in recording.feeds)})")
+        raise RecordingError(
+            f"{recording.source} has no feed named {', '.join(unknown)} (it has {', '.join(f.name for f in recording.feeds)})"
+        )
     kept = tuple(f for f in recording.feeds if f.name in feeds)
     return Recording(recording.source, kept, tuple(r for r in recording.responses if r.feed in feeds), recording.started_at)
 
@@ -333,7 +364,9 @@ def _sniff(data: bytes, path: Path) -> str:
             return "json"
         if _AP_RACES.search(data):
             return "ap"
-    raise RecordingError(f"cannot tell what kind of feed {path} is (electionbot/1 JSON, an AP reply or a .csv); pass --config naming one feed")
+    raise RecordingError(
+        f"cannot tell what kind of feed {path} is (electionbot/1 JSON, an AP reply or a .csv); pass --config naming one feed"
+    )
 
 
 def _nextrequest(data: bytes) -> str | None:
@@ -364,7 +397,14 @@ class RecordingWriter:
     taking the pollers down with it.
     """
 
-    def __init__(self, out: str | Path, feeds: Iterable[FeedSpec], *, clock: Callable[[], datetime] | None = None, on_failure: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        out: str | Path,
+        feeds: Iterable[FeedSpec],
+        *,
+        clock: Callable[[], datetime] | None = None,
+        on_failure: Callable[[], None] | None = None,
+    ):
         self.root = Path(out)
         self.root.mkdir(parents=True, exist_ok=True)
         if (self.root / MANIFEST).exists():
@@ -381,7 +421,11 @@ class RecordingWriter:
         self.failed: str | None = None
         self._on_failure = on_failure
         self._manifest: IO[str] | None = (self.root / MANIFEST).open("w", encoding="utf-8")
-        header = {"format": FORMAT, "started_at": self._clock().isoformat(), "feeds": [_spec_dict(f) for f in self.feeds.values()]}
+        header = {
+            "format": FORMAT,
+            "started_at": self._clock().isoformat(),
+            "feeds": [_spec_dict(f) for f in self.feeds.values()],
+        }
         self._write_line(header)
 
     def __call__(self, fetched: Fetched) -> None:

@@ -76,7 +76,15 @@ class ReplayServer:
     advancing with :meth:`advance` or every ``tick`` seconds (the e2e tests' single feed). Built
     with :meth:`site`, it serves whatever :meth:`publish` last put at each URL."""
 
-    def __init__(self, bodies: Sequence[bytes] | None = None, *, path: str = "/feed.json", content_type: str = "application/json", host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        bodies: Sequence[bytes] | None = None,
+        *,
+        path: str = "/feed.json",
+        content_type: str = "application/json",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ):
         if bodies is not None and not bodies:
             raise ValueError("nothing to replay")
         self.bodies = list(bodies or ())

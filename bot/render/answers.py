@@ -110,7 +110,9 @@ class Answer:
     def _body(self, markup: bool) -> str:
         if self._kind == "note":
             return self.note or ""
-        tracked = ", ".join(f"{state_name(s)} ({s})" for s in self.states) if self.states else "none yet (no feed has reported)"
+        tracked = (
+            ", ".join(f"{state_name(s)} ({s})" for s in self.states) if self.states else "none yet (no feed has reported)"
+        )
         cmd = "*/results*" if markup else "/results"
         lines = [self.note] if self.note else []
         lines += [
@@ -160,7 +162,9 @@ def _sections(lines: Sequence[str]) -> list[list[str]]:
 def _list_message(title: str, lines: Sequence[str], footer: str | None) -> dict[str, Any]:
     sections = _sections(lines)
     body = [line for section in sections for line in section]
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150), "emoji": False}}]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150), "emoji": False}}
+    ]
     blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": escape("\n".join(section))}} for section in sections]
     if footer:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(footer)}]})
@@ -195,7 +199,10 @@ def answer_command(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSetti
     states = tuple(tracked_states(snapshots))
     kind = cmd.kind
     if kind == "too_long":
-        return Answer(kind="note", note=f"That was {cmd.length:,} characters (at most {MAX_INPUT}); try a state, e.g. `/results alabama`.")
+        return Answer(
+            kind="note",
+            note=f"That was {cmd.length:,} characters (at most {MAX_INPUT}); try a state, e.g. `/results alabama`.",
+        )
     if kind == "help":
         return Answer(states=states, kind="help")
     if kind == "unknown":
@@ -230,7 +237,9 @@ def _unknown(cmd: Command, states: tuple[str, ...]) -> Answer:
     return Answer(kind="note", note=f"I don't know {word}. {ONE_LINE_HELP} Tracked states: {tracked}.")
 
 
-def _lookup_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings, states: tuple[str, ...]) -> Answer | None:
+def _lookup_answer(
+    cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings, states: tuple[str, ...]
+) -> Answer | None:
     """``/results gwinnett`` and ``/results warnock``: a county, or a candidate, named without its
     state. One match answers as if the state had been given; several say "Did you mean";
     none leaves the word to :func:`_unknown`."""
@@ -247,7 +256,10 @@ def _lookup_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSetti
         return _candidate_answer(cmd, people, rules)
     if not places and not people:
         return None
-    options = [f"*{counties.county_place(place, state)}* (`/results {state_name(state).lower()} {place.lower()}`)" for state, place in places]
+    options = [
+        f"*{counties.county_place(place, state)}* (`/results {state_name(state).lower()} {place.lower()}`)"
+        for state, place in places
+    ]
     seen: set[str] = set()
     for _, race, cand in people:
         if fold(cand.name) in seen:
@@ -255,7 +267,9 @@ def _lookup_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSetti
         seen.add(fold(cand.name))
         options.append(f"*{cand.name}* ({_plain_title(race)}; `/results {cand.name.lower()}`)")
     shown = options[:8] + ([f"{len(options) - 8} more"] if len(options) > 8 else [])
-    return Answer(kind="note", note=f"“{_echo(text)}” names more than one thing I follow. Did you mean " + ", ".join(shown) + "?")
+    return Answer(
+        kind="note", note=f"“{_echo(text)}” names more than one thing I follow. Did you mean " + ", ".join(shown) + "?"
+    )
 
 
 def _places_named(text: str, snapshots: Sequence[Snapshot]) -> list[tuple[str, str]]:
@@ -294,8 +308,12 @@ def _candidate_answer(cmd: Command, people: list[tuple[Snapshot, Race, Any]], ru
         return Answer(race_facts(race, rules, snap.generated_at), extra, kind="card", query=cmd.text)
     rows = [(snap, race) for snap, race, _ in people]
     rows.sort(key=lambda sr: (sr[1].county or "", sr[1].state, sr[1].office, sr[1].key))
-    lines = tuple(f"• {_race_line(race_facts(r, rules, s.generated_at), r, '*' + _plain_title(r) + '*')}" for s, r in rows[:MAX_LIST]) + _more(len(rows))
-    return Answer(kind="list", title=f"{people[0][2].name}: {len(rows)} races", lines=lines, footer=_as_of(rows), query=cmd.text)
+    lines = tuple(
+        f"• {_race_line(race_facts(r, rules, s.generated_at), r, '*' + _plain_title(r) + '*')}" for s, r in rows[:MAX_LIST]
+    ) + _more(len(rows))
+    return Answer(
+        kind="list", title=f"{people[0][2].name}: {len(rows)} races", lines=lines, footer=_as_of(rows), query=cmd.text
+    )
 
 
 def _plain_title(race: Race) -> str:
@@ -311,7 +329,10 @@ def _needs_state(cmd: Command) -> Answer:
         name = st.name if st else cmd.suggestion
         return Answer(kind="note", note=f"Did you mean *{name}*? (`/results {verb} {name.lower()}`)")
     example = f"`/results {verb} alabama" + (" quiet`" if verb == "subscribe" else "`")
-    return Answer(kind="note", note=f"Which state? For example {example}" + (" (levels: quiet, cards, all)." if verb == "subscribe" else "."))
+    return Answer(
+        kind="note",
+        note=f"Which state? For example {example}" + (" (levels: quiet, cards, all)." if verb == "subscribe" else "."),
+    )
 
 
 def _office_matches(race: Race, office: str) -> bool:
@@ -339,11 +360,17 @@ def _state_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
     if cmd.office:
         found = [(s, r) for s, r in found if _office_matches(r, cmd.office)]
         if not found:
-            return Answer(kind="note", note=f"No {OFFICE_NAMES[cmd.office]} race for {name} in the feeds I follow; `/results {name.lower()}` lists its races.")
+            return Answer(
+                kind="note",
+                note=f"No {OFFICE_NAMES[cmd.office]} race for {name} in the feeds I follow; `/results {name.lower()}` lists its races.",
+            )
     if cmd.party:
         found = [(s, r) for s, r in found if _party_matches(r, cmd.party)]
         if not found:
-            return Answer(kind="note", note=f"No {_party_word(cmd.party)} primary for {name} in the feeds I follow; `/results {name.lower()}` lists its races.")
+            return Answer(
+                kind="note",
+                note=f"No {_party_word(cmd.party)} primary for {name} in the feeds I follow; `/results {name.lower()}` lists its races.",
+            )
     # the state's own races first, then each county feed's
     found.sort(key=lambda sr: (sr[1].county or "", sr[1].office, sr[1].seat or "", sr[1].key))
     if cmd.place:
@@ -352,7 +379,10 @@ def _state_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
         snap, race = found[0]
         extra = (*margin_lines(race, rules), *swing_lines(race, rules))
         return Answer(race_facts(race, rules, snap.generated_at), extra, states=states, kind="card", query=cmd.canonical)
-    lines = tuple(f"• {_race_line(race_facts(race, rules, snap.generated_at), race, _office_label(race))}" for snap, race in found[:MAX_LIST])
+    lines = tuple(
+        f"• {_race_line(race_facts(race, rules, snap.generated_at), race, _office_label(race))}"
+        for snap, race in found[:MAX_LIST]
+    )
     lines += _more(len(found))
     return Answer(kind="list", title=f"{name}: {len(found)} races", lines=lines, footer=_as_of(found), query=cmd.canonical)
 
@@ -438,12 +468,18 @@ def _place_answer(cmd: Command, state: str, found: list[tuple[Snapshot, Race]], 
         return Answer(kind="note", note=f"The feeds report {state} statewide only: no county figures.")
     hit = counties.match(cmd.place, units)
     if hit.unit is None:
-        guess = f" Did you mean *{hit.suggestion.name}*? (`/results {state.lower()} {hit.suggestion.name.lower()}`)" if hit.suggestion else ""
+        guess = (
+            f" Did you mean *{hit.suggestion.name}*? (`/results {state.lower()} {hit.suggestion.name.lower()}`)"
+            if hit.suggestion
+            else ""
+        )
         return Answer(kind="note", note=f"No county or town “{_echo(cmd.place)}” in {state}'s results.{guess}")
     want = counties.key(hit.unit.name)
     rows: list[tuple[Snapshot, Race, Any]] = []
     for snap, race in found:
-        unit = next((u for u in _place_units(race) if u.level in counties.PLACE_LEVELS and counties.key(u.name) == want), None)
+        unit = next(
+            (u for u in _place_units(race) if u.level in counties.PLACE_LEVELS and counties.key(u.name) == want), None
+        )
         if unit is not None:
             rows.append((snap, race, unit))
     place = counties.display_name(hit.unit, found[0][1].state)
@@ -460,11 +496,20 @@ def _place_answer(cmd: Command, state: str, found: list[tuple[Snapshot, Race]], 
             lines.append(f"Statewide: {_statewide(statewide)}")
         stamp = unit.last_updated or snap.generated_at
         footer = f"County figures as of {local_time(stamp.isoformat(), race.state)}"
-        return Answer(kind="list", title=f"{place} · {race_title(statewide)}", lines=tuple(lines), footer=footer, query=query)
+        return Answer(
+            kind="list", title=f"{place} · {race_title(statewide)}", lines=tuple(lines), footer=footer, query=query
+        )
     listed = tuple(
-        f"• {_race_line(_unit_facts(race, unit, snap.generated_at), None, _office_label(race))}" for snap, race, unit in rows[:MAX_LIST]
+        f"• {_race_line(_unit_facts(race, unit, snap.generated_at), None, _office_label(race))}"
+        for snap, race, unit in rows[:MAX_LIST]
     ) + _more(len(rows))
-    return Answer(kind="list", title=f"{place}, {state}: {len(rows)} races", lines=listed, footer=_as_of([(s, r) for s, r, _ in rows]), query=query)
+    return Answer(
+        kind="list",
+        title=f"{place}, {state}: {len(rows)} races",
+        lines=listed,
+        footer=_as_of([(s, r) for s, r, _ in rows]),
+        query=query,
+    )
 
 
 def _place_units(race: Race) -> tuple[Any, ...]:
@@ -472,7 +517,11 @@ def _place_units(race: Race) -> tuple[Any, ...]:
     itself (its total row), so ``/results georgia gwinnett`` finds a county site's races too."""
     units = race.subunits
     total = race.state_unit
-    if race.county and total is not None and not any(u.level is Level.COUNTY and counties.key(u.name) == counties.key(race.county) for u in units):
+    if (
+        race.county
+        and total is not None
+        and not any(u.level is Level.COUNTY and counties.key(u.name) == counties.key(race.county) for u in units)
+    ):
         units = (replace(total, level=Level.COUNTY, name=race.county), *units)
     return units
 
@@ -507,7 +556,9 @@ def _office_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSetti
         return Answer(kind="note", note=f"No {office} races in the feeds I follow. {ONE_LINE_HELP}")
     rows = sorted(((s, r, race_facts(r, rules, s.generated_at)) for s, r in found), key=lambda t: _margin_key(t[2]))
     lines = tuple(f"• {_race_line(f, r, '*' + race_title(f) + '*')}" for _, r, f in rows[:MAX_LIST]) + _more(len(rows))
-    return Answer(kind="list", title=f"{office} races, closest first", lines=lines, footer=_as_of(found), query=cmd.canonical)
+    return Answer(
+        kind="list", title=f"{office} races, closest first", lines=lines, footer=_as_of(found), query=cmd.canonical
+    )
 
 
 def _margin_key(facts: RaceFacts) -> tuple[int, Fraction, str]:
@@ -568,13 +619,19 @@ def _swing_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
         unit = units.get(us.unit_id)
         side = " D" if us.swing > 0 else " R" if us.swing < 0 else ""
         status = "" if us.fully_reporting else f", {_unit_in(unit)}"
-        lines.append(f"• {us.name} {points_text(us.swing)}{side} ({margin_text(us.margin_then)} → {margin_text(us.margin_now)}{status})")
+        lines.append(
+            f"• {us.name} {points_text(us.swing)}{side} ({margin_text(us.margin_then)} → {margin_text(us.margin_now)}{status})"
+        )
     if rs.without_swing:
-        lines.append(f"{rs.without_swing} reporting {'county has' if rs.without_swing == 1 else 'counties have'} no {baseline.label} figures to compare with")
+        lines.append(
+            f"{rs.without_swing} reporting {'county has' if rs.without_swing == 1 else 'counties have'} no {baseline.label} figures to compare with"
+        )
     others = [r for _, r, _ in compared[1:]]
     footer = _as_of([(snap, race)]) or ""
     if others:
-        footer += f" · also: {', '.join(_office_label(r).strip('*') for r in others)} (`/results {name.lower()} <office> swing`)"
+        footer += (
+            f" · also: {', '.join(_office_label(r).strip('*') for r in others)} (`/results {name.lower()} <office> swing`)"
+        )
     return Answer(kind="list", title=title, lines=tuple(lines), footer=footer or None, query=cmd.canonical)
 
 
@@ -592,7 +649,10 @@ def _balance_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSett
     configured = dict(seats.chambers) if seats is not None else {}
     reports = latest_trendtables(t for snap in snapshots for t in snap.balance)
     if not configured and not reports:
-        return Answer(kind="note", note="No balance of power: no seats are configured (config [context] seats) and no feed carries an AP trendtable report.")
+        return Answer(
+            kind="note",
+            note="No balance of power: no seats are configured (config [context] seats) and no feed carries an AP trendtable report.",
+        )
     chambers = [cmd.office] if cmd.office else sorted(set(configured) | set(reports))
     missing = next((c for c in chambers if c not in configured and c not in reports), None)
     if missing is not None:
@@ -604,7 +664,9 @@ def _balance_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSett
         if chamber in reports:
             lines.append(_trendtable_line(reports[chamber]))
     title = "Balance of power" if len(chambers) > 1 else f"{_chamber_name(chambers[0], configured)}: balance of power"
-    return Answer(kind="list", title=title, lines=tuple(lines), footer=_as_of(list(_all_races(snapshots))), query=cmd.canonical)
+    return Answer(
+        kind="list", title=title, lines=tuple(lines), footer=_as_of(list(_all_races(snapshots))), query=cmd.canonical
+    )
 
 
 def _no_balance_for(chamber: str, configured: Mapping[str, Any], reports: Mapping[str, TrendTable]) -> str:
@@ -695,7 +757,13 @@ def _when(moment: datetime | None, state: str | None, now: datetime) -> str:
     if moment is None:
         return "never"
     ago = int((now - moment).total_seconds())
-    rel = "just now" if ago < 60 else f"{ago // 60:,} min ago" if ago < 3600 else f"{ago // 3600:,} h {ago % 3600 // 60} min ago"
+    rel = (
+        "just now"
+        if ago < 60
+        else f"{ago // 60:,} min ago"
+        if ago < 3600
+        else f"{ago // 3600:,} h {ago % 3600 // 60} min ago"
+    )
     if state:
         return f"{local_time(moment.isoformat(), state)} ({rel})"
     return f"{clock_text(moment, UTC)} ({rel})"
@@ -709,7 +777,9 @@ def status_answer(health: Sequence[Any], backlog: Mapping[str, int], snapshots: 
         state = feed_state.get(h.feed)
         ok = "OK" if h.consecutive_failures == 0 else f"FAILING: {h.consecutive_failures:,} failed polls in a row"
         lines.append(f"*{h.feed}*: {ok}")
-        lines.append(f"    last poll {_when(h.last_poll_at, state, now)} · last change {_when(h.last_change_at, state, now)}")
+        lines.append(
+            f"    last poll {_when(h.last_poll_at, state, now)} · last change {_when(h.last_change_at, state, now)}"
+        )
         if h.last_error:
             lines.append(f"    last error: {_clip(' '.join(str(h.last_error).split()), 300)}")
     if not health:
@@ -735,13 +805,18 @@ def unsubscribed_answer(state: str, removed: bool) -> Answer:
     name = st.name if st else state
     if removed:
         return Answer(kind="note", note=f"This channel no longer gets {name} alerts.")
-    return Answer(kind="note", note=f"This channel was not subscribed to {name}; `/results subscriptions` lists what it gets.")
+    return Answer(
+        kind="note", note=f"This channel was not subscribed to {name}; `/results subscriptions` lists what it gets."
+    )
 
 
 def subscriptions_answer(rows: Sequence[tuple[str, str]], configured: bool = False) -> Answer:
     """``rows``: (scope, level) of this channel's subscriptions."""
     if not rows:
-        return Answer(kind="note", note="This channel has no subscriptions. `/results subscribe alabama` adds one (levels: quiet, cards, all).")
+        return Answer(
+            kind="note",
+            note="This channel has no subscriptions. `/results subscribe alabama` adds one (levels: quiet, cards, all).",
+        )
     lines = []
     for scope, level in rows:
         st = state_of(scope)

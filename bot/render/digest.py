@@ -47,7 +47,9 @@ def digest_message(digest: Digest) -> dict[str, Any]:
     """``chat.postMessage`` arguments for one digest part (within Block Kit's limits by construction)."""
     when = _when(digest)
     totals = _totals(digest)
-    blocks: list[dict[str, Any]] = [_section(f"*{escape(intro(digest))}*" + (f" · as of {escape(when)}" if when else ""), escaped=True)]
+    blocks: list[dict[str, Any]] = [
+        _section(f"*{escape(intro(digest))}*" + (f" · as of {escape(when)}" if when else ""), escaped=True)
+    ]
     for section in digest.sections:
         blocks.append(_section("\n".join(section_lines(section, totals, escape, bold=True)), escaped=True))
     blocks.append(_context(CLOSING))

@@ -125,7 +125,9 @@ def live_card(facts: RaceFacts) -> dict[str, Any]:
     for c in shown:
         share = facts.share(c.votes)
         mark = " ✓" if c.winner else ""
-        rows.append(f"*{escape(candidate_label(c.name, c.party))}*{mark}\n`{bar(share)}` {votes(c.votes)} · {percent(share)} %")
+        rows.append(
+            f"*{escape(candidate_label(c.name, c.party))}*{mark}\n`{bar(share)}` {votes(c.votes)} · {percent(share)} %"
+        )
     if len(facts.candidates) > len(shown):
         rows.append(f"_and {len(facts.candidates) - len(shown)} more candidates_")
     status = _status_line(facts)
@@ -140,7 +142,11 @@ def live_card(facts: RaceFacts) -> dict[str, Any]:
         _section("\n".join(lines)),
     ]
     if facts.updated_at:
-        blocks.append(_context(f"Last update {local_time(facts.updated_at, facts.state)} · live card, edited as votes come in; alerts in the thread"))
+        blocks.append(
+            _context(
+                f"Last update {local_time(facts.updated_at, facts.state)} · live card, edited as votes come in; alerts in the thread"
+            )
+        )
     return {"text": _clip(escape(race_card_text(facts)), 3900), "blocks": blocks[:MAX_BLOCKS]}
 
 
@@ -154,6 +160,7 @@ def _status_line(facts: RaceFacts) -> str:
 
 
 # --- the catch-up summary after a long outage ----------------------------------------------
+
 
 def summary_message(alerts: Sequence[Alert], held_minutes: int) -> dict[str, Any]:
     """Alerts too old to replay one by one, as one message: calls and lead changes verbatim

@@ -17,7 +17,6 @@ from bot.render.numbers import percent
 # --- the margin and the swing in points ---------------------------------------------------------------------------------
 
 
-
 def points_text(share: Fraction, places: int = 1) -> str:
     """|share| in points: Fraction(307, 1000) → '30.7'."""
     return percent(abs(share), places)
@@ -102,8 +101,17 @@ def results_swing_lines(race: Race, baseline: Baseline) -> list[str]:
     if rs.swing is None or rs.margin_then is None or rs.margin_now is None:
         return []
     counties = county_units(race)
-    everything_in = bool(counties) and all(u.fully_reporting for u in counties) and rs.without_swing == 0 and rs.compared == len(counties)
-    scope = f"all {rs.compared} counties" if everything_in else f"the {rs.compared} {'county' if rs.compared == 1 else 'counties'} reporting"
+    everything_in = (
+        bool(counties)
+        and all(u.fully_reporting for u in counties)
+        and rs.without_swing == 0
+        and rs.compared == len(counties)
+    )
+    scope = (
+        f"all {rs.compared} counties"
+        if everything_in
+        else f"the {rs.compared} {'county' if rs.compared == 1 else 'counties'} reporting"
+    )
     lines = [
         f"Since {baseline.label}, in {scope}: {margin_text(rs.margin_then)} then, {margin_text(rs.margin_now)} now, "
         f"{swing_text(rs.swing, baseline.label).removesuffix(' from ' + baseline.label)}; {counties_text(rs)}"

@@ -28,7 +28,9 @@ def race_title(facts: RaceFacts) -> str:
     return race_heading(facts.state, facts.office, facts.seat, facts.party, facts.county)
 
 
-def race_heading(state: str, office: str, seat: str | None = None, party: str | None = None, county: str | None = None) -> str:
+def race_heading(
+    state: str, office: str, seat: str | None = None, party: str | None = None, county: str | None = None
+) -> str:
     """'Alabama U.S. Senate'; a primary says whose ('Rhode Island Republican primary for
     President'); a county feed's race is the county's ('Gwinnett County, Ga.: President')."""
     label = race_office(office, seat, party)
@@ -46,7 +48,8 @@ short_name = surname  # the name the renderers use; see bot.core.names
 
 def standings_line(facts: RaceFacts) -> str:
     return " · ".join(
-        f"{short_name(c.name) if not c.pseudo else c.name} {votes(c.votes)} ({percent(facts.share(c.votes))} %)" for c in facts.candidates
+        f"{short_name(c.name) if not c.pseudo else c.name} {votes(c.votes)} ({percent(facts.share(c.votes))} %)"
+        for c in facts.candidates
     )
 
 
@@ -68,7 +71,9 @@ def reporting_text(facts: RaceFacts) -> str:
     parts = []
     if facts.precincts_total:
         share = Fraction(facts.precincts_reporting or 0, facts.precincts_total)
-        parts.append(f"{votes(facts.precincts_reporting or 0)} of {votes(facts.precincts_total)} precincts ({percent(share)} %)")
+        parts.append(
+            f"{votes(facts.precincts_reporting or 0)} of {votes(facts.precincts_total)} precincts ({percent(share)} %)"
+        )
     eevp = expected_share(facts.expected_vote_pct)
     if eevp is not None:
         parts.append(f"{percent(eevp)} % of expected vote")
@@ -176,7 +181,9 @@ def event_line(event: Event, facts: RaceFacts | None) -> str:
         swing = _swing(facts, d)
         return f"{line}; so far {swing}" if swing else line
     if k is EventKind.CORRECTION:
-        return f"Correction in {d['unit']}: " + ", ".join(f"{short_name(_plain(facts, c))} {signed(n)}" for c, n in sorted(d["deltas"].items()) if n)
+        return f"Correction in {d['unit']}: " + ", ".join(
+            f"{short_name(_plain(facts, c))} {signed(n)}" for c, n in sorted(d["deltas"].items()) if n
+        )
     if k is EventKind.FEED_FAILING:
         return f"Feed {event.feed!r} is failing ({d['failures']} errors in a row): {d['error']}"
     if k is EventKind.FEED_RECOVERED:
@@ -205,7 +212,9 @@ def runoff_line(event: Event, facts: RaceFacts | None, name: Callable[[str], str
     left = d.get("outstanding")
     basis = "with every vote counted" if not left else f"even with all of the estimated {votes(left)} votes left"
     if k is EventKind.RUNOFF_HEADED:
-        then = "a second primary is possible if the runner-up asks for one" if d.get("requested") else "the top two meet again"
+        then = (
+            "a second primary is possible if the runner-up asks for one" if d.get("requested") else "the top two meet again"
+        )
         return f"HEADED FOR A RUNOFF: no candidate can reach {line}{law} {basis}; {then}. {leader} leads with {share} % (arithmetic, not a call)"
     if left:
         return f"AVOIDS A RUNOFF: {leader} has {share} %, above {line}{law} even if all of the estimated {votes(left)} votes left went to the others (arithmetic, not a call)"
@@ -261,7 +270,8 @@ def _split(facts: RaceFacts | None, unit_votes: dict[str, int]) -> str:
     total = sum(unit_votes.values())
     ordered = sorted(unit_votes.items(), key=lambda kv: -kv[1])
     return ", ".join(
-        f"{short_name(_plain(facts, cid))} {votes(n)} ({percent(Fraction(n, total) if total else Fraction(0))} %)" for cid, n in ordered
+        f"{short_name(_plain(facts, cid))} {votes(n)} ({percent(Fraction(n, total) if total else Fraction(0))} %)"
+        for cid, n in ordered
     )
 
 

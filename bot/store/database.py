@@ -82,12 +82,19 @@ class OutboxRow(Base):
         # The unsent rows only, in order per platform and channel: the worker's "what is due" and
         # "is this channel's head waiting" are seeks in it, whatever the number of sent rows.
         Index(
-            "ix_outbox_unsent", "platform", "channel", "id",
-            sqlite_where=text("status IN ('pending', 'sending')"), postgresql_where=text("status IN ('pending', 'sending')"),
+            "ix_outbox_unsent",
+            "platform",
+            "channel",
+            "id",
+            sqlite_where=text("status IN ('pending', 'sending')"),
+            postgresql_where=text("status IN ('pending', 'sending')"),
         ),
         Index(
-            "ix_outbox_unsent_order", "platform", "id",
-            sqlite_where=text("status IN ('pending', 'sending')"), postgresql_where=text("status IN ('pending', 'sending')"),
+            "ix_outbox_unsent_order",
+            "platform",
+            "id",
+            sqlite_where=text("status IN ('pending', 'sending')"),
+            postgresql_where=text("status IN ('pending', 'sending')"),
         ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -206,7 +213,19 @@ class Card:
 def _card(r: CardRow) -> Card:
     retired = tuple((r.retired_ts or "").split())
     return Card(
-        r.id, r.feed, r.race_key, r.channel, r.platform, r.status, r.ts, r.rendered_hash, _aware(r.updated_at), r.updates or 0, r.replaced or 0, retired, r.channel_id
+        r.id,
+        r.feed,
+        r.race_key,
+        r.channel,
+        r.platform,
+        r.status,
+        r.ts,
+        r.rendered_hash,
+        _aware(r.updated_at),
+        r.updates or 0,
+        r.replaced or 0,
+        retired,
+        r.channel_id,
     )
 
 
@@ -219,7 +238,9 @@ def _flat(memory: RaceMemory) -> dict[str, Any]:
     other value goes the long way."""
     values = {name: getattr(memory, name) for name in memory.__dataclass_fields__}
     for value in values.values():
-        if not isinstance(value, _SCALARS) and not (isinstance(value, tuple) and all(isinstance(v, _SCALARS) for v in value)):
+        if not isinstance(value, _SCALARS) and not (
+            isinstance(value, tuple) and all(isinstance(v, _SCALARS) for v in value)
+        ):
             return memory.to_dict()
     return values
 
@@ -295,14 +316,18 @@ class Store:
         the next poll reads two small columns, not the whole document (at national size,
         decoding it again after every commit was over a second a poll)."""
         with self.session() as s:
-            head = s.execute(select(SnapshotRow.stored_at, SnapshotRow.polls, SnapshotRow.cursor).where(SnapshotRow.feed == feed)).first()
+            head = s.execute(
+                select(SnapshotRow.stored_at, SnapshotRow.polls, SnapshotRow.cursor).where(SnapshotRow.feed == feed)
+            ).first()
             if head is None:
                 return None
             version = (_aware(head.stored_at), head.polls)
             snapshot = self._snapshot_at(s, feed, version)
             if snapshot is None:  # unreadable (said once): as if there were none
                 return None
-            return StoredSnapshot(snapshot, self._memory_at(s, feed, version), _json_object(head.cursor, feed, "cursor"), head.polls)
+            return StoredSnapshot(
+                snapshot, self._memory_at(s, feed, version), _json_object(head.cursor, feed, "cursor"), head.polls
+            )
 
     def memory(self, feed: str) -> dict[str, RaceMemory]:
         """The rules' memory of a feed, even when its stored snapshot cannot be read: a poller
@@ -314,8 +339,12 @@ class Store:
     def latest_snapshots(self) -> list[Snapshot]:
         """Every feed's last good snapshot, for /results. Parsed once per change, then cached."""
         with self.session() as s:
-            heads = s.execute(select(SnapshotRow.feed, SnapshotRow.stored_at, SnapshotRow.polls).order_by(SnapshotRow.feed)).all()
-            return [snap for h in heads if (snap := self._snapshot_at(s, h.feed, (_aware(h.stored_at), h.polls))) is not None]
+            heads = s.execute(
+                select(SnapshotRow.feed, SnapshotRow.stored_at, SnapshotRow.polls).order_by(SnapshotRow.feed)
+            ).all()
+            return [
+                snap for h in heads if (snap := self._snapshot_at(s, h.feed, (_aware(h.stored_at), h.polls))) is not None
+            ]
 
     def snapshot_versions(self) -> dict[str, tuple[object, int]]:
         """Each feed's ``(stored_at, polls)``, without the documents; compare them, never read them.
@@ -349,12 +378,16 @@ class Store:
             if hit and hit[0] == version:
                 return hit[1]
         # the version read with the document: a commit in between must not label it
-        row = s.execute(select(SnapshotRow.document, SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)).first()
+        row = s.execute(
+            select(SnapshotRow.document, SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)
+        ).first()
         document = row.document if row is not None else None
         if row is not None:
             version = (_aware(row.stored_at), row.polls)
         if document and native.races_apart(document):
-            races = s.scalars(select(SnapshotRaceRow.document).where(SnapshotRaceRow.feed == feed).order_by(SnapshotRaceRow.position)).all()
+            races = s.scalars(
+                select(SnapshotRaceRow.document).where(SnapshotRaceRow.feed == feed).order_by(SnapshotRaceRow.position)
+            ).all()
             document = native.with_races(document, races)
         snapshot: Snapshot | None
         try:
@@ -379,7 +412,9 @@ class Store:
             hit = self._memories.get(feed)
             if hit and hit[0] == version:
                 return dict(hit[1])
-        row = s.execute(select(SnapshotRow.memory, SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)).first()
+        row = s.execute(
+            select(SnapshotRow.memory, SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)
+        ).first()
         if row is not None:
             version = (_aware(row.stored_at), row.polls)
         memory = _memory_of(row.memory if row is not None else None, feed)
@@ -408,10 +443,14 @@ class Store:
         document = native.document_text(snapshot, [] if apart else [text for _, text in races.values()], races_apart=apart)
         memory_json = self._memory_json(snapshot.feed, memory)
         with self.session() as s, s.begin():
-            before = s.execute(select(SnapshotRow.polls, SnapshotRow.stored_at).where(SnapshotRow.feed == snapshot.feed)).first()
+            before = s.execute(
+                select(SnapshotRow.polls, SnapshotRow.stored_at).where(SnapshotRow.feed == snapshot.feed)
+            ).first()
             polls = before.polls if before is not None else None
             if apart:
-                self._write_races(s, snapshot.feed, races, (_aware(before.stored_at), before.polls) if before is not None else None)
+                self._write_races(
+                    s, snapshot.feed, races, (_aware(before.stored_at), before.polls) if before is not None else None
+                )
             else:
                 s.execute(delete(SnapshotRaceRow).where(SnapshotRaceRow.feed == snapshot.feed))
             values = {
@@ -425,7 +464,9 @@ class Store:
                 s.add(SnapshotRow(feed=snapshot.feed, polls=1, **values))
                 s.flush()
             else:
-                s.execute(update(SnapshotRow).where(SnapshotRow.feed == snapshot.feed).values(polls=(polls or 0) + 1, **values))
+                s.execute(
+                    update(SnapshotRow).where(SnapshotRow.feed == snapshot.feed).values(polls=(polls or 0) + 1, **values)
+                )
             queued = _queue(s, deliveries, now)
             head = s.execute(select(SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == snapshot.feed)).one()
         version = (_aware(head.stored_at), head.polls)
@@ -454,7 +495,9 @@ class Store:
             self._race_docs[snapshot.feed] = fresh
         return fresh
 
-    def _write_races(self, s: Session, feed: str, races: dict[str, tuple[Race, str]], stored: tuple[datetime | None, int] | None) -> None:
+    def _write_races(
+        self, s: Session, feed: str, races: dict[str, tuple[Race, str]], stored: tuple[datetime | None, int] | None
+    ) -> None:
         """The rows of ``snapshot_races``: only the changed and new races when the table holds
         what this store last committed (same version, same order, nothing gone); else all."""
         with self._cache_lock:
@@ -462,16 +505,27 @@ class Store:
         keys = list(races)
         if last is not None and last[0] == stored and keys[: len(last[1])] == list(last[1]):
             previous = last[1]
-            changed = [{"feed": feed, "race_key": k, "document": races[k][1]} for k in previous if races[k][0] is not previous[k]]
+            changed = [
+                {"feed": feed, "race_key": k, "document": races[k][1]} for k in previous if races[k][0] is not previous[k]
+            ]
             if changed:
                 s.execute(update(SnapshotRaceRow), changed)
-            added = [{"feed": feed, "race_key": k, "position": i, "document": races[k][1]} for i, k in enumerate(keys[len(previous) :], start=len(previous))]
+            added = [
+                {"feed": feed, "race_key": k, "position": i, "document": races[k][1]}
+                for i, k in enumerate(keys[len(previous) :], start=len(previous))
+            ]
             if added:
                 s.execute(insert(SnapshotRaceRow), added)
             self.stats["races_written"] += len(changed) + len(added)
             return
         s.execute(delete(SnapshotRaceRow).where(SnapshotRaceRow.feed == feed))
-        s.execute(insert(SnapshotRaceRow), [{"feed": feed, "race_key": k, "position": i, "document": text} for i, (k, (_, text)) in enumerate(races.items())])
+        s.execute(
+            insert(SnapshotRaceRow),
+            [
+                {"feed": feed, "race_key": k, "position": i, "document": text}
+                for i, (k, (_, text)) in enumerate(races.items())
+            ],
+        )
         self.stats["races_written"] += len(races)
 
     def _memory_json(self, feed: str, memory: Mapping[str, RaceMemory]) -> str:
@@ -506,13 +560,31 @@ class Store:
         now = now or utcnow()
         with self.session() as s:
             rows = s.execute(
-                select(OutboxRow.id, OutboxRow.payload, OutboxRow.channel, OutboxRow.platform, OutboxRow.attempts, OutboxRow.created_at, OutboxRow.status, OutboxRow.attempt_at)
+                select(
+                    OutboxRow.id,
+                    OutboxRow.payload,
+                    OutboxRow.channel,
+                    OutboxRow.platform,
+                    OutboxRow.attempts,
+                    OutboxRow.created_at,
+                    OutboxRow.status,
+                    OutboxRow.attempt_at,
+                )
                 .where(OutboxRow.platform == platform, _unsent(), OutboxRow.next_attempt_at <= now)
                 .order_by(OutboxRow.id)
                 .limit(limit)
             ).all()
             return [
-                Delivery(r.id, self._outbox_item(r.payload), r.channel, r.platform, r.attempts, _aware(r.created_at), r.status, _aware(r.attempt_at))  # type: ignore[arg-type]
+                Delivery(
+                    r.id,
+                    self._outbox_item(r.payload),
+                    r.channel,
+                    r.platform,
+                    r.attempts,
+                    _aware(r.created_at),
+                    r.status,
+                    _aware(r.attempt_at),
+                )  # type: ignore[arg-type]
                 for r in rows
             ]
 
@@ -535,7 +607,9 @@ class Store:
         quadratic in the backlog (issue 13: 4.5 million datetime conversions for 2,709 posts)."""
         with self.session() as s:
             if channels is None:
-                channels = s.scalars(select(OutboxRow.channel).where(OutboxRow.platform == platform, _unsent()).distinct()).all()
+                channels = s.scalars(
+                    select(OutboxRow.channel).where(OutboxRow.platform == platform, _unsent()).distinct()
+                ).all()
             first: dict[str, datetime] = {}
             for channel in dict.fromkeys(channels):
                 at = s.scalar(
@@ -553,10 +627,18 @@ class Store:
             s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == delivery_id)
-                .values(status="sent", sent_at=now or utcnow(), message_ts=message_ts, attempts=OutboxRow.attempts + 1, last_error=None)
+                .values(
+                    status="sent",
+                    sent_at=now or utcnow(),
+                    message_ts=message_ts,
+                    attempts=OutboxRow.attempts + 1,
+                    last_error=None,
+                )
             )
 
-    def mark_retry(self, delivery_id: int, error: str, wait: timedelta, now: datetime | None = None, *, uncertain: bool = False) -> None:
+    def mark_retry(
+        self, delivery_id: int, error: str, wait: timedelta, now: datetime | None = None, *, uncertain: bool = False
+    ) -> None:
         """Retry after ``wait``. ``uncertain``: the post may have landed (a timeout, a dropped
         connection, a 5xx), so the row stays "sending" and is reconciled before the next post."""
         now = now or utcnow()
@@ -585,7 +667,13 @@ class Store:
             s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id.in_(ids))
-                .values(status="sent", sent_at=now or utcnow(), message_ts=message_ts, attempts=OutboxRow.attempts + 1, last_error=None)
+                .values(
+                    status="sent",
+                    sent_at=now or utcnow(),
+                    message_ts=message_ts,
+                    attempts=OutboxRow.attempts + 1,
+                    last_error=None,
+                )
             )
 
     def mark_skipped(self, delivery_id: int, reason: str) -> None:
@@ -597,7 +685,9 @@ class Store:
 
     def card(self, race_key: str, channel: str, platform: str) -> Card | None:
         with self.session() as s:
-            row = s.scalar(select(CardRow).where(CardRow.race_key == race_key, CardRow.channel == channel, CardRow.platform == platform))
+            row = s.scalar(
+                select(CardRow).where(CardRow.race_key == race_key, CardRow.channel == channel, CardRow.platform == platform)
+            )
             return _card(row) if row is not None else None
 
     def cards(self, platform: str | None = None, status: str | None = "live") -> list[Card]:
@@ -613,14 +703,26 @@ class Store:
         """The card row in "creating" state, committed before ``chat.postMessage``; returns it as stored."""
         now = now or utcnow()
         with self.session() as s, s.begin():
-            row = s.scalar(select(CardRow).where(CardRow.race_key == race_key, CardRow.channel == channel, CardRow.platform == platform))
+            row = s.scalar(
+                select(CardRow).where(CardRow.race_key == race_key, CardRow.channel == channel, CardRow.platform == platform)
+            )
             if row is None:
-                row = CardRow(feed=feed, race_key=race_key, channel=channel, platform=platform, status="creating", created_at=now, updates=0)
+                row = CardRow(
+                    feed=feed,
+                    race_key=race_key,
+                    channel=channel,
+                    platform=platform,
+                    status="creating",
+                    created_at=now,
+                    updates=0,
+                )
                 s.add(row)
                 s.flush()
             return _card(row)
 
-    def card_live(self, card_id: int, ts: str, rendered_hash: str | None, now: datetime | None = None, *, channel_id: str | None = None) -> None:
+    def card_live(
+        self, card_id: int, ts: str, rendered_hash: str | None, now: datetime | None = None, *, channel_id: str | None = None
+    ) -> None:
         values: dict[str, Any] = {"status": "live", "ts": ts, "rendered_hash": rendered_hash, "updated_at": now or utcnow()}
         if channel_id:
             values["channel_id"] = channel_id
@@ -630,7 +732,9 @@ class Store:
     def card_updated(self, card_id: int, rendered_hash: str, now: datetime | None = None) -> None:
         with self.session() as s, s.begin():
             s.execute(
-                update(CardRow).where(CardRow.id == card_id).values(rendered_hash=rendered_hash, updated_at=now or utcnow(), updates=CardRow.updates + 1)
+                update(CardRow)
+                .where(CardRow.id == card_id)
+                .values(rendered_hash=rendered_hash, updated_at=now or utcnow(), updates=CardRow.updates + 1)
             )
 
     def card_retire(self, card_id: int, old_ts: str | None, now: datetime | None = None) -> Card | None:
@@ -661,7 +765,11 @@ class Store:
 
     def mark_failed(self, delivery_id: int, error: str) -> None:
         with self.session() as s, s.begin():
-            s.execute(update(OutboxRow).where(OutboxRow.id == delivery_id).values(status="failed", attempts=OutboxRow.attempts + 1, last_error=error[:500]))
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == delivery_id)
+                .values(status="failed", attempts=OutboxRow.attempts + 1, last_error=error[:500])
+            )
 
     def backlog(self) -> dict[str, int]:
         with self.session() as s:
@@ -706,7 +814,14 @@ class Store:
         with self.session() as s:
             rows = s.scalars(select(FeedHealthRow).order_by(FeedHealthRow.feed)).all()
             return [
-                FeedHealth(r.feed, _aware(r.last_poll_at), _aware(r.last_success_at), _aware(r.last_change_at), r.consecutive_failures or 0, r.last_error)
+                FeedHealth(
+                    r.feed,
+                    _aware(r.last_poll_at),
+                    _aware(r.last_success_at),
+                    _aware(r.last_change_at),
+                    r.consecutive_failures or 0,
+                    r.last_error,
+                )
                 for r in rows
             ]
 
@@ -735,7 +850,11 @@ def _queue(s: Session, deliveries: Iterable[tuple[Alert, str, str]], now: dateti
     present: set[tuple[str, str, str]] = set()
     for i in range(0, len(keys), 500):
         chunk = keys[i : i + 500]
-        present.update(s.execute(select(OutboxRow.alert_key, OutboxRow.channel, OutboxRow.platform).where(OutboxRow.alert_key.in_(chunk))).all())
+        present.update(
+            s.execute(
+                select(OutboxRow.alert_key, OutboxRow.channel, OutboxRow.platform).where(OutboxRow.alert_key.in_(chunk))
+            ).all()
+        )
     rows = [
         {
             "alert_key": key,
@@ -783,7 +902,7 @@ def _add_missing_columns(engine: Engine) -> None:
             if column.name not in present and column.nullable:
                 kind = column.type.compile(dialect=engine.dialect)
                 with engine.begin() as conn:
-                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}'))
+                    conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
         for index in table.indexes:  # nor adds an index to a table made by an earlier version
             index.create(engine, checkfirst=True)
 

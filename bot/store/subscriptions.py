@@ -32,7 +32,9 @@ def subscribe(store: Store, channel: str, scope: str, level: str = "all") -> boo
     for _ in range(2):  # a concurrent insert of the same (channel, scope) loses the race once, then updates
         try:
             with store.session() as s, s.begin():
-                row = s.scalar(select(SubscriptionRow).where(SubscriptionRow.channel == channel, SubscriptionRow.scope == scope))
+                row = s.scalar(
+                    select(SubscriptionRow).where(SubscriptionRow.channel == channel, SubscriptionRow.scope == scope)
+                )
                 if row is not None:
                     row.level = level
                     return False
@@ -52,7 +54,9 @@ def unsubscribe(store: Store, channel: str, scope: str) -> bool:
 
 def for_channel(store: Store, channel: str) -> list[Subscription]:
     with store.session() as s:
-        rows = s.scalars(select(SubscriptionRow).where(SubscriptionRow.channel == channel).order_by(SubscriptionRow.scope)).all()
+        rows = s.scalars(
+            select(SubscriptionRow).where(SubscriptionRow.channel == channel).order_by(SubscriptionRow.scope)
+        ).all()
         return [Subscription(r.channel, r.scope, r.level) for r in rows]
 
 

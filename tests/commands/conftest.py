@@ -41,7 +41,9 @@ class Bot:
     url: str
     slack: FakeSlack
 
-    def ask(self, text: str, channel: str = "C123", response_url: str | None = None, secret: str = SECRET) -> requests.Response:
+    def ask(
+        self, text: str, channel: str = "C123", response_url: str | None = None, secret: str = SECRET
+    ) -> requests.Response:
         body = slash_body(text, channel_id=channel, response_url=response_url or self.slack.response_url())
         return post_signed(self.url, body, secret)
 
@@ -62,7 +64,13 @@ class Bot:
             "channel": {"id": "C123", "name": "election-night"},
             "response_url": self.slack.response_url(response_name),
             "actions": [
-                {"action_id": "results_share", "block_id": "results_share", "value": value, "type": "button", "action_ts": str(time.time())}
+                {
+                    "action_id": "results_share",
+                    "block_id": "results_share",
+                    "value": value,
+                    "type": "button",
+                    "action_ts": str(time.time()),
+                }
             ],
         }
         from urllib.parse import urlencode
@@ -101,7 +109,9 @@ def context_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
     from config.settings import settings_from_dict
 
     cleanup: list[Callable[[], None]] = []
-    rules = settings_from_dict({"feeds": [{"name": "al-2017", "kind": "json", "url": "http://127.0.0.1:1/"}], "context": DEMO_CONTEXT}).rule_settings()
+    rules = settings_from_dict(
+        {"feeds": [{"name": "al-2017", "kind": "json", "url": "http://127.0.0.1:1/"}], "context": DEMO_CONTEXT}
+    ).rule_settings()
 
     def make(*snapshots: Snapshot) -> Bot:
         store = Store(f"sqlite:///{tmp_path / f'ctx{len(cleanup)}.db'}")
@@ -128,8 +138,22 @@ def with_house_race(snapshot: Snapshot) -> Snapshot:
         seat="District 1",
         candidates=(Candidate("byrne", "Bradley Byrne", "GOP"), Candidate("kennedy", "Robert Kennedy Jr.", "Dem")),
         units=(
-            ReportingUnit("AL", Level.STATE, "Alabama", {"byrne": 10_500, "kennedy": 10_000}, precincts_reporting=50, precincts_total=100),
-            ReportingUnit("01003", Level.COUNTY, "Baldwin", {"byrne": 6_000, "kennedy": 4_000}, precincts_reporting=20, precincts_total=40),
+            ReportingUnit(
+                "AL",
+                Level.STATE,
+                "Alabama",
+                {"byrne": 10_500, "kennedy": 10_000},
+                precincts_reporting=50,
+                precincts_total=100,
+            ),
+            ReportingUnit(
+                "01003",
+                Level.COUNTY,
+                "Baldwin",
+                {"byrne": 6_000, "kennedy": 4_000},
+                precincts_reporting=20,
+                precincts_total=40,
+            ),
         ),
     )
     return replace(snapshot, races={senate.key: senate, house.key: house})

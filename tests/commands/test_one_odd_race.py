@@ -36,20 +36,49 @@ STATES = ["CA", "TX", "FL", "NY", "PA", "IL", "OH", "GA", "NC", "MI"]
 
 
 def ap_candidate(cid: str, first: str, last: str, votes: int, winner: str | None = None) -> dict[str, Any]:
-    entry: dict[str, Any] = {"first": first, "last": last, "party": "GOP", "candidateID": cid, "polID": f"9{cid}", "ballotOrder": 1, "voteCount": votes}
+    entry: dict[str, Any] = {
+        "first": first,
+        "last": last,
+        "party": "GOP",
+        "candidateID": cid,
+        "polID": f"9{cid}",
+        "ballotOrder": 1,
+        "voteCount": votes,
+    }
     if winner:
         entry["winner"] = winner
     return entry
 
 
-def ap_race(race_id: str, state: str, entries: list[dict[str, Any]], *, test: bool | None = True, office: str = "U.S. House", seat: str = "District 1") -> dict[str, Any]:
+def ap_race(
+    race_id: str,
+    state: str,
+    entries: list[dict[str, Any]],
+    *,
+    test: bool | None = True,
+    office: str = "U.S. House",
+    seat: str = "District 1",
+) -> dict[str, Any]:
     """An AP v2 race as a primary-night reply has it: the state row carries the candidates."""
     race: dict[str, Any] = {
-        "raceID": race_id, "raceType": "Primary", "raceTypeID": "R", "party": "GOP", "officeID": "H" if office == "U.S. House" else "Y",
-        "officeName": office, "seatName": seat, "national": office == "U.S. House",
+        "raceID": race_id,
+        "raceType": "Primary",
+        "raceTypeID": "R",
+        "party": "GOP",
+        "officeID": "H" if office == "U.S. House" else "Y",
+        "officeName": office,
+        "seatName": seat,
+        "national": office == "U.S. House",
         "reportingUnits": [
-            {"statePostal": state, "stateName": state, "level": "state", "lastUpdated": "2018-06-27T01:00:00Z",
-             "precinctsReporting": 40, "precinctsTotal": 100, "candidates": entries},
+            {
+                "statePostal": state,
+                "stateName": state,
+                "level": "state",
+                "lastUpdated": "2018-06-27T01:00:00Z",
+                "precinctsReporting": 40,
+                "precinctsTotal": 100,
+                "candidates": entries,
+            },
         ],
     }
     if test is not None:
@@ -60,7 +89,12 @@ def ap_race(race_id: str, state: str, entries: list[dict[str, Any]], *, test: bo
 def primary_night(uncontested: dict[str, Any]) -> dict[str, Any]:
     """435 House races with test: true, then the state-house race under test."""
     races = [
-        ap_race(str(1000 + i), STATES[i % len(STATES)], [ap_candidate("1", "Ann", f"Smith{i}", 100 + i), ap_candidate("2", "Bob", f"Jones{i}", 90)], seat=f"District {i}")
+        ap_race(
+            str(1000 + i),
+            STATES[i % len(STATES)],
+            [ap_candidate("1", "Ann", f"Smith{i}", 100 + i), ap_candidate("2", "Bob", f"Jones{i}", 90)],
+            seat=f"District {i}",
+        )
         for i in range(435)
     ]
     return {"electionDate": "2018-06-26", "timestamp": "2018-06-27T01:00:00Z", "races": [*races, uncontested]}
@@ -74,10 +108,14 @@ def empty_state_house(*, test: bool | None) -> dict[str, Any]:
 
 def ap_poller(server: FeedServer, bot: Bot, targets: list[Target] | None = None) -> Poller:
     spec = FeedSpec("ap-primary", "ap", server.url(PATH), 5, {"quota_wait_seconds": 0.01})
-    return Poller(source=ApFeed(spec, fast_http("ap-primary")), store=bot.store, rules=RULES, targets=with_targets(targets or []))
+    return Poller(
+        source=ApFeed(spec, fast_http("ap-primary")), store=bot.store, rules=RULES, targets=with_targets(targets or [])
+    )
 
 
-def test_a_test_reply_with_an_unflagged_empty_race_is_read_whole_as_test_data(make_bot: Callable[..., Bot], caplog: pytest.LogCaptureFixture) -> None:
+def test_a_test_reply_with_an_unflagged_empty_race_is_read_whole_as_test_data(
+    make_bot: Callable[..., Bot], caplog: pytest.LogCaptureFixture
+) -> None:
     bot = make_bot()
     with FeedServer() as server, caplog.at_level(logging.WARNING):
         server.route(PATH, Reply.json(primary_night(empty_state_house(test=None))))
@@ -118,11 +156,20 @@ def test_a_race_with_no_candidates_is_stored_read_back_and_the_night_goes_on(mak
     assert "Sorry" not in said and "Uncontested" in said
 
 
-def test_an_uncontested_race_called_by_the_feed_says_so_without_margin_hurdle_or_recount(make_bot: Callable[..., Bot]) -> None:
+def test_an_uncontested_race_called_by_the_feed_says_so_without_margin_hurdle_or_recount(
+    make_bot: Callable[..., Bot],
+) -> None:
     """One candidate (and write-ins) in Alabama, whose recount law the bot knows: no lead, no
     recount line, no votes-left line; the winner when AP calls it; no lead or recount alert."""
     bot = make_bot()
-    sole = ap_race("3007", "AL", [ap_candidate("1", "Tom", "Whatley", 8000), ap_candidate("2", "", "Write-ins", 30)], test=False, office="State House", seat="District 7")
+    sole = ap_race(
+        "3007",
+        "AL",
+        [ap_candidate("1", "Tom", "Whatley", 8000), ap_candidate("2", "", "Write-ins", 30)],
+        test=False,
+        office="State House",
+        seat="District 7",
+    )
     sole["raceType"], sole["raceTypeID"] = "General", "G"
     del sole["party"]
     doc = {"electionDate": "2018-11-06", "timestamp": "2018-11-07T03:00:00Z", "races": [sole]}
@@ -143,12 +190,20 @@ def test_an_uncontested_race_called_by_the_feed_says_so_without_margin_hurdle_or
         second = poller.poll()
     kinds = {e.kind for result in (first, second) for a in result.alerts for e in a.events}
     assert EventKind.RACE_CALLED in kinds
-    assert not kinds & {EventKind.TAKES_LEAD, EventKind.LEAD_CHANGE, EventKind.RECOUNT_ENTERED, EventKind.OUT_OF_REACH, EventKind.WRITE_INS_EXCEED_MARGIN}
+    assert not kinds & {
+        EventKind.TAKES_LEAD,
+        EventKind.LEAD_CHANGE,
+        EventKind.RECOUNT_ENTERED,
+        EventKind.OUT_OF_REACH,
+        EventKind.WRITE_INS_EXCEED_MARGIN,
+    }
     said = texts(bot.answer("alabama"))
     assert "Uncontested: Whatley wins (call from the feed)" in said and "recount" not in said.lower()
 
 
-def test_a_bad_race_is_logged_once_per_reply_version_and_the_rest_is_used(make_bot: Callable[..., Bot], caplog: pytest.LogCaptureFixture) -> None:
+def test_a_bad_race_is_logged_once_per_reply_version_and_the_rest_is_used(
+    make_bot: Callable[..., Bot], caplog: pytest.LogCaptureFixture
+) -> None:
     bot = make_bot()
     night = primary_night(empty_state_house(test=True))
     night["races"][5]["reportingUnits"][0]["candidates"][0]["voteCount"] = "12"  # the state row of TX-1005
@@ -159,7 +214,9 @@ def test_a_bad_race_is_logged_once_per_reply_version_and_the_rest_is_used(make_b
         poller.poll()
         poller.poll()
         lines = [r.getMessage() for r in caplog.records]
-        assert lines == ["feed 'ap-primary': race IL-1005 left out: unit IL: voteCount '12' of candidate 91 is not a whole number ≥ 0"]
+        assert lines == [
+            "feed 'ap-primary': race IL-1005 left out: unit IL: voteCount '12' of candidate 91 is not a whole number ≥ 0"
+        ]
         night["timestamp"] = "2018-06-27T01:10:00Z"  # a new version of the reply, the race still bad
         server.route(PATH, Reply.json(night))
         poller.poll()
@@ -211,7 +268,9 @@ def test_results_answer_from_the_other_feeds_when_one_stored_snapshot_cannot_be_
             assert "Sorry" not in said and "Jones" in said
         assert "No results for Rhode Island" in texts(bot.answer("rhode island"))
     problems = [r.getMessage() for r in caplog.records if "cannot be read" in r.getMessage()]
-    assert len(problems) == 1 and problems[0].startswith("feed 'ap-primary': the stored snapshot cannot be read (not valid JSON")
+    assert len(problems) == 1 and problems[0].startswith(
+        "feed 'ap-primary': the stored snapshot cannot be read (not valid JSON"
+    )
 
 
 def test_the_poller_carries_on_from_an_unreadable_stored_snapshot_without_announcing_twice(
@@ -238,7 +297,9 @@ def test_the_poller_carries_on_from_an_unreadable_stored_snapshot_without_announ
     assert stored is not None and len(stored.snapshot.races) == 436  # the next poll wrote a good one
 
 
-def test_one_unreadable_race_in_a_stored_snapshot_costs_that_race(make_bot: Callable[..., Bot], night: list, caplog: pytest.LogCaptureFixture) -> None:
+def test_one_unreadable_race_in_a_stored_snapshot_costs_that_race(
+    make_bot: Callable[..., Bot], night: list, caplog: pytest.LogCaptureFixture
+) -> None:
     bot = make_bot(night[-1])
     with bot.store.session() as s:
         document = json.loads(s.get(SnapshotRow, "al-2017").document)
@@ -255,7 +316,9 @@ def test_one_unreadable_race_in_a_stored_snapshot_costs_that_race(make_bot: Call
     ]
 
 
-def test_our_json_feed_leaves_out_one_bad_race_and_keeps_the_rest(night: list, make_bot: Callable[..., Bot], caplog: pytest.LogCaptureFixture) -> None:
+def test_our_json_feed_leaves_out_one_bad_race_and_keeps_the_rest(
+    night: list, make_bot: Callable[..., Bot], caplog: pytest.LogCaptureFixture
+) -> None:
     from bot.codec import native
 
     document = native.to_document(night[-1])
@@ -276,7 +339,9 @@ def test_our_json_feed_leaves_out_one_bad_race_and_keeps_the_rest(night: list, m
     assert stored is not None and list(stored.snapshot.races) == ["AL-1000"]
 
 
-def test_a_snapshot_the_store_cannot_write_fails_the_poll_not_the_bot(make_bot: Callable[..., Bot], caplog: pytest.LogCaptureFixture) -> None:
+def test_a_snapshot_the_store_cannot_write_fails_the_poll_not_the_bot(
+    make_bot: Callable[..., Bot], caplog: pytest.LogCaptureFixture
+) -> None:
     """A cursor with a lone surrogate (a JSON "\\ud800" escape) cannot be written as UTF-8: the
     poll fails with one line, the last good snapshot stays, and the next good reply is stored."""
     bot = make_bot()
@@ -293,7 +358,9 @@ def test_a_snapshot_the_store_cannot_write_fails_the_poll_not_the_bot(make_bot: 
         with caplog.at_level(logging.ERROR):
             result = poller.poll()
         assert result.status == "failed" and "could not be stored" in (result.error or "")
-        assert [r.getMessage() for r in caplog.records] == ["feed 'ap-primary': snapshot of 2018-06-27T01:40:00+00:00 could not be stored"]
+        assert [r.getMessage() for r in caplog.records] == [
+            "feed 'ap-primary': snapshot of 2018-06-27T01:40:00+00:00 could not be stored"
+        ]
         stored = bot.store.load("ap-primary")
         assert stored is not None and stored.snapshot.races["CA-1000"].state_unit.votes["91"] == 100  # type: ignore[union-attr]
         odd["nextrequest"] = None

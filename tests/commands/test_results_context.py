@@ -12,14 +12,16 @@ from tests.commands.conftest import CALL, HALF, LAST, texts
 SHIPPED = SCENARIO_DIR / "20171212_al_senate_special" / "baseline-2016-president.csv"
 
 
-
 def _margin(dem: int, gop: int, total: int) -> Fraction:
     return Fraction(dem - gop, total)
 
 
 def test_state_card_states_the_swing_at_the_end(context_bot, night):
     said = texts(context_bot(night[LAST]).answer("alabama"))
-    assert "Since 2016, in all 67 counties: R+27.6 then, D+1.5 now, a swing of 29.2 points towards the Democrats; all 67 counties moved towards the Democrats" in said
+    assert (
+        "Since 2016, in all 67 counties: R+27.6 then, D+1.5 now, a swing of 29.2 points towards the Democrats; all 67 counties moved towards the Democrats"
+        in said
+    )
     assert "Indication, not a projection" not in said  # everything is in: no indication needed
 
 

@@ -11,11 +11,45 @@ from hypothesis import strategies as st
 from bot.core.commands import parse
 from tests.commands.conftest import LAST, texts
 
-FRAGMENTS = st.sampled_from([
-    "alabama", "AL", "jefferson", "st. clair", "de kalb", "senate", "house", "close", "status", "help", "share",
-    "subscribe", "unsubscribe", "subscriptions", "quiet", "cards", "<@U123>", "<!channel>", "<!here|here>", "&lt;!everyone&gt;",
-    "<#C1|general>", "<https://evil.example|click>", "*", "_", "`", "~", ">", "&amp;", "\x00", "\u202e", "\n", "\t", "é", "ñ", "🗳",
-])
+FRAGMENTS = st.sampled_from(
+    [
+        "alabama",
+        "AL",
+        "jefferson",
+        "st. clair",
+        "de kalb",
+        "senate",
+        "house",
+        "close",
+        "status",
+        "help",
+        "share",
+        "subscribe",
+        "unsubscribe",
+        "subscriptions",
+        "quiet",
+        "cards",
+        "<@U123>",
+        "<!channel>",
+        "<!here|here>",
+        "&lt;!everyone&gt;",
+        "<#C1|general>",
+        "<https://evil.example|click>",
+        "*",
+        "_",
+        "`",
+        "~",
+        ">",
+        "&amp;",
+        "\x00",
+        "\u202e",
+        "\n",
+        "\t",
+        "é",
+        "ñ",
+        "🗳",
+    ]
+)
 TEXT = st.one_of(
     st.text(max_size=250),
     st.lists(FRAGMENTS, max_size=12).map(" ".join),
@@ -26,7 +60,9 @@ TEXT = st.one_of(
 def test_fuzz_results_text(make_bot, night) -> None:
     bot = make_bot(night[LAST])
 
-    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @settings(
+        max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    )
     @given(text=TEXT)
     def check(text: str) -> None:
         started = time.monotonic()

@@ -40,11 +40,28 @@ from .conftest import RULES, Bot, texts
 # -- the feeds ----------------------------------------------------------------------------------------
 
 
-def contest(key: str, title: str, choices: list[str], votes: list[int], parties: list[str] | None = None, areas: tuple[int, int] = (55, 55)) -> dict[str, Any]:
+def contest(
+    key: str,
+    title: str,
+    choices: list[str],
+    votes: list[int],
+    parties: list[str] | None = None,
+    areas: tuple[int, int] = (55, 55),
+) -> dict[str, Any]:
     """One summary.json contest as Clarity writes it (the fields the bot reads, and a few it skips)."""
     return {
-        "CATKEY": "C_0", "CAT": "Results", "C": title, "K": key, "VF": 1, "TP": areas[0], "PR": areas[1],
-        "CH": choices, "P": parties or ["NP"] * len(choices), "V": votes, "W": [0] * len(choices), "IsContestNoChoice": 0,
+        "CATKEY": "C_0",
+        "CAT": "Results",
+        "C": title,
+        "K": key,
+        "VF": 1,
+        "TP": areas[0],
+        "PR": areas[1],
+        "CH": choices,
+        "P": parties or ["NP"] * len(choices),
+        "V": votes,
+        "W": [0] * len(choices),
+        "IsContestNoChoice": 0,
     }
 
 
@@ -56,12 +73,27 @@ WV_SUMMARY = [
 ]
 
 GWINNETT_SUMMARY = [
-    contest("5000", "President of the United States/Presidentede los Estados Unidos",
-            ["Donald J. Trump (I) (Rep)", "Joseph R. Biden (Dem)", "Jo Jorgensen (Lib)"], [166_413, 241_827, 5_655], areas=(156, 156)),
-    contest("10000", "US Senate (Perdue)/Senado de los EE.UU. (Perdue)",
-            ["David A. Perdue (I) (Rep)", "Jon Ossoff (Dem)", "Shane Hazel (Lib)"], [172_357, 233_012, 9_033], areas=(156, 156)),
-    contest("15000", "US Senate (Loeffler) - Special/Senado de los EE.UU. (Loeffler) - Especial",
-            ["Doug Collins (Rep)", "Kelly Loeffler (I) (Rep)", "Raphael Warnock (Dem)"], [71_133, 77_989, 143_296], areas=(156, 156)),
+    contest(
+        "5000",
+        "President of the United States/Presidentede los Estados Unidos",
+        ["Donald J. Trump (I) (Rep)", "Joseph R. Biden (Dem)", "Jo Jorgensen (Lib)"],
+        [166_413, 241_827, 5_655],
+        areas=(156, 156),
+    ),
+    contest(
+        "10000",
+        "US Senate (Perdue)/Senado de los EE.UU. (Perdue)",
+        ["David A. Perdue (I) (Rep)", "Jon Ossoff (Dem)", "Shane Hazel (Lib)"],
+        [172_357, 233_012, 9_033],
+        areas=(156, 156),
+    ),
+    contest(
+        "15000",
+        "US Senate (Loeffler) - Special/Senado de los EE.UU. (Loeffler) - Especial",
+        ["Doug Collins (Rep)", "Kelly Loeffler (I) (Rep)", "Raphael Warnock (Dem)"],
+        [71_133, 77_989, 143_296],
+        areas=(156, 156),
+    ),
 ]
 
 RI_PRIMARY = {
@@ -69,24 +101,74 @@ RI_PRIMARY = {
     "timestamp": "2020-06-03T04:00:00Z",
     "races": [
         {
-            "raceID": "41393", "raceType": "Primary", "raceTypeID": "D", "party": "Dem", "officeID": "P", "officeName": "President",
-            "reportingUnits": [{
-                "level": "state", "statePostal": "RI", "stateName": "Rhode Island", "precinctsReporting": 400, "precinctsTotal": 419,
-                "candidates": [
-                    {"first": "Joe", "last": "Biden", "party": "Dem", "candidateID": "1", "polID": "1036", "voteCount": 79_728},
-                    {"first": "Bernie", "last": "Sanders", "party": "Dem", "candidateID": "2", "polID": "1445", "voteCount": 15_525},
-                ],
-            }],
+            "raceID": "41393",
+            "raceType": "Primary",
+            "raceTypeID": "D",
+            "party": "Dem",
+            "officeID": "P",
+            "officeName": "President",
+            "reportingUnits": [
+                {
+                    "level": "state",
+                    "statePostal": "RI",
+                    "stateName": "Rhode Island",
+                    "precinctsReporting": 400,
+                    "precinctsTotal": 419,
+                    "candidates": [
+                        {
+                            "first": "Joe",
+                            "last": "Biden",
+                            "party": "Dem",
+                            "candidateID": "1",
+                            "polID": "1036",
+                            "voteCount": 79_728,
+                        },
+                        {
+                            "first": "Bernie",
+                            "last": "Sanders",
+                            "party": "Dem",
+                            "candidateID": "2",
+                            "polID": "1445",
+                            "voteCount": 15_525,
+                        },
+                    ],
+                }
+            ],
         },
         {
-            "raceID": "41394", "raceType": "Primary", "raceTypeID": "R", "party": "GOP", "officeID": "P", "officeName": "President",
-            "reportingUnits": [{
-                "level": "state", "statePostal": "RI", "stateName": "Rhode Island", "precinctsReporting": 400, "precinctsTotal": 419,
-                "candidates": [
-                    {"first": "Donald", "last": "Trump", "party": "GOP", "candidateID": "3", "polID": "8639", "voteCount": 11_450},
-                    {"first": "Rocky", "last": "De La Fuente", "party": "GOP", "candidateID": "4", "polID": "59542", "voteCount": 2_038},
-                ],
-            }],
+            "raceID": "41394",
+            "raceType": "Primary",
+            "raceTypeID": "R",
+            "party": "GOP",
+            "officeID": "P",
+            "officeName": "President",
+            "reportingUnits": [
+                {
+                    "level": "state",
+                    "statePostal": "RI",
+                    "stateName": "Rhode Island",
+                    "precinctsReporting": 400,
+                    "precinctsTotal": 419,
+                    "candidates": [
+                        {
+                            "first": "Donald",
+                            "last": "Trump",
+                            "party": "GOP",
+                            "candidateID": "3",
+                            "polID": "8639",
+                            "voteCount": 11_450,
+                        },
+                        {
+                            "first": "Rocky",
+                            "last": "De La Fuente",
+                            "party": "GOP",
+                            "candidateID": "4",
+                            "polID": "59542",
+                            "voteCount": 2_038,
+                        },
+                    ],
+                }
+            ],
         },
     ],
 }
@@ -96,7 +178,10 @@ def clarity_site(server: FeedServer, base: str, summary: list[dict[str, Any]], v
     """A Clarity site on loopback: the version file and that version's summary (no detail, no
     settings: a 404 there means a live site)."""
     server.route(f"{base}/current_ver.txt", Reply.text(version))
-    server.route(f"{base}/{version}/json/en/summary.json", Reply(200, json.dumps(summary).encode(), {"Content-Type": "application/json"}))
+    server.route(
+        f"{base}/{version}/json/en/summary.json",
+        Reply(200, json.dumps(summary).encode(), {"Content-Type": "application/json"}),
+    )
     return server.url(base + "/")
 
 
@@ -131,7 +216,9 @@ def rhode_island() -> Snapshot:
 # -- finding 3: Clarity offices and names ---------------------------------------------------------------
 
 
-def test_a_clarity_state_site_in_capitals_answers_west_virginia_senate(make_bot: Callable[..., Bot], west_virginia: Snapshot) -> None:
+def test_a_clarity_state_site_in_capitals_answers_west_virginia_senate(
+    make_bot: Callable[..., Bot], west_virginia: Snapshot
+) -> None:
     bot = make_bot(west_virginia)
     said = texts(bot.answer("west virginia senate"))
     assert "West Virginia U.S. Senate" in said
@@ -164,18 +251,26 @@ def test_a_feed_set_to_as_is_keeps_the_capitals() -> None:
 def test_a_county_site_with_bilingual_names_and_markers(gwinnett: Snapshot) -> None:
     races = gwinnett.races
     assert [(r.office, r.county) for r in races.values()] == [
-        ("President", "Gwinnett"), ("U.S. Senate", "Gwinnett"), ("U.S. Senate (special)", "Gwinnett"),
+        ("President", "Gwinnett"),
+        ("U.S. Senate", "Gwinnett"),
+        ("U.S. Senate (special)", "Gwinnett"),
     ]
     president = races["GA-5000"]
     assert [(c.name, c.party, c.incumbent) for c in president.candidates] == [
-        ("Donald J. Trump", "Rep", True), ("Joseph R. Biden", "Dem", False), ("Jo Jorgensen", "Lib", False),
+        ("Donald J. Trump", "Rep", True),
+        ("Joseph R. Biden", "Dem", False),
+        ("Jo Jorgensen", "Lib", False),
     ]
     # the party-based lines (swing, gains, colours) know who is who on such a feed
     pair = party_candidates(president)
     assert pair is not None and [c.name for c in pair] == ["Joseph R. Biden", "Donald J. Trump"]
     assert [normalize_party(c.party) for c in pair] == ["Dem", "GOP"]
     state_row = president.state_unit
-    assert state_row is not None and state_row.name == "Gwinnett" and (state_row.precincts_reporting, state_row.precincts_total) == (156, 156)
+    assert (
+        state_row is not None
+        and state_row.name == "Gwinnett"
+        and (state_row.precincts_reporting, state_row.precincts_total) == (156, 156)
+    )
 
 
 #: A state site's detail.xml by county, with the party only in the choice text (party="NP").
@@ -191,7 +286,9 @@ GA_STATE_DETAIL = b"""<?xml version="1.0" encoding="utf-8"?>
 <Choice key="3" text="Jo Jorgensen (Lib)" party="NP" totalVotes="5655"><VoteType name="Election Day Votes" votes="5655"><County name="Appling" votes="0"/><County name="Gwinnett" votes="5655"/></VoteType></Choice>
 </Contest></ElectionResult>"""
 #: Georgia 2016 by county (made-up Appling figures; Gwinnett's rounded): margins D−R over the total.
-GA_2016_BASELINE = "fips,county,dem_votes,gop_votes,total_votes\n13001,Appling,1000,5000,6200\n13135,Gwinnett,166153,146989,325000\n"
+GA_2016_BASELINE = (
+    "fips,county,dem_votes,gop_votes,total_votes\n13001,Appling,1000,5000,6200\n13135,Gwinnett,166153,146989,325000\n"
+)
 
 
 def test_party_markers_make_the_swing_work_on_a_clarity_state_site() -> None:
@@ -225,7 +322,9 @@ def test_results_gwinnett_finds_the_county_without_its_state(make_bot: Callable[
     assert any(b.get("type") == "header" for b in bot_answer["blocks"])
 
 
-def test_results_warnock_finds_the_candidate_by_surname_or_full_name(make_bot: Callable[..., Bot], gwinnett: Snapshot) -> None:
+def test_results_warnock_finds_the_candidate_by_surname_or_full_name(
+    make_bot: Callable[..., Bot], gwinnett: Snapshot
+) -> None:
     bot = make_bot(gwinnett)
     for query in ("warnock", "Raphael Warnock", "WARNOCK"):
         said = texts(bot.answer(query))
@@ -236,7 +335,11 @@ def test_results_warnock_finds_the_candidate_by_surname_or_full_name(make_bot: C
 
 def statewide_georgia() -> Snapshot:
     """A statewide Georgia feed (AP-like): the special Senate race with county rows."""
-    cands = (Candidate("w", "Raphael Warnock", "Dem"), Candidate("l", "Kelly Loeffler", "GOP", incumbent=True), Candidate("j", "Jason Johnson", "Lib"))
+    cands = (
+        Candidate("w", "Raphael Warnock", "Dem"),
+        Candidate("l", "Kelly Loeffler", "GOP", incumbent=True),
+        Candidate("j", "Jason Johnson", "Lib"),
+    )
     race = Race(
         state="GA",
         race_id="11788",
@@ -244,9 +347,30 @@ def statewide_georgia() -> Snapshot:
         office_id="S",
         candidates=cands,
         units=(
-            ReportingUnit("GA", Level.STATE, "Georgia", {"w": 1_617_035, "l": 1_273_214, "j": 1_000}, precincts_reporting=2_600, precincts_total=2_655),
-            ReportingUnit("13135", Level.COUNTY, "Gwinnett", {"w": 143_296, "l": 77_989, "j": 10}, precincts_reporting=156, precincts_total=156),
-            ReportingUnit("13163", Level.COUNTY, "Jefferson", {"w": 4_000, "l": 3_000, "j": 10}, precincts_reporting=14, precincts_total=14),
+            ReportingUnit(
+                "GA",
+                Level.STATE,
+                "Georgia",
+                {"w": 1_617_035, "l": 1_273_214, "j": 1_000},
+                precincts_reporting=2_600,
+                precincts_total=2_655,
+            ),
+            ReportingUnit(
+                "13135",
+                Level.COUNTY,
+                "Gwinnett",
+                {"w": 143_296, "l": 77_989, "j": 10},
+                precincts_reporting=156,
+                precincts_total=156,
+            ),
+            ReportingUnit(
+                "13163",
+                Level.COUNTY,
+                "Jefferson",
+                {"w": 4_000, "l": 3_000, "j": 10},
+                precincts_reporting=14,
+                precincts_total=14,
+            ),
         ),
     )
     return Snapshot.of("ga-state", datetime(2020, 11, 4, 6, tzinfo=UTC), [race])
@@ -258,7 +382,9 @@ def test_the_same_candidate_in_two_feeds_lists_both_races(make_bot: Callable[...
     assert "Georgia U.S. Senate (special)" in said and "Gwinnett County, Ga.: U.S. Senate (special)" in said
 
 
-def test_a_county_with_its_state_feed_shows_statewide_only_from_the_state_feed(make_bot: Callable[..., Bot], gwinnett: Snapshot) -> None:
+def test_a_county_with_its_state_feed_shows_statewide_only_from_the_state_feed(
+    make_bot: Callable[..., Bot], gwinnett: Snapshot
+) -> None:
     bot = make_bot(statewide_georgia())
     said = texts(bot.answer("gwinnett"))  # the statewide feed's Gwinnett row: one race, its statewide line
     assert "Statewide: Warnock leads" in said
@@ -267,7 +393,9 @@ def test_a_county_with_its_state_feed_shows_statewide_only_from_the_state_feed(m
     assert "*Gwinnett County, Ga.: U.S. Senate*" in both and "*U.S. Senate (special)*" in both
 
 
-def test_ambiguous_names_get_a_did_you_mean_list(make_bot: Callable[..., Bot], night: list[Snapshot], gwinnett: Snapshot) -> None:
+def test_ambiguous_names_get_a_did_you_mean_list(
+    make_bot: Callable[..., Bot], night: list[Snapshot], gwinnett: Snapshot
+) -> None:
     bot = make_bot(night[-1], statewide_georgia(), gwinnett)  # Jefferson County in Alabama and in Georgia
     said = texts(bot.answer("jefferson"))
     assert "Did you mean" in said
@@ -298,13 +426,18 @@ def test_a_two_party_primary_night_says_whose_primary(make_bot: Callable[..., Bo
     assert "*Republican primary for President*: Trump 84.89 % over De La Fuente 15.11 %" in listing
 
 
-@pytest.mark.parametrize(("query", "title", "leader"), [
-    ("rhode island gop", "Rhode Island Republican primary for President", "Trump 11,450"),
-    ("rhode island republican", "Rhode Island Republican primary for President", "Trump 11,450"),
-    ("ri dem", "Rhode Island Democratic primary for President", "Biden 79,728 (83.70 %)"),
-    ("rhode island democratic president", "Rhode Island Democratic primary for President", "Biden 79,728 (83.70 %)"),
-])
-def test_a_party_word_picks_one_primary(make_bot: Callable[..., Bot], rhode_island: Snapshot, query: str, title: str, leader: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "title", "leader"),
+    [
+        ("rhode island gop", "Rhode Island Republican primary for President", "Trump 11,450"),
+        ("rhode island republican", "Rhode Island Republican primary for President", "Trump 11,450"),
+        ("ri dem", "Rhode Island Democratic primary for President", "Biden 79,728 (83.70 %)"),
+        ("rhode island democratic president", "Rhode Island Democratic primary for President", "Biden 79,728 (83.70 %)"),
+    ],
+)
+def test_a_party_word_picks_one_primary(
+    make_bot: Callable[..., Bot], rhode_island: Snapshot, query: str, title: str, leader: str
+) -> None:
     message = make_bot(rhode_island).answer(query)
     said = texts(message)
     assert message["blocks"][0]["type"] == "header" and message["blocks"][0]["text"]["text"] == title
@@ -319,16 +452,28 @@ def test_no_primary_of_a_party_says_so(make_bot: Callable[..., Bot], west_virgin
 # -- alerts and cards carry the same labels ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("fixture", "key", "title"), [
-    ("gwinnett", "GA-5000", "Gwinnett County, Ga.: President"),
-    ("rhode_island", "RI-41394", "Rhode Island Republican primary for President"),
-    ("west_virginia", "WV-200", "West Virginia U.S. Senate"),
-])
-def test_alerts_and_live_cards_carry_the_county_and_the_primary(request: pytest.FixtureRequest, fixture: str, key: str, title: str) -> None:
+@pytest.mark.parametrize(
+    ("fixture", "key", "title"),
+    [
+        ("gwinnett", "GA-5000", "Gwinnett County, Ga.: President"),
+        ("rhode_island", "RI-41394", "Rhode Island Republican primary for President"),
+        ("west_virginia", "WV-200", "West Virginia U.S. Senate"),
+    ],
+)
+def test_alerts_and_live_cards_carry_the_county_and_the_primary(
+    request: pytest.FixtureRequest, fixture: str, key: str, title: str
+) -> None:
     snap: Snapshot = request.getfixturevalue(fixture)
     race = snap.races[key]
     facts = race_facts(race, RULES, snap.generated_at)
-    alert = Alert(snap.feed, race.key, snap.generated_at.isoformat(), False, (Event(EventKind.FIRST_VOTES, "k", snap.feed, race.key),), facts)
+    alert = Alert(
+        snap.feed,
+        race.key,
+        snap.generated_at.isoformat(),
+        False,
+        (Event(EventKind.FIRST_VOTES, "k", snap.feed, race.key),),
+        facts,
+    )
     assert alert_text(alert).startswith(f"{title}: First votes are in")
     assert f"*{title}*" in alert_message(alert)["blocks"][0]["text"]["text"]
     assert title in texts(live_card(facts))
@@ -340,8 +485,24 @@ def jefferson_feed(night_last: Snapshot) -> Snapshot:
     """Jefferson County's own feed of the Alabama night: the county's figures as its total."""
     state_race = night_last.races["AL-1000"]
     county_row = next(u for u in state_race.subunits if u.name == "Jefferson")
-    total = ReportingUnit("AL", Level.STATE, "Jefferson", dict(county_row.votes), None, county_row.precincts_reporting, county_row.precincts_total)
-    race = replace(state_race, race_id="J-1000", units=(total,), county="Jefferson", winners=(), call_status=state_race.call_status.NONE, race_call_status=None)
+    total = ReportingUnit(
+        "AL",
+        Level.STATE,
+        "Jefferson",
+        dict(county_row.votes),
+        None,
+        county_row.precincts_reporting,
+        county_row.precincts_total,
+    )
+    race = replace(
+        state_race,
+        race_id="J-1000",
+        units=(total,),
+        county="Jefferson",
+        winners=(),
+        call_status=state_race.call_status.NONE,
+        race_call_status=None,
+    )
     return Snapshot.of("jefferson", night_last.generated_at, [race])
 
 
@@ -352,10 +513,15 @@ def test_a_county_feed_takes_no_state_baseline_or_seat(context_bot: Callable[...
     assert "*U.S. Senate*:" in listing and "*Jefferson County, Ala.: U.S. Senate*:" in listing
     county_card = texts(bot.answer("alabama senate jefferson"))
     assert "Jefferson County, Alabama: 2 races" in county_card
-    assert "• *U.S. Senate*: Jones 68.11 %" in county_card and "• *Jefferson County, Ala.: U.S. Senate*: Jones 68.11 %" in county_card
+    assert (
+        "• *U.S. Senate*: Jones 68.11 %" in county_card
+        and "• *Jefferson County, Ala.: U.S. Senate*: Jones 68.11 %" in county_card
+    )
     balance = texts(bot.answer("balance senate"))
     assert "Alabama U.S. Senate: called for Jones (Dem)" in balance and "Jefferson County" not in balance
-    rules = settings_from_dict({"feeds": [{"name": "al", "kind": "json", "url": "http://127.0.0.1:1/"}], "context": DEMO_CONTEXT}).rule_settings()
+    rules = settings_from_dict(
+        {"feeds": [{"name": "al", "kind": "json", "url": "http://127.0.0.1:1/"}], "context": DEMO_CONTEXT}
+    ).rule_settings()
     county_race = jefferson_feed(night[-1]).races["AL-J-1000"]
     assert swing_lines(county_race, rules) == [] and swing_lines(night[-1].races["AL-1000"], rules) != []
 
@@ -363,17 +529,47 @@ def test_a_county_feed_takes_no_state_baseline_or_seat(context_bot: Callable[...
 def test_ap_tells_a_special_election_by_its_race_type(make_bot: Callable[..., Bot]) -> None:
     def senate(race_id: str, race_type: str, type_id: str, names: tuple[str, str], votes: tuple[int, int]) -> dict[str, Any]:
         return {
-            "raceID": race_id, "raceType": race_type, "raceTypeID": type_id, "officeID": "S", "officeName": "U.S. Senate",
-            "reportingUnits": [{"level": "state", "statePostal": "GA", "precinctsReporting": 2600, "precinctsTotal": 2655, "candidates": [
-                {"first": names[0].split()[0], "last": names[0].split()[1], "party": "Dem", "candidateID": f"{race_id}1", "polID": f"{race_id}1", "voteCount": votes[0]},
-                {"first": names[1].split()[0], "last": names[1].split()[1], "party": "GOP", "candidateID": f"{race_id}2", "polID": f"{race_id}2", "voteCount": votes[1]},
-            ]}],
+            "raceID": race_id,
+            "raceType": race_type,
+            "raceTypeID": type_id,
+            "officeID": "S",
+            "officeName": "U.S. Senate",
+            "reportingUnits": [
+                {
+                    "level": "state",
+                    "statePostal": "GA",
+                    "precinctsReporting": 2600,
+                    "precinctsTotal": 2655,
+                    "candidates": [
+                        {
+                            "first": names[0].split()[0],
+                            "last": names[0].split()[1],
+                            "party": "Dem",
+                            "candidateID": f"{race_id}1",
+                            "polID": f"{race_id}1",
+                            "voteCount": votes[0],
+                        },
+                        {
+                            "first": names[1].split()[0],
+                            "last": names[1].split()[1],
+                            "party": "GOP",
+                            "candidateID": f"{race_id}2",
+                            "polID": f"{race_id}2",
+                            "voteCount": votes[1],
+                        },
+                    ],
+                }
+            ],
         }
 
-    reply = {"electionDate": "2021-01-05", "timestamp": "2021-01-06T04:00:00Z", "races": [
-        senate("11641", "General", "G", ("Jon Ossoff", "David Perdue"), (2_269_923, 2_214_979)),
-        senate("11788", "Special General", "W", ("Raphael Warnock", "Kelly Loeffler"), (2_289_113, 2_195_841)),
-    ]}
+    reply = {
+        "electionDate": "2021-01-05",
+        "timestamp": "2021-01-06T04:00:00Z",
+        "races": [
+            senate("11641", "General", "G", ("Jon Ossoff", "David Perdue"), (2_269_923, 2_214_979)),
+            senate("11788", "Special General", "W", ("Raphael Warnock", "Kelly Loeffler"), (2_289_113, 2_195_841)),
+        ],
+    }
     with FeedServer() as server:
         server.route("/v2/elections/2021-01-05", Reply.json(reply))
         snap = ApFeed(FeedSpec("ga", "ap", server.url("/v2/elections/2021-01-05")), fast_http("ga")).poll(None)

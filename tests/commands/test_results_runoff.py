@@ -15,7 +15,10 @@ AT = datetime(2020, 11, 4, 6, 0, tzinfo=UTC)
 def test_results_shows_the_runoff_line_and_says_when_votes_left_are_unknown(context_bot) -> None:
     early = Snapshot.of("ga", AT, [georgia(reporting=10, total=100)])
     answer = texts(context_bot(early).answer("georgia"))
-    assert "Runoff line: a majority (more than 50 %) of all votes (O.C.G.A. § 21-2-501(a)(1)); Warnock has 35.50 %, below it" in answer
+    assert (
+        "Runoff line: a majority (more than 50 %) of all votes (O.C.G.A. § 21-2-501(a)(1)); Warnock has 35.50 %, below it"
+        in answer
+    )
     assert "No estimate of the votes left yet (fewer than 20 % of precincts in, no baseline election to go by)" in answer
     late = Snapshot.of("ga", AT, [georgia(eevp=90.0)])
     answer = texts(context_bot(late).answer("georgia"))

@@ -18,8 +18,11 @@ from tests.feeds.samples import AP_FIXTURES, SHARED_SAMPLES, fast_http, needs_sh
 SENATE_TRENDS = AP_FIXTURES / "20171213_senate_trends.json"
 HOUSE_TRENDS = Path(__file__).resolve().parents[1] / "context" / "trendtable_house.json"
 SHARED_TRENDS = SHARED_SAMPLES / "ap" / "20160818_senate_trends.json"
-BEFORE_CALL, AFTER_CALL, TEST_NIGHT = "20171212_al_senate_full.json", "20171212_al_senate_delta2.json", "20171212_al_senate_test.json"
-
+BEFORE_CALL, AFTER_CALL, TEST_NIGHT = (
+    "20171212_al_senate_full.json",
+    "20171212_al_senate_delta2.json",
+    "20171212_al_senate_test.json",
+)
 
 
 def ap_snapshot(reply: str, *reports: Path) -> Snapshot:
@@ -36,7 +39,13 @@ def expected_parties(path: Path) -> dict[str, tuple[int, int, int, int, int]]:
     for party in json.loads(path.read_text(encoding="utf-8"))["trendtable"]["party"]:
         trend = {k: int(v) for pair in party["trend"] for k, v in pair.items()}
         net = {k: int(v) for pair in party["NetChange"]["trend"] for k, v in pair.items()}
-        out[party["title"]] = (trend["Won"] + trend["Leading"] + trend["Holdovers"], trend["Won"], trend["Leading"], trend["Holdovers"], net["Winners"])
+        out[party["title"]] = (
+            trend["Won"] + trend["Leading"] + trend["Holdovers"],
+            trend["Won"],
+            trend["Leading"],
+            trend["Holdovers"],
+            net["Winners"],
+        )
     return out
 
 
@@ -54,7 +63,10 @@ def test_the_shared_senate_report_appears_next_to_the_computed_tally(context_bot
     assert "• Alabama U.S. Senate (special): not called (held by the Republicans)" in said  # AP: raceType "Special General"
     line = next(line for line in said.splitlines() if line.startswith("*AP*"))
     assert line == (
-        "*AP*: U.S. Senate: " + ", ".join(party_text(p, figures[t]) for p, t in (("Democrats", "Dem"), ("Republicans", "GOP"), ("Others", "Others")))
+        "*AP*: U.S. Senate: "
+        + ", ".join(
+            party_text(p, figures[t]) for p, t in (("Democrats", "Dem"), ("Republicans", "GOP"), ("Others", "Others"))
+        )
         + " · AP's report of 10:59 a.m. EST on Thursday, November 29, 2012"
     )
 
@@ -63,7 +75,9 @@ def test_without_seats_configured_the_answer_is_ap_count_alone(make_bot):
     said = texts(make_bot(ap_snapshot(AFTER_CALL, SENATE_TRENDS)).answer("balance senate"))
     figures = expected_parties(SENATE_TRENDS)
     assert "Senate: balance of power" in said
-    assert f"*AP*: U.S. Senate: {party_text('Republicans', figures['GOP'])}, {party_text('Democrats', figures['Dem'])}" in said
+    assert (
+        f"*AP*: U.S. Senate: {party_text('Republicans', figures['GOP'])}, {party_text('Democrats', figures['Dem'])}" in said
+    )
     assert "AP's report of 10:30 p.m. EST on Tuesday, December 12, 2017" in said
     assert "*Senate*:" not in said and "no seats are configured" not in said
 
@@ -80,7 +94,10 @@ def test_balance_without_a_chamber_lists_what_the_reports_cover(make_bot):
     said = texts(bot.answer("balance"))
     assert "Senate: balance of power" in said and "*AP*: U.S. Senate:" in said
     house = texts(bot.answer("balance house"))
-    assert "No House balance of power: no seats are configured and no feed carries AP's trendtable for it; AP trendtables: senate." in house
+    assert (
+        "No House balance of power: no seats are configured and no feed carries AP's trendtable for it; AP trendtables: senate."
+        in house
+    )
 
 
 def test_a_test_report_in_a_test_night_is_marked_and_sits_beside_the_configured_senate(context_bot):
@@ -99,7 +116,10 @@ def test_a_configured_chamber_without_a_report_says_which_reports_there_are(cont
 
 def test_with_neither_seats_nor_a_report_the_answer_says_why(make_bot, night):
     said = texts(make_bot(night[-1]).answer("balance senate"))
-    assert "No balance of power: no seats are configured (config [context] seats) and no feed carries an AP trendtable report." in said
+    assert (
+        "No balance of power: no seats are configured (config [context] seats) and no feed carries an AP trendtable report."
+        in said
+    )
 
 
 def test_a_new_report_alone_is_polled_stored_and_answered(make_bot, tmp_path: Path):
@@ -111,9 +131,18 @@ def test_a_new_report_alone_is_polled_stored_and_answered(make_bot, tmp_path: Pa
     with FeedServer() as server:
         server.route("/v2/elections/2017-12-12", Reply.file(AP_FIXTURES / AFTER_CALL, "application/json"))
         nothing_new = AP_FIXTURES / "20171212_al_senate_delta3_empty.json"  # what AP's nextrequest answers from now on
-        server.route("/v2/elections/2017-12-12", Reply.file(nothing_new, "application/json"), query={"minDateTime": "2017-12-13T03:30:00.000Z"})
+        server.route(
+            "/v2/elections/2017-12-12",
+            Reply.file(nothing_new, "application/json"),
+            query={"minDateTime": "2017-12-13T03:30:00.000Z"},
+        )
         server.route("/v2/reports/senate", Reply.json(leading, etag='"r1"'))
-        spec = FeedSpec("ap-2017", "ap", server.url("/v2/elections/2017-12-12"), options={"trendtables": [server.url("/v2/reports/senate")]})
+        spec = FeedSpec(
+            "ap-2017",
+            "ap",
+            server.url("/v2/elections/2017-12-12"),
+            options={"trendtables": [server.url("/v2/reports/senate")]},
+        )
         bot = make_bot()
         poller = Poller(source=ApFeed(spec, fast_http("ap-2017")), store=bot.store, rules=RULES, targets=list)
         assert poller.poll().status == "changed"

@@ -20,7 +20,17 @@ def test_state_card_at_the_end_of_the_night(make_bot, night) -> None:
         body = bot.answer(text)
         assert body["response_type"] == "ephemeral"
         answer = texts(body)
-        for figure in ("49.92 %", "48.38 %", "20,715", "1.54 points", "Called", "Doug Jones", "2,235 of 2,235", "13,994 votes above", "CST"):
+        for figure in (
+            "49.92 %",
+            "48.38 %",
+            "20,715",
+            "1.54 points",
+            "Called",
+            "Doug Jones",
+            "2,235 of 2,235",
+            "13,994 votes above",
+            "CST",
+        ):
             assert figure in answer, (text, figure, answer)
         share = [b for b in body["blocks"] if b["type"] == "actions"]
         assert share and share[0]["elements"][0]["action_id"] == "results_share"
@@ -30,10 +40,37 @@ def test_state_card_at_the_end_of_the_night(make_bot, night) -> None:
 @pytest.mark.parametrize(
     "index, figures",
     [
-        (FIRST, ["Moore 2,175 (72.14 %)", "Jones 796 (26.40 %)", "Moore leads by 1,379 votes", "8 of 2,235 precincts", "Not called"]),
-        (HALF, ["Moore 349,669", "Jones 284,458", "Moore leads by 65,211 votes", "1,156 of 2,235 precincts", "votes left to count"]),
-        (ZONE, ["Moore leads by 3,783 votes (0.29 points)", "inside the 0.50 % automatic-recount line", "2,688 more votes",
-                "About 46,041 votes left to count", "Jones needs 53.26 %", "10:03 p.m. CST"]),
+        (
+            FIRST,
+            [
+                "Moore 2,175 (72.14 %)",
+                "Jones 796 (26.40 %)",
+                "Moore leads by 1,379 votes",
+                "8 of 2,235 precincts",
+                "Not called",
+            ],
+        ),
+        (
+            HALF,
+            [
+                "Moore 349,669",
+                "Jones 284,458",
+                "Moore leads by 65,211 votes",
+                "1,156 of 2,235 precincts",
+                "votes left to count",
+            ],
+        ),
+        (
+            ZONE,
+            [
+                "Moore leads by 3,783 votes (0.29 points)",
+                "inside the 0.50 % automatic-recount line",
+                "2,688 more votes",
+                "About 46,041 votes left to count",
+                "Jones needs 53.26 %",
+                "10:03 p.m. CST",
+            ],
+        ),
         (CALL, ["Jones leads by 13,734 votes", "Called for Doug Jones (Dem)", "2,225 of 2,235"]),
     ],
 )
@@ -48,8 +85,16 @@ def test_county_answers(make_bot, night) -> None:
     for text in ("alabama jefferson", "AL Jefferson County", "alabama JEFFERSON county", "alabama senate jefferson"):
         body = bot.answer(text)
         answer = texts(body)
-        for figure in ("Jefferson County", "Jones 149,522 (68.11 %)", "Moore 66,309 (30.20 %)", "Write-ins 3,710 (1.69 %)",
-                       "Jones leads by 83,213 votes (37.90 points)", "173 of 173 precincts", "Statewide: Jones leads by 20,715", "CST"):
+        for figure in (
+            "Jefferson County",
+            "Jones 149,522 (68.11 %)",
+            "Moore 66,309 (30.20 %)",
+            "Write-ins 3,710 (1.69 %)",
+            "Jones leads by 83,213 votes (37.90 points)",
+            "173 of 173 precincts",
+            "Statewide: Jones leads by 20,715",
+            "CST",
+        ):
             assert figure in answer, (text, figure, answer)
     for text in ("alabama st clair", "alabama St. Clair County", "alabama saint clair", "alabama Saint Clair"):
         assert "St. Clair County" in bot.answer(text)["text"], text
@@ -71,7 +116,10 @@ def test_several_races_give_a_compact_list_and_offices_filter(make_bot, night) -
     listing = texts(bot.answer("alabama"))
     assert "Alabama: 2 races" in listing
     assert "U.S. Senate" in listing and "Moore 49.30 % over Jones 49.00 %, leads by 3,783 votes (0.29 points)" in listing
-    assert "U.S. House, District 1" in listing and "Byrne 51.22 % over Kennedy 48.78 %, leads by 500 votes (2.44 points)" in listing
+    assert (
+        "U.S. House, District 1" in listing
+        and "Byrne 51.22 % over Kennedy 48.78 %, leads by 500 votes (2.44 points)" in listing
+    )
     assert "98.34 % in" in listing and "50.00 % in" in listing
     senate = texts(bot.answer("Alabama senate"))
     assert "Alabama U.S. Senate" in senate and "Byrne" not in senate
@@ -174,8 +222,12 @@ def test_status_shows_failures_and_backlog(make_bot, night) -> None:
     assert "Alert outbox: 0 pending" in healthy
     at = night[LAST].generated_at + timedelta(minutes=5)
     bot.store.record_success("al-2017", changed=True, now=at)
-    bot.store.record_failure("al-2017", "HTTP 503 from http://feed.example/results.json <!channel>", now=at + timedelta(seconds=30))
-    bot.store.record_failure("al-2017", "HTTP 503 from http://feed.example/results.json <!channel>", now=at + timedelta(seconds=60))
+    bot.store.record_failure(
+        "al-2017", "HTTP 503 from http://feed.example/results.json <!channel>", now=at + timedelta(seconds=30)
+    )
+    bot.store.record_failure(
+        "al-2017", "HTTP 503 from http://feed.example/results.json <!channel>", now=at + timedelta(seconds=60)
+    )
     body = bot.answer("status")
     status = texts(body)
     assert "al-2017" in status and "FAILING: 2 failed polls in a row" in status
@@ -186,7 +238,14 @@ def test_status_shows_failures_and_backlog(make_bot, night) -> None:
 
 def test_hostile_input_is_never_echoed_raw(make_bot, night) -> None:
     bot = make_bot(night[LAST])
-    for text in ("<@U123> alabama", "<!channel>", "&lt;!here&gt;", "<!subteam^S1|@desk>", "*bold* _it_ `code` ~x~", "\x00\x07\u202e alabama\x1b[31m"):
+    for text in (
+        "<@U123> alabama",
+        "<!channel>",
+        "&lt;!here&gt;",
+        "<!subteam^S1|@desk>",
+        "*bold* _it_ `code` ~x~",
+        "\x00\x07\u202e alabama\x1b[31m",
+    ):
         body = bot.answer(text)
         shown = texts(body)
         assert "<@" not in shown and "<!" not in shown, (text, shown)

@@ -194,7 +194,10 @@ def test_minimal_trendtable_without_net_change():
 
 
 def test_candidate_party_from_the_feed_decides_the_gain():
-    race = replace(called_race(), candidates=(Candidate("jones", "Doug Jones", "Democratic"), Candidate("moore", "Roy Moore", "Republican")))
+    race = replace(
+        called_race(),
+        candidates=(Candidate("jones", "Doug Jones", "Democratic"), Candidate("moore", "Roy Moore", "Republican")),
+    )
     g = gain(race, load_seats_config())
     assert g is not None and g.party == "Dem"
 
@@ -216,8 +219,13 @@ def test_trendtable_classes_are_the_models_and_balance_still_names_them():
     assert balance.TrendTable is model.TrendTable and balance.TrendParty is model.TrendParty
 
 
-def _report(office: str = "U.S. Senate", code: str | None = "S", stamp: str | None = "2017-12-13T03:30:00Z", won: str = "1") -> bytes:
-    table: dict = {"office": office, "party": [{"title": "Dem", "trend": [{"Won": won}, {"Leading": "0"}, {"Holdovers": "46"}]}]}
+def _report(
+    office: str = "U.S. Senate", code: str | None = "S", stamp: str | None = "2017-12-13T03:30:00Z", won: str = "1"
+) -> bytes:
+    table: dict = {
+        "office": office,
+        "party": [{"title": "Dem", "trend": [{"Won": won}, {"Leading": "0"}, {"Holdovers": "46"}]}],
+    }
     if code is not None:
         table["OfficeTypeCode"] = code
     if stamp is not None:
@@ -227,8 +235,14 @@ def _report(office: str = "U.S. Senate", code: str | None = "S", stamp: str | No
 
 @pytest.mark.parametrize(
     ("office", "code", "chamber"),
-    [("U.S. Senate", "S", "senate"), ("U.S. House", "H", "house"), ("Whatever AP calls it", "s", "senate"),
-     ("U.S. House", None, "house"), ("Governor", "G", None), ("U.S. Senate", "G", None)],
+    [
+        ("U.S. Senate", "S", "senate"),
+        ("U.S. House", "H", "house"),
+        ("Whatever AP calls it", "s", "senate"),
+        ("U.S. House", None, "house"),
+        ("Governor", "G", None),
+        ("U.S. Senate", "G", None),
+    ],
 )
 def test_the_chamber_of_a_report_is_its_office_type_code(office, code, chamber):
     from bot.core.balance import trendtable_chamber

@@ -60,14 +60,26 @@ def test_an_even_baseline_has_no_side_to_flip_from():
 
 
 def _county(i: int, dem: int, gop: int, reporting: int = 1) -> ReportingUnit:
-    return ReportingUnit(f"0100{i}", Level.COUNTY, f"County {i}", {"d": dem, "r": gop}, fips=f"0100{i}", precincts_reporting=reporting, precincts_total=1)
+    return ReportingUnit(
+        f"0100{i}",
+        Level.COUNTY,
+        f"County {i}",
+        {"d": dem, "r": gop},
+        fips=f"0100{i}",
+        precincts_reporting=reporting,
+        precincts_total=1,
+    )
 
 
 def _flip_race(swung: int, dem: int = 60, gop: int = 40) -> tuple[Race, ContextSettings]:
     """A baseline of 12 counties at R+20 (40–60), ``swung`` of them now in at D+20 (60–40)."""
-    baseline = Baseline({f"0100{i}": BaselineCounty(f"0100{i}", f"County {i}", 40, 60, 100) for i in range(12)}, label="2016")
+    baseline = Baseline(
+        {f"0100{i}": BaselineCounty(f"0100{i}", f"County {i}", 40, 60, 100) for i in range(12)}, label="2016"
+    )
     rows = [_county(i, dem, gop) for i in range(swung)] + [_county(i, 0, 0, reporting=0) for i in range(swung, 12)]
-    state = ReportingUnit("AL", Level.STATE, "Alabama", {"d": dem * swung, "r": gop * swung}, precincts_reporting=swung, precincts_total=12)
+    state = ReportingUnit(
+        "AL", Level.STATE, "Alabama", {"d": dem * swung, "r": gop * swung}, precincts_reporting=swung, precincts_total=12
+    )
     race = Race("AL", "1", "U.S. Senate", (Candidate("d", "Dee", "Dem"), Candidate("r", "Rex", "GOP")), (state, *rows))
     return race, ContextSettings(baselines={"AL": baseline})
 
@@ -177,8 +189,18 @@ def _evaluate(before: Race | None, after: Race, ctx: ContextSettings, mem=None):
 
 
 def _one_county(dem: int, gop: int, reporting: int) -> Race:
-    row = ReportingUnit("01000", Level.COUNTY, "County 0", {"d": dem, "r": gop}, fips="01000", precincts_reporting=reporting, precincts_total=2)
-    state = ReportingUnit("AL", Level.STATE, "Alabama", {"d": dem, "r": gop}, precincts_reporting=reporting, precincts_total=2)
+    row = ReportingUnit(
+        "01000",
+        Level.COUNTY,
+        "County 0",
+        {"d": dem, "r": gop},
+        fips="01000",
+        precincts_reporting=reporting,
+        precincts_total=2,
+    )
+    state = ReportingUnit(
+        "AL", Level.STATE, "Alabama", {"d": dem, "r": gop}, precincts_reporting=reporting, precincts_total=2
+    )
     return Race("AL", "1", "U.S. Senate", (Candidate("d", "Dee", "Dem"), Candidate("r", "Rex", "GOP")), (state, row))
 
 

@@ -72,7 +72,9 @@ def one_decimal(x: Fraction) -> str:
 
 def test_jefferson_all_in_says_its_swing_as_the_issue_words_it(night):
     events, _, _ = night
-    n, event, facts = next(t for t in events if t[1].kind is EventKind.COUNTY_COMPLETE and t[1].details["unit"] == "Jefferson")
+    n, event, facts = next(
+        t for t in events if t[1].kind is EventKind.COUNTY_COMPLETE and t[1].details["unit"] == "Jefferson"
+    )
     assert n == 49
     assert event_line(event, facts) == (
         "Jefferson, all precincts in: Jones by 37.9 points, a swing of 30.7 points towards the Democrats from 2016"
@@ -93,7 +95,9 @@ def test_every_county_complete_line_states_the_swing_computed_by_hand(night):
         swing = now - Fraction(dem - gop, tot)
         assert swing > 0, event.details["unit"]  # every county moved towards the Democrats
         leader = "Jones" if now > 0 else "Moore"
-        expected = f"{leader} by {one_decimal(now)} points, a swing of {one_decimal(swing)} points towards the Democrats from 2016"
+        expected = (
+            f"{leader} by {one_decimal(now)} points, a swing of {one_decimal(swing)} points towards the Democrats from 2016"
+        )
         assert f"{event.details['unit']}, all precincts in: {expected} — " in event_line(event, facts)
 
 
@@ -112,9 +116,13 @@ def test_a_county_batch_says_its_swing_so_far_and_not_twice_when_the_county_comp
 
 def test_without_a_baseline_the_county_lines_are_as_before():
     events, _, _ = replay(ContextSettings())
-    _, event, facts = next(t for t in events if t[1].kind is EventKind.COUNTY_COMPLETE and t[1].details["unit"] == "Jefferson")
+    _, event, facts = next(
+        t for t in events if t[1].kind is EventKind.COUNTY_COMPLETE and t[1].details["unit"] == "Jefferson"
+    )
     assert event_line(event, facts).startswith("Jefferson: all precincts in — Jones 149,522 (68.11 %)")
-    assert not any(e.kind in (EventKind.SEAT_GAIN, EventKind.BALANCE_OF_POWER, EventKind.FLIP_INDICATION) for _, e, _ in events)
+    assert not any(
+        e.kind in (EventKind.SEAT_GAIN, EventKind.BALANCE_OF_POWER, EventKind.FLIP_INDICATION) for _, e, _ in events
+    )
 
 
 # --- the call: gain and tally ----------------------------------------------------------------
@@ -143,7 +151,9 @@ def test_the_call_renders_the_same_after_a_restart(night):
 
 def test_a_holder_win_has_a_tally_but_no_gain():
     snaps = load_scenario()
-    moore = [replace(s, races={KEY: _called_for(s.races[KEY], "moore")}) if n >= 45 else s for n, s in enumerate(snaps, start=1)]
+    moore = [
+        replace(s, races={KEY: _called_for(s.races[KEY], "moore")}) if n >= 45 else s for n, s in enumerate(snaps, start=1)
+    ]
     events, alerts, _ = replay(context(), moore)
     kinds = [e.kind for _, e, _ in events]
     assert EventKind.SEAT_GAIN not in kinds
@@ -189,19 +199,44 @@ def test_alabama_never_indicates_a_flip_on_2016_turnout(night):
 
 def _toy_race(reported: dict[str, tuple[int, int]], total_counties: int = 12) -> Race:
     """A state of ``total_counties`` equal counties, each R+10 in the baseline (55/45 of 1,000)."""
-    units = [ReportingUnit("XX", Level.STATE, "Toyland", {"d": sum(v[0] for v in reported.values()), "r": sum(v[1] for v in reported.values())},
-                           precincts_reporting=len(reported), precincts_total=total_counties)]
+    units = [
+        ReportingUnit(
+            "XX",
+            Level.STATE,
+            "Toyland",
+            {"d": sum(v[0] for v in reported.values()), "r": sum(v[1] for v in reported.values())},
+            precincts_reporting=len(reported),
+            precincts_total=total_counties,
+        )
+    ]
     for i in range(total_counties):
         fips = f"99{i:03d}"
         d, r = reported.get(fips, (0, 0))
-        units.append(ReportingUnit(fips, Level.COUNTY, f"County {i}", {"d": d, "r": r}, fips=fips,
-                                   precincts_reporting=1 if fips in reported else 0, precincts_total=2))
-    return Race(state="XX", race_id="1", office="U.S. Senate", office_id="S",
-                candidates=(Candidate("d", "Dee Dem", "Dem"), Candidate("r", "Arr Rep", "GOP")), units=tuple(units))
+        units.append(
+            ReportingUnit(
+                fips,
+                Level.COUNTY,
+                f"County {i}",
+                {"d": d, "r": r},
+                fips=fips,
+                precincts_reporting=1 if fips in reported else 0,
+                precincts_total=2,
+            )
+        )
+    return Race(
+        state="XX",
+        race_id="1",
+        office="U.S. Senate",
+        office_id="S",
+        candidates=(Candidate("d", "Dee Dem", "Dem"), Candidate("r", "Arr Rep", "GOP")),
+        units=tuple(units),
+    )
 
 
 def _toy_baseline(n: int = 12) -> Baseline:
-    return Baseline({f"99{i:03d}": BaselineCounty(f"99{i:03d}", f"County {i}", 450, 550, 1000) for i in range(n)}, label="2016")
+    return Baseline(
+        {f"99{i:03d}": BaselineCounty(f"99{i:03d}", f"County {i}", 450, 550, 1000) for i in range(n)}, label="2016"
+    )
 
 
 def _flip_events(sequence: list[dict[str, tuple[int, int]]], **kw: object):
@@ -228,7 +263,9 @@ def test_a_swing_that_would_flip_the_state_is_announced_once_as_an_indication():
     fi = flip_from_facts(events[0][1].details)
     assert fi.margin_then == Fraction(-1, 10) and fi.margin_indicated == Fraction(2, 10)
     line = event_line(events[0][1], None)
-    assert line.startswith("FLIP INDICATED. Indication, not a projection: each county's swing since 2016 applied to the 2016 vote")
+    assert line.startswith(
+        "FLIP INDICATED. Indication, not a projection: each county's swing since 2016 applied to the 2016 vote"
+    )
     assert line.endswith("gives D+20.0: on 2016 turnout the state would flip to the Democrats")
     assert mem.flip_indicated and mem.flip_passes == 1
 
@@ -263,7 +300,9 @@ def test_a_county_missing_from_the_baseline_completes_without_a_swing_and_one_lo
     # the shipped snapshots carry FIPS codes; drop Jefferson's so it cannot be matched either way
     caplog.set_level(logging.WARNING, logger="bot.core.swing")
     events, _, _ = replay(context(baselines={"AL": without}), snaps)
-    _, event, facts = next(t for t in events if t[1].kind is EventKind.COUNTY_COMPLETE and t[1].details["unit"] == "Jefferson")
+    _, event, facts = next(
+        t for t in events if t[1].kind is EventKind.COUNTY_COMPLETE and t[1].details["unit"] == "Jefferson"
+    )
     assert event.details["swing"] is None
     assert event_line(event, facts).startswith("Jefferson: all precincts in — ")
     missing = [r for r in caplog.records if "has no county 'Jefferson'" in r.getMessage()]
@@ -272,7 +311,10 @@ def test_a_county_missing_from_the_baseline_completes_without_a_swing_and_one_lo
 
 def test_a_zero_vote_baseline_county_gets_no_swing():
     full = load_baseline_csv(SHIPPED)
-    zeroed = Baseline({f: (BaselineCounty(f, c.county, 0, 0, 0) if c.county == "Jefferson" else c) for f, c in full.counties.items()}, label="2016")
+    zeroed = Baseline(
+        {f: (BaselineCounty(f, c.county, 0, 0, 0) if c.county == "Jefferson" else c) for f, c in full.counties.items()},
+        label="2016",
+    )
     events, _, _ = replay(context(baselines={"AL": zeroed}))
     _, event, _ = next(t for t in events if t[1].kind is EventKind.COUNTY_COMPLETE and t[1].details["unit"] == "Jefferson")
     assert event.details["swing"] is None
@@ -285,7 +327,9 @@ FEEDS = [{"name": "a", "kind": "json", "url": "http://127.0.0.1:1/x"}]
 
 
 def test_config_context_loads_the_baseline_and_seats():
-    s = settings_from_dict({"feeds": FEEDS, "context": {"seats": "config/seats.toml", "baselines": [{"races": ["al"], "file": str(SHIPPED)}]}})
+    s = settings_from_dict(
+        {"feeds": FEEDS, "context": {"seats": "config/seats.toml", "baselines": [{"races": ["al"], "file": str(SHIPPED)}]}}
+    )
     ctx = s.rule_settings().context
     assert set(ctx.baselines) == {"AL"} and ctx.baselines["AL"].label == "2016"
     assert ctx.seats is not None and "senate" in ctx.seats.chambers
@@ -307,4 +351,6 @@ def test_a_bad_context_file_is_one_config_error_naming_the_key(context_cfg, name
 
 def test_a_baseline_needs_exactly_one_source():
     with pytest.raises(ConfigError, match="exactly one of file"):
-        settings_from_dict({"feeds": FEEDS, "context": {"baselines": [{"races": ["AL"], "file": str(SHIPPED), "scenario": "y"}]}})
+        settings_from_dict(
+            {"feeds": FEEDS, "context": {"baselines": [{"races": ["AL"], "file": str(SHIPPED), "scenario": "y"}]}}
+        )

@@ -51,8 +51,10 @@ def call_alert(context: ContextSettings, flipped: Any) -> tuple[list[EventKind],
 
 def seats(holder: str) -> Any:
     return seats_config_from_dict(
-        {"seats": {"AL-S": {"holder": holder, "chamber": "senate", "last_held_by": {"Dem": 1992}}},
-         "chambers": {"senate": {"size": 100, "not_up": {"GOP": 51, "Dem": 46, "Ind": 2}, "caucus": {"Ind": "Dem"}}}}
+        {
+            "seats": {"AL-S": {"holder": holder, "chamber": "senate", "last_held_by": {"Dem": 1992}}},
+            "chambers": {"senate": {"size": 100, "not_up": {"GOP": 51, "Dem": 46, "Ind": 2}, "caucus": {"Ind": "Dem"}}},
+        }
     )
 
 

@@ -38,8 +38,10 @@ SHARED = ROOT.parent / "shared"
 SHARED_2016 = SHARED / "data" / "al-2016-president" / "counties.csv"
 SHARED_2017 = SHARED / "data" / "al-2017-senate-special" / "counties-election-night.csv"
 SHIPPED = SCENARIO_DIR / "20171212_al_senate_special" / "baseline-2016-president.csv"
-needs_shared = pytest.mark.skipif(not SHARED_2016.is_file() or not SHARED_2017.is_file(),
-                                  reason=f"../shared is absent ({SHARED}): the shared CSVs are not available")
+needs_shared = pytest.mark.skipif(
+    not SHARED_2016.is_file() or not SHARED_2017.is_file(),
+    reason=f"../shared is absent ({SHARED}): the shared CSVs are not available",
+)
 
 
 def final_race() -> Race:
@@ -57,7 +59,10 @@ def baseline() -> Baseline:
 def shipped_rows() -> dict[str, tuple[str, int, int, int]]:
     with SHIPPED.open(encoding="utf-8") as fh:
         lines = [line for line in fh if not line.startswith("#")]
-    return {r["fips"]: (r["county"], int(r["dem_votes"]), int(r["gop_votes"]), int(r["total_votes"])) for r in csv.DictReader(lines)}
+    return {
+        r["fips"]: (r["county"], int(r["dem_votes"]), int(r["gop_votes"]), int(r["total_votes"]))
+        for r in csv.DictReader(lines)
+    }
 
 
 # --- the shipped baseline ------------------------------------------------------------------
@@ -194,7 +199,10 @@ def test_flip_indication_at_the_end_is_computed_on_2016_turnout():
 
 
 def test_flip_indication_uses_the_weighted_average_for_unreported_counties():
-    b = Baseline({"00001": BaselineCounty("00001", "A", 40, 60, 100), "00002": BaselineCounty("00002", "B", 135, 165, 300)}, label="2016")
+    b = Baseline(
+        {"00001": BaselineCounty("00001", "A", 40, 60, 100), "00002": BaselineCounty("00002", "B", 135, 165, 300)},
+        label="2016",
+    )
     race = make_race([unit("00001", "A", dem=70, gop=30)])  # A: from −20 to +40, a swing of +60
     fi = flip_indication(race, b)
     assert fi is not None and fi.average_swing == Fraction(60, 100)
@@ -218,8 +226,15 @@ def make_race(units, candidates=None) -> Race:
 
 
 def unit(uid, name, dem=0, gop=0, other=0, fips=None, level=Level.COUNTY) -> ReportingUnit:
-    return ReportingUnit(id=uid, level=level, name=name, fips=fips, votes={"d": dem, "r": gop, "w": other},
-                         precincts_reporting=1, precincts_total=1)
+    return ReportingUnit(
+        id=uid,
+        level=level,
+        name=name,
+        fips=fips,
+        votes={"d": dem, "r": gop, "w": other},
+        precincts_reporting=1,
+        precincts_total=1,
+    )
 
 
 def test_county_missing_from_the_baseline_is_logged_once_and_gets_no_swing(caplog):
@@ -238,8 +253,14 @@ def test_county_missing_from_the_baseline_is_logged_once_and_gets_no_swing(caplo
 
 @pytest.mark.parametrize(
     ("feed_name", "baseline_name"),
-    [("St. Clair", "StClair"), ("StClair", "St. Clair"), ("Saint Clair County", "St Clair"),
-     ("DeKalb", "De Kalb"), ("De Kalb", "DeKalb"), ("DEKALB COUNTY", "DeKalb")],
+    [
+        ("St. Clair", "StClair"),
+        ("StClair", "St. Clair"),
+        ("Saint Clair County", "St Clair"),
+        ("DeKalb", "De Kalb"),
+        ("De Kalb", "DeKalb"),
+        ("DEKALB COUNTY", "DeKalb"),
+    ],
 )
 def test_renamed_counties_match_by_name(feed_name, baseline_name, caplog):
     assert normalize_county(feed_name) == normalize_county(baseline_name)
@@ -317,8 +338,10 @@ def test_party_labels(dem, gop):
 
 def test_a_race_without_one_dem_and_one_gop_gets_no_swing(caplog):
     b = Baseline({"01001": BaselineCounty("01001", "Autauga", 10, 20, 30)}, label="2016")
-    race = make_race([unit("01001", "Autauga", dem=5, gop=5, fips="01001")],
-                     candidates=(Candidate("d", "A", "GOP"), Candidate("r", "B", "GOP")))
+    race = make_race(
+        [unit("01001", "Autauga", dem=5, gop=5, fips="01001")],
+        candidates=(Candidate("d", "A", "GOP"), Candidate("r", "B", "GOP")),
+    )
     with caplog.at_level(logging.WARNING, logger="bot.core.swing"):
         assert unit_swing(race, race.units[0], b) is None
         assert race_swing(race, b).swing is None
@@ -373,7 +396,11 @@ def test_total_below_the_two_parties_is_kept_and_logged(caplog):
 
 def test_a_quirk_the_file_documents_is_logged_at_info_not_warning(caplog):
     with caplog.at_level(logging.INFO, logger="bot.core.swing"):
-        parse_baseline_csv("# in Escambia the source's total is below the two parties' votes\n" + HEADER + "01053,Escambia,4698,10282,14928\n")
+        parse_baseline_csv(
+            "# in Escambia the source's total is below the two parties' votes\n"
+            + HEADER
+            + "01053,Escambia,4698,10282,14928\n"
+        )
     (record,) = [r for r in caplog.records if "kept as published" in r.getMessage()]
     assert record.levelno == logging.INFO
 
@@ -385,7 +412,14 @@ def test_county_line_from_integer_event_facts():
     race = final_race()
     u = race.unit("01073")
     facts = swing_facts(race, u, baseline())
-    assert facts == {"baseline": "2016", "dem": "jones", "gop": "moore", "then_dem": 156_384, "then_gop": 134_498, "then_total": 305_018}
+    assert facts == {
+        "baseline": "2016",
+        "dem": "jones",
+        "gop": "moore",
+        "then_dem": 156_384,
+        "then_gop": 134_498,
+        "then_total": 305_018,
+    }
     line = county_swing_text(dict(u.votes), facts, {"jones": "Jones", "moore": "Moore"})
     assert f"{u.name}, all precincts in: {line}" == (
         "Jefferson, all precincts in: Jones by 37.9 points, a swing of 30.7 points towards the Democrats from 2016"

@@ -22,7 +22,9 @@ CANDIDATES = (
 )
 
 
-def county(cid: str, votes: Mapping[str, int], reporting: int | None = 10, total: int | None = 10, name: str | None = None) -> ReportingUnit:
+def county(
+    cid: str, votes: Mapping[str, int], reporting: int | None = 10, total: int | None = 10, name: str | None = None
+) -> ReportingUnit:
     return ReportingUnit(cid, Level.COUNTY, name or cid.title(), votes, precincts_reporting=reporting, precincts_total=total)
 
 
@@ -42,7 +44,9 @@ def race(
         rows = tuple(counties)
         top = sum_units(rows, state, state)
         if eevp is not None:
-            top = ReportingUnit(top.id, Level.STATE, top.name, top.votes, None, top.precincts_reporting, top.precincts_total, eevp)
+            top = ReportingUnit(
+                top.id, Level.STATE, top.name, top.votes, None, top.precincts_reporting, top.precincts_total, eevp
+            )
         units: tuple[ReportingUnit, ...] = (top, *rows)
     else:
         units = (ReportingUnit(state, Level.STATE, state, votes or {}, None, reporting, total, eevp),)

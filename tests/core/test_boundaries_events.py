@@ -13,12 +13,29 @@ from bot.core.model import Candidate
 from tests.core.helpers import AT, race
 
 FACTS = RaceFacts(
-    race_key="AL-1", state="AL", office="U.S. Senate", seat=None, test=False,
-    candidates=(CandidateFacts("a", "Ann Able", "Dem", 600), CandidateFacts("b", "Bob Baker", "GOP", 400, winner=True),
-                CandidateFacts("w", "Write-ins", None, 10, pseudo=True)),
-    total_votes=1_010, leader_id="a", runner_up_id="b", lead_votes=200, precincts_reporting=3, precincts_total=4,
-    expected_vote_pct=None, outstanding=250, call_status="none", race_call_status=None,
-    recount_threshold="1/200", recount_citation="Ala. Code § 17-16-20", updated_at="2024-11-05T23:00:00+00:00",
+    race_key="AL-1",
+    state="AL",
+    office="U.S. Senate",
+    seat=None,
+    test=False,
+    candidates=(
+        CandidateFacts("a", "Ann Able", "Dem", 600),
+        CandidateFacts("b", "Bob Baker", "GOP", 400, winner=True),
+        CandidateFacts("w", "Write-ins", None, 10, pseudo=True),
+    ),
+    total_votes=1_010,
+    leader_id="a",
+    runner_up_id="b",
+    lead_votes=200,
+    precincts_reporting=3,
+    precincts_total=4,
+    expected_vote_pct=None,
+    outstanding=250,
+    call_status="none",
+    race_call_status=None,
+    recount_threshold="1/200",
+    recount_citation="Ala. Code § 17-16-20",
+    updated_at="2024-11-05T23:00:00+00:00",
 )
 
 
@@ -33,12 +50,29 @@ def test_facts_of_a_race_state_every_number():
     r = race({"a": 600, "b": 400, "w": 10}, reporting=3, total=4, winners=("b",), race_call_status="Called", seat="Class 2")
     facts = facts_of(standing(r), r, 250, Fraction(1, 200), "Ala. Code § 17-16-20", AT)
     assert facts == RaceFacts(
-        race_key="AL-1", state="AL", office="U.S. Senate", seat="Class 2", test=False,
-        candidates=(CandidateFacts("a", "Ann Able", "Dem", 600), CandidateFacts("b", "Bob Baker", "GOP", 400, winner=True),
-                    CandidateFacts("w", "Write-ins", None, 10, pseudo=True)),
-        total_votes=1_010, leader_id="a", runner_up_id="b", lead_votes=200, precincts_reporting=3, precincts_total=4,
-        expected_vote_pct=None, outstanding=250, call_status="called", race_call_status="Called",
-        recount_threshold="1/200", recount_citation="Ala. Code § 17-16-20", updated_at="2024-11-05T23:00:00+00:00",
+        race_key="AL-1",
+        state="AL",
+        office="U.S. Senate",
+        seat="Class 2",
+        test=False,
+        candidates=(
+            CandidateFacts("a", "Ann Able", "Dem", 600),
+            CandidateFacts("b", "Bob Baker", "GOP", 400, winner=True),
+            CandidateFacts("w", "Write-ins", None, 10, pseudo=True),
+        ),
+        total_votes=1_010,
+        leader_id="a",
+        runner_up_id="b",
+        lead_votes=200,
+        precincts_reporting=3,
+        precincts_total=4,
+        expected_vote_pct=None,
+        outstanding=250,
+        call_status="called",
+        race_call_status="Called",
+        recount_threshold="1/200",
+        recount_citation="Ala. Code § 17-16-20",
+        updated_at="2024-11-05T23:00:00+00:00",
     )
 
 
@@ -66,7 +100,14 @@ def test_facts_share_and_candidate_lookup():
 
 def test_facts_round_trip_through_json_shapes():
     data = FACTS.to_dict()
-    assert data["candidates"][1] == {"id": "b", "name": "Bob Baker", "party": "GOP", "votes": 400, "pseudo": False, "winner": True}
+    assert data["candidates"][1] == {
+        "id": "b",
+        "name": "Bob Baker",
+        "party": "GOP",
+        "votes": 400,
+        "pseudo": False,
+        "winner": True,
+    }
     assert data["recount_threshold"] == "1/200" and data["outstanding"] == 250
     assert RaceFacts.from_dict(data) == FACTS
 
@@ -76,8 +117,13 @@ def test_facts_round_trip_through_json_shapes():
 
 def test_event_round_trip_and_its_dict():
     e = Event(EventKind.RECOUNT_ENTERED, "t/AL-1/recount_entered/1", "t", "AL-1", {"votes_to_line": 1})
-    assert e.to_dict() == {"kind": "recount_entered", "key": "t/AL-1/recount_entered/1", "feed": "t", "race_key": "AL-1",
-                           "details": {"votes_to_line": 1}}
+    assert e.to_dict() == {
+        "kind": "recount_entered",
+        "key": "t/AL-1/recount_entered/1",
+        "feed": "t",
+        "race_key": "AL-1",
+        "details": {"votes_to_line": 1},
+    }
     assert Event.from_dict(e.to_dict()) == e
     assert e.severity is Severity.RECOUNT
 
@@ -92,8 +138,15 @@ def test_event_from_a_minimal_dict():
 def test_alert_round_trip_and_its_dict():
     alert = Alert("t", "AL-1", "2024-11-05T23:00:00+00:00", True, (ev(EventKind.TAKES_LEAD, leader="a"),), FACTS)
     data = alert.to_dict()
-    assert data["feed"] == "t" and data["race_key"] == "AL-1" and data["at"] == "2024-11-05T23:00:00+00:00" and data["test"] is True
-    assert data["events"] == [{"kind": "takes_lead", "key": "k", "feed": "feed", "race_key": "AL-1", "details": {"leader": "a"}}]
+    assert (
+        data["feed"] == "t"
+        and data["race_key"] == "AL-1"
+        and data["at"] == "2024-11-05T23:00:00+00:00"
+        and data["test"] is True
+    )
+    assert data["events"] == [
+        {"kind": "takes_lead", "key": "k", "feed": "feed", "race_key": "AL-1", "details": {"leader": "a"}}
+    ]
     assert data["facts"] == FACTS.to_dict()
     assert Alert.from_dict(data) == alert
 
@@ -119,17 +172,39 @@ def test_alert_key_is_the_feed_race_and_a_digest_of_its_event_keys():
 
 def test_every_kind_has_a_severity():
     assert set(SEVERITY) == set(EventKind)
-    assert [SEVERITY[k] for k in (EventKind.RACE_CALLED, EventKind.LEAD_CHANGE, EventKind.RECOUNT_ENTERED, EventKind.MILESTONE,
-                                  EventKind.COUNTY_BATCH, EventKind.FEED_STALE)] == [90, 70, 50, 30, 20, 10]
+    assert [
+        SEVERITY[k]
+        for k in (
+            EventKind.RACE_CALLED,
+            EventKind.LEAD_CHANGE,
+            EventKind.RECOUNT_ENTERED,
+            EventKind.MILESTONE,
+            EventKind.COUNTY_BATCH,
+            EventKind.FEED_STALE,
+        )
+    ] == [90, 70, 50, 30, 20, 10]
 
 
 def test_coalesce_orders_by_severity_then_the_readers_order():
-    events = [ev(EventKind.COUNTY_BATCH, "1"), ev(EventKind.MILESTONE, "2"), ev(EventKind.FIRST_VOTES, "3"),
-              ev(EventKind.RECOUNT_ENTERED, "4"), ev(EventKind.TAKES_LEAD, "5"), ev(EventKind.ALL_REPORTING, "6"),
-              ev(EventKind.RACE_CALLED, "7"), ev(EventKind.WRITE_INS_EXCEED_MARGIN, "8")]
+    events = [
+        ev(EventKind.COUNTY_BATCH, "1"),
+        ev(EventKind.MILESTONE, "2"),
+        ev(EventKind.FIRST_VOTES, "3"),
+        ev(EventKind.RECOUNT_ENTERED, "4"),
+        ev(EventKind.TAKES_LEAD, "5"),
+        ev(EventKind.ALL_REPORTING, "6"),
+        ev(EventKind.RACE_CALLED, "7"),
+        ev(EventKind.WRITE_INS_EXCEED_MARGIN, "8"),
+    ]
     alert = coalesce(events, FACTS, "2024-11-05T23:00:00+00:00", True)
     assert [e.key for e in alert.events] == ["7", "5", "4", "8", "6", "3", "2", "1"]
-    assert (alert.feed, alert.race_key, alert.at, alert.test, alert.facts) == ("feed", "AL-1", "2024-11-05T23:00:00+00:00", True, FACTS)
+    assert (alert.feed, alert.race_key, alert.at, alert.test, alert.facts) == (
+        "feed",
+        "AL-1",
+        "2024-11-05T23:00:00+00:00",
+        True,
+        FACTS,
+    )
     assert alert.severity is Severity.CALL
 
 
@@ -138,7 +213,9 @@ def test_coalesce_of_nothing_is_no_alert():
 
 
 def test_at_least_keeps_events_at_the_level_and_above():
-    alert = coalesce([ev(EventKind.MILESTONE, "m"), ev(EventKind.RECOUNT_ENTERED, "r"), ev(EventKind.COUNTY_BATCH, "c")], FACTS, "x", True)
+    alert = coalesce(
+        [ev(EventKind.MILESTONE, "m"), ev(EventKind.RECOUNT_ENTERED, "r"), ev(EventKind.COUNTY_BATCH, "c")], FACTS, "x", True
+    )
     kept = alert.at_least(Severity.RECOUNT)
     assert [e.key for e in kept.events] == ["r"] and kept.severity is Severity.RECOUNT
     assert (kept.feed, kept.race_key, kept.at, kept.test, kept.facts) == (alert.feed, alert.race_key, alert.at, True, FACTS)

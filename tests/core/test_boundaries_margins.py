@@ -83,7 +83,9 @@ def test_no_named_candidate_does_not_crash():
 def test_shares_are_of_every_vote_for_the_office_write_ins_included():
     st = standing(race({"a": 600, "b": 300, "w": 100}))
     assert [(c.candidate_id, c.votes, c.share) for c in st.candidates] == [
-        ("a", 600, Fraction(3, 5)), ("b", 300, Fraction(3, 10)), ("w", 100, Fraction(1, 10)),
+        ("a", 600, Fraction(3, 5)),
+        ("b", 300, Fraction(3, 10)),
+        ("w", 100, Fraction(1, 10)),
     ]
     assert st.lead_votes == 300 and st.lead_share == Fraction(3, 10)
     assert st.other_votes == 100  # everyone beyond the top two
@@ -97,8 +99,13 @@ def test_write_ins_never_lead_even_with_the_most_votes():
 
 
 def test_named_candidates_tied_keep_ballot_order_and_pseudo_ones_sort_by_votes():
-    cands = (Candidate("a", "A"), Candidate("b", "B"), Candidate("c", "C"),
-             Candidate("x", "Other", pseudo=True), Candidate("w", "Write-ins", pseudo=True))
+    cands = (
+        Candidate("a", "A"),
+        Candidate("b", "B"),
+        Candidate("c", "C"),
+        Candidate("x", "Other", pseudo=True),
+        Candidate("w", "Write-ins", pseudo=True),
+    )
     st = standing(race({"a": 5, "b": 7, "c": 5, "x": 1, "w": 2}, candidates=cands))
     assert [c.candidate_id for c in st.candidates] == ["b", "a", "c", "w", "x"]
     assert st.lead_votes == 2 and st.runner_up.candidate_id == "a"
@@ -131,8 +138,18 @@ def test_race_without_a_state_row_stands_at_zero():
 
 @pytest.mark.parametrize(
     "pct, share",
-    [(None, None), (float("nan"), None), (float("inf"), None), ("50", None), (0, Fraction(0)), (0.0, Fraction(0)),
-     (50, Fraction(1, 2)), (99.5, Fraction(199, 200)), (100, Fraction(1)), (100.0, Fraction(1))],
+    [
+        (None, None),
+        (float("nan"), None),
+        (float("inf"), None),
+        ("50", None),
+        (0, Fraction(0)),
+        (0.0, Fraction(0)),
+        (50, Fraction(1, 2)),
+        (99.5, Fraction(199, 200)),
+        (100, Fraction(1)),
+        (100.0, Fraction(1)),
+    ],
 )
 def test_expected_share_reads_the_feed_percentage_exactly(pct, share):
     assert expected_share(pct) == share

@@ -69,9 +69,9 @@ def test_a_tie_takes_no_lead_and_a_one_vote_lead_takes_it():
 def test_new_leader_for_one_poll_is_not_announced_and_for_two_polls_is():
     seq = [race({"a": 100, "b": 90}), race({"a": 100, "b": 101}), race({"a": 100, "b": 102})]
     events, mem = run(seq)
-    assert [(i, e.details["leader"], e.details["previous_leader"]) for i, e in events if e.kind is EventKind.LEAD_CHANGE] == [
-        (2, "b", "a")
-    ]
+    assert [
+        (i, e.details["leader"], e.details["previous_leader"]) for i, e in events if e.kind is EventKind.LEAD_CHANGE
+    ] == [(2, "b", "a")]
     assert _of(events, EventKind.LEAD_CHANGE)[0].key == "t/AL-1/lead_change/1"
     assert mem.lead_changes == 1 and mem.pending_leader is None and mem.pending_polls == 0
 
@@ -134,8 +134,13 @@ def test_recount_zone_entered_at_the_line_and_not_one_vote_beyond():
     ev = [e for e in at_line.events if e.kind is EventKind.RECOUNT_ENTERED]
     assert len(ev) == 1 and ev[0].key == "t/AL-1/recount_entered/1"
     assert ev[0].details == {
-        "votes_to_line": 1, "line_votes": "1000/1", "lead_votes": 1_000, "leader": "a",
-        "citation": "Ala. Code § 17-16-20", "general_only": True, "waivable": True,
+        "votes_to_line": 1,
+        "line_votes": "1000/1",
+        "lead_votes": 1_000,
+        "leader": "a",
+        "citation": "Ala. Code § 17-16-20",
+        "general_only": True,
+        "waivable": True,
     }
     beyond = _one(race({"a": 99_001, "b": 97_999, "w": 3_000}))  # 1,002 of 200,000
     assert "recount_entered" not in _kinds(beyond) and not beyond.memory.in_recount_zone
@@ -146,7 +151,9 @@ def test_recount_zone_left_one_vote_beyond_the_line():
     beyond = race({"a": 99_001, "b": 97_999, "w": 3_000})  # line 1,000: lead 1,002 is 2 beyond
     events, mem = run([inside, beyond])
     left = _of(events, EventKind.RECOUNT_LEFT)
-    assert [(e.key, e.details["votes_to_line"], e.details["lead_votes"]) for e in left] == [("t/AL-1/recount_left/1", 2, 1_002)]
+    assert [(e.key, e.details["votes_to_line"], e.details["lead_votes"]) for e in left] == [
+        ("t/AL-1/recount_left/1", 2, 1_002)
+    ]
     assert mem.in_recount_zone is False and mem.recount_passes == 1
 
 
@@ -193,7 +200,10 @@ def test_write_ins_equal_to_the_margin_do_not_exceed_it(write_ins, exceeds):
     got = [e for e in res.events if e.kind is EventKind.WRITE_INS_EXCEED_MARGIN]
     assert bool(got) is exceeds and res.memory.write_ins_exceed is exceeds
     if exceeds:
-        assert got[0].details == {"unresolved_votes": 101, "lead_votes": 100} and got[0].key == "t/AL-1/write_ins_exceed_margin/1"
+        assert (
+            got[0].details == {"unresolved_votes": 101, "lead_votes": 100}
+            and got[0].key == "t/AL-1/write_ins_exceed_margin/1"
+        )
 
 
 def test_write_ins_wait_for_half_the_count():
@@ -262,7 +272,9 @@ def test_the_withdrawn_call_line_names_the_candidates():
     assert len(un) == 1
     assert event_line(un[0], None) == "CALL WITHDRAWN: the feed no longer calls this race for Ann Able, Bob Baker"
     facts = _one(base).facts
-    assert event_line(un[0], facts) == "CALL WITHDRAWN: the feed no longer calls this race for Ann Able (Dem), Bob Baker (GOP)"
+    assert (
+        event_line(un[0], facts) == "CALL WITHDRAWN: the feed no longer calls this race for Ann Able (Dem), Bob Baker (GOP)"
+    )
 
 
 def test_a_withdrawn_win_names_the_winner():
@@ -277,7 +289,10 @@ def test_the_same_call_again_is_not_a_new_call_and_a_changed_one_is():
     base = race({"a": 100, "b": 90})
     events, mem = run([replace(base, winners=("a",)), replace(base, winners=("a",)), replace(base, winners=("b",))])
     called = _of(events, EventKind.RACE_CALLED)
-    assert [(e.key, e.details["winners"]) for e in called] == [("t/AL-1/race_called/1", ["a"]), ("t/AL-1/race_called/2", ["b"])]
+    assert [(e.key, e.details["winners"]) for e in called] == [
+        ("t/AL-1/race_called/1", ["a"]),
+        ("t/AL-1/race_called/2", ["b"]),
+    ]
     assert mem.winners == ("b",) and mem.calls == 2
 
 
@@ -329,7 +344,9 @@ def test_tabulation_status_is_watched_too():
 # --- reporting milestones: 25, 50, 75, 90 % -------------------------------------------------------
 
 
-@pytest.mark.parametrize("reporting, percent", [(49, 25), (50, 50), (51, 50), (74, 50), (75, 75), (89, 75), (90, 90), (99, 90)])
+@pytest.mark.parametrize(
+    "reporting, percent", [(49, 25), (50, 50), (51, 50), (74, 50), (75, 75), (89, 75), (90, 90), (99, 90)]
+)
 def test_exactly_50_percent_in_gives_the_50_milestone(reporting, percent):
     res = _one(race({"a": 20, "b": 10}, reporting=reporting))
     assert [e.details["percent"] for e in res.events if e.kind is EventKind.MILESTONE] == [percent]
@@ -433,7 +450,9 @@ def test_one_vote_correction_is_reported():
     after = race(counties=[county("x", {"a": 499, "b": 400}, name="Jefferson")])
     res = _one(after, prev=before)
     corr = [e for e in res.events if e.kind is EventKind.CORRECTION]
-    assert [(e.details["unit"], e.details["deltas"], e.key) for e in corr] == [("Jefferson", {"a": -1, "b": 0}, "t/AL-1/correction/x/899")]
+    assert [(e.details["unit"], e.details["deltas"], e.key) for e in corr] == [
+        ("Jefferson", {"a": -1, "b": 0}, "t/AL-1/correction/x/899")
+    ]
     assert "county_batch" not in _kinds(res)
 
 
@@ -458,7 +477,9 @@ def test_a_new_county_row_is_not_a_batch():
 def test_one_vote_correction_on_a_statewide_only_feed_is_reported():
     res = _one(race({"a": 499, "b": 400}), prev=race({"a": 500, "b": 400}))
     corr = [e for e in res.events if e.kind is EventKind.CORRECTION]
-    assert [(e.details["unit"], e.details["deltas"], e.key) for e in corr] == [("AL", {"a": -1, "b": 0}, "t/AL-1/correction/AL/899")]
+    assert [(e.details["unit"], e.details["deltas"], e.key) for e in corr] == [
+        ("AL", {"a": -1, "b": 0}, "t/AL-1/correction/AL/899")
+    ]
     assert "correction" not in _kinds(_one(race({"a": 501, "b": 400}), prev=race({"a": 500, "b": 400})))
 
 
@@ -472,7 +493,10 @@ def test_county_complete_at_its_last_precinct(reporting, complete):
     assert bool(got) is complete
     if complete:
         assert (got[0].details["unit"], got[0].details["unit_id"], got[0].details["votes"], got[0].key) == (
-            "Jefferson", "x", {"a": 5}, "t/AL-1/county_complete/x"
+            "Jefferson",
+            "x",
+            {"a": 5},
+            "t/AL-1/county_complete/x",
         )
         assert res.memory.counties_complete == ("x",)
 
@@ -487,7 +511,8 @@ def test_a_county_completing_in_a_batch_states_its_swing_once():
     after = race(counties=[county("x", {"a": 6_001}, reporting=2, total=2)])
     res = _one(after, prev=before)
     assert [e.kind.value for e in res.events if e.kind in (EventKind.COUNTY_BATCH, EventKind.COUNTY_COMPLETE)] == [
-        "county_batch", "county_complete"
+        "county_batch",
+        "county_complete",
     ]
 
 
@@ -562,7 +587,11 @@ def test_a_new_county_row_does_not_hide_a_batch_behind_it():
 def test_a_correction_does_not_hide_a_batch_in_the_next_county():
     before = race(counties=[county("x", {"a": 500}), county("y", {"a": 1_000})])
     after = race(counties=[county("x", {"a": 499}), county("y", {"a": 6_000})])
-    kinds = [(e.kind.value, e.details["unit"]) for e in _one(after, prev=before).events if e.kind in (EventKind.CORRECTION, EventKind.COUNTY_BATCH)]
+    kinds = [
+        (e.kind.value, e.details["unit"])
+        for e in _one(after, prev=before).events
+        if e.kind in (EventKind.CORRECTION, EventKind.COUNTY_BATCH)
+    ]
     assert kinds == [("correction", "X"), ("county_batch", "Y")]
 
 
@@ -589,8 +618,11 @@ def test_the_same_numbers_rebuilt_are_not_a_new_poll():
 
 def test_a_different_challenger_starts_its_count_at_one():
     cands = (Candidate("a", "A"), Candidate("b", "B"), Candidate("c", "C"))
-    seq = [race({"a": 100, "b": 90, "c": 0}, candidates=cands), race({"a": 100, "b": 101, "c": 0}, candidates=cands),
-           race({"a": 100, "b": 101, "c": 102}, candidates=cands)]
+    seq = [
+        race({"a": 100, "b": 90, "c": 0}, candidates=cands),
+        race({"a": 100, "b": 101, "c": 0}, candidates=cands),
+        race({"a": 100, "b": 101, "c": 102}, candidates=cands),
+    ]
     events, mem = run(seq)
     assert _of(events, EventKind.LEAD_CHANGE) == [] and (mem.pending_leader, mem.pending_polls) == ("c", 1)
 
@@ -611,12 +643,18 @@ def test_one_vote_left_and_a_two_vote_lead_is_out_of_reach():
 
 def test_a_single_write_in_vote_against_no_lead_exceeds_it():
     res = _one(race({"w": 1}))
-    assert [e.details for e in res.events if e.kind is EventKind.WRITE_INS_EXCEED_MARGIN] == [{"unresolved_votes": 1, "lead_votes": 0}]
+    assert [e.details for e in res.events if e.kind is EventKind.WRITE_INS_EXCEED_MARGIN] == [
+        {"unresolved_votes": 1, "lead_votes": 0}
+    ]
 
 
 def test_the_evaluation_facts_carry_the_rule_and_the_time():
     facts = _one(race({"a": 600, "b": 400})).facts
-    assert (facts.recount_threshold, facts.recount_citation, facts.updated_at) == ("1/200", "Ala. Code § 17-16-20", AT.isoformat())
+    assert (facts.recount_threshold, facts.recount_citation, facts.updated_at) == (
+        "1/200",
+        "Ala. Code § 17-16-20",
+        AT.isoformat(),
+    )
     assert facts.total_votes == 1_000 and facts.leader_id == "a"
 
 

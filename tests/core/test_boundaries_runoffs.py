@@ -24,7 +24,10 @@ def test_headed_pair_and_withdrawal_keys_count_from_the_memory():
     assert _keys(out, EventKind.RUNOFF_PAIR) == [(0, "ap/GA-1/runoff_pair/2/loeffler-warnock")]
     (withdrawn,) = [e for _, e in out if e.kind is EventKind.RUNOFF_WITHDRAWN]
     assert withdrawn.key == "ap/GA-1/runoff_withdrawn/3"
-    assert sorted(withdrawn.details["previous_pair"]) == ["loeffler", "warnock"] and withdrawn.details["previous_headed"] is True
+    assert (
+        sorted(withdrawn.details["previous_pair"]) == ["loeffler", "warnock"]
+        and withdrawn.details["previous_headed"] is True
+    )
     assert (mem.runoff_passes, mem.runoff_headed, mem.runoff_pair, mem.runoff_silenced) == (3, False, (), True)
 
 
@@ -32,7 +35,9 @@ def test_a_withdrawal_of_a_headed_race_without_a_pair_is_said():
     mem = RaceMemory(had_votes=True, runoff=("a", "b"), runoff_headed=True, runoff_passes=1)
     res = evaluate("ap", None, ga_primary(40, 35, 25), mem, SETTINGS, AT)
     got = [e for e in res.events if e.kind is EventKind.RUNOFF_WITHDRAWN]
-    assert [(e.key, e.details["previous_pair"], e.details["previous_headed"]) for e in got] == [("ap/GA-1/runoff_withdrawn/2", [], True)]
+    assert [(e.key, e.details["previous_pair"], e.details["previous_headed"]) for e in got] == [
+        ("ap/GA-1/runoff_withdrawn/2", [], True)
+    ]
     assert res.memory.runoff_passes == 2 and res.memory.runoff_silenced is True
 
 
@@ -59,7 +64,11 @@ def test_avoided_once_then_headed_counts_on():
 
 
 def test_two_names_avoid_a_runoff_only_when_write_ins_were_in_play():
-    two = (Candidate("a", "Ann Able", "Dem"), Candidate("b", "Bob Baker", "GOP"), Candidate("w", "Write-ins", None, pseudo=True))
+    two = (
+        Candidate("a", "Ann Able", "Dem"),
+        Candidate("b", "Bob Baker", "GOP"),
+        Candidate("w", "Write-ins", None, pseudo=True),
+    )
 
     def ga(w: int):
         return race({"a": 600, "b": 390, "w": w}, state="GA", candidates=two, race_type="General")
@@ -73,6 +82,7 @@ def test_two_names_avoid_a_runoff_only_when_write_ins_were_in_play():
 def test_headed_then_avoided_counts_on():
     out, _, mem = night([ga_primary(600, 500, 400), ga_primary(901, 500, 400)])  # 901 of 1,801 is a majority
     assert [k for _, k in _keys(out, EventKind.RUNOFF_HEADED) + _keys(out, EventKind.RUNOFF_AVOIDED)] == [
-        "ap/GA-1/runoff_headed/1", "ap/GA-1/runoff_avoided/3"
+        "ap/GA-1/runoff_headed/1",
+        "ap/GA-1/runoff_avoided/3",
     ]
     assert mem.runoff_passes == 3

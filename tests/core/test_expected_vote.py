@@ -69,13 +69,20 @@ def test_florida_2012_shape_prints_no_estimate():
     with_eevp = race({"a": 250_000, "b": 204_437}, reporting=17, total=6_089, state="FL", eevp=5.0)
     assert estimate_votes_left(with_eevp).votes == 8_634_303
     # AP's share under 1 % is not used (its rounding alone doubles or halves the result)
-    assert votes_outstanding(replace(with_eevp, expected_vote_pct=None, units=(replace(with_eevp.state_unit, expected_vote_pct=0.3),))) is None
+    assert (
+        votes_outstanding(
+            replace(with_eevp, expected_vote_pct=None, units=(replace(with_eevp.state_unit, expected_vote_pct=0.3),))
+        )
+        is None
+    )
 
 
 def test_three_tenths_of_a_percent_with_counties():
     """7 of 2,235 precincts (0.3 %), one absentee batch worth 20,000 votes: no estimate without
     the feed's expected vote or a county fully in; the feed's expected vote when it has one."""
-    rows = [county("99001", {"a": 12_000, "b": 8_000}, 7, 500)] + [county(f, {}, 0, 578) for f in ("99003", "99005", "99007")]
+    rows = [county("99001", {"a": 12_000, "b": 8_000}, 7, 500)] + [
+        county(f, {}, 0, 578) for f in ("99003", "99005", "99007")
+    ]
     r = state_race(rows)
     assert estimate_votes_left(r).votes is None
     assert estimate_votes_left(r, tb(r)).votes is None  # a baseline, but no county fully in yet
@@ -93,7 +100,13 @@ def test_one_big_county_first_uses_its_turnout_not_its_precincts():
     assert estimate_votes_left(r).votes is None
     left = estimate_votes_left(r, tb(r))
     # 0.65 × (100,000 + 50,000 + 50,000) = 130,000; one county fully in, so no range to speak of
-    assert (left.votes, left.low, left.high, left.method, left.counties_in) == (130_000, 130_000, 130_000, EstimateMethod.BASELINE, 1)
+    assert (left.votes, left.low, left.high, left.method, left.counties_in) == (
+        130_000,
+        130_000,
+        130_000,
+        EstimateMethod.BASELINE,
+        1,
+    )
     assert not left.capped and left.ceiling == 900_000
 
 
@@ -202,6 +215,7 @@ def test_out_of_reach_and_the_hurdle_use_the_same_estimate():
     res = evaluate("t", None, r, RaceMemory(), SETTINGS, AT)
     reach = [e for e in res.events if e.kind is EventKind.OUT_OF_REACH]
     assert len(reach) == 1 and reach[0].details["outstanding"] == 205_000 and reach[0].details["method"] == "baseline"
+
     # the boundary: with a = 3b the lead equals the votes left (T ÷ 400,000 × 200,000 = T ÷ 2)
     def reach_of(a: int, b: int) -> tuple[int, bool]:
         rows[0] = county("99001", {"a": a, "b": b}, 150, 150)
@@ -221,7 +235,10 @@ def test_results_card_says_when_there_is_no_estimate():
     ]
     (line,) = margin_lines(r, SETTINGS)
     # lead 60,000 on 130,000 left: (60,000 + 130,000) ÷ (2 × 130,000) = 73.08 %
-    assert line == "About 130,000 votes left to count (estimate from 2016 turnout in 1 county fully in). Baker needs 73.08 % of them to catch up"
+    assert (
+        line
+        == "About 130,000 votes left to count (estimate from 2016 turnout in 1 county fully in). Baker needs 73.08 % of them to catch up"
+    )
 
 
 # --- the Alabama night: the estimate against the final count ------------------------------------
@@ -269,7 +286,10 @@ def test_alabama_counties_whole_baseline_alone(alabama):
     for sequence in (order, biggest):
         for pct in (10, 25, 50, 75):
             for k in range(1, len(sequence) + 1):
-                rows = [u if u.id in sequence[:k] else replace(u, votes=dict.fromkeys(u.votes, 0), precincts_reporting=0) for u in counties.values()]
+                rows = [
+                    u if u.id in sequence[:k] else replace(u, votes=dict.fromkeys(u.votes, 0), precincts_reporting=0)
+                    for u in counties.values()
+                ]
                 top = sum_units(rows, "AL", "Alabama")
                 if top.precincts_reporting * 100 >= pct * top.precincts_total:
                     break
@@ -295,7 +315,9 @@ def test_registered_voters_from_a_clarity_site_cap_the_estimate():
     assert left.ceiling == 4_000 and left.votes is not None
     assert senate.state_unit.total_votes + left.votes <= 4_000
     # the same count with the registered voters just above it: the rest is capped at the difference
-    tight = replace(senate, units=(replace(senate.state_unit, registered_voters=senate.state_unit.total_votes + 1), *senate.subunits))
+    tight = replace(
+        senate, units=(replace(senate.state_unit, registered_voters=senate.state_unit.total_votes + 1), *senate.subunits)
+    )
     capped = estimate_votes_left(tight)
     assert (capped.votes, capped.capped) == (1, left.votes > 1)
 
@@ -313,4 +335,7 @@ def test_registered_voters_survive_the_store_format():
     back = native.read(native.dumps(Snapshot.of("f", datetime(2024, 11, 5, tzinfo=UTC), [r])), "f").snapshot.races[r.key]
     assert back.state_unit.registered_voters == 5_000
     assert estimate_votes_left(back) == estimate_votes_left(r)
-    assert (estimate_votes_left(back).votes, estimate_votes_left(back).capped) == (4_000, True)  # 10,000 expected, 5,000 allowed
+    assert (estimate_votes_left(back).votes, estimate_votes_left(back).capped) == (
+        4_000,
+        True,
+    )  # 10,000 expected, 5,000 allowed

@@ -87,7 +87,8 @@ def _outstanding(race: Race) -> int:
     rows = [u for u in race.units if u.level is Level.COUNTY]
     rate = Fraction(sum(u.total_votes for u in rows), sum(u.precincts_reporting for u in rows))
     est = sum(
-        (Fraction(u.total_votes, u.precincts_reporting) if u.precincts_reporting else rate) * (u.precincts_total - u.precincts_reporting)
+        (Fraction(u.total_votes, u.precincts_reporting) if u.precincts_reporting else rate)
+        * (u.precincts_total - u.precincts_reporting)
         for u in rows
     )
     return round(est)
@@ -104,8 +105,29 @@ def test_non_county_events_exactly(replay, races):
     for n, e, facts in out:
         if e.kind.value in COUNTY_KINDS:
             continue
-        numbers = {k: v for k, v in e.details.items() if k in ("leader", "previous_leader", "votes_to_line", "unresolved_votes", "winners", "trailer", "outstanding", "percent")}
-        if e.kind.value in ("takes_lead", "lead_change", "recount_entered", "recount_left", "out_of_reach", "write_ins_exceed_margin"):
+        numbers = {
+            k: v
+            for k, v in e.details.items()
+            if k
+            in (
+                "leader",
+                "previous_leader",
+                "votes_to_line",
+                "unresolved_votes",
+                "winners",
+                "trailer",
+                "outstanding",
+                "percent",
+            )
+        }
+        if e.kind.value in (
+            "takes_lead",
+            "lead_change",
+            "recount_entered",
+            "recount_left",
+            "out_of_reach",
+            "write_ins_exceed_margin",
+        ):
             numbers["lead_votes"] = facts.lead_votes
             if "leader" in numbers:
                 assert facts.leader_id == numbers["leader"]
@@ -174,7 +196,9 @@ def test_county_events(replay, races):
                     expected_batches.append((n, u.name, u.total_votes - before[u.id].total_votes))
     assert len(seen) == 67
     assert [(n, e.details["unit"]) for n, e in county if e.kind.value == "county_complete"] == expected_complete
-    assert [(n, e.details["unit"], e.details["added"]) for n, e in county if e.kind.value == "county_batch"] == expected_batches
+    assert [
+        (n, e.details["unit"], e.details["added"]) for n, e in county if e.kind.value == "county_batch"
+    ] == expected_batches
     assert counts == {"county_complete": 67, "county_batch": len(expected_batches)}
     assert len(mem.counties_complete) == 67
 
@@ -184,7 +208,10 @@ def test_county_events(replay, races):
     jefferson_done = next(e for n, e in county if e.kind.value == "county_complete" and e.details["unit"] == "Jefferson")
     assert dict(jefferson_done.details["votes"]) == {"jones": 149_522, "moore": 66_309, "write-ins": 3_710}
     facts = next(f for n, e, f in out if e is jefferson_done)
-    assert event_line(jefferson_done, facts) == "Jefferson: all precincts in — Jones 149,522 (68.11 %), Moore 66,309 (30.20 %), Write-ins 3,710 (1.69 %)"
+    assert (
+        event_line(jefferson_done, facts)
+        == "Jefferson: all precincts in — Jones 149,522 (68.11 %), Moore 66,309 (30.20 %), Write-ins 3,710 (1.69 %)"
+    )
     batch = next(e for n, e in county if n == 39 and e.details["unit"] == "Jefferson")
     d = batch.details["deltas"]
     assert event_line(batch, facts) == f"Jefferson: +35,055 votes — Jones net +{d['jones'] - d['moore']:,}"

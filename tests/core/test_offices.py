@@ -75,7 +75,9 @@ from bot.feeds.naming import named
         ("Vice President", None, "Vice President", None),
     ],
 )
-def test_contest_names_map_to_the_office_a_desk_asks_for(name: str, kind: str | None, label: str, district: str | None) -> None:
+def test_contest_names_map_to_the_office_a_desk_asks_for(
+    name: str, kind: str | None, label: str, district: str | None
+) -> None:
     office = classify(name)
     assert (office.kind, office.label, office.district) == (kind, label, district)
 
@@ -155,7 +157,15 @@ def test_a_primary_label_says_whose_primary(office: str, seat: str | None, party
 
 def test_party_adjectives() -> None:
     assert [party_adjective(p) for p in ("GOP", "Rep", "republican", "Dem", "DEM", "Lib", "Grn", None, "")] == [
-        "Republican", "Republican", "Republican", "Democratic", "Democratic", "Libertarian", "Green", None, None
+        "Republican",
+        "Republican",
+        "Republican",
+        "Democratic",
+        "Democratic",
+        "Libertarian",
+        "Green",
+        None,
+        None,
     ]
 
 
@@ -206,9 +216,9 @@ def test_markers_inside_a_name_become_fields() -> None:
     assert display_name("JON OSSOFF", "title") == "Jon Ossoff"
     assert display_name("JON OSSOFF", "as-is") == "JON OSSOFF"
     assert surname(title_case_name("LAUREN BUBBA MCDONALD, JR.")) == "McDonald"
-    assert [surname(n) for n in ("Chris Van Hollen", "Rocky De La Fuente", "Kevin Van Ausdal", "Van Morrison", "Doug Jones")] == [
-        "Van Hollen", "De La Fuente", "Van Ausdal", "Morrison", "Jones"
-    ]
+    assert [
+        surname(n) for n in ("Chris Van Hollen", "Rocky De La Fuente", "Kevin Van Ausdal", "Van Morrison", "Doug Jones")
+    ] == ["Van Hollen", "De La Fuente", "Van Ausdal", "Morrison", "Jones"]
 
 
 def test_a_race_in_capitals_is_named_by_the_vocabulary() -> None:

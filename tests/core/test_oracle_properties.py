@@ -83,7 +83,9 @@ def test_leader_lead_and_others_follow_from_the_counts(votes):
 
 
 @PROPS
-@given(st.integers(0, 3_000), st.integers(1, 200_000), st.sampled_from([Fraction(1, 200), Fraction(1, 400), Fraction(1, 100)]))
+@given(
+    st.integers(0, 3_000), st.integers(1, 200_000), st.sampled_from([Fraction(1, 200), Fraction(1, 400), Fraction(1, 100)])
+)
 @example(1_000, 200_000, Fraction(1, 200))  # exactly on the line: inside
 @example(1_001, 200_000, Fraction(1, 200))  # one vote beyond
 @example(999, 200_000, Fraction(1, 200))
@@ -234,7 +236,10 @@ def test_the_milestone_said_is_the_highest_one_reached(reporting):
 @st.composite
 def county_moves(draw):
     before = {c: draw(st.integers(0, 20_000)) for c in ("a", "b")}
-    delta = {c: draw(st.one_of(st.sampled_from([-1, 0, 1, 2_500, 2_499, 2_501, 5_000]), st.integers(-100, 6_000))) for c in ("a", "b")}
+    delta = {
+        c: draw(st.one_of(st.sampled_from([-1, 0, 1, 2_500, 2_499, 2_501, 5_000]), st.integers(-100, 6_000)))
+        for c in ("a", "b")
+    }
     after = {c: max(0, before[c] + delta[c]) for c in before}
     return before, after
 

@@ -17,7 +17,9 @@ from bot.core.rules import RaceMemory, evaluate
 from tests.core.helpers import AT, RULES, SETTINGS
 
 # PROPERTY_EXAMPLES lowers the drawn examples for `make mutate` (the @example cases always run)
-PROPS = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 STATUSES = st.sampled_from([None, "Too Close to Call", "Tabulation Paused", "Vote Certified", "Active Tabulation", "Called"])
 
 
@@ -48,10 +50,14 @@ def races_of(draw, shape):
     rows = []
     for i, total in enumerate(shape["precincts"]):
         reporting = draw(st.integers(0, total))
-        votes = {cid: draw(st.integers(0, top)) if reporting else 0 for cid in ids if draw(st.integers(0, 9))}  # sometimes absent
+        votes = {
+            cid: draw(st.integers(0, top)) if reporting else 0 for cid in ids if draw(st.integers(0, 9))
+        }  # sometimes absent
         if close and reporting:
             votes["c1"] = max(0, votes.get("c0", 0) + draw(st.integers(-1, 1)))
-        rows.append(ReportingUnit(f"c{i}", Level.COUNTY, f"County {i}", votes, precincts_reporting=reporting, precincts_total=total))
+        rows.append(
+            ReportingUnit(f"c{i}", Level.COUNTY, f"County {i}", votes, precincts_reporting=reporting, precincts_total=total)
+        )
     state = sum_units(rows, shape["state"], "State")
     eevp = draw(st.none() | st.floats(0, 100, allow_nan=False))
     if eevp is not None:
@@ -146,7 +152,12 @@ def test_recount_events_only_when_the_line_is_crossed(pair):
     inside = _inside(second)
     rep = _reporting(second)
     expected = set()
-    if inside is True and not mem.in_recount_zone and abs(rep - Fraction(1, 2)) > Fraction(1, 10**5) and rep > Fraction(1, 2):
+    if (
+        inside is True
+        and not mem.in_recount_zone
+        and abs(rep - Fraction(1, 2)) > Fraction(1, 10**5)
+        and rep > Fraction(1, 2)
+    ):
         expected.add(EventKind.RECOUNT_ENTERED)
     if inside is False and mem.in_recount_zone:
         expected.add(EventKind.RECOUNT_LEFT)
@@ -172,7 +183,9 @@ def test_hurdle_is_exact(pair, data):
     assume(st_.leader is not None)  # drawn again, not skipped: every kept example checks the hurdle
     lead = st_.lead_votes
     # the votes left: the estimate, or right at the lead (a lead equal to the votes left), or any
-    o = data.draw(st.one_of(st.sampled_from([max(1, lead - 1), lead, lead + 1, estimate or 1]), st.integers(1, 10**6)), label="left")
+    o = data.draw(
+        st.one_of(st.sampled_from([max(1, lead - 1), lead, lead + 1, estimate or 1]), st.integers(1, 10**6)), label="left"
+    )
     h = hurdle(st_, o)
     assert h is not None and h.share is not None and h.outstanding == o
     s = h.share
@@ -205,18 +218,29 @@ def test_hurdle_is_exact(pair, data):
 @given(race_pairs(), st.data())
 def test_engine_never_raises_on_odd_data(pair, data):
     first, second = pair
-    odd = data.draw(st.sampled_from(["none", "no_state", "nan", "no_precincts", "unknown_candidate", "mixed_levels", "zero_total"]))
+    odd = data.draw(
+        st.sampled_from(["none", "no_state", "nan", "no_precincts", "unknown_candidate", "mixed_levels", "zero_total"])
+    )
     state, *rows = second.units
     if odd == "no_state":
         second = replace(second, units=tuple(rows))
     elif odd == "nan":
         second = replace(second, units=(replace(state, expected_vote_pct=math.nan), *rows))
     elif odd == "no_precincts":
-        second = replace(second, units=(replace(state, precincts_total=None), *[replace(u, precincts_reporting=None) for u in rows]))
+        second = replace(
+            second, units=(replace(state, precincts_total=None), *[replace(u, precincts_reporting=None) for u in rows])
+        )
     elif odd == "unknown_candidate":
         second = replace(second, units=(replace(state, votes={**state.votes, "ghost": 5}), *rows))
     elif odd == "mixed_levels":
-        second = replace(second, units=(state, *rows, ReportingUnit("p1", Level.PRECINCT, "P1", {"c0": 3}, precincts_reporting=1, precincts_total=1)))
+        second = replace(
+            second,
+            units=(
+                state,
+                *rows,
+                ReportingUnit("p1", Level.PRECINCT, "P1", {"c0": 3}, precincts_reporting=1, precincts_total=1),
+            ),
+        )
     elif odd == "zero_total":
         second = replace(second, units=(replace(state, precincts_total=0, precincts_reporting=0), *rows))
     mem = _history(first)

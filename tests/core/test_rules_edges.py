@@ -130,18 +130,29 @@ def test_lead_change_held_for_polls():
     b_by_5 = race({"a": 100, "b": 105})
     b_by_6 = race({"a": 100, "b": 106})
     events, mem = run([a_leads, b_by_5])
-    assert [k for k in kinds(events) if k[1] in ("first_votes", "takes_lead", "lead_change")] == [(0, "first_votes"), (0, "takes_lead")]
+    assert [k for k in kinds(events) if k[1] in ("first_votes", "takes_lead", "lead_change")] == [
+        (0, "first_votes"),
+        (0, "takes_lead"),
+    ]
     assert mem.pending_leader == "b" and mem.pending_polls == 1
     # the same numbers again (another race moved) are not a second poll of the new lead
     again = _one(b_by_5, mem, prev=b_by_5)
     assert again.events == [] and again.memory == mem
     held = _one(b_by_6, mem, prev=b_by_5)
-    assert [(e.kind.value, e.details["leader"], e.details["previous_leader"]) for e in held.events] == [("lead_change", "b", "a")]
+    assert [(e.kind.value, e.details["leader"], e.details["previous_leader"]) for e in held.events] == [
+        ("lead_change", "b", "a")
+    ]
     assert held.memory.announced_leader == "b" and held.memory.lead_changes == 1
 
 
 def test_flapping_lead_is_not_announced():
-    seq = [race({"a": 100, "b": 90}), race({"a": 100, "b": 105}), race({"a": 110, "b": 105}), race({"a": 110, "b": 115}), race({"a": 120, "b": 115})]
+    seq = [
+        race({"a": 100, "b": 90}),
+        race({"a": 100, "b": 105}),
+        race({"a": 110, "b": 105}),
+        race({"a": 110, "b": 115}),
+        race({"a": 120, "b": 115}),
+    ]
     events, mem = run(seq)
     assert "lead_change" not in {k for _, k in kinds(events)} and mem.announced_leader == "a"
 
@@ -185,9 +196,15 @@ def test_runoff_with_two_r_flags_and_its_withdrawal():
 
 def test_status_changes_including_a_second_time():
     base = race({"a": 100, "b": 90})
-    seq = [base, replace(base, race_call_status="Too Close to Call"), replace(base, race_call_status=None),
-           replace(base, race_call_status="Too Close to Call"), replace(base, tabulation_status="Tabulation Paused"),
-           replace(base, tabulation_status="Vote Certified"), replace(base, race_call_status="Called", winners=("a",))]
+    seq = [
+        base,
+        replace(base, race_call_status="Too Close to Call"),
+        replace(base, race_call_status=None),
+        replace(base, race_call_status="Too Close to Call"),
+        replace(base, tabulation_status="Tabulation Paused"),
+        replace(base, tabulation_status="Vote Certified"),
+        replace(base, race_call_status="Called", winners=("a",)),
+    ]
     events, _ = run(seq)
     st = [(i, e.details["status"]) for i, e in events if e.kind is EventKind.STATUS_CHANGED]
     assert st == [(1, "Too Close to Call"), (3, "Too Close to Call"), (4, "Tabulation Paused"), (5, "Vote Certified")]
@@ -248,7 +265,11 @@ def test_votes_going_down_is_a_correction():
 def test_outstanding_from_eevp_and_precincts():
     assert votes_outstanding(race({"a": 600, "b": 400}, eevp=50.0)) == 1_000
     assert votes_outstanding(race({"a": 600, "b": 400}, eevp=0.0)) is None
-    rows = [county("x", {"a": 100}, reporting=1, total=3), county("y", {}, reporting=0, total=2), county("z", {"b": 50}, reporting=1, total=1)]
+    rows = [
+        county("x", {"a": 100}, reporting=1, total=3),
+        county("y", {}, reporting=0, total=2),
+        county("z", {"b": 50}, reporting=1, total=1),
+    ]
     # x: 100/precinct × 2 = 200; y borrows the state rate 150/2 × 2 = 150; z is in
     assert votes_outstanding(race(counties=rows)) == 350
     # precinct rows under counties are not counted twice
@@ -295,8 +316,18 @@ def test_coalesce_orders_and_filters_by_level():
 
 @pytest.mark.parametrize(
     "follow, wanted",
-    [((), True), (("AL",), True), (("al",), True), (("AL-1",), True), (("al-1",), True), (("FL",), False),
-     (("office:S",), True), (("office:h",), False), (("national",), False), ((" AL-2 ", "national", "AL"), True)],
+    [
+        ((), True),
+        (("AL",), True),
+        (("al",), True),
+        (("AL-1",), True),
+        (("al-1",), True),
+        (("FL",), False),
+        (("office:S",), True),
+        (("office:h",), False),
+        (("national",), False),
+        ((" AL-2 ", "national", "AL"), True),
+    ],
 )
 def test_race_filter_forms(follow, wanted):
     r = race({"a": 1}, office_id="S")

@@ -22,7 +22,13 @@ from tests.core.helpers import AT, race
 
 RUNOFF_RULES = load_runoff_rules()
 SETTINGS = RuleSettings(runoff_rules=RUNOFF_RULES)
-RUNOFF_KINDS = {EventKind.RUNOFF_HEADED, EventKind.RUNOFF_PAIR, EventKind.RUNOFF_AVOIDED, EventKind.RUNOFF_WITHDRAWN, EventKind.RUNOFF}
+RUNOFF_KINDS = {
+    EventKind.RUNOFF_HEADED,
+    EventKind.RUNOFF_PAIR,
+    EventKind.RUNOFF_AVOIDED,
+    EventKind.RUNOFF_WITHDRAWN,
+    EventKind.RUNOFF,
+}
 
 # --- Georgia 2020: a 20-candidate all-party special election, a majority required ---------------
 
@@ -30,7 +36,9 @@ GA_NAMES = [("warnock", "Raphael Warnock", "Dem"), ("loeffler", "Kelly Loeffler"
 GA_NAMES += [(f"c{i}", f"Candidate Number{i}", "Ind") for i in range(4, 21)]
 GA_CANDIDATES = tuple(Candidate(cid, name, party) for cid, name, party in GA_NAMES)
 #: everything in: 1,000,000 votes; Warnock 35.50 %, Loeffler 22.00 %, Collins 20.00 %, 17 others 22.50 %
-GA_FINAL = {"warnock": 355_000, "loeffler": 220_000, "collins": 200_000} | {f"c{i}": 13_235 for i in range(4, 20)} | {"c20": 13_240}
+GA_FINAL = (
+    {"warnock": 355_000, "loeffler": 220_000, "collins": 200_000} | {f"c{i}": 13_235 for i in range(4, 20)} | {"c20": 13_240}
+)
 
 
 def georgia(share: Fraction | None = None, eevp: float | None = None, **kw: object) -> Race:
@@ -60,7 +68,7 @@ def test_georgia_final_count_is_headed_for_a_runoff_warnock_vs_loeffler():
     assert sum(GA_FINAL.values()) == 1_000_000
     out, alerts, mem = night([georgia()])
     assert runoff_events(out) == [(0, "runoff_headed"), (0, "runoff_pair")]
-    (_, alert), = alerts
+    ((_, alert),) = alerts
     kinds = [e.kind for e in alert.events]
     assert kinds.index(EventKind.RUNOFF_HEADED) < kinds.index(EventKind.RUNOFF_PAIR) < kinds.index(EventKind.TAKES_LEAD)
     text = alert_text(alert)
@@ -68,8 +76,14 @@ def test_georgia_final_count_is_headed_for_a_runoff_warnock_vs_loeffler():
         "Georgia U.S. Senate: HEADED FOR A RUNOFF: no candidate can reach a majority (more than 50 %) (O.C.G.A. § 21-2-501(a)(1)) "
         "with every vote counted; the top two meet again. Raphael Warnock (Dem) leads with 35.50 % (arithmetic, not a call)"
     )
-    assert "RUNOFF: Raphael Warnock (Dem) vs Kelly Loeffler (GOP): no one else can reach the top two (by the count, not a call)" in text
-    assert "Runoff line: a majority (more than 50 %) of all votes (O.C.G.A. § 21-2-501(a)(1)); Warnock has 35.50 %, below it" in text
+    assert (
+        "RUNOFF: Raphael Warnock (Dem) vs Kelly Loeffler (GOP): no one else can reach the top two (by the count, not a call)"
+        in text
+    )
+    assert (
+        "Runoff line: a majority (more than 50 %) of all votes (O.C.G.A. § 21-2-501(a)(1)); Warnock has 35.50 %, below it"
+        in text
+    )
     assert mem.runoff_headed and mem.runoff_pair == ("warnock", "loeffler")
     # Slack says the same, in the same order
     message = alert_message(alert)
@@ -185,7 +199,10 @@ def test_north_carolina_exactly_thirty_percent_is_not_enough():
     out, alerts, _ = night([nc(300, 280, 220, 200)])
     assert runoff_events(out) == [(0, "runoff_headed"), (0, "runoff_pair")]
     text = alert_text(alerts[0][1])
-    assert "no candidate can reach more than 30 % (N.C.G.S. § 163-111) with every vote counted; a second primary is possible if the runner-up asks for one" in text
+    assert (
+        "no candidate can reach more than 30 % (N.C.G.S. § 163-111) with every vote counted; a second primary is possible if the runner-up asks for one"
+        in text
+    )
     assert "RUNOFF: Ann Able (GOP) vs Bob Baker (GOP) if the runner-up asks for it" in text
 
 
@@ -209,7 +226,9 @@ def test_north_carolina_night_in_order():
 def test_at_least_is_inclusive():
     """SDCL § 12-6-51.1 reads "thirty-five percent": exactly 35 % passes (built directly, so the
     inclusive branch is pinned whatever the shipped file says)."""
-    sd = RunoffRule("SD", frozenset({"primary"}), RunoffFormat.THRESHOLD, "SDCL § 12-6-51.1", Fraction(7, 20), inclusive=True)
+    sd = RunoffRule(
+        "SD", frozenset({"primary"}), RunoffFormat.THRESHOLD, "SDCL § 12-6-51.1", Fraction(7, 20), inclusive=True
+    )
     settings = RuleSettings(runoff_rules={"SD": (sd,)})
     at = race({"a": 350, "b": 340, "c": 310}, state="SD", candidates=THREE, general=False, race_type="Primary")
     assert runoff_events(night([at], settings)[0]) == [(0, "runoff_avoided")]
@@ -219,7 +238,16 @@ def test_at_least_is_inclusive():
 
 # --- a top-two primary (California, Washington) -------------------------------------------------
 
-FIVE = tuple(Candidate(c, n, p) for c, n, p in [("a", "Ann Able", "Dem"), ("b", "Bob Baker", "GOP"), ("c", "Cy Cole", "Dem"), ("d", "Di Dunn", "GOP"), ("e", "Ed Eads", "Grn")])
+FIVE = tuple(
+    Candidate(c, n, p)
+    for c, n, p in [
+        ("a", "Ann Able", "Dem"),
+        ("b", "Bob Baker", "GOP"),
+        ("c", "Cy Cole", "Dem"),
+        ("d", "Di Dunn", "GOP"),
+        ("e", "Ed Eads", "Grn"),
+    ]
+)
 
 
 def ca(votes: dict[str, int], **kw: object) -> Race:
@@ -229,14 +257,18 @@ def ca(votes: dict[str, int], **kw: object) -> Race:
 def test_top_two_primary_advances_two_and_names_no_winner():
     polls = [
         ca({"a": 30_000, "b": 25_000, "c": 20_000, "d": 15_000, "e": 10_000}, eevp=10.0),  # 900,000 left
-        ca({"a": 300_000, "b": 240_000, "c": 210_000, "d": 150_000, "e": 90_000}, eevp=99.0),  # b 240,000 vs c 210,000 + 10,000: certain
+        ca(
+            {"a": 300_000, "b": 240_000, "c": 210_000, "d": 150_000, "e": 90_000}, eevp=99.0
+        ),  # b 240,000 vs c 210,000 + 10,000: certain
         ca({"a": 303_000, "b": 242_000, "c": 212_000, "d": 152_000, "e": 91_000}, eevp=100.0),
     ]
     out, alerts, _ = night(polls)
     assert runoff_events(out) == [(1, "runoff_pair")]  # a majority means nothing here: no headed, no avoided
     pair = next(e for _, e in out if e.kind is EventKind.RUNOFF_PAIR)
     text = event_line(pair, alerts[-1][1].facts)
-    assert text.startswith("ADVANCE: Ann Able (Dem) and Bob Baker (GOP) advance to the general election (Cal. Elec. Code § 8141.5)")
+    assert text.startswith(
+        "ADVANCE: Ann Able (Dem) and Bob Baker (GOP) advance to the general election (Cal. Elec. Code § 8141.5)"
+    )
     assert "no one wins a top-two primary" in text and "wins" not in text.replace("no one wins", "")
     facts = race_facts(polls[-1], SETTINGS)
     assert "Top-two primary (Cal. Elec. Code § 8141.5): the top 2 advance; no one wins it" in race_card_text(facts)
@@ -244,13 +276,20 @@ def test_top_two_primary_advances_two_and_names_no_winner():
     called = replace(polls[-1], winners=("a", "b"), call_status=CallStatus.CALLED)
     res = evaluate("ap", polls[-1], called, RaceMemory(), SETTINGS, AT)
     line = event_line(next(e for e in res.events if e.kind is EventKind.RACE_CALLED), res.facts)
-    assert line == "ADVANCE: Ann Able (Dem) and Bob Baker (GOP) advance to the general election (call from the feed; no one wins a top-two primary)"
+    assert (
+        line
+        == "ADVANCE: Ann Able (Dem) and Bob Baker (GOP) advance to the general election (call from the feed; no one wins a top-two primary)"
+    )
 
 
 def test_top_two_third_place_one_vote_short_is_not_certain():
     # b 240,000 vs c 230,000 with 10,000 left: c could tie; 10,001 more for b's margin makes it certain
-    assert runoff_events(night([ca({"a": 300_000, "b": 240_000, "c": 230_000, "d": 130_000, "e": 90_000}, eevp=99.0)])[0]) == []
-    assert runoff_events(night([ca({"a": 300_000, "b": 240_001, "c": 229_999, "d": 130_000, "e": 90_000}, eevp=99.0)])[0]) == [(0, "runoff_pair")]
+    assert (
+        runoff_events(night([ca({"a": 300_000, "b": 240_000, "c": 230_000, "d": 130_000, "e": 90_000}, eevp=99.0)])[0]) == []
+    )
+    assert runoff_events(
+        night([ca({"a": 300_000, "b": 240_001, "c": 229_999, "d": 130_000, "e": 90_000}, eevp=99.0)])[0]
+    ) == [(0, "runoff_pair")]
 
 
 # --- which rule covers which race ---------------------------------------------------------------
@@ -306,9 +345,15 @@ def test_position_is_pure_arithmetic():
 def test_results_card_shows_the_threshold_line():
     facts = race_facts(georgia(), SETTINGS)
     card = race_card(facts)
-    assert "Runoff line: a majority (more than 50 %) of all votes (O.C.G.A. § 21-2-501(a)(1)); Warnock has 35.50 %, below it" in card["text"]
+    assert (
+        "Runoff line: a majority (more than 50 %) of all votes (O.C.G.A. § 21-2-501(a)(1)); Warnock has 35.50 %, below it"
+        in card["text"]
+    )
     nc_facts = race_facts(nc(300, 280, 220, 200), SETTINGS)
-    assert "Runoff line: more than 30 % of all votes (N.C.G.S. § 163-111); Able has 30.00 %, below it; the runner-up may ask for a second primary" in race_card_text(nc_facts)
+    assert (
+        "Runoff line: more than 30 % of all votes (N.C.G.S. § 163-111); Able has 30.00 %, below it; the runner-up may ask for a second primary"
+        in race_card_text(nc_facts)
+    )
     assert "Runoff line" not in race_card_text(race_facts(georgia(), RuleSettings()))  # no rules configured, no line
 
 
@@ -332,7 +377,11 @@ def test_georgia_2020_clarity_summary_runoffs():
     out, _, _ = night([special])
     assert runoff_events(out) == []
     card = race_card_text(race_facts(special, SETTINGS))
-    assert "Runoff line: a majority (more than 50 %) of all votes (O.C.G.A. § 21-2-501(a)(1)); Warnock has 32.91 %, below it" in card  # 1,615,382 votes
+    assert (
+        "Runoff line: a majority (more than 50 %) of all votes (O.C.G.A. § 21-2-501(a)(1)); Warnock has 32.91 %, below it"
+        in card
+    )  # 1,615,382 votes
+
     # The same counts with every precinct in: the night's story, in order, once.
     def complete(r: Race) -> Race:
         top = replace(r.state_unit, precincts_reporting=2655, precincts_total=2655)
@@ -349,7 +398,9 @@ def test_georgia_2020_clarity_summary_runoffs():
 
 
 def test_an_uncontested_race_has_no_runoff_line():
-    alone = race({"a": 1_000}, state="GA", candidates=(Candidate("a", "Ann Able", "GOP"),), general=False, race_type="Primary")
+    alone = race(
+        {"a": 1_000}, state="GA", candidates=(Candidate("a", "Ann Able", "GOP"),), general=False, race_type="Primary"
+    )
     facts = race_facts(alone, SETTINGS)
     assert "Runoff line" not in race_card_text(facts)
     assert runoff_events(night([alone])[0]) == []
@@ -357,7 +408,15 @@ def test_an_uncontested_race_has_no_runoff_line():
 
 @pytest.mark.parametrize(
     "odd",
-    ["no_state_row", "nan_eevp", "zero_eevp", "negative_votes", "zero_precincts", "unknown_candidate", "one_candidate_with_write_ins"],
+    [
+        "no_state_row",
+        "nan_eevp",
+        "zero_eevp",
+        "negative_votes",
+        "zero_precincts",
+        "unknown_candidate",
+        "one_candidate_with_write_ins",
+    ],
 )
 def test_odd_data_costs_nothing_and_claims_nothing(odd):
     """One odd race costs that race at most: the runoff and estimate code never raises, and
@@ -373,11 +432,19 @@ def test_odd_data_costs_nothing_and_claims_nothing(odd):
     elif odd == "negative_votes":
         r = replace(base, units=(replace(top, votes={**top.votes, "collins": -5}),))
     elif odd == "zero_precincts":
-        r = replace(base, units=(replace(top, expected_vote_pct=None, precincts_reporting=0, precincts_total=0),), expected_vote_pct=None)
+        r = replace(
+            base,
+            units=(replace(top, expected_vote_pct=None, precincts_reporting=0, precincts_total=0),),
+            expected_vote_pct=None,
+        )
     elif odd == "unknown_candidate":
         r = replace(base, units=(replace(top, votes={**top.votes, "ghost": 99_999}),))
     else:
-        r = race({"a": 10, "w": 20}, state="GA", candidates=(Candidate("a", "Ann Able", "GOP"), Candidate("w", "Write-ins", None, pseudo=True)))
+        r = race(
+            {"a": 10, "w": 20},
+            state="GA",
+            candidates=(Candidate("a", "Ann Able", "GOP"), Candidate("w", "Write-ins", None, pseudo=True)),
+        )
     out, _, mem = night([r, r])
     assert runoff_events(out) == []
     RaceMemory.from_dict(mem.to_dict())  # the memory stores and reads back

@@ -24,11 +24,23 @@ ROSTERS = {
     "one candidate": (Candidate("a", "Tom Whatley", "GOP"),),
     "one candidate and write-ins": SOLE,
 }
-CONTEST_ONLY = {EventKind.TAKES_LEAD, EventKind.LEAD_CHANGE, EventKind.RECOUNT_ENTERED, EventKind.RECOUNT_LEFT, EventKind.OUT_OF_REACH, EventKind.WRITE_INS_EXCEED_MARGIN}
+CONTEST_ONLY = {
+    EventKind.TAKES_LEAD,
+    EventKind.LEAD_CHANGE,
+    EventKind.RECOUNT_ENTERED,
+    EventKind.RECOUNT_LEFT,
+    EventKind.OUT_OF_REACH,
+    EventKind.WRITE_INS_EXCEED_MARGIN,
+}
 
 
 def sole_race(roster, votes: dict[str, int], reporting: int = 40, **kw: object):
-    return race({cid: n for cid, n in votes.items() if any(c.id == cid for c in roster)}, candidates=roster, reporting=reporting, **kw)
+    return race(
+        {cid: n for cid, n in votes.items() if any(c.id == cid for c in roster)},
+        candidates=roster,
+        reporting=reporting,
+        **kw,
+    )
 
 
 @pytest.mark.parametrize("name", sorted(ROSTERS))
@@ -45,7 +57,12 @@ def test_the_rules_say_nothing_a_contest_would_need_over_a_whole_night(name: str
     first votes, milestones and the feed's call are said; no lead, recount or reach line."""
     roster = ROSTERS[name]
     memory, previous, kinds = RaceMemory(), None, []
-    for reporting, votes in ((0, {"a": 0, "w": 0}), (30, {"a": 300, "w": 400}), (80, {"a": 800, "w": 810}), (100, {"a": 1000, "w": 1001})):
+    for reporting, votes in (
+        (0, {"a": 0, "w": 0}),
+        (30, {"a": 300, "w": 400}),
+        (80, {"a": 800, "w": 810}),
+        (100, {"a": 1000, "w": 1001}),
+    ):
         r = sole_race(roster, votes, reporting=reporting)
         if reporting == 100 and any(c.id == "a" for c in roster):
             r = replace(r, winners=("a",), call_status=CallStatus.CALLED)

@@ -27,16 +27,51 @@ FEED = "national"
 T0 = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
 #: states with a recount statute in config/recount_rules.toml first (AL, FL, …) do not matter:
 #: the recount races below are placed in Alabama, whose line is 1/2 of 1 % (Ala. Code § 17-16-20).
-STATES = ("AL", "AK", "AZ", "CA", "CO", "FL", "GA", "IA", "KS", "MI", "MN", "NC", "NY", "OH", "PA", "TX", "VA", "WA", "WI", "WY")
+STATES = (
+    "AL",
+    "AK",
+    "AZ",
+    "CA",
+    "CO",
+    "FL",
+    "GA",
+    "IA",
+    "KS",
+    "MI",
+    "MN",
+    "NC",
+    "NY",
+    "OH",
+    "PA",
+    "TX",
+    "VA",
+    "WA",
+    "WI",
+    "WY",
+)
 CANDIDATES = (Candidate("a", "Ann Able", "Dem"), Candidate("b", "Bob Baker", "GOP"))
 
 
-def race(state: str, n: int, votes: Mapping[str, int], *, reporting: int = 10, winners: tuple[str, ...] = (), office: str = "U.S. House") -> Race:
+def race(
+    state: str,
+    n: int,
+    votes: Mapping[str, int],
+    *,
+    reporting: int = 10,
+    winners: tuple[str, ...] = (),
+    office: str = "U.S. House",
+) -> Race:
     unit = ReportingUnit(state, Level.STATE, state, votes, precincts_reporting=reporting, precincts_total=100)
     seat = f"District {n}" if office == "U.S. House" else None
     return Race(
-        state=state, race_id=str(n), office=office, seat=seat, candidates=CANDIDATES, units=(unit,),
-        winners=winners, call_status=CallStatus.CALLED if winners else CallStatus.NONE,
+        state=state,
+        race_id=str(n),
+        office=office,
+        seat=seat,
+        candidates=CANDIDATES,
+        units=(unit,),
+        winners=winners,
+        call_status=CallStatus.CALLED if winners else CallStatus.NONE,
     )
 
 
@@ -124,15 +159,29 @@ def build(
 ) -> Bot:
     store = Store(db_url)
     r = rules()
-    grouping = Grouping(book or FollowBook(), threshold, stored_races=lambda feed: len(s.snapshot.races) if (s := store.load(feed)) else 0)
+    grouping = Grouping(
+        book or FollowBook(), threshold, stored_races=lambda feed: len(s.snapshot.races) if (s := store.load(feed)) else 0
+    )
     sink = SlackSink(make_client("xoxb-test", slack_url, timeout=5), 1.0, 0.0)
     worker = DeliveryWorker(
-        store, {"slack": sink}, clock=clock.now, sleep=clock.sleep, monotonic=clock.monotonic, styles=dict(channels),
-        cards=CardRefresher(store, r, 15.0), budget_seconds=30.0, messages_per_minute=per_minute, follows=grouping.card_for,
+        store,
+        {"slack": sink},
+        clock=clock.now,
+        sleep=clock.sleep,
+        monotonic=clock.monotonic,
+        styles=dict(channels),
+        cards=CardRefresher(store, r, 15.0),
+        budget_seconds=30.0,
+        messages_per_minute=per_minute,
+        follows=grouping.card_for,
     )
     poller = Poller(
-        source=Night(night), store=store, rules=r, targets=with_targets(targets or [Target("slack", c) for c in channels]),
-        clock=clock.now, grouping=grouping,
+        source=Night(night),
+        store=store,
+        rules=r,
+        targets=with_targets(targets or [Target("slack", c) for c in channels]),
+        clock=clock.now,
+        grouping=grouping,
     )
     return Bot(poller, worker, store, grouping, clock, list(channels))
 

@@ -37,7 +37,11 @@ def _build(tmp_path, slack: FakeSlack, clock: VirtualClock):
 
 
 def _card_ts(slack: FakeSlack) -> list[str]:
-    return [c.response["ts"] for c in slack.calls_to("chat.postMessage") if c.ok and c.params.get("metadata", {}).get("event_type") == "electionbot_card"]
+    return [
+        c.response["ts"]
+        for c in slack.calls_to("chat.postMessage")
+        if c.ok and c.params.get("metadata", {}).get("event_type") == "electionbot_card"
+    ]
 
 
 def _gone_lines(caplog) -> list[str]:
@@ -82,7 +86,9 @@ def test_a_deleted_card_is_posted_anew_once_and_everything_moves_to_it(tmp_path,
         final = next(m for m in slack.messages(CHANNEL) if m["ts"] == new)
         assert "Called for Doug Jones" in final["text"]  # still edited to the end
         assert worker.stats["cards_lost"] == 1 and worker.stats.get("cards_frozen", 0) == 0
-        print(f"\ncard loss: deleted at {deleted_at - 1000:.0f} s, new card after {reposted_at - deleted_at:.0f} s; worker {dict(worker.stats)}")
+        print(
+            f"\ncard loss: deleted at {deleted_at - 1000:.0f} s, new card after {reposted_at - deleted_at:.0f} s; worker {dict(worker.stats)}"
+        )
         store.close()
 
 
@@ -175,7 +181,13 @@ def test_a_thread_reply_to_a_vanished_card_moves_to_a_new_card(tmp_path):
         refused = [c for c in slack.calls_to("chat.postMessage") if not c.ok]
         assert len(refused) == 1 and refused[0].params["thread_ts"] == old_ts
         old, new = _card_ts(slack)
-        retried = [c.params for c in slack.calls_to("chat.postMessage") if c.ok and c.params.get("metadata", {}).get("event_payload", {}).get("alert_key") == refused[0].params["metadata"]["event_payload"]["alert_key"]]
+        retried = [
+            c.params
+            for c in slack.calls_to("chat.postMessage")
+            if c.ok
+            and c.params.get("metadata", {}).get("event_payload", {}).get("alert_key")
+            == refused[0].params["metadata"]["event_payload"]["alert_key"]
+        ]
         assert len(retried) == 1 and retried[0]["thread_ts"] == new
         _all_alerts_once(store, slack)
         store.close()
@@ -188,7 +200,14 @@ def test_a_channel_configured_by_name_is_edited_and_checked_by_its_id(tmp_path):
     with FakeSlack(clock=clock.monotonic) as slack:
         slack.channel_ids["#elections"] = "C0ELECT"
         db = f"sqlite:///{tmp_path / 'bot.db'}"
-        options = dict(min_interval=1.0, card_throttle=15.0, update_interval=1.2, clock=clock.now, sleep=clock.sleep, monotonic=clock.monotonic)
+        options = dict(
+            min_interval=1.0,
+            card_throttle=15.0,
+            update_interval=1.2,
+            clock=clock.now,
+            sleep=clock.sleep,
+            monotonic=clock.monotonic,
+        )
         poller, worker, store = build(db, slack.base_url, {"#elections": "cards"}, **options)
         run_ticks(poller, worker, store, clock, polls=5)
         slack.lose_next_answer("chat.postMessage", times=2)  # two replies land unanswered: looked up by id
@@ -207,6 +226,9 @@ def test_a_channel_configured_by_name_is_edited_and_checked_by_its_id(tmp_path):
         assert history and all(c.ok and c.params["channel"] == "C0ELECT" for c in history)
         delivered = alert_keys(slack.posts("#elections"))
         assert len(delivered) == 40 and len(set(delivered)) == 40 and store.backlog() == {"sent": 40}
-        assert len([m for m in slack.messages("#elections") if m.get("metadata", {}).get("event_type") == "electionbot_card"]) == 1
+        assert (
+            len([m for m in slack.messages("#elections") if m.get("metadata", {}).get("event_type") == "electionbot_card"])
+            == 1
+        )
         assert worker.stats["reconciled"] + first_stats["reconciled"] == 2
         store.close()

@@ -22,7 +22,9 @@ EPS = 1e-6
 
 
 def _build(tmp_path, slack: FakeSlack, clock: VirtualClock, channels: dict[str, str], **kw):
-    options = dict(min_interval=1.0, card_throttle=0.0, update_interval=1.2, backoff_base=1.0, max_backoff=30.0, budget_seconds=60.0)
+    options = dict(
+        min_interval=1.0, card_throttle=0.0, update_interval=1.2, backoff_base=1.0, max_backoff=30.0, budget_seconds=60.0
+    )
     options.update(kw)
     return build(
         f"sqlite:///{tmp_path / 'bot.db'}",
@@ -42,7 +44,9 @@ def _created(store) -> dict[tuple[str, str], float]:
         return {(r.channel, r.alert_key): r.created_at for r in rows}
 
 
-def _late_posts(store, slack: FakeSlack, clock: VirtualClock, channel: str, window: tuple[float, float] | None = None) -> list:
+def _late_posts(
+    store, slack: FakeSlack, clock: VirtualClock, channel: str, window: tuple[float, float] | None = None
+) -> list:
     """Alerts that went later than max(queued, previous post in the channel + 1 s)."""
     created = _created(store)
     posts = [c for c in slack.calls_to("chat.postMessage") if c.ok and c.params["channel"] == channel]
@@ -51,7 +55,9 @@ def _late_posts(store, slack: FakeSlack, clock: VirtualClock, channel: str, wind
         key = (post.params.get("metadata") or {}).get("event_payload", {}).get("alert_key")
         if key is None or (window and not window[0] <= post.at <= window[1]):
             continue
-        queued = (created[(channel, key)].replace(tzinfo=clock.start.tzinfo) - clock.start).total_seconds() + clock.monotonic_start
+        queued = (
+            created[(channel, key)].replace(tzinfo=clock.start.tzinfo) - clock.start
+        ).total_seconds() + clock.monotonic_start
         due = max(queued, prev.at + 1.0)
         if post.at > due + EPS:
             late.append((key, round(post.at - due, 3)))
@@ -83,7 +89,9 @@ def test_a_429_on_an_edit_holds_only_that_channels_edits(tmp_path):
         (limited,) = [c for c in slack.calls_to("chat.update") if c.status == 429]
         t0 = limited.at
         window = (t0, t0 + hold)
-        c2_posts = [c for c in slack.calls_to("chat.postMessage") if c.params["channel"] == "C2" and window[0] < c.at < window[1]]
+        c2_posts = [
+            c for c in slack.calls_to("chat.postMessage") if c.params["channel"] == "C2" and window[0] < c.at < window[1]
+        ]
         c2_edits = [c for c in slack.calls_to("chat.update") if c.params["channel"] == "C2" and window[0] < c.at < window[1]]
         c3_edits = [c for c in slack.calls_to("chat.update") if c.params["channel"] == "C3" and window[0] < c.at < window[1]]
         assert c2_posts and all(c.ok for c in c2_posts), "the channel's alerts kept going during the edit hold"

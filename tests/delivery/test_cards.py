@@ -47,7 +47,9 @@ def test_card_is_created_once_then_updated_and_survives_a_restart(tmp_path):
         replies = [p for p in slack.posts("C2") if p not in cards]
         assert len(alert_keys(replies)) == 40 and all(p["thread_ts"] == card_ts for p in replies)
         broadcast = [p for p in replies if p.get("reply_broadcast")]
-        assert {"LEAD CHANGE", "RACE CALLED"} <= {w for p in broadcast for w in ("LEAD CHANGE", "RACE CALLED") if w in p["text"]}
+        assert {"LEAD CHANGE", "RACE CALLED"} <= {
+            w for p in broadcast for w in ("LEAD CHANGE", "RACE CALLED") if w in p["text"]
+        }
         assert all(p.get("unfurl_links") is False and p.get("unfurl_media") is False for p in slack.posts("C2"))
         final = slack.messages("C2")[0]
         assert "▇" in json.dumps(final["blocks"], ensure_ascii=False) and "Called for Doug Jones" in final["text"]
@@ -56,7 +58,9 @@ def test_card_is_created_once_then_updated_and_survives_a_restart(tmp_path):
 
 def test_card_updates_are_throttled(tmp_path):
     with FakeSlack() as slack:
-        poller, worker, store = build(f"sqlite:///{tmp_path / 'bot.db'}", slack.base_url, {"C2": "cards"}, min_interval=0.0, card_throttle=3600)
+        poller, worker, store = build(
+            f"sqlite:///{tmp_path / 'bot.db'}", slack.base_url, {"C2": "cards"}, min_interval=0.0, card_throttle=3600
+        )
         _drive(poller, worker, store)
         assert len(slack.calls_to("chat.update")) == 0 and len(card_posts(slack.posts())) == 1
         store.close()
@@ -65,10 +69,17 @@ def test_card_updates_are_throttled(tmp_path):
 def test_old_alerts_after_a_long_outage_become_one_summary_per_channel(tmp_path):
     start = utcnow()
     with FakeSlack() as slack:
-        poller, _, store = build(f"sqlite:///{tmp_path / 'bot.db'}", slack.base_url, {"C1": "messages", "C2": "cards"}, clock=lambda: start)
+        poller, _, store = build(
+            f"sqlite:///{tmp_path / 'bot.db'}", slack.base_url, {"C1": "messages", "C2": "cards"}, clock=lambda: start
+        )
         while poller.poll().status != "unchanged":
             pass  # Slack unreachable all night: everything queues
-        _, worker, store2 = build(f"sqlite:///{tmp_path / 'bot.db'}", slack.base_url, {"C1": "messages", "C2": "cards"}, clock=lambda: start + timedelta(minutes=20))
+        _, worker, store2 = build(
+            f"sqlite:///{tmp_path / 'bot.db'}",
+            slack.base_url,
+            {"C1": "messages", "C2": "cards"},
+            clock=lambda: start + timedelta(minutes=20),
+        )
         while unsent(store2):
             worker.deliver_due()
         for channel in ("C1", "C2"):
@@ -92,8 +103,20 @@ def test_feed_text_that_tries_to_ping_is_inert_everywhere(tmp_path):
         office="Senate <!channel>",
         candidates=tuple(dataclasses.replace(c, name=f"<!channel> {c.name} <@U123>") for c in facts.candidates),
     )
-    event = Event(EventKind.COUNTY_BATCH, "k1", "al-2017", "AL-1000", {"unit": "<@U123> County <!here>", "added": 10, "deltas": {facts.candidates[0].id: 10}})
-    lead = Event(EventKind.LEAD_CHANGE, "k2", "al-2017", "AL-1000", {"leader": facts.candidates[0].id, "previous_leader": facts.candidates[1].id})
+    event = Event(
+        EventKind.COUNTY_BATCH,
+        "k1",
+        "al-2017",
+        "AL-1000",
+        {"unit": "<@U123> County <!here>", "added": 10, "deltas": {facts.candidates[0].id: 10}},
+    )
+    lead = Event(
+        EventKind.LEAD_CHANGE,
+        "k2",
+        "al-2017",
+        "AL-1000",
+        {"leader": facts.candidates[0].id, "previous_leader": facts.candidates[1].id},
+    )
     from bot.core.events import Alert
 
     alert = Alert("al-2017", "AL-1000", snap.generated_at.isoformat(), False, (lead, event), evil)

@@ -50,7 +50,9 @@ def queries_for_first_posts(backlog: int, channels: int) -> tuple[int, dict[str,
         store = Store(f"sqlite:///{Path(tmp) / 'cost.db'}")
         try:
             fill(store, backlog, channels)
-            worker = DeliveryWorker(store, {"console": ConsoleSink(io.StringIO())}, clock=lambda: NOW + timedelta(seconds=1), budget_seconds=3600)
+            worker = DeliveryWorker(
+                store, {"console": ConsoleSink(io.StringIO())}, clock=lambda: NOW + timedelta(seconds=1), budget_seconds=3600
+            )
             posted = []
 
             def stop_after(row: object) -> None:

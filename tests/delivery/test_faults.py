@@ -175,7 +175,9 @@ def test_permanent_error_is_logged_once_and_does_not_block_other_channels(tmp_pa
     pacing = 0.05
     with FakeSlack(rate_limit_per_channel_per_second=1 / pacing) as slack:
         slack.missing_channels.add("CGONE")
-        poller, worker, store = build(f"sqlite:///{tmp_path / 'bot.db'}", slack.base_url, {"CGONE": "messages", "C1": "messages"}, min_interval=pacing)
+        poller, worker, store = build(
+            f"sqlite:///{tmp_path / 'bot.db'}", slack.base_url, {"CGONE": "messages", "C1": "messages"}, min_interval=pacing
+        )
         for _ in range(12):
             poller.poll()
             worker.deliver_due()
@@ -196,7 +198,13 @@ def test_without_history_access_an_uncertain_alert_is_posted_again_not_lost(tmp_
     clock = VirtualClock()
     with FakeSlack(clock=clock.monotonic) as slack:
         poller, worker, store = build(
-            f"sqlite:///{tmp_path / 'bot.db'}", slack.base_url, {"C1": "messages"}, min_interval=1.0, clock=clock.now, sleep=clock.sleep, monotonic=clock.monotonic
+            f"sqlite:///{tmp_path / 'bot.db'}",
+            slack.base_url,
+            {"C1": "messages"},
+            min_interval=1.0,
+            clock=clock.now,
+            sleep=clock.sleep,
+            monotonic=clock.monotonic,
         )
         slack.lose_next_answer("chat.postMessage", times=2)
         slack.fail_next("conversations.history", 200, body={"ok": False, "error": "missing_scope"}, times=100)
@@ -205,7 +213,11 @@ def test_without_history_access_an_uncertain_alert_is_posted_again_not_lost(tmp_
         assert len(set(delivered)) == 40 and len(delivered) == 42  # the two unanswered posts went twice
         assert store.backlog() == {"sent": 40}
         lines = [r.getMessage() for r in caplog.records if r.name == "electionbot.delivery"]
-        assert len(lines) == 1 and "cannot check the channel for duplicates (missing_scope)" in lines[0] and "channels:history" in lines[0]
+        assert (
+            len(lines) == 1
+            and "cannot check the channel for duplicates (missing_scope)" in lines[0]
+            and "channels:history" in lines[0]
+        )
         store.close()
 
 
@@ -276,10 +288,14 @@ def test_429_bursts_then_500s_then_a_10s_outage_leave_no_silence_longer_than_16s
             delivered = alert_keys(slack.posts(channel))
             assert delivered == expected[channel], channel
             assert len(calls[channel]) == 1 and delivered.count(calls[channel][0]) == 1, channel
-        print(f"\nsilence after the outage per channel: { {c: round(s, 2) for c, s in silences.items()} }; worker {dict(worker.stats)}")
+        print(
+            f"\nsilence after the outage per channel: { {c: round(s, 2) for c, s in silences.items()} }; worker {dict(worker.stats)}"
+        )
         store.close()
 
 
 def _waits(caplog) -> list[float]:
-    found = (re.search(r"retrying in ([0-9.]+) s", r.getMessage()) for r in caplog.records if r.name == "electionbot.delivery")
+    found = (
+        re.search(r"retrying in ([0-9.]+) s", r.getMessage()) for r in caplog.records if r.name == "electionbot.delivery"
+    )
     return [float(m.group(1)) for m in found if m]

@@ -29,7 +29,9 @@ def _worst_alerts() -> list[Alert]:
     events = (
         Event(EventKind.LEAD_CHANGE, "lead", "al-2017", "AL-1000", {"leader": "c0", "previous_leader": "c1"}),
         *(
-            Event(EventKind.COUNTY_BATCH, f"k{i}", "al-2017", "AL-1000", {"unit": PING * 40, "added": 10, "deltas": {"c1": 10}})
+            Event(
+                EventKind.COUNTY_BATCH, f"k{i}", "al-2017", "AL-1000", {"unit": PING * 40, "added": 10, "deltas": {"c1": 10}}
+            )
             for i in range(80)
         ),
     )

@@ -68,8 +68,14 @@ def test_national_first_poll_is_a_handful_of_messages_per_channel_and_the_digest
     """433 races in 20 states: 400 with first votes, 30 called (one or two per state), 3 Alabama
     races in the recount zone. #ga follows Georgia; #all names nothing (a big feed: digests)."""
     night = snapshots(national_poll(400, 30, 3))
-    bot = build_bot(_db(tmp_path), slack.base_url, clock, night, {"#ga": "messages", "#all": "messages"},
-                    book=FollowBook(channels={"#ga": Follow.of(states=["GA"])}))
+    bot = build_bot(
+        _db(tmp_path),
+        slack.base_url,
+        clock,
+        night,
+        {"#ga": "messages", "#all": "messages"},
+        book=FollowBook(channels={"#ga": Follow.of(states=["GA"])}),
+    )
     assert bot.poll() == "changed"
     bot.drain()
     _remember_digests(bot.store)
@@ -115,9 +121,15 @@ def test_threshold_five_routine_races_stay_individual_six_go_as_one_digest(tmp_p
 
 
 def test_recount_zone_anywhere_and_followed_calls_stay_individual_unfollowed_calls_go_in_the_digest(tmp_path, clock, slack):
-    races = [first_votes(STATES[i % 20], 100 + i) for i in range(10)] + [called("TX", 7), called("WA", 8), recount_zone("AL", 9)]
+    races = [first_votes(STATES[i % 20], 100 + i) for i in range(10)] + [
+        called("TX", 7),
+        called("WA", 8),
+        recount_zone("AL", 9),
+    ]
     book = FollowBook(channels={"#tx": Follow.of(races=["TX-7"]), "#senate": Follow.of(offices=["senate"])})
-    bot = build_bot(_db(tmp_path), slack.base_url, clock, snapshots(races), {"#tx": "messages", "#senate": "messages"}, book=book)
+    bot = build_bot(
+        _db(tmp_path), slack.base_url, clock, snapshots(races), {"#tx": "messages", "#senate": "messages"}, book=book
+    )
     bot.poll()
     bot.drain()
     _remember_digests(bot.store)
@@ -154,7 +166,9 @@ def test_default_follow_a_small_feed_whole_a_big_feed_only_its_key_races_and_sub
     assert not book.follows("C", ga, feed_races=21) and book.follows("C", al, feed_races=21)
     assert book.follows("C", ga, feed_races=7000, subscribed=["GA"])
     assert not FollowBook(channels={"C": Follow.of(states=["TX"])}).follows("C", al, feed_races=1)
-    assert FollowBook(channels={"C": Follow.of(offices=["H"])}).follows("C", al, feed_races=7000)  # AP's officeID for the House
+    assert FollowBook(channels={"C": Follow.of(offices=["H"])}).follows(
+        "C", al, feed_races=7000
+    )  # AP's officeID for the House
     assert FollowBook(default=Follow.of(everything=True)).follows("C", al, feed_races=7000)
     assert not FollowBook().follows("C", None, feed_races=1)
 
@@ -170,7 +184,15 @@ def test_budget_rolls_the_surplus_into_one_message_with_exact_counts_and_drops_n
     poll2 = [called(STATES[i % 20], 200 + i) for i in range(3)]
     poll3 = [called(STATES[i % 20], 300 + i) for i in range(2)]
     night = snapshots(poll1, poll2, [], [], [], poll3)  # 30 s apart: poll3 is 150 s after poll1
-    bot = build_bot(_db(tmp_path), slack.base_url, clock, night, {"C": "messages"}, book=FollowBook(default=Follow.of(everything=True)), per_minute=10)
+    bot = build_bot(
+        _db(tmp_path),
+        slack.base_url,
+        clock,
+        night,
+        {"C": "messages"},
+        book=FollowBook(default=Follow.of(everything=True)),
+        per_minute=10,
+    )
     shapes = []
     for _ in range(len(night)):
         before = len(slack.posts("C"))
@@ -191,7 +213,15 @@ def test_budget_rolls_the_surplus_into_one_message_with_exact_counts_and_drops_n
 
 def test_budget_zero_means_none_and_the_console_prints_everything(tmp_path, clock, slack):
     poll = [called(STATES[i % 20], 100 + i) for i in range(25)]
-    bot = build_bot(_db(tmp_path), slack.base_url, clock, snapshots(poll), {"C": "messages"}, book=FollowBook(default=Follow.of(everything=True)), per_minute=0)
+    bot = build_bot(
+        _db(tmp_path),
+        slack.base_url,
+        clock,
+        snapshots(poll),
+        {"C": "messages"},
+        book=FollowBook(default=Follow.of(everything=True)),
+        per_minute=0,
+    )
     bot.poll()
     bot.drain()
     assert [meta(p)[0] for p in slack.posts("C")] == ["electionbot_alert"] * 25
@@ -206,7 +236,16 @@ def test_digest_key_is_stable_from_the_poll_and_channel_never_the_clock():
     alerts = []
     for i in range(8):
         rc = first_votes(STATES[i], 100 + i)
-        alerts.append(Alert("n", rc.key, T0.isoformat(), False, (Event(EventKind.FIRST_VOTES, f"fv/{rc.key}", "n", rc.key, {}),), race_facts(rc, r, T0)))
+        alerts.append(
+            Alert(
+                "n",
+                rc.key,
+                T0.isoformat(),
+                False,
+                (Event(EventKind.FIRST_VOTES, f"fv/{rc.key}", "n", rc.key, {}),),
+                race_facts(rc, r, T0),
+            )
+        )
     again = build(list(reversed(alerts)), channel="C1", version=T0.isoformat())
     assert [d.key for d in build(alerts, channel="C1", version=T0.isoformat())] == [d.key for d in again]
     assert build(alerts, channel="C2", version=T0.isoformat())[0].key != again[0].key
@@ -302,7 +341,9 @@ def test_a_rollup_of_the_worst_alerts_stays_within_block_kit_limits():
 
 
 def test_plan_keeps_feed_notices_and_races_without_numbers_individual():
-    feed_note = Alert("n", None, T0.isoformat(), False, (Event(EventKind.FEED_STALE, "s", "n", None, {"minutes": 20}),), None)
+    feed_note = Alert(
+        "n", None, T0.isoformat(), False, (Event(EventKind.FEED_STALE, "s", "n", None, {"minutes": 20}),), None
+    )
     alerts = _national_alerts(10) + [feed_note]
     result = plan(alerts, lambda a: False, threshold=5, channel="C", version="v")
     assert result.individual == (feed_note,) and len(result.digests) == 1 and result.digests[0].races == 10
@@ -316,16 +357,27 @@ def test_the_console_hears_a_digest_as_text(tmp_path, clock):
     ConsoleSink(out).send_digest(parts[0], "console")
     text = out.getvalue()
     assert text.startswith("News in 30 races across 20 states · as of 8:00 p.m. EST\n")
-    assert "  Calls from the feed in 30 races across 20 states\n    Alabama: State House, District 0 — Able (Dem); State House, District 20 — Able (Dem)\n" in text
+    assert (
+        "  Calls from the feed in 30 races across 20 states\n    Alabama: State House, District 0 — Able (Dem); State House, District 20 — Able (Dem)\n"
+        in text
+    )
 
 
 def test_subscribed_states_are_followed_by_a_channel_on_the_poller_side(tmp_path, clock, slack):
-    races = [first_votes("WA", 100 + i) for i in range(10)] + [called("WA", 8)] + [first_votes(STATES[i % 17], 200 + i) for i in range(20)]
+    races = (
+        [first_votes("WA", 100 + i) for i in range(10)]
+        + [called("WA", 8)]
+        + [first_votes(STATES[i % 17], 200 + i) for i in range(20)]
+    )
     target = Target("slack", "#sub", None, (("WA", 10),))  # /results subscribe washington, every level
     bot = build_bot(_db(tmp_path), slack.base_url, clock, snapshots(races), {"#sub": "messages"}, targets=[target])
     bot.poll()
     bot.drain()
-    individual = [meta(p)[1]["alert_key"].split("/")[1] for p in slack.posts("#sub") if meta(p)[0] == "electionbot_alert" and "/digest/" not in meta(p)[1]["alert_key"]]
+    individual = [
+        meta(p)[1]["alert_key"].split("/")[1]
+        for p in slack.posts("#sub")
+        if meta(p)[0] == "electionbot_alert" and "/digest/" not in meta(p)[1]["alert_key"]
+    ]
     assert individual == ["WA-8"]  # its subscribed state's call; the other states' news it does not hear
 
 
@@ -347,7 +399,14 @@ def test_the_seeded_national_night_is_one_digest_per_poll_listing_every_race_the
     no_slack = Secrets(None, None, "http://127.0.0.1:9/")
 
     def play(**alerts: object):
-        return replay(read_recording(tmp_path / "night"), via="disk", speed=0, out=io.StringIO(), secrets=no_slack, base={"alerts": {"channels": ["#desk"], **alerts}})
+        return replay(
+            read_recording(tmp_path / "night"),
+            via="disk",
+            speed=0,
+            out=io.StringIO(),
+            secrets=no_slack,
+            base={"alerts": {"channels": ["#desk"], **alerts}},
+        )
 
     grouped = play()
     assert grouped.pending == 0 and grouped.delivered == 3 == len(grouped.alerts)
@@ -364,17 +423,32 @@ def test_the_seeded_national_night_is_one_digest_per_poll_listing_every_race_the
 
 #: (kind, in a followed race, elsewhere), as docs/national-night.md states it.
 TABLE = {
-    "recount_entered": ("individual", "individual"), "recount_left": ("individual", "individual"),
-    "write_ins_exceed_margin": ("individual", "individual"), "race_uncalled": ("individual", "individual"),
-    "balance_of_power": ("individual", "individual"), "feed_stale": ("individual", "individual"),
-    "feed_failing": ("individual", "individual"), "feed_recovered": ("individual", "individual"),
-    "race_called": ("individual", "routine"), "runoff": ("individual", "routine"), "seat_gain": ("individual", "routine"),
-    "lead_change": ("individual", "routine"), "runoff_headed": ("individual", "routine"), "runoff_pair": ("individual", "routine"),
-    "runoff_avoided": ("individual", "routine"), "runoff_withdrawn": ("individual", "routine"),
-    "out_of_reach": ("individual", "routine"), "flip_indication": ("individual", "routine"),
-    "first_votes": ("routine", "routine"), "takes_lead": ("routine", "routine"), "milestone": ("routine", "routine"),
-    "all_reporting": ("routine", "routine"), "county_batch": ("routine", "routine"), "county_complete": ("routine", "routine"),
-    "correction": ("routine", "routine"), "status_changed": ("routine", "routine"),
+    "recount_entered": ("individual", "individual"),
+    "recount_left": ("individual", "individual"),
+    "write_ins_exceed_margin": ("individual", "individual"),
+    "race_uncalled": ("individual", "individual"),
+    "balance_of_power": ("individual", "individual"),
+    "feed_stale": ("individual", "individual"),
+    "feed_failing": ("individual", "individual"),
+    "feed_recovered": ("individual", "individual"),
+    "race_called": ("individual", "routine"),
+    "runoff": ("individual", "routine"),
+    "seat_gain": ("individual", "routine"),
+    "lead_change": ("individual", "routine"),
+    "runoff_headed": ("individual", "routine"),
+    "runoff_pair": ("individual", "routine"),
+    "runoff_avoided": ("individual", "routine"),
+    "runoff_withdrawn": ("individual", "routine"),
+    "out_of_reach": ("individual", "routine"),
+    "flip_indication": ("individual", "routine"),
+    "first_votes": ("routine", "routine"),
+    "takes_lead": ("routine", "routine"),
+    "milestone": ("routine", "routine"),
+    "all_reporting": ("routine", "routine"),
+    "county_batch": ("routine", "routine"),
+    "county_complete": ("routine", "routine"),
+    "correction": ("routine", "routine"),
+    "status_changed": ("routine", "routine"),
 }
 
 
@@ -393,7 +467,9 @@ def test_every_event_kind_is_individual_or_routine_as_documented(kind):
 
 def test_one_odd_race_is_sent_on_its_own_and_the_others_still_make_the_digest():
     alerts = _national_alerts(8)
-    odd = dataclasses.replace(alerts[3], facts=dataclasses.replace(alerts[3].facts, office=None))  # an office the label cannot read
+    odd = dataclasses.replace(
+        alerts[3], facts=dataclasses.replace(alerts[3].facts, office=None)
+    )  # an office the label cannot read
     result = plan([*alerts[:3], odd, *alerts[4:]], lambda a: False, threshold=5, channel="C", version="v")
     assert result.individual == (odd,)
     assert len(result.digests) == 1 and result.digests[0].races == 7 and odd.race_key not in result.digests[0].race_keys()
@@ -416,7 +492,14 @@ def test_a_rollup_whose_answer_is_lost_is_found_in_the_channel_and_never_posted_
     """Slack takes the rollup but the answer never comes back: its rows stay "sending", the crash
     check finds their keys in the channel's history, and nothing is posted again."""
     poll = [called(STATES[i % 20], 100 + i) for i in range(25)]
-    bot = build_bot(_db(tmp_path), slack.base_url, clock, snapshots(poll), {"C": "messages"}, book=FollowBook(default=Follow.of(everything=True)))
+    bot = build_bot(
+        _db(tmp_path),
+        slack.base_url,
+        clock,
+        snapshots(poll),
+        {"C": "messages"},
+        book=FollowBook(default=Follow.of(everything=True)),
+    )
     posted = []
 
     def count(row):

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.e2e
 
 def test_demo_output_is_byte_identical_to_the_stored_copy() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ELECTIONBOT_", "DATABASE_URL", "AP_API_KEY"))}
-    done = subprocess.run([sys.executable, "-m", "bot", "demo", "--speed", "4"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--speed", "4"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines(keepends=True)
     assert lines[-1].startswith("(") and "messages delivered, 0 pending)" in lines[-1]

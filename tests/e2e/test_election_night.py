@@ -47,7 +47,11 @@ def build_runtime(db_url: str, feed_url: str, slack: FakeSlack, interval: float 
     settings = settings_from_dict(
         {
             "feeds": [{"name": FEED, "kind": "json", "url": feed_url, "interval_seconds": interval}],
-            "alerts": {"channels": [CHANNEL], "level": "all", "style": "messages"},  # one post per alert; cards: tests/delivery
+            "alerts": {
+                "channels": [CHANNEL],
+                "level": "all",
+                "style": "messages",
+            },  # one post per alert; cards: tests/delivery
         }
     )
     secrets = Secrets("xoxb-test", SECRET, slack.base_url)
@@ -186,14 +190,22 @@ def test_results_command_answers_with_the_numbers_the_last_alert_printed(tmp_pat
 # --- bad input ------------------------------------------------------------------------------
 
 
-def test_broken_feed_keeps_the_last_good_snapshot_and_logs_one_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_broken_feed_keeps_the_last_good_snapshot_and_logs_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from tests.fakes.feed_server import FeedServer, Reply
 
     snapshots = load_scenario()
     good = native.dumps(snapshots[10])
     truncated = good[: len(good) // 2]
     with FakeSlack() as slack, FeedServer() as feed:
-        feed.route("/feed.json", Reply(200, good, {"Content-Type": "application/json"}), Reply(500, b"<html>oops</html>"), Reply(200, b"", hang=3.0), Reply(200, truncated, {"Content-Type": "application/json"}))
+        feed.route(
+            "/feed.json",
+            Reply(200, good, {"Content-Type": "application/json"}),
+            Reply(500, b"<html>oops</html>"),
+            Reply(200, b"", hang=3.0),
+            Reply(200, truncated, {"Content-Type": "application/json"}),
+        )
         runtime = build_runtime(f"sqlite:///{tmp_path / 'bot.db'}", feed.url("/feed.json"), slack)
         poller = runtime.pollers[0]
         assert poller.poll().status == "changed"
@@ -219,7 +231,13 @@ def test_feed_failing_and_recovery_are_announced(tmp_path: Path) -> None:
 
     good = native.dumps(load_scenario()[5])
     with FakeSlack() as slack, FeedServer() as feed:
-        feed.route("/feed.json", Reply(503, b"busy"), Reply(503, b"busy"), Reply(503, b"busy"), Reply(200, good, {"Content-Type": "application/json"}))
+        feed.route(
+            "/feed.json",
+            Reply(503, b"busy"),
+            Reply(503, b"busy"),
+            Reply(503, b"busy"),
+            Reply(200, good, {"Content-Type": "application/json"}),
+        )
         runtime = build_runtime(f"sqlite:///{tmp_path / 'bot.db'}", feed.url("/feed.json"), slack)
         poller = runtime.pollers[0]
         statuses = [poller.poll().status for _ in range(4)]

@@ -51,7 +51,9 @@ def _count(outcome: str) -> None:
         event(outcome)
 
 
-def check_races(races: Iterable[Any], reading: Mapping[str, Any], left_out: Iterable[Any] | None, must_keep: Iterable[str] = ()) -> None:
+def check_races(
+    races: Iterable[Any], reading: Mapping[str, Any], left_out: Iterable[Any] | None, must_keep: Iterable[str] = ()
+) -> None:
     """Every race the adapter kept has the total the reading finds; a race the reading cannot
     read is not kept; races a mutation did not touch are kept; a readable race left out is
     named in ``left_out`` (when the adapter reports one)."""
@@ -107,9 +109,13 @@ def ap_reading(doc: Any) -> dict[str, Any]:
             continue  # no key: nothing can be checked, nothing may be kept under it
         units = raw.get("reportingUnits") or []
         postal = raw.get("statePostal")
-        if postal is None and isinstance(units, list):  # the race's state is its state row's (presidential replies add a US row)
+        if postal is None and isinstance(
+            units, list
+        ):  # the race's state is its state row's (presidential replies add a US row)
             rows = [u for u in units if isinstance(u, dict) and u.get("statePostal") is not None]
-            postal = next((u["statePostal"] for u in rows if u.get("level") == "state"), None) or next((u["statePostal"] for u in rows), None)
+            postal = next((u["statePostal"] for u in rows if u.get("level") == "state"), None) or next(
+                (u["statePostal"] for u in rows), None
+            )
         if not isinstance(postal, str):
             continue
         key = f"{postal.upper()}-{rid}"
@@ -147,10 +153,14 @@ def summary_reading(doc: Any, state: str) -> dict[str, Any]:
             continue
         names, votes, parties = raw.get("CH"), raw.get("V"), raw.get("P")
         ok = (
-            isinstance(names, list) and all(isinstance(n, str) for n in names)
-            and isinstance(votes, list) and all(is_count(v) for v in votes) and len(votes) == len(names)
+            isinstance(names, list)
+            and all(isinstance(n, str) for n in names)
+            and isinstance(votes, list)
+            and all(is_count(v) for v in votes)
+            and len(votes) == len(names)
             and (parties is None or (isinstance(parties, list) and len(parties) == len(names)))
-            and isinstance(raw.get("C"), str) and raw["C"].strip() != ""
+            and isinstance(raw.get("C"), str)
+            and raw["C"].strip() != ""
         )
         _merge(reading, f"{state}-{key}", sum(votes) if ok else UNREADABLE)
     return reading
@@ -191,7 +201,16 @@ def detail_reading(data: bytes, state: str) -> dict[str, Any]:
 
 #: turnout lines, over/under votes and straight-party tallies share the columns but are no
 #: candidate's votes (the Secretary of State's office total counts candidates and write-ins only)
-_NOT_VOTES = ("registeredvoters", "ballotscast", "blankballots", "straightparty", "overvote", "undervote", "totalvotes", "timescounted")
+_NOT_VOTES = (
+    "registeredvoters",
+    "ballotscast",
+    "blankballots",
+    "straightparty",
+    "overvote",
+    "undervote",
+    "totalvotes",
+    "timescounted",
+)
 
 
 def _slug(office: str, district: str) -> str:
@@ -210,7 +229,11 @@ def csv_reading(text: str, state: str) -> dict[str, Any] | None:
     header = [h.strip().lower() for h in rows[0]]
     if not all(name in header for name in ("county", "office", "candidate", "votes")):
         return None
-    col = {name: header.index(name) for name in ("county", "office", "candidate", "votes", "precinct", "district") if name in header}
+    col = {
+        name: header.index(name)
+        for name in ("county", "office", "candidate", "votes", "precinct", "district")
+        if name in header
+    }
 
     def cell(row: list[str], name: str) -> str:
         i = col.get(name)

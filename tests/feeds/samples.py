@@ -26,7 +26,9 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 SHARED_SAMPLES = SHARED / "samples"
 
 #: ``@needs_shared`` on a test that reads ../shared: marked ``shared`` and skipped without it.
-needs_shared = pytest.mark.skipif(not SHARED_SAMPLES.is_dir(), reason=f"../shared samples not found at {SHARED_SAMPLES} (only in a full checkout)")
+needs_shared = pytest.mark.skipif(
+    not SHARED_SAMPLES.is_dir(), reason=f"../shared samples not found at {SHARED_SAMPLES} (only in a full checkout)"
+)
 
 
 def ap_doc(name: str) -> dict[str, Any]:
@@ -39,7 +41,9 @@ def ap_bytes(name: str) -> bytes:
 
 def fast_http(name: str = "test-feed", read_timeout: float = 2.0) -> FeedHttp:
     """No urllib3 retries and short timeouts: the tests script every failure themselves."""
-    return FeedHttp(name, HttpSettings(connect_timeout=1.0, read_timeout=read_timeout, retries=0, backoff=0.0, backoff_jitter=0.0))
+    return FeedHttp(
+        name, HttpSettings(connect_timeout=1.0, read_timeout=read_timeout, retries=0, backoff=0.0, backoff_jitter=0.0)
+    )
 
 
 def zip_of(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:

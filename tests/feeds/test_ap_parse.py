@@ -163,7 +163,15 @@ def test_colliding_pol_ids_fall_back_to_candidate_ids_for_the_whole_race() -> No
 
 def test_a_subunit_only_candidate_joins_the_roster() -> None:
     doc = ap_doc("20171212_al_senate_full.json")
-    extra = {"first": "Lee", "last": "Busby", "party": "Ind", "candidateID": "6004", "polID": "70000", "polNum": "30004", "voteCount": 5}
+    extra = {
+        "first": "Lee",
+        "last": "Busby",
+        "party": "Ind",
+        "candidateID": "6004",
+        "polID": "70000",
+        "polNum": "30004",
+        "voteCount": 5,
+    }
     doc["races"][0]["reportingUnits"][1]["candidates"].append(extra)
     race = parse_doc(doc).races[0]
     assert race.candidates[-1].id == "70000" and race.unit("1690").votes["70000"] == 5  # type: ignore[union-attr]
@@ -280,9 +288,18 @@ def test_bytes_that_are_not_json_are_a_feed_error(data: bytes, message: str) -> 
 
 
 def test_format_json_is_added_only_when_no_format_is_given() -> None:
-    assert with_json_format("https://api.ap.org/v2/elections/2017-12-12?level=ru") == "https://api.ap.org/v2/elections/2017-12-12?level=ru&format=json"
-    assert with_json_format("https://api.ap.org/v2/elections/2017-12-12") == "https://api.ap.org/v2/elections/2017-12-12?format=json"
-    assert with_json_format("https://api.ap.org/v2/elections/2017-12-12?FORMAT=JSON") == "https://api.ap.org/v2/elections/2017-12-12?FORMAT=JSON"
+    assert (
+        with_json_format("https://api.ap.org/v2/elections/2017-12-12?level=ru")
+        == "https://api.ap.org/v2/elections/2017-12-12?level=ru&format=json"
+    )
+    assert (
+        with_json_format("https://api.ap.org/v2/elections/2017-12-12")
+        == "https://api.ap.org/v2/elections/2017-12-12?format=json"
+    )
+    assert (
+        with_json_format("https://api.ap.org/v2/elections/2017-12-12?FORMAT=JSON")
+        == "https://api.ap.org/v2/elections/2017-12-12?FORMAT=JSON"
+    )
     assert with_json_format("/tmp/saved.json") == "/tmp/saved.json"
 
 

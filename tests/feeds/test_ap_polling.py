@@ -41,7 +41,9 @@ def script_night(server: FeedServer, *, delta1: dict[str, Any] | None = None) ->
 
 
 def ap_feed(server: FeedServer, **options: Any) -> ApFeed:
-    spec = FeedSpec("ap-test", "ap", server.url(PATH + "?statePostal=AL&level=ru"), 5, {"quota_wait_seconds": 0.01, **options})
+    spec = FeedSpec(
+        "ap-test", "ap", server.url(PATH + "?statePostal=AL&level=ru"), 5, {"quota_wait_seconds": 0.01, **options}
+    )
     feed = ApFeed(spec, fast_http("ap-test"))
     feed.sleep = sleeps.append  # type: ignore[assignment]
     return feed
@@ -84,7 +86,10 @@ def test_truncated_delta_is_followed_at_once_and_both_replies_are_merged(server:
     assert senate.state_unit.votes["64985"] == 671_151  # type: ignore[union-attr]
     assert second.races["AL-2001"].winners == ("7701",)  # the measure came in the continuation
     assert second.generated_at > first.generated_at  # type: ignore[union-attr]
-    assert feed.cursor() == {"nextrequest": server.url(PATH) + "?format=json&level=ru&statePostal=AL&minDateTime=2017-12-13T03%3a30%3a00.000Z", "url": feed.spec.url}
+    assert feed.cursor() == {
+        "nextrequest": server.url(PATH) + "?format=json&level=ru&statePostal=AL&minDateTime=2017-12-13T03%3a30%3a00.000Z",
+        "url": feed.spec.url,
+    }
 
 
 def test_delta_with_no_races_means_nothing_changed(server: FeedServer) -> None:
@@ -210,7 +215,9 @@ def test_quota_403_twice_is_a_feed_error_and_the_cursor_survives(server: FeedSer
     assert min_date_times(server)[-1] == AFTER_FULL["minDateTime"]
 
 
-def test_401_is_one_config_error_naming_the_variable_not_the_key(server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_401_is_one_config_error_naming_the_variable_not_the_key(
+    server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MY_AP_KEY", "wrong-key-123")
     server.route(PATH, Reply(401, b"Invalid API key"))
     with pytest.raises(FeedConfigError, match=r"\$MY_AP_KEY") as caught:

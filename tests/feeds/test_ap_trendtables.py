@@ -55,7 +55,13 @@ def script_races(server: FeedServer) -> None:
 
 def ap_feed(server: FeedServer, *reports: str, **options: Any) -> ApFeed:
     urls = [server.url(r) if r.startswith("/v2/") else r for r in reports]
-    spec = FeedSpec("ap-test", "ap", server.url(PATH + "?statePostal=AL&level=ru"), 5, {"quota_wait_seconds": 0.01, "trendtables": urls, **options})
+    spec = FeedSpec(
+        "ap-test",
+        "ap",
+        server.url(PATH + "?statePostal=AL&level=ru"),
+        5,
+        {"quota_wait_seconds": 0.01, "trendtables": urls, **options},
+    )
     return ApFeed(spec, fast_http("ap-test"))
 
 
@@ -135,7 +141,7 @@ def test_a_broken_report_keeps_the_last_good_table_with_one_log_line_and_the_rac
     [
         (Reply(503, b"Service Unavailable"), "HTTP 503"),
         (Reply.text("<html><body>Down</body></html>", content_type="text/html"), "text/html"),
-        (Reply(200, b"{\"trendtable\": ", {"Content-Type": "application/json"}), "not JSON"),
+        (Reply(200, b'{"trendtable": ', {"Content-Type": "application/json"}), "not JSON"),
         (Reply.json(ap_doc("20171212_al_senate_full.json")), "no 'trendtable' object"),
     ],
 )
@@ -234,6 +240,8 @@ def test_the_report_does_not_change_the_races(server: FeedServer) -> None:
     script_races(server)
     server.route(SENATE, Reply.json(senate_doc()))
     with_report = ap_feed(server, SENATE).poll(None)
-    without = ApFeed(FeedSpec("ap-test", "ap", server.url(PATH + "?statePostal=AL&level=ru")), fast_http("ap-test")).poll(None)
+    without = ApFeed(FeedSpec("ap-test", "ap", server.url(PATH + "?statePostal=AL&level=ru")), fast_http("ap-test")).poll(
+        None
+    )
     assert with_report is not None and without is not None
     assert with_report.races == without.races and with_report.balance and not without.balance

@@ -48,7 +48,9 @@ BASE = "/GA/105369"
         ("(Rep)", "NP", ("(Rep)", None, False)),
     ],
 )
-def test_party_and_incumbency_come_out_of_the_choice_text(text: str, party_field: str | None, expected: tuple[Any, ...]) -> None:
+def test_party_and_incumbency_come_out_of_the_choice_text(
+    text: str, party_field: str | None, expected: tuple[Any, ...]
+) -> None:
     assert parse_choice(text, party_field) == expected
 
 
@@ -195,7 +197,12 @@ def test_deeply_nested_contests_cost_linear_time() -> None:
     # Clarity nests Contest > Choice > VoteType > County one level each; a hostile file that
     # nests Contests in Contests must not make every contest walk all of its descendants.
     depth = 50_000
-    doc = b"<ElectionResult><Region>GA</Region>" + b"<Contest key='1' text='x'>" * depth + b"</Contest>" * depth + b"</ElectionResult>"
+    doc = (
+        b"<ElectionResult><Region>GA</Region>"
+        + b"<Contest key='1' text='x'>" * depth
+        + b"</Contest>" * depth
+        + b"</ElectionResult>"
+    )
     assert len(parse_detail_xml(doc, "ga").races) == 1
 
 
@@ -272,10 +279,17 @@ def test_a_zip_bomb_over_the_default_cap_is_refused(zip_bomb: bytes) -> None:
 # -- polling over HTTP ------------------------------------------------------------------------------
 
 
-def publish(server: FeedServer, version: str, summary: bytes = GA_SUMMARY, detail: bytes = GA_DETAIL, **version_reply: Any) -> None:
-    server.route(f"{BASE}/current_ver.txt", Reply.text(version, headers={"Cache-Control": "max-age=0, no-cache"}, **version_reply))
+def publish(
+    server: FeedServer, version: str, summary: bytes = GA_SUMMARY, detail: bytes = GA_DETAIL, **version_reply: Any
+) -> None:
+    server.route(
+        f"{BASE}/current_ver.txt", Reply.text(version, headers={"Cache-Control": "max-age=0, no-cache"}, **version_reply)
+    )
     server.route(f"{BASE}/{version}/json/en/summary.json", Reply(200, summary, {"Content-Type": "application/json"}))
-    server.route(f"{BASE}/{version}/reports/detailxml.zip", Reply(200, zip_of({"detail.xml": detail}), {"Content-Type": "application/zip"}))
+    server.route(
+        f"{BASE}/{version}/reports/detailxml.zip",
+        Reply(200, zip_of({"detail.xml": detail}), {"Content-Type": "application/zip"}),
+    )
 
 
 def clarity_feed(server: FeedServer, **options: Any) -> ClarityFeed:
@@ -354,7 +368,11 @@ def test_a_zip_bomb_over_http_is_refused(server: FeedServer, zip_bomb: bytes) ->
 
 def test_a_version_folder_not_there_yet_is_an_error_then_retried(server: FeedServer) -> None:
     publish(server, "271927", etag='"v2"')
-    server.route(f"{BASE}/271927/json/en/summary.json", Reply(404, b"Not Found"), Reply(200, GA_SUMMARY, {"Content-Type": "application/json"}))
+    server.route(
+        f"{BASE}/271927/json/en/summary.json",
+        Reply(404, b"Not Found"),
+        Reply(200, GA_SUMMARY, {"Content-Type": "application/json"}),
+    )
     feed = clarity_feed(server)
     with pytest.raises(FeedError, match="HTTP 404"):
         feed.poll(None)
@@ -415,7 +433,9 @@ def settings_doc(flag: Any) -> bytes:
 
 def test_istestmode_marks_the_snapshot_and_every_race_as_test(server: FeedServer) -> None:
     publish(server, "271927")
-    server.route(f"{BASE}/271927/json/en/electionsettings.json", Reply(200, GA_TEST_SETTINGS, {"Content-Type": "application/json"}))
+    server.route(
+        f"{BASE}/271927/json/en/electionsettings.json", Reply(200, GA_TEST_SETTINGS, {"Content-Type": "application/json"})
+    )
     snap = clarity_feed(server).poll(None)
     assert snap is not None and snap.test
     assert [race.test for race in snap.races.values()] == [True, True, True]
@@ -423,7 +443,9 @@ def test_istestmode_marks_the_snapshot_and_every_race_as_test(server: FeedServer
 
 def test_older_sites_keep_their_settings_one_folder_up(server: FeedServer) -> None:
     publish(server, "271927")
-    server.route(f"{BASE}/271927/json/electionsettings.json", Reply(200, GA_TEST_SETTINGS, {"Content-Type": "application/json"}))
+    server.route(
+        f"{BASE}/271927/json/electionsettings.json", Reply(200, GA_TEST_SETTINGS, {"Content-Type": "application/json"})
+    )
     snap = clarity_feed(server).poll(None)
     assert snap is not None and snap.test
     assert [r.path for r in server.requests if "electionsettings" in r.path] == [
@@ -435,7 +457,9 @@ def test_older_sites_keep_their_settings_one_folder_up(server: FeedServer) -> No
 @pytest.mark.parametrize(("flag", "test"), [(False, False), ("True", True), ("false", False), (1, True), (None, False)])
 def test_the_flag_is_read_in_the_spellings_clarity_uses(server: FeedServer, flag: Any, test: bool) -> None:
     publish(server, "271927")
-    server.route(f"{BASE}/271927/json/en/electionsettings.json", Reply(200, settings_doc(flag), {"Content-Type": "application/json"}))
+    server.route(
+        f"{BASE}/271927/json/en/electionsettings.json", Reply(200, settings_doc(flag), {"Content-Type": "application/json"})
+    )
     snap = clarity_feed(server).poll(None)
     assert snap is not None and snap.test is test and all(r.test is test for r in snap.races.values())
 
@@ -451,7 +475,10 @@ def test_a_site_without_settings_is_live_and_the_option_skips_them(server: FeedS
 
 def test_a_flag_that_cannot_be_read_fails_the_poll_rather_than_guess_live(server: FeedServer) -> None:
     publish(server, "271927", etag='"v1"')
-    server.route(f"{BASE}/271927/json/en/electionsettings.json", Reply(200, settings_doc("maybe"), {"Content-Type": "application/json"}))
+    server.route(
+        f"{BASE}/271927/json/en/electionsettings.json",
+        Reply(200, settings_doc("maybe"), {"Content-Type": "application/json"}),
+    )
     feed = clarity_feed(server)
     with pytest.raises(FeedError, match="istestmode 'maybe' is not true or false") as caught:
         feed.poll(None)

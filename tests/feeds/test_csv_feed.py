@@ -33,7 +33,11 @@ def test_state_and_county_totals_are_summed_from_precincts() -> None:
     ]
     state = race.state_unit
     assert state is not None and state.name == "Alabama"
-    assert dict(state.votes) == {"doug-jones": 815 + 400 + 91 + 5 + 300, "roy-s-moore": 950 + 600 + 70 + 9 + 700, "write-ins": 38 + 12 + 3 + 20}
+    assert dict(state.votes) == {
+        "doug-jones": 815 + 400 + 91 + 5 + 300,
+        "roy-s-moore": 950 + 600 + 70 + 9 + 700,
+        "write-ins": 38 + 12 + 3 + 20,
+    }
     autauga = race.unit("Autauga")
     assert autauga is not None and autauga.level is Level.COUNTY
     assert (autauga.precincts_reporting, autauga.precincts_total) == (3, 3)

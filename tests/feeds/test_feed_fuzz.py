@@ -38,7 +38,11 @@ from .samples import CLARITY_FIXTURES, CSV_FIXTURES, ap_doc, zip_of
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**63) | st.floats(allow_nan=False) | st.text(max_size=12),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
     max_leaves=20,
 )
@@ -63,7 +67,15 @@ def replaced(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
     return copy
 
 
-AP_DOCS = [ap_doc(n) for n in ("20171212_al_senate_full.json", "20170815_al_senate_gop_primary.json", "20201103_me_president_v3.json", "20171212_al_senate_initialization.json")]
+AP_DOCS = [
+    ap_doc(n)
+    for n in (
+        "20171212_al_senate_full.json",
+        "20170815_al_senate_gop_primary.json",
+        "20201103_me_president_v3.json",
+        "20171212_al_senate_initialization.json",
+    )
+]
 AP_PATHS = [(i, p) for i, d in enumerate(AP_DOCS) for p in paths(d)]
 GA_SUMMARY = json.loads((CLARITY_FIXTURES / "20201103_ga_summary.json").read_bytes())
 SUMMARY_PATHS = paths(GA_SUMMARY)
@@ -105,7 +117,17 @@ def test_ap_arbitrary_bytes_give_an_error_or_right_totals(data: bytes) -> None:
 
 @FUZZ
 @given(json_values)
-@example({"races": [{"raceID": "1", "statePostal": "AL", "reportingUnits": [{"level": "state", "candidates": [{"candidateID": "1", "last": "A", "voteCount": 5}]}]}]})
+@example(
+    {
+        "races": [
+            {
+                "raceID": "1",
+                "statePostal": "AL",
+                "reportingUnits": [{"level": "state", "candidates": [{"candidateID": "1", "last": "A", "voteCount": 5}]}],
+            }
+        ]
+    }
+)
 def test_ap_arbitrary_json_gives_an_error_or_right_totals(value: Any) -> None:
     check_ap(json.dumps(value).encode())
 
@@ -119,8 +141,13 @@ def test_ap_one_field_gone_wrong_costs_at_most_its_race(where: tuple[int, tuple[
     reading = ap_reading(doc)
     inside = len(path) >= 2 and path[0] == "races"
     # the races the fault did not touch (the same key and total as before, no other race now under their key)
-    untouched = [k for i, raw in enumerate(AP_DOCS[index]["races"]) if inside and i != path[1]
-                 for k in original if reading.get(k) == original[k] and k in ap_reading({"races": [raw]})]
+    untouched = [
+        k
+        for i, raw in enumerate(AP_DOCS[index]["races"])
+        if inside and i != path[1]
+        for k in original
+        if reading.get(k) == original[k] and k in ap_reading({"races": [raw]})
+    ]
     check_ap(json.dumps(doc).encode(), untouched)
 
 
@@ -147,20 +174,60 @@ def test_clarity_summary_one_field_gone_wrong_costs_at_most_its_race(path: tuple
     left_out: list[Any] = []
     result = outcome(lambda: parse_summary(json.dumps(doc).encode(), "fuzz", "GA", site="county", left_out=left_out))
     original, reading = summary_reading(GA_SUMMARY, "GA"), summary_reading(doc, "GA")
-    untouched = [k for i, raw in enumerate(GA_SUMMARY) if path and i != path[0]
-                 for k in summary_reading([raw], "GA") if reading.get(k) == original[k]]
+    untouched = [
+        k
+        for i, raw in enumerate(GA_SUMMARY)
+        if path and i != path[0]
+        for k in summary_reading([raw], "GA")
+        if reading.get(k) == original[k]
+    ]
     if isinstance(result, FeedError):
         assert not untouched, f"one odd contest cost the whole reply: {result}"
         return
     check_races(result, reading, left_out, untouched)
 
 
-TAGS = ["ElectionResult", "Region", "Timestamp", "ElectionName", "ElectionDate", "Contest", "Choice", "VoteType", "County", "Precinct", "VoterTurnout", "Precincts", "ElectionVoterTurnout", "Counties", "ParticipatingCounties"]
-ATTRS = ["key", "text", "name", "votes", "totalVotes", "party", "voteFor", "precinctsReported", "precinctsParticipating", "precinctsReporting", "percentReporting"]
-attr_values = st.sampled_from(["1", "0", "4", "-1", "", "x", "GA", "1e9", "99999999999999999999", "&amp;", "Trump (I) (Rep)"]) | st.text(max_size=6)
+TAGS = [
+    "ElectionResult",
+    "Region",
+    "Timestamp",
+    "ElectionName",
+    "ElectionDate",
+    "Contest",
+    "Choice",
+    "VoteType",
+    "County",
+    "Precinct",
+    "VoterTurnout",
+    "Precincts",
+    "ElectionVoterTurnout",
+    "Counties",
+    "ParticipatingCounties",
+]
+ATTRS = [
+    "key",
+    "text",
+    "name",
+    "votes",
+    "totalVotes",
+    "party",
+    "voteFor",
+    "precinctsReported",
+    "precinctsParticipating",
+    "precinctsReporting",
+    "percentReporting",
+]
+attr_values = st.sampled_from(
+    ["1", "0", "4", "-1", "", "x", "GA", "1e9", "99999999999999999999", "&amp;", "Trump (I) (Rep)"]
+) | st.text(max_size=6)
 element = st.recursive(
     st.builds(lambda t: (t, {}, []), st.sampled_from(TAGS)),
-    lambda inner: st.builds(lambda t, a, c: (t, a, c), st.sampled_from(TAGS), st.dictionaries(st.sampled_from(ATTRS), attr_values, max_size=4), st.lists(inner, max_size=4)),
+    lambda inner: st.builds(
+        lambda t, a, c: (t, a, c),
+        st.sampled_from(TAGS),
+        st.dictionaries(st.sampled_from(ATTRS), attr_values, max_size=4),
+        st.lists(inner, max_size=4),
+    ),
     max_leaves=25,
 )
 
@@ -174,7 +241,14 @@ def xml_of(node: tuple[str, dict[str, str], list[Any]]) -> str:
 
 
 @FUZZ
-@given(st.builds(lambda c, r: ("ElectionResult", {}, [("Region", {}, []), *c]) if r else ("ElectionResult", {}, c), st.lists(element, max_size=4), st.booleans()), st.sampled_from([None, "GA"]))
+@given(
+    st.builds(
+        lambda c, r: ("ElectionResult", {}, [("Region", {}, []), *c]) if r else ("ElectionResult", {}, c),
+        st.lists(element, max_size=4),
+        st.booleans(),
+    ),
+    st.sampled_from([None, "GA"]),
+)
 def test_clarity_detail_xml_shaped_nonsense_gives_an_error_or_right_totals(tree: Any, state: str | None) -> None:
     check_detail(xml_of(tree).encode(), state)
 
@@ -219,7 +293,11 @@ DETAIL_ZIP = zip_of({"detail.xml": DETAIL_XML})
 
 
 @FUZZ
-@given(st.integers(min_value=0, max_value=len(DETAIL_ZIP) - 1), st.integers(min_value=0, max_value=255), st.one_of(st.just(len(DETAIL_ZIP)), st.integers(min_value=1, max_value=len(DETAIL_ZIP))))
+@given(
+    st.integers(min_value=0, max_value=len(DETAIL_ZIP) - 1),
+    st.integers(min_value=0, max_value=255),
+    st.one_of(st.just(len(DETAIL_ZIP)), st.integers(min_value=1, max_value=len(DETAIL_ZIP))),
+)
 @example(0, DETAIL_ZIP[0], len(DETAIL_ZIP))  # undamaged
 @example(726, 64, 798)  # a central directory claiming zip version 6.4: zipfile raised NotImplementedError, not a FeedError
 def test_detail_zip_corrupted_or_truncated_gives_an_error_or_the_very_xml(offset: int, byte: int, keep: int) -> None:
@@ -269,7 +347,16 @@ def test_csv_fixture_reads_as_the_independent_reading_reads_it() -> None:
 
 
 @FUZZ
-@given(st.lists(st.lists(st.sampled_from(["", "A", "1", "-1", "2.5", "815.0", "Write-In", "Over Votes", '"', ",", "\n", "\x00", "é"]) | st.text(max_size=5), max_size=9), max_size=6))
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(["", "A", "1", "-1", "2.5", "815.0", "Write-In", "Over Votes", '"', ",", "\n", "\x00", "é"])
+            | st.text(max_size=5),
+            max_size=9,
+        ),
+        max_size=6,
+    )
+)
 @example([["Autauga", "1", "UNITED STATES SENATOR", "", "", "Doug Jones", "2.5", "x"]])  # not a whole number
 @example([["", "1", "UNITED STATES SENATOR", "", "", "Doug Jones", "5", "x"]])  # no county
 @example([["Autauga", "1", "UNITED STATES SENATOR", "", "", "Doug Jones", "815.0", "x"]])  # a float that is whole

@@ -106,23 +106,57 @@ def _ap_bases() -> list[Any]:
     for path in sorted((SHARED_SAMPLES / "ap").glob("*.json")) if SHARED_SAMPLES.is_dir() else []:
         if (body := _full_reply(path)) is not None:
             cap = 12 if path.stat().st_size > 500_000 else 25
-            bases.append(pytest.param(Base(f"shared {path.name}", "ap", {"doc": body}, "", cap), id=f"shared-ap-{path.stem}", marks=pytest.mark.shared))
+            bases.append(
+                pytest.param(
+                    Base(f"shared {path.name}", "ap", {"doc": body}, "", cap),
+                    id=f"shared-ap-{path.stem}",
+                    marks=pytest.mark.shared,
+                )
+            )
     return bases
 
 
 def _native_bases() -> list[Any]:
     files = scenario_files()
-    return [pytest.param(Base(f"scenario {p.name}", "json", {"doc": p.read_bytes()}, "AL", 40 if i in (0, len(files) - 1) else 3), id=f"scenario-{p.stem}") for i, p in enumerate(files)]
+    return [
+        pytest.param(
+            Base(f"scenario {p.name}", "json", {"doc": p.read_bytes()}, "AL", 40 if i in (0, len(files) - 1) else 3),
+            id=f"scenario-{p.stem}",
+        )
+        for i, p in enumerate(files)
+    ]
 
 
 def _clarity_bases() -> list[Any]:
     bases = [
         pytest.param(
-            Base("fixture KY Greenup 2014 (county site)", "clarity", {"summary": (CLARITY_FIXTURES / "20140520_ky_greenup_summary.json").read_bytes(), "detail": (CLARITY_FIXTURES / "20140520_ky_greenup_detail.xml").read_bytes()}, "KY", 60, {"settings": False}, "/KY/Greenup/50110/"),
+            Base(
+                "fixture KY Greenup 2014 (county site)",
+                "clarity",
+                {
+                    "summary": (CLARITY_FIXTURES / "20140520_ky_greenup_summary.json").read_bytes(),
+                    "detail": (CLARITY_FIXTURES / "20140520_ky_greenup_detail.xml").read_bytes(),
+                },
+                "KY",
+                60,
+                {"settings": False},
+                "/KY/Greenup/50110/",
+            ),
             id="clarity-ky-greenup",
         ),
         pytest.param(
-            Base("fixture GA 2020 (state site)", "clarity", {"summary": (CLARITY_FIXTURES / "20201103_ga_summary.json").read_bytes(), "detail": (CLARITY_FIXTURES / "20201103_ga_detail.xml").read_bytes()}, "GA", 60, {"settings": False}, "/GA/105369/"),
+            Base(
+                "fixture GA 2020 (state site)",
+                "clarity",
+                {
+                    "summary": (CLARITY_FIXTURES / "20201103_ga_summary.json").read_bytes(),
+                    "detail": (CLARITY_FIXTURES / "20201103_ga_detail.xml").read_bytes(),
+                },
+                "GA",
+                60,
+                {"settings": False},
+                "/GA/105369/",
+            ),
             id="clarity-ga",
         ),
     ]
@@ -130,18 +164,41 @@ def _clarity_bases() -> list[Any]:
     if shared.is_dir():
         ga = shared / "ga-2020-general"
         for name, files, state, path in (
-            ("shared ga-2020-general", {"summary": (ga / "summary.json").read_bytes(), "detail": (ga / "detail-counties.xml").read_bytes()}, "GA", "/GA/105369/"),
-            ("shared county.xml (AR 2014, detail only)", {"summary": b"[]", "detail": (shared / "county.xml").read_bytes()}, "AR", "/AR/53237/"),
-            ("shared precinct.xml (KY Greenup 2014, detail only)", {"summary": b"[]", "detail": (shared / "precinct.xml").read_bytes()}, "KY", "/KY/Greenup/50110/"),
+            (
+                "shared ga-2020-general",
+                {"summary": (ga / "summary.json").read_bytes(), "detail": (ga / "detail-counties.xml").read_bytes()},
+                "GA",
+                "/GA/105369/",
+            ),
+            (
+                "shared county.xml (AR 2014, detail only)",
+                {"summary": b"[]", "detail": (shared / "county.xml").read_bytes()},
+                "AR",
+                "/AR/53237/",
+            ),
+            (
+                "shared precinct.xml (KY Greenup 2014, detail only)",
+                {"summary": b"[]", "detail": (shared / "precinct.xml").read_bytes()},
+                "KY",
+                "/KY/Greenup/50110/",
+            ),
         ):
             cap = 15 if len(files["summary"]) > 100_000 else 40  # Georgia's 298 contests cost a tenth of a second a poll
-            bases.append(pytest.param(Base(name, "clarity", files, state, cap, {"settings": False}, path), id=f"shared-clarity-{state}-{len(bases)}", marks=pytest.mark.shared))
+            bases.append(
+                pytest.param(
+                    Base(name, "clarity", files, state, cap, {"settings": False}, path),
+                    id=f"shared-clarity-{state}-{len(bases)}",
+                    marks=pytest.mark.shared,
+                )
+            )
     return bases
 
 
 def _csv_bases() -> list[Any]:
     return [
-        pytest.param(Base(f"fixture {p.name}", "csv", {"doc": p.read_bytes()}, "AL", 60, {"state": "AL"}), id=f"csv-{p.stem}")
+        pytest.param(
+            Base(f"fixture {p.name}", "csv", {"doc": p.read_bytes()}, "AL", 60, {"state": "AL"}), id=f"csv-{p.stem}"
+        )
         for p in sorted(CSV_FIXTURES.glob("*.csv"))
     ]
 
@@ -184,8 +241,14 @@ class Site:
         p = base.path.rstrip("/")
         if base.kind == "clarity":
             server.handle(f"{p}/current_ver.txt", lambda _r: Reply.text("1"))
-            server.handle(f"{p}/1/json/en/summary.json", lambda _r: Reply(200, self.files["summary"], {"Content-Type": "application/json"}))
-            server.handle(f"{p}/1/reports/detailxml.zip", lambda _r: Reply(200, zip_of({"detail.xml": self.files["detail"]}), {"Content-Type": "application/zip"}))
+            server.handle(
+                f"{p}/1/json/en/summary.json",
+                lambda _r: Reply(200, self.files["summary"], {"Content-Type": "application/json"}),
+            )
+            server.handle(
+                f"{p}/1/reports/detailxml.zip",
+                lambda _r: Reply(200, zip_of({"detail.xml": self.files["detail"]}), {"Content-Type": "application/zip"}),
+            )
             self.url = server.url(f"{p}/")
         else:
             content = "text/csv" if base.kind == "csv" else "application/json"
@@ -203,7 +266,15 @@ def card(race: Race, snap: Snapshot) -> str:
     return answer.text() + json.dumps(answer.slack(), sort_keys=True)
 
 
-def run_one(m: Mutation, site: Site, store: Store, baseline: Any, services: Services, caplog: pytest.LogCaptureFixture, rng: random.Random) -> list[str]:
+def run_one(
+    m: Mutation,
+    site: Site,
+    store: Store,
+    baseline: Any,
+    services: Services,
+    caplog: pytest.LogCaptureFixture,
+    rng: random.Random,
+) -> list[str]:
     """Play one mutation on top of the stored night; what went wrong, as sentences."""
     wrong: list[str] = []
     store.commit_poll(baseline.snapshot, baseline.memory, {}, [])  # the night as it was before this reply
@@ -259,7 +330,9 @@ def test_one_odd_race_costs_one_race(base: Base, tmp_path: Path, caplog: pytest.
         first = site.poller(store).poll()
         assert first.status == "changed", first.error
         baseline = store.load("corpus")
-        assert baseline is not None and not [r for r in caplog.records if LEFT_OUT in r.getMessage()], "the unmutated document reads whole"
+        assert baseline is not None and not [r for r in caplog.records if LEFT_OUT in r.getMessage()], (
+            "the unmutated document reads whole"
+        )
         for m in mutations:
             problems += [f"{m.where} ({m.kind}): {w}" for w in run_one(m, site, store, baseline, services, caplog, rng)]
     store.close()

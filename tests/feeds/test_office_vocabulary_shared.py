@@ -120,7 +120,16 @@ def test_the_other_clarity_samples() -> None:
     assert [c.name for c in race.candidates if not c.pseudo][:3] == ["Matt Bevin", "Brad Copas", "Mitch McConnell"]
 
 
-@pytest.mark.parametrize("name", ["00000000_fake.json", "20121106_ak_prez.json", "20151103_national.json", "20151103_national_initialization.json", "20160301_super_tuesday.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "00000000_fake.json",
+        "20121106_ak_prez.json",
+        "20151103_national.json",
+        "20151103_national_initialization.json",
+        "20160301_super_tuesday.json",
+    ],
+)
 def test_ap_office_names_agree_with_ap_office_ids(name: str) -> None:
     raw = json.loads((AP / name).read_bytes())
     reply = parse_ap((AP / name).read_bytes(), "ap")

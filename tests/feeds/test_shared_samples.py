@@ -27,14 +27,24 @@ pytestmark = [pytest.mark.shared, needs_shared]
 
 AP = SHARED_SAMPLES / "ap"
 CLARITY = SHARED_SAMPLES / "clarity"
-AP_RESULTS = ["00000000_fake.json", "20121106_ak_prez.json", "20151103_national.json", "20151103_national_initialization.json", "20160301_super_tuesday.json"]
+AP_RESULTS = [
+    "00000000_fake.json",
+    "20121106_ak_prez.json",
+    "20151103_national.json",
+    "20151103_national_initialization.json",
+    "20160301_super_tuesday.json",
+]
 
 
 def test_the_seven_ap_samples_are_all_covered() -> None:
-    assert sorted(p.name for p in AP.glob("*.json")) == sorted([*AP_RESULTS, "00000000_elections.json", "20160818_senate_trends.json"])
+    assert sorted(p.name for p in AP.glob("*.json")) == sorted(
+        [*AP_RESULTS, "00000000_elections.json", "20160818_senate_trends.json"]
+    )
 
 
-@pytest.mark.parametrize(("name", "what"), [("00000000_elections.json", "landing document"), ("20160818_senate_trends.json", "trendtable report")])
+@pytest.mark.parametrize(
+    ("name", "what"), [("00000000_elections.json", "landing document"), ("20160818_senate_trends.json", "trendtable report")]
+)
 def test_ap_documents_that_are_not_results_are_refused_by_name(name: str, what: str) -> None:
     with pytest.raises(FeedError, match=what):
         parse_ap((AP / name).read_bytes(), "ap")
@@ -67,7 +77,9 @@ def test_ap_state_rows_winners_and_precincts_match_the_raw_reply(name: str) -> N
         assert sorted(state.votes.values()) == sorted(e["voteCount"] for e in row["candidates"])
         assert state.total_votes == sum(e["voteCount"] for e in row["candidates"])
         assert (state.precincts_reporting, state.precincts_total) == (row["precinctsReporting"], row["precinctsTotal"])
-        assert sorted(names_by_id[w] for w in race.winners) == sorted(names([e for e in row["candidates"] if e.get("winner") == "X"]))
+        assert sorted(names_by_id[w] for w in race.winners) == sorted(
+            names([e for e in row["candidates"] if e.get("winner") == "X"])
+        )
         assert race.call_status is (CallStatus.CALLED if race.winners else CallStatus.NONE)
         subunits = [u for u in raw_race["reportingUnits"] if u["level"] != "state"]
         assert len(race.subunits) == len(subunits)
@@ -86,7 +98,12 @@ def test_super_tuesday_is_massachusetts_towns_with_no_preference_as_pseudo() -> 
 def test_colorado_four_digit_fips_are_padded() -> None:
     reply = parse_ap((AP / "20151103_national.json").read_bytes(), "ap")
     colorado = [r for r in reply.races if r.state == "CO"]
-    raw_codes = [u["fipsCode"] for r in json.loads((AP / "20151103_national.json").read_bytes())["races"] for u in r["reportingUnits"] if u.get("statePostal") == "CO" and "fipsCode" in u]
+    raw_codes = [
+        u["fipsCode"]
+        for r in json.loads((AP / "20151103_national.json").read_bytes())["races"]
+        for u in r["reportingUnits"]
+        if u.get("statePostal") == "CO" and "fipsCode" in u
+    ]
     assert sum(1 for code in raw_codes if len(code) == 4) == 67
     assert {u.fips for r in colorado for u in r.subunits} <= {code.zfill(5) for code in raw_codes}
 
@@ -119,10 +136,19 @@ def raw_detail(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def unit_votes(race: Race) -> Counter[str]:
-    return Counter({f"{u.id}|{cid}": n for u in race.units if u.level in (Level.COUNTY, Level.PRECINCT) and not u.id.startswith("county:") for cid, n in u.votes.items()})
+    return Counter(
+        {
+            f"{u.id}|{cid}": n
+            for u in race.units
+            if u.level in (Level.COUNTY, Level.PRECINCT) and not u.id.startswith("county:")
+            for cid, n in u.votes.items()
+        }
+    )
 
 
-@pytest.mark.parametrize(("name", "state"), [("county.xml", None), ("precinct.xml", "KY"), ("ga-2020-general/detail-counties.xml", None)])
+@pytest.mark.parametrize(
+    ("name", "state"), [("county.xml", None), ("precinct.xml", "KY"), ("ga-2020-general/detail-counties.xml", None)]
+)
 def test_clarity_detail_matches_the_raw_xml(name: str, state: str | None) -> None:
     path = CLARITY / name
     expected = raw_detail(path)
@@ -131,7 +157,10 @@ def test_clarity_detail_matches_the_raw_xml(name: str, state: str | None) -> Non
     for race in detail.races:
         want = expected[race.race_id]
         assert race.state_unit is not None and dict(race.state_unit.votes) == want["totals"]
-        assert (str(race.state_unit.precincts_reporting), str(race.state_unit.precincts_total)) == (want["reported"], want["participating"])
+        assert (str(race.state_unit.precincts_reporting), str(race.state_unit.precincts_total)) == (
+            want["reported"],
+            want["participating"],
+        )
         assert unit_votes(race) == +want["units"]  # unary + drops the zero rows on both sides
         assert race.call_status is CallStatus.NONE
 
