@@ -6,7 +6,7 @@ Builds two snapshots (every race × counties × candidates), identical but for o
 race, evaluates every race as ``bot.app.poller.Poller._evaluate`` does (memory carried from the first
 snapshot), and shows that the diff touches only that race: events and memory changes. It also
 times the cheap skip the poller could make for a race equal to its previous version (safe: the
-rules are idempotent, see tests/core/test_properties.py::test_same_race_twice_gives_nothing).
+rules are idempotent, see tests/unit/core/test_properties.py::test_same_race_twice_gives_nothing).
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _add_rehearsal_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_rehearsal_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse's private generic
     rec = sub.add_parser(
         "record", help="poll the configured feeds without delivering and archive every response (a rehearsal's input)"
     )
@@ -171,7 +171,7 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if result.pending == 0 else 1
 
 
-def _poll(settings, secrets) -> int:  # type: ignore[no-untyped-def]
+def _poll(settings, secrets) -> int:  # type: ignore[no-untyped-def]  # typed lazily: importing Settings here would load the runtime for --help
     from bot.app.runtime import Runtime
 
     runtime = Runtime.build(settings, secrets, console=None if secrets.slack_enabled else sys.stdout)
@@ -183,7 +183,7 @@ def _poll(settings, secrets) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
-def _serve(settings, secrets) -> int:  # type: ignore[no-untyped-def]
+def _serve(settings, secrets) -> int:  # type: ignore[no-untyped-def]  # as _poll
     """The Procfile's web stack (gunicorn) with the poller in its one worker: bot/app/web_server.py."""
     from bot.app.web_server import serve
 

@@ -63,7 +63,7 @@ def serve(settings: Settings, secrets: Secrets, host: str, port: int) -> int:
         ) from None
     check(settings, secrets)
 
-    class OneProcess(BaseApplication):  # type: ignore[misc]
+    class OneProcess(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types: its base class is Any
         def load_config(self) -> None:
             options: dict[str, Any] = {
                 "bind": f"{host}:{port}",

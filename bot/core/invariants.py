@@ -136,7 +136,7 @@ def unit_problem(unit: ReportingUnit, candidate_ids: Iterable[str]) -> str | Non
     if total is not None:
         if not (_is_count(reporting) and _is_count(total)):
             return f"{where}: precinct counts are not whole numbers ≥ 0"
-        if reporting > total:  # type: ignore[operator]
+        if reporting > total:  # type: ignore[operator]  # both are ints: _is_count checked them just above
             return f"{where}: more precincts reporting than precincts in total"
     if not _is_percent(unit.expected_vote_pct):
         return f"{where}: eevp {_short(unit.expected_vote_pct)} is not a percentage 0–100"

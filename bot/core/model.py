@@ -230,7 +230,7 @@ class Snapshot:
 
     @classmethod
     def of(cls, feed: str, generated_at: datetime, races: Iterable[Race], **kw: object) -> Snapshot:
-        return cls(feed=feed, generated_at=generated_at, races={r.key: r for r in races}, **kw)  # type: ignore[arg-type]
+        return cls(feed=feed, generated_at=generated_at, races={r.key: r for r in races}, **kw)  # type: ignore[arg-type]  # kw passes the dataclass's own keyword fields through
 
     def __hash__(self) -> int:
         return hash((self.feed, self.generated_at, tuple(self.races)))

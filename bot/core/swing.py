@@ -95,7 +95,7 @@ class Baseline:
         return Fraction(self.dem - self.gop, total) if total else None
 
     def by_name(self, name: str) -> list[BaselineCounty]:
-        return [self.counties[f] for f in self._by_name.get(normalize_county(name), [])]  # type: ignore[attr-defined]
+        return [self.counties[f] for f in self._by_name.get(normalize_county(name), [])]  # type: ignore[attr-defined]  # _by_name is set in __post_init__ of a frozen dataclass
 
     def match(self, unit: ReportingUnit) -> tuple[BaselineCounty | None, str | None]:
         """The baseline county of a unit and how it was found ('fips' or 'name'), or (None, None)."""

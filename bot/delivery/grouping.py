@@ -54,7 +54,7 @@ class Grouping:
         except Exception:  # a bug here must not stop the night: every alert on its own, as before digests
             log.exception("feed %r: grouping alerts for %s failed; sending them one by one", feed, channel)
             return list(alerts)
-        return [*result.individual, *result.digests]  # type: ignore[list-item]
+        return [*result.individual, *result.digests]  # type: ignore[list-item]  # a Digest goes where an Alert does: the worker and sinks tell them apart
 
     def feed_races(self, feed: str) -> int:
         with self._lock:

@@ -53,7 +53,7 @@ def named(
         units = tuple(replace(u, name=county) if u.level is Level.STATE else u for u in units)
     if units != race.units:
         changes["units"] = units
-    return replace(race, **changes)  # type: ignore[arg-type]
+    return replace(race, **changes)  # type: ignore[arg-type]  # changes holds only Race fields, each of its own type
 
 
 __all__ = ["named"]

@@ -77,8 +77,8 @@ def county_swing_text(votes: Mapping[str, int], facts: Mapping[str, object], nam
     unit's votes now and its ``swing_facts``; ``names`` maps candidate ids to display names."""
     try:
         dem, gop, label = str(facts["dem"]), str(facts["gop"]), str(facts["baseline"])
-        then_total = int(facts["then_total"])  # type: ignore[call-overload]
-        then_lead = int(facts["then_dem"]) - int(facts["then_gop"])  # type: ignore[call-overload]
+        then_total = int(facts["then_total"])  # type: ignore[call-overload]  # stored facts are JSON values; a wrong one is caught below
+        then_lead = int(facts["then_dem"]) - int(facts["then_gop"])  # type: ignore[call-overload]  # as above
     except (KeyError, TypeError, ValueError):
         return None
     total = sum(votes.values())

@@ -49,7 +49,7 @@ def unsubscribe(store: Store, channel: str, scope: str) -> bool:
     """Remove a channel's subscription; True when there was one."""
     with store.session() as s, s.begin():
         result = s.execute(delete(SubscriptionRow).where(SubscriptionRow.channel == channel, SubscriptionRow.scope == scope))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # a DELETE's result is a CursorResult; SQLAlchemy types it as Result
 
 
 def for_channel(store: Store, channel: str) -> list[Subscription]:

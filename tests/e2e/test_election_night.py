@@ -51,7 +51,7 @@ def build_runtime(db_url: str, feed_url: str, slack: FakeSlack, interval: float 
                 "channels": [CHANNEL],
                 "level": "all",
                 "style": "messages",
-            },  # one post per alert; cards: tests/delivery
+            },  # one post per alert; cards: tests/integration/delivery
         }
     )
     secrets = Secrets("xoxb-test", SECRET, slack.base_url)
