@@ -262,7 +262,7 @@ class DeliveryWorker:
         self._posts.mark(key)
         try:
             if thread_ts:
-                ts = sink.send(row.alert, row.channel, thread_ts=thread_ts, broadcast=broadcast)  # type: ignore[call-arg]  # the Sink protocol declares send() without threads; Slack's sink takes them (issue 14: write the whole contract)
+                ts = sink.send(row.alert, row.channel, thread_ts=thread_ts, broadcast=broadcast)  # type: ignore[call-arg]  # only a CardSink has threads (bot/delivery/sink.py), and only it has a thread_ts here
             else:
                 ts = sink.send(row.alert, row.channel)
         except DeliveryError as exc:

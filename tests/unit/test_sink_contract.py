@@ -1,0 +1,44 @@
+"""Every real sink keeps the written contract of bot/delivery/sink.py: the two methods every sink
+has, and exactly the optional capabilities the worker will use with it (it checks with hasattr, so
+a capability half-implemented would be called and fail on the night)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.delivery.console import ConsoleSink
+from bot.delivery.sink import CardSink, HistorySink, RollupSink, SummarySink
+from bot.delivery.slack import SlackSink
+
+CAPABILITIES = {"history": HistorySink, "summary": SummarySink, "rollup": RollupSink, "cards": CardSink}
+
+
+def _sinks() -> dict[str, object]:
+    return {
+        "slack": SlackSink(WebClient(token="xoxb-test", base_url="http://127.0.0.1:9/api/")),
+        "console": ConsoleSink(io.StringIO()),
+    }
+
+
+@pytest.mark.parametrize("name", ["slack", "console"])
+def test_every_sink_posts_alerts_and_digests_and_names_its_platform_and_pace(name: str) -> None:
+    sink = _sinks()[name]
+    assert sink.platform == name
+    assert isinstance(sink.min_interval, float)
+    assert callable(sink.send) and callable(sink.send_digest)
+
+
+@pytest.mark.parametrize(
+    ("name", "has"),
+    [("slack", {"history", "summary", "rollup", "cards"}), ("console", set())],
+)
+def test_a_sink_has_whole_capabilities_only(name: str, has: set[str]) -> None:
+    sink = _sinks()[name]
+    assert {cap for cap, proto in CAPABILITIES.items() if isinstance(sink, proto)} == has
+    for cap, proto in CAPABILITIES.items():
+        members = [m for m in vars(proto) if not m.startswith("_")] + list(getattr(proto, "__annotations__", {}))
+        present = {m for m in members if hasattr(sink, m) and m != "send"}
+        assert present in (set(), set(members) - {"send"}), f"{name} has part of {cap}: {sorted(present)}"
