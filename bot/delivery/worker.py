@@ -331,32 +331,18 @@ class DeliveryWorker:
 
     def _rollup(self, platform: str, sink: Any, rows: list[Delivery]) -> int:
         """One message for ``rows`` (the budget's surplus), all marked sent by it, or all retried."""
-        ids = [r.id for r in rows]
         channel = rows[0].channel
-        key = (platform, channel)
-        self.store.begin_attempt(ids, self.clock())
-        self._posts.mark(key)
-        try:
-            ts = sink.send_rollup([r.alert for r in rows], channel, self._budget.per_minute)
-        except DeliveryError as exc:
-            self._posts.mark(key)
-            if exc.permanent:
-                for r in rows:
-                    self._retry(r, exc)
-                return 0
-            wait = self._wait_after(key, exc)
-            log.warning(
-                "%s %s: rollup of %d alerts failed (%s); retrying in %.2f s", platform, channel, len(rows), exc, wait
-            )
-            for r in rows:
-                self.store.mark_retry(r.id, str(exc), timedelta(seconds=wait), self.clock(), uncertain=exc.uncertain)
+        posted, ts = self._post_group(
+            platform,
+            sink,
+            rows,
+            lambda: sink.send_rollup([r.alert for r in rows], channel, self._budget.per_minute),
+            f"rollup of {len(rows)} alerts",
+        )
+        if not posted:
             return 0
-        self._posts.mark(key)
-        self._failures.succeeded(key)
-        self.stats["posts"] += 1
         self.stats["rollups"] += 1
         self.stats["rolled_up"] += len(rows)
-        self._spent(platform, sink, channel, rows[-1].alert.at)
         log.info(
             "%s %s: %d alerts sent as one rollup (budget %d messages a minute)",
             platform,
@@ -366,8 +352,37 @@ class DeliveryWorker:
         )
         if self.on_posted is not None:
             self.on_posted(rows[0])
-        self.store.mark_many_sent(ids, ts, self.clock())
+        self.store.mark_many_sent([r.id for r in rows], ts, self.clock())
         return len(rows)
+
+    def _post_group(
+        self, platform: str, sink: Any, rows: list[Delivery], post: Callable[[], str | None], what: str
+    ) -> tuple[bool, str | None]:
+        """Posts ``rows`` as one message (a rollup, a catch-up summary): all marked "sending" first,
+        then all sent by that message or all retried together. When the answer is lost they all
+        stay "sending", and each is reconciled against the message's alert keys."""
+        channel = rows[0].channel
+        key = (platform, channel)
+        self.store.begin_attempt([r.id for r in rows], self.clock())
+        self._posts.mark(key)
+        try:
+            ts = post()
+        except DeliveryError as exc:
+            self._posts.mark(key)
+            if exc.permanent:
+                for r in rows:
+                    self._retry(r, exc)
+                return False, None
+            wait = self._wait_after(key, exc)
+            log.warning("%s %s: %s failed (%s); retrying in %.2f s", platform, channel, what, exc, wait)
+            for r in rows:
+                self.store.mark_retry(r.id, str(exc), timedelta(seconds=wait), self.clock(), uncertain=exc.uncertain)
+            return False, None
+        self._posts.mark(key)
+        self._failures.succeeded(key)
+        self.stats["posts"] += 1
+        self._spent(platform, sink, channel, rows[-1].alert.at)
+        return True, ts
 
     def _send_digest(self, platform: str, sink: Any, row: Delivery) -> int:
         """A digest part: one message to the channel (never a card's thread), sent like an alert."""
@@ -436,40 +451,24 @@ class DeliveryWorker:
         return self._failures.failed(key)
 
     def _summarize(self, platform: str, sink: Any, rows: list[Delivery], now: datetime) -> int:
-        ids = [r.id for r in rows]
-        key = (platform, rows[0].channel)
+        channel = rows[0].channel
         held = int((now - rows[0].created_at).total_seconds() // 60)
-        self.store.begin_attempt(ids, self.clock())
-        self._posts.mark(key)
-        try:
-            ts = sink.send_summary([r.alert for r in rows], rows[0].channel, held)
-        except DeliveryError as exc:
-            self._posts.mark(key)
-            if exc.permanent:
-                for r in rows:
-                    self._retry(r, exc)
-                return 0
-            # all stay "sending" when uncertain (each is reconciled against the summary's alert_keys)
-            wait = self._wait_after(key, exc)
-            log.warning("%s %s: catch-up message failed (%s); retrying in %.2f s", platform, rows[0].channel, exc, wait)
-            for r in rows:
-                self.store.mark_retry(r.id, str(exc), timedelta(seconds=wait), self.clock(), uncertain=exc.uncertain)
+        posted, ts = self._post_group(
+            platform, sink, rows, lambda: sink.send_summary([r.alert for r in rows], channel, held), "catch-up message"
+        )
+        if not posted:
             return 0
-        self._posts.mark(key)
-        self._failures.succeeded(key)
-        self.stats["posts"] += 1
-        self._spent(platform, sink, rows[0].channel, rows[-1].alert.at)
         self.stats["summaries"] += 1
         log.info(
             "%s %s: %d alerts older than %s sent as one catch-up message",
             platform,
-            rows[0].channel,
+            channel,
             len(rows),
             self.summarize_after,
         )
         if self.on_posted is not None:
             self.on_posted(rows[0])
-        self.store.mark_many_sent(ids, ts, self.clock())
+        self.store.mark_many_sent([r.id for r in rows], ts, self.clock())
         return len(rows)
 
 

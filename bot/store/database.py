@@ -623,18 +623,7 @@ class Store:
         return first
 
     def mark_sent(self, delivery_id: int, message_ts: str | None, now: datetime | None = None) -> None:
-        with self.session() as s, s.begin():
-            s.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == delivery_id)
-                .values(
-                    status="sent",
-                    sent_at=now or utcnow(),
-                    message_ts=message_ts,
-                    attempts=OutboxRow.attempts + 1,
-                    last_error=None,
-                )
-            )
+        self.mark_many_sent([delivery_id], message_ts, now)
 
     def mark_retry(
         self, delivery_id: int, error: str, wait: timedelta, now: datetime | None = None, *, uncertain: bool = False
