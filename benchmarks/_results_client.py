@@ -38,6 +38,7 @@ class Tally:
     """What the measured requests produced; warm-up requests are checked but not timed."""
 
     latencies_ms: list[float] = field(default_factory=list)
+    spans: list[tuple[float, float]] = field(default_factory=list)  # (sent, answered), epoch seconds
     statuses: Counter[int] = field(default_factory=Counter)
     bodies: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
@@ -110,7 +111,7 @@ def build_request(host: str, port: int, path: str, body: str, secret: str) -> by
 
 
 async def run(
-    url: str, total: int, concurrency: int, text: str, secret: str, warmup: int, fresh: bool
+    url: str, total: int, concurrency: int, text: str, secret: str, warmup: int, fresh: bool, duration: float | None = None
 ) -> tuple[Tally, float]:
     parts = urlsplit(url)
     host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"
@@ -118,10 +119,15 @@ async def run(
     tally = Tally()
     connections = [Connection(host, port, fresh) for _ in range(concurrency)]
 
+    deadline: list[float] = []  # set for the measured phase when --duration is given
+
     async def worker(conn: Connection, queue: list[bool]) -> None:
         while queue:
-            timed = queue.pop()
+            if deadline and time.perf_counter() >= deadline[0]:
+                return
+            timed = queue[-1] if deadline else queue.pop()  # a timed run never empties its queue
             request = build_request(host, port, path, body, secret)
+            sent = time.time()
             started = time.perf_counter()
             try:
                 status, answer = await asyncio.wait_for(conn.post(request), TIMEOUT_S)
@@ -132,6 +138,7 @@ async def run(
             elapsed = time.perf_counter() - started
             if timed:
                 tally.latencies_ms.append(elapsed * 1000)
+                tally.spans.append((sent, sent + elapsed))
                 tally.record(status, answer)
             elif status != 200:
                 tally.errors.append(f"warm-up request answered {status}: {answer[:200]!r}")
@@ -141,6 +148,8 @@ async def run(
     await asyncio.gather(*(worker(c, warm) for c in connections))
     measured = [True] * total
     started = time.perf_counter()
+    if duration is not None:
+        deadline.append(started + duration)
     await asyncio.gather(*(worker(c, measured) for c in connections))
     wall = time.perf_counter() - started
     for conn in connections:
@@ -156,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text", default="alabama")
     parser.add_argument("--warmup", type=int, default=40)
     parser.add_argument("--fresh-connections", action="store_true", help="a new TCP connection per request")
+    parser.add_argument("--duration", type=float, help="measure for this many seconds instead of --requests")
     args = parser.parse_args(argv)
     secret = os.environ.get("BENCH_SIGNING_SECRET")
     if not secret:
@@ -163,11 +173,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     cpu = time.process_time()
     tally, wall = asyncio.run(
-        run(args.url, args.requests, args.concurrency, args.text, secret, args.warmup, args.fresh_connections)
+        run(args.url, args.requests, args.concurrency, args.text, secret, args.warmup, args.fresh_connections, args.duration)
     )
     json.dump(
         {
             "latencies_ms": tally.latencies_ms,
+            "spans": tally.spans,
             "wall_s": wall,
             "statuses": {str(k): v for k, v in tally.statuses.items()},
             "bodies": dict(tally.bodies),

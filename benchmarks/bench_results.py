@@ -233,6 +233,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--fresh-connections", action="store_true", help="open a TCP connection per request instead of keep-alive"
     )
+    parser.add_argument(
+        "--feed",
+        choices=("alabama", "national"),
+        default="alabama",
+        help="national: the deployment's poller polls the seeded national night (full 26 MB replies) while "
+        "the client asks; the Procfile case runs its worker (python -m bot poll) beside the web process",
+    )
+    parser.add_argument("--duration", type=float, default=40.0, help="--feed national: seconds of requests per run")
+    parser.add_argument("--national-polls", type=int, default=4, help="--feed national: full replies in the cycle")
     parser.add_argument("--target-p99-ms", type=float, default=50.0)
     parser.add_argument("--target-concurrency", type=int, default=20, help="the concurrency the p99 target applies to")
     return parser.parse_args(argv)
@@ -253,6 +262,10 @@ def command_for(name: str, port: int, config: Path, args: argparse.Namespace) ->
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.feed == "national":
+        from benchmarks._results_feed import main_national
+
+        return main_national(args)
     levels = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
     figures = tuple(args.expect) if args.expect else (ALABAMA_FIGURES if args.text.strip().lower() == "alabama" else ())
     names = servers(args.server)
