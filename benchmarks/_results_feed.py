@@ -188,6 +188,13 @@ def main_national(args: argparse.Namespace) -> int:
                                 br.gunicorn_command(port, args.workers, args.threads), port, env, deployment / "web.log"
                             )
                         )
+                        # the web process's first decode of the seeded store happens before the worker starts
+                        _client(
+                            br,
+                            f"http://127.0.0.1:{port}/slack/events",
+                            text,
+                            argparse.Namespace(**{**vars(args), "duration": 1.0}),
+                        )
                         worker_log = stack.enter_context(open(polled_log, "wb"))
                         worker = subprocess.Popen(
                             [sys.executable, "-m", "bot", "poll", "--config", str(config)],
