@@ -17,10 +17,10 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from bot.app.settings import load_recount_rules
 from bot.core.events import coalesce
 from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot, sum_units
 from bot.core.rules import RaceMemory, RuleSettings, evaluate
-from config.settings import load_recount_rules
 
 STATES = ["AL", "FL", "GA", "TX", "OH", "PA", "MI", "WI", "AZ", "NV"]
 

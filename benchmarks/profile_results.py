@@ -21,11 +21,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.app.settings import Secrets, load_recount_rules
 from bot.app.slack_app import create_bolt_app, wsgi_app
 from bot.core.rules import RuleSettings
 from bot.rehearsal.scenarios import load_scenario
 from bot.store.database import Store
-from config.settings import Secrets, load_recount_rules
 from handlers import Services
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_signing import signed_headers, slash_body

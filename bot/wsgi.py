@@ -18,12 +18,13 @@ from __future__ import annotations
 import logging
 import os
 
+from bot.app.settings import load_settings, rule_settings
 from bot.app.slack_app import create_bolt_app, wsgi_app
 from bot.store.database import Store
-from config.settings import Secrets, load_settings
+from config.settings import Secrets
 from handlers import Services
 
 logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper())
 _settings = load_settings()
 _secrets = Secrets.from_env()
-application = wsgi_app(create_bolt_app(Services(Store(_settings.database_url()), _settings.rule_settings()), _secrets))
+application = wsgi_app(create_bolt_app(Services(Store(_settings.database_url()), rule_settings(_settings)), _secrets))

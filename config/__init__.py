@@ -1,5 +1,6 @@
-"""Configuration: the TOML settings file, the per-state recount rules, and secrets from the env."""
+"""Configuration as plain data: the TOML settings models, the per-state recount and runoff tables,
+seats, and secrets from the env. Imports no ``bot`` module; ``bot.app.settings`` wires it in."""
 
-from config.settings import ConfigError, Secrets, Settings, load_recount_rules, load_settings
+from config.settings import ConfigError, Secrets, Settings, Vocabulary
 
-__all__ = ["ConfigError", "Secrets", "Settings", "load_settings", "load_recount_rules"]
+__all__ = ["ConfigError", "Secrets", "Settings", "Vocabulary"]

@@ -2,35 +2,23 @@
 
 A bad file is one clear ``ConfigError`` naming the key (``feeds.0.interval_seconds: …``) and
 the command line exits 2; nothing starts half-configured.
+
+Plain data only: this package imports no ``bot`` module (an import-linter contract). What the
+checks name against (feed kinds, states, offices) comes in as a ``Vocabulary`` from the app, and
+``bot.app.settings`` turns these models into the bot's types (feed specs, rule settings, follow
+lists, the context files).
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-from bot.core.balance import SeatsConfig, SeatsConfigError
-from bot.core.context import ContextSettings
-from bot.core.digest import DIGEST_AFTER_RACES
-from bot.core.events import Severity
-from bot.core.follow import SMALL_FEED, Follow, FollowBook, office_kind
-from bot.core.offices import AP_OFFICE_IDS, KINDS
-from bot.core.rules import RecountRule, RuleSettings
-from bot.core.runoffs import RunoffFormat, RunoffRule
-from bot.core.states import lookup
-from bot.core.swing import Baseline, BaselineError
-from bot.core.targets import LEVELS
-from bot.delivery.budget import MESSAGES_PER_MINUTE
-from bot.feeds.kinds import source_kinds
-from bot.feeds.source import FeedSpec
-from config.context_files import load_baseline_csv, load_seats_config, scenario_baseline
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 CONFIG_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = CONFIG_DIR.parent
@@ -40,6 +28,32 @@ RUNOFF_RULES = CONFIG_DIR / "runoff_rules.toml"
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message says which key and why."""
+
+
+#: Defaults the bot's own constants also name (bot.core.digest.DIGEST_AFTER_RACES,
+#: bot.delivery.budget.MESSAGES_PER_MINUTE, bot.core.follow.SMALL_FEED); a unit test pins them equal.
+DIGEST_AFTER_RACES = 5
+MESSAGES_PER_MINUTE = 10
+SMALL_FEED = 20
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the checks name against, handed in by the app (``bot.app.settings.VOCABULARY``) so
+    this package needs no ``bot`` import: the registered feed kinds, a state's postal code for a
+    name or code, and whether an office name is known."""
+
+    feed_kinds: tuple[str, ...]
+    state_postal: Callable[[str], str | None]
+    office_known: Callable[[str], bool]
+    offices: tuple[str, ...]  # named in the error for an unknown office
+
+
+def _vocabulary(info: ValidationInfo) -> Vocabulary:
+    found = info.context.get("vocabulary") if isinstance(info.context, dict) else None
+    if not isinstance(found, Vocabulary):
+        raise ValueError("settings are validated with a vocabulary: use bot.app.settings.settings_from_dict")
+    return found
 
 
 class _Model(BaseModel):
@@ -62,8 +76,8 @@ class FeedSettings(_Model):
 
     @field_validator("kind")
     @classmethod
-    def _known_kind(cls, value: str) -> str:
-        kinds = source_kinds()
+    def _known_kind(cls, value: str, info: ValidationInfo) -> str:
+        kinds = _vocabulary(info).feed_kinds
         if value not in kinds:
             raise ValueError(f"unknown feed kind {value!r}; known kinds: {', '.join(kinds)}")
         return value
@@ -76,24 +90,19 @@ class FeedSettings(_Model):
             )
         return self
 
-    def spec(self) -> FeedSpec:
-        return FeedSpec(
-            self.name, self.kind, self.url, self.interval_seconds, dict(self.options), names=self.names, county=self.county
-        )
-
 
 Style = Literal["cards", "messages", "quiet"]
 
 
-def _race_key(value: str) -> str:
+def _race_key(value: str, vocabulary: Vocabulary) -> str:
     """'AL-1000' (a state's postal code, a dash, the feed's race id), upper-cased."""
     state, dash, race_id = value.strip().partition("-")
-    found = lookup(state) if len(state) == 2 else None
-    if not dash or not race_id.strip() or found is None:
+    postal = vocabulary.state_postal(state) if len(state) == 2 else None
+    if not dash or not race_id.strip() or postal is None:
         raise ValueError(
             f"{value!r} is not a race key: write the state's postal code, a dash and the feed's race id (\"AL-1000\")"
         )
-    return f"{found.postal}-{race_id.strip()}"
+    return f"{postal}-{race_id.strip()}"
 
 
 class FollowSettings(_Model):
@@ -109,31 +118,31 @@ class FollowSettings(_Model):
 
     @field_validator("states")
     @classmethod
-    def _states(cls, values: list[str]) -> list[str]:
+    def _states(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        vocabulary = _vocabulary(info)
         out = []
         for value in values:
-            found = lookup(value)
-            if found is None:
+            postal = vocabulary.state_postal(value)
+            if postal is None:
                 raise ValueError(f'unknown state {value!r}: give a postal code such as "GA"')
-            out.append(found.postal)
+            out.append(postal)
         return out
 
     @field_validator("offices")
     @classmethod
-    def _offices(cls, values: list[str]) -> list[str]:
+    def _offices(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        vocabulary = _vocabulary(info)
         for value in values:
-            if office_kind(value) is None:
-                known = ", ".join([*KINDS, *AP_OFFICE_IDS])
+            if not vocabulary.office_known(value):
+                known = ", ".join(vocabulary.offices)
                 raise ValueError(f"unknown office {value!r}; known: {known}")
         return values
 
     @field_validator("races")
     @classmethod
-    def _races(cls, values: list[str]) -> list[str]:
-        return [_race_key(v) for v in values]
-
-    def follow(self) -> Follow:
-        return Follow.of(self.states, self.offices, self.races, self.key_races, self.all)
+    def _races(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        vocabulary = _vocabulary(info)
+        return [_race_key(v, vocabulary) for v in values]
 
 
 class AlertSettings(_Model):
@@ -163,16 +172,9 @@ class AlertSettings(_Model):
 
     @field_validator("key_races")
     @classmethod
-    def _key_races(cls, values: list[str]) -> list[str]:
-        return [_race_key(v) for v in values]
-
-    def follow_book(self) -> FollowBook:
-        return FollowBook(
-            self.follow.follow() if self.follow is not None else Follow(),
-            {channel: f.follow() for channel, f in self.channel_follow.items()},
-            frozenset(self.key_races),
-            self.follow_all_up_to,
-        )
+    def _key_races(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        vocabulary = _vocabulary(info)
+        return [_race_key(v, vocabulary) for v in values]
 
 
 class RulesSettings(_Model):
@@ -205,7 +207,7 @@ class BaselineSettings(_Model):
     @field_validator("file")
     @classmethod
     def _file_exists(cls, value: str | None) -> str | None:
-        if value is not None and not _project_path(value).is_file():
+        if value is not None and not project_path(value).is_file():
             raise ValueError(f"no such baseline file: {value}")
         return value
 
@@ -221,7 +223,7 @@ class ContextConfig(_Model):
     @field_validator("seats")
     @classmethod
     def _seats_exist(cls, value: str | None) -> str | None:
-        if value and not _project_path(value).is_file():
+        if value and not project_path(value).is_file():
             raise ValueError(f"no such seats file: {value}")
         return value
 
@@ -244,28 +246,6 @@ class Settings(_Model):
         if len(set(names)) != len(names):
             raise ValueError("feed names must be unique")
         return self
-
-    def rule_settings(
-        self,
-        recount_rules: Mapping[str, RecountRule] | None = None,
-        runoff_rules: Mapping[str, tuple[RunoffRule, ...]] | None = None,
-    ) -> RuleSettings:
-        r = self.rules
-        return RuleSettings(
-            recount_rules=load_recount_rules() if recount_rules is None else recount_rules,
-            runoff_rules=load_runoff_rules() if runoff_rules is None else runoff_rules,
-            recount_min_reporting=Fraction(str(r.recount_min_reporting)),
-            lead_min_reporting=Fraction(str(r.lead_min_reporting)),
-            lead_hold_polls=r.lead_hold_polls,
-            lead_vote_floor=r.lead_vote_floor,
-            milestones=tuple(sorted(set(r.milestones))),
-            county_batch_min_votes=r.county_batch_min_votes,
-            context=context_settings(self.context),
-        )
-
-    @property
-    def level(self) -> Severity:
-        return LEVELS[self.alerts.level]
 
     def database_url(self, env: Mapping[str, str] | None = None) -> str:
         env = os.environ if env is None else env
@@ -302,7 +282,9 @@ class Secrets:
         return f"Secrets(slack_bot_token={'set' if self.slack_bot_token else 'unset'}, slack_signing_secret={'set' if self.slack_signing_secret else 'unset'}, slack_api_url={self.slack_api_url!r})"
 
 
-def load_settings(path: str | os.PathLike[str] | None = None, *, text: str | None = None) -> Settings:
+def load_settings(
+    path: str | os.PathLike[str] | None = None, *, text: str | None = None, vocabulary: Vocabulary
+) -> Settings:
     """Read and validate a config file (``--config``, else ``$ELECTIONBOT_CONFIG``)."""
     if text is None:
         path = path or os.environ.get("ELECTIONBOT_CONFIG")
@@ -316,12 +298,12 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, text: str | Non
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path or '<text>'} is not valid TOML: {exc}") from None
-    return settings_from_dict(data, source=str(path or "<text>"))
+    return settings_from_dict(data, source=str(path or "<text>"), vocabulary=vocabulary)
 
 
-def settings_from_dict(data: Mapping[str, Any], source: str = "<config>") -> Settings:
+def settings_from_dict(data: Mapping[str, Any], source: str = "<config>", *, vocabulary: Vocabulary) -> Settings:
     try:
-        return Settings.model_validate(data)
+        return Settings.model_validate(data, context={"vocabulary": vocabulary})
     except ValidationError as exc:
         problems = []
         for err in exc.errors()[:5]:
@@ -330,113 +312,9 @@ def settings_from_dict(data: Mapping[str, Any], source: str = "<config>") -> Set
         raise ConfigError(f"invalid config {source}: " + "; ".join(problems)) from None
 
 
-def load_recount_rules(path: Path = RECOUNT_RULES) -> dict[str, RecountRule]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read recount rules {path}: {exc}") from None
-    rules = {}
-    for state, rule in data.items():
-        try:
-            threshold = Fraction(rule["threshold"])
-            citation = rule["citation"]
-        except (KeyError, ValueError, ZeroDivisionError) as exc:
-            raise ConfigError(
-                f'recount rule {state}: needs threshold (a fraction such as "1/200") and citation ({exc})'
-            ) from None
-        if not 0 < threshold < 1 or not citation.strip():
-            raise ConfigError(f"recount rule {state}: threshold must be between 0 and 1 and the statute cited")
-        rules[state.upper()] = RecountRule(
-            state.upper(),
-            threshold,
-            citation,
-            bool(rule.get("general_only", True)),
-            bool(rule.get("waivable", True)),
-            rule.get("note", ""),
-        )
-    return rules
-
-
-def load_runoff_rules(path: Path = RUNOFF_RULES) -> dict[str, tuple[RunoffRule, ...]]:
-    """config/runoff_rules.toml: per state, one rule per kind of election, each with its statute.
-    A rule that cannot be trusted is a ``ConfigError`` naming it: nothing starts half-configured."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read runoff rules {path}: {exc}") from None
-    rules: dict[str, tuple[RunoffRule, ...]] = {}
-    for state, entries in data.items():
-        found = []
-        for i, rule in enumerate(entries if isinstance(entries, list) else [entries]):
-            where = f"runoff rule {state}.{i}"
-            try:
-                fmt = RunoffFormat(rule.get("format", "threshold"))
-                elections = frozenset(rule["elections"])
-                citation = str(rule["citation"]).strip()
-                threshold = Fraction(rule["threshold"]) if "threshold" in rule else None
-                advance = int(rule.get("advance", 2))
-            except (KeyError, ValueError, TypeError, ZeroDivisionError) as exc:
-                raise ConfigError(
-                    f'{where}: needs elections, citation and (for a threshold rule) threshold such as "1/2" ({exc})'
-                ) from None
-            if not citation or not elections or not elections <= {"general", "primary"}:
-                raise ConfigError(f'{where}: the statute must be cited and elections be "general" and/or "primary"')
-            if fmt is RunoffFormat.THRESHOLD and (threshold is None or not 0 < threshold < 1):
-                raise ConfigError(f"{where}: a threshold rule needs a threshold between 0 and 1")
-            if advance < 2:
-                raise ConfigError(f"{where}: advance must be at least 2")
-            found.append(
-                RunoffRule(
-                    state.upper(),
-                    elections,
-                    fmt,
-                    citation,
-                    threshold,
-                    bool(rule.get("inclusive", False)),
-                    advance,
-                    bool(rule.get("requested", False)),
-                    int(rule.get("min_candidates", 2)),
-                    bool(rule.get("verify", False)),
-                    rule.get("note", ""),
-                )
-            )
-        rules[state.upper()] = tuple(found)
-    return rules
-
-
-def _project_path(path: str) -> Path:
+def project_path(path: str) -> Path:
     """A path as given, or relative to the project (so ``config/seats.toml`` works from anywhere)."""
     given = Path(path).expanduser()
     if given.is_absolute() or given.exists():
         return given
     return PROJECT_DIR / given
-
-
-def context_settings(cfg: ContextConfig) -> ContextSettings:
-    """Read the baseline and seats files the config names; a bad one is a ``ConfigError`` naming it."""
-    baselines: dict[str, Baseline] = {}
-    for i, b in enumerate(cfg.baselines):
-        try:
-            if b.file is not None:
-                baseline = load_baseline_csv(_project_path(b.file), label=b.label)
-            else:
-                found = scenario_baseline(b.scenario)
-                if found is None:
-                    raise BaselineError(f"scenario {b.scenario!r} ships no baseline-*.csv")
-                baseline = found if b.label is None else Baseline(found.counties, label=b.label, source=found.source)
-        except (BaselineError, FileNotFoundError) as exc:
-            raise ConfigError(f"context.baselines.{i}: {exc}") from None
-        for key in b.races:
-            baselines[key.upper()] = baseline
-    seats: SeatsConfig | None = None
-    if cfg.seats:
-        try:
-            seats = load_seats_config(_project_path(cfg.seats))
-        except SeatsConfigError as exc:
-            raise ConfigError(f"context.seats: {exc}") from None
-    return ContextSettings(
-        baselines=baselines,
-        seats=seats,
-        flip_min_counties=cfg.flip_min_counties,
-        flip_min_margin=Fraction(str(cfg.flip_min_margin_points)) / 100,
-    )

@@ -4,7 +4,7 @@
 The figures are facts (Alabama's 2016 presidential vote by county, ``../shared/data/
 al-2016-president/counties.csv``: Trump 1,317,127, Clinton 727,869 over 67 counties, a little
 below the certified statewide totals). This script rewrites them in our own baseline layout
-(``config.context_files.load_baseline_csv``)::
+(``bot.app.context_files.load_baseline_csv``)::
 
     # source: …
     fips,county,dem_votes,gop_votes,total_votes
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from config.context_files import load_baseline_csv  # noqa: E402
+from bot.app.context_files import load_baseline_csv  # noqa: E402
 
 DEFAULT_FIGURES = ROOT.parent / "shared" / "data" / "al-2016-president" / "counties.csv"
 DEFAULT_OUT = ROOT / "bot" / "rehearsal" / "scenarios" / "20171212_al_senate_special" / "baseline-2016-president.csv"

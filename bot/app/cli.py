@@ -11,7 +11,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from config.settings import ConfigError, Secrets, load_settings
+from bot.app.settings import feed_spec, load_settings
+from config.settings import ConfigError, Secrets
 
 log = logging.getLogger("electionbot")
 
@@ -48,14 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config)
         secrets = Secrets.from_env()
         if args.command == "check-config":
+            from bot.app.settings import follow_book, rule_settings
             from bot.core.follow import describe_alerts
 
-            settings.rule_settings()  # reads the recount rules, baselines and seats files it names
+            rule_settings(settings)  # reads the recount rules, baselines and seats files it names
             print(f"config OK: {len(settings.feeds)} feed(s): " + ", ".join(f"{f.name} ({f.kind})" for f in settings.feeds))
             print(
                 f"slack: {'token set' if secrets.slack_enabled else 'no SLACK_BOT_TOKEN (console only)'}; channels: {', '.join(settings.alerts.channels) or 'none'}"
             )
-            print(describe_alerts(settings.alerts))
+            print(describe_alerts(settings.alerts, follow_book(settings.alerts)))
             return 0
         if args.command == "poll":
             return _poll(settings, secrets)
@@ -151,7 +153,7 @@ def _replay(args: argparse.Namespace) -> int:
     if speed < 0:
         raise ConfigError("--speed must be 0 (as fast as possible) or more")
     settings = load_settings(args.config) if args.config else None
-    recording = open_inputs(args.paths, [f.spec() for f in settings.feeds] if settings else (), args.feed, FILE_SPACING)
+    recording = open_inputs(args.paths, [feed_spec(f) for f in settings.feeds] if settings else (), args.feed, FILE_SPACING)
     base = settings.model_dump() if settings else {}
     if args.channel:
         base["alerts"] = {**base.get("alerts", {}), "channels": args.channel}

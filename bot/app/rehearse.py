@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from bot.app.poller import Poller
 from bot.app.runtime import Runtime
 from bot.app.scheduler import JobRunner
+from bot.app.settings import feed_spec, settings_from_dict
 from bot.codec.errors import redact_url
 from bot.core.events import Alert
 from bot.feeds.ap import DEFAULT_QUOTA_WAIT_SECONDS, report_urls, with_json_format
@@ -28,7 +29,7 @@ from bot.feeds.http import HttpSettings
 from bot.feeds.source import FeedSpec
 from bot.rehearsal.recording import Recording, RecordingError, RecordingWriter, Response
 from bot.rehearsal.replay_server import DEFAULT_CHANNEL, DiskSite, ReplayServer, Reply, Site
-from config.settings import Secrets, Settings, settings_from_dict
+from config.settings import Secrets, Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ def record(
         )
     settings = settings.model_copy(update={"feeds": chosen})
     stop = stop or threading.Event()
-    writer = RecordingWriter(out, [f.spec() for f in chosen], on_failure=stop.set)
+    writer = RecordingWriter(out, [feed_spec(f) for f in chosen], on_failure=stop.set)
     done: dict[str, int] = {f.name: 0 for f in chosen}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="electionbot-record-") as tmp:

@@ -16,6 +16,7 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from bot.app.poller import Poller, RaceFilter
 from bot.app.scheduler import build_scheduler
+from bot.app.settings import alert_level, feed_spec, follow_book, rule_settings
 from bot.codec.errors import FeedConfigError
 from bot.core.rules import RuleSettings
 from bot.core.targets import Target
@@ -59,22 +60,22 @@ class Runtime:
         database_url: str | None = None,
     ) -> Runtime:
         store = Store(database_url or settings.database_url())
-        rules = settings.rule_settings()
+        rules = rule_settings(settings)
         sinks: dict[str, Sink] = {}
         targets: list[Target] = []
         if console is not None:
             sinks["console"] = ConsoleSink(console)
-            targets.append(Target("console", "console", settings.level))
+            targets.append(Target("console", "console", alert_level(settings)))
         if secrets.slack_enabled:
             sinks["slack"] = SlackSink(
                 make_client(secrets.slack_bot_token or "", secrets.slack_api_url),
                 min_interval,
                 update_interval=60.0 / settings.alerts.card_updates_per_minute,
             )
-            targets += [Target("slack", channel, settings.level) for channel in settings.alerts.channels]
+            targets += [Target("slack", channel, alert_level(settings)) for channel in settings.alerts.channels]
         alerts = settings.alerts
         grouping = Grouping(
-            alerts.follow_book(),
+            follow_book(alerts),
             alerts.digest_after_races,
             stored_races=lambda feed: len(stored.snapshot.races) if (stored := store.load(feed)) is not None else 0,
             subscribed=lambda channel: [sub.scope for sub in for_channel(store, channel)],
@@ -93,7 +94,7 @@ class Runtime:
         fixed = tuple(targets)
         pollers: list[Poller] = []
         for feed in settings.feeds:
-            spec = feed.spec()
+            spec = feed_spec(feed)
             try:
                 source = make_source(spec, FeedHttp(spec.name, http_settings), recorder)
             except FeedConfigError as exc:

@@ -4,7 +4,7 @@ call does to its chamber.
 ``bot.core.swing`` and ``bot.core.balance`` compute; this module decides *which* baseline and chamber
 apply to a race and turns the results into the integer facts events carry, so an alert
 rendered after a restart says exactly what the data said when it was found. Pure: no I/O (the
-baseline and seats files are read once, by ``config.settings``).
+baseline and seats files are read once, by ``bot.app.settings``).
 """
 
 from __future__ import annotations

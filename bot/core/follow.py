@@ -122,9 +122,8 @@ def describe(follow: Follow, small_feed: int) -> str:
     return named or "nothing (digests only)"
 
 
-def describe_alerts(alerts: Any) -> str:
+def describe_alerts(alerts: Any, book: FollowBook) -> str:
     """check-config's line about a national night: the digest threshold, the budget, who follows what."""
-    book = alerts.follow_book()
     budget = f"{alerts.messages_per_minute} messages a minute per channel" if alerts.messages_per_minute else "no budget"
     lines = [
         f"digests: routine news of more than {alerts.digest_after_races} races in one poll; {budget}; follows {describe(book.default, book.small_feed)}"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import ConfigError, load_settings
+from bot.app.settings import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,7 +86,7 @@ def test_missing_config_is_one_clear_message() -> None:
 
 
 def test_secrets_never_show_in_repr() -> None:
-    from config.settings import Secrets
+    from bot.app.settings import Secrets
 
     secrets = Secrets.from_env({"SLACK_BOT_TOKEN": "xoxb-very-secret", "SLACK_SIGNING_SECRET": "shh"})
     assert "very-secret" not in repr(secrets) and "shh" not in repr(secrets)

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from bot.app.runtime import Runtime
+from bot.app.settings import Secrets, settings_from_dict
 from bot.codec import native
 from bot.core.events import Alert, EventKind
 from bot.feeds.http import HttpSettings
 from bot.rehearsal.replay_server import ReplayServer
 from bot.rehearsal.scenarios import load_scenario, scenario_files
-from config.settings import Secrets, settings_from_dict
 from tests.fakes.slack_api import FakeSlack, wait_for
 from tests.fakes.slack_signing import post_signed, slash_body
 from tests.fakes.wsgi_server import serve_wsgi

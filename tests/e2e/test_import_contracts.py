@@ -48,6 +48,7 @@ def test_the_tree_keeps_every_contract(tmp_path: Path) -> None:
         ("bot/core/rules.py", "import sqlalchemy", "The core is pure"),
         ("handlers/results.py", "import bot.feeds.source", "Handlers never reach a feed"),
         ("bot/store/subscriptions.py", "import bot.feeds.kinds", "Feeds and the store do not know each other"),
+        ("config/settings.py", "import bot.core.states", "Config is plain data"),
     ],
 )
 def test_a_deliberate_violation_fails(tmp_path: Path, module: str, line: str, contract: str) -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.settings import ConfigError, feed_spec, load_recount_rules, load_settings, settings_from_dict
 from bot.codec import native
 from bot.core.rules import RuleSettings
 from bot.feeds.csv_feed import CsvFeed
 from bot.feeds.kinds import make_source
 from bot.render.answers import answer
-from config.settings import ConfigError, load_recount_rules, load_settings, settings_from_dict
 from tests.e2e.test_cli import ROOT, run_bot
 
 RULES = RuleSettings(recount_rules=load_recount_rules())
@@ -37,7 +37,7 @@ def feed_settings(tmp_path: Path, **extra: object) -> dict[str, object]:
 
 
 def test_a_county_csv_is_labelled_with_its_county(tmp_path: Path) -> None:
-    spec = settings_from_dict({"feeds": [feed_settings(tmp_path, county="Gwinnett")]}).feeds[0].spec()
+    spec = feed_spec(settings_from_dict({"feeds": [feed_settings(tmp_path, county="Gwinnett")]}).feeds[0])
     source = make_source(spec)
     assert isinstance(source, CsvFeed) and source.names == "title"
     snap = source.poll(None)
@@ -60,7 +60,7 @@ def test_a_county_csv_is_labelled_with_its_county(tmp_path: Path) -> None:
 
 
 def test_the_same_csv_without_a_county_is_the_state(tmp_path: Path) -> None:
-    spec = settings_from_dict({"feeds": [feed_settings(tmp_path, names="as-is")]}).feeds[0].spec()
+    spec = feed_spec(settings_from_dict({"feeds": [feed_settings(tmp_path, names="as-is")]}).feeds[0])
     snap = make_source(spec).poll(None)
     assert snap is not None
     president = next(r for r in snap.races.values() if r.office == "President")
@@ -122,7 +122,7 @@ def test_a_json_feed_is_as_is_unless_its_settings_say_otherwise(tmp_path: Path) 
     path.write_bytes(native.dumps(load_scenario()[-1]).replace(b'"Doug Jones"', b'"DOUG JONES"'))
     shown = {}
     for label, extra in (("default", {}), ("title", {"names": "title"}), ("county", {"county": "Jefferson"})):
-        spec = settings_from_dict({"feeds": [{"name": "al", "kind": "json", "url": str(path), **extra}]}).feeds[0].spec()
+        spec = feed_spec(settings_from_dict({"feeds": [{"name": "al", "kind": "json", "url": str(path), **extra}]}).feeds[0])
         snap = make_source(spec).poll(None)
         assert snap is not None
         race = snap.races["AL-1000"]

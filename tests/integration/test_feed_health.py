@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app.runtime import Runtime
+from bot.app.settings import Secrets, settings_from_dict
 from bot.codec import native
 from bot.core.events import EventKind
 from bot.core.targets import Target
 from bot.rehearsal.replay_server import ReplayServer
 from bot.rehearsal.scenarios import load_scenario
-from config.settings import Secrets, settings_from_dict
 
 
 class Clock:

@@ -19,11 +19,11 @@ import pytest
 from bot.app.cli import main
 from bot.app.rehearse import record, replay
 from bot.app.runtime import Runtime
+from bot.app.settings import Secrets, settings_from_dict
 from bot.core.events import Alert
 from bot.feeds.source import FeedSpec
 from bot.rehearsal.recording import MANIFEST, RecordingError, open_inputs, read_recording, recording_from_files
 from bot.rehearsal.scenarios import DEFAULT_FEED, scenario_files
-from config.settings import Secrets, settings_from_dict
 from tests.fakes.feed_server import FeedServer, Reply, Request
 from tests.fakes.slack_api import FakeSlack
 from tests.integration.feeds.samples import AP_FIXTURES, CLARITY_FIXTURES, CSV_FIXTURES, zip_of

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.app.runtime import Runtime
+from bot.app.settings import Secrets, settings_from_dict
 from bot.codec import native
 from bot.core.events import Severity
 from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot
@@ -20,7 +21,6 @@ from bot.rehearsal.replay_server import ReplayServer
 from bot.rehearsal.scenarios import load_scenario
 from bot.store import subscriptions
 from bot.store.database import OutboxRow
-from config.settings import Secrets, settings_from_dict
 
 
 def with_texas(snapshot: Snapshot, tx_votes: tuple[int, int]) -> Snapshot:

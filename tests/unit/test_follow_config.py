@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from config.settings import ConfigError, settings_from_dict
+from bot.app.settings import ConfigError, follow_book, settings_from_dict
 
 FEED = {"name": "x", "kind": "json", "url": "http://127.0.0.1/"}
 
@@ -36,7 +36,7 @@ def test_a_bad_follow_setting_names_its_key(alerts, named, said) -> None:
 def test_defaults_keep_a_small_night_as_it_was() -> None:
     alerts = _alerts().alerts
     assert (alerts.digest_after_races, alerts.messages_per_minute, alerts.follow_all_up_to) == (5, 10, 20)
-    book = alerts.follow_book()
+    book = follow_book(alerts)
     assert book.default.everything is None and not book.channels and not book.key_races
 
 
@@ -46,7 +46,7 @@ def test_follow_lists_are_normalised_for_the_follow_book() -> None:
         follow={"states": ["Georgia"], "offices": ["S", "governor"], "key_races": True},
         channel_follow={"C01": {"all": True}},
     ).alerts
-    book = alerts.follow_book()
+    book = follow_book(alerts)
     assert book.key_races == frozenset({"AL-1000"})
     assert (
         book.default.states == frozenset({"GA"})
@@ -54,3 +54,27 @@ def test_follow_lists_are_normalised_for_the_follow_book() -> None:
         and book.default.key_races
     )
     assert book.for_channel("C01").everything is True and book.for_channel("C02") is book.default
+
+
+def test_configs_defaults_are_the_bots_constants() -> None:
+    """config imports no bot module, so it writes these defaults itself; they must not drift."""
+    from bot.core.digest import DIGEST_AFTER_RACES
+    from bot.core.follow import SMALL_FEED
+    from bot.delivery.budget import MESSAGES_PER_MINUTE
+    from config import settings as config
+
+    assert (config.DIGEST_AFTER_RACES, config.MESSAGES_PER_MINUTE, config.SMALL_FEED) == (
+        DIGEST_AFTER_RACES,
+        MESSAGES_PER_MINUTE,
+        SMALL_FEED,
+    )
+
+
+def test_config_alone_refuses_to_validate_without_the_bots_vocabulary() -> None:
+    """The checks need the feed kinds, states and offices; without them nothing is half-checked."""
+    from pydantic import ValidationError
+
+    from config import settings as config
+
+    with pytest.raises(ValidationError, match="vocabulary"):
+        config.Settings.model_validate({"feeds": [{"name": "a", "kind": "json", "url": "u"}]})

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import requests
 
+from bot.app.settings import Secrets, load_recount_rules
 from bot.app.slack_app import create_bolt_app, wsgi_app
 from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot
 from bot.core.rules import RuleSettings
 from bot.rehearsal.scenarios import load_scenario
 from bot.store.database import Store
-from config.settings import Secrets, load_recount_rules
 from handlers import Services
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_signing import post_signed, signed_headers, slash_body
@@ -106,12 +106,14 @@ def make_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
 def context_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
     """``make_bot`` with the demo's context in the rules (the 2016 baseline, the Senate's seats)."""
     from bot.app.demo import DEMO_CONTEXT
-    from config.settings import settings_from_dict
+    from bot.app.settings import rule_settings, settings_from_dict
 
     cleanup: list[Callable[[], None]] = []
-    rules = settings_from_dict(
-        {"feeds": [{"name": "al-2017", "kind": "json", "url": "http://127.0.0.1:1/"}], "context": DEMO_CONTEXT}
-    ).rule_settings()
+    rules = rule_settings(
+        settings_from_dict(
+            {"feeds": [{"name": "al-2017", "kind": "json", "url": "http://127.0.0.1:1/"}], "context": DEMO_CONTEXT}
+        )
+    )
 
     def make(*snapshots: Snapshot) -> Bot:
         store = Store(f"sqlite:///{tmp_path / f'ctx{len(cleanup)}.db'}")

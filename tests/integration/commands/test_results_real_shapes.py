@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bot.app.demo import DEMO_CONTEXT
+from bot.app.settings import rule_settings, settings_from_dict
 from bot.core.context import ContextSettings
 from bot.core.events import Alert, Event, EventKind
 from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot
@@ -31,7 +32,6 @@ from bot.feeds.source import FeedSpec
 from bot.render.answers import answer, swing_lines
 from bot.render.slack import alert_message, live_card
 from bot.render.text import alert_text, gain_line
-from config.settings import settings_from_dict
 from tests.fakes.feed_server import FeedServer, Reply
 from tests.integration.feeds.samples import fast_http
 
@@ -519,9 +519,11 @@ def test_a_county_feed_takes_no_state_baseline_or_seat(context_bot: Callable[...
     )
     balance = texts(bot.answer("balance senate"))
     assert "Alabama U.S. Senate: called for Jones (Dem)" in balance and "Jefferson County" not in balance
-    rules = settings_from_dict(
-        {"feeds": [{"name": "al", "kind": "json", "url": "http://127.0.0.1:1/"}], "context": DEMO_CONTEXT}
-    ).rule_settings()
+    rules = rule_settings(
+        settings_from_dict(
+            {"feeds": [{"name": "al", "kind": "json", "url": "http://127.0.0.1:1/"}], "context": DEMO_CONTEXT}
+        )
+    )
     county_race = jefferson_feed(night[-1]).races["AL-J-1000"]
     assert swing_lines(county_race, rules) == [] and swing_lines(night[-1].races["AL-1000"], rules) != []
 

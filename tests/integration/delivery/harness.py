@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app.poller import Poller, with_targets
+from bot.app.settings import rule_settings, settings_from_dict
 from bot.core.model import Snapshot
 from bot.core.targets import Target
 from bot.delivery.cards import CardRefresher
@@ -16,7 +17,6 @@ from bot.delivery.worker import DeliveryWorker
 from bot.feeds.source import FeedSource, FeedSpec
 from bot.rehearsal.scenarios import DEFAULT_FEED, load_scenario
 from bot.store.database import Store, utcnow
-from config.settings import settings_from_dict
 
 FEED = DEFAULT_FEED
 
@@ -38,7 +38,7 @@ class ScenarioSource(FeedSource):
 
 
 def rules():
-    return settings_from_dict({"feeds": [{"name": FEED, "kind": "json", "url": "http://127.0.0.1/"}]}).rule_settings()
+    return rule_settings(settings_from_dict({"feeds": [{"name": FEED, "kind": "json", "url": "http://127.0.0.1/"}]}))
 
 
 def build(

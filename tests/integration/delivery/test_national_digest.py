@@ -392,8 +392,8 @@ def test_the_seeded_national_night_is_one_digest_per_poll_listing_every_race_the
 
     from benchmarks.national import write_night
     from bot.app.rehearse import replay
+    from bot.app.settings import Secrets
     from bot.rehearsal.recording import read_recording
-    from config.settings import Secrets
 
     night = write_night(tmp_path / "night", seed=13, polls=3, scale=0.05)
     no_slack = Secrets(None, None, "http://127.0.0.1:9/")

@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.app.settings import load_recount_rules
 from bot.core.model import Snapshot
 from bot.core.offices import AP_OFFICE_IDS, classify
 from bot.core.rules import RuleSettings
 from bot.feeds.ap import parse_ap
 from bot.feeds.clarity import parse_detail_xml, parse_summary
 from bot.render.answers import answer
-from config.settings import load_recount_rules
 
 from .samples import SHARED_SAMPLES, needs_shared
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.context_files import SEATS_TOML, load_seats_config
 from bot.core.balance import (
     SeatsConfigError,
     describe_tally,
@@ -22,7 +23,6 @@ from bot.core.balance import (
 from bot.core.model import CallStatus, Candidate, Race
 from bot.feeds.ap_trendtable import TrendtableError, parse_trendtable
 from bot.rehearsal.scenarios import load_scenario
-from config.context_files import SEATS_TOML, load_seats_config
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(__file__).resolve().parents[3].parent / "shared"

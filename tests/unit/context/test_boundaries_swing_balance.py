@@ -12,13 +12,13 @@ from fractions import Fraction
 
 import pytest
 
+from bot.app.context_files import load_seats_config
 from bot.core.balance import Chamber, SeatsConfigError, seats_config_from_dict
 from bot.core.context import ContextSettings, flip_crossed, flip_state
 from bot.core.model import Candidate, Level, Race, ReportingUnit
 from bot.core.rules import RaceMemory, RuleSettings, evaluate
 from bot.core.swing import Baseline, BaselineCounty, FlipIndication, UnitSwing, parse_baseline_csv
 from bot.render.swing import margin_text, swing_text
-from config.context_files import load_seats_config
 
 HALF_POINT = Fraction(1, 200)
 TINY = Fraction(1, 10**6)

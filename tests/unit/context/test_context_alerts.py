@@ -14,6 +14,8 @@ from fractions import Fraction
 
 import pytest
 
+from bot.app.context_files import load_baseline_csv, load_seats_config
+from bot.app.settings import ConfigError, load_recount_rules, rule_settings, settings_from_dict
 from bot.core.context import ContextSettings, flip_from_facts
 from bot.core.events import Alert, EventKind, coalesce
 from bot.core.model import CallStatus, Candidate, Level, Race, ReportingUnit
@@ -21,8 +23,6 @@ from bot.core.rules import RaceMemory, RuleSettings, evaluate
 from bot.core.swing import Baseline, BaselineCounty
 from bot.rehearsal.scenarios import DEFAULT_FEED, SCENARIO_DIR, load_scenario
 from bot.render.text import alert_text, event_line
-from config.context_files import load_baseline_csv, load_seats_config
-from config.settings import ConfigError, load_recount_rules, settings_from_dict
 
 KEY = "AL-1000"
 SHIPPED = SCENARIO_DIR / "20171212_al_senate_special" / "baseline-2016-president.csv"
@@ -330,10 +330,10 @@ def test_config_context_loads_the_baseline_and_seats():
     s = settings_from_dict(
         {"feeds": FEEDS, "context": {"seats": "config/seats.toml", "baselines": [{"races": ["al"], "file": str(SHIPPED)}]}}
     )
-    ctx = s.rule_settings().context
+    ctx = rule_settings(s).context
     assert set(ctx.baselines) == {"AL"} and ctx.baselines["AL"].label == "2016"
     assert ctx.seats is not None and "senate" in ctx.seats.chambers
-    assert settings_from_dict({"feeds": FEEDS}).rule_settings().context == ContextSettings()
+    assert rule_settings(settings_from_dict({"feeds": FEEDS})).context == ContextSettings()
 
 
 @pytest.mark.parametrize(
@@ -346,7 +346,7 @@ def test_config_context_loads_the_baseline_and_seats():
 )
 def test_a_bad_context_file_is_one_config_error_naming_the_key(context_cfg, named):
     with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
-        settings_from_dict({"feeds": FEEDS, "context": context_cfg}).rule_settings()
+        rule_settings(settings_from_dict({"feeds": FEEDS, "context": context_cfg}))
 
 
 def test_a_baseline_needs_exactly_one_source():

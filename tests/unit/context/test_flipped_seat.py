@@ -11,6 +11,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from bot.app.settings import load_recount_rules
 from bot.core.balance import Gain, feed_gain, gain_facts, gain_from_facts, seats_config_from_dict
 from bot.core.context import ContextSettings, gain_details
 from bot.core.events import EventKind, coalesce
@@ -18,7 +19,6 @@ from bot.core.model import Race
 from bot.core.rules import RaceMemory, RuleSettings, evaluate
 from bot.feeds.ap import parse_ap
 from bot.render.text import alert_text, gain_line
-from config.settings import load_recount_rules
 from tests.integration.feeds.samples import ap_doc
 
 KEY = "AL-1000"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.context_files import load_baseline_csv, scenario_baseline
 from bot.core.model import Candidate, Level, Race, ReportingUnit
 from bot.core.parties import normalize_party
 from bot.core.swing import (
@@ -31,7 +32,6 @@ from bot.core.swing import (
 )
 from bot.rehearsal.scenarios import SCENARIO_DIR, load_scenario
 from bot.render.swing import counties_text, county_swing_text, flip_text, margin_text, results_swing_lines, swing_text
-from config.context_files import load_baseline_csv, scenario_baseline
 
 ROOT = Path(__file__).resolve().parents[3]
 SHARED = ROOT.parent / "shared"

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import pytest
 
+from bot.app.context_files import scenario_baseline
 from bot.core.context import ContextSettings, turnout_baseline
 from bot.core.events import EventKind
 from bot.core.margins import EstimateMethod, TurnoutBaseline, estimate_votes_left, votes_outstanding
@@ -20,7 +21,6 @@ from bot.core.model import Level, Race, ReportingUnit, sum_units
 from bot.core.rules import RaceMemory, RuleSettings, evaluate, votes_left
 from bot.core.swing import Baseline, BaselineCounty
 from bot.rehearsal.scenarios import load_scenario
-from config.context_files import scenario_baseline
 from tests.unit.core.helpers import AT, RULES, county, race
 
 # --- a four-county state and its baseline election --------------------------------------------

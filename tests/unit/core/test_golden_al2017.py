@@ -12,12 +12,12 @@ from fractions import Fraction
 
 import pytest
 
+from bot.app.settings import load_recount_rules
 from bot.core.events import coalesce
 from bot.core.model import Level, Race
 from bot.core.rules import RaceMemory, RuleSettings, evaluate
 from bot.rehearsal.scenarios import DEFAULT_FEED, load_scenario
 from bot.render.text import alert_text, event_line
-from config.settings import load_recount_rules
 
 KEY = "AL-1000"
 COUNTY_KINDS = {"county_complete", "county_batch", "correction"}

@@ -9,12 +9,12 @@ from fractions import Fraction
 import pytest
 
 from bot.app.poller import RaceFilter
+from bot.app.settings import load_recount_rules
 from bot.core.events import EventKind, Severity, coalesce
 from bot.core.margins import hurdle, recount_line, standing, votes_outstanding
 from bot.core.model import Candidate, Level, Race, ReportingUnit
 from bot.core.rules import RaceMemory, RuleSettings, applicable_recount_rule, evaluate
 from bot.render.text import alert_text, event_line
-from config.settings import load_recount_rules
 from tests.unit.core.helpers import AT, SETTINGS, county, kinds, race, run
 
 

@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import pytest
 
+from bot.app.settings import load_runoff_rules
 from bot.core.events import Event, EventKind, coalesce
 from bot.core.margins import standing
 from bot.core.model import CallStatus, Candidate, Race
@@ -17,7 +18,6 @@ from bot.core.rules import RaceMemory, RuleSettings, evaluate, race_facts
 from bot.core.runoffs import RunoffFormat, RunoffRule, applicable_runoff_rule, runoff_position
 from bot.render.slack import alert_message, race_card
 from bot.render.text import alert_text, event_line, race_card_text
-from config.settings import load_runoff_rules
 from tests.unit.core.helpers import AT, race
 
 RUNOFF_RULES = load_runoff_rules()

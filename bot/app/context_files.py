@@ -1,7 +1,8 @@
-"""The context's files, read at the edge: the seats table (seats.toml) and baseline CSVs.
+"""The context's files, read at the edge: the seats table (config/seats.toml) and baseline CSVs.
 
 The core (``bot.core.balance``, ``bot.core.swing``) parses what these read and never opens a file
-itself; the settings call these loaders and pass the parsed data in (issue 14).
+itself; the settings wiring (``bot.app.settings``) calls these loaders and passes the parsed data in.
+It lives in the app, not in ``config``, because it builds core types and reads bundled scenarios.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from pathlib import Path
 from bot.core.balance import SeatsConfig, SeatsConfigError, seats_config_from_dict
 from bot.core.swing import Baseline, BaselineError, parse_baseline_csv
 from bot.rehearsal.scenarios import DEFAULT_SCENARIO, scenario_path
+from config.settings import CONFIG_DIR
 
-SEATS_TOML = Path(__file__).resolve().parent / "seats.toml"
+SEATS_TOML = CONFIG_DIR / "seats.toml"
 
 
 def load_seats_config(path: str | Path = SEATS_TOML) -> SeatsConfig:
