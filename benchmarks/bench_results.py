@@ -14,7 +14,11 @@ errors cannot pass for speed. Target: p99 <= 50 ms at 20 concurrent, for each se
 
     .venv/bin/python -m benchmarks.bench_results [--requests 2000] [--concurrency 20 | 1,5,20,50]
         [--runs 3] [--text alabama] [--server both|procfile|serve|wsgiref] [--workers N] [--threads N]
-        [--poll-interval S] [--fresh-connections]
+        [--poll-interval S] [--fresh-connections] [--feed alabama|national] [--duration S]
+
+``--feed national`` measures ``/results georgia`` while the deployment's poller polls the seeded
+national night (full 26 MB replies; the Procfile case runs its ``worker`` beside ``web``) for
+``--duration`` seconds per run, split by overlap with the polls (``benchmarks/_results_feed.py``).
 
 ``--workers``/``--threads`` change the Procfile's command only (serve always runs one worker:
 its scheduler must not run twice). ``gunicorn`` is the old name of ``procfile``.
