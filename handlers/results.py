@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -74,16 +74,30 @@ def _versions(snapshots: Sequence[Snapshot]) -> tuple[Any, ...]:
     return tuple((s.feed, s.generated_at, s.version, id(s)) for s in snapshots)
 
 
+def is_direct_message(command: Mapping[str, Any]) -> bool:
+    """Whether a slash command came from a direct message, in Slack's own terms: its payload names
+    a DM's channel ``directmessage``; a DM's id starts with "D" (kept for payloads without the
+    name). Slack's rule, so it lives in Slack's handler; the answer only hears ``direct_message``."""
+    return command.get("channel_name") == "directmessage" or str(command.get("channel_id") or "").startswith("D")
+
+
 def message_for(
-    cmd: Command, services: Services, channel_id: str | None, cache: AnswerCache | None = None, share_button: bool = True
+    cmd: Command,
+    services: Services,
+    channel_id: str | None,
+    cache: AnswerCache | None = None,
+    share_button: bool = True,
+    *,
+    direct_message: bool = False,
 ) -> dict[str, Any]:
-    """The Slack message (text + blocks) for one parsed command."""
+    """The Slack message (text + blocks) for one parsed command; subscriptions are per channel,
+    never in a direct message."""
     store = services.store
     kind = cmd.kind
     if kind == "status":
         return status_answer(store.health(), store.backlog(), services.latest_snapshots(), services.clock()).slack()
     if kind in ("subscribe", "unsubscribe", "subscriptions"):
-        if not channel_id or not _CHANNEL_ID.match(channel_id) or channel_id.startswith("D"):
+        if not channel_id or not _CHANNEL_ID.match(channel_id) or direct_message:
             return no_dm_answer().slack()
         if kind == "subscriptions":
             return subscriptions_answer(subscriptions.describe(subscriptions.for_channel(store, channel_id))).slack()
@@ -112,7 +126,14 @@ def register(app: App, services: Services) -> None:
         try:
             cmd = parse_cached(command.get("text") or "")
             public = cmd.share and cmd.read_only and cmd.kind != "help"
-            message = message_for(cmd, services, command.get("channel_id"), cache, share_button=not public)
+            message = message_for(
+                cmd,
+                services,
+                command.get("channel_id"),
+                cache,
+                share_button=not public,
+                direct_message=is_direct_message(command),
+            )
             # Only a real answer is posted for everyone; "did you mean" stays with the asker.
             public = public and any(b.get("type") == "header" for b in message.get("blocks", []))
         except Exception:  # the user still gets an answer inside the ack, and we get the trace

@@ -30,7 +30,7 @@ from bot.feeds.http import FeedHttp, HttpSettings
 from bot.feeds.kinds import make_source
 from bot.feeds.source import Recorder
 from bot.store.database import Store, utcnow
-from bot.store.subscriptions import for_channel, slack_targets
+from bot.store.subscriptions import for_channel, subscribed_targets
 from config.settings import ConfigError, Secrets, Settings
 
 log = logging.getLogger("electionbot")
@@ -104,7 +104,7 @@ class Runtime:
                     source=source,
                     store=store,
                     rules=rules,
-                    targets=slack_targets(store, fixed, spec.name, enabled=secrets.slack_enabled),
+                    targets=subscribed_targets(store, fixed, spec.name, platform="slack", enabled=secrets.slack_enabled),
                     races=RaceFilter(tuple(settings.races.follow)),
                     clock=clock,
                     on_queued=worker.deliver_due,

@@ -66,11 +66,12 @@ def all_subscriptions(store: Store) -> list[Subscription]:
         return [Subscription(r.channel, r.scope, r.level) for r in rows]
 
 
-def slack_targets(
-    store: Store, configured: Sequence[Target], feed: str | None = None, *, enabled: bool = True
+def subscribed_targets(
+    store: Store, configured: Sequence[Target], feed: str | None = None, *, platform: str, enabled: bool = True
 ) -> Callable[[], Sequence[Target]]:
-    """The ``targets`` callable of a ``Poller``: the configured targets plus, when Slack is on,
-    the subscribed channels, each scoped to its subscribed states (``Target.states``), so a
+    """The ``targets`` callable of a ``Poller``: the configured targets plus, when the chat
+    platform is on, the subscribed channels on ``platform`` (the stored subscriptions carry no
+    platform yet: today they are all the one platform with a slash command, Slack), each scoped to its subscribed states (``Target.states``), so a
     channel subscribed to Alabama hears Alabama's races and not the rest of a national feed.
 
     Subscriptions to states this feed does not report are left out (a feed with no stored
@@ -94,9 +95,9 @@ def slack_targets(
             scoped.setdefault(sub.channel, {})[sub.scope] = SUBSCRIPTION_LEVELS.get(sub.level, Severity.FEED)
         out = []
         for target in fixed:
-            extra = scoped.pop(target.channel, None) if target.platform == "slack" else None
+            extra = scoped.pop(target.channel, None) if target.platform == platform else None
             out.append(replace(target, states=tuple(sorted(extra.items()))) if extra else target)
-        out += [Target("slack", channel, None, tuple(sorted(levels.items()))) for channel, levels in scoped.items()]
+        out += [Target(platform, channel, None, tuple(sorted(levels.items()))) for channel, levels in scoped.items()]
         return tuple(out)
 
     return targets

@@ -93,7 +93,7 @@ def test_targets_merge_configured_and_subscribed_levels(tmp_path: Path) -> None:
     configured = (Target("slack", "#desk", Severity.LEAD), Target("console", "console", Severity.FEED))
     subscriptions.subscribe(store, "#desk", "AL", "all")
     subscriptions.subscribe(store, "C9", "GA", "all")  # Georgia: not in this feed
-    targets = subscriptions.slack_targets(store, configured, "al-2017")()
+    targets = subscriptions.subscribed_targets(store, configured, "al-2017", platform="slack")()
     desk = next(t for t in targets if t.channel == "#desk")
     assert desk.level_for("AL") == Severity.FEED and desk.level_for("TX") == Severity.LEAD
     assert desk.level_for(None) == Severity.FEED, "feed notices reach a channel at its most inclusive level"

@@ -202,18 +202,37 @@ def test_subscribe_unsubscribe_round_trip(make_bot, night) -> None:
     assert "per channel" in bot.answer("subscribe alabama", channel="D0DM")["text"]
 
 
+def test_a_direct_message_is_known_by_slacks_channel_name(make_bot, night) -> None:
+    """Slack's slash command names a DM's channel "directmessage": that alone refuses a
+    subscription, whatever the id looks like; a channel of the same id subscribes."""
+    bot = make_bot(night[LAST])
+
+    def ask(channel_name: str) -> str:
+        body = slash_body("subscribe alabama", channel_id="C0DMLIKE", channel_name=channel_name)
+        resp = post_signed(bot.url, body, SECRET)
+        assert resp.status_code == 200, resp.text
+        return resp.json()["text"]
+
+    assert "per channel" in ask("directmessage")
+    assert subscriptions.for_channel(bot.store, "C0DMLIKE") == []
+    assert "will now get Alabama alerts" in ask("election-night")
+    assert [s.scope for s in subscriptions.for_channel(bot.store, "C0DMLIKE")] == ["AL"]
+
+
 def test_subscriptions_become_slack_targets(make_bot, night) -> None:
     bot = make_bot(night[LAST])
     configured = (Target("slack", "#elections", Severity.FEED), Target("console", "console", Severity.FEED))
     subscriptions.subscribe(bot.store, "C1", "AL", "quiet")
     subscriptions.subscribe(bot.store, "C2", "TX", "all")
     subscriptions.subscribe(bot.store, "#elections", "AL", "quiet")
-    targets = subscriptions.slack_targets(bot.store, configured, "al-2017")()
+    targets = subscriptions.subscribed_targets(bot.store, configured, "al-2017", platform="slack")()
     assert Target("slack", "C1", None, (("AL", Severity.LEAD),)) in targets
     assert not [t for t in targets if t.channel == "C2"], "a Texas subscription does not hear the Alabama feed"
     elections = [t for t in targets if t.channel == "#elections"]
     assert len(elections) == 1 and elections[0].level_for("AL") == Severity.FEED, "configured level kept, no duplicate"
-    assert subscriptions.slack_targets(bot.store, configured, "al-2017", enabled=False)() == configured
+    assert (
+        subscriptions.subscribed_targets(bot.store, configured, "al-2017", platform="slack", enabled=False)() == configured
+    )
 
 
 def test_status_shows_failures_and_backlog(make_bot, night) -> None:
