@@ -39,7 +39,8 @@ class DeliveryError(Exception):
 
 class Sink(Protocol):
     """What every platform's sink does: post one alert, post one digest. The worker calls nothing
-    else unless the sink also has one of the capabilities below (it checks with ``hasattr``)."""
+    else unless the sink also has one of the capabilities below (it checks with ``isinstance``
+    against these runtime-checkable Protocols; cards still by ``supports_cards``)."""
 
     platform: str
     #: seconds between two posts to one channel (the platform's rate limit; 0 for a terminal)

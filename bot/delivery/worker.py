@@ -37,7 +37,7 @@ from bot.delivery.cards import CardRefresher
 from bot.delivery.live_cards import CardKeeper
 from bot.delivery.pacing import MAX_BACKOFF, Backoff, Pacer
 from bot.delivery.report import HISTORY_ACTION, HISTORY_CHECK, OperatorLog
-from bot.delivery.sink import DeliveryError, Sink
+from bot.delivery.sink import DeliveryError, HistorySink, RollupSink, Sink, SummarySink
 from bot.store.database import Card, Delivery, Store, utcnow
 
 log = logging.getLogger("electionbot.delivery")
@@ -193,7 +193,7 @@ class DeliveryWorker:
         )
 
         uncertain = [r for r in queue if r.status == "sending"]
-        if uncertain and hasattr(sink, "find_posted"):
+        if uncertain and isinstance(sink, HistorySink):
             try:
                 found = self._find_posted(sink, row.channel, [r.alert.key for r in uncertain], card)
             except DeliveryError as exc:
@@ -216,7 +216,7 @@ class DeliveryWorker:
             if row.alert.key in found:
                 return 1
 
-        if self.summarize_after is not None and hasattr(sink, "send_summary"):
+        if self.summarize_after is not None and isinstance(sink, SummarySink):
             cutoff = now - self.summarize_after
             old: list[Delivery] = []
             for r in queue:
@@ -294,7 +294,7 @@ class DeliveryWorker:
 
     def _budgeted(self, sink: Any) -> bool:
         """The budget applies where a rollup can be sent (Slack); a console prints everything."""
-        return self._budget.enabled and hasattr(sink, "send_rollup")
+        return self._budget.enabled and isinstance(sink, RollupSink)
 
     def _spent(self, platform: str, sink: Any, channel: str, at: str | None) -> None:
         if self._budgeted(sink):
