@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from slack_bolt import App
@@ -34,12 +34,22 @@ def create_bolt_app(services: Services, secrets: Secrets, client: WebClient | No
     return app
 
 
-def wsgi_app(app: App, path: str = "/slack/events") -> WSGIApp:
-    """Bolt's WSGI handler answers 404 on every other path; load balancers need a health check."""
+def wsgi_app(app: App, path: str = "/slack/events", routes: Mapping[str, WSGIApp] | None = None) -> WSGIApp:
+    """Bolt's WSGI handler answers 404 on every other path, so the web process's other endpoints
+    (a platform's interactions, health, metrics, pictures) come in as ``routes``: an exact path,
+    or a prefix ending in ``/``, mapped to its own WSGI app. Bolt keeps everything else."""
     slack = SlackRequestHandler(app, path=path)
+    exact = {p: a for p, a in (routes or {}).items() if not p.endswith("/")}
+    prefixes = sorted(((p, a) for p, a in (routes or {}).items() if p.endswith("/")), key=lambda pa: -len(pa[0]))
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") in ("/healthz", "/health"):
+        where = environ.get("PATH_INFO") or "/"
+        if where in exact:
+            return exact[where](environ, start_response)
+        for prefix, route in prefixes:
+            if where.startswith(prefix):
+                return route(environ, start_response)
+        if where in ("/healthz", "/health"):
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok\n"]
         return slack(environ, start_response)
