@@ -256,30 +256,85 @@ class Settings(_Model):
         return url
 
 
+DISCORD_API_URL = "https://discord.com/api/v10/"
+
+
 @dataclass(frozen=True)
 class Secrets:
-    """Read once from the environment; ``repr`` never shows a value."""
+    """Read once from the environment; ``repr`` never shows a value, only whether it is set.
+
+    Everything a platform needs that must not sit in a config file lives here: tokens, signing
+    secrets and keys, webhook URLs (a Discord webhook URL carries its own token), the OAuth
+    client's secret. The API base URLs are here too so tests can point each platform at a local
+    fake server without a config file."""
 
     slack_bot_token: str | None
     slack_signing_secret: str | None
     slack_api_url: str
+    #: Socket Mode (``python -m bot socket``): the app-level token, ``xapp-…``.
+    slack_app_token: str | None = None
+    #: OAuth distribution to many workspaces.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    #: Discord: the bot token (alerts to channels, cards, command registration), the
+    #: application's public key (hex, Ed25519: verifies interactions) and id, incoming webhooks.
+    discord_bot_token: str | None = None
+    discord_public_key: str | None = None
+    discord_application_id: str | None = None
+    discord_webhook_urls: tuple[str, ...] = ()
+    discord_api_url: str = DISCORD_API_URL
+    #: where the web process is reachable from outside (signed picture links), and the key that
+    #: signs those links.
+    public_url: str | None = None
+    link_signing_key: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Secrets:
         env = os.environ if env is None else env
         url = env.get("SLACK_API_URL") or "https://slack.com/api/"
+        discord = env.get("DISCORD_API_URL") or DISCORD_API_URL
+        hooks = tuple(h.strip() for h in (env.get("DISCORD_WEBHOOK_URLS") or "").split(",") if h.strip())
         return cls(
             env.get("SLACK_BOT_TOKEN") or None,
             env.get("SLACK_SIGNING_SECRET") or None,
             url if url.endswith("/") else url + "/",
+            slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+            slack_client_id=env.get("SLACK_CLIENT_ID") or None,
+            slack_client_secret=env.get("SLACK_CLIENT_SECRET") or None,
+            discord_bot_token=env.get("DISCORD_BOT_TOKEN") or None,
+            discord_public_key=env.get("DISCORD_PUBLIC_KEY") or None,
+            discord_application_id=env.get("DISCORD_APPLICATION_ID") or None,
+            discord_webhook_urls=hooks,
+            discord_api_url=discord if discord.endswith("/") else discord + "/",
+            public_url=(env.get("PUBLIC_URL") or "").rstrip("/") or None,
+            link_signing_key=env.get("LINK_SIGNING_KEY") or None,
         )
 
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token)
 
+    @property
+    def discord_enabled(self) -> bool:
+        """Alerts can go to Discord: a bot token (channels) or at least one webhook."""
+        return bool(self.discord_bot_token or self.discord_webhook_urls)
+
     def __repr__(self) -> str:
-        return f"Secrets(slack_bot_token={'set' if self.slack_bot_token else 'unset'}, slack_signing_secret={'set' if self.slack_signing_secret else 'unset'}, slack_api_url={self.slack_api_url!r})"
+        def shown(name: str, value: object) -> str:
+            return f"{name}={'set' if value else 'unset'}"
+
+        hidden = (
+            ("slack_bot_token", self.slack_bot_token),
+            ("slack_signing_secret", self.slack_signing_secret),
+            ("slack_app_token", self.slack_app_token),
+            ("slack_client_secret", self.slack_client_secret),
+            ("discord_bot_token", self.discord_bot_token),
+            ("discord_webhook_urls", self.discord_webhook_urls),
+            ("link_signing_key", self.link_signing_key),
+        )
+        parts = [shown(name, value) for name, value in hidden]
+        parts += [f"slack_api_url={self.slack_api_url!r}", f"discord_api_url={self.discord_api_url!r}"]
+        return f"Secrets({', '.join(parts)})"
 
 
 def load_settings(
