@@ -44,6 +44,7 @@ from bot.core.digest import Digest, is_digest
 from bot.core.events import Alert
 from bot.core.model import Race, Snapshot
 from bot.core.rules import RaceMemory
+from bot.store import schema
 
 log = logging.getLogger("electionbot.store")
 
@@ -286,8 +287,7 @@ class Store:
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
-        _add_missing_columns(self.engine)
+        schema.prepare(self.engine)  # migrated to this code's head, or SchemaError (bot/store/schema.py)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._cache_lock = threading.Lock()
         self._decoding: dict[str, threading.Lock] = {}  # per feed: held while one thread decodes
@@ -894,24 +894,6 @@ def _unsent() -> Any:
 
 
 _SNAPSHOT_VERSIONS_SQL = f"SELECT feed, stored_at, polls FROM {SnapshotRow.__tablename__}"
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """``create_all`` never alters a table: add the columns later versions introduced."""
-    from sqlalchemy import inspect, text
-
-    inspector = inspect(engine)
-    for table in Base.metadata.sorted_tables:
-        if not inspector.has_table(table.name):
-            continue
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present and column.nullable:
-                kind = column.type.compile(dialect=engine.dialect)
-                with engine.begin() as conn:
-                    conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
-        for index in table.indexes:  # nor adds an index to a table made by an earlier version
-            index.create(engine, checkfirst=True)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
