@@ -20,6 +20,10 @@ _PARTY_ALIASES = {
 #: The one definition of a party's plural and adjective in prose (swing, balance, answers).
 PARTY_PLURAL = {DEM: "Democrats", GOP: "Republicans", IND: "Independents"}
 PARTY_ADJECTIVE = {DEM: "Democratic", GOP: "Republican", IND: "Independent"}
+#: The pictures' colours (bot/render/chart.py, county_map.py): the blue and red US newsrooms use,
+#: dark enough for white text and for a line on a white ground; anyone else is grey.
+PARTY_COLOUR = {DEM: "#1f5aa6", GOP: "#c0282d", IND: "#6b5b95"}
+OTHER_COLOUR = "#6e6e6e"
 
 
 def normalize_party(party: str | None) -> str | None:

@@ -1,0 +1,84 @@
+"""What every picture shares: a matplotlib figure drawn with the Agg canvas (no display), one
+fixed font and size, and PNG bytes that are the same run to run.
+
+Why each setting: the figures are posted once and drawn again after a crash or on another
+process, so identical inputs must give identical bytes (no "Software" or date metadata, no
+font fallback that depends on the machine: DejaVu Sans ships with matplotlib). Slack shows a
+picture first as a ~360-pixel-wide preview, so the fonts are large for the canvas and the
+ticks few. matplotlib's global state (rcParams, the font cache) is not thread-safe, and the web
+process answers on several threads, so one lock serializes drawing.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # before any pyplot import anywhere in the process: never a display
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402  # after choosing the backend
+from matplotlib.figure import Figure  # noqa: E402
+
+#: inches and dots per inch: 900 × 500 pixels, scaled to about 0.4 in Slack's preview
+SIZE = (9.0, 5.0)
+DPI = 100
+FONT = "DejaVu Sans"
+#: base font size in points at 100 dpi (≈ 7 px in the preview, the smallest still legible)
+FONT_SIZE = 16
+INK = "#222222"
+MUTED = "#777777"
+
+_RC: dict[str, Any] = {
+    "font.family": "sans-serif",
+    "font.sans-serif": [FONT],
+    "font.size": FONT_SIZE,
+    "axes.titlesize": FONT_SIZE + 4,
+    "axes.labelsize": FONT_SIZE,
+    "xtick.labelsize": FONT_SIZE - 2,
+    "ytick.labelsize": FONT_SIZE - 2,
+    "legend.fontsize": FONT_SIZE - 3,
+    "axes.edgecolor": MUTED,
+    "axes.labelcolor": INK,
+    "text.color": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "hatch.linewidth": 1.0,
+    "hatch.color": "#9a9a9a",
+    "path.simplify": True,
+    "svg.hashsalt": "electionbot",
+}
+
+_LOCK = threading.Lock()
+
+
+@contextmanager
+def drawing() -> Iterator[None]:
+    """The lock and the fixed style, for the span of one figure."""
+    with _LOCK, matplotlib.rc_context(_RC):
+        yield
+
+
+def new_figure(size: tuple[float, float] = SIZE) -> Figure:
+    fig = Figure(figsize=size, dpi=DPI, facecolor="white")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as PNG, without metadata that would change between runs or machines."""
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
+    return out.getvalue()
+
+
+def draw_png(paint: Callable[[Figure], None], size: tuple[float, float] = SIZE) -> bytes:
+    """``paint`` a fresh figure under the lock and the style; its PNG bytes."""
+    with drawing():
+        fig = new_figure(size)
+        paint(fig)
+        return png_bytes(fig)

@@ -1,0 +1,181 @@
+"""Each race's night, one small row per poll in which its count or call moved (``race_history``).
+
+Why rows of their own: the night's chart needs the statewide count at every change, and the
+store keeps only the last snapshot. Rows are written by ``Store.commit_poll`` in the poll's own
+transaction (a failed commit writes none, a retried poll writes it once), compared with the
+snapshot committed before (or, after a restart, with each race's last row), so a poll that
+leaves a race as it was adds nothing for it: one row per change, whatever the poll interval.
+They are read back as ``HistoryPoint``s from their own columns, never by decoding a snapshot,
+and pruned ``history_days`` after they were written (``[store] history_days``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import DateTime, Float, Index, Integer, String, Text, delete, func, insert, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from bot.core.history import HistoryPoint, point_of
+from bot.core.model import CallStatus, Snapshot
+from bot.store.base import Base
+
+log = logging.getLogger("electionbot.store")
+
+#: how long rows are kept when the settings do not say (``[store] history_days``)
+DEFAULT_HISTORY_DAYS = 14
+#: the most points one read returns (the latest ones): a chart of a very long count stays drawable
+MAX_POINTS = 2000
+
+
+class RaceHistoryRow(Base):
+    __tablename__ = "race_history"
+    __table_args__ = (
+        Index("ix_race_history_race", "feed", "race_key", "id"),
+        Index("ix_race_history_recorded_at", "recorded_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    feed: Mapped[str] = mapped_column(String(60))
+    race_key: Mapped[str] = mapped_column(String(80))
+    #: the snapshot's ``generated_at``: when the feed said it (the chart's time axis)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: when the poll committed it (pruning: a replayed 2017 night is kept like tonight's)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: the statewide votes, ``{"candidate id": votes}`` as JSON with sorted keys
+    votes: Mapped[str] = mapped_column(Text)
+    precincts_reporting: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    precincts_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    expected_vote_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
+    call_status: Mapped[str] = mapped_column(String(12), default=CallStatus.NONE.value)
+    #: the winners' candidate ids as a JSON list ("[]" before a call)
+    winners: Mapped[str] = mapped_column(Text, default="[]")
+    race_call_status: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class _Sessions(Protocol):
+    def session(self) -> Session: ...
+
+
+def record_changes(
+    session: Session,
+    feed: str,
+    before: Snapshot | None,
+    after: Snapshot,
+    now: datetime,
+    *,
+    keep_days: int = DEFAULT_HISTORY_DAYS,
+) -> int:
+    """Add a row for each race of ``after`` whose count or call differs from ``before`` (the
+    snapshot committed last; ``None`` when this process does not hold it, and then each race's
+    last row is the comparison), and drop rows older than ``keep_days``. Returns the rows added.
+
+    A race object identical to the one in ``before`` is skipped unread: the poller keeps the
+    objects of races a poll did not touch, so a national poll compares only what moved."""
+    last = _last_points(session, feed) if before is None else None
+    rows: list[dict[str, Any]] = []
+    for key, race in after.races.items():
+        if before is not None:
+            old = before.races.get(key)
+            if old is race:
+                continue
+            previous = point_of(old, before.generated_at) if old is not None else None
+        else:
+            previous = last.get(key) if last is not None else None
+        point = point_of(race, after.generated_at)
+        if point is None or point.same_count(previous):
+            continue
+        rows.append(_row(feed, key, point, now))
+    if rows:
+        session.execute(insert(RaceHistoryRow), rows)
+    prune(session, now, keep_days)
+    return len(rows)
+
+
+def prune(session: Session, now: datetime, keep_days: int = DEFAULT_HISTORY_DAYS) -> int:
+    """Delete rows written more than ``keep_days`` ago (an index seek: usually nothing)."""
+    result = session.execute(delete(RaceHistoryRow).where(RaceHistoryRow.recorded_at < now - timedelta(days=keep_days)))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def race_history(store: _Sessions, feed: str, race_key: str) -> list[HistoryPoint]:
+    """The race's points in the order they were written (the latest ``MAX_POINTS``); read from
+    their own columns, never from a snapshot."""
+    with store.session() as s:
+        rows = s.execute(
+            select(*_COLUMNS)
+            .where(RaceHistoryRow.feed == feed, RaceHistoryRow.race_key == race_key)
+            .order_by(RaceHistoryRow.id.desc())
+            .limit(MAX_POINTS)
+        ).all()
+    return [p for p in (_point(r, feed) for r in reversed(rows)) if p is not None]
+
+
+_COLUMNS = (
+    RaceHistoryRow.race_key,
+    RaceHistoryRow.at,
+    RaceHistoryRow.votes,
+    RaceHistoryRow.precincts_reporting,
+    RaceHistoryRow.precincts_total,
+    RaceHistoryRow.expected_vote_pct,
+    RaceHistoryRow.call_status,
+    RaceHistoryRow.winners,
+    RaceHistoryRow.race_call_status,
+)
+
+
+def _last_points(session: Session, feed: str) -> dict[str, HistoryPoint]:
+    """Each race's last row of ``feed``: the comparison after a restart (one query)."""
+    latest = (
+        select(func.max(RaceHistoryRow.id))
+        .where(RaceHistoryRow.feed == feed)
+        .group_by(RaceHistoryRow.race_key)
+        .scalar_subquery()
+    )
+    rows = session.execute(select(*_COLUMNS).where(RaceHistoryRow.id.in_(latest))).all()
+    return {r.race_key: p for r in rows if (p := _point(r, feed)) is not None}
+
+
+def _row(feed: str, race_key: str, point: HistoryPoint, now: datetime) -> dict[str, Any]:
+    return {
+        "feed": feed,
+        "race_key": race_key,
+        "at": point.at,
+        "recorded_at": now,
+        "votes": json.dumps(dict(point.votes), sort_keys=True),
+        "precincts_reporting": point.precincts_reporting,
+        "precincts_total": point.precincts_total,
+        "expected_vote_pct": point.expected_vote_pct,
+        "call_status": point.call_status.value,
+        "winners": json.dumps(list(point.winners)),
+        "race_call_status": point.race_call_status,
+    }
+
+
+def _point(row: Any, feed: str) -> HistoryPoint | None:
+    """A row as a point; one that cannot be read is said and left out, never raised."""
+    try:
+        votes = json.loads(row.votes)
+        winners = json.loads(row.winners or "[]")
+        if not isinstance(votes, dict) or not isinstance(winners, list):
+            raise ValueError("not an object and a list")
+        return HistoryPoint(
+            at=_aware(row.at),
+            votes={str(k): int(v) for k, v in votes.items()},
+            precincts_reporting=row.precincts_reporting,
+            precincts_total=row.precincts_total,
+            expected_vote_pct=row.expected_vote_pct,
+            call_status=CallStatus(row.call_status),
+            winners=tuple(str(w) for w in winners),
+            race_call_status=row.race_call_status,
+        )
+    except (TypeError, ValueError) as exc:
+        log.error("feed %r: a history row of race %s cannot be read (%s); left out", feed, str(row.race_key)[:80], exc)
+        return None
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes even for timezone=True columns.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
