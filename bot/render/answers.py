@@ -4,7 +4,12 @@ Kept out of the handler so the CLI demo prints exactly what Slack users see, and
 check the words without a Slack request. Numbers come from the same code as the alerts
 (``bot.core.rules.race_facts`` → ``bot.render``): thousands separators, two-decimal shares rounded
 half up as the Secretary of State prints them, times in the state's zone. User text goes back
-only through ``bot.core.commands.echo`` (cleaned, clipped) and is escaped with everything else.
+only through ``bot.core.commands.echo`` (cleaned, clipped), as a plain span: each platform's
+renderer escapes it with everything else.
+
+The answer is data (``bot.core.answer``): emphasis is a span's ``Emphasis``, never a platform's
+markup. Slack's Block Kit is ``bot.render.slack_answers``, Discord's embeds
+``bot.render.discord_answers``, the console's text ``bot.render.text_answers``.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core import counties, offices
+from bot.core.answer import Answer as NeutralAnswer
+from bot.core.answer import AnswerKind, Line, Span, code, line, strong
 from bot.core.balance import describe_tally, describe_trendtable, latest_trendtables
 from bot.core.commands import MAX_INPUT, OFFICE_NAMES, Command, fold, parse, state_of
 from bot.core.context import chamber_tally, unit_swing_facts
@@ -28,16 +35,24 @@ from bot.core.rules import RuleSettings, race_facts, votes_left
 from bot.core.states import state_name
 from bot.core.swing import race_swing
 from bot.render.numbers import percent, points, votes
-from bot.render.slack import escape, race_card
+from bot.render.slack_answers import SHARE_ACTION, slack_message
 from bot.render.swing import county_swing_text, margin_text, points_text, results_swing_lines
 from bot.render.text import clock_text, lead_line, local_time, race_title, short_name, standings_line, votes_left_basis
+from bot.render.text_answers import answer_text
 
-__all__ = ["Answer", "MAX_INPUT", "answer", "answer_command", "margin_lines", "races_in", "tracked_states"]
+__all__ = [
+    "SHARE_ACTION",
+    "Answer",
+    "AnswerKind",
+    "MAX_INPUT",
+    "answer",
+    "answer_command",
+    "margin_lines",
+    "races_in",
+    "tracked_states",
+]
 
-SHARE_ACTION = "results_share"
 MAX_LIST = 15
-#: Section text limit (Slack: 3,000) with room to spare; lists are cut to fit.
-_SECTION_LIMIT = 2900
 
 LEVEL_MEANING = {
     "quiet": "leads and calls only",
@@ -59,132 +74,87 @@ def _all_races(snapshots: Sequence[Snapshot]) -> list[tuple[Snapshot, Race]]:
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
-    """What to say. ``kind``: card (one race), list (title + lines), help (usage), note (one remark).
-
-    ``query`` is set on answers worth sharing: the share button carries it, and ``share`` posts it.
-    """
-
-    facts: RaceFacts | None = None
-    extra: tuple[str, ...] = ()
-    note: str | None = None
-    states: tuple[str, ...] = ()
-    kind: str = ""
-    title: str | None = None
-    lines: tuple[str, ...] = ()
-    footer: str | None = None
-    query: str | None = None
-
-    @property
-    def _kind(self) -> str:
-        return self.kind or ("card" if self.facts is not None else "help")
-
-    @property
-    def shareable(self) -> bool:
-        return self.query is not None and self._kind in ("card", "list")
+class Answer(NeutralAnswer):
+    """The neutral answer (``bot.core.answer.Answer``) with two conveniences kept for the demo, the
+    CLI and tests: ``text()`` (the console's words) and ``slack()`` (Slack's message). Handlers call
+    a platform's renderer directly."""
 
     def slack(self, share_button: bool = True) -> dict[str, Any]:
-        kind = self._kind
-        if kind == "card":
-            assert self.facts is not None
-            message = race_card(self.facts, list(self.extra))
-        elif kind == "list":
-            message = _list_message(self.title or "", self.lines, self.footer)
-        else:
-            message = _plain(self._body(markup=True))
-        if share_button and self.shareable:
-            message["blocks"] = [*message["blocks"], _share_block(self.query or "")]
-        return message
+        return slack_message(self, share_button=share_button)
 
     def text(self) -> str:
-        kind = self._kind
-        if kind == "card":
-            from bot.render.text import race_card_text
-
-            assert self.facts is not None
-            return "\n".join([race_card_text(self.facts), *self.extra])
-        if kind == "list":
-            return "\n".join([self.title or "", *self.lines, *([self.footer] if self.footer else [])])
-        return self._body(markup=False)
-
-    def _body(self, markup: bool) -> str:
-        if self._kind == "note":
-            return self.note or ""
-        tracked = (
-            ", ".join(f"{state_name(s)} ({s})" for s in self.states) if self.states else "none yet (no feed has reported)"
-        )
-        cmd = "*/results*" if markup else "/results"
-        lines = [self.note] if self.note else []
-        lines += [
-            f"{cmd} answers from the latest results the bot has (only you see the answer; add `share` to post it):",
-            "• `/results alabama` or `/results AL`: the state's races (one race: its card with margin, votes left and recount line)",
-            "• `/results alabama senate`: one office of a state · `/results alabama jefferson`: a county's votes and margin",
-            "• `/results senate`, `/results house`: that office across states, closest first · `/results close`: the closest races",
-            "• `/results rhode island gop` (or `dem`): one party's primaries · `/results gwinnett`: a county by name · `/results warnock`: a candidate's races",
-            "• `/results status`: feed health and the alert backlog",
-            "• `/results subscribe alabama [quiet|cards|all]`, `/results unsubscribe alabama`, `/results subscriptions`",
-            f"Tracked states: {tracked}",
-        ]
-        return "\n".join(lines)
+        return answer_text(self)
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"text": escape(text), "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": _clip(escape(text))}}]}
+def help_lines(states: Sequence[str]) -> tuple[Line, ...]:
+    """The usage: what to type, with the states the bot tracks."""
+    tracked = ", ".join(f"{state_name(s)} ({s})" for s in states) if states else "none yet (no feed has reported)"
+    sep = " · "
+    return (
+        line(
+            strong("/results"),
+            " answers from the latest results the bot has (only you see the answer; add ",
+            code("share"),
+            " to post it):",
+        ),
+        line(
+            "• ",
+            code("/results alabama"),
+            " or ",
+            code("/results AL"),
+            ": the state's races (one race: its card with margin, votes left and recount line)",
+        ),
+        line(
+            "• ",
+            code("/results alabama senate"),
+            ": one office of a state" + sep,
+            code("/results alabama jefferson"),
+            ": a county's votes and margin",
+        ),
+        line(
+            "• ",
+            code("/results senate"),
+            ", ",
+            code("/results house"),
+            ": that office across states, closest first" + sep,
+            code("/results close"),
+            ": the closest races",
+        ),
+        line(
+            "• ",
+            code("/results rhode island gop"),
+            " (or ",
+            code("dem"),
+            "): one party's primaries" + sep,
+            code("/results gwinnett"),
+            ": a county by name" + sep,
+            code("/results warnock"),
+            ": a candidate's races",
+        ),
+        line("• ", code("/results status"), ": feed health and the alert backlog"),
+        line(
+            "• ",
+            code("/results subscribe alabama [quiet|cards|all]"),
+            ", ",
+            code("/results unsubscribe alabama"),
+            ", ",
+            code("/results subscriptions"),
+        ),
+        line(f"Tracked states: {tracked}"),
+    )
 
 
-def _clip(text: str, limit: int = _SECTION_LIMIT) -> str:
+def _note(*parts: str | Span) -> Answer:
+    return Answer(kind=AnswerKind.NOTE, note=line(*parts))
+
+
+def _lines(*texts: str) -> tuple[Line, ...]:
+    """Plain lines (a card's margin and swing, a county's figures): no emphasis in them."""
+    return tuple(line(t) for t in texts)
+
+
+def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-#: Sections in one list answer (Slack allows 50 blocks; the header, footer and share button
-#: take three): a long list (67 counties by swing) spans several sections, never a cut one.
-_MAX_SECTIONS = 20
-
-
-def _sections(lines: Sequence[str]) -> list[list[str]]:
-    """Lines packed into sections of at most ``_SECTION_LIMIT`` escaped characters each."""
-    sections: list[list[str]] = [[]]
-    used = 0
-    for line in lines:
-        line = _clip(line)
-        size = len(escape(line)) + 1
-        if used + size > _SECTION_LIMIT and sections[-1]:
-            if len(sections) == _MAX_SECTIONS:
-                sections[-1].append("…")
-                break
-            sections.append([])
-            used = 0
-        sections[-1].append(line)
-        used += size
-    return [s for s in sections if s]
-
-
-def _list_message(title: str, lines: Sequence[str], footer: str | None) -> dict[str, Any]:
-    sections = _sections(lines)
-    body = [line for section in sections for line in section]
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150), "emoji": False}}
-    ]
-    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": escape("\n".join(section))}} for section in sections]
-    if footer:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(footer)}]})
-    text = "\n".join([title, *body, *([footer] if footer else [])])
-    return {"text": _clip(escape(text), 3900), "blocks": blocks}
-
-
-def _share_block(query: str) -> dict[str, Any]:
-    return {
-        "type": "actions",
-        "block_id": "results_share",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": SHARE_ACTION,
-                "text": {"type": "plain_text", "text": "Share in channel", "emoji": False},
-                "value": query[:MAX_INPUT],
-            }
-        ],
-    }
 
 
 # --- the read-only answers --------------------------------------------------------------------
@@ -199,12 +169,11 @@ def answer_command(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSetti
     states = tuple(tracked_states(snapshots))
     kind = cmd.kind
     if kind == "too_long":
-        return Answer(
-            kind="note",
-            note=f"That was {cmd.length:,} characters (at most {MAX_INPUT}); try a state, e.g. `/results alabama`.",
+        return _note(
+            f"That was {cmd.length:,} characters (at most {MAX_INPUT}); try a state, e.g. ", code("/results alabama"), "."
         )
     if kind == "help":
-        return Answer(states=states, kind="help")
+        return Answer(states=states, kind=AnswerKind.HELP, lines=help_lines(states))
     if kind == "unknown":
         return _lookup_answer(cmd, snapshots, rules, states) or _unknown(cmd, states)
     if kind == "needs_state":
@@ -219,10 +188,20 @@ def answer_command(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSetti
         return _swing_answer(cmd, snapshots, rules)
     if kind == "balance":
         return _balance_answer(cmd, snapshots, rules)
-    return Answer(kind="note", note=f"`/results {cmd.kind}` needs the bot's store; try `/results help`.")
+    return _note(code(f"/results {cmd.kind}"), " needs the bot's store; try ", code("/results help"), ".")
 
 
-ONE_LINE_HELP = "Try `/results alabama`, `/results alabama jefferson`, `/results close` or `/results help`."
+ONE_LINE_HELP: Line = line(
+    "Try ",
+    code("/results alabama"),
+    ", ",
+    code("/results alabama jefferson"),
+    ", ",
+    code("/results close"),
+    " or ",
+    code("/results help"),
+    ".",
+)
 
 
 def _unknown(cmd: Command, states: tuple[str, ...]) -> Answer:
@@ -230,11 +209,11 @@ def _unknown(cmd: Command, states: tuple[str, ...]) -> Answer:
     if cmd.suggestion and cmd.suggestion_is_state:
         st = state_of(cmd.suggestion)
         name = st.name if st else cmd.suggestion
-        return Answer(kind="note", note=f"I don't know {word}. Did you mean *{name}*? (`/results {name.lower()}`)")
+        return _note(f"I don't know {word}. Did you mean ", strong(name), "? (", code(f"/results {name.lower()}"), ")")
     if cmd.suggestion:
-        return Answer(kind="note", note=f"I don't know {word}. Did you mean `/results {cmd.suggestion}`?")
+        return _note(f"I don't know {word}. Did you mean ", code(f"/results {cmd.suggestion}"), "?")
     tracked = ", ".join(f"{state_name(s)} ({s})" for s in states) or "none yet"
-    return Answer(kind="note", note=f"I don't know {word}. {ONE_LINE_HELP} Tracked states: {tracked}.")
+    return _note(f"I don't know {word}. ", *ONE_LINE_HELP, f" Tracked states: {tracked}.")
 
 
 def _lookup_answer(
@@ -256,8 +235,13 @@ def _lookup_answer(
         return _candidate_answer(cmd, people, rules)
     if not places and not people:
         return None
-    options = [
-        f"*{counties.county_place(place, state)}* (`/results {state_name(state).lower()} {place.lower()}`)"
+    options: list[Line] = [
+        line(
+            strong(counties.county_place(place, state)),
+            " (",
+            code(f"/results {state_name(state).lower()} {place.lower()}"),
+            ")",
+        )
         for state, place in places
     ]
     seen: set[str] = set()
@@ -265,11 +249,10 @@ def _lookup_answer(
         if fold(cand.name) in seen:
             continue
         seen.add(fold(cand.name))
-        options.append(f"*{cand.name}* ({_plain_title(race)}; `/results {cand.name.lower()}`)")
-    shown = options[:8] + ([f"{len(options) - 8} more"] if len(options) > 8 else [])
-    return Answer(
-        kind="note", note=f"“{_echo(text)}” names more than one thing I follow. Did you mean " + ", ".join(shown) + "?"
-    )
+        options.append(line(strong(cand.name), f" ({_plain_title(race)}; ", code(f"/results {cand.name.lower()}"), ")"))
+    shown = options[:8] + ([line(f"{len(options) - 8} more")] if len(options) > 8 else [])
+    listed = [span for i, option in enumerate(shown) for span in (line(", ") if i else ()) + option]
+    return _note(f"“{_echo(text)}” names more than one thing I follow. Did you mean ", *listed, "?")
 
 
 def _places_named(text: str, snapshots: Sequence[Snapshot]) -> list[tuple[str, str]]:
@@ -304,12 +287,12 @@ def _candidate_answer(cmd: Command, people: list[tuple[Snapshot, Race, Any]], ru
     feed both carry the race; a candidate may run twice)."""
     if len(people) == 1:
         snap, race, _ = people[0]
-        extra = (*margin_lines(race, rules), *swing_lines(race, rules))
+        extra = _lines(*margin_lines(race, rules), *swing_lines(race, rules))
         return Answer(race_facts(race, rules, snap.generated_at), extra, kind="card", query=cmd.text)
     rows = [(snap, race) for snap, race, _ in people]
     rows.sort(key=lambda sr: (sr[1].county or "", sr[1].state, sr[1].office, sr[1].key))
     lines = tuple(
-        f"• {_race_line(race_facts(r, rules, s.generated_at), r, '*' + _plain_title(r) + '*')}" for s, r in rows[:MAX_LIST]
+        line("• ", *_race_line(race_facts(r, rules, s.generated_at), r, strong(_plain_title(r)))) for s, r in rows[:MAX_LIST]
     ) + _more(len(rows))
     return Answer(
         kind="list", title=f"{people[0][2].name}: {len(rows)} races", lines=lines, footer=_as_of(rows), query=cmd.text
@@ -327,12 +310,9 @@ def _needs_state(cmd: Command) -> Answer:
     if cmd.suggestion and cmd.suggestion_is_state:
         st = state_of(cmd.suggestion)
         name = st.name if st else cmd.suggestion
-        return Answer(kind="note", note=f"Did you mean *{name}*? (`/results {verb} {name.lower()}`)")
-    example = f"`/results {verb} alabama" + (" quiet`" if verb == "subscribe" else "`")
-    return Answer(
-        kind="note",
-        note=f"Which state? For example {example}" + (" (levels: quiet, cards, all)." if verb == "subscribe" else "."),
-    )
+        return _note("Did you mean ", strong(name), "? (", code(f"/results {verb} {name.lower()}"), ")")
+    example = code(f"/results {verb} alabama" + (" quiet" if verb == "subscribe" else ""))
+    return _note("Which state? For example ", example, " (levels: quiet, cards, all)." if verb == "subscribe" else ".")
 
 
 def _office_matches(race: Race, office: str) -> bool:
@@ -356,20 +336,22 @@ def _state_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
     found = races_in(snapshots, cmd.state)
     if not found:
         tracked = ", ".join(state_name(s) for s in states) or "none yet"
-        return Answer(kind="note", note=f"No results for {name} in the feeds I follow. Tracked states: {tracked}.")
+        return _note(f"No results for {name} in the feeds I follow. Tracked states: {tracked}.")
     if cmd.office:
         found = [(s, r) for s, r in found if _office_matches(r, cmd.office)]
         if not found:
-            return Answer(
-                kind="note",
-                note=f"No {OFFICE_NAMES[cmd.office]} race for {name} in the feeds I follow; `/results {name.lower()}` lists its races.",
+            return _note(
+                f"No {OFFICE_NAMES[cmd.office]} race for {name} in the feeds I follow; ",
+                code(f"/results {name.lower()}"),
+                " lists its races.",
             )
     if cmd.party:
         found = [(s, r) for s, r in found if _party_matches(r, cmd.party)]
         if not found:
-            return Answer(
-                kind="note",
-                note=f"No {_party_word(cmd.party)} primary for {name} in the feeds I follow; `/results {name.lower()}` lists its races.",
+            return _note(
+                f"No {_party_word(cmd.party)} primary for {name} in the feeds I follow; ",
+                code(f"/results {name.lower()}"),
+                " lists its races.",
             )
     # the state's own races first, then each county feed's
     found.sort(key=lambda sr: (sr[1].county or "", sr[1].office, sr[1].seat or "", sr[1].key))
@@ -377,32 +359,32 @@ def _state_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
         return _place_answer(cmd, name, found, rules)
     if len(found) == 1:
         snap, race = found[0]
-        extra = (*margin_lines(race, rules), *swing_lines(race, rules))
+        extra = _lines(*margin_lines(race, rules), *swing_lines(race, rules))
         return Answer(race_facts(race, rules, snap.generated_at), extra, states=states, kind="card", query=cmd.canonical)
     lines = tuple(
-        f"• {_race_line(race_facts(race, rules, snap.generated_at), race, _office_label(race))}"
+        line("• ", *_race_line(race_facts(race, rules, snap.generated_at), race, _office_label(race)))
         for snap, race in found[:MAX_LIST]
     )
     lines += _more(len(found))
     return Answer(kind="list", title=f"{name}: {len(found)} races", lines=lines, footer=_as_of(found), query=cmd.canonical)
 
 
-def _office_label(race: Race) -> str:
+def _office_label(race: Race) -> Span:
     """A race in a list of its state's races: the office, whose primary, and the county when the
     feed covers one county ("Gwinnett County, Ga.: President")."""
     label = offices.race_office(race.office, race.seat, race.party)
-    return f"*{counties.county_place(race.county, race.state)}: {label}*" if race.county else f"*{label}*"
+    return strong(f"{counties.county_place(race.county, race.state)}: {label}" if race.county else label)
 
 
-def _more(n: int) -> tuple[str, ...]:
-    return (f"… and {n - MAX_LIST} more",) if n > MAX_LIST else ()
+def _more(n: int) -> tuple[Line, ...]:
+    return (line(f"… and {n - MAX_LIST} more"),) if n > MAX_LIST else ()
 
 
-def _as_of(found: Sequence[tuple[Snapshot, Race]]) -> str | None:
+def _as_of(found: Sequence[tuple[Snapshot, Race]]) -> Line | None:
     if not found:
         return None
     snap, race = max(found, key=lambda sr: sr[0].generated_at)
-    return f"As of {local_time(snap.generated_at.isoformat(), race.state)}"
+    return line(f"As of {local_time(snap.generated_at.isoformat(), race.state)}")
 
 
 def _reporting_share(facts: RaceFacts) -> Fraction | None:
@@ -413,7 +395,7 @@ def _reporting_share(facts: RaceFacts) -> Fraction | None:
     return None
 
 
-def _race_line(facts: RaceFacts, race: Race | None, label: str) -> str:
+def _race_line(facts: RaceFacts, race: Race | None, label: Span) -> Line:
     """One race in a list: leader, lead in votes and points, % in, the hurdle, the call."""
     share_in = _reporting_share(facts)
     parts = []
@@ -444,7 +426,7 @@ def _race_line(facts: RaceFacts, race: Race | None, label: str) -> str:
         parts.append("Called" + (f" for {', '.join(winners)}" if winners else ""))
     elif facts.race_call_status:
         parts.append(facts.race_call_status)
-    return f"{label}: " + " · ".join(parts)
+    return line(label, ": " + " · ".join(parts))
 
 
 def _hurdle(race: Race, facts: RaceFacts) -> Hurdle | None:
@@ -465,15 +447,21 @@ def _place_answer(cmd: Command, state: str, found: list[tuple[Snapshot, Race]], 
     assert cmd.place is not None
     units = [u for _, race in found for u in _place_units(race)]
     if not any(u.level in counties.PLACE_LEVELS for u in units):
-        return Answer(kind="note", note=f"The feeds report {state} statewide only: no county figures.")
+        return _note(f"The feeds report {state} statewide only: no county figures.")
     hit = counties.match(cmd.place, units)
     if hit.unit is None:
         guess = (
-            f" Did you mean *{hit.suggestion.name}*? (`/results {state.lower()} {hit.suggestion.name.lower()}`)"
+            line(
+                " Did you mean ",
+                strong(hit.suggestion.name),
+                "? (",
+                code(f"/results {state.lower()} {hit.suggestion.name.lower()}"),
+                ")",
+            )
             if hit.suggestion
-            else ""
+            else ()
         )
-        return Answer(kind="note", note=f"No county or town “{_echo(cmd.place)}” in {state}'s results.{guess}")
+        return _note(f"No county or town “{_echo(cmd.place)}” in {state}'s results.", *guess)
     want = counties.key(hit.unit.name)
     rows: list[tuple[Snapshot, Race, Any]] = []
     for snap, race in found:
@@ -495,12 +483,12 @@ def _place_answer(cmd: Command, state: str, found: list[tuple[Snapshot, Race]], 
         if race.county is None:  # a county feed's total is the county's: no statewide line from it
             lines.append(f"Statewide: {_statewide(statewide)}")
         stamp = unit.last_updated or snap.generated_at
-        footer = f"County figures as of {local_time(stamp.isoformat(), race.state)}"
+        footer = line(f"County figures as of {local_time(stamp.isoformat(), race.state)}")
         return Answer(
-            kind="list", title=f"{place} · {race_title(statewide)}", lines=tuple(lines), footer=footer, query=query
+            kind="list", title=f"{place} · {race_title(statewide)}", lines=_lines(*lines), footer=footer, query=query
         )
     listed = tuple(
-        f"• {_race_line(_unit_facts(race, unit, snap.generated_at), None, _office_label(race))}"
+        line("• ", *_race_line(_unit_facts(race, unit, snap.generated_at), None, _office_label(race)))
         for snap, race, unit in rows[:MAX_LIST]
     ) + _more(len(rows))
     return Answer(
@@ -553,9 +541,9 @@ def _office_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSetti
     found = [(s, r) for s, r in _all_races(snapshots) if _office_matches(r, cmd.office)]
     office = OFFICE_NAMES[cmd.office]
     if not found:
-        return Answer(kind="note", note=f"No {office} races in the feeds I follow. {ONE_LINE_HELP}")
+        return _note(f"No {office} races in the feeds I follow. ", *ONE_LINE_HELP)
     rows = sorted(((s, r, race_facts(r, rules, s.generated_at)) for s, r in found), key=lambda t: _margin_key(t[2]))
-    lines = tuple(f"• {_race_line(f, r, '*' + race_title(f) + '*')}" for _, r, f in rows[:MAX_LIST]) + _more(len(rows))
+    lines = tuple(line("• ", *_race_line(f, r, strong(race_title(f)))) for _, r, f in rows[:MAX_LIST]) + _more(len(rows))
     return Answer(
         kind="list", title=f"{office} races, closest first", lines=lines, footer=_as_of(found), query=cmd.canonical
     )
@@ -572,7 +560,7 @@ def _close_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
     rows = [(s, r, race_facts(r, rules, s.generated_at)) for s, r in _all_races(snapshots)]
     rows = [t for t in rows if t[2].total_votes > 0 and not t[2].uncontested]
     if not rows:
-        return Answer(kind="note", note="No votes counted yet in the feeds I follow.")
+        return _note("No votes counted yet in the feeds I follow.")
     if cmd.by == "hurdle":
 
         def key(t: tuple[Snapshot, Race, RaceFacts]) -> tuple[int, Fraction, str]:
@@ -586,7 +574,7 @@ def _close_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
     else:
         rows.sort(key=lambda t: (t[2].call_status == "called", *_margin_key(t[2])))
         title = "Closest races by margin (uncalled first)"
-    lines = tuple(f"• {_race_line(f, r, '*' + race_title(f) + '*')}" for _, r, f in rows[:10])
+    lines = tuple(line("• ", *_race_line(f, r, strong(race_title(f)))) for _, r, f in rows[:10])
     return Answer(kind="list", title=title, lines=lines, footer=_as_of([(s, r) for s, r, _ in rows]), query=cmd.canonical)
 
 
@@ -607,12 +595,12 @@ def _swing_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
     compared = [(s, r, b) for s, r in found if (b := rules.context.baseline_for(r)) is not None]
     if not compared:
         why = "no baseline election is configured for it" if found else "the feeds I follow have no such race"
-        return Answer(kind="note", note=f"No swing for {name}: {why}.")
+        return _note(f"No swing for {name}: {why}.")
     snap, race, baseline = compared[0]
     rs = race_swing(race, baseline)
     title = f"{race_title(race_facts(race, rules, snap.generated_at))}: swing since {baseline.label} by county"
     if not rs.counties:
-        return Answer(kind="note", note=f"{title}: no county to compare yet.")
+        return _note(f"{title}: no county to compare yet.")
     units = {u.id: u for u in race.units}
     lines = [*results_swing_lines(race, baseline)]
     for us in rs.counties:
@@ -627,12 +615,14 @@ def _swing_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
             f"{rs.without_swing} reporting {'county has' if rs.without_swing == 1 else 'counties have'} no {baseline.label} figures to compare with"
         )
     others = [r for _, r, _ in compared[1:]]
-    footer = _as_of([(snap, race)]) or ""
+    footer = _as_of([(snap, race)]) or ()
     if others:
-        footer += (
-            f" · also: {', '.join(_office_label(r).strip('*') for r in others)} (`/results {name.lower()} <office> swing`)"
+        footer += line(
+            f" · also: {', '.join(_office_label(r).text for r in others)} (",
+            code(f"/results {name.lower()} <office> swing"),
+            ")",
         )
-    return Answer(kind="list", title=title, lines=tuple(lines), footer=footer or None, query=cmd.canonical)
+    return Answer(kind="list", title=title, lines=_lines(*lines), footer=footer or None, query=cmd.canonical)
 
 
 def _unit_in(unit: Any) -> str:
@@ -649,16 +639,15 @@ def _balance_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSett
     configured = dict(seats.chambers) if seats is not None else {}
     reports = latest_trendtables(t for snap in snapshots for t in snap.balance)
     if not configured and not reports:
-        return Answer(
-            kind="note",
-            note="No balance of power: no seats are configured (config [context] seats) and no feed carries an AP trendtable report.",
+        return _note(
+            "No balance of power: no seats are configured (config [context] seats) and no feed carries an AP trendtable report."
         )
     chambers = [cmd.office] if cmd.office else sorted(set(configured) | set(reports))
     missing = next((c for c in chambers if c not in configured and c not in reports), None)
     if missing is not None:
-        return Answer(kind="note", note=_no_balance_for(missing, configured, reports))
+        return _note(_no_balance_for(missing, configured, reports))
     races = {race.key: race for _, race in _all_races(snapshots)}
-    lines = []
+    lines: list[Line] = []
     for chamber in chambers:
         lines += _tally_lines(chamber, races, rules)
         if chamber in reports:
@@ -682,7 +671,7 @@ def _chamber_name(chamber: str, configured: Mapping[str, Any]) -> str:
     return configured[chamber].name if chamber in configured else OFFICE_NAMES.get(chamber, chamber.capitalize())
 
 
-def _tally_lines(chamber: str, races: Mapping[str, Race], rules: RuleSettings) -> list[str]:
+def _tally_lines(chamber: str, races: Mapping[str, Race], rules: RuleSettings) -> list[Line]:
     """The computed tally and each seat on the ballot; nothing for a chamber not configured."""
     seats = rules.context.seats
     if seats is None or chamber not in seats.chambers:
@@ -691,18 +680,18 @@ def _tally_lines(chamber: str, races: Mapping[str, Race], rules: RuleSettings) -
     if t is None:
         return []
     majority = f" · majority {t.majority}" if t.majority else ""
-    lines = [f"*{t.name}*: {describe_tally(t)}{majority}"]
+    lines = [line(strong(t.name), f": {describe_tally(t)}{majority}")]
     for seat in seats.seats_in(chamber):
         race = next((r for r in races.values() if seats.seat_for(r) is seat), None)
-        lines.append(f"• {_seat_line(seat, race)}")
+        lines.append(line(f"• {_seat_line(seat, race)}"))
     return lines
 
 
-def _trendtable_line(tt: TrendTable) -> str:
+def _trendtable_line(tt: TrendTable) -> Line:
     """AP's count as AP reports it, with the report's own time: it is AP's figure at that
     moment, which may lag (or lead) the calls the bot has seen."""
     test = " (TEST DATA)" if tt.test else ""
-    return f"*AP*{test}: {describe_trendtable(tt)} · {_report_time(tt.timestamp)}"
+    return line(strong("AP"), f"{test}: {describe_trendtable(tt)} · {_report_time(tt.timestamp)}")
 
 
 #: AP's balance-of-power reports are national: their time is told in Eastern time, as AP does.
@@ -772,20 +761,20 @@ def _when(moment: datetime | None, state: str | None, now: datetime) -> str:
 def status_answer(health: Sequence[Any], backlog: Mapping[str, int], snapshots: Sequence[Snapshot], now: datetime) -> Answer:
     """Per feed: last poll, last change, last error, failures in a row; then the outbox."""
     feed_state = {s.feed: next(iter(sorted(r.state for r in s.races.values())), None) for s in snapshots}
-    lines = []
+    lines: list[Line] = []
     for h in health:
         state = feed_state.get(h.feed)
         ok = "OK" if h.consecutive_failures == 0 else f"FAILING: {h.consecutive_failures:,} failed polls in a row"
-        lines.append(f"*{h.feed}*: {ok}")
+        lines.append(line(strong(h.feed), f": {ok}"))
         lines.append(
-            f"    last poll {_when(h.last_poll_at, state, now)} · last change {_when(h.last_change_at, state, now)}"
+            line(f"    last poll {_when(h.last_poll_at, state, now)} · last change {_when(h.last_change_at, state, now)}")
         )
         if h.last_error:
-            lines.append(f"    last error: {_clip(' '.join(str(h.last_error).split()), 300)}")
+            lines.append(line(f"    last error: {_clip(' '.join(str(h.last_error).split()), 300)}"))
     if not health:
-        lines.append("No feed has been polled yet.")
+        lines.append(line("No feed has been polled yet."))
     pending, sent, failed = (backlog.get(k, 0) for k in ("pending", "sent", "failed"))
-    lines.append(f"Alert outbox: {pending:,} pending · {sent:,} sent · {failed:,} failed")
+    lines.append(line(f"Alert outbox: {pending:,} pending · {sent:,} sent · {failed:,} failed"))
     return Answer(kind="list", title="Feed status", lines=tuple(lines))
 
 
@@ -793,10 +782,10 @@ def subscribed_answer(state: str, level: str, tracked: Iterable[str], created: b
     st = state_of(state)
     name = st.name if st else state
     verb = "will now get" if created else "now gets"
-    note = f"This channel {verb} {name} alerts at level *{level}*: {LEVEL_MEANING.get(level, level)}."
+    note = line(f"This channel {verb} {name} alerts at level ", strong(level), f": {LEVEL_MEANING.get(level, level)}.")
     if state not in set(tracked):
-        note += f" (No feed reports {name} yet; alerts start when one does.)"
-    note += " In a private channel, invite the bot first."
+        note += line(f" (No feed reports {name} yet; alerts start when one does.)")
+    note += line(" In a private channel, invite the bot first.")
     return Answer(kind="note", note=note)
 
 
@@ -804,25 +793,24 @@ def unsubscribed_answer(state: str, removed: bool) -> Answer:
     st = state_of(state)
     name = st.name if st else state
     if removed:
-        return Answer(kind="note", note=f"This channel no longer gets {name} alerts.")
-    return Answer(
-        kind="note", note=f"This channel was not subscribed to {name}; `/results subscriptions` lists what it gets."
-    )
+        return _note(f"This channel no longer gets {name} alerts.")
+    return _note(f"This channel was not subscribed to {name}; ", code("/results subscriptions"), " lists what it gets.")
 
 
 def subscriptions_answer(rows: Sequence[tuple[str, str]], configured: bool = False) -> Answer:
     """``rows``: (scope, level) of this channel's subscriptions."""
     if not rows:
-        return Answer(
-            kind="note",
-            note="This channel has no subscriptions. `/results subscribe alabama` adds one (levels: quiet, cards, all).",
+        return _note(
+            "This channel has no subscriptions. ",
+            code("/results subscribe alabama"),
+            " adds one (levels: quiet, cards, all).",
         )
     lines = []
     for scope, level in rows:
         st = state_of(scope)
-        lines.append(f"• {st.name if st else scope}: *{level}* ({LEVEL_MEANING.get(level, level)})")
+        lines.append(line(f"• {st.name if st else scope}: ", strong(level), f" ({LEVEL_MEANING.get(level, level)})"))
     return Answer(kind="list", title="This channel's subscriptions", lines=tuple(lines))
 
 
 def no_dm_answer() -> Answer:
-    return Answer(kind="note", note="Subscriptions are per channel: run this in the channel that should get the alerts.")
+    return _note("Subscriptions are per channel: run this in the channel that should get the alerts.")
