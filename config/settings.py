@@ -169,6 +169,9 @@ class AlertSettings(_Model):
     #: per channel (id or name as in channels), instead of follow
     channel_follow: dict[str, FollowSettings] = {}
     follow_all_up_to: Annotated[int, Field(ge=0, le=100_000)] = SMALL_FEED
+    #: the night's chart and the swing map go with each call, uploaded into the card's thread or
+    #: after the call (issue 17); None: on when matplotlib is installed (the figures need it)
+    pictures: bool | None = None
 
     @field_validator("key_races")
     @classmethod

@@ -67,6 +67,8 @@ class Poller:
     on_queued: Callable[[], None] | None = None
     #: per channel, a big poll's routine news as one digest (``bot.core.digest``); None: every alert on its own
     grouping: Grouping | None = None
+    #: the pictures that go with an alert to a target, queued right after it (bot/app/pictures.py)
+    pictures: Callable[[Alert, Target], Sequence[Alert]] | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -188,6 +190,8 @@ class Poller:
                 kept = alert.at_least(level) if level is not None else None
                 if kept is not None:
                     yield kept, target.channel, target.platform
+                    for picture in self.pictures(kept, target) if self.pictures is not None else ():
+                        yield picture, target.channel, target.platform
 
     def _grouped(self, alerts: list[Alert], snapshot: Snapshot) -> Iterable[tuple[Alert, str, str]]:
         """Per target, what its level lets through, then individual alerts and digest parts."""
@@ -209,6 +213,8 @@ class Poller:
             )
             for item in arranged:
                 yield item, target.channel, target.platform
+                for picture in self.pictures(item, target) if self.pictures is not None else ():
+                    yield picture, target.channel, target.platform
 
     def _failed(self, exc: FeedError) -> PollResult:
         now = self.clock()

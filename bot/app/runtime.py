@@ -14,6 +14,7 @@ from typing import TextIO
 
 from apscheduler.schedulers.base import BaseScheduler
 
+from bot.app.pictures import PictureDesk, default_figures, pictures_on
 from bot.app.poller import Poller, RaceFilter
 from bot.app.scheduler import build_scheduler
 from bot.app.settings import alert_level, feed_spec, follow_book, rule_settings
@@ -23,7 +24,7 @@ from bot.core.targets import Target
 from bot.delivery.cards import CardRefresher
 from bot.delivery.console import ConsoleSink
 from bot.delivery.grouping import Grouping
-from bot.delivery.sink import Sink
+from bot.delivery.sink import Sink, UploadSink
 from bot.delivery.slack import SlackSink, make_client
 from bot.delivery.worker import DeliveryWorker
 from bot.feeds.http import FeedHttp, HttpSettings
@@ -45,6 +46,8 @@ class Runtime:
     pollers: list[Poller]
     worker: DeliveryWorker
     sinks: dict[str, Sink] = field(default_factory=dict)
+    #: the pictures (issue 17): which go with a call, drawn once per version (bot/app/pictures.py)
+    pictures: PictureDesk | None = None
 
     @classmethod
     def build(
@@ -80,9 +83,17 @@ class Runtime:
             stored_races=lambda feed: len(stored.snapshot.races) if (stored := store.load(feed)) is not None else 0,
             subscribed=lambda channel: [sub.scope for sub in for_channel(store, channel)],
         )
+        desk = PictureDesk(
+            store,
+            default_figures(store, rules) if pictures_on(alerts.pictures) else {},
+            platforms=[name for name, sink in sinks.items() if isinstance(sink, UploadSink)],
+            public_url=secrets.public_url,
+            signing_key=secrets.link_signing_key,
+        )
         worker = DeliveryWorker(
             store,
             sinks,
+            draw=desk.draw if desk.enabled else None,
             clock=clock,
             styles=dict(alerts.styles),
             default_style=alerts.style,
@@ -109,9 +120,10 @@ class Runtime:
                     clock=clock,
                     on_queued=worker.deliver_due,
                     grouping=grouping,
+                    pictures=desk.orders if desk.enabled else None,
                 )
             )
-        return cls(settings, secrets, store, rules, pollers, worker, sinks)
+        return cls(settings, secrets, store, rules, pollers, worker, sinks, pictures=desk)
 
     def scheduler(self, *, blocking: bool = False, deliver: bool = True, polls_on_demand: bool = False) -> BaseScheduler:
         intervals = {f.name: f.interval_seconds for f in self.settings.feeds}

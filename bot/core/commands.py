@@ -12,6 +12,8 @@
                                       that office across states, closest first
     /results close [hurdle]           the closest races anywhere, by margin (or by the trailer's hurdle)
     /results alabama swing            the state's counties by swing from the baseline election
+    /results alabama chart            the night's chart of the state's race (a picture, to the asker)
+    /results alabama map [margin]     its county map: swing since the baseline election (or the margin)
     /results balance [senate|house]   the chamber's balance of power after the calls so far
     /results status                   feed health and the outbox backlog
     /results subscribe alabama [quiet|all|cards]
@@ -53,6 +55,10 @@ UNSUBSCRIBE_WORDS = frozenset({"unsubscribe", "unsub", "unfollow", "stop"})
 SUBSCRIPTIONS_WORDS = frozenset({"subscriptions", "subs", "following"})
 SWING_WORDS = frozenset({"swing", "swings", "shift"})
 BALANCE_WORDS = frozenset({"balance", "bop", "control", "tally"})
+#: pictures by the words people type (``bot.core.picture_orders.PICTURE_KINDS``); ``map margin``
+#: is the margin map, a plain ``map`` (or ``swing map``) the swing map.
+PICTURE_WORDS = {"chart": "chart", "graph": "chart", "map": "swing_map"}
+MARGIN_WORDS = frozenset({"margin", "margins"})
 
 #: Offices by the words people type; values are the canonical office names of the grammar.
 OFFICE_WORDS = {
@@ -112,7 +118,8 @@ class Command:
     """One parsed ``/results``. ``kind`` is one of:
 
     help · state · office · close · swing (a state's counties by swing) · balance (``office``: a
-    chamber, or none for every one configured) · status · subscribe · unsubscribe · subscriptions ·
+    chamber, or none for every one configured) · picture (``picture``: chart, swing_map or
+    margin_map of the state's race) · status · subscribe · unsubscribe · subscriptions ·
     unknown (``word`` not understood; ``suggestion`` is a state postal code or a subcommand) ·
     too_long (``length`` characters) · needs_state (subscribe/unsubscribe without a state).
     """
@@ -134,6 +141,8 @@ class Command:
     #: the whole cleaned query of an ``unknown`` command: the answer looks it up among the
     #: tracked places and candidates ("gwinnett", "warnock") before saying it is not understood.
     text: str | None = None
+    #: a ``picture`` command's picture (``bot.core.picture_orders.PICTURE_KINDS``)
+    picture: str | None = None
 
     @property
     def read_only(self) -> bool:
@@ -155,6 +164,9 @@ class Command:
             return " ".join(p for p in (self.state, self.office, "swing") if p)
         if self.kind == "balance":
             return " ".join(p for p in ("balance", self.office) if p)
+        if self.kind == "picture":
+            words = {"chart": "chart", "swing_map": "map", "margin_map": "map margin"}
+            return " ".join(p for p in (self.state, self.office, words.get(self.picture or "", "")) if p)
         if self.kind in ("help", "status", "subscriptions"):
             return self.kind
         if self.kind == "unknown":
@@ -315,8 +327,14 @@ def _state_command(state: State, rest: list[str], share: bool, office: str | Non
     place_words = []
     swing = False
     party = None
+    picture = None
+    margin = None
     for word in rest:
-        if word.lower() in SWING_WORDS:
+        if word.lower() in PICTURE_WORDS and picture is None:
+            picture = PICTURE_WORDS[word.lower()]
+        elif word.lower() in MARGIN_WORDS and margin is None:
+            margin = word
+        elif word.lower() in SWING_WORDS:
             swing = True
         elif word.lower() in PARTY_WORDS and party is None:
             party = PARTY_WORDS[word.lower()]
@@ -326,7 +344,13 @@ def _state_command(state: State, rest: list[str], share: bool, office: str | Non
             continue
         else:
             place_words.append(word)
+    if picture == "swing_map" and margin is not None:
+        picture = "margin_map"
+    elif margin is not None:
+        place_words.append(margin)  # not a picture's word here: a place's, as before
     place = " ".join(place_words)[:60] or None
+    if picture is not None and not place_words:
+        return Command("picture", state=state.postal, office=office, share=share, picture=picture)
     if swing:
         return Command("swing", state=state.postal, office=office, share=share)
     return Command("state", state=state.postal, office=office, place=place, share=share, party=party)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from bot.core.digest import Digest
 from bot.core.events import Alert, RaceFacts
+from bot.render.picture import Picture
 
 
 class DeliveryError(Exception):
@@ -101,3 +102,22 @@ class CardSink(Protocol):
     def channel_id(self, channel: str) -> str: ...
 
     def remember_channel(self, channel: str, channel_id: str) -> None: ...
+
+
+@runtime_checkable
+class UploadSink(Protocol):
+    """Uploads a picture into a channel (or a card's thread): the outbox's picture rows
+    (``bot.core.picture_orders``). ``on_uploaded`` is told the file id before the upload is
+    made visible, so the worker can record it; ``find_picture`` says whether that file was
+    shared in the channel after all (a crash, a lost answer), with its message id."""
+
+    def send_picture(
+        self,
+        picture: Picture,
+        channel: str,
+        *,
+        thread_ts: str | None = None,
+        on_uploaded: Callable[[str], None] | None = None,
+    ) -> str | None: ...
+
+    def find_picture(self, channel: str, file_id: str) -> str | None: ...

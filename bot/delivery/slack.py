@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
@@ -27,7 +27,9 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from bot.core.digest import Digest
 from bot.core.events import Alert, RaceFacts
 from bot.delivery.sink import DeliveryError
+from bot.delivery.uploads import SCOPE_ACTION, shared_ts, upload_picture
 from bot.render.digest import digest_message, rollup_message
+from bot.render.picture import Picture
 from bot.render.slack import alert_message, live_card, summary_message
 
 ALERT_EVENT = "electionbot_alert"
@@ -138,6 +140,51 @@ class SlackSink:
     def remember_channel(self, channel: str, channel_id: str) -> None:
         """An id learnt in an earlier run (kept with the live cards), so a restart edits at once."""
         self._ids.setdefault(channel, channel_id)
+
+    # --- pictures (bot/delivery/uploads.py) -------------------------------------------------
+
+    def send_picture(
+        self,
+        picture: Picture,
+        channel: str,
+        *,
+        thread_ts: str | None = None,
+        on_uploaded: Callable[[str], None] | None = None,
+    ) -> str | None:
+        """Upload and share one picture; returns its file id (the share's ts is not in Slack's answer)."""
+        return upload_picture(
+            self.client,
+            self._upload_call,
+            picture,
+            self._upload_channel(channel),
+            thread_ts=thread_ts,
+            on_uploaded=on_uploaded,
+        )
+
+    def find_picture(self, channel: str, file_id: str) -> str | None:
+        """The ts of ``file_id``'s share in the channel (files.info), None if it was never shared there."""
+        return shared_ts(self.client, self._upload_call, file_id, self._upload_channel(channel))
+
+    def _upload_channel(self, channel: str) -> str:
+        """Uploads take a channel id only. A configured name is known by its id once anything
+        was posted there (a call comes before its pictures); else the operator must give the id."""
+        channel_id = self.channel_id(channel)
+        if channel_id.startswith("#") or not channel_id[:1].isupper():
+            raise DeliveryError(
+                f"cannot upload to {channel}: its channel id is not known yet",
+                permanent=True,
+                action="use the channel's id (C0123…) in [alerts] channels: uploads take ids only",
+                code="channel_id_unknown",
+            )
+        return channel_id
+
+    def _upload_call(self, call: Any) -> Any:
+        try:
+            return self._call(call)
+        except DeliveryError as exc:
+            if exc.code == "missing_scope":
+                exc.action = SCOPE_ACTION
+            raise
 
     # --- crash reconciliation --------------------------------------------------------------
 

@@ -32,12 +32,14 @@ from typing import Any
 
 from bot.core.digest import Digest
 from bot.core.events import Severity
+from bot.core.picture_orders import PictureOrder
 from bot.delivery.budget import ROLLUP_MAX, Budget, feed_seconds
 from bot.delivery.cards import CardRefresher
 from bot.delivery.live_cards import CardKeeper
 from bot.delivery.pacing import MAX_BACKOFF, Backoff, Pacer
 from bot.delivery.report import HISTORY_ACTION, HISTORY_CHECK, OperatorLog
-from bot.delivery.sink import DeliveryError, HistorySink, RollupSink, Sink, SummarySink
+from bot.delivery.sink import DeliveryError, HistorySink, RollupSink, Sink, SummarySink, UploadSink
+from bot.render.picture import Picture
 from bot.store.database import Card, Delivery, Store, utcnow
 
 log = logging.getLogger("electionbot.delivery")
@@ -67,6 +69,7 @@ class DeliveryWorker:
         jitter: Callable[[], float] | None = None,
         messages_per_minute: int = 0,
         follows: Callable[[str, str, Any], bool] | None = None,
+        draw: Callable[[PictureOrder], Picture | None] | None = None,
     ):
         self.store = store
         self.sinks = dict(sinks)
@@ -110,6 +113,8 @@ class DeliveryWorker:
         self._budget = Budget(messages_per_minute)
         #: (platform, channel, alert) → whether the race may have a live card (followed races only)
         self.follows = follows
+        #: draws an outbox picture row's picture when its turn comes (bot/app/pictures.py); None: no pictures
+        self.draw = draw
         self._lock = threading.Lock()
 
     # --- entry point -----------------------------------------------------------------------
@@ -192,7 +197,11 @@ class DeliveryWorker:
             else None
         )
 
-        uncertain = [r for r in queue if r.status == "sending"]
+        if isinstance(row.alert, PictureOrder):
+            return self._send_picture(platform, sink, row, card)
+
+        # a picture row is checked by its file (its own turn), never by a message's alert key
+        uncertain = [r for r in queue if r.status == "sending" and not isinstance(r.alert, PictureOrder)]
         if uncertain and isinstance(sink, HistorySink):
             try:
                 found = self._find_posted(sink, row.channel, [r.alert.key for r in uncertain], card)
@@ -220,7 +229,7 @@ class DeliveryWorker:
             cutoff = now - self.summarize_after
             old: list[Delivery] = []
             for r in queue:
-                if r.created_at >= cutoff or len(old) >= SUMMARY_MAX or isinstance(r.alert, Digest):
+                if r.created_at >= cutoff or len(old) >= SUMMARY_MAX or isinstance(r.alert, (Digest, PictureOrder)):
                     break
                 old.append(r)
             if len(old) >= 2:
@@ -322,7 +331,7 @@ class DeliveryWorker:
         updates are left to be skipped as usual."""
         run: list[Delivery] = []
         for i, r in enumerate(queue):
-            if isinstance(r.alert, Digest) or len(run) >= ROLLUP_MAX or (i > 0 and r.status != "pending"):
+            if isinstance(r.alert, (Digest, PictureOrder)) or len(run) >= ROLLUP_MAX or (i > 0 and r.status != "pending"):
                 break
             if style == "quiet" and r.alert.race_key and r.alert.severity < Severity.LEAD:
                 continue
@@ -409,6 +418,76 @@ class DeliveryWorker:
         if self.on_posted is not None:
             self.on_posted(row)
         self.store.mark_sent(row.id, ts, self.clock())
+        return 1
+
+    def _send_picture(self, platform: str, sink: Sink, row: Delivery, card: Card | None) -> int:
+        """A picture row (``bot.core.picture_orders``): drawn now, uploaded like a post (marked
+        "sending" first, paced, retried). The upload's file id is committed before the upload is
+        completed, so a row found "sending" with a file id is looked up by that file before
+        anything is uploaded again; one without was never shared (bot/delivery/uploads.py).
+        Into the race's card thread when the channel has a card, else into the channel right
+        after the alert it goes with (the row after it, in the channel's order)."""
+        order = row.alert
+        assert isinstance(order, PictureOrder)
+        if not isinstance(sink, UploadSink) or self.draw is None:
+            self.store.mark_skipped(row.id, f"{platform} takes no pictures here")
+            self.stats["pictures_skipped"] += 1
+            return 0
+        if row.status == "sending" and row.upload_file_id:
+            try:
+                found = sink.find_picture(row.channel, row.upload_file_id)
+            except DeliveryError as exc:
+                if not exc.permanent:
+                    return self._retry(row, exc, uncertain=True)
+                self._operator.permanent(platform, row.channel, exc, HISTORY_CHECK, action=exc.action or HISTORY_ACTION)
+                found = None
+            self.stats["picture_checks"] += 1
+            if found is not None:
+                self.store.mark_sent(row.id, row.upload_file_id, self.clock())
+                self.stats["reconciled"] += 1
+                log.info(
+                    "%s %s: picture %s was already shared (file %s); not uploading it again",
+                    platform,
+                    row.channel,
+                    order.key,
+                    row.upload_file_id,
+                )
+                return 1
+        try:
+            picture = self.draw(order)
+        except Exception:  # a figure bug must not hold the channel's alerts: say so, go on
+            log.exception("%s %s: could not draw %s; skipping the picture", platform, row.channel, order.key)
+            picture = None
+        if picture is None:
+            self.store.mark_skipped(row.id, "no picture to draw")
+            self.stats["pictures_skipped"] += 1
+            return 0
+        thread_ts = card.ts if card is not None and card.status in ("live", "frozen") and card.ts else None
+        key = (platform, row.channel)
+        self.store.begin_attempt([row.id], self.clock())
+        self._posts.mark(key)
+        try:
+            file_id = sink.send_picture(
+                picture, row.channel, thread_ts=thread_ts, on_uploaded=lambda file: self.store.note_upload(row.id, file)
+            )
+        except DeliveryError as exc:
+            self._posts.mark(key)
+            return self._retry(row, exc, uncertain=exc.uncertain)
+        except Exception as exc:  # a client bug: keep the row, back off, say so
+            log.exception("%s %s: unexpected error uploading %s", platform, row.channel, order.key)
+            wait = min(self.max_backoff, 5.0 * (row.attempts + 1))
+            self.store.mark_retry(
+                row.id, f"{type(exc).__name__}: {exc}", timedelta(seconds=wait), self.clock(), uncertain=True
+            )
+            return 0
+        self._posts.mark(key)
+        self._failures.succeeded(key)
+        self.stats["posts"] += 1
+        self.stats["pictures"] += 1
+        self._spent(platform, sink, row.channel, order.at)
+        if self.on_posted is not None:
+            self.on_posted(row)
+        self.store.mark_sent(row.id, file_id, self.clock())
         return 1
 
     def _find_posted(self, sink: Any, channel: str, keys: list[str], card: Card | None) -> dict[str, str]:

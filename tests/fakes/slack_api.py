@@ -39,16 +39,20 @@ BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
 APP_ID = "A0APP"
 PERMALINK_HOST = "https://fake-slack.test"
-BOT_SCOPES = "chat:write,chat:write.public,commands,channels:history,groups:history"
+BOT_SCOPES = "chat:write,chat:write.public,commands,channels:history,groups:history,files:write,im:write"
 
 # Fields Slack accepts as JSON-encoded strings inside form posts (slack_sdk may send them either way).
-JSON_FIELDS = frozenset({"blocks", "attachments", "metadata"})
+JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "files"})
 # Message fields copied from chat.postMessage / chat.update params into the stored message.
 MESSAGE_FIELDS = ("text", "blocks", "attachments", "metadata")
 DEFAULT_TS_BASE = 1_700_000_000.0
 TS_STEP_MICROS = 100
 
 OutageMode = Literal["503", "drop"]
+#: the path of an upload URL (files.getUploadURLExternal), served on the fake's second port as
+#: Slack serves them from files.slack.com; the method name faults and recordings use for it.
+UPLOAD_PATH = "/upload/v1/"
+UPLOAD_METHOD = "files.upload_url"
 
 
 class Headers(dict[str, str]):
@@ -263,9 +267,11 @@ class _Server(ThreadingHTTPServer):
     # The default backlog of 5 makes a burst of concurrent posts stall ~1 s on SYN retransmits.
     request_queue_size = 128
 
-    def __init__(self, fake: FakeSlack) -> None:
+    def __init__(self, fake: FakeSlack, *, uploads: bool = False) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.fake = fake
+        #: True for the second port, which serves upload URLs only (Slack's files.slack.com)
+        self.uploads = uploads
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that give up (timeouts, drops) cause broken pipes; keep them as data, not noise.
@@ -291,7 +297,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         split = urlsplit(self.path)
-        reply = self.server.fake._handle(split.path, split.query, Headers(self.headers.items()), body)
+        path = split.path
+        if self.server.uploads != path.startswith(UPLOAD_PATH):
+            path = "/not-served-here" + path  # upload URLs live on the upload port only, and only they do
+        reply = self.server.fake._handle(path, split.query, Headers(self.headers.items()), body)
         if reply.drop:
             self.close_connection = True
             return
@@ -347,6 +356,13 @@ class FakeSlack:
         self._outage_mode: OutageMode = "503"
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._upload_server: _Server | None = None
+        self._upload_thread: threading.Thread | None = None
+        #: file id → the file as files.info shows it, plus "bytes" (None until the upload URL got them)
+        self._files: dict[str, dict[str, Any]] = {}
+        #: upload URL token → file id
+        self._upload_tokens: dict[str, str] = {}
+        self._file_counter = 0
         self._methods: dict[str, Callable[[dict[str, Any], float], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -356,6 +372,10 @@ class FakeSlack:
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
+            "conversations.open": self._conversations_open,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
+            "files.info": self._files_info,
         }
 
     # ----------------------------------------------------------------- lifecycle
@@ -369,18 +389,27 @@ class FakeSlack:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
         )
         self._thread.start()
+        self._upload_server = _Server(self, uploads=True)
+        self._upload_thread = threading.Thread(
+            target=self._upload_server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-slack-uploads",
+            daemon=True,
+        )
+        self._upload_thread.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and release the port; safe to call twice."""
-        server, thread = self._server, self._thread
+        for server, thread in ((self._server, self._thread), (self._upload_server, self._upload_thread)):
+            if server is None:
+                continue
+            server.shutdown()
+            server.server_close()
+            if thread is not None:
+                thread.join(timeout=5)
         self._server, self._thread = None, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        self._upload_server, self._upload_thread = None, None
 
     def __enter__(self) -> FakeSlack:
         return self.start()
@@ -397,6 +426,13 @@ class FakeSlack:
     @property
     def root_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def upload_root_url(self) -> str:
+        """Where upload URLs point: the fake's second loopback port (Slack's files.slack.com)."""
+        if self._upload_server is None:
+            raise RuntimeError("FakeSlack is not running; call start() or use it as a context manager")
+        return f"http://127.0.0.1:{self._upload_server.server_address[1]}"
 
     @property
     def base_url(self) -> str:
@@ -475,6 +511,24 @@ class FakeSlack:
             if call.ok and (channel is None or call.params.get("channel") == channel)
         ]
 
+    def uploads(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Files shared by ``files.completeUploadExternal`` (optionally into one channel, by id),
+        in share order, each as files.info shows it plus ``bytes``, ``channel`` and ``thread_ts``
+        (one entry per share: a file completed twice is listed twice)."""
+        with self._lock:
+            shared = []
+            for file in self._files.values():
+                for share in file["_shares"]:
+                    if channel is None or share["channel"] == self.channel_ids.get(channel, channel):
+                        shared.append({**self._file_view(file), "bytes": file["bytes"], **share})
+            return sorted(shared, key=lambda f: _ts_key(f["ts"]))
+
+    def file(self, file_id: str) -> dict[str, Any] | None:
+        """A file the fake knows (completed or not) with its ``bytes``; None for an unknown id."""
+        with self._lock:
+            file = self._files.get(file_id)
+            return {**self._file_view(file), "bytes": file["bytes"]} if file is not None else None
+
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Copies of the messages currently in ``channel`` (post order, edits applied, deletions gone)."""
         with self._lock:
@@ -520,6 +574,8 @@ class FakeSlack:
             self.not_in_channels.clear()
             self.invalid_tokens.clear()
             self._messages.clear()
+            self._files.clear()
+            self._upload_tokens.clear()
             self._last_post_at.clear()
             self._failures.clear()
             self._outage_until = 0.0
@@ -550,13 +606,17 @@ class FakeSlack:
             reply = parse_error or self._api_reply(method, params, headers, at)
         elif reply is None and kind == "response":
             reply = self._response_reply(method.removeprefix("response/"), params, parse_error)
+        elif reply is None and kind == "upload":
+            reply = self._upload_reply(path.removeprefix(UPLOAD_PATH), body)
         elif reply is None:
             reply = _Reply.text("not found", status=404)
         self.calls.append(Call(method, params, headers, at, reply.status, reply.payload))
         return reply
 
     @staticmethod
-    def _route(path: str) -> tuple[str, Literal["api", "response", "other"]]:
+    def _route(path: str) -> tuple[str, Literal["api", "response", "upload", "other"]]:
+        if path.startswith(UPLOAD_PATH):
+            return UPLOAD_METHOD, "upload"
         if path.startswith("/api/"):
             return path.removeprefix("/api/"), "api"
         if path.startswith("/response/"):
@@ -568,6 +628,8 @@ class FakeSlack:
         """Parse params up front so even failed calls are recorded with what was sent."""
         if kind == "response":
             content_type = "application/json"  # Slack's response URLs only take JSON
+        if kind == "upload":
+            return {"length": len(body)}, None  # the bytes are the file, not parameters
         try:
             return _parse_params(query, content_type, body), None
         except _Rejected as rejected:
@@ -603,6 +665,19 @@ class FakeSlack:
             return _Reply.text("invalid_payload", status=400)
         self.responses.append((name, params))
         return _Reply.text("ok")
+
+    def _upload_reply(self, token: str, body: bytes) -> _Reply:
+        """The upload URL: takes the file's bytes once (a POST of the raw bytes, as slack_sdk
+        sends them) and answers ``OK - <length>`` like files.slack.com; no token needed (the URL
+        is the secret). Bytes of another length than announced are refused (HTTP 400)."""
+        file_id = self._upload_tokens.get(token)
+        if file_id is None:
+            return _Reply.text("invalid upload URL", status=404)
+        file = self._files[file_id]
+        if len(body) != file["size"]:
+            return _Reply.text(f"length mismatch: announced {file['size']}, got {len(body)}", status=400)
+        file["bytes"] = bytes(body)
+        return _Reply.text(f"OK - {len(body)}")
 
     def _check_auth(self, headers: Headers) -> None:
         authorization = headers.get("Authorization", "")
@@ -755,6 +830,101 @@ class FakeSlack:
         root_ts = root.get("thread_ts", root["ts"])
         thread = [m for m in self._messages.get(channel, []) if m["ts"] == root_ts or m.get("thread_ts") == root_ts]
         return self._page(thread, params, "messages")
+
+    def _conversations_open(self, params: dict[str, Any], at: float) -> dict[str, Any]:
+        """A DM with one user: its id is ``D`` + the user id (stable, as Slack's is for a pair)."""
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if len(users) != 1:
+            raise _api_error("users_list_not_supplied" if not users else "not_enough_users")
+        return {"ok": True, "channel": {"id": "D" + users[0].removeprefix("U")}}
+
+    def _files_get_upload_url_external(self, params: dict[str, Any], at: float) -> dict[str, Any]:
+        filename = str(params.get("filename") or "")
+        if not filename:
+            raise _api_error("invalid_arguments")
+        size = _int_param(params, "length", 0, "invalid_arguments")
+        if size <= 0:
+            raise _api_error("invalid_arguments")
+        self._file_counter += 1
+        file_id = f"F{self._file_counter:08d}"
+        token = f"{file_id}-{self._file_counter * 7919:x}"
+        self._upload_tokens[token] = file_id
+        self._files[file_id] = {
+            "id": file_id,
+            "name": filename,
+            "title": filename,
+            "size": size,
+            "alt_txt": params.get("alt_txt") or None,
+            "mimetype": "image/png" if filename.lower().endswith(".png") else "application/octet-stream",
+            "bytes": None,
+            "_shares": [],
+        }
+        return {"ok": True, "upload_url": f"{self.upload_root_url}{UPLOAD_PATH}{token}", "file_id": file_id}
+
+    def _files_complete_upload_external(self, params: dict[str, Any], at: float) -> dict[str, Any]:
+        """Shares the uploaded files into ``channel_id`` (its ``thread_ts`` when given) as one
+        message carrying ``files``, the way Slack shows an upload in history. A file whose bytes
+        never reached its upload URL is refused; one completed before is shared again (as
+        Slack would): that is the duplicate the bot's crash check prevents."""
+        entries = params.get("files")
+        if not isinstance(entries, list) or not entries:
+            raise _api_error("invalid_arguments")
+        files = []
+        for entry in entries:
+            file = self._files.get(str((entry or {}).get("id") or ""))
+            if file is None or file["bytes"] is None:
+                raise _api_error("file_not_found" if file is None else "file_upload_not_complete")
+            files.append((file, entry))
+        channel_id = params.get("channel_id") or params.get("channels")
+        if not channel_id:  # not shared anywhere: a private file
+            for file, entry in files:
+                file["title"] = entry.get("title") or file["title"]
+            return {"ok": True, "files": [self._file_view(f) for f, _ in files]}
+        if str(channel_id).startswith("#"):
+            raise _api_error("channel_not_found")  # ids only here: a name is no channel
+        channel = self._require_channel({"channel": channel_id})
+        thread_ts = params.get("thread_ts") or None
+        if thread_ts:
+            self._find(channel, thread_ts, error="invalid_thread_ts")
+        self._check_rate_limit(channel, at)
+        for file, entry in files:
+            file["title"] = entry.get("title") or file["title"]
+        message = self._new_message({"text": params.get("initial_comment") or "", "thread_ts": thread_ts})
+        message["upload"] = True
+        message["files"] = [self._file_view(f) for f, _ in files]
+        self._messages[channel].append(message)
+        self._last_post_at[channel] = at
+        if thread_ts:
+            self._note_reply(channel, message)
+        for file, _ in files:
+            file["_shares"].append({"channel": channel, "ts": message["ts"], "thread_ts": thread_ts})
+        return {"ok": True, "files": [self._file_view(f) for f, _ in files]}
+
+    def _files_info(self, params: dict[str, Any], at: float) -> dict[str, Any]:
+        file = self._files.get(str(params.get("file") or ""))
+        if file is None:
+            raise _api_error("file_not_found")
+        return {"ok": True, "file": self._file_view(file)}
+
+    @staticmethod
+    def _file_view(file: Mapping[str, Any]) -> dict[str, Any]:
+        """A file as Slack describes it: ``channels``/``ims`` it is in, ``shares`` by channel
+        with each share's ts (and thread_ts), never the bytes."""
+        shares: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for share in file["_shares"]:
+            kind = "private" if share["channel"][:1] in ("D", "G") else "public"
+            entry: dict[str, Any] = {"ts": share["ts"]}
+            if share["thread_ts"]:
+                entry["thread_ts"] = share["thread_ts"]
+            shares.setdefault(kind, {}).setdefault(share["channel"], []).append(entry)
+        channels = list(dict.fromkeys(s["channel"] for s in file["_shares"]))
+        view = {k: copy.deepcopy(v) for k, v in file.items() if k not in ("bytes", "_shares")}
+        view.update(
+            channels=[c for c in channels if not c.startswith("D")],
+            ims=[c for c in channels if c.startswith("D")],
+            shares=shares,
+        )
+        return view
 
     @staticmethod
     def _is_history_visible(message: Mapping[str, Any]) -> bool:

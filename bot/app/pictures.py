@@ -1,0 +1,246 @@
+"""Which pictures go where, and drawing them once per snapshot version.
+
+- **With a call**: the night's chart and the swing map follow each race call to a platform that
+  can upload (``orders``): queued in the poll's transaction right after the call, they keep the
+  channel's order and pacing and are uploaded exactly once by the outbox worker, into the race's
+  card thread (cards) or right after the call (messages).
+- **On request**: ``/results alabama chart | map | map margin`` (``PictureDesk.command_answer``):
+  the answer stays with the asker; the picture is an image block pointing at a signed, expiring
+  ``{PUBLIC_URL}/charts/<id>.png`` when a public URL and a link-signing key are configured, else
+  it is uploaded into a direct message with the asker (``send_direct``, after the ack).
+- **Console**: ``python -m bot demo --charts DIR`` writes them to a folder (``write_pictures``).
+
+Drawing is the render layer's (``bot.render.chart``, ``bot.render.county_map``), from the store's
+history (``bot.store.history``); here they are looked up and cached by (feed, race, picture,
+snapshot version), so a busy ``/results … chart`` draws once per poll. Without matplotlib (the
+figures' one dependency) there are no pictures and everything else works as before.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.core.commands import OFFICE_IDS, Command
+from bot.core.digest import Digest
+from bot.core.events import Alert, EventKind
+from bot.core.picture_orders import PICTURE_KINDS, PictureOrder
+from bot.core.rules import RuleSettings
+from bot.core.targets import Target
+from bot.render.picture import Picture
+from bot.store.database import Store
+
+log = logging.getLogger("electionbot.pictures")
+
+#: the pictures that follow a call (the margin map is on request only: the swing says more that night)
+CALL_PICTURES = ("chart", "swing_map")
+#: words for a picture in answers
+PICTURE_NAMES = {"chart": "the night's chart", "swing_map": "the county swing map", "margin_map": "the county margin map"}
+
+#: draws one picture of one race from the store as it is now: (feed, race_key) → Picture or None
+Figure = Callable[[str, str], Picture | None]
+
+
+def matplotlib_installed() -> bool:
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+def pictures_on(setting: bool | None) -> bool:
+    """``[alerts] pictures``: as set, or on when the figures can be drawn (matplotlib installed)."""
+    return matplotlib_installed() if setting is None else setting
+
+
+def default_figures(store: Store, rules: RuleSettings) -> dict[str, Figure]:
+    """The render layer's figure functions bound to the store's history and snapshots; empty
+    when they cannot be imported (no matplotlib), which turns pictures off."""
+    try:
+        from bot.app.figures import bind_figures
+    except ImportError as exc:
+        log.info("pictures are off: the figures cannot be drawn here (%s)", exc)
+        return {}
+    return bind_figures(store, rules)
+
+
+class PictureCache:
+    """The latest pictures by (feed, race, kind, snapshot version): a new poll of the feed makes
+    the old keys unreachable; a small LRU keeps memory bounded."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[Any, ...], Picture] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.draws = 0
+
+    def get_or_draw(self, key: tuple[Any, ...], draw: Callable[[], Picture | None]) -> Picture | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return hit
+        picture = draw()  # outside the lock: a draw takes a few hundred ms, other keys need not wait
+        if picture is not None:
+            with self._lock:
+                self.draws += 1
+                self._items[key] = picture
+                self._items.move_to_end(key)
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
+        return picture
+
+
+class PictureDesk:
+    def __init__(
+        self,
+        store: Store,
+        figures: Mapping[str, Figure],
+        *,
+        platforms: Collection[str] = ("slack",),
+        call_pictures: Sequence[str] = CALL_PICTURES,
+        public_url: str | None = None,
+        signing_key: str | None = None,
+        clock: Callable[[], float] = time.time,
+        cache: PictureCache | None = None,
+    ) -> None:
+        self.store = store
+        self.figures = dict(figures)
+        #: the platforms whose sink uploads (the console prints no pictures; the demo writes them)
+        self.platforms = frozenset(platforms)
+        self.call_pictures = tuple(k for k in call_pictures if k in self.figures)
+        self.public_url = public_url
+        self.signing_key = signing_key
+        self.clock = clock
+        self.cache = cache or PictureCache()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.figures)
+
+    # --- the outbox ------------------------------------------------------------------------
+
+    def orders(self, alert: Alert | Digest, target: Target) -> list[PictureOrder]:
+        """The pictures that follow ``alert`` to ``target``: a race's call, to an uploading platform."""
+        if target.platform not in self.platforms or isinstance(alert, Digest | PictureOrder):
+            return []
+        if alert.race_key is None or not any(e.kind == EventKind.RACE_CALLED for e in alert.events):
+            return []
+        return [
+            PictureOrder(alert.feed, alert.race_key, kind, alert.at, alert.test, alert.key) for kind in self.call_pictures
+        ]
+
+    def draw(self, order: PictureOrder) -> Picture | None:
+        """The outbox worker's drawing of a queued picture (the race as stored now)."""
+        return self.picture(order.feed, order.race_key, order.picture)
+
+    # --- any picture, cached ---------------------------------------------------------------
+
+    def version(self, feed: str) -> int:
+        """The feed's snapshot version as a number (its poll count): the cache's and the link's."""
+        found = self.store.snapshot_versions().get(feed)
+        return int(found[1]) if found is not None else 0
+
+    def picture(self, feed: str, race_key: str, kind: str) -> Picture | None:
+        figure = self.figures.get(kind)
+        if figure is None:
+            return None
+        return self.cache.get_or_draw((feed, race_key, kind, self.version(feed)), lambda: figure(feed, race_key))
+
+    # --- /results … chart | map | map margin -----------------------------------------------
+
+    def race_for(self, cmd: Command) -> tuple[str, str, str] | None:
+        """(feed, race key, label) of the state's race the command means: the first statewide race
+        of the state (of ``cmd.office`` when given) in feed order."""
+        office_id = OFFICE_IDS.get(cmd.office) if cmd.office else None
+        for snapshot in self.store.latest_snapshots():
+            for race in snapshot.races.values():
+                if race.state != cmd.state or getattr(race, "county", None):
+                    continue
+                if office_id is not None and (race.office_id or "").upper() != office_id.upper():
+                    continue
+                label = " ".join(p for p in (race.state, race.office, race.seat) if p)
+                return snapshot.feed, race.key, label
+        return None
+
+    def command_answer(self, cmd: Command) -> dict[str, Any]:
+        """The ephemeral answer to a picture command (text + blocks, Slack's message shape)."""
+        what = PICTURE_NAMES.get(cmd.picture or "", "the picture")
+        if not self.enabled:
+            return _text("Pictures are not available on this server (the figures need matplotlib).")
+        found = self.race_for(cmd)
+        if found is None:
+            return _text(f"There is no race to draw for {cmd.state} in the latest results.")
+        feed, race_key, label = found
+        if self.public_url and self.signing_key:
+            from bot.app.chart_route import chart_url  # the route's signer; no import cycle at module load
+
+            assert cmd.picture is not None
+            picture = self.picture(feed, race_key, cmd.picture)
+            if picture is None:
+                return _text(f"There is nothing to draw yet for {label}.")
+            url = chart_url(self.public_url, self.signing_key, feed, race_key, cmd.picture, self.version(feed), self.clock())
+            return {
+                "text": _escaped(f"{picture.title}: {picture.alt_text}"),
+                "blocks": [
+                    {
+                        "type": "image",
+                        "image_url": url,
+                        "alt_text": picture.alt_text[:2000],
+                        "title": {"type": "plain_text", "text": picture.title[:2000]},
+                    }
+                ],
+            }
+        return _text(f"Sending {what} of {label} to your direct messages.")
+
+    def wants_direct(self, cmd: Command) -> bool:
+        """Whether the picture goes by direct message (no public URL to point an image block at)."""
+        return cmd.kind == "picture" and self.enabled and not (self.public_url and self.signing_key)
+
+    def send_direct(self, cmd: Command, user_id: str, client: Any) -> str | None:
+        """Upload the command's picture into a DM with ``user_id`` (conversations.open, then the
+        same two-step upload as the outbox's); returns the file id, None when there is nothing to send."""
+        from bot.delivery.slack import SlackSink
+
+        found = self.race_for(cmd)
+        if found is None or cmd.picture is None:
+            return None
+        picture = self.picture(found[0], found[1], cmd.picture)
+        if picture is None:
+            return None
+        sink = SlackSink(client)
+        opened = sink._call(lambda: client.conversations_open(users=user_id))
+        channel_id = str((opened.get("channel") or {}).get("id") or "")
+        if not channel_id:
+            return None
+        return sink.send_picture(picture, channel_id)
+
+
+def write_pictures(desk: PictureDesk, directory: Path, feed: str, race_keys: Sequence[str]) -> list[Path]:
+    """Every picture of each race into ``directory`` (created), by its own file name; the paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for race_key in race_keys:
+        for kind in PICTURE_KINDS:
+            picture = desk.picture(feed, race_key, kind)
+            if picture is None:
+                continue
+            path = directory / picture.filename
+            path.write_bytes(picture.png)
+            written.append(path)
+    return written
+
+
+def _text(text: str) -> dict[str, Any]:
+    """Plain text (a feed's words in it are never markup, never a mention)."""
+    return {"text": _escaped(text), "blocks": [{"type": "section", "text": {"type": "plain_text", "text": text}}]}
+
+
+def _escaped(text: str) -> str:
+    """Slack's three control characters escaped: ``<!channel>`` in a feed's words stays text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
