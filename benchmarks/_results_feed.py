@@ -152,7 +152,11 @@ def main_national(args: argparse.Namespace) -> int:
     names = [n for n in br.servers(args.server) if n in ("procfile", "serve")]
     text = args.text if args.text != "alabama" else "georgia"
     figures = tuple(args.expect or ())
+    # --before TREE: each deployment also runs from that checkout, alternating with this one, so
+    # before and after meet the same load from the rest of the machine (the figures are ratios)
+    trees = [("before", Path(args.before).resolve()), ("after", br.ROOT)] if args.before else [("", br.ROOT)]
     worst: dict[str, float] = {}
+    table: dict[str, list[tuple[list[float], list[float]]]] = {}
     wrong = False
     with tempfile.TemporaryDirectory(prefix="bench-results-national-") as tmp, FakeSlack() as slack, FeedServer() as feed:
         root = Path(tmp)
@@ -164,79 +168,93 @@ def main_national(args: argparse.Namespace) -> int:
         print(f"  full reply {len(bodies[0]) / 1e6:.1f} MB; seeding the store with the first ...", flush=True)
         db = seed_national(root, bodies[0])
         arrivals = serve_night(feed, bodies)
-        for i in range(args.runs):
-            for name in names:
-                deployment = root / f"{name}-{i}"
-                database_url = fresh_copy(db, deployment)
-                config = write_config(deployment / "bench.toml", database_url, feed_url(feed), args.poll_interval)
-                env = {
-                    **os.environ,
-                    "PYTHONPATH": br.python_path(),
-                    "ELECTIONBOT_CONFIG": str(config),
-                    "DATABASE_URL": database_url,
-                    "SLACK_SIGNING_SECRET": br.SECRET,
-                    "SLACK_BOT_TOKEN": "xoxb-bench",
-                    "SLACK_API_URL": slack.base_url,
-                    "LOG_LEVEL": "INFO",
-                }
-                port = br.free_port()
-                polled_log = deployment / ("worker.log" if name == "procfile" else "serve.log")
-                with ExitStack() as stack:
-                    if name == "procfile":
-                        web = stack.enter_context(
-                            br.web_process(
-                                br.gunicorn_command(port, args.workers, args.threads), port, env, deployment / "web.log"
-                            )
+        for i, (label, tree), name in itertools.product(range(args.runs), trees, names):
+            who = f"{br.LABELS[name]}{f' ({label})' if label else ''}"
+            deployment = root / f"{name}-{label or 'this'}-{i}"
+            database_url = fresh_copy(db, deployment)
+            config = write_config(deployment / "bench.toml", database_url, feed_url(feed), args.poll_interval)
+            env = {
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(p for p in (str(tree), os.environ.get("PYTHONPATH", "")) if p),
+                "ELECTIONBOT_CONFIG": str(config),
+                "DATABASE_URL": database_url,
+                "SLACK_SIGNING_SECRET": br.SECRET,
+                "SLACK_BOT_TOKEN": "xoxb-bench",
+                "SLACK_API_URL": slack.base_url,
+                "LOG_LEVEL": "INFO",
+            }
+            port = br.free_port()
+            polled_log = deployment / ("worker.log" if name == "procfile" else "serve.log")
+            with ExitStack() as stack:
+                if name == "procfile":
+                    web = stack.enter_context(
+                        br.web_process(
+                            br.gunicorn_command(port, args.workers, args.threads),
+                            port,
+                            env,
+                            deployment / "web.log",
+                            tree,
                         )
-                        # the web process's first decode of the seeded store happens before the worker starts
-                        _client(
-                            br,
-                            f"http://127.0.0.1:{port}/slack/events",
-                            text,
-                            argparse.Namespace(**{**vars(args), "duration": 1.0}),
-                        )
-                        worker_log = stack.enter_context(open(polled_log, "wb"))
-                        worker = subprocess.Popen(
-                            [sys.executable, "-m", "bot", "poll", "--config", str(config)],
-                            cwd=br.ROOT,
-                            env=env,
-                            stdout=worker_log,
-                            stderr=subprocess.STDOUT,
-                        )
-                        stack.callback(_stop, worker)
-                        pid = web.pid
-                    else:
-                        serve_env = {**env, **br.serve_env(port), "LOG_LEVEL": "INFO"}
-                        pid = stack.enter_context(br.web_process(br.serve_command(config), port, serve_env, polled_log)).pid
-                    seen = len(arrivals)
-                    _wait_for(lambda seen=seen: len(arrivals) > seen, 60, "the poller's first request")
-                    cpu_before = br.cpu_seconds(pid) or 0.0
-                    result = _client(br, f"http://127.0.0.1:{port}/slack/events", text, args)
-                    cpu = (br.cpu_seconds(pid) or 0.0) - cpu_before
-                    until = datetime.now().timestamp()
-                    windows = poll_windows(br.log_tail(polled_log, 100000))
-                spans = [tuple(s) for s in result["spans"]]
-                latencies = result["latencies_ms"]
-                inside = [lat for lat, span in zip(latencies, spans, strict=True) if overlaps(span, windows, until)]
-                outside = [lat for lat, span in zip(latencies, spans, strict=True) if not overlaps(span, windows, until)]
-                first = windows[:1]
-                in_first = [lat for lat, span in zip(latencies, spans, strict=True) if overlaps(span, first, until)]
-                problems = br.check_answers(result, len(latencies), figures)
-                wrong = wrong or bool(problems)
-                t0 = min((sent for sent, _ in spans), default=until)
-                durations = [f"{start - t0:+.1f}…{'' if end is None else f'{end - t0:+.1f}'}" for start, end in windows]
-                print(
-                    f"  {br.LABELS[name]} run {i + 1}: load {os.getloadavg()[0]:.2f} · {len(latencies)} requests in {result['wall_s']:.1f} s"
-                    f" · web process CPU {cpu:.1f} s · polls {len(windows)} (s from the first request: {', '.join(durations) or '-'})"
-                    f" · {'all answers right' if not problems else 'WRONG: ' + '; '.join(problems[:3])}"
-                )
-                print(f"      all              {_split(latencies)}")
-                print(f"      during a poll    {_split(inside)}")
-                print(f"      during the first {_split(in_first)}")
-                print(f"      between polls    {_split(outside)}", flush=True)
-                if inside:
-                    p99 = br.percentile(sorted(inside), 99)
-                    worst[name] = max(worst.get(name, 0.0), p99)
+                    )
+                    # the web process's first decode of the seeded store happens before the worker starts
+                    _client(
+                        br,
+                        f"http://127.0.0.1:{port}/slack/events",
+                        text,
+                        argparse.Namespace(**{**vars(args), "duration": 1.0}),
+                    )
+                    worker_log = stack.enter_context(open(polled_log, "wb"))
+                    worker = subprocess.Popen(
+                        [sys.executable, "-m", "bot", "poll", "--config", str(config)],
+                        cwd=tree,
+                        env=env,
+                        stdout=worker_log,
+                        stderr=subprocess.STDOUT,
+                    )
+                    stack.callback(_stop, worker)
+                    pid = web.pid
+                else:
+                    serve_env = {**env, **br.serve_env(port), "LOG_LEVEL": "INFO"}
+                    pid = stack.enter_context(
+                        br.web_process(br.serve_command(config), port, serve_env, polled_log, tree)
+                    ).pid
+                seen = len(arrivals)
+                _wait_for(lambda seen=seen: len(arrivals) > seen, 60, "the poller's first request")
+                cpu_before = br.cpu_seconds(pid) or 0.0
+                result = _client(br, f"http://127.0.0.1:{port}/slack/events", text, args)
+                cpu = (br.cpu_seconds(pid) or 0.0) - cpu_before
+                until = datetime.now().timestamp()
+                windows = poll_windows(br.log_tail(polled_log, 100000))
+            spans = [tuple(s) for s in result["spans"]]
+            latencies = result["latencies_ms"]
+            inside = [lat for lat, span in zip(latencies, spans, strict=True) if overlaps(span, windows, until)]
+            outside = [lat for lat, span in zip(latencies, spans, strict=True) if not overlaps(span, windows, until)]
+            first = windows[:1]
+            in_first = [lat for lat, span in zip(latencies, spans, strict=True) if overlaps(span, first, until)]
+            problems = br.check_answers(result, len(latencies), figures)
+            wrong = wrong or bool(problems)
+            t0 = min((sent for sent, _ in spans), default=until)
+            durations = [f"{start - t0:+.1f}…{'' if end is None else f'{end - t0:+.1f}'}" for start, end in windows]
+            print(
+                f"  {who} run {i + 1}: load {os.getloadavg()[0]:.2f} · {len(latencies)} requests in {result['wall_s']:.1f} s"
+                f" · web process CPU {cpu:.1f} s · polls {len(windows)} (s from the first request: {', '.join(durations) or '-'})"
+                f" · {'all answers right' if not problems else 'WRONG: ' + '; '.join(problems[:3])}"
+            )
+            print(f"      all              {_split(latencies)}")
+            print(f"      during a poll    {_split(inside)}")
+            print(f"      during the first {_split(in_first)}")
+            print(f"      between polls    {_split(outside)}", flush=True)
+            table.setdefault(who, []).append((inside, outside))
+            if inside and label != "before":
+                p99 = br.percentile(sorted(inside), 99)
+                worst[name] = max(worst.get(name, 0.0), p99)
+    print("summary: p99 in ms per run, during a poll / between polls")
+    for who, runs in table.items():
+        cells = [
+            "/".join(f"{br.percentile(sorted(v), 99):.0f}" if v else "-" for v in (inside, outside))
+            for inside, outside in runs
+        ]
+        print(f"  {who:<40} {' · '.join(cells)}")
     if wrong:
         print("  some answers were WRONG: the figures above do not count")
         return 1

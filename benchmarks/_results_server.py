@@ -89,10 +89,13 @@ def wsgiref_command(port: int) -> list[str]:
 
 
 @contextmanager
-def web_process(command: list[str], port: int, env: Mapping[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Start ``command``, wait until ``/healthz`` answers, stop it (SIGTERM, then SIGKILL) on exit."""
+def web_process(
+    command: list[str], port: int, env: Mapping[str, str], log_path: Path, cwd: Path = ROOT
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``command`` in ``cwd`` (the checkout it runs; ``python -m`` puts it first on the
+    path), wait until ``/healthz`` answers, stop it (SIGTERM, then SIGKILL) on exit."""
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_healthy(proc, f"http://{HOST}:{port}/healthz", log_path)
             yield proc

@@ -246,6 +246,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=float, default=40.0, help="--feed national: seconds of requests per run")
     parser.add_argument("--national-polls", type=int, default=4, help="--feed national: full replies in the cycle")
+    parser.add_argument(
+        "--before",
+        help="--feed national: a checkout of the code before a change (git archive COMMIT | tar -x -C DIR); each "
+        "deployment also runs from it, alternating with this checkout, and the summary shows both",
+    )
     parser.add_argument("--target-p99-ms", type=float, default=50.0)
     parser.add_argument("--target-concurrency", type=int, default=20, help="the concurrency the p99 target applies to")
     return parser.parse_args(argv)

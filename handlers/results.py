@@ -70,6 +70,10 @@ class AnswerCache:
                 self._items.popitem(last=False)
 
 
+#: Commands answered from one state's races.
+STATE_KINDS = ("state", "swing")
+
+
 def _versions(snapshots: Sequence[Snapshot]) -> tuple[Any, ...]:
     return tuple((s.feed, s.generated_at, s.version, id(s)) for s in snapshots)
 
@@ -107,14 +111,30 @@ def message_for(
             created = subscriptions.subscribe(store, channel_id, cmd.state, level)
             return subscribed_answer(cmd.state, level, tracked_states(services.latest_snapshots()), created).slack()
         return unsubscribed_answer(cmd.state, subscriptions.unsubscribe(store, channel_id, cmd.state)).slack()
-    snapshots = services.latest_snapshots()
-    key = (_versions(snapshots), kind, cmd.canonical, cmd.word, cmd.suggestion, cmd.verb, cmd.length, share_button)
+    query = (kind, cmd.canonical, cmd.word, cmd.suggestion, cmd.verb, cmd.length, share_button)
+    snapshots: list[Snapshot] | None = None
+    state_key: Hashable = None
+    if kind in STATE_KINDS and cmd.state and cmd.read_only:
+        # One state's races (Store.state_snapshots): the answer names no other state's race, so it
+        # is the same answer without decoding a national snapshot after each commit. A state with
+        # no race takes the whole read (that answer lists the tracked states), as do small feeds.
+        state_key = ("state", tuple(sorted(store.snapshot_versions().items())), cmd.state, *query)
+        if cache is not None and (hit := cache.get(state_key)) is not None:
+            return hit
+        snapshots = store.state_snapshots(cmd.state)
+        if snapshots is not None and not any(snap.races for snap in snapshots):
+            snapshots = None
+    if snapshots is None:
+        snapshots = services.latest_snapshots()
+    key = (_versions(snapshots), *query)
     if cache is not None and cmd.read_only and (hit := cache.get(key)) is not None:
         return hit
     ans: Answer = answer_command(cmd, snapshots, services.rules)
     message = ans.slack(share_button=share_button)
     if cache is not None and cmd.read_only:
         cache.put(key, message)
+        if state_key is not None:
+            cache.put(state_key, message)
     return message
 
 
