@@ -43,6 +43,7 @@ from bot.codec.errors import FeedError
 from bot.core.digest import Digest, is_digest
 from bot.core.events import Alert
 from bot.core.model import Race, Snapshot
+from bot.core.picture_orders import PictureOrder, is_picture_order
 from bot.core.rules import RaceMemory
 from bot.store import schema
 
@@ -115,6 +116,9 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: when the last attempt began (set with status "sending", before the platform is called).
     attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: a picture's file id, recorded once its bytes are uploaded and before the upload is
+    #: completed (shared): a "sending" row without one was never shared (bot/delivery/uploads.py).
+    upload_file_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class CardRow(Base):
@@ -192,6 +196,8 @@ class Delivery:
     created_at: datetime
     status: str = "pending"
     attempt_at: datetime | None = None
+    #: a picture's uploaded file, not yet known to be shared (see ``OutboxRow.upload_file_id``)
+    upload_file_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -668,6 +674,7 @@ class Store:
                     OutboxRow.created_at,
                     OutboxRow.status,
                     OutboxRow.attempt_at,
+                    OutboxRow.upload_file_id,
                 )
                 .where(OutboxRow.platform == platform, _unsent(), OutboxRow.next_attempt_at <= now)
                 .order_by(OutboxRow.id)
@@ -683,6 +690,7 @@ class Store:
                     _aware(r.created_at),  # type: ignore[arg-type]  # created_at is never null; _aware keeps its Optional signature
                     r.status,
                     _aware(r.attempt_at),
+                    r.upload_file_id,
                 )
                 for r in rows
             ]
@@ -763,6 +771,13 @@ class Store:
                     last_error=None,
                 )
             )
+
+    def note_upload(self, delivery_id: int, file_id: str | None) -> None:
+        """A picture's bytes are uploaded as ``file_id`` (None: start afresh), committed before
+        the upload is completed, which is when it shows in the channel: after a crash the row
+        says which file to look for before uploading again."""
+        with self.session() as s, s.begin():
+            s.execute(update(OutboxRow).where(OutboxRow.id == delivery_id).values(upload_file_id=file_id))
 
     def mark_skipped(self, delivery_id: int, reason: str) -> None:
         """Not posted on purpose (a "quiet" channel's minor update: its live card shows it)."""
@@ -920,6 +935,8 @@ def outbox_item(payload: str) -> Alert:
     data = json.loads(payload)
     if is_digest(data):
         return Digest.from_dict(data)  # type: ignore[return-value]  # a Digest travels in the outbox where an Alert does
+    if is_picture_order(data):
+        return PictureOrder.from_dict(data)  # type: ignore[return-value]  # so does a picture to upload (bot.core.picture_orders)
     return Alert.from_dict(data)
 
 
