@@ -13,8 +13,8 @@ import json
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -168,6 +168,20 @@ class SubscriptionRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class PollerLeaseRow(Base):
+    """Who holds the poller's lease (bot/store/lease.py): written by the holder, read by /healthz.
+    The lock decides who polls; this row only says who that is and since when."""
+
+    __tablename__ = "poller_lease"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    #: the holder's PostgreSQL backend (pg_backend_pid): its lock is looked up by it
+    backend_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    renewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 @dataclass(frozen=True, slots=True)
 class StoredSnapshot:
     snapshot: Snapshot
@@ -305,10 +319,6 @@ class Store:
         self._memory_docs: dict[str, dict[str, tuple[RaceMemory, str]]] = {}
         #: per feed, the races in ``snapshot_races`` as this store last committed them, by version
         self._apart: dict[str, tuple[tuple[datetime | None, int], dict[str, Race]]] = {}
-        #: /results <state>: per (feed, state) the snapshot of that state's races, by version; per
-        #: feed, each race row read (its JSON and what it decoded to), reused while the JSON is the same
-        self._by_state: dict[tuple[str, str], tuple[tuple[datetime | None, int], bool, Snapshot | None]] = {}
-        self._race_rows: dict[str, dict[str, tuple[str, Race | None]]] = {}
         #: rows of ``snapshot_races`` written (tests and benchmarks count them)
         self.stats: Counter[str] = Counter()
         self._payloads: dict[str, Alert] = {}
@@ -432,83 +442,6 @@ class Store:
             self._race_docs.pop(feed, None)  # written by another process: nothing to reuse
             self._apart.pop(feed, None)
         return snapshot
-
-    def state_snapshots(self, state: str) -> list[Snapshot] | None:
-        """Every feed's last good snapshot holding only ``state``'s races, for ``/results <state>``;
-        ``None`` when no feed's races are stored apart (``latest_snapshots`` then costs no more).
-
-        Why: after each commit of a national snapshot (7,007 races) the first ``/results`` decoded
-        all of it (seconds of CPU) to answer one state. A snapshot stored apart is read here by
-        the state's race keys (``GA-…``: ``race_key`` starts with the state) and only the rows
-        whose JSON changed since this store last read them are decoded (a poll rewrites the
-        changed races only). A version already decoded whole (the poller's own commit, in the
-        one-process deployment) is filtered instead. Same races, same order, same objects as the
-        whole read; a row that cannot be read is said once and left out."""
-        with self.session() as s:
-            heads = s.execute(
-                select(SnapshotRow.feed, SnapshotRow.stored_at, SnapshotRow.polls).order_by(SnapshotRow.feed)
-            ).all()
-            found = [self._state_at(s, h.feed, (_aware(h.stored_at), h.polls), state) for h in heads]
-        if not any(apart for apart, _ in found):
-            return None
-        return [snap for _, snap in found if snap is not None]
-
-    def _state_at(
-        self, s: Session, feed: str, version: tuple[datetime | None, int], state: str
-    ) -> tuple[bool, Snapshot | None]:
-        """(whether the feed's races are stored apart, its snapshot of the state's races), once per version."""
-        with self._cache_lock:
-            hit = self._by_state.get((feed, state))
-            if hit and hit[0] == version:
-                return hit[1], hit[2]
-            whole = self._parsed.get(feed)
-        # commit_poll deletes a feed's rows when it writes one document, in the same transaction
-        apart = s.execute(select(SnapshotRaceRow.position).where(SnapshotRaceRow.feed == feed).limit(1)).first() is not None
-        read = self._read_state(s, feed, state) if apart and (whole is None or whole[0] != version) else None
-        if read is not None:
-            version, snapshot = read
-        else:
-            if whole is None or whole[0] != version:
-                self._snapshot_at(s, feed, version)  # may answer from the version before while another thread decodes
-                with self._cache_lock:
-                    whole = self._parsed.get(feed)
-            assert whole is not None
-            version, snapshot = whole
-            if snapshot is not None:
-                snapshot = replace(snapshot, races={k: r for k, r in snapshot.races.items() if r.state == state})
-        with self._cache_lock:
-            self._by_state[(feed, state)] = (version, apart, snapshot)
-        return apart, snapshot
-
-    def _read_state(self, s: Session, feed: str, state: str) -> tuple[tuple[datetime | None, int], Snapshot | None] | None:
-        """The state's races of a snapshot stored apart, by version; ``None`` when it is one document."""
-        row = s.execute(
-            select(SnapshotRow.document, SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)
-        ).first()
-        if row is None or not row.document or not native.races_apart(row.document):
-            return None
-        version = (_aware(row.stored_at), row.polls)
-        rows = s.execute(
-            select(SnapshotRaceRow.race_key, SnapshotRaceRow.document)
-            .where(SnapshotRaceRow.feed == feed, SnapshotRaceRow.race_key.startswith(f"{state}-", autoescape=True))
-            .order_by(SnapshotRaceRow.position)
-        ).all()
-        with self._cache_lock:
-            known = self._race_rows.setdefault(feed, {})
-            fresh = [(key, text) for key, text in rows if (hit := known.get(key)) is None or hit[0] != text]
-        try:
-            reading = native.read(native.with_races(row.document, [text for _, text in fresh]), feed)
-        except FeedError as exc:
-            log.error("feed %r: the stored snapshot cannot be read (%s); carrying on without it", feed, exc.reason)
-            return version, None
-        for item in reading.left_out:
-            log.error("feed %r: stored snapshot: %s", feed, item.describe())
-        with self._cache_lock:
-            self.stats["races_decoded"] += len(fresh)
-            for key, text in fresh:
-                known[key] = (text, reading.snapshot.races.get(key))
-            races = [known[key][1] for key, _ in rows]
-        return version, replace(reading.snapshot, races={r.key: r for r in races if r is not None and r.state == state})
 
     def _memory_at(self, s: Session, feed: str, version: tuple[datetime | None, int]) -> dict[str, RaceMemory]:
         """The rules' memory, decoded once per version; a fresh dict each time (the poller
@@ -927,6 +860,145 @@ class Store:
                 )
                 for r in rows
             ]
+
+    # --- outbox claims: many workers, one channel each (bot/store/lease.py) ------------------
+
+    def due_channels(self, platform: str, now: datetime | None = None) -> list[str]:
+        """Channels whose oldest unsent row is due, oldest head first: what a worker may claim.
+        (A channel waiting to retry its head sends nothing newer, so only the head counts.)"""
+        now = now or utcnow()
+        with self.session() as s:
+            heads = (
+                select(OutboxRow.channel, func.min(OutboxRow.id).label("head"))
+                .where(OutboxRow.platform == platform, _unsent())
+                .group_by(OutboxRow.channel)
+                .subquery()
+            )
+            rows = s.execute(
+                select(heads.c.channel)
+                .join(OutboxRow, OutboxRow.id == heads.c.head)
+                .where(OutboxRow.next_attempt_at <= now)
+                .order_by(heads.c.head)
+            ).all()
+        return [r.channel for r in rows]
+
+    def due_in(
+        self, platform: str, channels: Iterable[str], now: datetime | None = None, limit: int = 100
+    ) -> list[Delivery]:
+        """``due`` for these channels only (the ones this worker holds)."""
+        wanted = list(channels)
+        if not wanted:
+            return []
+        now = now or utcnow()
+        with self.session() as s:
+            rows = s.execute(
+                select(
+                    OutboxRow.id,
+                    OutboxRow.payload,
+                    OutboxRow.channel,
+                    OutboxRow.platform,
+                    OutboxRow.attempts,
+                    OutboxRow.created_at,
+                    OutboxRow.status,
+                    OutboxRow.attempt_at,
+                )
+                .where(
+                    OutboxRow.platform == platform,
+                    OutboxRow.channel.in_(wanted),
+                    _unsent(),
+                    OutboxRow.next_attempt_at <= now,
+                )
+                .order_by(OutboxRow.id)
+                .limit(limit)
+            ).all()
+            return [
+                Delivery(
+                    r.id,
+                    self._outbox_item(r.payload),
+                    r.channel,
+                    r.platform,
+                    r.attempts,
+                    _aware(r.created_at),  # type: ignore[arg-type]  # never null, as in due
+                    r.status,
+                    _aware(r.attempt_at),
+                )
+                for r in rows
+            ]
+
+    def unsent_channels(self, platform: str, channels: Iterable[str]) -> set[str]:
+        """Of ``channels``, those with a row still to send (pending or sending)."""
+        wanted = list(channels)
+        if not wanted:
+            return set()
+        with self.session() as s:
+            return set(
+                s.scalars(
+                    select(OutboxRow.channel)
+                    .where(OutboxRow.platform == platform, OutboxRow.channel.in_(wanted), _unsent())
+                    .distinct()
+                ).all()
+            )
+
+    def last_post_at(self, platform: str, channel: str) -> datetime | None:
+        """When this channel was last posted to (or a post began), by any worker: a worker that
+        takes a channel over paces its first post from it."""
+        with self.session() as s:
+            row = s.execute(
+                select(func.max(OutboxRow.sent_at), func.max(OutboxRow.attempt_at)).where(
+                    OutboxRow.platform == platform, OutboxRow.channel == channel
+                )
+            ).one()
+        times = [t for t in (_aware(row[0]), _aware(row[1])) if t is not None]
+        return max(times) if times else None
+
+    def claim_channels(
+        self, conn: Any, platform: str, channels: list[str], key_of: Callable[[str], tuple[int, int]]
+    ) -> set[str]:
+        """PostgreSQL: claim what can be claimed of ``channels`` on ``conn`` (the worker's own
+        connection), in one transaction. The channels' oldest unsent rows are locked
+        ``FOR UPDATE SKIP LOCKED``: a head another worker is claiming right now is skipped, not
+        waited for. Each remaining channel is then taken with ``pg_try_advisory_lock`` (session
+        level: it outlives the transaction and dies with the connection). A channel with no unsent
+        row can be claimed too (its live cards)."""
+        unsent = "status IN ('pending', 'sending')"
+        heads = conn.execute(
+            text(
+                f"SELECT o.channel FROM {OutboxRow.__tablename__} o"
+                f" WHERE o.platform = :p AND o.channel = ANY(:chs) AND o.{unsent}"
+                f" AND NOT EXISTS (SELECT 1 FROM {OutboxRow.__tablename__} e WHERE e.platform = o.platform"
+                f" AND e.channel = o.channel AND e.{unsent} AND e.id < o.id)"
+            ),
+            {"p": platform, "chs": channels},
+        ).scalars()
+        with_head = set(heads)
+        locked = set(
+            conn.execute(
+                text(
+                    f"SELECT o.channel FROM {OutboxRow.__tablename__} o"
+                    f" WHERE o.platform = :p AND o.channel = ANY(:chs) AND o.{unsent}"
+                    f" AND NOT EXISTS (SELECT 1 FROM {OutboxRow.__tablename__} e WHERE e.platform = o.platform"
+                    f" AND e.channel = o.channel AND e.{unsent} AND e.id < o.id)"
+                    " FOR UPDATE OF o SKIP LOCKED"
+                ),
+                {"p": platform, "chs": list(with_head)},
+            ).scalars()
+            if with_head
+            else ()
+        )
+        candidates = [c for c in channels if c not in with_head or c in locked]
+        got: set[str] = set()
+        if candidates:
+            keys = [key_of(c) for c in candidates]
+            rows = conn.execute(
+                text(
+                    "SELECT t.c, pg_try_advisory_lock(t.a, t.b) FROM"
+                    " unnest(CAST(:cs AS text[]), CAST(:as_ AS int[]), CAST(:bs AS int[])) AS t(c, a, b)"
+                ),
+                {"cs": candidates, "as_": [k[0] for k in keys], "bs": [k[1] for k in keys]},
+            ).all()
+            got = {c for c, ok in rows if ok}
+        conn.commit()  # the row locks go; the advisory locks stay with the connection
+        return got
 
 
 def outbox_item(payload: str) -> Alert:
