@@ -233,6 +233,8 @@ class ContextConfig(_Model):
 
 class StoreSettings(_Model):
     database_url: str = "sqlite:///electionbot.db"
+    #: days each race's history rows (the night's chart) are kept after they were written
+    history_days: Annotated[int, Field(ge=1)] = 14
 
 
 class Settings(_Model):
