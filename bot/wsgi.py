@@ -22,9 +22,14 @@ from bot.app.settings import load_settings, rule_settings
 from bot.app.slack_app import create_bolt_app, wsgi_app
 from bot.store.database import Store
 from config.settings import Secrets
+from bot.app.discord_app import discord_routes
 from handlers import Services
 
 logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper())
 _settings = load_settings()
 _secrets = Secrets.from_env()
-application = wsgi_app(create_bolt_app(Services(Store(_settings.database_url()), rule_settings(_settings)), _secrets))
+_services = Services(Store(_settings.database_url()), rule_settings(_settings))
+application = wsgi_app(
+    create_bolt_app(_services, _secrets),
+    routes=discord_routes(_services, _secrets),  # /discord/interactions when DISCORD_PUBLIC_KEY is set
+)

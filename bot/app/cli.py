@@ -33,6 +33,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--config", help="TOML file (default: $ELECTIONBOT_CONFIG)")
+    register = sub.add_parser(
+        "discord-register", help="create or update Discord's /results command ($DISCORD_APPLICATION_ID, $DISCORD_BOT_TOKEN)"
+    )
+    register.add_argument("--guild", help="one server's id: the command appears there at once (default: global)")
     _add_rehearsal_commands(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -46,6 +50,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.speed <= 0:
                 raise ConfigError("--speed must be positive")
             return run_demo(args.speed, channels=args.channel)
+        if args.command == "discord-register":
+            from bot.app.discord_register import register as register_commands
+
+            where = f"guild {args.guild}" if args.guild else "every server (global)"
+            names = [c.get("name") for c in register_commands(Secrets.from_env(), args.guild)]
+            print(f"discord: commands registered for {where}: " + ", ".join(f"/{n}" for n in names))
+            return 0
         settings = load_settings(args.config)
         secrets = Secrets.from_env()
         if args.command == "check-config":

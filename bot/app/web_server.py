@@ -41,12 +41,14 @@ def check(settings: Settings, secrets: Secrets) -> None:
     from slack_bolt.error import BoltError
 
     from bot.app.runtime import Runtime
+    from bot.app.discord_app import discord_routes
     from bot.app.slack_app import create_bolt_app
     from handlers import Services
 
     runtime = Runtime.build(settings, secrets, console=None)
     try:
         create_bolt_app(Services(runtime.store, runtime.rules), secrets)
+        discord_routes(Services(runtime.store, runtime.rules), secrets)  # a bad DISCORD_PUBLIC_KEY: one line, exit 2
     except BoltError as exc:  # no SLACK_BOT_TOKEN, say: Bolt's reason is the message
         raise ConfigError(f"the Slack app cannot start: {exc}") from None
     finally:
@@ -99,12 +101,14 @@ _worker_state: dict[str, Any] = {}
 
 def _load_in_worker(settings: Settings, secrets: Secrets) -> Callable[..., Any]:
     from bot.app.runtime import Runtime
+    from bot.app.discord_app import discord_routes
     from bot.app.slack_app import create_bolt_app, wsgi_app
     from handlers import Services
 
     runtime = Runtime.build(settings, secrets, console=None if secrets.slack_enabled else sys.stdout)
     _worker_state["runtime"] = runtime
-    return wsgi_app(create_bolt_app(Services(runtime.store, runtime.rules), secrets))
+    services = Services(runtime.store, runtime.rules)
+    return wsgi_app(create_bolt_app(services, secrets), routes=discord_routes(services, secrets))
 
 
 def _started(worker: Any) -> None:

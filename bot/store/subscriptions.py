@@ -1,5 +1,9 @@
 """Channel subscriptions (``/results subscribe alabama quiet``): stored per channel in the
-``subscriptions`` table of ``bot.store.database``, and turned into Slack alert targets for the pollers.
+``subscriptions`` table of ``bot.store.database``, and turned into alert targets for the pollers.
+
+Each subscription carries its chat platform ("slack", "discord"): a Slack channel id and a Discord
+channel id are different namespaces, so the same (channel, state) may exist once per platform, and
+``subscribed_targets(..., platform=...)`` hands each platform's sink only its own channels.
 
 Levels: ``quiet`` (leads and calls), ``cards`` (race news without county batches or feed
 notices; the config file calls it ``races``), ``all`` (everything).
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -23,55 +28,60 @@ class Subscription:
     channel: str
     scope: str  # a state postal code ("AL")
     level: str  # quiet | cards | all
+    platform: str = "slack"
 
 
-def subscribe(store: Store, channel: str, scope: str, level: str = "all") -> bool:
+def _where(platform: str, channel: str, scope: str | None = None) -> list[Any]:
+    where = [SubscriptionRow.platform == platform, SubscriptionRow.channel == channel]
+    return where + ([SubscriptionRow.scope == scope] if scope is not None else [])
+
+
+def subscribe(store: Store, channel: str, scope: str, level: str = "all", *, platform: str = "slack") -> bool:
     """Add or change a channel's subscription; True when it is new (False: level updated)."""
     if level not in SUBSCRIPTION_LEVELS:
         raise ValueError(f"unknown level {level!r}; known: {', '.join(SUBSCRIPTION_LEVELS)}")
     for _ in range(2):  # a concurrent insert of the same (channel, scope) loses the race once, then updates
         try:
             with store.session() as s, s.begin():
-                row = s.scalar(
-                    select(SubscriptionRow).where(SubscriptionRow.channel == channel, SubscriptionRow.scope == scope)
-                )
+                row = s.scalar(select(SubscriptionRow).where(*_where(platform, channel, scope)))
                 if row is not None:
                     row.level = level
                     return False
-                s.add(SubscriptionRow(channel=channel, scope=scope, level=level, created_at=utcnow()))
+                s.add(SubscriptionRow(platform=platform, channel=channel, scope=scope, level=level, created_at=utcnow()))
                 return True
         except IntegrityError:
             continue
     return False
 
 
-def unsubscribe(store: Store, channel: str, scope: str) -> bool:
+def unsubscribe(store: Store, channel: str, scope: str, *, platform: str = "slack") -> bool:
     """Remove a channel's subscription; True when there was one."""
     with store.session() as s, s.begin():
-        result = s.execute(delete(SubscriptionRow).where(SubscriptionRow.channel == channel, SubscriptionRow.scope == scope))
+        result = s.execute(delete(SubscriptionRow).where(*_where(platform, channel, scope)))
         return bool(result.rowcount)  # type: ignore[attr-defined]  # a DELETE's result is a CursorResult; SQLAlchemy types it as Result
 
 
-def for_channel(store: Store, channel: str) -> list[Subscription]:
+def for_channel(store: Store, channel: str, *, platform: str = "slack") -> list[Subscription]:
     with store.session() as s:
-        rows = s.scalars(
-            select(SubscriptionRow).where(SubscriptionRow.channel == channel).order_by(SubscriptionRow.scope)
-        ).all()
-        return [Subscription(r.channel, r.scope, r.level) for r in rows]
+        rows = s.scalars(select(SubscriptionRow).where(*_where(platform, channel)).order_by(SubscriptionRow.scope)).all()
+        return [Subscription(r.channel, r.scope, r.level, r.platform) for r in rows]
 
 
-def all_subscriptions(store: Store) -> list[Subscription]:
+def all_subscriptions(store: Store, platform: str | None = None) -> list[Subscription]:
+    """Every subscription, or one platform's."""
+    query = select(SubscriptionRow).order_by(SubscriptionRow.platform, SubscriptionRow.channel, SubscriptionRow.scope)
+    if platform is not None:
+        query = query.where(SubscriptionRow.platform == platform)
     with store.session() as s:
-        rows = s.scalars(select(SubscriptionRow).order_by(SubscriptionRow.channel, SubscriptionRow.scope)).all()
-        return [Subscription(r.channel, r.scope, r.level) for r in rows]
+        return [Subscription(r.channel, r.scope, r.level, r.platform) for r in s.scalars(query).all()]
 
 
 def subscribed_targets(
     store: Store, configured: Sequence[Target], feed: str | None = None, *, platform: str, enabled: bool = True
 ) -> Callable[[], Sequence[Target]]:
     """The ``targets`` callable of a ``Poller``: the configured targets plus, when the chat
-    platform is on, the subscribed channels on ``platform`` (the stored subscriptions carry no
-    platform yet: today they are all the one platform with a slash command, Slack), each scoped to its subscribed states (``Target.states``), so a
+    platform is on, the channels subscribed on ``platform`` (each subscription stores its
+    platform), each scoped to its subscribed states (``Target.states``), so a
     channel subscribed to Alabama hears Alabama's races and not the rest of a national feed.
 
     Subscriptions to states this feed does not report are left out (a feed with no stored
@@ -84,7 +94,7 @@ def subscribed_targets(
         return lambda: fixed
 
     def targets() -> Sequence[Target]:
-        subs = all_subscriptions(store)
+        subs = all_subscriptions(store, platform)
         if not subs:
             return fixed
         states = _feed_states(store, feed)

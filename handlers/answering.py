@@ -1,0 +1,55 @@
+"""The neutral answer service every platform's listener calls: a parsed ``/results`` command and
+where it was asked → the ``Answer`` to render (``bot.core.answer``). No platform here: each
+handler decides what its platform calls a direct message and renders the answer itself.
+
+Status and subscriptions read or write the store on every call; read-only answers come from the
+latest snapshots (``Services.latest_snapshots``, decoded once per poll).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.answer import Answer
+from bot.core.commands import Command
+from bot.render.answers import (
+    answer_command,
+    no_dm_answer,
+    status_answer,
+    subscribed_answer,
+    subscriptions_answer,
+    tracked_states,
+    unsubscribed_answer,
+)
+from bot.store import subscriptions
+from handlers.services import Services
+
+#: A channel id as Slack (C0123ABCD) or Discord (a snowflake of digits) writes one.
+CHANNEL_ID = re.compile(r"^[A-Z0-9]{2,30}$")
+STORE_KINDS = ("status", "subscribe", "unsubscribe", "subscriptions")
+
+
+def store_answer(cmd: Command, services: Services, channel_id: str | None, *, platform: str, direct_message: bool) -> Answer:
+    """Status and subscriptions: what needs the store rather than the snapshots. Subscriptions
+    are per channel of one platform, never in a direct message."""
+    store = services.store
+    kind = cmd.kind
+    if kind == "status":
+        return status_answer(store.health(), store.backlog(), services.latest_snapshots(), services.clock())
+    if not channel_id or not CHANNEL_ID.match(channel_id) or direct_message:
+        return no_dm_answer()
+    if kind == "subscriptions":
+        return subscriptions_answer(subscriptions.describe(subscriptions.for_channel(store, channel_id, platform=platform)))
+    assert cmd.state is not None
+    if kind == "subscribe":
+        level = cmd.level or "all"
+        created = subscriptions.subscribe(store, channel_id, cmd.state, level, platform=platform)
+        return subscribed_answer(cmd.state, level, tracked_states(services.latest_snapshots()), created)
+    return unsubscribed_answer(cmd.state, subscriptions.unsubscribe(store, channel_id, cmd.state, platform=platform))
+
+
+def answer_for(cmd: Command, services: Services, channel_id: str | None, *, platform: str, direct_message: bool) -> Answer:
+    """Any ``/results`` command's answer."""
+    if cmd.kind in STORE_KINDS:
+        return store_answer(cmd, services, channel_id, platform=platform, direct_message=direct_message)
+    return answer_command(cmd, services.latest_snapshots(), services.rules)

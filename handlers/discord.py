@@ -1,0 +1,230 @@
+"""``POST /discord/interactions``: Discord's HTTP interactions endpoint, a plain WSGI app beside
+Bolt's ``/slack/events`` (``bot.app.slack_app.wsgi_app(..., routes=...)``).
+
+Discord POSTs each interaction signed with Ed25519 and waits 3 s for the HTTP answer
+(https://discord.com/developers/docs/interactions/receiving-and-responding):
+
+- PING (type 1) → PONG ``{"type": 1}`` (Discord's check when the URL is saved);
+- ``/results [query]`` (type 2): the same grammar and numbers as Slack's (``bot.core.commands``,
+  ``handlers.answering``), answered as an ephemeral message (type 4, flags 64), or in the channel
+  when the query says ``share``;
+- the "Share in channel" button (type 3, ``custom_id`` ``results_share:<query>``): the answer
+  posted in the channel.
+
+An answer that is not ready within ``defer_after`` seconds (the store busy) is deferred (type 5,
+Discord shows "thinking…") and completed from a worker thread by editing the original response
+(``PATCH /webhooks/{application_id}/{token}/messages/@original``, the token is good for 15 min).
+Every message says ``allowed_mentions: {"parse": []}``: nothing in a query or a feed pings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from bot.core.answer import AnswerKind
+from bot.core.commands import Command
+from bot.render.discord_answers import EPHEMERAL, SHARE_PREFIX, discord_message, sorry_message
+from handlers.answering import STORE_KINDS, answer_for
+from handlers.discord_signature import refusal, verify_key
+from handlers.results import AnswerCache, parse_cached
+from handlers.services import Services
+
+log = logging.getLogger("electionbot.discord")
+
+#: Interaction types (Discord's "Interaction Type") and response types ("Interaction Callback Type").
+PING, APPLICATION_COMMAND, MESSAGE_COMPONENT = 1, 2, 3
+PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE = 1, 4, 5
+COMMAND_NAME = "results"
+INTERACTIONS_PATH = "/discord/interactions"
+#: An interaction is a few KB (the command, its options, who and where); anything far larger is not Discord's.
+MAX_BODY = 64 * 1024
+#: Discord waits 3 s for the HTTP answer; past this we defer and finish by editing @original.
+DEFER_AFTER = 2.0
+#: Tries to edit @original while Discord may not yet have our deferral (404 Unknown Webhook).
+EDIT_TRIES = 5
+EDIT_BACKOFF = 0.4
+SORRY = "Sorry, results are unavailable right now. Try again in a moment."
+NOT_SHAREABLE = "That answer cannot be shared."
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Message = dict[str, Any]
+
+
+#: ``edit_original(token, data)`` → the HTTP status of ``PATCH .../messages/@original`` (the app
+#: gives it: a handler makes no HTTP call of its own); raises ``OSError`` when Discord is unreachable.
+EditOriginal = Callable[[str, Message], int]
+
+
+class DiscordInteractions:
+    """The WSGI app. ``clock`` (seconds since the epoch) judges the signature's timestamp;
+    ``executor`` runs answers (a thread pool by default); ``edit_original`` completes deferred ones."""
+
+    def __init__(
+        self,
+        services: Services,
+        public_key: str,
+        edit_original: EditOriginal,
+        *,
+        clock: Callable[[], float] = time.time,
+        defer_after: float = DEFER_AFTER,
+        executor: Executor | None = None,
+    ) -> None:
+        self.services = services
+        self.key = verify_key(public_key)
+        self.edit_original = edit_original
+        self.clock = clock
+        self.defer_after = defer_after
+        self.executor = executor or ThreadPoolExecutor(max_workers=8, thread_name_prefix="discord-answer")
+        self.cache = AnswerCache()
+
+    # --- HTTP -------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _reply(start_response, "405 Method Not Allowed", {"error": "POST only"}, [("Allow", "POST")])
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or "")
+        except ValueError:
+            return _reply(start_response, "411 Length Required", {"error": "Content-Length required"})
+        if length < 0 or length > MAX_BODY:
+            return _reply(start_response, "413 Content Too Large", {"error": f"at most {MAX_BODY} bytes"})
+        body = environ["wsgi.input"].read(length) if length else b""
+        why = refusal(self.key, environ, body, self.clock())
+        if why is not None:
+            log.info("discord: refused an interaction (%s)", why)
+            return _reply(start_response, "401 Unauthorized", {"error": "invalid request signature"})
+        try:
+            interaction = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return _reply(start_response, "400 Bad Request", {"error": "body is not JSON"})
+        if not isinstance(interaction, dict):
+            return _reply(start_response, "400 Bad Request", {"error": "body is not a JSON object"})
+        kind = interaction.get("type")
+        if kind == PING:
+            return _reply(start_response, "200 OK", {"type": PONG})
+        if kind == APPLICATION_COMMAND:
+            return _reply(start_response, "200 OK", self.command(interaction))
+        if kind == MESSAGE_COMPONENT:
+            return _reply(start_response, "200 OK", self.component(interaction))
+        return _reply(start_response, "400 Bad Request", {"error": f"unsupported interaction type {kind!r}"})
+
+    # --- interactions -----------------------------------------------------------------------
+
+    def command(self, interaction: Mapping[str, Any]) -> Message:
+        data = interaction.get("data") or {}
+        if data.get("name") != COMMAND_NAME:
+            return _now(sorry_message(f"Unknown command; try /{COMMAND_NAME} help."), public=False)
+        cmd = parse_cached(_query(data))
+        public = cmd.share and cmd.read_only and cmd.kind != "help"
+        channel_id = str(interaction.get("channel_id") or (interaction.get("channel") or {}).get("id") or "")
+        # Discord's DM: an interaction from no server carries no guild_id (Slack's rule is in its handler)
+        direct_message = not interaction.get("guild_id")
+
+        def answer() -> Message:
+            return self.message(cmd, channel_id, direct_message, share_button=not public)
+
+        return self._respond(interaction, answer, public)
+
+    def component(self, interaction: Mapping[str, Any]) -> Message:
+        custom_id = str((interaction.get("data") or {}).get("custom_id") or "")
+        if not custom_id.startswith(SHARE_PREFIX):
+            return _now(sorry_message("That button is not the bot's."), public=False)
+        cmd = parse_cached(custom_id[len(SHARE_PREFIX) :])
+        if not cmd.read_only or cmd.kind == "help":
+            return _now(sorry_message(NOT_SHAREABLE), public=False)
+        return self._respond(interaction, lambda: self.message(cmd, None, False, share_button=False), True)
+
+    def message(self, cmd: Command, channel_id: str | None, direct_message: bool, share_button: bool) -> Message:
+        """The rendered answer; read-only answers come from the cache while the snapshots stand."""
+        if cmd.kind in STORE_KINDS:
+            answer = answer_for(cmd, self.services, channel_id, platform="discord", direct_message=direct_message)
+            return discord_message(answer, share_button=share_button)
+        snapshots = self.services.latest_snapshots()
+        key = (
+            tuple((s.feed, s.generated_at, s.version, id(s)) for s in snapshots),
+            cmd.kind,
+            cmd.canonical,
+            cmd.word,
+            cmd.suggestion,
+            cmd.verb,
+            cmd.length,
+            share_button,
+        )
+        if (hit := self.cache.get(key)) is not None:
+            return hit
+        answer = answer_for(cmd, self.services, channel_id, platform="discord", direct_message=direct_message)
+        message = discord_message(answer, share_button=share_button)
+        message["_shareable"] = answer.kind in (AnswerKind.CARD, AnswerKind.LIST)
+        self.cache.put(key, message)
+        return message
+
+    def _respond(self, interaction: Mapping[str, Any], answer: Callable[[], Message], public: bool) -> Message:
+        """Type 4 with the answer when it is ready in time; else type 5 now and @original later."""
+        future = self.executor.submit(_safely, answer)
+        try:
+            message = future.result(timeout=self.defer_after)
+        except FutureTimeout:
+            token = str(interaction.get("token") or "")
+            future.add_done_callback(lambda done: self._complete(token, done, public))
+            return {"type": DEFERRED_CHANNEL_MESSAGE, "data": {"flags": 0 if public else EPHEMERAL}}
+        return _now(message, public)
+
+    def _complete(self, token: str, done: Future[Message], public: bool) -> None:
+        message = _data(done.result(), public)
+        message.pop("flags", None)  # the deferral's flags stand; an edit cannot change them
+        for attempt in range(EDIT_TRIES):
+            try:
+                status = self.edit_original(token, message)
+            except OSError as exc:
+                log.warning("discord: could not complete a deferred /results (%s)", type(exc).__name__)
+                return
+            if status != 404 or attempt == EDIT_TRIES - 1:
+                break
+            time.sleep(EDIT_BACKOFF)  # Discord may not have our deferral yet
+        if status >= 300:
+            log.warning("discord: completing a deferred /results answered HTTP %d", status)
+
+
+def _safely(answer: Callable[[], Message]) -> Message:
+    try:
+        return answer()
+    except Exception:  # the asker still gets an answer, and we get the trace
+        log.exception("discord /results failed")
+        return {**sorry_message(SORRY), "_sorry": True}
+
+
+def _data(message: Message, public: bool) -> Message:
+    """The message as sent: ephemeral unless shared, and only a real answer is shared
+    ("did you mean" and errors stay with the asker)."""
+    shared = public and bool(message.get("_shareable"))
+    data = {k: v for k, v in message.items() if not k.startswith("_")}
+    data["flags"] = 0 if shared else EPHEMERAL
+    return data
+
+
+def _now(message: Message, public: bool) -> Message:
+    return {"type": CHANNEL_MESSAGE, "data": _data(message, public)}
+
+
+def _query(data: Mapping[str, Any]) -> str:
+    for option in data.get("options") or []:
+        if isinstance(option, Mapping) and option.get("name") == "query":
+            return str(option.get("value") or "")
+    return ""
+
+
+def _reply(
+    start_response: Callable[..., Any],
+    status: str,
+    payload: Mapping[str, Any],
+    headers: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *(headers or [])])
+    return [body]
