@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -158,14 +158,26 @@ class FeedHealthRow(Base):
 
 class SubscriptionRow(Base):
     __tablename__ = "subscriptions"
-    __table_args__ = (UniqueConstraint("platform", "channel", "scope", name="uq_subscription"),)
+    __table_args__ = (UniqueConstraint("channel", "scope", name="uq_subscription"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    #: the chat platform ("slack", "discord"): channel ids are unique only within one (migration 0004)
-    platform: Mapped[str] = mapped_column(String(16), default="slack", server_default="slack")
     channel: Mapped[str] = mapped_column(String(80))
     scope: Mapped[str] = mapped_column(String(80))  # a state postal code or a race key
     level: Mapped[str] = mapped_column(String(12), default="all")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PollerLeaseRow(Base):
+    """Who holds the poller's lease (bot/store/lease.py): written by the holder, read by /healthz.
+    The lock decides who polls; this row only says who that is and since when."""
+
+    __tablename__ = "poller_lease"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    #: the holder's PostgreSQL backend (pg_backend_pid): its lock is looked up by it
+    backend_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    renewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -852,6 +864,145 @@ class Store:
                 )
                 for r in rows
             ]
+
+    # --- outbox claims: many workers, one channel each (bot/store/lease.py) ------------------
+
+    def due_channels(self, platform: str, now: datetime | None = None) -> list[str]:
+        """Channels whose oldest unsent row is due, oldest head first: what a worker may claim.
+        (A channel waiting to retry its head sends nothing newer, so only the head counts.)"""
+        now = now or utcnow()
+        with self.session() as s:
+            heads = (
+                select(OutboxRow.channel, func.min(OutboxRow.id).label("head"))
+                .where(OutboxRow.platform == platform, _unsent())
+                .group_by(OutboxRow.channel)
+                .subquery()
+            )
+            rows = s.execute(
+                select(heads.c.channel)
+                .join(OutboxRow, OutboxRow.id == heads.c.head)
+                .where(OutboxRow.next_attempt_at <= now)
+                .order_by(heads.c.head)
+            ).all()
+        return [r.channel for r in rows]
+
+    def due_in(
+        self, platform: str, channels: Iterable[str], now: datetime | None = None, limit: int = 100
+    ) -> list[Delivery]:
+        """``due`` for these channels only (the ones this worker holds)."""
+        wanted = list(channels)
+        if not wanted:
+            return []
+        now = now or utcnow()
+        with self.session() as s:
+            rows = s.execute(
+                select(
+                    OutboxRow.id,
+                    OutboxRow.payload,
+                    OutboxRow.channel,
+                    OutboxRow.platform,
+                    OutboxRow.attempts,
+                    OutboxRow.created_at,
+                    OutboxRow.status,
+                    OutboxRow.attempt_at,
+                )
+                .where(
+                    OutboxRow.platform == platform,
+                    OutboxRow.channel.in_(wanted),
+                    _unsent(),
+                    OutboxRow.next_attempt_at <= now,
+                )
+                .order_by(OutboxRow.id)
+                .limit(limit)
+            ).all()
+            return [
+                Delivery(
+                    r.id,
+                    self._outbox_item(r.payload),
+                    r.channel,
+                    r.platform,
+                    r.attempts,
+                    _aware(r.created_at),  # type: ignore[arg-type]  # never null, as in due
+                    r.status,
+                    _aware(r.attempt_at),
+                )
+                for r in rows
+            ]
+
+    def unsent_channels(self, platform: str, channels: Iterable[str]) -> set[str]:
+        """Of ``channels``, those with a row still to send (pending or sending)."""
+        wanted = list(channels)
+        if not wanted:
+            return set()
+        with self.session() as s:
+            return set(
+                s.scalars(
+                    select(OutboxRow.channel)
+                    .where(OutboxRow.platform == platform, OutboxRow.channel.in_(wanted), _unsent())
+                    .distinct()
+                ).all()
+            )
+
+    def last_post_at(self, platform: str, channel: str) -> datetime | None:
+        """When this channel was last posted to (or a post began), by any worker: a worker that
+        takes a channel over paces its first post from it."""
+        with self.session() as s:
+            row = s.execute(
+                select(func.max(OutboxRow.sent_at), func.max(OutboxRow.attempt_at)).where(
+                    OutboxRow.platform == platform, OutboxRow.channel == channel
+                )
+            ).one()
+        times = [t for t in (_aware(row[0]), _aware(row[1])) if t is not None]
+        return max(times) if times else None
+
+    def claim_channels(
+        self, conn: Any, platform: str, channels: list[str], key_of: Callable[[str], tuple[int, int]]
+    ) -> set[str]:
+        """PostgreSQL: claim what can be claimed of ``channels`` on ``conn`` (the worker's own
+        connection), in one transaction. The channels' oldest unsent rows are locked
+        ``FOR UPDATE SKIP LOCKED``: a head another worker is claiming right now is skipped, not
+        waited for. Each remaining channel is then taken with ``pg_try_advisory_lock`` (session
+        level: it outlives the transaction and dies with the connection). A channel with no unsent
+        row can be claimed too (its live cards)."""
+        unsent = "status IN ('pending', 'sending')"
+        heads = conn.execute(
+            text(
+                f"SELECT o.channel FROM {OutboxRow.__tablename__} o"
+                f" WHERE o.platform = :p AND o.channel = ANY(:chs) AND o.{unsent}"
+                f" AND NOT EXISTS (SELECT 1 FROM {OutboxRow.__tablename__} e WHERE e.platform = o.platform"
+                f" AND e.channel = o.channel AND e.{unsent} AND e.id < o.id)"
+            ),
+            {"p": platform, "chs": channels},
+        ).scalars()
+        with_head = set(heads)
+        locked = set(
+            conn.execute(
+                text(
+                    f"SELECT o.channel FROM {OutboxRow.__tablename__} o"
+                    f" WHERE o.platform = :p AND o.channel = ANY(:chs) AND o.{unsent}"
+                    f" AND NOT EXISTS (SELECT 1 FROM {OutboxRow.__tablename__} e WHERE e.platform = o.platform"
+                    f" AND e.channel = o.channel AND e.{unsent} AND e.id < o.id)"
+                    " FOR UPDATE OF o SKIP LOCKED"
+                ),
+                {"p": platform, "chs": list(with_head)},
+            ).scalars()
+            if with_head
+            else ()
+        )
+        candidates = [c for c in channels if c not in with_head or c in locked]
+        got: set[str] = set()
+        if candidates:
+            keys = [key_of(c) for c in candidates]
+            rows = conn.execute(
+                text(
+                    "SELECT t.c, pg_try_advisory_lock(t.a, t.b) FROM"
+                    " unnest(CAST(:cs AS text[]), CAST(:as_ AS int[]), CAST(:bs AS int[])) AS t(c, a, b)"
+                ),
+                {"cs": candidates, "as_": [k[0] for k in keys], "bs": [k[1] for k in keys]},
+            ).all()
+            got = {c for c, ok in rows if ok}
+        conn.commit()  # the row locks go; the advisory locks stay with the connection
+        return got
 
 
 def outbox_item(payload: str) -> Alert:
