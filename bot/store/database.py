@@ -158,8 +158,10 @@ class FeedHealthRow(Base):
 
 class SubscriptionRow(Base):
     __tablename__ = "subscriptions"
-    __table_args__ = (UniqueConstraint("channel", "scope", name="uq_subscription"),)
+    __table_args__ = (UniqueConstraint("platform", "channel", "scope", name="uq_subscription"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: the chat platform ("slack", "discord"): channel ids are unique only within one (migration 0004)
+    platform: Mapped[str] = mapped_column(String(16), default="slack", server_default="slack")
     channel: Mapped[str] = mapped_column(String(80))
     scope: Mapped[str] = mapped_column(String(80))  # a state postal code or a race key
     level: Mapped[str] = mapped_column(String(12), default="all")
