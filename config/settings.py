@@ -147,6 +147,9 @@ class FollowSettings(_Model):
 
 class AlertSettings(_Model):
     channels: list[Annotated[str, Field(min_length=1, max_length=80)]] = []
+    #: Discord channel ids (snowflakes) the bot posts to with DISCORD_BOT_TOKEN; webhooks
+    #: (DISCORD_WEBHOOK_URLS) are secrets and come from the environment only (docs/discord.md)
+    discord_channels: list[Annotated[str, Field(pattern=r"^[0-9]{15,25}$")]] = []
     level: Literal["all", "races", "quiet"] = "all"
     #: "cards": one live card per race, edited in place, alerts in its thread (a channel that
     #: gets forty new messages an hour gets muted); "messages": one message per alert.

@@ -7,7 +7,7 @@ the bot here, so what a test exercises is what production runs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TextIO
@@ -23,6 +23,7 @@ from bot.core.rules import RuleSettings
 from bot.core.targets import Target
 from bot.delivery.cards import CardRefresher
 from bot.delivery.console import ConsoleSink
+from bot.delivery.discord import DiscordSink
 from bot.delivery.grouping import Grouping
 from bot.delivery.sink import Sink, UploadSink
 from bot.delivery.slack import SlackSink, make_client
@@ -76,6 +77,11 @@ class Runtime:
                 update_interval=60.0 / settings.alerts.card_updates_per_minute,
             )
             targets += [Target("slack", channel, alert_level(settings)) for channel in settings.alerts.channels]
+        if secrets.discord_enabled:
+            discord = discord_sink(settings, secrets, min_interval)
+            if discord is not None:
+                sinks["discord"] = discord
+                targets += [Target("discord", channel, alert_level(settings)) for channel in discord_channels(settings, secrets)]
         alerts = settings.alerts
         grouping = Grouping(
             follow_book(alerts),
@@ -115,7 +121,9 @@ class Runtime:
                     source=source,
                     store=store,
                     rules=rules,
-                    targets=subscribed_targets(store, fixed, spec.name, platform="slack", enabled=secrets.slack_enabled),
+                    targets=platform_targets(
+                        store, fixed, spec.name, slack=secrets.slack_enabled, discord="discord" in sinks and bool(secrets.discord_bot_token)
+                    ),
                     races=RaceFilter(tuple(settings.races.follow)),
                     clock=clock,
                     on_queued=worker.deliver_due,
@@ -135,3 +143,33 @@ class Runtime:
         for poller in self.pollers:
             poller.source.http.close()
         self.store.close()
+
+
+def platform_targets(store: Store, fixed: tuple[Target, ...], feed: str, *, slack: bool, discord: bool) -> Callable[[], Sequence[Target]]:
+    """A poller's targets: the configured ones plus each platform's subscribed channels (a
+    Discord subscription needs the bot token: a webhook cannot subscribe)."""
+    slack_targets = subscribed_targets(store, fixed, feed, platform="slack", enabled=slack)
+    return lambda: subscribed_targets(store, tuple(slack_targets()), feed, platform="discord", enabled=discord)()
+
+
+def discord_channels(settings: Settings, secrets: Secrets) -> list[str]:
+    """Discord's channels: the configured ids (posted with the bot token) and one per webhook
+    (``webhook:<fingerprint>``: the URL is a secret and never leaves the sink)."""
+    ids = list(settings.alerts.discord_channels) if secrets.discord_bot_token else []
+    return ids + DiscordSink("", None, secrets.discord_webhook_urls).webhook_channels
+
+
+def discord_sink(settings: Settings, secrets: Secrets, min_interval: float) -> DiscordSink | None:
+    """The Discord sink when there is somewhere to post; a channel list without a bot token, or a
+    token without channels or webhooks, is said once in the log."""
+    if settings.alerts.discord_channels and not secrets.discord_bot_token:
+        log.warning("[alerts] discord_channels is set but DISCORD_BOT_TOKEN is not: those channels get no alerts")
+    if not discord_channels(settings, secrets):
+        log.info("Discord: no [alerts] discord_channels and no DISCORD_WEBHOOK_URLS; nothing to post to")
+        return None
+    return DiscordSink(
+        secrets.discord_api_url,
+        secrets.discord_bot_token,
+        secrets.discord_webhook_urls,
+        min_interval=min_interval,
+    )

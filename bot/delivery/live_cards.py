@@ -1,8 +1,10 @@
-"""Live race cards on Slack: created once, edited in place, posted anew once if lost.
+"""Live race cards on every platform with a ``CardSink`` (Slack, Discord): created once, edited
+in place, posted anew once if lost.
 
-Edits are paced on their own (``chat.update`` is Tier 3: about 50 a minute per workspace, all
-cards together), apart from posts (about one a second per channel): an edit never spends a
-channel's post budget and a 429 on an edit holds only that channel's edits. The worker calls
+Edits are paced on their own (the sink's ``update_interval``: Slack's ``chat.update`` is Tier 3,
+about 50 a minute per workspace, all cards together), apart from posts (about one a second per
+channel): an edit never spends a channel's post budget and a 429 on an edit holds only that
+channel's edits. The worker calls
 ``refresh`` after its alerts, naming the channels that still have an alert ready: their cards
 wait, since an alert is news and a card edit is only fresher numbers.
 
@@ -14,6 +16,8 @@ forever: see ``CardKeeper.gone``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import random
 from collections import Counter
@@ -36,6 +40,9 @@ _MESSAGE_GONE = ("message_not_found", "thread_not_found")
 
 
 class CardKeeper:
+    """Every ``sink`` it is handed is a ``Sink`` that is also a ``CardSink`` (bot/delivery/sink.py:
+    the worker hands it only sinks with ``supports_cards``), so it calls their members directly."""
+
     def __init__(
         self,
         store: Store,
@@ -98,8 +105,6 @@ class CardKeeper:
             ts = sink.post_card(facts, feed, channel)
         finally:
             self.posts.mark(key)  # paced from the answer
-        from bot.delivery.slack import message_hash
-
         self.store.card_live(
             card.id, ts or "", message_hash(sink.card_message(facts)), self.clock(), channel_id=_channel_id(sink, channel)
         )
@@ -113,17 +118,14 @@ class CardKeeper:
         one ``chat.update`` per ``update_interval`` for the whole workspace (the longest-waiting
         card first), none in a ``busy`` channel (an alert is ready there), and only in channels
         where ``edits_cards``. Never sleeps: what cannot go now goes in a later round."""
-        from bot.delivery.slack import message_hash
-
         if self.refresher is None:
             return
-        interval = float(getattr(sink, "update_interval", 0.0))
+        interval = float(sink.update_interval)
         workspace = (platform,)
         stored = self.store.cards(platform, None)
-        if hasattr(sink, "remember_channel"):
-            for c in stored:
-                if c.channel_id:
-                    sink.remember_channel(c.channel, c.channel_id)
+        for c in stored:
+            if c.channel_id:
+                sink.remember_channel(c.channel, c.channel_id)
         candidates = [
             c for c in stored if c.status in ("live", "creating") and c.channel not in busy and edits_cards(c.channel)
         ]
@@ -216,7 +218,7 @@ class CardKeeper:
 
     def _repost(self, platform: str, sink: Any, card: Card) -> None:
         key = (platform, card.channel)
-        if self.posts.wait(key, float(getattr(sink, "min_interval", self.min_interval))) > 0:
+        if self.posts.wait(key, float(sink.min_interval)) > 0:
             return  # after the channel's pacing gap, in a later round
         try:
             self.ensure(platform, sink, card.feed, card.race_key, card.channel, card, None)
@@ -251,5 +253,10 @@ def _may_repost(card: Card, code: str) -> bool:
 
 def _channel_id(sink: Any, channel: str) -> str | None:
     """The channel's id when the sink learnt one that differs from the configured name."""
-    known = sink.channel_id(channel) if hasattr(sink, "channel_id") else None
+    known = sink.channel_id(channel)
     return known if known and known != channel else None
+
+
+def message_hash(message: dict[str, Any]) -> str:
+    """What a card showed when last drawn: an edit is made only when this changes."""
+    return hashlib.sha256(json.dumps(message, sort_keys=True).encode()).hexdigest()

@@ -211,6 +211,7 @@ _route("PUT", "/applications/{application_id}/guilds/{guild_id}/commands", "_put
 _route("GET", "/applications/{application_id}/guilds/{guild_id}/commands", "_get_commands")
 _route("POST", "/interactions/{interaction_id}/{webhook_token}/callback", "_interaction_callback", "none")
 _route("POST", "/webhooks/{webhook_id}/{webhook_token}", "_execute_webhook", "none")
+_route("GET", "/webhooks/{webhook_id}/{webhook_token}", "_get_webhook", "none")
 _route("GET", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}", "_webhook_get", "none")
 _route("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}", "_webhook_edit", "none")
 _route("DELETE", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}", "_webhook_delete", "none")
@@ -919,6 +920,11 @@ class FakeDiscord:
         if params.get("wait", "").lower() == "true":
             return _Reply.json(self._public(message))
         return _Reply.empty(204)
+
+    def _get_webhook(self, ids: Mapping[str, str], params: Mapping[str, str], body: Mapping[str, Any], at: float) -> _Reply:
+        """The webhook object (no ``user`` with a token-authenticated GET, as in Discord)."""
+        hook = self._webhook(ids)
+        return _Reply.json({"id": hook["id"], "type": 1, "channel_id": hook["channel_id"], "name": hook["name"], "token": hook["token"]})
 
     def _webhook_message(self, ids: Mapping[str, str], params: Mapping[str, str], at: float) -> tuple[str, dict[str, Any]]:
         if ids["webhook_id"] == APPLICATION_ID:

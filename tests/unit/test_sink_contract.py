@@ -10,6 +10,7 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.delivery.console import ConsoleSink
+from bot.delivery.discord import DiscordSink
 from bot.delivery.sink import CardSink, HistorySink, RollupSink, SummarySink
 from bot.delivery.slack import SlackSink
 
@@ -20,10 +21,11 @@ def _sinks() -> dict[str, object]:
     return {
         "slack": SlackSink(WebClient(token="xoxb-test", base_url="http://127.0.0.1:9/api/")),
         "console": ConsoleSink(io.StringIO()),
+        "discord": DiscordSink("http://127.0.0.1:9/api/v10", "bot-token", ["http://127.0.0.1:9/api/v10/webhooks/1/t"]),
     }
 
 
-@pytest.mark.parametrize("name", ["slack", "console"])
+@pytest.mark.parametrize("name", ["slack", "console", "discord"])
 def test_every_sink_posts_alerts_and_digests_and_names_its_platform_and_pace(name: str) -> None:
     sink = _sinks()[name]
     assert sink.platform == name
@@ -33,7 +35,11 @@ def test_every_sink_posts_alerts_and_digests_and_names_its_platform_and_pace(nam
 
 @pytest.mark.parametrize(
     ("name", "has"),
-    [("slack", {"history", "summary", "rollup", "cards"}), ("console", set())],
+    [
+        ("slack", {"history", "summary", "rollup", "cards"}),
+        ("console", set()),
+        ("discord", {"history", "summary", "rollup", "cards"}),
+    ],
 )
 def test_a_sink_has_whole_capabilities_only(name: str, has: set[str]) -> None:
     sink = _sinks()[name]
