@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 
+from bot.app.pictures import picture_routes, web_desk
 from bot.app.settings import load_settings, rule_settings
 from bot.app.slack_app import create_bolt_app, wsgi_app
 from bot.store.database import Store
@@ -28,8 +29,15 @@ from handlers import Services
 logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper())
 _settings = load_settings()
 _secrets = Secrets.from_env()
-_services = Services(Store(_settings.database_url()), rule_settings(_settings))
+_store = Store(_settings.database_url())
+_rules = rule_settings(_settings)
+# /results … chart | map: a DM upload, or an image block on /charts/ with PUBLIC_URL (bot/app/pictures.py)
+_pictures = web_desk(_store, _rules, _settings.alerts.pictures, _secrets)
+_services = Services(_store, _rules, pictures=_pictures)
 application = wsgi_app(
     create_bolt_app(_services, _secrets),
-    routes=discord_routes(_services, _secrets),  # /discord/interactions when DISCORD_PUBLIC_KEY is set
+    routes={
+        **discord_routes(_services, _secrets),  # /discord/interactions when DISCORD_PUBLIC_KEY is set
+        **picture_routes(_pictures),  # /charts/<signed id>.png when PUBLIC_URL and LINK_SIGNING_KEY are set
+    },
 )

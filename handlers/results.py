@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
 from bot.core.commands import Command, parse
 from bot.core.model import Snapshot
@@ -41,6 +42,7 @@ from handlers.services import Services
 log = logging.getLogger("electionbot.commands")
 
 SORRY = {"text": "Sorry, results are unavailable right now. Try again in a moment."}
+PICTURES_OFF = "Pictures are not available on this server."
 #: ``parse`` is a pure function of the text and a burst repeats the same few texts, so the
 #: grammar runs once per distinct text (a tenth of a request's own work otherwise).
 parse_cached = lru_cache(maxsize=1024)(parse)
@@ -111,6 +113,10 @@ def message_for(
             created = subscriptions.subscribe(store, channel_id, cmd.state, level)
             return subscribed_answer(cmd.state, level, tracked_states(services.latest_snapshots()), created).slack()
         return unsubscribed_answer(cmd.state, subscriptions.unsubscribe(store, channel_id, cmd.state)).slack()
+    if kind == "picture":  # drawn and delivered by the app's picture desk (bot/app/pictures.py)
+        if services.pictures is None:
+            return {"text": PICTURES_OFF, "blocks": [{"type": "section", "text": {"type": "plain_text", "text": PICTURES_OFF}}]}
+        return services.pictures.command_answer(cmd)
     query = (kind, cmd.canonical, cmd.word, cmd.suggestion, cmd.verb, cmd.length, share_button)
     snapshots: list[Snapshot] | None = None
     state_key: Hashable = None
@@ -138,10 +144,23 @@ def message_for(
     return message
 
 
+def _picture_by_dm(services: Services, command: Mapping[str, Any], client: WebClient) -> None:
+    """After the ack: ``/results … chart`` without a public URL sends the picture into a DM with
+    the asker; the desk uploads it in its own thread (longer than Slack's 3 s)."""
+    if services.pictures is None:
+        return
+    try:
+        cmd = parse_cached(command.get("text") or "")
+    except Exception:  # already answered (and logged) in the ack
+        return
+    if services.pictures.wants_direct(cmd):
+        services.pictures.send_direct_later(cmd, str(command.get("user_id") or ""), client)
+
+
 def register(app: App, services: Services) -> None:
     cache = AnswerCache()
 
-    def results_command(ack: Ack, command: dict[str, Any]) -> None:
+    def results_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         public = False
         try:
             cmd = parse_cached(command.get("text") or "")
@@ -160,6 +179,7 @@ def register(app: App, services: Services) -> None:
             log.exception("/results failed")
             message, public = dict(SORRY), False
         ack(response_type="in_channel" if public else "ephemeral", **message)
+        _picture_by_dm(services, command, client)
 
     def ack_share(ack: Ack) -> None:
         ack()

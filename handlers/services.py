@@ -7,11 +7,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
 
+from bot.core.commands import Command
 from bot.core.model import Snapshot
 from bot.core.rules import RuleSettings
 from bot.store.database import Store, utcnow
 from handlers.snapshots import LatestSnapshots
+
+
+class PictureAnswers(Protocol):
+    """``/results … chart | map``: the app's picture desk (bot/app/pictures.py), which a handler
+    may not import: the ephemeral answer, and whether (then how) the picture goes by DM."""
+
+    def command_answer(self, cmd: Command) -> dict[str, Any]: ...
+
+    def wants_direct(self, cmd: Command) -> bool: ...
+
+    def send_direct_later(self, cmd: Command, user_id: str, client: Any) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -19,6 +32,8 @@ class Services:
     store: Store
     rules: RuleSettings
     clock: Callable[[], datetime] = field(default=utcnow)
+    #: the pictures (issue 17); None: ``/results … chart`` says they are not available here
+    pictures: PictureAnswers | None = None
     _latest: LatestSnapshots = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.app.settings import feed_spec, load_settings
 from config.settings import ConfigError, Secrets
@@ -25,6 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="replay Alabama 2017 through the real pipeline (no network, no token needed)")
     demo.add_argument("--speed", type=float, default=1.0, help="2 = twice as fast (default 1: under a minute)")
     demo.add_argument("--channel", action="append", help="Slack channel for the alerts when SLACK_BOT_TOKEN is set")
+    demo.add_argument("--charts", metavar="DIR", help="also write the night's chart and the county maps (PNG) to DIR")
 
     for name, text in (
         ("serve", "Bolt HTTP app on $PORT at /slack/events plus the poller"),
@@ -49,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if args.speed <= 0:
                 raise ConfigError("--speed must be positive")
-            return run_demo(args.speed, channels=args.channel)
+            return run_demo(args.speed, channels=args.channel, charts=Path(args.charts) if args.charts else None)
         if args.command == "discord-register":
             from bot.app.discord_register import register as register_commands
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import TextIO
 
+from bot.app.pictures import PictureDesk, default_figures, write_pictures
 from bot.app.rehearse import default_channels, replay
 from bot.app.runtime import Runtime
 from bot.feeds.source import FeedSpec
@@ -31,7 +33,12 @@ DEFAULT_TICK = FILE_SPACING  # seconds per snapshot at speed 1: the whole night 
 
 
 def run_demo(
-    speed: float = 1.0, *, out: TextIO | None = None, database: str | None = None, channels: list[str] | None = None
+    speed: float = 1.0,
+    *,
+    out: TextIO | None = None,
+    database: str | None = None,
+    channels: list[str] | None = None,
+    charts: Path | None = None,
 ) -> int:
     out = out or sys.stdout
     files = scenario_files()
@@ -49,6 +56,8 @@ def run_demo(
     def final_answer(runtime: Runtime) -> None:
         final = answer("alabama", runtime.store.latest_snapshots(), runtime.rules)
         out.write("=== /results alabama ===\n" + final.text() + "\n")
+        if charts is not None:
+            write_charts(runtime, charts, out)
 
     result = replay(
         recording_from_files(files, feed, DEFAULT_TICK),
@@ -62,3 +71,21 @@ def run_demo(
     )
     out.write(f"\n({result.seconds:.1f} s; {result.delivered} messages delivered, {result.pending} pending)\n")
     return 0 if result.pending == 0 else 1
+
+
+def write_charts(runtime: Runtime, directory: Path, out: TextIO) -> list[Path]:
+    """``--charts DIR``: the night's chart and both county maps of each race, as the store has
+    them at the end of the night, written to ``directory``; their paths (with size and drawing
+    time) printed. Drawn even where [alerts] pictures is off: asking for them is the switch."""
+    desk = runtime.pictures if runtime.pictures is not None and runtime.pictures.enabled else None
+    desk = desk or PictureDesk(runtime.store, default_figures(runtime.store, runtime.rules))
+    if not desk.enabled:
+        out.write("=== pictures ===\n(none: the figures need matplotlib)\n")
+        return []
+    out.write(f"=== pictures in {directory} ===\n")
+    written: list[Path] = []
+    for snapshot in runtime.store.latest_snapshots():
+        for path, took in write_pictures(desk, directory, snapshot.feed, list(snapshot.races)):
+            out.write(f"{path}  ({path.stat().st_size / 1024:.0f} kB, drawn in {took:.0f} ms)\n")
+            written.append(path)
+    return written

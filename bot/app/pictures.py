@@ -30,6 +30,7 @@ from typing import Any
 from bot.core.commands import OFFICE_IDS, Command
 from bot.core.digest import Digest
 from bot.core.events import Alert, EventKind
+from bot.core.model import Race
 from bot.core.picture_orders import PICTURE_KINDS, PictureOrder
 from bot.core.rules import RuleSettings
 from bot.core.targets import Target
@@ -57,14 +58,35 @@ def pictures_on(setting: bool | None) -> bool:
 
 
 def default_figures(store: Store, rules: RuleSettings) -> dict[str, Figure]:
-    """The render layer's figure functions bound to the store's history and snapshots; empty
-    when they cannot be imported (no matplotlib), which turns pictures off."""
+    """The render layer's figure functions bound to the store: the race as last stored, its
+    history (``bot.store.history``, never a snapshot decode), the baseline the rules' context
+    gives it. Empty when they cannot be imported (no matplotlib), which turns pictures off."""
     try:
-        from bot.app.figures import bind_figures
+        from bot.render.chart import race_chart
+        from bot.render.county_map import margin_map, swing_map
     except ImportError as exc:
         log.info("pictures are off: the figures cannot be drawn here (%s)", exc)
         return {}
-    return bind_figures(store, rules)
+    from bot.store.history import race_history
+
+    def race_of(feed: str, race_key: str) -> Race | None:
+        stored = store.load(feed)
+        return stored.snapshot.races.get(race_key) if stored is not None and stored.snapshot is not None else None
+
+    def chart(feed: str, race_key: str) -> Picture | None:
+        race = race_of(feed, race_key)
+        return race_chart(race, race_history(store, feed, race_key), rules) if race is not None else None
+
+    def swing(feed: str, race_key: str) -> Picture | None:
+        race = race_of(feed, race_key)
+        baseline = rules.context.baseline_for(race) if race is not None else None
+        return swing_map(race, baseline) if race is not None and baseline is not None else None
+
+    def margin(feed: str, race_key: str) -> Picture | None:
+        race = race_of(feed, race_key)
+        return margin_map(race) if race is not None else None
+
+    return {"chart": chart, "swing_map": swing, "margin_map": margin}
 
 
 class PictureCache:
@@ -118,6 +140,8 @@ class PictureDesk:
         self.signing_key = signing_key
         self.clock = clock
         self.cache = cache or PictureCache()
+        #: the direct-message uploads started (tests wait for them)
+        self.sending: list[threading.Thread] = []
 
     @property
     def enabled(self) -> bool:
@@ -202,6 +226,20 @@ class PictureDesk:
         """Whether the picture goes by direct message (no public URL to point an image block at)."""
         return cmd.kind == "picture" and self.enabled and not (self.public_url and self.signing_key)
 
+    def send_direct_later(self, cmd: Command, user_id: str, client: Any) -> None:
+        """``send_direct`` in its own thread, after the command's ack (drawing and uploading
+        take longer than Slack's 3 s); a failure is one log line, the asker was already answered."""
+
+        def run() -> None:
+            try:
+                self.send_direct(cmd, user_id, client)
+            except Exception as exc:  # DeliveryError, or a figure bug: said once, nothing retried
+                log.warning("/results %s: could not send the picture by direct message (%s)", cmd.canonical, exc)
+
+        thread = threading.Thread(target=run, name="picture-dm", daemon=True)
+        thread.start()
+        self.sending.append(thread)
+
     def send_direct(self, cmd: Command, user_id: str, client: Any) -> str | None:
         """Upload the command's picture into a DM with ``user_id`` (conversations.open, then the
         same two-step upload as the outbox's); returns the file id, None when there is nothing to send."""
@@ -221,18 +259,42 @@ class PictureDesk:
         return sink.send_picture(picture, channel_id)
 
 
-def write_pictures(desk: PictureDesk, directory: Path, feed: str, race_keys: Sequence[str]) -> list[Path]:
-    """Every picture of each race into ``directory`` (created), by its own file name; the paths."""
+def web_desk(store: Store, rules: RuleSettings, setting: bool | None, secrets: Any) -> PictureDesk:
+    """The desk of a web process (``bot.wsgi``): it answers ``/results … chart`` and serves
+    ``/charts/``; it queues nothing (the worker process's runtime does)."""
+    return PictureDesk(
+        store,
+        default_figures(store, rules) if pictures_on(setting) else {},
+        public_url=secrets.public_url,
+        signing_key=secrets.link_signing_key,
+    )
+
+
+def picture_routes(desk: PictureDesk | None) -> dict[str, Any]:
+    """``{"/charts/": …}`` for ``wsgi_app(routes=...)`` when image links can be signed and served
+    (``PUBLIC_URL`` and ``LINK_SIGNING_KEY`` set, figures drawable); else none."""
+    if desk is None or not desk.enabled or not (desk.public_url and desk.signing_key):
+        return {}
+    from bot.app.chart_route import PREFIX, chart_app
+
+    return {PREFIX: chart_app(desk.signing_key, desk.picture)}
+
+
+def write_pictures(desk: PictureDesk, directory: Path, feed: str, race_keys: Sequence[str]) -> list[tuple[Path, float]]:
+    """Every picture of each race into ``directory`` (created), by its own file name: the paths
+    and the milliseconds each took to draw (from the cache: no drawing, a fraction of one)."""
     directory.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    written: list[tuple[Path, float]] = []
     for race_key in race_keys:
         for kind in PICTURE_KINDS:
+            started = time.perf_counter()
             picture = desk.picture(feed, race_key, kind)
+            took = (time.perf_counter() - started) * 1000
             if picture is None:
                 continue
             path = directory / picture.filename
             path.write_bytes(picture.png)
-            written.append(path)
+            written.append((path, took))
     return written
 
 

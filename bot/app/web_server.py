@@ -102,13 +102,17 @@ _worker_state: dict[str, Any] = {}
 def _load_in_worker(settings: Settings, secrets: Secrets) -> Callable[..., Any]:
     from bot.app.runtime import Runtime
     from bot.app.discord_app import discord_routes
+    from bot.app.pictures import picture_routes
     from bot.app.slack_app import create_bolt_app, wsgi_app
     from handlers import Services
 
     runtime = Runtime.build(settings, secrets, console=None if secrets.slack_enabled else sys.stdout)
     _worker_state["runtime"] = runtime
-    services = Services(runtime.store, runtime.rules)
-    return wsgi_app(create_bolt_app(services, secrets), routes=discord_routes(services, secrets))
+    services = Services(runtime.store, runtime.rules, pictures=runtime.pictures)
+    return wsgi_app(
+        create_bolt_app(services, secrets),
+        routes={**discord_routes(services, secrets), **picture_routes(runtime.pictures)},
+    )
 
 
 def _started(worker: Any) -> None:
