@@ -35,7 +35,9 @@ def store_answer(cmd: Command, services: Services, channel_id: str | None, *, pl
     store = services.store
     kind = cmd.kind
     if kind == "status":
-        return status_answer(store.health(), store.backlog(), services.latest_snapshots(), services.clock())
+        return status_answer(
+            store.health(), store.backlog(), services.latest_snapshots(), services.clock(), store.delivery_failures()
+        )
     if not channel_id or not CHANNEL_ID.match(channel_id) or direct_message:
         return no_dm_answer()
     if kind == "subscriptions":

@@ -101,7 +101,9 @@ def message_for(
     store = services.store
     kind = cmd.kind
     if kind == "status":
-        return status_answer(store.health(), store.backlog(), services.latest_snapshots(), services.clock()).slack()
+        return status_answer(
+            store.health(), store.backlog(), services.latest_snapshots(), services.clock(), store.delivery_failures()
+        ).slack()
     if kind in ("subscribe", "unsubscribe", "subscriptions"):
         if not channel_id or not _CHANNEL_ID.match(channel_id) or direct_message:
             return no_dm_answer().slack()

@@ -758,8 +758,15 @@ def _when(moment: datetime | None, state: str | None, now: datetime) -> str:
     return f"{clock_text(moment, UTC)} ({rel})"
 
 
-def status_answer(health: Sequence[Any], backlog: Mapping[str, int], snapshots: Sequence[Snapshot], now: datetime) -> Answer:
-    """Per feed: last poll, last change, last error, failures in a row; then the outbox."""
+def status_answer(
+    health: Sequence[Any],
+    backlog: Mapping[str, int],
+    snapshots: Sequence[Snapshot],
+    now: datetime,
+    failures: Sequence[tuple[str, str, str]] = (),
+) -> Answer:
+    """Per feed: last poll, last change, last error, failures in a row; then the outbox, and each
+    channel whose alerts are set aside (``Store.delivery_failures``: disabled, needs the operator)."""
     feed_state = {s.feed: next(iter(sorted(r.state for r in s.races.values())), None) for s in snapshots}
     lines: list[Line] = []
     for h in health:
@@ -775,6 +782,8 @@ def status_answer(health: Sequence[Any], backlog: Mapping[str, int], snapshots: 
         lines.append(line("No feed has been polled yet."))
     pending, sent, failed = (backlog.get(k, 0) for k in ("pending", "sent", "failed"))
     lines.append(line(f"Alert outbox: {pending:,} pending · {sent:,} sent · {failed:,} failed"))
+    for platform, channel, error in failures:
+        lines.append(line(f"    not delivering to {platform} {channel}: {_clip(' '.join(error.split()), 200)}"))
     return Answer(kind="list", title="Feed status", lines=tuple(lines))
 
 

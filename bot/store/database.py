@@ -818,6 +818,24 @@ class Store:
             rows = s.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)).all()
         return {status: n for status, n in rows}
 
+    def delivery_failures(self, limit: int = 10) -> list[tuple[str, str, str]]:
+        """(platform, channel, the last error) per channel with alerts set aside as failed (a
+        channel the platform says is gone, a missing permission): for ``/results status``."""
+        with self.session() as s:
+            newest = (
+                select(OutboxRow.platform, OutboxRow.channel, func.max(OutboxRow.id).label("id"))
+                .where(OutboxRow.status == "failed")
+                .group_by(OutboxRow.platform, OutboxRow.channel)
+                .subquery()
+            )
+            rows = s.execute(
+                select(newest.c.platform, newest.c.channel, OutboxRow.last_error)
+                .join(OutboxRow, OutboxRow.id == newest.c.id)
+                .order_by(newest.c.platform, newest.c.channel)
+                .limit(limit)
+            ).all()
+        return [(platform, channel, str(error or "")) for platform, channel, error in rows]
+
     def sent_alerts(self, platform: str | None = None) -> list[tuple[str, Alert]]:
         with self.session() as s:
             q = select(OutboxRow).where(OutboxRow.status == "sent").order_by(OutboxRow.sent_at, OutboxRow.id)

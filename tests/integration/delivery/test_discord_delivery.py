@@ -19,6 +19,7 @@ from sqlalchemy import select
 from bot.core.events import Alert, Event, EventKind
 from bot.delivery.discord import DiscordSink, nonce
 from bot.delivery.sink import DeliveryError
+from bot.render.answers import status_answer
 from bot.render.discord import card_ref, ref, refs_in
 from bot.store.database import OutboxRow
 from tests.databases import db_url
@@ -163,6 +164,12 @@ def test_a_missing_or_forbidden_channel_is_disabled_with_one_line_and_no_more_ca
         assert_each_alert_once_on_discord(discord, night.store, night.webhook, discord.webhook_channel(night.webhook_url))
         assert sent_keys(night.store, "discord", DISCORD_CHANNEL) == []
         assert night.store.backlog().get("failed", 0) > 0
+        # /results status says which channel is set aside and why
+        [(platform, channel, error)] = night.store.delivery_failures()
+        assert (platform, channel) == ("discord", DISCORD_CHANNEL)
+        assert error in ("Unknown Channel (Discord 10003)", "Missing Access (Discord 50001)")
+        status = status_answer([], night.store.backlog(), [], clock.now(), night.store.delivery_failures()).text()
+        assert f"not delivering to discord {DISCORD_CHANNEL}: " in status
 
 
 def test_a_deleted_webhook_is_disabled_and_its_url_never_logged(tmp_path, clock: VirtualClock, caplog) -> None:
