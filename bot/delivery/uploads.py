@@ -39,7 +39,7 @@ ALT_TEXT_MAX = 1000
 #: seconds for the bytes to reach the upload URL (a picture is tens of kilobytes).
 UPLOAD_TIMEOUT = 30.0
 #: what the operator does when the token lacks the scope uploads need.
-SCOPE_ACTION = "add the files:write scope (manifest.yml) and reinstall the app"
+SCOPE_ACTION = "add the files:write and files:read scopes (manifest.yml) and reinstall the app"
 
 #: runs one Web API call and turns slack_sdk's errors into DeliveryErrors (``SlackSink._call``).
 Caller = Callable[[Callable[[], Any]], Any]

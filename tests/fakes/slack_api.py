@@ -39,7 +39,7 @@ BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
 APP_ID = "A0APP"
 PERMALINK_HOST = "https://fake-slack.test"
-BOT_SCOPES = "chat:write,chat:write.public,commands,channels:history,groups:history,files:write,im:write"
+BOT_SCOPES = "chat:write,chat:write.public,commands,channels:history,groups:history,files:write,files:read,im:write"
 
 # Fields Slack accepts as JSON-encoded strings inside form posts (slack_sdk may send them either way).
 JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "files"})
@@ -49,6 +49,8 @@ DEFAULT_TS_BASE = 1_700_000_000.0
 TS_STEP_MICROS = 100
 
 OutageMode = Literal["503", "drop"]
+#: methods called with the app-level token (``xapp-``), not the bot's
+APP_LEVEL_METHODS = frozenset({"apps.connections.open"})
 #: the path of an upload URL (files.getUploadURLExternal), served on the fake's second port as
 #: Slack serves them from files.slack.com; the method name faults and recordings use for it.
 UPLOAD_PATH = "/upload/v1/"
@@ -344,6 +346,8 @@ class FakeSlack:
         #: with the id; every other method, like Slack's, knows the channel by its id only.
         self.channel_ids: dict[str, str] = {}
         self.calls: list[Call] = []
+        #: what apps.connections.open answers (Socket Mode): a ws:// URL on loopback, or None
+        self.socket_mode_url: str | None = None
         self.responses: list[tuple[str, Any]] = []
         self.server_errors: list[str] = []
         self._lock = threading.RLock()
@@ -365,6 +369,7 @@ class FakeSlack:
         self._file_counter = 0
         self._methods: dict[str, Callable[[dict[str, Any], float], dict[str, Any]]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "chat.delete": self._chat_delete,
@@ -651,7 +656,7 @@ class FakeSlack:
     def _api_reply(self, method: str, params: dict[str, Any], headers: Headers, at: float) -> _Reply:
         implementation = self._methods.get(method)
         try:
-            self._check_auth(headers)
+            self._check_auth(headers, app_level=method in APP_LEVEL_METHODS)
             if implementation is None:
                 raise _api_error("unknown_method")
             result = implementation(params, at)
@@ -679,10 +684,13 @@ class FakeSlack:
         file["bytes"] = bytes(body)
         return _Reply.text(f"OK - {len(body)}")
 
-    def _check_auth(self, headers: Headers) -> None:
+    def _check_auth(self, headers: Headers, *, app_level: bool = False) -> None:
+        """A bot token (``xoxb-``); an app-level one (``xapp-``) where Slack wants it (``app_level``)."""
         authorization = headers.get("Authorization", "")
         token = authorization.removeprefix("Bearer ").strip() if authorization.startswith("Bearer ") else ""
-        if not token.startswith("xoxb-"):
+        if app_level and not token.startswith("xapp-"):
+            raise _api_error("not_allowed_token_type" if token else "not_authed")
+        if not app_level and not token.startswith("xoxb-"):
             raise _api_error("not_authed")
         if token in self.invalid_tokens:
             raise _api_error("invalid_auth")
@@ -749,6 +757,12 @@ class FakeSlack:
                 return
 
     # ----------------------------------------------------------------- Web API methods
+
+    def _apps_connections_open(self, params: dict[str, Any], at: float) -> dict[str, Any]:
+        """Socket Mode's WebSocket URL: set ``socket_mode_url`` (tests/fakes/socket_mode.py serves one)."""
+        if self.socket_mode_url is None:
+            raise RuntimeError("apps.connections.open: set FakeSlack.socket_mode_url to a ws:// URL first")
+        return {"ok": True, "url": self.socket_mode_url}
 
     def _auth_test(self, params: dict[str, Any], at: float) -> dict[str, Any]:
         return {

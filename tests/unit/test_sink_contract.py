@@ -11,10 +11,16 @@ from slack_sdk import WebClient
 
 from bot.delivery.console import ConsoleSink
 from bot.delivery.discord import DiscordSink
-from bot.delivery.sink import CardSink, HistorySink, RollupSink, SummarySink
+from bot.delivery.sink import CardSink, HistorySink, RollupSink, SummarySink, UploadSink
 from bot.delivery.slack import SlackSink
 
-CAPABILITIES = {"history": HistorySink, "summary": SummarySink, "rollup": RollupSink, "cards": CardSink}
+CAPABILITIES = {
+    "history": HistorySink,
+    "summary": SummarySink,
+    "rollup": RollupSink,
+    "cards": CardSink,
+    "uploads": UploadSink,
+}
 
 
 def _sinks() -> dict[str, object]:
@@ -36,7 +42,7 @@ def test_every_sink_posts_alerts_and_digests_and_names_its_platform_and_pace(nam
 @pytest.mark.parametrize(
     ("name", "has"),
     [
-        ("slack", {"history", "summary", "rollup", "cards"}),
+        ("slack", {"history", "summary", "rollup", "cards", "uploads"}),
         ("console", set()),
         ("discord", {"history", "summary", "rollup", "cards"}),
     ],
