@@ -14,7 +14,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -319,6 +319,10 @@ class Store:
         self._memory_docs: dict[str, dict[str, tuple[RaceMemory, str]]] = {}
         #: per feed, the races in ``snapshot_races`` as this store last committed them, by version
         self._apart: dict[str, tuple[tuple[datetime | None, int], dict[str, Race]]] = {}
+        #: /results <state>: per (feed, state) the snapshot of that state's races, by version; per
+        #: feed, each race row read (its JSON and what it decoded to), reused while the JSON is the same
+        self._by_state: dict[tuple[str, str], tuple[tuple[datetime | None, int], bool, Snapshot | None]] = {}
+        self._race_rows: dict[str, dict[str, tuple[str, Race | None]]] = {}
         #: rows of ``snapshot_races`` written (tests and benchmarks count them)
         self.stats: Counter[str] = Counter()
         self._payloads: dict[str, Alert] = {}
@@ -442,6 +446,83 @@ class Store:
             self._race_docs.pop(feed, None)  # written by another process: nothing to reuse
             self._apart.pop(feed, None)
         return snapshot
+
+    def state_snapshots(self, state: str) -> list[Snapshot] | None:
+        """Every feed's last good snapshot holding only ``state``'s races, for ``/results <state>``;
+        ``None`` when no feed's races are stored apart (``latest_snapshots`` then costs no more).
+
+        Why: after each commit of a national snapshot (7,007 races) the first ``/results`` decoded
+        all of it (seconds of CPU) to answer one state. A snapshot stored apart is read here by
+        the state's race keys (``GA-…``: ``race_key`` starts with the state) and only the rows
+        whose JSON changed since this store last read them are decoded (a poll rewrites the
+        changed races only). A version already decoded whole (the poller's own commit, in the
+        one-process deployment) is filtered instead. Same races, same order, same objects as the
+        whole read; a row that cannot be read is said once and left out."""
+        with self.session() as s:
+            heads = s.execute(
+                select(SnapshotRow.feed, SnapshotRow.stored_at, SnapshotRow.polls).order_by(SnapshotRow.feed)
+            ).all()
+            found = [self._state_at(s, h.feed, (_aware(h.stored_at), h.polls), state) for h in heads]
+        if not any(apart for apart, _ in found):
+            return None
+        return [snap for _, snap in found if snap is not None]
+
+    def _state_at(
+        self, s: Session, feed: str, version: tuple[datetime | None, int], state: str
+    ) -> tuple[bool, Snapshot | None]:
+        """(whether the feed's races are stored apart, its snapshot of the state's races), once per version."""
+        with self._cache_lock:
+            hit = self._by_state.get((feed, state))
+            if hit and hit[0] == version:
+                return hit[1], hit[2]
+            whole = self._parsed.get(feed)
+        # commit_poll deletes a feed's rows when it writes one document, in the same transaction
+        apart = s.execute(select(SnapshotRaceRow.position).where(SnapshotRaceRow.feed == feed).limit(1)).first() is not None
+        read = self._read_state(s, feed, state) if apart and (whole is None or whole[0] != version) else None
+        if read is not None:
+            version, snapshot = read
+        else:
+            if whole is None or whole[0] != version:
+                self._snapshot_at(s, feed, version)  # may answer from the version before while another thread decodes
+                with self._cache_lock:
+                    whole = self._parsed.get(feed)
+            assert whole is not None
+            version, snapshot = whole
+            if snapshot is not None:
+                snapshot = replace(snapshot, races={k: r for k, r in snapshot.races.items() if r.state == state})
+        with self._cache_lock:
+            self._by_state[(feed, state)] = (version, apart, snapshot)
+        return apart, snapshot
+
+    def _read_state(self, s: Session, feed: str, state: str) -> tuple[tuple[datetime | None, int], Snapshot | None] | None:
+        """The state's races of a snapshot stored apart, by version; ``None`` when it is one document."""
+        row = s.execute(
+            select(SnapshotRow.document, SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)
+        ).first()
+        if row is None or not row.document or not native.races_apart(row.document):
+            return None
+        version = (_aware(row.stored_at), row.polls)
+        rows = s.execute(
+            select(SnapshotRaceRow.race_key, SnapshotRaceRow.document)
+            .where(SnapshotRaceRow.feed == feed, SnapshotRaceRow.race_key.startswith(f"{state}-", autoescape=True))
+            .order_by(SnapshotRaceRow.position)
+        ).all()
+        with self._cache_lock:
+            known = self._race_rows.setdefault(feed, {})
+            fresh = [(key, text) for key, text in rows if (hit := known.get(key)) is None or hit[0] != text]
+        try:
+            reading = native.read(native.with_races(row.document, [text for _, text in fresh]), feed)
+        except FeedError as exc:
+            log.error("feed %r: the stored snapshot cannot be read (%s); carrying on without it", feed, exc.reason)
+            return version, None
+        for item in reading.left_out:
+            log.error("feed %r: stored snapshot: %s", feed, item.describe())
+        with self._cache_lock:
+            self.stats["races_decoded"] += len(fresh)
+            for key, text in fresh:
+                known[key] = (text, reading.snapshot.races.get(key))
+            races = [known[key][1] for key, _ in rows]
+        return version, replace(reading.snapshot, races={r.key: r for r in races if r is not None and r.state == state})
 
     def _memory_at(self, s: Session, feed: str, version: tuple[datetime | None, int]) -> dict[str, RaceMemory]:
         """The rules' memory, decoded once per version; a fresh dict each time (the poller
