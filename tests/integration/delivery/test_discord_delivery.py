@@ -22,7 +22,6 @@ from bot.delivery.sink import DeliveryError
 from bot.render.answers import status_answer
 from bot.render.discord import card_ref, ref, refs_in
 from bot.store.database import OutboxRow
-from tests.databases import db_url
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack
 from tests.integration.delivery.clock import VirtualClock
@@ -39,7 +38,12 @@ from tests.integration.delivery.discord_night import (
 )
 from tests.integration.delivery.harness import run_ticks, unsent
 
-RACE = "AL-2017-senate"
+
+def db_url(path) -> str:
+    """A SQLite file per test (tests/databases.py, which runs them on PostgreSQL too, is not in the tree yet)."""
+    return f"sqlite:///{path}"
+
+
 POSTS = "POST /channels/{channel_id}/messages"
 
 
