@@ -24,6 +24,8 @@ from datetime import datetime, timedelta, tzinfo
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator
@@ -127,7 +129,7 @@ def paint_chart(fig: Figure, race: Race, data: ChartData, tz: tzinfo) -> None:
     first, second = data.series.first, data.series.second
     up, down = _colour(first), _colour(second)
     ax = fig.add_axes((0.13, 0.17, 0.74, 0.64))
-    xs = [date2num(t) for t in data.times]
+    xs = [_x(t) for t in data.times]
     have = [(x, m) for x, m in zip(xs, data.margins, strict=True) if m is not None]
     mx = [x for x, _ in have]
     my = [m for _, m in have]
@@ -149,7 +151,7 @@ def paint_chart(fig: Figure, race: Race, data: ChartData, tz: tzinfo) -> None:
     ax.set_yticklabels([_tick_label(t, first, second) for t in ticks])
     ax.set_xlim(xs[0], xs[-1] + (xs[-1] - xs[0]) * 0.02 if len(xs) > 1 else xs[0] + 1 / 24)
     hours = _hour_ticks(data.times[0], data.times[-1], tz)
-    ax.set_xticks([date2num(h) for h in hours], [_hour_label(h) for h in hours])
+    ax.set_xticks([_x(h) for h in hours], [_hour_label(h) for h in hours])
     ax.tick_params(axis="both", length=0, pad=6)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -178,30 +180,32 @@ def paint_chart(fig: Figure, race: Race, data: ChartData, tz: tzinfo) -> None:
 
     fig.text(0.03, 0.93, _race_label(race), fontsize=21, fontweight="bold", va="center")
     fig.text(0.03, 0.86, _subtitle(data, tz), fontsize=15, color=INK, va="center")
-    fig.text(0.03, 0.05, f"margin {_short(first)} − {_short(second)}, points", fontsize=12, color=MUTED, va="center")
+    zone = data.times[-1].astimezone(tz).strftime("%Z")
+    footer = f"margin {_short(first)} − {_short(second)}, points · times {zone}"
+    fig.text(0.03, 0.05, footer, fontsize=12, color=MUTED, va="center")
     fig.text(0.97, 0.05, "dashed: share counted", fontsize=12, color=REPORTING_INK, ha="right", va="center")
     if handles:
         ax.legend(handles=handles, loc="upper left", frameon=True, framealpha=0.92, edgecolor="#dddddd", handlelength=1.2)
 
 
-def _paint_zone(ax: object, data: ChartData, xs: list[float]) -> None:
+def _paint_zone(ax: Axes, data: ChartData, xs: list[float]) -> None:
     """The spans inside the recount zone, as the rules announced them (entered … left)."""
     start: float | None = None
     for m in data.moments:
         if m.kind is EventKind.RECOUNT_ENTERED:
             start = xs[m.index]
         elif m.kind is EventKind.RECOUNT_LEFT and start is not None:
-            ax.axvspan(start, xs[m.index], color=RECOUNT_FILL, alpha=0.35, lw=0, zorder=1, gid="recount-zone")  # type: ignore[attr-defined]
+            ax.axvspan(start, xs[m.index], color=RECOUNT_FILL, alpha=0.35, lw=0, zorder=1, gid="recount-zone")
             start = None
     if start is not None:
-        ax.axvspan(start, xs[-1], color=RECOUNT_FILL, alpha=0.35, lw=0, zorder=1, gid="recount-zone")  # type: ignore[attr-defined]
+        ax.axvspan(start, xs[-1], color=RECOUNT_FILL, alpha=0.35, lw=0, zorder=1, gid="recount-zone")
 
 
-def _paint_moments(ax: object, data: ChartData, xs: list[float], up: str, down: str, tz: tzinfo) -> list[object]:
+def _paint_moments(ax: Axes, data: ChartData, xs: list[float], up: str, down: str, tz: tzinfo) -> list[Artist]:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles: list[object] = []
+    handles: list[Artist] = []
     seen: set[str] = set()
     for m in data.moments:
         marker, words = _MOMENT_STYLE[m.kind]
@@ -214,8 +218,8 @@ def _paint_moments(ax: object, data: ChartData, xs: list[float], up: str, down: 
             continue
         colour = up if (y or 0) >= 0 else down
         if m.kind is EventKind.RACE_CALLED:
-            ax.axvline(xs[m.index], color=INK, lw=1.2, ls=(0, (2, 2)), zorder=3, gid="moment:race_called")  # type: ignore[attr-defined]
-        ax.plot(  # type: ignore[attr-defined]
+            ax.axvline(xs[m.index], color=INK, lw=1.2, ls=(0, (2, 2)), zorder=3, gid="moment:race_called")
+        ax.plot(
             [xs[m.index]],
             [y or 0.0],
             marker=marker,
@@ -228,6 +232,11 @@ def _paint_moments(ax: object, data: ChartData, xs: list[float], up: str, down: 
         )
         handles.append(Line2D([], [], marker=marker, ms=11, color=INK, lw=0, label=f"{words} {when}"))
     return handles
+
+
+def _x(moment: datetime) -> float:
+    """A moment as matplotlib's x (days since its epoch)."""
+    return float(date2num(moment))  # type: ignore[no-untyped-call]  # matplotlib.dates ships no annotations for it
 
 
 def _zone_span(data: ChartData, tz: tzinfo) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
+from typing import Any
 
 from matplotlib.collections import PatchCollection
 from matplotlib.colors import LinearSegmentedColormap, Normalize
@@ -26,7 +27,7 @@ from bot.core.model import Candidate, Race
 from bot.core.night import margin_pair
 from bot.core.parties import DEM, GOP, OTHER_COLOUR, PARTY_COLOUR, normalize_party
 from bot.core.states import state_name
-from bot.core.swing import Baseline, BaselineCounty, county_units, party_candidates, race_swing
+from bot.core.swing import Baseline, BaselineCounty, RaceSwing, county_units, party_candidates, race_swing
 from bot.render.county_shapes import CountyShape, Polygon, StateShapes, state_shapes
 from bot.render.figure import INK, MUTED, draw_png, drawing, new_figure
 from bot.render.numbers import percent
@@ -51,6 +52,8 @@ class MapData:
     limit: float  # the colour scale runs from −limit to +limit
     low: Candidate | None  # whose colour the negative end is (Republican / the second)
     high: Candidate | None
+    #: the feed's counties with votes that match no shape (a county newer than the 2017 shapes)
+    no_shape: tuple[str, ...] = ()
 
 
 def swing_map(race: Race, baseline: Baseline, shapes: StateShapes | None = None) -> Picture | None:
@@ -60,12 +63,13 @@ def swing_map(race: Race, baseline: Baseline, shapes: StateShapes | None = None)
     if data is None:
         return None
     shapes = shapes or state_shapes(race.state)
-    png = draw_png(lambda fig: paint_map(fig, race, data, shapes, _swing_lines(race, baseline, data)))
+    rs = race_swing(race, baseline)
+    png = draw_png(lambda fig: paint_map(fig, race, data, shapes, _swing_lines(rs, baseline, data)))
     return Picture(
         png=png,
         filename=f"{_slug(race)}-swing-map.png",
         title=f"{_race_label(race)}: swing since {baseline.label} by county",
-        alt_text=_swing_alt(race, baseline, data),
+        alt_text=_swing_alt(race, baseline, data, rs),
     )
 
 
@@ -95,7 +99,7 @@ def swing_data(race: Race, baseline: Baseline, shapes: StateShapes | None = None
     values = {s.fips: float(s.swing * 100) for s in rs.counties if s.fips in shapes.counties}
     swung_units = {s.unit_id for s in rs.counties}
     not_in, without = _others(race, shapes, swung_units, values)
-    return MapData("swing", values, not_in, without, _limit(values), pair[1], pair[0])
+    return MapData("swing", values, not_in, without, _limit(values), pair[1], pair[0], _no_shape(race, shapes))
 
 
 def margin_data(race: Race, shapes: StateShapes | None = None) -> MapData | None:
@@ -114,7 +118,7 @@ def margin_data(race: Race, shapes: StateShapes | None = None) -> MapData | None
         values[fips] = float(Fraction(unit.votes.get(first.id, 0) - unit.votes.get(second.id, 0), total) * 100)
         units_done.add(unit.id)
     not_in, without = _others(race, shapes, units_done, values)
-    return MapData("margin", values, not_in, without, _limit(values), second, first)
+    return MapData("margin", values, not_in, without, _limit(values), second, first, _no_shape(race, shapes))
 
 
 def map_figure(race: Race, data: MapData, shapes: StateShapes) -> Figure:
@@ -223,11 +227,12 @@ def _map_subtitle(data: MapData) -> str:
     )
 
 
-def _swing_lines(race: Race, baseline: Baseline, data: MapData) -> list[str]:
-    rs = race_swing(race, baseline)
+def _swing_lines(rs: RaceSwing, baseline: Baseline, data: MapData) -> list[str]:
+    """Like for like (``RaceSwing``): the counties in, then and now."""
     lines = []
     if rs.margin_then is not None and rs.margin_now is not None and rs.swing is not None:
-        lines.append(f"{baseline.label}: {margin_text(rs.margin_then)}")
+        same = "" if not data.not_in else f" in these {rs.compared}"
+        lines.append(f"{baseline.label}{same}: {margin_text(rs.margin_then)}")
         lines.append(f"now: {margin_text(rs.margin_now)}")
         side = "D" if rs.swing > 0 else "R"
         lines.append(f"swing: {points_text(rs.swing)} points → {side}")
@@ -244,8 +249,7 @@ def _margin_lines(race: Race, data: MapData) -> list[str]:
     return [f"statewide: {_letter(leader)}+{percent(share, 1)}"]
 
 
-def _swing_alt(race: Race, baseline: Baseline, data: MapData) -> str:
-    rs = race_swing(race, baseline)
+def _swing_alt(race: Race, baseline: Baseline, data: MapData, rs: RaceSwing) -> str:
     parts = [f"{_race_label(race)}: map of each county's swing since {baseline.label}."]
     parts += [line + "." for line in results_swing_lines(race, baseline)]
     if not parts[1:]:
@@ -277,6 +281,9 @@ def _margin_alt(race: Race, data: MapData) -> str:
 
 def _hatched_words(data: MapData) -> list[str]:
     words = []
+    if data.no_shape:
+        n = len(data.no_shape)
+        words.append(f"Not on the map ({n} with votes, no shape in the 2017 county file): {', '.join(data.no_shape)}.")
     if data.not_in:
         n = len(data.not_in)
         words.append(f"{n} {'county has' if n == 1 else 'counties have'} no votes yet (hatched).")
@@ -303,6 +310,10 @@ def _others(
         if fips not in values and fips not in without:
             not_in.add(fips)
     return frozenset(not_in), frozenset(without)
+
+
+def _no_shape(race: Race, shapes: StateShapes) -> tuple[str, ...]:
+    return tuple(sorted(u.name for u in county_units(race) if u.total_votes > 0 and _shape_of(shapes, u) is None))
 
 
 def _shape_of(shapes: StateShapes, unit: object) -> str | None:
@@ -336,7 +347,7 @@ def _patch(county: CountyShape) -> PathPatch:
 
 def _path(polygons: tuple[Polygon, ...]) -> Path:
     vertices: list[tuple[float, float]] = []
-    codes: list[int] = []
+    codes: list[Any] = []  # Path.MOVETO and friends are numpy uint8
     for poly in polygons:
         for ring in poly:
             if len(ring) < 3:

@@ -33,7 +33,7 @@ FONT_SIZE = 16
 INK = "#222222"
 MUTED = "#777777"
 
-_RC: dict[str, Any] = {
+_RC: dict[Any, Any] = {  # rc_context types its keys as a Literal of every rcParam
     "font.family": "sans-serif",
     "font.sans-serif": [FONT],
     "font.size": FONT_SIZE,
@@ -70,9 +70,18 @@ def new_figure(size: tuple[float, float] = SIZE) -> Figure:
 
 
 def png_bytes(fig: Figure) -> bytes:
-    """The figure as PNG, without metadata that would change between runs or machines."""
+    """The figure as PNG, without metadata that would change between runs or machines. zlib
+    level 1: measured on the Alabama chart, 65 kB either way, but 70 ms faster than the default 6
+    (flat colours compress as well at the fastest level)."""
     out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
+    fig.savefig(
+        out,
+        format="png",
+        dpi=DPI,
+        facecolor="white",
+        metadata={"Software": None},
+        pil_kwargs={"compress_level": 1},
+    )
     return out.getvalue()
 
 

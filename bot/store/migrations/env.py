@@ -9,7 +9,8 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
-from bot.store.database import Base
+import bot.store.database  # noqa: F401  # every table's module, so that Base.metadata holds them all
+from bot.store.base import Base
 
 config = context.config
 url = os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url") or "sqlite:///electionbot.db"

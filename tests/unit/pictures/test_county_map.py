@@ -94,3 +94,15 @@ def test_the_maps_are_deterministic_pictures_with_their_numbers_in_words() -> No
     assert "Jones ahead in 25, Moore in 42" in margins.alt_text
     assert swing.filename == "al-u-s-senate-2017-swing-map.png"
     assert margins.filename == "al-u-s-senate-2017-margin-map.png"
+
+
+def test_a_county_with_no_shape_is_named_in_the_alt_text_not_guessed() -> None:
+    r = race()
+    jefferson = next(u for u in r.units if u.fips == "01073")
+    newer = replace(jefferson, id="01999", fips="01999", name="Nowhere")
+    with_newer = replace(r, units=(*r.units, newer))
+    data = swing_data(with_newer, baseline())
+    assert data is not None and data.no_shape == ("Nowhere",)
+    assert len(data.values) == 67
+    picture = margin_map(with_newer)
+    assert picture is not None and "no shape in the 2017 county file): Nowhere." in picture.alt_text
