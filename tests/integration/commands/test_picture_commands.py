@@ -18,6 +18,7 @@ from bot.app.demo import DEMO_CONTEXT
 from bot.app.pictures import PictureDesk, default_figures
 from bot.app.settings import Secrets, rule_settings, settings_from_dict
 from bot.app.slack_app import create_bolt_app, wsgi_app
+from bot.core.commands import parse as parse_command
 from bot.core.model import Snapshot
 from bot.store.database import Store
 from handlers import Services
@@ -216,3 +217,23 @@ def test_unknown_state_race_and_no_figures_answer_in_words(make_bot):
     assert "no race to draw" in answer["text"].lower()
     bot.wait_sent()
     assert bot.slack.uploads() == []
+
+
+def test_the_charts_route_is_registered_only_where_links_can_be_signed_and_drawn(night_db, tmp_path):
+    from bot.app.pictures import picture_routes, web_desk
+
+    store = Store(f"sqlite:///{night_db}")
+    try:
+        both = Secrets(
+            "xoxb-test", SECRET, "http://127.0.0.1:9/api/", public_url="https://bot.example", link_signing_key=LINK_KEY
+        )
+        url_only = Secrets("xoxb-test", SECRET, "http://127.0.0.1:9/api/", public_url="https://bot.example")
+        assert set(picture_routes(web_desk(store, RULES, None, both))) == {"/charts/"}
+        assert picture_routes(web_desk(store, RULES, None, url_only)) == {}
+        assert picture_routes(web_desk(store, RULES, False, both)) == {}  # [alerts] pictures = false
+        assert picture_routes(None) == {}
+        # without the route, the answer goes by DM
+        assert web_desk(store, RULES, None, url_only).wants_direct(parse_command("alabama chart"))
+        assert not web_desk(store, RULES, None, both).wants_direct(parse_command("alabama chart"))
+    finally:
+        store.close()

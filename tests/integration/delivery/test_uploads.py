@@ -178,3 +178,29 @@ def test_pictures_off_queue_nothing(tmp_path):
         poller, worker, store = build(f"sqlite:///{tmp_path / 'off.db'}", slack.base_url, {"C1": "messages"})
         run(poller, worker, store)
         assert slack.uploads() == [] and not slack.calls_to("files.getUploadURLExternal")
+
+
+@pytest.mark.parametrize(("setting", "on"), [(False, False), (True, True), (None, True)])
+def test_the_alerts_pictures_switch_wires_the_runtime(tmp_path, setting, on):
+    """``[alerts] pictures``: off queues and draws nothing; unset is on where matplotlib is (here)."""
+    import io
+
+    from bot.app.runtime import Runtime
+    from bot.app.settings import Secrets, settings_from_dict
+
+    alerts = {"channels": ["C1"]} | ({} if setting is None else {"pictures": setting})
+    settings = settings_from_dict(
+        {"feeds": [{"name": "al-2017", "kind": "json", "url": "http://127.0.0.1:1/"}], "alerts": alerts}
+    )
+    runtime = Runtime.build(
+        settings,
+        Secrets("xoxb-test", "secret", "http://127.0.0.1:9/api/"),
+        console=io.StringIO(),
+        database_url=f"sqlite:///{tmp_path / 'rt.db'}",
+    )
+    try:
+        assert (runtime.worker.draw is not None) is on
+        assert (runtime.pollers[0].pictures is not None) is on
+        assert runtime.pictures is not None and runtime.pictures.platforms == {"slack"}  # the console uploads nothing
+    finally:
+        runtime.close()
