@@ -9,9 +9,14 @@ latest snapshots (``Services.latest_snapshots``, decoded once per poll).
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from functools import lru_cache
+from typing import Any
 
 from bot.core.answer import Answer
-from bot.core.commands import Command
+from bot.core.commands import Command, parse
 from bot.render.answers import (
     answer_command,
     no_dm_answer,
@@ -55,3 +60,32 @@ def answer_for(cmd: Command, services: Services, channel_id: str | None, *, plat
     if cmd.kind in STORE_KINDS:
         return store_answer(cmd, services, channel_id, platform=platform, direct_message=direct_message)
     return answer_command(cmd, services.latest_snapshots(), services.rules)
+
+
+#: ``parse`` is a pure function of the text and a burst repeats the same few texts, so the
+#: grammar runs once per distinct text (a tenth of a request's own work otherwise).
+parse_cached = lru_cache(maxsize=1024)(parse)
+
+
+class AnswerCache:
+    """A small LRU of rendered messages (one per platform's handler); a new snapshot version
+    makes old keys unreachable."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> dict[str, Any] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: Hashable, value: dict[str, Any]) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)

@@ -30,9 +30,8 @@ from typing import Any
 from bot.core.answer import AnswerKind
 from bot.core.commands import Command
 from bot.render.discord_answers import EPHEMERAL, SHARE_PREFIX, discord_message, sorry_message
-from handlers.answering import STORE_KINDS, answer_for
+from handlers.answering import STORE_KINDS, AnswerCache, answer_for, parse_cached
 from handlers.discord_signature import refusal, verify_key
-from handlers.results import AnswerCache, parse_cached
 from handlers.services import Services
 
 log = logging.getLogger("electionbot.discord")
@@ -51,6 +50,7 @@ EDIT_TRIES = 5
 EDIT_BACKOFF = 0.4
 SORRY = "Sorry, results are unavailable right now. Try again in a moment."
 NOT_SHAREABLE = "That answer cannot be shared."
+PICTURES_NOT_HERE = "Charts and maps are not on Discord yet; /results with a state gives its numbers."
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Message = dict[str, Any]
@@ -142,6 +142,8 @@ class DiscordInteractions:
 
     def message(self, cmd: Command, channel_id: str | None, direct_message: bool, share_button: bool) -> Message:
         """The rendered answer; read-only answers come from the cache while the snapshots stand."""
+        if cmd.kind == "picture":  # the picture desk posts to Slack only (issue 17)
+            return sorry_message(PICTURES_NOT_HERE)
         if cmd.kind in STORE_KINDS:
             answer = answer_for(cmd, self.services, channel_id, platform="discord", direct_message=direct_message)
             return discord_message(answer, share_button=share_button)

@@ -13,63 +13,23 @@ The app runs listeners in the request thread and sends their ack as the HTTP ans
 from __future__ import annotations
 
 import logging
-import re
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
-from functools import lru_cache
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.core.commands import Command, parse
+from bot.core.commands import Command
 from bot.core.model import Snapshot
-from bot.render.answers import (
-    SHARE_ACTION,
-    Answer,
-    answer_command,
-    no_dm_answer,
-    status_answer,
-    subscribed_answer,
-    subscriptions_answer,
-    tracked_states,
-    unsubscribed_answer,
-)
-from bot.store import subscriptions
+from bot.render.answers import SHARE_ACTION, Answer, answer_command
+from bot.render.slack_answers import slack_message
+from handlers.answering import STORE_KINDS, AnswerCache, parse_cached, store_answer
 from handlers.services import Services
 
 log = logging.getLogger("electionbot.commands")
 
 SORRY = {"text": "Sorry, results are unavailable right now. Try again in a moment."}
 PICTURES_OFF = "Pictures are not available on this server."
-#: ``parse`` is a pure function of the text and a burst repeats the same few texts, so the
-#: grammar runs once per distinct text (a tenth of a request's own work otherwise).
-parse_cached = lru_cache(maxsize=1024)(parse)
-_CHANNEL_ID = re.compile(r"^[A-Z0-9]{2,30}$")
-
-
-class AnswerCache:
-    """A small LRU of rendered messages; a new snapshot version makes old keys unreachable."""
-
-    def __init__(self, size: int = 512) -> None:
-        self._size = size
-        self._items: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> dict[str, Any] | None:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-            return hit
-
-    def put(self, key: Hashable, value: dict[str, Any]) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
 
 
 #: Commands answered from one state's races.
@@ -100,21 +60,8 @@ def message_for(
     never in a direct message."""
     store = services.store
     kind = cmd.kind
-    if kind == "status":
-        return status_answer(
-            store.health(), store.backlog(), services.latest_snapshots(), services.clock(), store.delivery_failures()
-        ).slack()
-    if kind in ("subscribe", "unsubscribe", "subscriptions"):
-        if not channel_id or not _CHANNEL_ID.match(channel_id) or direct_message:
-            return no_dm_answer().slack()
-        if kind == "subscriptions":
-            return subscriptions_answer(subscriptions.describe(subscriptions.for_channel(store, channel_id))).slack()
-        assert cmd.state is not None
-        if kind == "subscribe":
-            level = cmd.level or "all"
-            created = subscriptions.subscribe(store, channel_id, cmd.state, level)
-            return subscribed_answer(cmd.state, level, tracked_states(services.latest_snapshots()), created).slack()
-        return unsubscribed_answer(cmd.state, subscriptions.unsubscribe(store, channel_id, cmd.state)).slack()
+    if kind in STORE_KINDS:  # status and subscriptions: the neutral service, as Discord's handler
+        return slack_message(store_answer(cmd, services, channel_id, platform="slack", direct_message=direct_message))
     if kind == "picture":  # drawn and delivered by the app's picture desk (bot/app/pictures.py)
         if services.pictures is None:
             return {"text": PICTURES_OFF, "blocks": [{"type": "section", "text": {"type": "plain_text", "text": PICTURES_OFF}}]}

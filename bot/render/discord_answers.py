@@ -102,7 +102,8 @@ def discord_message(answer: Answer, share_button: bool = True) -> dict[str, Any]
         message = {"embeds": [_embed(answer.title or "", [markdown(x) for x in answer.lines], footer)]}
     else:
         body: Sequence[Line] = [answer.note or ()] if kind == AnswerKind.NOTE else answer.lines
-        message = {"content": _packed([markdown(x) for x in body], CONTENT_MAX - 1) or "…"}
+        content = _packed([markdown(x) for x in body], CONTENT_MAX - 1)
+        message = {"content": content if content.strip() else "…"}  # Discord refuses an empty message
     if share_button and answer.shareable and answer.query:
         custom_id = SHARE_PREFIX + answer.query
         if len(custom_id) <= CUSTOM_ID_MAX:
@@ -119,7 +120,7 @@ def discord_message(answer: Answer, share_button: bool = True) -> dict[str, Any]
 def _embed(title: str, lines: Sequence[str], footer: str | None) -> dict[str, Any]:
     """One embed within every limit, the 6,000 across the message included (title and footer
     first, the description gets what is left)."""
-    title = _clip(unparsed(title), TITLE_MAX) or "Results"
+    title = _clip(unparsed(title), TITLE_MAX) if title.strip() else "Results"
     embed: dict[str, Any] = {"title": title}
     room = EMBEDS_TOTAL_MAX - len(title)
     if footer:
