@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot demo | serve | poll | check-config | record | replay``."""
+"""Command line: ``python -m bot demo | serve | poll | check-config | migrate | record | replay``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.app.settings import feed_spec, load_settings
+from bot.store.schema import SchemaError
 from config.settings import ConfigError, Secrets
 
 log = logging.getLogger("electionbot")
@@ -40,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     register.add_argument("--guild", help="one server's id: the command appears there at once (default: global)")
     _add_rehearsal_commands(sub)
+    _add_migrate_command(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -59,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             names = [c.get("name") for c in register_commands(Secrets.from_env(), args.guild)]
             print(f"discord: commands registered for {where}: " + ", ".join(f"/{n}" for n in names))
             return 0
+        if args.command == "migrate":
+            return _migrate(_migrate_url(args.config), sql=args.sql)
         settings = load_settings(args.config)
         secrets = Secrets.from_env()
         if args.command == "check-config":
@@ -75,9 +79,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "poll":
             return _poll(settings, secrets)
         return _serve(settings, secrets)
-    except ConfigError as exc:
+    except (ConfigError, SchemaError) as exc:
         print(f"electionbot: {exc}", file=sys.stderr)
         return 2
+
+
+def _add_migrate_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse's private generic
+    mig = sub.add_parser(
+        "migrate",
+        help="bring the database ($DATABASE_URL, else the config's) to this release's schema and exit (Heroku's release phase)",
+    )
+    mig.add_argument("--config", help="TOML file (default: $ELECTIONBOT_CONFIG)")
+    mig.add_argument("--sql", action="store_true", help="print the SQL from an empty database instead; connect to nothing")
+
+
+def _migrate_url(config: str | None) -> str:
+    """The config's database (``$DATABASE_URL`` first, as for every command); with no config
+    file, ``$DATABASE_URL`` alone will do: a release phase may have nothing else."""
+    if config or os.environ.get("ELECTIONBOT_CONFIG") or not os.environ.get("DATABASE_URL"):
+        return load_settings(config).database_url()
+    url = os.environ["DATABASE_URL"]
+    return "postgresql+psycopg://" + url[len("postgres://") :] if url.startswith("postgres://") else url
+
+
+def _migrate(url: str, *, sql: bool) -> int:
+    """``python -m bot migrate``: what every process does at start (bot/store/schema.py), alone,
+    so a release phase migrates once before the new processes start; ``--sql`` for a DBA."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    from bot.store import schema
+
+    if sql:
+        print(schema.sql(url), end="")
+        return 0
+    engine = create_engine(url)
+    try:
+        revisions = schema.prepare(engine)
+    except OperationalError as exc:
+        print(f"electionbot: the database cannot be reached: {str(exc.orig).strip().splitlines()[0]}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"database schema at revision {', '.join(revisions)} (this release's head)")
+    return 0
 
 
 def _add_rehearsal_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse's private generic

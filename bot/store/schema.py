@@ -31,7 +31,8 @@ from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect, text
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, inspect, make_url, text
 
 from bot.store.migrations import baseline
 
@@ -107,17 +108,23 @@ def sql(url: str, start: str | None = None) -> str:
     script = scripts()
     out = io.StringIO()
     destination = "heads" if start is None else f"{start}:heads"
-    with EnvironmentContext(
-        _config(),
-        script,
-        fn=lambda rev, _ctx: script._upgrade_revs("heads", rev),
-        as_sql=True,
-        starting_rev=start,
-        destination_rev=destination,
-    ) as env:
-        env.configure(url=url, literal_binds=True, output_buffer=out, transactional_ddl=True)
-        with env.begin_transaction():
-            env.run_migrations()
+    try:
+        with EnvironmentContext(
+            _config(),
+            script,
+            fn=lambda rev, _ctx: script._upgrade_revs("heads", rev),
+            as_sql=True,
+            starting_rev=start,
+            destination_rev=destination,
+        ) as env:
+            env.configure(url=url, literal_binds=True, output_buffer=out, transactional_ddl=True)
+            with env.begin_transaction():
+                env.run_migrations()
+    except CommandError as exc:  # SQLite's batch rebuilds read the live table: no script without it
+        raise SchemaError(
+            f"the upgrade cannot be written as SQL for {make_url(url).get_backend_name()} "
+            f"({str(exc).split(';')[0]}); run `python -m bot migrate` against the database instead"
+        ) from None
     return out.getvalue()
 
 

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from tests.databases import db_url
 from tests.fakes.slack_api import FakeSlack
 from tests.integration.delivery import crash_driver
 from tests.integration.delivery.harness import alert_keys, card_posts
@@ -30,12 +31,12 @@ def _delivered(slack: FakeSlack) -> tuple[Counter[str], int]:
 
 def test_sigkill_at_random_points_never_loses_or_duplicates_an_alert(tmp_path):
     with FakeSlack() as clean:
-        crash_driver.run(f"sqlite:///{tmp_path / 'clean.db'}", clean.base_url)
+        crash_driver.run(db_url(tmp_path / "clean.db"), clean.base_url)
         expected, expected_cards = _delivered(clean)
     assert sum(expected.values()) == 80 and expected_cards == 1
 
     rng = random.Random(1212)
-    db = f"sqlite:///{tmp_path / 'crashy.db'}"
+    db = db_url(tmp_path / "crashy.db")
     kills = 0
     with FakeSlack(latency=0.005) as slack:
         cmd = [sys.executable, "-m", "tests.integration.delivery.crash_driver", db, slack.base_url]

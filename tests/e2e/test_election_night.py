@@ -21,6 +21,7 @@ from bot.core.events import Alert, EventKind
 from bot.feeds.http import HttpSettings
 from bot.rehearsal.replay_server import ReplayServer
 from bot.rehearsal.scenarios import load_scenario, scenario_files
+from tests.databases import db_url as store_url
 from tests.fakes.slack_api import FakeSlack, wait_for
 from tests.fakes.slack_signing import post_signed, slash_body
 from tests.fakes.wsgi_server import serve_wsgi
@@ -92,7 +93,7 @@ def scenario() -> tuple[list[Path], list]:
 
 def run_night(tmp_path: Path, scenario, slack: FakeSlack, stop_at: int | None = None) -> Runtime:
     files, generated = scenario
-    db_url = f"sqlite:///{tmp_path / 'bot.db'}"
+    db_url = store_url(tmp_path / "bot.db")
     with ReplayServer.from_files(files) as server:
         runtime = build_runtime(db_url, server.url, slack)
         scheduler = runtime.scheduler()
@@ -206,7 +207,7 @@ def test_broken_feed_keeps_the_last_good_snapshot_and_logs_one_line(
             Reply(200, b"", hang=3.0),
             Reply(200, truncated, {"Content-Type": "application/json"}),
         )
-        runtime = build_runtime(f"sqlite:///{tmp_path / 'bot.db'}", feed.url("/feed.json"), slack)
+        runtime = build_runtime(store_url(tmp_path / "bot.db"), feed.url("/feed.json"), slack)
         poller = runtime.pollers[0]
         assert poller.poll().status == "changed"
         caplog.clear()
@@ -238,7 +239,7 @@ def test_feed_failing_and_recovery_are_announced(tmp_path: Path) -> None:
             Reply(503, b"busy"),
             Reply(200, good, {"Content-Type": "application/json"}),
         )
-        runtime = build_runtime(f"sqlite:///{tmp_path / 'bot.db'}", feed.url("/feed.json"), slack)
+        runtime = build_runtime(store_url(tmp_path / "bot.db"), feed.url("/feed.json"), slack)
         poller = runtime.pollers[0]
         statuses = [poller.poll().status for _ in range(4)]
         assert statuses == ["failed", "failed", "failed", "changed"]

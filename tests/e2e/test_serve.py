@@ -30,6 +30,7 @@ import requests
 from benchmarks.bench_results import ALABAMA_FIGURES, check_answers
 from bot.app.web_server import WEB_THREADS, WEB_TIMEOUT, WEB_WORKERS
 from bot.rehearsal.scenarios import DEFAULT_FEED, scenario_files
+from tests.databases import db_url
 from tests.fakes.feed_server import FeedServer, Reply
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_signing import post_signed, slash_body
@@ -68,7 +69,7 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
 def _config(tmp_path: Path, feed_url: str) -> Path:
     config = tmp_path / "serve.toml"
     config.write_text(
-        f'[store]\ndatabase_url = "sqlite:///{tmp_path / "serve.db"}"\n\n'
+        f'[store]\ndatabase_url = "{db_url(tmp_path / "serve.db")}"\n\n'
         f'[[feeds]]\nname = "{DEFAULT_FEED}"\nkind = "json"\nurl = "{feed_url}"\ninterval_seconds = 2\n\n'
         '[alerts]\nchannels = ["C1"]\nstyle = "messages"\n',
         encoding="utf-8",

@@ -12,6 +12,7 @@ from bot.core.events import EventKind
 from bot.core.targets import Target
 from bot.rehearsal.replay_server import ReplayServer
 from bot.rehearsal.scenarios import load_scenario
+from tests.databases import db_url
 
 
 class Clock:
@@ -27,7 +28,7 @@ def runtime_for(url: str, tmp_path: Path, clock: Clock) -> Runtime:
         {"feeds": [{"name": "al-2017", "kind": "json", "url": url, "interval_seconds": 1}], "alerts": {"style": "messages"}}
     )
     return Runtime.build(
-        settings, Secrets(None, None, "http://127.0.0.1:9/"), database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", clock=clock
+        settings, Secrets(None, None, "http://127.0.0.1:9/"), database_url=db_url(tmp_path / "db.sqlite"), clock=clock
     )
 
 

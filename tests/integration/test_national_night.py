@@ -23,6 +23,7 @@ from bot.feeds.source import FeedSpec
 from bot.rehearsal.recording import RecordingError, open_inputs, read_recording
 from bot.rehearsal.replay_server import DiskSite, Reply
 from bot.store.database import SnapshotRaceRow, SnapshotRow, Store
+from tests.databases import db_url
 
 SMALL = 0.02  # about 300 races in 51 states and DC, the same shapes as the full night
 
@@ -81,7 +82,7 @@ def _poll_night(night: Path, store: Store, polls: int) -> tuple[Poller, list[int
 
 def test_a_delta_poll_evaluates_only_the_races_it_carries(tmp_path: Path) -> None:
     night = write_night(tmp_path / "night", seed=13, polls=5, scale=SMALL)
-    store = Store(f"sqlite:///{tmp_path / 'night.db'}")
+    store = Store(db_url(tmp_path / "night.db"))
     try:
         poller, evaluated = _poll_night(night.files[0].parent, store, 5)
     finally:
@@ -96,7 +97,7 @@ def test_deltas_merged_into_the_stored_snapshot_equal_the_full_reply_of_the_same
     night = write_night(tmp_path / "night", seed=21, polls=polls, scale=SMALL)
     *_, (full_body, _) = replies(seed=21, polls=polls, scale=SMALL, full=True)
     full = {race.key: race for race in parse_ap(full_body, "national").races}
-    store = Store(f"sqlite:///{tmp_path / 'night.db'}")
+    store = Store(db_url(tmp_path / "night.db"))
     try:
         _poll_night(night.files[0].parent, store, polls)
         stored = store.load("national")
@@ -105,7 +106,7 @@ def test_deltas_merged_into_the_stored_snapshot_equal_the_full_reply_of_the_same
     assert stored is not None and stored.polls == polls
     assert dict(stored.snapshot.races) == full
     # and what a restart (or the web process) reads back from the database is the same
-    fresh = Store(f"sqlite:///{tmp_path / 'night.db'}")
+    fresh = Store(db_url(tmp_path / "night.db"))
     try:
         reread = fresh.load("national")
     finally:
@@ -128,7 +129,7 @@ def test_the_stored_document_is_written_to_the_byte_as_dumps_writes_it_when_only
         },
         {"AL-0": RaceMemory(had_votes=True, lead_changes=1, announced_leader="50002")},
     ]
-    store = Store(f"sqlite:///{tmp_path / 'doc.db'}")
+    store = Store(db_url(tmp_path / "doc.db"))
     try:
         for n, (body, memory) in enumerate(zip(bodies, memories, strict=True)):
             snapshot = Snapshot.of(
@@ -182,7 +183,7 @@ def test_races_stored_apart_are_written_only_when_they_change_and_read_back_whol
     night = write_night(tmp_path / "night", seed=21, polls=polls, scale=SMALL)
     *_, (full_body, _) = replies(seed=21, polls=polls, scale=SMALL, full=True)
     full = {race.key: race for race in parse_ap(full_body, "national").races}
-    store = Store(f"sqlite:///{tmp_path / 'night.db'}")
+    store = Store(db_url(tmp_path / "night.db"))
     store.split_races_at = 10  # the small night as a national one
     written = []
     try:
@@ -201,7 +202,7 @@ def test_races_stored_apart_are_written_only_when_they_change_and_read_back_whol
     finally:
         store.close()
     assert written == [night.races, *night.changed]
-    fresh = Store(f"sqlite:///{tmp_path / 'night.db'}")
+    fresh = Store(db_url(tmp_path / "night.db"))
     try:
         reread = fresh.load("national")
     finally:
@@ -212,7 +213,7 @@ def test_races_stored_apart_are_written_only_when_they_change_and_read_back_whol
 def test_a_snapshot_moving_between_one_document_and_races_apart_reads_back_as_written(tmp_path: Path) -> None:
     body = next(iter(replies(seed=4, polls=1, scale=SMALL)))[0]
     races = parse_ap(body, "national").races
-    url = f"sqlite:///{tmp_path / 'moves.db'}"
+    url = db_url(tmp_path / "moves.db")
     for n, count in enumerate((len(races), 5, len(races), len(races) - 3)):
         store = Store(url)
         store.split_races_at = 10
@@ -236,7 +237,7 @@ def test_a_snapshot_moving_between_one_document_and_races_apart_reads_back_as_wr
 def test_one_unreadable_race_stored_apart_costs_that_race(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     body = next(iter(replies(seed=4, polls=1, scale=SMALL)))[0]
     races = parse_ap(body, "national").races
-    store = Store(f"sqlite:///{tmp_path / 'odd.db'}")
+    store = Store(db_url(tmp_path / "odd.db"))
     store.split_races_at = 10
     at = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
     try:
@@ -249,7 +250,7 @@ def test_one_unreadable_race_stored_apart_costs_that_race(tmp_path: Path, caplog
             )
     finally:
         store.close()
-    fresh = Store(f"sqlite:///{tmp_path / 'odd.db'}")
+    fresh = Store(db_url(tmp_path / "odd.db"))
     try:
         stored = fresh.load("national")
     finally:

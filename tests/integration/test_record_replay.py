@@ -24,6 +24,7 @@ from bot.core.events import Alert
 from bot.feeds.source import FeedSpec
 from bot.rehearsal.recording import MANIFEST, RecordingError, open_inputs, read_recording, recording_from_files
 from bot.rehearsal.scenarios import DEFAULT_FEED, scenario_files
+from tests.databases import db_url
 from tests.fakes.feed_server import FeedServer, Reply, Request
 from tests.fakes.slack_api import FakeSlack
 from tests.integration.feeds.samples import AP_FIXTURES, CLARITY_FIXTURES, CSV_FIXTURES, zip_of
@@ -84,7 +85,7 @@ def direct_run(feed: dict[str, Any], steps: Sequence[Callable[[], None]], tmp_pa
     """The night without a recording: ``steps[i]()`` sets the live feed up for poll i, then the
     Runtime's poller polls it and the worker delivers to the console."""
     settings = settings_from_dict({"feeds": [feed], "alerts": {"channels": ["#desk"], "style": "messages"}})
-    runtime = Runtime.build(settings, NO_SLACK, console=io.StringIO(), database_url=f"sqlite:///{tmp_path / 'direct.db'}")
+    runtime = Runtime.build(settings, NO_SLACK, console=io.StringIO(), database_url=db_url(tmp_path / "direct.db"))
     try:
         for step in steps:
             step()

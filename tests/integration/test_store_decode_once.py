@@ -13,13 +13,14 @@ import pytest
 from bot.codec import native
 from bot.rehearsal.scenarios import load_scenario
 from bot.store.database import Store
+from tests.databases import db_url
 
 HALF, LAST = 18, 48
 
 
 @pytest.fixture
 def stores(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    url = db_url(tmp_path / "bot.db")
     worker, web = Store(url), Store(url)
     yield worker, web
     web.close()

@@ -26,6 +26,7 @@ from bot.codec import native
 from bot.core.invariants import MAX_ID, MAX_NAME, race_problem, snapshot_problem
 from bot.core.model import CallStatus, Candidate, Level, Race, ReportingUnit, Snapshot, TrendParty, TrendTable
 from bot.store.database import Store
+from tests.databases import db_url
 
 PROPS = settings(
     max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "150")),
@@ -168,7 +169,7 @@ def snapshots(draw) -> Snapshot:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    return Store(f"sqlite:///{Path(tmp_path_factory.mktemp('roundtrip')) / 'store.db'}")
+    return Store(db_url(Path(tmp_path_factory.mktemp("roundtrip")) / "store.db"))
 
 
 @PROPS
@@ -285,7 +286,7 @@ def test_a_race_with_no_candidate_or_one_is_admitted_and_stored(roster: tuple[Ca
     )
     snap = Snapshot.of("f", datetime(2017, 12, 13, 3, tzinfo=UTC), [race, GOOD])
     assert snapshot_problem(snap) is None and race.uncontested
-    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store = Store(db_url(tmp_path / "s.db"))
     store.commit_poll(snap, {}, {}, [])
     stored = store.load("f")
     assert stored is not None and stored.snapshot == snap

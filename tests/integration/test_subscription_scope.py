@@ -21,6 +21,7 @@ from bot.rehearsal.replay_server import ReplayServer
 from bot.rehearsal.scenarios import load_scenario
 from bot.store import subscriptions
 from bot.store.database import OutboxRow
+from tests.databases import db_url
 
 
 def with_texas(snapshot: Snapshot, tx_votes: tuple[int, int]) -> Snapshot:
@@ -60,7 +61,7 @@ def test_a_state_subscription_hears_only_that_state_at_its_level(tmp_path: Path)
             }
         )
         runtime = Runtime.build(
-            settings, Secrets("xoxb-test", None, "http://127.0.0.1:9/"), database_url=f"sqlite:///{tmp_path / 'db.sqlite'}"
+            settings, Secrets("xoxb-test", None, "http://127.0.0.1:9/"), database_url=db_url(tmp_path / "db.sqlite")
         )
         runtime.pollers[0].on_queued = None  # no delivery: the outbox is what this test reads
         subscriptions.subscribe(runtime.store, "CALABAMA", "AL", "all")
@@ -88,7 +89,7 @@ def test_a_state_subscription_hears_only_that_state_at_its_level(tmp_path: Path)
 def test_targets_merge_configured_and_subscribed_levels(tmp_path: Path) -> None:
     from bot.store.database import Store
 
-    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store = Store(db_url(tmp_path / "db.sqlite"))
     store.commit_poll(with_texas(load_scenario()[-1], (1, 2)), {}, {}, [])
     configured = (Target("slack", "#desk", Severity.LEAD), Target("console", "console", Severity.FEED))
     subscriptions.subscribe(store, "#desk", "AL", "all")

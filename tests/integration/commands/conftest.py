@@ -20,6 +20,7 @@ from bot.core.rules import RuleSettings
 from bot.rehearsal.scenarios import load_scenario
 from bot.store.database import Store
 from handlers import Services
+from tests.databases import db_url
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_signing import post_signed, signed_headers, slash_body
 from tests.fakes.wsgi_server import serve_wsgi
@@ -88,7 +89,7 @@ def make_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
     cleanup: list[Callable[[], None]] = []
 
     def make(*snapshots: Snapshot) -> Bot:
-        store = Store(f"sqlite:///{tmp_path / f'store{len(cleanup)}.db'}")
+        store = Store(db_url(tmp_path / f"store{len(cleanup)}.db"))
         for snap in snapshots:
             store.commit_poll(snap, {}, {}, [])
         slack = FakeSlack().start()
@@ -116,7 +117,7 @@ def context_bot(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
     )
 
     def make(*snapshots: Snapshot) -> Bot:
-        store = Store(f"sqlite:///{tmp_path / f'ctx{len(cleanup)}.db'}")
+        store = Store(db_url(tmp_path / f"ctx{len(cleanup)}.db"))
         for snap in snapshots:
             store.commit_poll(snap, {}, {}, [])
         slack = FakeSlack().start()

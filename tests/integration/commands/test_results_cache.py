@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from bot.store.database import Store
 from handlers.snapshots import LatestSnapshots
+from tests.databases import db_url
 from tests.integration.commands.conftest import HALF, LAST, ZONE, texts
 
 
@@ -81,7 +82,7 @@ def test_the_share_button_acks_before_posting_to_a_slow_response_url(make_bot, n
 
 
 def test_snapshot_versions_change_with_every_commit(tmp_path, night) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'v.db'}")
+    store = Store(db_url(tmp_path / "v.db"))
     try:
         assert store.snapshot_versions() == {}
         store.commit_poll(night[HALF], {}, {}, [])

@@ -24,6 +24,7 @@ from itertools import pairwise
 import pytest
 
 from bot.delivery.pacing import MAX_BACKOFF, Backoff, backoff
+from tests.databases import db_url
 from tests.fakes.slack_api import Call, FakeSlack
 from tests.integration.delivery.clock import VirtualClock
 from tests.integration.delivery.harness import build, run_ticks
@@ -78,7 +79,7 @@ def test_backoff_streak_grows_per_key_and_an_answer_resets_it():
 def _night(tmp_path, clock: VirtualClock, slack: FakeSlack, *, polls: int = 3):
     """One "messages" channel at Slack's pacing, the production cap and base, top jitter."""
     return build(
-        f"sqlite:///{tmp_path / 'bot.db'}",
+        db_url(tmp_path / "bot.db"),
         slack.base_url,
         {"C1": "messages"},
         min_interval=1.0,

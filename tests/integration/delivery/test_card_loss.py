@@ -11,6 +11,7 @@ import logging
 from collections import Counter
 
 from bot.store.database import Store
+from tests.databases import db_url
 from tests.fakes.slack_api import FakeSlack
 from tests.integration.delivery.clock import VirtualClock
 from tests.integration.delivery.harness import alert_keys, build, run_ticks
@@ -21,7 +22,7 @@ CHANNEL = "C2"
 
 def _build(tmp_path, slack: FakeSlack, clock: VirtualClock):
     return build(
-        f"sqlite:///{tmp_path / 'bot.db'}",
+        db_url(tmp_path / "bot.db"),
         slack.base_url,
         {CHANNEL: "cards"},
         min_interval=1.0,
@@ -199,7 +200,7 @@ def test_a_channel_configured_by_name_is_edited_and_checked_by_its_id(tmp_path):
     clock = VirtualClock()
     with FakeSlack(clock=clock.monotonic) as slack:
         slack.channel_ids["#elections"] = "C0ELECT"
-        db = f"sqlite:///{tmp_path / 'bot.db'}"
+        db = db_url(tmp_path / "bot.db")
         options = dict(
             min_interval=1.0,
             card_throttle=15.0,

@@ -14,6 +14,7 @@ from itertools import pairwise
 from sqlalchemy import select
 
 from bot.store.database import OutboxRow
+from tests.databases import db_url
 from tests.fakes.slack_api import FakeSlack
 from tests.integration.delivery.clock import VirtualClock
 from tests.integration.delivery.harness import build, run_ticks, unsent
@@ -27,7 +28,7 @@ def _build(tmp_path, slack: FakeSlack, clock: VirtualClock, channels: dict[str, 
     )
     options.update(kw)
     return build(
-        f"sqlite:///{tmp_path / 'bot.db'}",
+        db_url(tmp_path / "bot.db"),
         slack.base_url,
         channels,
         clock=clock.now,

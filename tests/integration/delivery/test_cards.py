@@ -11,6 +11,7 @@ from bot.core.events import Event, EventKind
 from bot.delivery.slack import SlackSink, make_client
 from bot.render.slack import alert_message, live_card, race_card, summary_message
 from bot.store.database import utcnow
+from tests.databases import db_url
 from tests.fakes.slack_api import FakeSlack
 from tests.integration.delivery.harness import alert_keys, build, card_posts, unsent
 
@@ -28,7 +29,7 @@ def _drive(poller, worker, store, polls: int | None = None) -> None:
 
 
 def test_card_is_created_once_then_updated_and_survives_a_restart(tmp_path):
-    db = f"sqlite:///{tmp_path / 'bot.db'}"
+    db = db_url(tmp_path / "bot.db")
     with FakeSlack() as slack:
         poller, worker, store = build(db, slack.base_url, {"C2": "cards"}, min_interval=0.0, card_throttle=0.0)
         _drive(poller, worker, store, polls=20)
@@ -59,7 +60,7 @@ def test_card_is_created_once_then_updated_and_survives_a_restart(tmp_path):
 def test_card_updates_are_throttled(tmp_path):
     with FakeSlack() as slack:
         poller, worker, store = build(
-            f"sqlite:///{tmp_path / 'bot.db'}", slack.base_url, {"C2": "cards"}, min_interval=0.0, card_throttle=3600
+            db_url(tmp_path / "bot.db"), slack.base_url, {"C2": "cards"}, min_interval=0.0, card_throttle=3600
         )
         _drive(poller, worker, store)
         assert len(slack.calls_to("chat.update")) == 0 and len(card_posts(slack.posts())) == 1
@@ -70,12 +71,12 @@ def test_old_alerts_after_a_long_outage_become_one_summary_per_channel(tmp_path)
     start = utcnow()
     with FakeSlack() as slack:
         poller, _, store = build(
-            f"sqlite:///{tmp_path / 'bot.db'}", slack.base_url, {"C1": "messages", "C2": "cards"}, clock=lambda: start
+            db_url(tmp_path / "bot.db"), slack.base_url, {"C1": "messages", "C2": "cards"}, clock=lambda: start
         )
         while poller.poll().status != "unchanged":
             pass  # Slack unreachable all night: everything queues
         _, worker, store2 = build(
-            f"sqlite:///{tmp_path / 'bot.db'}",
+            db_url(tmp_path / "bot.db"),
             slack.base_url,
             {"C1": "messages", "C2": "cards"},
             clock=lambda: start + timedelta(minutes=20),

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from bot.core.events import EventKind
 from bot.store.database import OutboxRow
+from tests.databases import db_url
 from tests.fakes.slack_api import Call, FakeSlack
 from tests.integration.delivery.clock import VirtualClock
 from tests.integration.delivery.harness import alert_keys, build, run_ticks, unsent
@@ -42,7 +43,7 @@ EPS = 1e-6
 def _replay_with_faults(tmp_path, clock: VirtualClock, slack: FakeSlack):
     rng = random.Random(2017)
     poller, worker, store = build(
-        f"sqlite:///{tmp_path / 'bot.db'}",
+        db_url(tmp_path / "bot.db"),
         slack.base_url,
         CHANNELS,
         min_interval=POST_GAP,
@@ -178,7 +179,7 @@ def test_permanent_error_is_logged_once_and_does_not_block_other_channels(tmp_pa
     with FakeSlack(rate_limit_per_channel_per_second=1 / pacing) as slack:
         slack.missing_channels.add("CGONE")
         poller, worker, store = build(
-            f"sqlite:///{tmp_path / 'bot.db'}", slack.base_url, {"CGONE": "messages", "C1": "messages"}, min_interval=pacing
+            db_url(tmp_path / "bot.db"), slack.base_url, {"CGONE": "messages", "C1": "messages"}, min_interval=pacing
         )
         for _ in range(12):
             poller.poll()
@@ -200,7 +201,7 @@ def test_without_history_access_an_uncertain_alert_is_posted_again_not_lost(tmp_
     clock = VirtualClock()
     with FakeSlack(clock=clock.monotonic) as slack:
         poller, worker, store = build(
-            f"sqlite:///{tmp_path / 'bot.db'}",
+            db_url(tmp_path / "bot.db"),
             slack.base_url,
             {"C1": "messages"},
             min_interval=1.0,
@@ -234,7 +235,7 @@ def test_429_bursts_then_500s_then_a_10s_outage_leave_no_silence_longer_than_16s
     rng = random.Random(12)
     with FakeSlack(rate_limit_per_channel_per_second=1 / POST_GAP, clock=clock.monotonic) as slack:
         poller, worker, store = build(
-            f"sqlite:///{tmp_path / 'bot.db'}",
+            db_url(tmp_path / "bot.db"),
             slack.base_url,
             CHANNELS,
             min_interval=POST_GAP,

@@ -19,6 +19,7 @@ from bot.core.rules import race_facts
 from bot.core.targets import Target
 from bot.delivery.console import ConsoleSink
 from bot.render.digest import digest_message, digest_text, rollup_message
+from tests.databases import db_url
 from tests.fakes.slack_api import FakeSlack
 from tests.integration.delivery.clock import VirtualClock
 from tests.integration.delivery.harness import rules
@@ -39,7 +40,7 @@ def slack(clock):
 
 
 def _db(tmp_path, name: str = "night") -> str:
-    return f"sqlite:///{tmp_path / name}.db"
+    return db_url(tmp_path / f"{name}.db")
 
 
 def _digest_races(posts) -> list[str]:

@@ -38,6 +38,7 @@ from bot.render.answers import Answer, margin_lines
 from bot.store.database import Store
 from handlers.results import message_for
 from handlers.services import Services
+from tests.databases import db_url
 from tests.fakes.feed_server import FeedServer, Reply
 from tests.integration.commands.conftest import RULES
 from tests.mutations import (
@@ -322,7 +323,7 @@ def run_one(
 def test_one_odd_race_costs_one_race(base: Base, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     rng = random.Random(f"{SEED}:{base.name}")
     mutations, generated = mutations_of(base, rng)
-    store = Store(f"sqlite:///{tmp_path / 'corpus.db'}")
+    store = Store(db_url(tmp_path / "corpus.db"))
     services = Services(store, RULES)
     problems: list[str] = []
     with FeedServer() as server, caplog.at_level(logging.WARNING):
