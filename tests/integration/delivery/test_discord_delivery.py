@@ -53,9 +53,12 @@ def clock() -> VirtualClock:
 
 
 def test_the_night_on_slack_and_discord_at_once_each_alert_once_cards_in_place(tmp_path, clock: VirtualClock) -> None:
-    with FakeSlack(clock=clock.monotonic) as slack, FakeDiscord(clock=clock.monotonic, bucket_limit=5) as discord:
+    with (
+        FakeSlack(clock=clock.monotonic) as slack,
+        FakeDiscord(clock=clock.monotonic, bucket_limit=1, bucket_window=2.5) as discord,
+    ):
         night = build_night(db_url(tmp_path / "bot.db"), slack, discord, clock)
-        run_ticks(night.poller, night.worker, night.store, clock, tick=5.0)
+        run_ticks(night.poller, night.worker, night.store, clock, tick=1.0)
         slack_keys = assert_each_alert_once_on_slack(slack, night.store, SLACK_CHANNEL)
         discord_keys = assert_each_alert_once_on_discord(discord, night.store, DISCORD_CHANNEL, DISCORD_CHANNEL)
         webhook_keys = assert_each_alert_once_on_discord(
@@ -73,8 +76,10 @@ def test_the_night_on_slack_and_discord_at_once_each_alert_once_cards_in_place(t
         assert thread_posts
         assert all(t["parent_id"] == DISCORD_CHANNEL for t in discord.threads().values())
         assert assert_no_call_could_ping(discord) > 20
-        # the per-channel bucket (5 per 5 s) was read from the headers: no call ever met a spent bucket
+        # the bucket (1 per 2.5 s per channel: tighter than the worker's one post a second) was read from
+        # the headers: no call was made into a spent bucket, so Discord never answered 429
         assert [c for c in discord.calls if c.status == 429] == []
+        assert night.worker.stats["rate_limited"] > 0  # the sink held the channel instead
 
 
 def test_429_bursts_and_the_global_limit_are_waited_out_exactly_nothing_lost_or_twice(tmp_path, clock: VirtualClock) -> None:
