@@ -165,6 +165,11 @@ class AlertSettings(_Model):
     digest_after_races: Annotated[int, Field(ge=0, le=100_000)] = DIGEST_AFTER_RACES
     #: per channel: at most this many messages a minute, the surplus rolled into one (0: no budget)
     messages_per_minute: Annotated[int, Field(ge=0, le=600)] = MESSAGES_PER_MINUTE
+    #: per channel (id or name as in channels, or a subscribed channel's id), instead of
+    #: messages_per_minute: ``[alerts.channel_messages_per_minute] "#desk" = 60``
+    channel_messages_per_minute: dict[
+        Annotated[str, Field(min_length=1, max_length=80)], Annotated[int, Field(ge=0, le=600)]
+    ] = {}
     #: the night's key races (race keys), which a follow list names with key_races = true
     key_races: list[str] = []
     #: what every channel follows (unset: every race of a feed with at most follow_all_up_to races)

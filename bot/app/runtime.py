@@ -106,6 +106,7 @@ class Runtime:
             cards=CardRefresher(store, rules, alerts.card_update_seconds),
             summarize_after=timedelta(minutes=alerts.summarize_after_minutes) if alerts.summarize_after_minutes else None,
             messages_per_minute=alerts.messages_per_minute,
+            channel_messages_per_minute=dict(alerts.channel_messages_per_minute),
             follows=grouping.card_for,
         )
         fixed = tuple(targets)

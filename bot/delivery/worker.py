@@ -68,6 +68,7 @@ class DeliveryWorker:
         summarize_after: timedelta | None = timedelta(minutes=15),
         jitter: Callable[[], float] | None = None,
         messages_per_minute: int = 0,
+        channel_messages_per_minute: Mapping[str, int] | None = None,
         follows: Callable[[str, str, Any], bool] | None = None,
         draw: Callable[[PictureOrder], Picture | None] | None = None,
     ):
@@ -110,7 +111,7 @@ class DeliveryWorker:
             jitter=jitter or random.random,
         )
         #: per (platform, channel), messages in the last minute: the surplus rolls up (budget.py)
-        self._budget = Budget(messages_per_minute)
+        self._budget = Budget(messages_per_minute, channel_messages_per_minute)
         #: (platform, channel, alert) → whether the race may have a live card (followed races only)
         self.follows = follows
         #: draws an outbox picture row's picture when its turn comes (bot/app/pictures.py); None: no pictures
@@ -345,7 +346,7 @@ class DeliveryWorker:
             platform,
             sink,
             rows,
-            lambda: sink.send_rollup([r.alert for r in rows], channel, self._budget.per_minute),
+            lambda: sink.send_rollup([r.alert for r in rows], channel, self._budget.limit((platform, channel))),
             f"rollup of {len(rows)} alerts",
         )
         if not posted:
@@ -357,7 +358,7 @@ class DeliveryWorker:
             platform,
             channel,
             len(rows),
-            self._budget.per_minute,
+            self._budget.limit((platform, channel)),
         )
         if self.on_posted is not None:
             self.on_posted(rows[0])
