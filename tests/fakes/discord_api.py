@@ -924,7 +924,9 @@ class FakeDiscord:
     def _get_webhook(self, ids: Mapping[str, str], params: Mapping[str, str], body: Mapping[str, Any], at: float) -> _Reply:
         """The webhook object (no ``user`` with a token-authenticated GET, as in Discord)."""
         hook = self._webhook(ids)
-        return _Reply.json({"id": hook["id"], "type": 1, "channel_id": hook["channel_id"], "name": hook["name"], "token": hook["token"]})
+        return _Reply.json(
+            {"id": hook["id"], "type": 1, "channel_id": hook["channel_id"], "name": hook["name"], "token": hook["token"]}
+        )
 
     def _webhook_message(self, ids: Mapping[str, str], params: Mapping[str, str], at: float) -> tuple[str, dict[str, Any]]:
         if ids["webhook_id"] == APPLICATION_ID:
