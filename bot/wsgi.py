@@ -1,4 +1,5 @@
-"""The Procfile's web process: gunicorn serves Bolt at /slack/events and /healthz.
+"""The Procfile's web process: gunicorn serves Bolt at /slack/events, /healthz and /metrics
+(bot/app/health.py, bot/app/metrics.py).
 
 Polling runs in the ``worker`` process (one only: APScheduler 3.x cannot share jobs between
 processes); both read the same store through ``DATABASE_URL``.
@@ -15,28 +16,32 @@ help when the host has idle cores.
 
 from __future__ import annotations
 
-import logging
-import os
-
+from bot.app.discord_app import discord_routes
+from bot.app.health import operational_routes
+from bot.app.logs import setup
+from bot.app.metrics import Metrics
 from bot.app.pictures import picture_routes, web_desk
 from bot.app.settings import load_settings, rule_settings
 from bot.app.slack_app import create_bolt_app, wsgi_app
 from bot.store.database import Store
 from config.settings import Secrets
-from bot.app.discord_app import discord_routes
 from handlers import Services
 
-logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper())
+setup()  # LOG_LEVEL (default INFO) and LOG_FORMAT=json: bot/app/logs.py
 _settings = load_settings()
 _secrets = Secrets.from_env()
 _store = Store(_settings.database_url())
+# This process answers /results only: its /metrics has /results latency of its own and the
+# store's view of polls and deliveries (the worker's counters are the worker's: bot/app/metrics.py).
+_metrics = Metrics(_store)
 _rules = rule_settings(_settings)
 # /results … chart | map: a DM upload, or an image block on /charts/ with PUBLIC_URL (bot/app/pictures.py)
 _pictures = web_desk(_store, _rules, _settings.alerts.pictures, _secrets)
-_services = Services(_store, _rules, pictures=_pictures)
+_services = Services(_store, _rules, on_command=_metrics.command, pictures=_pictures)
 application = wsgi_app(
     create_bolt_app(_services, _secrets),
     routes={
+        **operational_routes(_store, {f.name: f.interval_seconds for f in _settings.feeds}, _metrics),
         **discord_routes(_services, _secrets),  # /discord/interactions when DISCORD_PUBLIC_KEY is set
         **picture_routes(_pictures),  # /charts/<signed id>.png when PUBLIC_URL and LINK_SIGNING_KEY are set
     },

@@ -13,6 +13,7 @@ The app runs listeners in the request thread and sends their ack as the HTTP ans
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
@@ -93,6 +94,38 @@ def message_for(
     return message
 
 
+#: how much of the query a log line keeps: the words of a command, not a pasted paragraph
+QUERY_CHARS = 80
+
+
+def _command_line(
+    services: Services, command: Mapping[str, Any], kind: str, outcome: str, public: bool, seconds: float
+) -> None:
+    """One line per command: platform, the command's words (the query is about races, not people;
+    cut to ``QUERY_CHARS``, and never the payload's token or response URL), its kind, outcome
+    and latency (from the listener's start to the ack handed to Bolt)."""
+    query = " ".join(str(command.get("text") or "").split())[:QUERY_CHARS]
+    log.info(
+        "command slack /results %r: %s %s in %.1f ms",
+        query,
+        kind,
+        outcome,
+        seconds * 1000,
+        extra={
+            "event": "command",
+            "platform": "slack",
+            "command": str(command.get("command") or "/results"),
+            "query": query,
+            "kind": kind,
+            "outcome": outcome,
+            "public": public,
+            "latency_ms": round(seconds * 1000, 2),
+        },
+    )
+    if services.on_command is not None:
+        services.on_command(kind, outcome, seconds)
+
+
 def _picture_by_dm(services: Services, command: Mapping[str, Any], client: WebClient) -> None:
     """After the ack: ``/results … chart`` without a public URL sends the picture into a DM with
     the asker; the desk uploads it in its own thread (longer than Slack's 3 s)."""
@@ -110,9 +143,12 @@ def register(app: App, services: Services) -> None:
     cache = AnswerCache()
 
     def results_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        started = time.perf_counter()
         public = False
+        kind, outcome = "unparsed", "error"
         try:
             cmd = parse_cached(command.get("text") or "")
+            kind = cmd.kind
             public = cmd.share and cmd.read_only and cmd.kind != "help"
             message = message_for(
                 cmd,
@@ -124,11 +160,13 @@ def register(app: App, services: Services) -> None:
             )
             # Only a real answer is posted for everyone; "did you mean" stays with the asker.
             public = public and any(b.get("type") == "header" for b in message.get("blocks", []))
+            outcome = "answered"
         except Exception:  # the user still gets an answer inside the ack, and we get the trace
             log.exception("/results failed")
             message, public = dict(SORRY), False
         ack(response_type="in_channel" if public else "ephemeral", **message)
         _picture_by_dm(services, command, client)
+        _command_line(services, command, kind, outcome, public, time.perf_counter() - started)
 
     def ack_share(ack: Ack) -> None:
         ack()

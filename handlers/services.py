@@ -32,6 +32,9 @@ class Services:
     store: Store
     rules: RuleSettings
     clock: Callable[[], datetime] = field(default=utcnow)
+    #: told of every command answered: (command kind, outcome, seconds); the app's metrics
+    #: (bot/app/metrics.py), which a handler may not import. None: nobody is told.
+    on_command: Callable[[str, str, float], None] | None = None
     #: the pictures (issue 17); None: ``/results … chart`` says they are not available here
     pictures: PictureAnswers | None = None
     _latest: LatestSnapshots = field(init=False, repr=False, compare=False)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot demo | serve | poll | check-config | migrate | record | replay``."""
+"""Command line: ``python -m bot demo | serve | poll | socket | check-config | migrate | record | replay``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +22,11 @@ log = logging.getLogger("electionbot")
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="electionbot: election-night results for Slack")
-    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "WARNING"))
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("LOG_LEVEL"),
+        help="default: $LOG_LEVEL, else WARNING, and INFO once poll, serve or socket is running (one line per poll, delivery and command)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="replay Alabama 2017 through the real pipeline (no network, no token needed)")
@@ -32,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, text in (
         ("serve", "Bolt HTTP app on $PORT at /slack/events plus the poller"),
         ("poll", "the poller and delivery only"),
+        ("socket", "Bolt in Socket Mode ($SLACK_APP_TOKEN, no public URL) plus the poller"),
         ("check-config", "validate the config and exit"),
     ):
         p = sub.add_parser(name, help=text)
@@ -43,7 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _add_rehearsal_commands(sub)
     _add_migrate_command(sub)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.app.logs import setup
+
+    setup(args.log_level, default="WARNING")
 
     try:
         if args.command in ("record", "replay"):
@@ -78,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "poll":
             return _poll(settings, secrets)
+        if args.command == "socket":
+            from bot.app.socket_mode import run_socket_mode
+
+            return run_socket_mode(settings, secrets)
         return _serve(settings, secrets)
     except (ConfigError, SchemaError) as exc:
         print(f"electionbot: {exc}", file=sys.stderr)
@@ -232,14 +244,49 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _poll(settings, secrets) -> int:  # type: ignore[no-untyped-def]  # typed lazily: importing Settings here would load the runtime for --help
+    from bot.app.logs import running
     from bot.app.runtime import Runtime
 
     runtime = Runtime.build(settings, secrets, console=None if secrets.slack_enabled else sys.stdout)
+    running()  # the config held: one line per poll and delivery from here (INFO)
     scheduler = runtime.scheduler(blocking=True)
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    stopping: list[str] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        # SIGTERM (a dyno restart, a deploy) and SIGINT alike: end the scheduler's loop here;
+        # the graceful part runs below, on the main thread, once ``start`` has returned.
+        stopping.append(signal.Signals(signum).name)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
+    return _stop_gracefully(runtime, stopping[0] if stopping else "end")
+
+
+#: SIGTERM: in-flight work gets this long (Heroku kills a dyno 30 s after its SIGTERM).
+STOP_SECONDS = 20.0
+
+
+def _stop_gracefully(runtime, why: str) -> int:  # type: ignore[no-untyped-def]  # Runtime is imported lazily (as _poll)
+    """Stop polling, let the post and the poll under way finish, release the lease, exit 0.
+    What a thread still holds after ``STOP_SECONDS`` is abandoned with ``os._exit``: a post cut
+    short is a row marked "sending", looked up in the channel by the next start, never lost and
+    never posted twice."""
+    started = time.monotonic()
+    log.warning("%s: stopping (no new polls; finishing what is in flight, %.0f s at most)", why, STOP_SECONDS)
+    finished = runtime.stop(STOP_SECONDS - 1.0)
     runtime.close()
+    log.warning(
+        "stopped in %.1f s%s; lease released",
+        time.monotonic() - started,
+        "" if finished else " (work still running was left for the next start)",
+    )
+    if not finished:
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
     return 0
 
 

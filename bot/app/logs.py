@@ -73,9 +73,14 @@ def formatter(log_format: str | None = None) -> logging.Formatter:
     return JsonFormatter() if chosen == "json" else TextFormatter(TEXT_FORMAT)
 
 
-def setup(level: str | int | None = None, *, log_format: str | None = None, stream: TextIO | None = None) -> None:
+_explicit = {"level": False}
+
+
+def setup(
+    level: str | int | None = None, *, default: str = "INFO", log_format: str | None = None, stream: TextIO | None = None
+) -> None:
     """Configure the root logger once per process (replacing what was there: gunicorn's worker,
-    the CLI and bot/wsgi.py all call this). ``level`` defaults to ``LOG_LEVEL``, then INFO."""
+    the CLI and bot/wsgi.py all call this). The level: ``level``, else ``LOG_LEVEL``, else ``default``."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter(log_format))
     root = logging.getLogger()
@@ -84,5 +89,14 @@ def setup(level: str | int | None = None, *, log_format: str | None = None, stre
             root.removeHandler(old)
     handler._electionbot = True  # type: ignore[attr-defined]  # marks ours, so a second setup replaces it
     root.addHandler(handler)
-    chosen = level if level is not None else os.environ.get("LOG_LEVEL", "INFO")
+    chosen = level if level is not None else os.environ.get("LOG_LEVEL") or default
+    _explicit["level"] = level is not None or bool(os.environ.get("LOG_LEVEL"))
     root.setLevel(chosen.upper() if isinstance(chosen, str) else chosen)
+
+
+def running() -> None:
+    """A long-running command is up, its config checked: from here its one line per poll,
+    delivery and command (INFO) are what an operator reads, so the level drops to INFO unless
+    ``LOG_LEVEL`` or ``--log-level`` chose one. Before this, a config error stays one line."""
+    if not _explicit["level"]:
+        logging.getLogger().setLevel(logging.INFO)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.codec.errors import FeedConfigError, FeedError
 from bot.core.events import Alert, Event, EventKind, coalesce
@@ -20,8 +22,12 @@ from bot.core.rules import RaceMemory, RuleSettings, evaluate
 from bot.core.targets import Target
 from bot.delivery.grouping import Grouping
 from bot.feeds.gc_pause import gc_paused
+from bot.feeds.http import FeedHttp
 from bot.feeds.source import FeedSource
 from bot.store.database import Store, utcnow
+
+if TYPE_CHECKING:
+    from bot.app.metrics import Metrics
 
 log = logging.getLogger("electionbot.poller")
 
@@ -69,6 +75,8 @@ class Poller:
     grouping: Grouping | None = None
     #: the pictures that go with an alert to a target, queued right after it (bot/app/pictures.py)
     pictures: Callable[[Alert, Target], Sequence[Alert]] | None = None
+    #: this process's metrics (bot/app/metrics.py); None: the poll is only logged
+    metrics: Metrics | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -80,10 +88,23 @@ class Poller:
     def feed(self) -> str:
         return self.source.spec.name
 
+    def wait_idle(self, timeout: float) -> bool:
+        """SIGTERM: True once no poll is under way (within ``timeout`` seconds)."""
+        if not self._lock.acquire(timeout=max(0.0, timeout)):
+            return False
+        self._lock.release()
+        return True
+
     def poll(self) -> PollResult:
         """Never raises for feed trouble; a concurrent call waits (the scheduler also forbids it)."""
         with self._lock, gc_paused():  # a national poll makes millions of acyclic objects (bot/feeds/gc_pause.py)
+            http = self.source.http if isinstance(self.source.http, FeedHttp) else None
+            bytes_before, fetch_before = (http.bytes_read, http.fetch_seconds) if http else (0, 0.0)
+            started = time.perf_counter()
             result = self._poll()
+            seconds = time.perf_counter() - started
+            fetched, fetching = (http.bytes_read - bytes_before, http.fetch_seconds - fetch_before) if http else (0, 0.0)
+        self._report(result, fetched, seconds, max(0.0, seconds - fetching))
         if result.queued and self.on_queued is not None:
             self.on_queued()
         return result
@@ -132,9 +153,39 @@ class Poller:
                 FeedError(f"snapshot could not be stored ({type(exc).__name__}: {str(exc)[:120]})", feed=self.feed)
             )
         queued += self._succeeded(changed=True, now=now)
-        for alert in alerts:
-            log.info("feed %r: %s", self.feed, "; ".join(e.kind.value for e in alert.events))
+        if log.isEnabledFor(logging.DEBUG):  # thousands on a national first poll: the summary line is at info
+            for alert in alerts:
+                log.debug("feed %r: %s", self.feed, "; ".join(e.kind.value for e in alert.events))
         return PollResult("changed", tuple(alerts), queued)
+
+    def _report(self, result: PollResult, fetched: int, seconds: float, parse_seconds: float) -> None:
+        """One line per poll, whatever its outcome (a failure also has its own warning), and the
+        metrics. ``parse_seconds`` is the poll less its HTTP fetches: parsing, rules and the commit."""
+        events = sum(len(alert.events) for alert in result.alerts)
+        log.info(
+            "poll %s: %s, %d bytes, parse %.0f ms, %d events in %d alerts, %d queued",
+            self.feed,
+            result.status,
+            fetched,
+            parse_seconds * 1000,
+            events,
+            len(result.alerts),
+            result.queued,
+            extra={
+                "event": "poll",
+                "feed": self.feed,
+                "status": result.status,
+                "bytes": fetched,
+                "parse_ms": round(parse_seconds * 1000, 1),
+                "poll_ms": round(seconds * 1000, 1),
+                "events": events,
+                "alerts": len(result.alerts),
+                "queued": result.queued,
+            },
+        )
+        if self.metrics is not None:
+            parsed = parse_seconds if result.status in ("changed", "refused") else None
+            self.metrics.poll(self.feed, result.status, parsed, result.alerts)
 
     def _refusal(self, previous: Snapshot | None, snapshot: Snapshot) -> str | None:
         if previous is None:

@@ -7,6 +7,7 @@ the bot here, so what a test exercises is what production runs.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from typing import TextIO
 
 from apscheduler.schedulers.base import BaseScheduler
 
+from bot.app.metrics import Metrics
 from bot.app.pictures import PictureDesk, default_figures, pictures_on
 from bot.app.poller import Poller, RaceFilter
 from bot.app.scheduler import build_scheduler
@@ -32,6 +34,7 @@ from bot.feeds.http import FeedHttp, HttpSettings
 from bot.feeds.kinds import make_source
 from bot.feeds.source import Recorder
 from bot.store.database import Store, utcnow
+from bot.store.lease import Claims, PollerLease, claims_for
 from bot.store.subscriptions import for_channel, subscribed_targets
 from config.settings import ConfigError, Secrets, Settings
 
@@ -47,6 +50,11 @@ class Runtime:
     pollers: list[Poller]
     worker: DeliveryWorker
     sinks: dict[str, Sink] = field(default_factory=dict)
+    #: the poller's lease and this worker's channel claims (bot/store/lease.py, docs/operations.md)
+    lease: PollerLease | None = None
+    claims: Claims | None = None
+    #: what this process polled, delivered and answered, plus the store's view (GET /metrics)
+    metrics: Metrics | None = None
     #: the pictures (issue 17): which go with a call, drawn once per version (bot/app/pictures.py)
     pictures: PictureDesk | None = None
 
@@ -64,7 +72,11 @@ class Runtime:
         database_url: str | None = None,
     ) -> Runtime:
         store = Store(database_url or settings.database_url())
+        store.history_days = settings.store.history_days  # the night's chart: bot/store/history.py
         rules = rule_settings(settings)
+        # Exactly one process polls: the lease holder, retried by the others every (shortest) interval.
+        lease = PollerLease(store, interval=min((f.interval_seconds for f in settings.feeds), default=60.0), clock=clock)
+        claims = claims_for(store, lease)
         sinks: dict[str, Sink] = {}
         targets: list[Target] = []
         if console is not None:
@@ -108,7 +120,10 @@ class Runtime:
             messages_per_minute=alerts.messages_per_minute,
             channel_messages_per_minute=dict(alerts.channel_messages_per_minute),
             follows=grouping.card_for,
+            claims=claims,
         )
+        metrics = Metrics(store)
+        worker.on_delivery = metrics.delivery
         fixed = tuple(targets)
         pollers: list[Poller] = []
         for feed in settings.feeds:
@@ -129,18 +144,51 @@ class Runtime:
                     clock=clock,
                     on_queued=worker.deliver_due,
                     grouping=grouping,
+                    metrics=metrics,
                     pictures=desk.orders if desk.enabled else None,
                 )
             )
-        return cls(settings, secrets, store, rules, pollers, worker, sinks, pictures=desk)
+        return cls(
+            settings, secrets, store, rules, pollers, worker, sinks, metrics=metrics, lease=lease, claims=claims, pictures=desk
+        )
 
     def scheduler(self, *, blocking: bool = False, deliver: bool = True, polls_on_demand: bool = False) -> BaseScheduler:
         intervals = {f.name: f.interval_seconds for f in self.settings.feeds}
         return build_scheduler(
-            self.pollers, self.worker if deliver else None, intervals, blocking=blocking, polls_on_demand=polls_on_demand
+            self.pollers,
+            self.worker if deliver else None,
+            intervals,
+            blocking=blocking,
+            polls_on_demand=polls_on_demand,
+            gate=self.may_poll,
         )
 
+    def may_poll(self) -> bool:
+        """Before each poll: not stopping, and this process holds the poller's lease."""
+        return not self._stopping and (self.lease is None or self.lease.ensure())
+
+    def stop(self, timeout: float = 20.0) -> bool:
+        """SIGTERM and SIGINT: stop polling, let the poll and the post under way finish (within
+        ``timeout`` seconds together), release the lease and the channel claims. True when all
+        finished in time; what is still queued is sent once by the next process to start."""
+        self._stopping = True
+        deadline = time.monotonic() + timeout
+        finished = self.worker.stop(timeout)
+        for poller in self.pollers:
+            finished = poller.wait_idle(deadline - time.monotonic()) and finished
+        if self.lease is not None:
+            self.lease.release()
+        if self.claims is not None:
+            self.claims.release_all()
+        return finished
+
+    _stopping: bool = field(default=False, init=False, repr=False)
+
     def close(self) -> None:
+        if self.lease is not None:
+            self.lease.release()
+        if self.claims is not None:
+            self.claims.release_all()
         for poller in self.pollers:
             poller.source.http.close()
         self.store.close()

@@ -15,13 +15,18 @@ from handlers import Services, register_listeners
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def create_bolt_app(services: Services, secrets: Secrets, client: WebClient | None = None) -> App:
-    if not secrets.slack_signing_secret:
+def create_bolt_app(
+    services: Services, secrets: Secrets, client: WebClient | None = None, *, socket_mode: bool = False
+) -> App:
+    """``socket_mode``: requests arrive over the app's own WebSocket (bot/app/socket_mode.py), which
+    Slack authenticates with the app-level token, so there is no signature to verify."""
+    if not secrets.slack_signing_secret and not socket_mode:
         raise ConfigError("SLACK_SIGNING_SECRET is not set: the app cannot verify Slack's requests")
     # Bolt takes the token from the client (a token= beside client= is ignored), so it goes here.
     client = client or WebClient(token=secrets.slack_bot_token, base_url=secrets.slack_api_url)
     app = App(
-        signing_secret=secrets.slack_signing_secret,
+        signing_secret=secrets.slack_signing_secret or "",
+        request_verification_enabled=not socket_mode,
         client=client,
         # auth.test at start-up would make the web process depend on Slack being up.
         token_verification_enabled=False,

@@ -34,14 +34,16 @@ log = logging.getLogger("electionbot")
 WEB_WORKERS = 1
 WEB_THREADS = 4
 WEB_TIMEOUT = 30
+#: SIGTERM: how long the poll and the post under way may take to finish (as ``poll``'s).
+STOP_SECONDS = 20
 
 
 def check(settings: Settings, secrets: Secrets) -> None:
     """Raise ConfigError now, in the parent, for what would otherwise only fail in the worker."""
     from slack_bolt.error import BoltError
 
-    from bot.app.runtime import Runtime
     from bot.app.discord_app import discord_routes
+    from bot.app.runtime import Runtime
     from bot.app.slack_app import create_bolt_app
     from handlers import Services
 
@@ -73,6 +75,7 @@ def serve(settings: Settings, secrets: Secrets, host: str, port: int) -> int:
                 "worker_class": "gthread",
                 "threads": WEB_THREADS,
                 "timeout": WEB_TIMEOUT,
+                "graceful_timeout": STOP_SECONDS,  # SIGTERM: in-flight deliveries get 20 s
                 "post_worker_init": _started,
                 "worker_exit": _stopping,
                 "when_ready": lambda server: log.warning(
@@ -100,18 +103,35 @@ _worker_state: dict[str, Any] = {}
 
 
 def _load_in_worker(settings: Settings, secrets: Secrets) -> Callable[..., Any]:
+    from bot.app.logs import running
     from bot.app.runtime import Runtime
+
+    running()  # the CLI's log set-up survives the fork; the config held: INFO from here
+    runtime = Runtime.build(settings, secrets, console=None if secrets.slack_enabled else sys.stdout)
+    _worker_state["runtime"] = runtime
+    return one_process_app(runtime)
+
+
+def one_process_app(runtime: Any) -> Callable[..., Any]:
+    """Bolt at /slack/events, /healthz and /metrics over ``runtime`` (a ``bot.app.runtime.Runtime``):
+    one process, so the poller's, the worker's and /results' metrics are all this registry's."""
     from bot.app.discord_app import discord_routes
+    from bot.app.health import operational_routes
+    from bot.app.metrics import Metrics
     from bot.app.pictures import picture_routes
     from bot.app.slack_app import create_bolt_app, wsgi_app
     from handlers import Services
 
-    runtime = Runtime.build(settings, secrets, console=None if secrets.slack_enabled else sys.stdout)
-    _worker_state["runtime"] = runtime
-    services = Services(runtime.store, runtime.rules, pictures=runtime.pictures)
+    metrics = runtime.metrics or Metrics(runtime.store)
+    intervals = {f.name: f.interval_seconds for f in runtime.settings.feeds}
+    services = Services(runtime.store, runtime.rules, on_command=metrics.command, pictures=runtime.pictures)
     return wsgi_app(
-        create_bolt_app(services, secrets),
-        routes={**discord_routes(services, secrets), **picture_routes(runtime.pictures)},
+        create_bolt_app(services, runtime.secrets),
+        routes={
+            **operational_routes(runtime.store, intervals, metrics, clock=runtime.worker.clock),
+            **discord_routes(services, runtime.secrets),  # /discord/interactions when DISCORD_PUBLIC_KEY is set
+            **picture_routes(runtime.pictures),  # /charts/<signed id>.png with PUBLIC_URL and LINK_SIGNING_KEY
+        },
     )
 
 
@@ -124,9 +144,12 @@ def _started(worker: Any) -> None:
 
 
 def _stopping(server: Any, worker: Any) -> None:
+    """SIGTERM or SIGINT (gunicorn's graceful stop): as ``poll`` stops, no new polls, the post
+    under way finished, the lease released (bot/app/cli.py, docs/operations.md)."""
     scheduler = _worker_state.pop("scheduler", None)
     if scheduler is not None:
         scheduler.shutdown(wait=False)
     runtime = _worker_state.pop("runtime", None)
     if runtime is not None:
+        runtime.stop(STOP_SECONDS - 1.0)
         runtime.close()

@@ -26,9 +26,9 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.digest import Digest
 from bot.core.events import Severity
@@ -41,6 +41,9 @@ from bot.delivery.report import HISTORY_ACTION, HISTORY_CHECK, OperatorLog
 from bot.delivery.sink import DeliveryError, HistorySink, RollupSink, Sink, SummarySink, UploadSink
 from bot.render.picture import Picture
 from bot.store.database import Card, Delivery, Store, utcnow
+
+if TYPE_CHECKING:
+    from bot.store.lease import Claims
 
 log = logging.getLogger("electionbot.delivery")
 
@@ -69,6 +72,7 @@ class DeliveryWorker:
         jitter: Callable[[], float] | None = None,
         messages_per_minute: int = 0,
         channel_messages_per_minute: Mapping[str, int] | None = None,
+        claims: Claims | None = None,
         follows: Callable[[str, str, Any], bool] | None = None,
         draw: Callable[[PictureOrder], Picture | None] | None = None,
     ):
@@ -88,6 +92,9 @@ class DeliveryWorker:
         self.summarize_after = summarize_after
         #: test hook: called after a successful post, before it is marked sent (crash tests).
         self.on_posted: Callable[[Delivery], None] | None = None
+        #: called once per outbox row with (platform, outcome, seconds from queued to sent, or
+        #: None when not sent): the runtime's metrics (bot/app/metrics.py).
+        self.on_delivery: Callable[[str, str, float | None], None] | None = None
         self.stats: Counter[str] = Counter()
         self._sleep = sleep
         self._monotonic = monotonic
@@ -117,6 +124,10 @@ class DeliveryWorker:
         #: draws an outbox picture row's picture when its turn comes (bot/app/pictures.py); None: no pictures
         self.draw = draw
         self._lock = threading.Lock()
+        #: which channels this worker may post to now, when many workers share the outbox
+        #: (bot/store/lease.py); None: every channel (one delivering process)
+        self.claims = claims
+        self._stopping = threading.Event()
 
     # --- entry point -----------------------------------------------------------------------
 
@@ -128,12 +139,26 @@ class DeliveryWorker:
             sent = 0
             deadline = self._monotonic() + self.budget_seconds
             for platform, sink in self.sinks.items():
+                if self._stopping.is_set():
+                    break
                 sent += self._deliver_platform(platform, sink, deadline)
-                if self.cards is not None and _supports_cards(sink):
+                if self.cards is not None and _supports_cards(sink) and not self._stopping.is_set():
                     self._refresh_cards(platform, sink)
+                if self.claims is not None:
+                    self.claims.release_idle(platform)
             return sent
         finally:
             self._lock.release()
+
+    def stop(self, timeout: float) -> bool:
+        """SIGTERM: start nothing new; the post under way finishes and is recorded. True when the
+        round in flight ended within ``timeout`` seconds (what it left stays queued, and the next
+        start sends it once: "sending" rows are looked up in the channel first)."""
+        self._stopping.set()
+        if not self._lock.acquire(timeout=max(0.0, timeout)):
+            return False
+        self._lock.release()
+        return True
 
     def style(self, platform: str, channel: str) -> str:
         sink = self.sinks.get(platform)
@@ -146,13 +171,15 @@ class DeliveryWorker:
     def _deliver_platform(self, platform: str, sink: Sink, deadline: float) -> int:
         sent = 0
         interval = _post_interval(sink, self.min_interval)
-        while self._monotonic() < deadline:
+        while self._monotonic() < deadline and not self._stopping.is_set():
             by_channel = self._ready(platform)
             if not by_channel:
                 return sent
             waits = []
             progressed = False
             for channel, queue in by_channel.items():
+                if self._stopping.is_set():
+                    return sent
                 wait = self._posts.wait((platform, channel), interval)
                 if wait > 0:
                     waits.append(wait)
@@ -163,14 +190,17 @@ class DeliveryWorker:
                 pause = min(waits)
                 if self._monotonic() + pause >= deadline:
                     return sent
-                self._sleep(pause)
+                if self._sleep is time.sleep:
+                    self._stopping.wait(pause)  # a SIGTERM ends the wait
+                else:
+                    self._sleep(pause)
         return sent
 
     def _ready(self, platform: str) -> dict[str, list[Delivery]]:
         """Due rows per channel, oldest first (the order per channel), for channels whose oldest
         unsent row is due: a channel waiting to retry its head sends nothing newer."""
         now = self.clock()
-        due = self.store.due(platform, now)
+        due = self.store.due(platform, now) if self.claims is None else self._claimed_due(platform, now)
         # only the channels about to send: one index seek each, never a read of the whole backlog
         first_due = self.store.pending_channels_blocked(platform, {row.channel for row in due})
         by_channel: dict[str, list[Delivery]] = {}
@@ -179,12 +209,36 @@ class DeliveryWorker:
                 by_channel.setdefault(row.channel, []).append(row)
         return by_channel
 
+    def _claimed_due(self, platform: str, now: datetime) -> list[Delivery]:
+        """Due rows of the channels this worker holds (claiming the free ones first). A channel
+        newly taken over is paced from its last post by whichever worker made it."""
+        assert self.claims is not None
+        held, fresh = self.claims.hold(platform, self.store.due_channels(platform, now))
+        interval = _post_interval(self.sinks[platform], self.min_interval)
+        for channel in fresh:
+            last = self.store.last_post_at(platform, channel)
+            if last is not None and (now - last).total_seconds() < interval:
+                self._posts.mark((platform, channel))
+        return self.store.due_in(platform, held, now)
+
     def _refresh_cards(self, platform: str, sink: Sink) -> None:
         """After the alerts: a channel with an alert ready to go (now or after the pacing gap)
         keeps its card as is for now. One whose posts are held by a 429 does not (edits have
         their own limit)."""
         busy = {channel for channel in self._ready(platform) if self._posts.held((platform, channel)) == 0}
-        self._cards.refresh(platform, sink, busy, lambda channel: self.style(platform, channel) != "messages")
+        held: set[str] | None = None
+        if self.claims is not None:
+            # Many workers: cards are edited by the poller's holder only (one edit pace for the
+            # workspace), and only in channels it holds (a card lost and posted anew is a post).
+            if not self.claims.refreshes_cards():
+                return
+            held, _ = self.claims.hold(platform, {card.channel for card in self.store.cards(platform, status=None)})
+        self._cards.refresh(
+            platform,
+            sink,
+            busy,
+            lambda channel: self.style(platform, channel) != "messages" and (held is None or channel in held),
+        )
 
     def _step(self, platform: str, sink: Sink, queue: list[Delivery], now: datetime) -> int:
         """One action for one channel: reconcile, summarize, create the card, or post the head row."""
@@ -222,6 +276,7 @@ class DeliveryWorker:
                         platform,
                         row.channel,
                         r.alert.key,
+                        extra=self._delivered([r], "reconciled"),
                     )
             if row.alert.key in found:
                 return 1
@@ -249,6 +304,7 @@ class DeliveryWorker:
             if style == "quiet" and row.alert.severity < Severity.LEAD:
                 self.store.mark_skipped(row.id, "quiet channel: the live card shows it")
                 self.stats["skipped"] += 1
+                self._log_delivery([row], "skipped", logging.DEBUG)
                 return 0
             if card is not None and card.status == "frozen":
                 thread_ts = card.ts  # None when the card is gone: the alert goes to the channel
@@ -285,7 +341,13 @@ class DeliveryWorker:
                 return 0
             return self._retry(row, exc, uncertain=exc.uncertain)
         except Exception as exc:  # a renderer or client bug: keep the alert, back off, say so
-            log.exception("%s %s: unexpected error delivering %s", row.platform, row.channel, row.alert.key)
+            log.exception(
+                "%s %s: unexpected error delivering %s",
+                row.platform,
+                row.channel,
+                row.alert.key,
+                extra=self._delivered([row], "retry"),
+            )
             wait = min(self.max_backoff, 5.0 * (row.attempts + 1))
             self.store.mark_retry(
                 row.id, f"{type(exc).__name__}: {exc}", timedelta(seconds=wait), self.clock(), uncertain=True
@@ -298,7 +360,44 @@ class DeliveryWorker:
         if self.on_posted is not None:
             self.on_posted(row)
         self.store.mark_sent(row.id, ts, self.clock())
+        self._log_delivery([row], "sent")
         return 1
+
+    # --- one line per delivery ------------------------------------------------------------------
+
+    def _delivered(self, rows: Sequence[Delivery], outcome: str) -> dict[str, Any]:
+        """Reports ``rows`` to ``on_delivery`` and returns the structured fields of their one log
+        line: platform, channel, alert key (the first, and how many when a message held several),
+        outcome and the seconds from queued to now (sent rows only)."""
+        now = self.clock()
+        waits = [max(0.0, (now - r.created_at).total_seconds()) for r in rows]
+        sent = outcome in ("sent", "reconciled")
+        if self.on_delivery is not None:
+            for wait in waits:
+                self.on_delivery(rows[0].platform, outcome, wait if sent else None)
+        return {
+            "event": "delivery",
+            "platform": rows[0].platform,
+            "channel": rows[0].channel,
+            "alert_key": rows[0].alert.key,
+            "alerts": len(rows),
+            "outcome": outcome,
+            "latency_ms": round(max(waits) * 1000) if sent else None,
+        }
+
+    def _log_delivery(self, rows: Sequence[Delivery], outcome: str, level: int = logging.INFO) -> None:
+        fields = self._delivered(rows, outcome)
+        log.log(
+            level,
+            "delivery %s %s: %s%s %s%s",
+            fields["platform"],
+            fields["channel"],
+            fields["alert_key"],
+            f" (+{len(rows) - 1} more in one message)" if len(rows) > 1 else "",
+            outcome,
+            f", {fields['latency_ms']} ms after it was queued" if fields["latency_ms"] is not None else "",
+            extra=fields,
+        )
 
     # --- digests and the budget (bot.core.digest, budget.py) -------------------------------------
 
@@ -363,6 +462,7 @@ class DeliveryWorker:
         if self.on_posted is not None:
             self.on_posted(rows[0])
         self.store.mark_many_sent([r.id for r in rows], ts, self.clock())
+        self._log_delivery(rows, "sent")
         return len(rows)
 
     def _post_group(
@@ -384,7 +484,15 @@ class DeliveryWorker:
                     self._retry(r, exc)
                 return False, None
             wait = self._wait_after(key, exc)
-            log.warning("%s %s: %s failed (%s); retrying in %.2f s", platform, channel, what, exc, wait)
+            log.warning(
+                "%s %s: %s failed (%s); retrying in %.2f s",
+                platform,
+                channel,
+                what,
+                exc,
+                wait,
+                extra=self._delivered(rows, "retry"),
+            )
             for r in rows:
                 self.store.mark_retry(r.id, str(exc), timedelta(seconds=wait), self.clock(), uncertain=exc.uncertain)
             return False, None
@@ -405,7 +513,13 @@ class DeliveryWorker:
             self._posts.mark(key)
             return self._retry(row, exc, uncertain=exc.uncertain)
         except Exception as exc:  # a renderer bug: keep the digest, back off, say so
-            log.exception("%s %s: unexpected error delivering digest %s", platform, row.channel, row.alert.key)
+            log.exception(
+                "%s %s: unexpected error delivering digest %s",
+                platform,
+                row.channel,
+                row.alert.key,
+                extra=self._delivered([row], "retry"),
+            )
             wait = min(self.max_backoff, 5.0 * (row.attempts + 1))
             self.store.mark_retry(
                 row.id, f"{type(exc).__name__}: {exc}", timedelta(seconds=wait), self.clock(), uncertain=True
@@ -419,6 +533,7 @@ class DeliveryWorker:
         if self.on_posted is not None:
             self.on_posted(row)
         self.store.mark_sent(row.id, ts, self.clock())
+        self._log_delivery([row], "sent")
         return 1
 
     def _send_picture(self, platform: str, sink: Sink, row: Delivery, card: Card | None) -> int:
@@ -433,6 +548,7 @@ class DeliveryWorker:
         if not isinstance(sink, UploadSink) or self.draw is None:
             self.store.mark_skipped(row.id, f"{platform} takes no pictures here")
             self.stats["pictures_skipped"] += 1
+            self._log_delivery([row], "skipped", logging.DEBUG)
             return 0
         if row.status == "sending" and row.upload_file_id:
             try:
@@ -452,6 +568,7 @@ class DeliveryWorker:
                     row.channel,
                     order.key,
                     row.upload_file_id,
+                    extra=self._delivered([row], "reconciled"),
                 )
                 return 1
         try:
@@ -462,6 +579,7 @@ class DeliveryWorker:
         if picture is None:
             self.store.mark_skipped(row.id, "no picture to draw")
             self.stats["pictures_skipped"] += 1
+            self._log_delivery([row], "skipped", logging.DEBUG)
             return 0
         thread_ts = card.ts if card is not None and card.status in ("live", "frozen") and card.ts else None
         key = (platform, row.channel)
@@ -489,6 +607,7 @@ class DeliveryWorker:
         if self.on_posted is not None:
             self.on_posted(row)
         self.store.mark_sent(row.id, file_id, self.clock())
+        self._log_delivery([row], "sent")
         return 1
 
     def _find_posted(self, sink: Any, channel: str, keys: list[str], card: Card | None) -> dict[str, str]:
@@ -511,9 +630,18 @@ class DeliveryWorker:
             self._operator.permanent(row.platform, row.channel, exc)
             self.store.mark_failed(row.id, str(exc))
             self.stats["failed"] += 1
+            self._log_delivery([row], "failed", logging.WARNING)
             return 0
         wait = self._wait_after((row.platform, row.channel), exc)
-        log.warning("%s %s: %s; retrying in %.2f s (attempt %d)", row.platform, row.channel, exc, wait, row.attempts + 1)
+        log.warning(
+            "%s %s: %s; retrying in %.2f s (attempt %d)",
+            row.platform,
+            row.channel,
+            exc,
+            wait,
+            row.attempts + 1,
+            extra=self._delivered([row], "retry"),
+        )
         self.store.mark_retry(row.id, str(exc), timedelta(seconds=wait), self.clock(), uncertain=uncertain)
         return 0
 
@@ -549,6 +677,7 @@ class DeliveryWorker:
         if self.on_posted is not None:
             self.on_posted(rows[0])
         self.store.mark_many_sent([r.id for r in rows], ts, self.clock())
+        self._log_delivery(rows, "sent")
         return len(rows)
 
 
