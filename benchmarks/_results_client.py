@@ -4,10 +4,12 @@ Why a separate process and asyncio: a client thread pool inside the server's pro
 for the GIL, and the latency it measures is mostly its own queueing. One event loop can keep
 50 connections busy on one core while the server has the rest of the machine.
 
-Run by ``bench_results``, not by hand; the signing secret comes in ``BENCH_SIGNING_SECRET``::
+Run by ``bench_results``, not by hand; the signing secret comes in ``BENCH_SIGNING_SECRET``
+(Slack) or the Ed25519 seed in ``BENCH_DISCORD_SEED`` (hex, ``--platform discord``: the
+interaction ``/results`` as Discord POSTs it, signed over timestamp + body)::
 
     python -m benchmarks._results_client --url http://127.0.0.1:PORT/slack/events \
-        --requests 2000 --concurrency 20 [--text alabama] [--warmup 40] [--fresh-connections]
+        --requests 2000 --concurrency 20 [--text alabama] [--warmup 40] [--fresh-connections] [--platform discord]
 
 Prints one JSON object: ``latencies_ms`` (measured requests only, in completion order),
 ``wall_s``, ``statuses`` (status → count), ``bodies`` (distinct response bodies → count, at most
@@ -27,6 +29,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from nacl.signing import SigningKey
+
+from tests.fakes.discord_signing import command, encode
 from tests.fakes.slack_signing import signed_headers, slash_body
 
 MAX_BODIES = 20
@@ -97,9 +102,9 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
         await reader.readexactly(2)
 
 
-def build_request(host: str, port: int, path: str, body: str, secret: str) -> bytes:
-    """Signed now, as Slack signs each delivery; the server verifies every one."""
-    headers = signed_headers(body, secret)
+def build_request(host: str, port: int, path: str, body: str, secret: str, discord: SigningKey | None = None) -> bytes:
+    """Signed now, as Slack (or Discord) signs each delivery; the server verifies every one."""
+    headers = discord_headers(body, discord) if discord is not None else signed_headers(body, secret)
     head = [
         f"POST {path} HTTP/1.1",
         f"Host: {host}:{port}",
@@ -110,12 +115,26 @@ def build_request(host: str, port: int, path: str, body: str, secret: str) -> by
     return ("\r\n".join(head) + "\r\n\r\n" + body).encode()
 
 
+def discord_headers(body: str, key: SigningKey) -> dict[str, str]:
+    stamp = str(int(time.time()))
+    signature = key.sign(stamp.encode() + body.encode()).signature.hex()
+    return {"Content-Type": "application/json", "X-Signature-Ed25519": signature, "X-Signature-Timestamp": stamp}
+
+
 async def run(
-    url: str, total: int, concurrency: int, text: str, secret: str, warmup: int, fresh: bool, duration: float | None = None
+    url: str,
+    total: int,
+    concurrency: int,
+    text: str,
+    secret: str,
+    warmup: int,
+    fresh: bool,
+    duration: float | None = None,
+    discord: SigningKey | None = None,
 ) -> tuple[Tally, float]:
     parts = urlsplit(url)
     host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"
-    body = slash_body(text)
+    body = encode(command(text)).decode() if discord is not None else slash_body(text)
     tally = Tally()
     connections = [Connection(host, port, fresh) for _ in range(concurrency)]
 
@@ -126,7 +145,7 @@ async def run(
             if deadline and time.perf_counter() >= deadline[0]:
                 return
             timed = queue[-1] if deadline else queue.pop()  # a timed run never empties its queue
-            request = build_request(host, port, path, body, secret)
+            request = build_request(host, port, path, body, secret, discord)
             sent = time.time()
             started = time.perf_counter()
             try:
@@ -166,14 +185,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=40)
     parser.add_argument("--fresh-connections", action="store_true", help="a new TCP connection per request")
     parser.add_argument("--duration", type=float, help="measure for this many seconds instead of --requests")
+    parser.add_argument("--platform", choices=("slack", "discord"), default="slack")
     args = parser.parse_args(argv)
-    secret = os.environ.get("BENCH_SIGNING_SECRET")
-    if not secret:
+    secret = os.environ.get("BENCH_SIGNING_SECRET") or ""
+    seed = os.environ.get("BENCH_DISCORD_SEED") or ""
+    if args.platform == "slack" and not secret:
         print("BENCH_SIGNING_SECRET is not set", file=sys.stderr)
         return 2
+    if args.platform == "discord" and not seed:
+        print("BENCH_DISCORD_SEED is not set", file=sys.stderr)
+        return 2
+    discord = SigningKey(bytes.fromhex(seed)) if args.platform == "discord" else None
     cpu = time.process_time()
     tally, wall = asyncio.run(
-        run(args.url, args.requests, args.concurrency, args.text, secret, args.warmup, args.fresh_connections, args.duration)
+        run(
+            args.url,
+            args.requests,
+            args.concurrency,
+            args.text,
+            secret,
+            args.warmup,
+            args.fresh_connections,
+            args.duration,
+            discord,
+        )
     )
     json.dump(
         {

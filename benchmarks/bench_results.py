@@ -15,10 +15,16 @@ errors cannot pass for speed. Target: p99 <= 50 ms at 20 concurrent, for each se
     .venv/bin/python -m benchmarks.bench_results [--requests 2000] [--concurrency 20 | 1,5,20,50]
         [--runs 3] [--text alabama] [--server both|procfile|serve|wsgiref] [--workers N] [--threads N]
         [--poll-interval S] [--fresh-connections] [--feed alabama|national] [--duration S]
+        [--platform slack|discord]
 
 ``--feed national`` measures ``/results georgia`` while the deployment's poller polls the seeded
 national night (full 26 MB replies; the Procfile case runs its ``worker`` beside ``web``) for
 ``--duration`` seconds per run, split by overlap with the polls (``benchmarks/_results_feed.py``).
+
+``--platform discord`` asks the same through Discord's interactions endpoint
+(``/discord/interactions``): each request an APPLICATION_COMMAND ``/results`` signed with an Ed25519
+key made for the run (its public half is the server's ``DISCORD_PUBLIC_KEY``); every answer must be
+an ephemeral type-4 message carrying the same figures.
 
 ``--workers``/``--threads`` change the Procfile's command only (serve always runs one worker:
 its scheduler must not run twice). ``gunicorn`` is the old name of ``procfile``.
@@ -41,6 +47,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from nacl.signing import SigningKey
+
 from benchmarks._results_server import (
     ROOT,
     cpu_seconds,
@@ -54,10 +62,15 @@ from benchmarks._results_server import (
 )
 from bot.rehearsal.scenarios import DEFAULT_FEED, load_scenario, scenario_files
 from bot.store.database import Store
+from tests.fakes.discord_api import APPLICATION_ID
 from tests.fakes.feed_server import FeedServer, Reply
 from tests.fakes.slack_api import FakeSlack
 
 SECRET = "bench-signing-secret"
+#: the Ed25519 seed of the run's Discord key (the client signs with it; the server gets its public half)
+DISCORD_SEED = os.urandom(32).hex()
+#: where each platform's commands arrive
+PATHS = {"slack": "/slack/events", "discord": "/discord/interactions"}
 #: What the Alabama 2017 final card must say (Jones's share, his lead in votes).
 ALABAMA_FIGURES = ("49.92", "20,715")
 SORRY = "results are unavailable"
@@ -98,6 +111,15 @@ class Run:
         )
 
 
+def _ephemeral(message: object) -> bool:
+    """Slack's ``response_type`` or Discord's type 4 with flags 64."""
+    if not isinstance(message, dict):
+        return False
+    if "response_type" in message:
+        return message["response_type"] == "ephemeral"
+    return message.get("type") == 4 and (message.get("data") or {}).get("flags") == 64
+
+
 def check_answers(result: dict, requests: int, figures: tuple[str, ...]) -> list[str]:
     """Every measured request answered 200 with an ephemeral card carrying ``figures``."""
     problems = []
@@ -112,7 +134,7 @@ def check_answers(result: dict, requests: int, figures: tuple[str, ...]) -> list
         except ValueError:
             problems.append(f"not JSON: {body[:120]!r}")
             continue
-        if not isinstance(message, dict) or message.get("response_type") != "ephemeral":
+        if not _ephemeral(message):
             problems.append(f"not an ephemeral answer: {body[:120]!r}")
         missing = [f for f in figures if f not in body]
         if missing or SORRY in body:
@@ -143,7 +165,9 @@ def seed(directory: Path, feed_url: str = "http://127.0.0.1:9/unused.json", inte
     return url, config
 
 
-def measure(url: str, args: argparse.Namespace, concurrency: int, server_pid: int, figures: tuple[str, ...]) -> Run:
+def measure(
+    url: str, args: argparse.Namespace, concurrency: int, server_pid: int, figures: tuple[str, ...], platform: str = "slack"
+) -> Run:
     command = [
         sys.executable,
         "-m",
@@ -158,10 +182,12 @@ def measure(url: str, args: argparse.Namespace, concurrency: int, server_pid: in
         args.text,
         "--warmup",
         str(max(args.warmup, concurrency)),
+        "--platform",
+        platform,
     ]
     if args.fresh_connections:
         command.append("--fresh-connections")
-    env = {**os.environ, "BENCH_SIGNING_SECRET": SECRET, "PYTHONPATH": python_path()}
+    env = {**os.environ, "BENCH_SIGNING_SECRET": SECRET, "BENCH_DISCORD_SEED": DISCORD_SEED, "PYTHONPATH": python_path()}
     cpu_before = cpu_seconds(server_pid)
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     cpu_after = cpu_seconds(server_pid)
@@ -189,6 +215,12 @@ def measure(url: str, args: argparse.Namespace, concurrency: int, server_pid: in
     )
 
 
+def label(key: str) -> str:
+    """A run's server, and its platform when both were measured ("serve:discord")."""
+    name, _, platform = key.partition(":")
+    return LABELS.get(name, name) + (f" · {platform}" if platform else "")
+
+
 def _span(values: list[float], fmt: str = "{:.1f}") -> str:
     lo, hi = min(values), max(values)
     return fmt.format(lo) if len(values) == 1 or fmt.format(lo) == fmt.format(hi) else f"{fmt.format(lo)}–{fmt.format(hi)}"
@@ -197,14 +229,14 @@ def _span(values: list[float], fmt: str = "{:.1f}") -> str:
 def summary(runs: list[tuple[str, Run]]) -> list[str]:
     """Per concurrency and server, the range over runs: on a shared machine one run proves little."""
     lines = []
-    width = max(len(LABELS.get(name, name)) for name, _ in runs)
+    width = max(len(label(name)) for name, _ in runs)
     for c in sorted({r.concurrency for _, r in runs}):
         for name in dict.fromkeys(n for n, _ in runs):
             rs = [r for n, r in runs if n == name and r.concurrency == c]
             if not rs:
                 continue
             lines.append(
-                f"  c={c:<3} {LABELS.get(name, name):<{width}} ({len(rs)} run{'s' if len(rs) > 1 else ''}): p50 {_span([r.p50 for r in rs])}"
+                f"  c={c:<3} {label(name):<{width}} ({len(rs)} run{'s' if len(rs) > 1 else ''}): p50 {_span([r.p50 for r in rs])}"
                 f" · p90 {_span([r.p90 for r in rs])} · p99 {_span([r.p99 for r in rs])} · max {_span([r.max for r in rs])} ms"
                 f" · {_span([r.rps for r in rs], '{:,.0f}')} req/s · load {_span([r.load[0] for r in rs], '{:.2f}')}"
             )
@@ -251,6 +283,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="--feed national: a checkout of the code before a change (git archive COMMIT | tar -x -C DIR); each "
         "deployment also runs from it, alternating with this checkout, and the summary shows both",
     )
+    parser.add_argument(
+        "--platform",
+        choices=("slack", "discord", "both"),
+        default="slack",
+        help="discord: the same /results as a signed interaction at /discord/interactions; both: each run "
+        "asks Slack's endpoint, then Discord's, on the same servers",
+    )
     parser.add_argument("--target-p99-ms", type=float, default=50.0)
     parser.add_argument("--target-concurrency", type=int, default=20, help="the concurrency the p99 target applies to")
     return parser.parse_args(argv)
@@ -278,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     levels = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
     figures = tuple(args.expect) if args.expect else (ALABAMA_FIGURES if args.text.strip().lower() == "alabama" else ())
     names = servers(args.server)
+    platforms = ["slack", "discord"] if args.platform == "both" else [args.platform]
 
     runs: list[tuple[str, Run]] = []
     # Bolt calls auth.test once per process: a local fake Slack answers it, so nothing leaves the host.
@@ -292,8 +332,13 @@ def main(argv: list[str] | None = None) -> int:
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_BOT_TOKEN": "xoxb-bench",
             "SLACK_API_URL": slack.base_url,
+            "DISCORD_PUBLIC_KEY": SigningKey(bytes.fromhex(DISCORD_SEED)).verify_key.encode().hex(),
+            "DISCORD_APPLICATION_ID": APPLICATION_ID,
+            "DISCORD_API_URL": "http://127.0.0.1:9/api/v10/",  # never called: every answer is ready in time
         }
-        print(f"/results {args.text!r}: {args.requests} requests per run, {args.runs} run(s) per server and concurrency")
+        print(
+            f"/results {args.text!r} on {args.platform}: {args.requests} requests per run, {args.runs} run(s) per server and concurrency"
+        )
         print(f"  load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
         with ExitStack() as stack:
             started: dict[str, tuple[int, str, Path]] = {}
@@ -303,16 +348,18 @@ def main(argv: list[str] | None = None) -> int:
                 log_path = Path(tmp) / f"{name}.log"
                 print(f"  {LABELS.get(name, name)}: {shlex.join(command[1:])}" + (f" (PORT={port})" if extra else ""))
                 proc = stack.enter_context(web_process(command, port, {**env, **extra}, log_path))
-                started[name] = (proc.pid, f"http://127.0.0.1:{port}/slack/events", log_path)
+                started[name] = (proc.pid, f"http://127.0.0.1:{port}", log_path)
             for concurrency in levels:
                 for i in range(args.runs):
                     for name in names:  # alternating: each server meets the same load from the rest of the machine
-                        pid, url, _ = started[name]
-                        run = measure(url, args, concurrency, pid, figures)
-                        runs.append((name, run))
-                        print(f"  c={concurrency:<3} {name:<8} run {i + 1}: {run.line()}", flush=True)
+                        for platform in platforms:
+                            pid, base, _ = started[name]
+                            run = measure(base + PATHS[platform], args, concurrency, pid, figures, platform)
+                            key = name if len(platforms) == 1 else f"{name}:{platform}"
+                            runs.append((key, run))
+                            print(f"  c={concurrency:<3} {key:<16} run {i + 1}: {run.line()}", flush=True)
             for name, (_, _, log_path) in started.items():
-                if any(r.problems for n, r in runs if n == name):
+                if any(r.problems for n, r in runs if n.partition(":")[0] == name):
                     print(f"{name} log tail:\n" + log_tail(log_path))
         if "serve" in started:
             print(f"  serve's poller read the feed {len(feed.requests_to('/al.json'))} times while it answered")
@@ -323,13 +370,13 @@ def main(argv: list[str] | None = None) -> int:
         print("  some answers were WRONG: the figures above do not count")
         return 1
     verdicts = []
-    for name in names:
+    for name in dict.fromkeys(n for n, _ in runs):
         at_target = [r for n, r in runs if n == name and r.concurrency == args.target_concurrency]
         if at_target:
             worst = max(r.p99 for r in at_target)
             verdicts.append(worst <= args.target_p99_ms)
             print(
-                f"  {LABELS.get(name, name)}: target p99 <= {args.target_p99_ms:.0f} ms at concurrency {args.target_concurrency}: "
+                f"  {label(name)}: target p99 <= {args.target_p99_ms:.0f} ms at concurrency {args.target_concurrency}: "
                 f"{'met' if verdicts[-1] else 'NOT met'} (worst p99 {worst:.1f} ms)"
             )
     return 0 if all(verdicts) else 2
