@@ -244,11 +244,13 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _poll(settings, secrets) -> int:  # type: ignore[no-untyped-def]  # typed lazily: importing Settings here would load the runtime for --help
+    from bot.app.health import serve_operations_from_env
     from bot.app.logs import running
     from bot.app.runtime import Runtime
 
     runtime = Runtime.build(settings, secrets, console=None if secrets.slack_enabled else sys.stdout)
     running()  # the config held: one line per poll and delivery from here (INFO)
+    serve_operations_from_env(runtime.store, {f.name: f.interval_seconds for f in settings.feeds}, runtime.metrics)
     scheduler = runtime.scheduler(blocking=True)
     stopping: list[str] = []
 

@@ -17,6 +17,9 @@ says so in the channel. A feed never polled yet is measured from when this proce
 from __future__ import annotations
 
 import json
+import logging
+import os
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +30,9 @@ from sqlalchemy import func, select
 from bot.app.logs import redact
 from bot.app.metrics import Metrics
 from bot.store.database import FeedHealthRow, OutboxRow, Store, utcnow
+from config.settings import ConfigError
+
+log = logging.getLogger("electionbot")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -141,6 +147,47 @@ def operational_routes(
     """``/healthz`` and ``/metrics`` for ``bot.app.slack_app.wsgi_app(routes=...)``: the Procfile's
     web process (bot/wsgi.py), ``serve`` (bot/app/web_server.py) and ``socket`` mount these."""
     return {"/healthz": Health(store, intervals, clock, clock()).wsgi(), "/metrics": metrics.wsgi()}
+
+
+def serve_operations_from_env(
+    store: Store, intervals: Mapping[str, float], metrics: Metrics, env: Mapping[str, str] | None = None
+) -> Callable[[], None] | None:
+    """``/healthz`` and ``/metrics`` on ``METRICS_HOST`` (default 127.0.0.1) : ``METRICS_PORT``
+    when that is set, for the processes without a web server (``poll``, ``socket``): a worker's
+    own counters, where the platform lets a scraper reach it. Returns the shutdown. wsgiref in a
+    thread: two small endpoints scraped every few seconds do not need gunicorn."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    env = os.environ if env is None else env
+    port = env.get("METRICS_PORT")
+    if not port:
+        return None
+    host = env.get("METRICS_HOST") or "127.0.0.1"
+    routes = operational_routes(store, intervals, metrics)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        route = routes.get(environ.get("PATH_INFO") or "/")
+        if route is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found\n"]
+        return route(environ, start_response)
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            """No access log: a scrape every 15 s would bury the bot's own lines."""
+
+    try:
+        server = make_server(host, int(port), application, handler_class=Quiet)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"METRICS_PORT={port!r}: cannot serve /healthz and /metrics there ({exc})") from None
+    threading.Thread(target=server.serve_forever, name="operations", daemon=True).start()
+    log.warning("/healthz and /metrics on http://%s:%d", host, server.server_address[1])
+
+    def shutdown() -> None:
+        server.shutdown()
+        server.server_close()
+
+    return shutdown
 
 
 def _aware(moment: datetime | None) -> datetime | None:

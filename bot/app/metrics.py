@@ -120,7 +120,7 @@ class Metrics:
         self.results_latency.labels(kind, outcome).observe(seconds)
 
     def wsgi(self) -> WSGIApp:
-        return make_wsgi_app(self.registry)  # type: ignore[no-any-return]  # prometheus_client's WSGI app is untyped
+        return make_wsgi_app(self.registry)
 
 
 class StoreCollector(Collector):
@@ -171,7 +171,7 @@ class StoreCollector(Collector):
                 .order_by(OutboxRow.id.desc())
                 .limit(RECENT_DELIVERIES)
             ).all()
-        waits = sorted(max(0.0, _epoch(sent) - _epoch(created)) for created, sent in recent)
+        waits = sorted(max(0.0, _epoch(sent) - _epoch(created)) for created, sent in recent if sent is not None)
         if waits:
             for q in QUANTILES:
                 latency.add_metric([f"{q:g}"], quantile(waits, q))

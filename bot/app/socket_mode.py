@@ -20,15 +20,15 @@ local monitor; otherwise the bot has no HTTP port at all.
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from config.settings import ConfigError, Secrets, Settings
 
 log = logging.getLogger("electionbot")
+#: SIGTERM: the poll and the post under way get this long, as ``poll``'s (Heroku kills 30 s after)
+STOP_SECONDS = 20.0
 
 
 def check_tokens(secrets: Secrets) -> str:
@@ -49,6 +49,7 @@ def run_socket_mode(settings: Settings, secrets: Secrets, stop: threading.Event 
     """Connect, poll and deliver until ``stop`` is set (SIGTERM or SIGINT in the main thread)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from bot.app.health import serve_operations_from_env
     from bot.app.logs import running
     from bot.app.runtime import Runtime
     from bot.app.slack_app import create_bolt_app
@@ -67,20 +68,27 @@ def run_socket_mode(settings: Settings, secrets: Secrets, stop: threading.Event 
     scheduler = runtime.scheduler()
     served = None
     try:
-        served = _serve_operations(runtime, settings)
-        handler.connect()
+        served = serve_operations_from_env(
+            runtime.store, {f.name: f.interval_seconds for f in settings.feeds}, runtime.metrics
+        )
+        handler.connect()  # type: ignore[no-untyped-call]  # slack_bolt's Socket Mode handler is untyped
         scheduler.start()
         log.warning("Socket Mode: connected to Slack; polling %d feed(s) in this process", len(runtime.pollers))
         stop.wait()
     finally:
+        # As poll's SIGTERM: no new commands or polls, the poll and the post under way finish
+        # (STOP_SECONDS at most), the lease is released; what is still queued goes out once at
+        # the next start.
         log.warning("Socket Mode: stopping")
         restore()
+        handler.close()  # type: ignore[no-untyped-call]  # as connect
         if scheduler.running:
-            scheduler.shutdown(wait=True)
-        handler.close()
+            scheduler.shutdown(wait=False)
+        finished = runtime.stop(STOP_SECONDS - 1.0)
         if served is not None:
             served()
         runtime.close()
+        log.warning("Socket Mode: stopped%s", "" if finished else " (work still running was left for the next start)")
     return 0
 
 
@@ -95,41 +103,3 @@ def _on_signals(callback: Callable[[], None]) -> Callable[[], None]:
             signal.signal(sig, handler)
 
     return restore
-
-
-def _serve_operations(runtime: Any, settings: Settings) -> Callable[[], None] | None:
-    """``/healthz`` and ``/metrics`` on 127.0.0.1:``METRICS_PORT``, when it is set (wsgiref: two
-    small endpoints for a local monitor do not need gunicorn)."""
-    port = os.environ.get("METRICS_PORT")
-    if not port:
-        return None
-    from wsgiref.simple_server import WSGIRequestHandler, make_server
-
-    from bot.app.health import operational_routes
-
-    routes = operational_routes(runtime.store, {f.name: f.interval_seconds for f in settings.feeds}, runtime.metrics)
-
-    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        route = routes.get(environ.get("PATH_INFO") or "/")
-        if route is None:
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"not found\n"]
-        return route(environ, start_response)
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            """No access log: a scrape every 15 s would bury the bot's own lines."""
-
-    try:
-        server = make_server("127.0.0.1", int(port), application, handler_class=Quiet)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"METRICS_PORT={port!r}: cannot serve /healthz and /metrics there ({exc})") from None
-    thread = threading.Thread(target=server.serve_forever, name="operations", daemon=True)
-    thread.start()
-    log.warning("Socket Mode: /healthz and /metrics on http://127.0.0.1:%d", server.server_address[1])
-
-    def shutdown() -> None:
-        server.shutdown()
-        server.server_close()
-
-    return shutdown
