@@ -150,7 +150,7 @@ def operational_routes(
 
 
 def serve_operations_from_env(
-    store: Store, intervals: Mapping[str, float], metrics: Metrics, env: Mapping[str, str] | None = None
+    store: Store, intervals: Mapping[str, float], metrics: Metrics | None, env: Mapping[str, str] | None = None
 ) -> Callable[[], None] | None:
     """``/healthz`` and ``/metrics`` on ``METRICS_HOST`` (default 127.0.0.1) : ``METRICS_PORT``
     when that is set, for the processes without a web server (``poll``, ``socket``): a worker's
@@ -163,7 +163,7 @@ def serve_operations_from_env(
     if not port:
         return None
     host = env.get("METRICS_HOST") or "127.0.0.1"
-    routes = operational_routes(store, intervals, metrics)
+    routes = operational_routes(store, intervals, metrics or Metrics(store))
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         route = routes.get(environ.get("PATH_INFO") or "/")
