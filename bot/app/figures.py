@@ -3,8 +3,9 @@
 
 Why a binding here: the render layer's figures take data (the race, its history, the baseline,
 the shapes) and never the store; the app is the one layer that may read the store and call
-them. Each reads the feed's latest stored snapshot (decoded once per version by the store) and,
-for the chart, the race's history rows (read from their own columns, no snapshot decoded).
+them. Each reads the race from the feed's latest stored snapshot (decoded once per version by
+the store; only the race's state where the races are stored apart) and, for the chart, the
+race's history rows (read from their own columns, no snapshot decoded).
 A picture that cannot be drawn (no such race, no Democrat/Republican pair for a swing map, no
 baseline, no shapes for the state) is ``None`` with one log line, never an exception.
 """
@@ -32,7 +33,11 @@ def bind_figures(store: Store, rules: RuleSettings) -> dict[str, Figure]:
     """One function per kind of ``bot.core.picture_orders.PICTURE_KINDS``."""
 
     def race_of(feed: str, race_key: str) -> Race | None:
-        for snapshot in store.latest_snapshots():
+        # the state's races only where a national feed is stored race by race: one state's
+        # picture must not decode 7,000 races (``Store.state_snapshots``)
+        state = race_key.split("-", 1)[0]
+        snapshots = store.state_snapshots(state)
+        for snapshot in snapshots if snapshots is not None else store.latest_snapshots():
             if snapshot.feed == feed:
                 return snapshot.races.get(race_key)
         return None

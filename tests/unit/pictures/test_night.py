@@ -82,3 +82,16 @@ def test_no_moments_before_the_count_and_none_from_an_empty_history() -> None:
     assert night_moments(race(), [], rules()) == ()
     early: list[HistoryPoint] = history(upto=5)
     assert night_moments(race(), early, rules()) == ()
+
+
+def test_without_a_democrat_and_a_republican_the_pair_is_the_two_leaders_at_the_end() -> None:
+    r = race()
+    partyless = replace(r, candidates=tuple(replace(c, party=None) for c in r.candidates))
+    series = margin_series(partyless, history())
+    assert series is not None
+    # Jones leads at the last point, so the line is Jones − Moore here too; write-ins never count
+    assert (series.first.id, series.second.id) == ("jones", "moore")
+    early = history(upto=20)  # Moore leads then: the pair follows the last point given
+    series = margin_series(partyless, early)
+    assert series is not None and (series.first.id, series.second.id) == ("moore", "jones")
+    assert all(m is None or m >= 0 for m in series.margins[1:])
