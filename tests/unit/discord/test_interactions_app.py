@@ -10,7 +10,6 @@ import io
 import json
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,9 +60,10 @@ class Client:
         return self.call(body, self.signer.headers(body, timestamp))
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> Client:
-    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Client:
+    """One store for the module (a store's schema is migrated when it opens: a third of a second)."""
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('discord') / 'store.db'}")
     store.commit_poll(load_scenario()[-1], {}, {}, [])
     signer = Signer()
     edits: list[tuple[str, dict]] = []
