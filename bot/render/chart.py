@@ -34,10 +34,20 @@ from bot.core.events import EventKind
 from bot.core.history import HistoryPoint
 from bot.core.model import Candidate, Race
 from bot.core.night import MarginSeries, Moment, margin_series, night_moments, recount_threshold
-from bot.core.parties import OTHER_COLOUR, PARTY_COLOUR, normalize_party
 from bot.core.rules import RuleSettings
 from bot.core.states import lookup
-from bot.render.figure import INK, MUTED, draw_png, drawing, new_figure
+from bot.render.figure import (
+    INK,
+    MUTED,
+    draw_png,
+    drawing,
+    file_stem,
+    new_figure,
+    party_colour,
+    party_letter,
+    race_label,
+    surname,
+)
 from bot.render.numbers import percent, votes
 from bot.render.picture import Picture
 from bot.render.text import clock_text
@@ -106,8 +116,8 @@ def night_chart(
     png = draw_png(lambda fig: paint_chart(fig, race, data, tz))
     return Picture(
         png=png,
-        filename=filename or f"{_slug(race)}-chart.png",
-        title=f"{_race_label(race)}: the night's margin",
+        filename=filename or f"{file_stem(race)}-chart.png",
+        title=f"{race_label(race)}: the night's margin",
         alt_text=alt_text(race, data, tz),
     )
 
@@ -127,7 +137,7 @@ def chart_figure(race: Race, data: ChartData) -> Figure:
 
 def paint_chart(fig: Figure, race: Race, data: ChartData, tz: tzinfo) -> None:
     first, second = data.series.first, data.series.second
-    up, down = _colour(first), _colour(second)
+    up, down = party_colour(first), party_colour(second)
     ax = fig.add_axes((0.13, 0.17, 0.74, 0.64))
     xs = [_x(t) for t in data.times]
     have = [(x, m) for x, m in zip(xs, data.margins, strict=True) if m is not None]
@@ -178,7 +188,7 @@ def paint_chart(fig: Figure, race: Race, data: ChartData, tz: tzinfo) -> None:
     ax.set_zorder(share.get_zorder() + 1)
     ax.patch.set_visible(False)
 
-    fig.text(0.03, 0.93, _race_label(race), fontsize=21, fontweight="bold", va="center")
+    fig.text(0.03, 0.93, race_label(race), fontsize=21, fontweight="bold", va="center")
     fig.text(0.03, 0.86, _subtitle(data, tz), fontsize=15, color=INK, va="center")
     zone = data.times[-1].astimezone(tz).strftime("%Z")
     footer = f"margin {_short(first)} − {_short(second)}, points · times {zone}"
@@ -275,7 +285,7 @@ def alt_text(race: Race, data: ChartData, tz: tzinfo) -> str:
     """The picture's numbers in words (screen readers, the text fallback)."""
     first, second = data.series.first, data.series.second
     last = data.series.margins[-1]
-    parts = [f"{_race_label(race)}: the margin of {_named(first)} over {_named(second)} through the night, in points."]
+    parts = [f"{race_label(race)}: the margin of {_named(first)} over {_named(second)} through the night, in points."]
     if last is not None:
         point = data.points[-1]
         lead = point.votes.get(first.id, 0) - point.votes.get(second.id, 0)
@@ -359,37 +369,14 @@ def _zone(race: Race) -> tzinfo:
     return state.tz if state is not None else ZoneInfo("UTC")
 
 
-def _colour(candidate: Candidate) -> str:
-    party = normalize_party(candidate.party)
-    return PARTY_COLOUR.get(party, OTHER_COLOUR) if party else OTHER_COLOUR
-
-
 def _letter(candidate: Candidate) -> str:
-    party = normalize_party(candidate.party)
-    return {"Dem": "D", "GOP": "R", "Ind": "I"}.get(party or "", _surname(candidate)[:1].upper())
+    return party_letter(candidate) or surname(candidate)[:1].upper()
 
 
 def _short(candidate: Candidate) -> str:
-    party = normalize_party(candidate.party)
-    letter = {"Dem": "D", "GOP": "R", "Ind": "I"}.get(party or "")
-    return f"{_surname(candidate)} ({letter})" if letter else _surname(candidate)
+    letter = party_letter(candidate)
+    return f"{surname(candidate)} ({letter})" if letter else surname(candidate)
 
 
 def _named(candidate: Candidate) -> str:
-    return _short(candidate).replace(f"{_surname(candidate)} ", f"{candidate.name} ", 1)
-
-
-def _surname(candidate: Candidate) -> str:
-    return candidate.name.split()[-1] if candidate.name.split() else candidate.id
-
-
-def _race_label(race: Race) -> str:
-    from bot.core.states import state_name
-
-    return f"{state_name(race.state)} {race.office}"
-
-
-def _slug(race: Race) -> str:
-    date = race.last_updated.strftime("%Y") if race.last_updated else ""
-    raw = "-".join(x for x in (race.state.lower(), race.office.lower(), date) if x)
-    return "".join(ch if ch.isalnum() else "-" for ch in raw).strip("-").replace("--", "-")
+    return _short(candidate).replace(f"{surname(candidate)} ", f"{candidate.name} ", 1)

@@ -25,11 +25,21 @@ from matplotlib.path import Path
 
 from bot.core.model import Candidate, Race
 from bot.core.night import margin_pair
-from bot.core.parties import DEM, GOP, OTHER_COLOUR, PARTY_COLOUR, normalize_party
-from bot.core.states import state_name
+from bot.core.parties import DEM, GOP
 from bot.core.swing import Baseline, BaselineCounty, RaceSwing, county_units, party_candidates, race_swing
 from bot.render.county_shapes import CountyShape, Polygon, StateShapes, state_shapes
-from bot.render.figure import INK, MUTED, draw_png, drawing, new_figure
+from bot.render.figure import (
+    INK,
+    MUTED,
+    draw_png,
+    drawing,
+    file_stem,
+    new_figure,
+    party_colour,
+    party_letter,
+    race_label,
+    surname,
+)
 from bot.render.numbers import percent
 from bot.render.picture import Picture
 from bot.render.swing import counties_text, margin_text, points_text, results_swing_lines
@@ -67,8 +77,8 @@ def swing_map(race: Race, baseline: Baseline, shapes: StateShapes | None = None)
     png = draw_png(lambda fig: paint_map(fig, race, data, shapes, _swing_lines(rs, baseline, data)))
     return Picture(
         png=png,
-        filename=f"{_slug(race)}-swing-map.png",
-        title=f"{_race_label(race)}: swing since {baseline.label} by county",
+        filename=f"{file_stem(race)}-swing-map.png",
+        title=f"{race_label(race)}: swing since {baseline.label} by county",
         alt_text=_swing_alt(race, baseline, data, rs),
     )
 
@@ -83,8 +93,8 @@ def margin_map(race: Race, shapes: StateShapes | None = None) -> Picture | None:
     png = draw_png(lambda fig: paint_map(fig, race, data, shapes, _margin_lines(race, data)))
     return Picture(
         png=png,
-        filename=f"{_slug(race)}-margin-map.png",
-        title=f"{_race_label(race)}: margin by county",
+        filename=f"{file_stem(race)}-margin-map.png",
+        title=f"{race_label(race)}: margin by county",
         alt_text=_margin_alt(race, data),
     )
 
@@ -180,7 +190,7 @@ def paint_map(fig: Figure, race: Race, data: MapData, shapes: StateShapes, lines
         ax.add_patch(PathPatch(_path(shapes.outline), facecolor="none", edgecolor=INK, lw=1.2, gid="state"))
 
     left = 0.02 + box_w + 0.04
-    fig.text(left, 0.90, _race_label(race), fontsize=20, fontweight="bold", va="center")
+    fig.text(left, 0.90, race_label(race), fontsize=20, fontweight="bold", va="center")
     fig.text(left, 0.82, _map_subtitle(data), fontsize=15, va="center")
     y = 0.70
     for line in lines:
@@ -222,8 +232,7 @@ def _map_subtitle(data: MapData) -> str:
     ahead_high = sum(1 for v in data.values.values() if v > 0)
     ahead_low = sum(1 for v in data.values.values() if v < 0)
     return (
-        f"{counted} of {total} counties in · {_surname(data.high)} ahead in {ahead_high}, "
-        f"{_surname(data.low)} in {ahead_low}"
+        f"{counted} of {total} counties in · {surname(data.high)} ahead in {ahead_high}, {surname(data.low)} in {ahead_low}"
     )
 
 
@@ -250,7 +259,7 @@ def _margin_lines(race: Race, data: MapData) -> list[str]:
 
 
 def _swing_alt(race: Race, baseline: Baseline, data: MapData, rs: RaceSwing) -> str:
-    parts = [f"{_race_label(race)}: map of each county's swing since {baseline.label}."]
+    parts = [f"{race_label(race)}: map of each county's swing since {baseline.label}."]
     parts += [line + "." for line in results_swing_lines(race, baseline)]
     if not parts[1:]:
         parts.append(counties_text(rs) + ".")
@@ -273,7 +282,7 @@ def _swing_alt(race: Race, baseline: Baseline, data: MapData, rs: RaceSwing) -> 
 
 
 def _margin_alt(race: Race, data: MapData) -> str:
-    parts = [f"{_race_label(race)}: map of each county's current margin, {_map_subtitle(data)}."]
+    parts = [f"{race_label(race)}: map of each county's current margin, {_map_subtitle(data)}."]
     parts += [line.capitalize() + " points." for line in _margin_lines(race, data)]
     parts += _hatched_words(data)
     return " ".join(parts)
@@ -333,12 +342,9 @@ def _limit(values: Mapping[str, float]) -> float:
 
 
 def _colours(low: Candidate | None, high: Candidate | None) -> LinearSegmentedColormap:
-    return LinearSegmentedColormap.from_list("electionbot", [_colour(low, GOP), "#ffffff", _colour(high, DEM)], N=256)
-
-
-def _colour(candidate: Candidate | None, default: str) -> str:
-    party = normalize_party(candidate.party) if candidate is not None else default
-    return PARTY_COLOUR.get(party or "", OTHER_COLOUR)
+    return LinearSegmentedColormap.from_list(
+        "electionbot", [party_colour(low, GOP), "#ffffff", party_colour(high, DEM)], N=256
+    )
 
 
 def _patch(county: CountyShape) -> PathPatch:
@@ -359,23 +365,4 @@ def _path(polygons: tuple[Polygon, ...]) -> Path:
 
 
 def _letter(candidate: Candidate | None) -> str:
-    if candidate is None:
-        return ""
-    party = normalize_party(candidate.party)
-    return {DEM: "D", GOP: "R", "Ind": "I"}.get(party or "", _surname(candidate))
-
-
-def _surname(candidate: Candidate | None) -> str:
-    if candidate is None:
-        return ""
-    return candidate.name.split()[-1] if candidate.name.split() else candidate.id
-
-
-def _race_label(race: Race) -> str:
-    return f"{state_name(race.state)} {race.office}"
-
-
-def _slug(race: Race) -> str:
-    date = race.last_updated.strftime("%Y") if race.last_updated else ""
-    raw = "-".join(x for x in (race.state.lower(), race.office.lower(), date) if x)
-    return "".join(ch if ch.isalnum() else "-" for ch in raw).strip("-").replace("--", "-")
+    return party_letter(candidate) or surname(candidate)

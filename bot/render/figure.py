@@ -24,6 +24,10 @@ matplotlib.use("Agg")  # before any pyplot import anywhere in the process: never
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402  # after choosing the backend
 from matplotlib.figure import Figure  # noqa: E402
 
+from bot.core.model import Candidate, Race  # noqa: E402
+from bot.core.parties import DEM, GOP, IND, OTHER_COLOUR, PARTY_COLOUR, normalize_party  # noqa: E402
+from bot.core.states import state_name  # noqa: E402
+
 #: inches and dots per inch: 900 × 500 pixels, scaled to about 0.4 in Slack's preview
 SIZE = (9.0, 5.0)
 DPI = 100
@@ -91,3 +95,36 @@ def draw_png(paint: Callable[[Figure], None], size: tuple[float, float] = SIZE) 
         fig = new_figure(size)
         paint(fig)
         return png_bytes(fig)
+
+
+# --- the words every picture shares ---------------------------------------------------------
+
+_LETTER = {DEM: "D", GOP: "R", IND: "I"}
+
+
+def race_label(race: Race) -> str:
+    """'Alabama U.S. Senate': the pictures' title."""
+    return f"{state_name(race.state)} {race.office}"
+
+
+def file_stem(race: Race) -> str:
+    """'al-u-s-senate-2017': the start of a picture's file name (state, office, year)."""
+    year = race.last_updated.strftime("%Y") if race.last_updated else ""
+    raw = "-".join(x for x in (race.state.lower(), race.office.lower(), year) if x)
+    return "".join(ch if ch.isalnum() else "-" for ch in raw).strip("-").replace("--", "-")
+
+
+def party_letter(candidate: Candidate | None) -> str | None:
+    """'D', 'R', 'I', or ``None`` for anyone else."""
+    return _LETTER.get(normalize_party(candidate.party) or "") if candidate is not None else None
+
+
+def party_colour(candidate: Candidate | None, default_party: str | None = None) -> str:
+    party = normalize_party(candidate.party) if candidate is not None else default_party
+    return PARTY_COLOUR.get(party or "", OTHER_COLOUR)
+
+
+def surname(candidate: Candidate | None) -> str:
+    if candidate is None:
+        return ""
+    return candidate.name.split()[-1] if candidate.name.split() else candidate.id
