@@ -49,6 +49,8 @@ DEFER_AFTER = 2.0
 EDIT_TRIES = 5
 EDIT_BACKOFF = 0.4
 SORRY = "Sorry, results are unavailable right now. Try again in a moment."
+#: how much of the query a log line keeps: the words of a command, not a pasted paragraph
+QUERY_CHARS = 80
 NOT_SHAREABLE = "That answer cannot be shared."
 PICTURES_NOT_HERE = "Charts and maps are not on Discord yet; /results with a state gives its numbers."
 
@@ -117,10 +119,12 @@ class DiscordInteractions:
     # --- interactions -----------------------------------------------------------------------
 
     def command(self, interaction: Mapping[str, Any]) -> Message:
+        started = time.perf_counter()
         data = interaction.get("data") or {}
         if data.get("name") != COMMAND_NAME:
             return _now(sorry_message(f"Unknown command; try /{COMMAND_NAME} help."), public=False)
-        cmd = parse_cached(_query(data))
+        query = _query(data)
+        cmd = parse_cached(query)
         public = cmd.share and cmd.read_only and cmd.kind != "help"
         channel_id = str(interaction.get("channel_id") or (interaction.get("channel") or {}).get("id") or "")
         # Discord's DM: an interaction from no server carries no guild_id (Slack's rule is in its handler)
@@ -129,16 +133,52 @@ class DiscordInteractions:
         def answer() -> Message:
             return self.message(cmd, channel_id, direct_message, share_button=not public)
 
-        return self._respond(interaction, answer, public)
+        reply = self._respond(interaction, answer, public)
+        self._told("/results", query, cmd.kind, reply, started)
+        return reply
 
     def component(self, interaction: Mapping[str, Any]) -> Message:
+        started = time.perf_counter()
         custom_id = str((interaction.get("data") or {}).get("custom_id") or "")
         if not custom_id.startswith(SHARE_PREFIX):
             return _now(sorry_message("That button is not the bot's."), public=False)
-        cmd = parse_cached(custom_id[len(SHARE_PREFIX) :])
+        query = custom_id[len(SHARE_PREFIX) :]
+        cmd = parse_cached(query)
         if not cmd.read_only or cmd.kind == "help":
             return _now(sorry_message(NOT_SHAREABLE), public=False)
-        return self._respond(interaction, lambda: self.message(cmd, None, False, share_button=False), True)
+        reply = self._respond(interaction, lambda: self.message(cmd, None, False, share_button=False), True)
+        self._told("share", query, cmd.kind, reply, started)
+        return reply
+
+    def _told(self, command: str, query: str, kind: str, reply: Message, started: float) -> None:
+        """One line per interaction, as Slack's handler writes one per command (the query's words
+        cut to ``QUERY_CHARS``; never the interaction's token), and the app's metrics told."""
+        seconds = time.perf_counter() - started
+        data = reply.get("data") or {}
+        outcome = "deferred" if reply.get("type") == DEFERRED_CHANNEL_MESSAGE else "answered"
+        if data.get("content") == sorry_message(SORRY)["content"]:
+            outcome = "error"
+        words = " ".join(query.split())[:QUERY_CHARS]
+        log.info(
+            "command discord %s %r: %s %s in %.1f ms",
+            command,
+            words,
+            kind,
+            outcome,
+            seconds * 1000,
+            extra={
+                "event": "command",
+                "platform": "discord",
+                "command": command,
+                "query": words,
+                "kind": kind,
+                "outcome": outcome,
+                "public": data.get("flags") == 0,
+                "latency_ms": round(seconds * 1000, 2),
+            },
+        )
+        if self.services.on_command is not None:
+            self.services.on_command(kind, outcome, seconds)
 
     def message(self, cmd: Command, channel_id: str | None, direct_message: bool, share_button: bool) -> Message:
         """The rendered answer; read-only answers come from the cache while the snapshots stand."""

@@ -157,3 +157,14 @@ def test_what_is_not_an_interaction_gets_a_clear_4xx(client: Client) -> None:
         status, reply = client.call(body, client.signer.headers(body, NOW))
         assert status == 400 and "JSON" in reply["error"], body
     assert client.send({"type": 99})[0] == 400
+
+
+def test_each_command_is_one_log_line_without_the_token(client: Client, caplog: pytest.LogCaptureFixture) -> None:
+    payload = command("alabama jefferson")
+    with caplog.at_level("INFO", logger="electionbot.discord"):
+        client.send(payload)
+    lines = [r for r in caplog.records if getattr(r, "event", None) == "command"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert (line.platform, line.kind, line.outcome, line.public) == ("discord", "state", "answered", False)
+    assert "alabama jefferson" in line.getMessage() and payload["token"] not in line.getMessage()
