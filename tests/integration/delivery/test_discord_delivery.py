@@ -75,6 +75,13 @@ def test_the_night_on_slack_and_discord_at_once_each_alert_once_cards_in_place(t
         thread_posts = [c for c in discord.calls_to(POSTS) if c.ok and c.channel in discord.threads()]
         assert thread_posts
         assert all(t["parent_id"] == DISCORD_CHANNEL for t in discord.threads().values())
+        replies = [
+            c.body
+            for c in discord.calls_to(POSTS)
+            if c.ok and c.channel == DISCORD_CHANNEL and "message_reference" in c.body
+        ]
+        cards = {c.ts for c in night.store.cards("discord", None) if c.channel == DISCORD_CHANNEL}
+        assert replies and all(r["message_reference"]["message_id"] in cards for r in replies)  # calls, lead changes
         assert assert_no_call_could_ping(discord) > 20
         # the bucket (1 per 2.5 s per channel: tighter than the worker's one post a second) was read from
         # the headers: no call was made into a spent bucket, so Discord never answered 429
