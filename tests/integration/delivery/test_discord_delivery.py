@@ -242,3 +242,19 @@ def test_find_posted_reads_a_thread_that_was_never_started_as_empty(clock: Virtu
         assert sink.find_posted(DISCORD_CHANNEL, ["k"], thread_ts=card["id"]) == {}
         assert DISCORD_CHANNEL not in sink.disabled
         assert ref("k") not in str(discord.messages(DISCORD_CHANNEL))
+
+
+def test_a_long_outage_ends_in_one_catch_up_message_carrying_every_held_alert(tmp_path, clock: VirtualClock) -> None:
+    with FakeSlack(clock=clock.monotonic) as slack, FakeDiscord(clock=clock.monotonic) as discord:
+        night = build_night(db_url(tmp_path / "bot.db"), slack, discord, clock, style="messages", webhook=False)
+        run_ticks(night.poller, night.worker, night.store, clock, tick=1.0, polls=3)
+        discord.outage(20 * 60)  # twenty minutes: past summarize_after (15)
+        run_ticks(night.poller, night.worker, night.store, clock, tick=30.0, polls=40, drain=False)
+        run_ticks(night.poller, night.worker, night.store, clock, tick=30.0)
+        assert night.worker.stats["summaries"] >= 1
+        summaries = [
+            c.body for c in discord.calls_to(POSTS) if c.ok and "Catching up" in c.body["embeds"][0].get("title", "")
+        ]
+        assert summaries and len(refs_in(summaries[0])) >= 2
+        assert_each_alert_once_on_discord(discord, night.store, DISCORD_CHANNEL, DISCORD_CHANNEL)
+        assert_each_alert_once_on_slack(slack, night.store, SLACK_CHANNEL)
