@@ -300,6 +300,8 @@ def alt_text(race: Race, data: ChartData, tz: tzinfo) -> str:
                 f"{votes(point.votes.get(trailer.id, 0))}: {leader.name} leads by {votes(abs(lead))} votes "
                 f"({percent(abs(last))} points) of {votes(point.total_votes)}{tail}."
             )
+    else:
+        parts.append("No votes counted yet.")
     first_lead = _first_leader(data)
     if first_lead is not None:
         parts.append(f"{first_lead[0].name} led first, from {_clock(first_lead[1], tz)}.")

@@ -98,3 +98,15 @@ def test_no_chart_without_points_and_none_without_a_recount_rule() -> None:
     assert data is not None and data.band is None
     fig = chart_figure(race(), data)
     assert not [a for ax in fig.axes for a in ax.patches if a.get_gid() == "recount-band"]
+
+
+def test_a_night_before_any_vote_and_a_tie_still_draw_and_say_so() -> None:
+    from dataclasses import replace
+
+    before = race_chart(race(), history()[:1], rules())
+    assert before is not None and "No votes counted yet." in before.alt_text
+    points = history()
+    tied = [*points[:-1], replace(points[-1], votes={"jones": 650000, "moore": 650000, "write-ins": 22780})]
+    chart = race_chart(race(), tied, rules())
+    assert chart is not None
+    assert "Last: Doug Jones and Roy Moore tied, 1,322,780 votes, 100 % counted." in chart.alt_text
