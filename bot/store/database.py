@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    DateTime,
     Index,
     Integer,
     String,
@@ -46,21 +45,28 @@ from bot.core.model import Race, Snapshot
 from bot.core.picture_orders import PictureOrder, is_picture_order
 from bot.core.rules import RaceMemory
 from bot.store import schema
-from bot.store.base import Base
+from bot.store.base import Base, Moment
 from bot.store.history import DEFAULT_HISTORY_DAYS, record_changes
 
 log = logging.getLogger("electionbot.store")
 
 
+#: PostgreSQL enforces VARCHAR lengths (SQLite never did): a race key is up to 123 characters
+#: (postal code, "-", a race id of up to bot.core.invariants.MAX_ID = 120), an alert key a feed name
+#: (up to 60), "/", a race key, "/" and 20 hex digits. Widened by revision 0006.
+RACE_KEY_CHARS = 200
+ALERT_KEY_CHARS = 400
+
+
 class SnapshotRow(Base):
     __tablename__ = "snapshots"
     feed: Mapped[str] = mapped_column(String(60), primary_key=True)
-    generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    generated_at: Mapped[datetime] = mapped_column(Moment())
     document: Mapped[str] = mapped_column(Text)
     memory: Mapped[str] = mapped_column(Text, default="{}")
     cursor: Mapped[str] = mapped_column(Text, default="{}")
     polls: Mapped[int] = mapped_column(Integer, default=0)
-    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stored_at: Mapped[datetime] = mapped_column(Moment())
 
 
 class SnapshotRaceRow(Base):
@@ -98,22 +104,22 @@ class OutboxRow(Base):
         ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    alert_key: Mapped[str] = mapped_column(String(200))
+    alert_key: Mapped[str] = mapped_column(String(ALERT_KEY_CHARS))
     feed: Mapped[str] = mapped_column(String(60))
-    race_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    race_key: Mapped[str | None] = mapped_column(String(RACE_KEY_CHARS), nullable=True)
     channel: Mapped[str] = mapped_column(String(80))
     platform: Mapped[str] = mapped_column(String(20))
     payload: Mapped[str] = mapped_column(Text)
     #: pending | sending (posted or not: reconcile with the channel before posting again) | sent | failed | skipped
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(Moment())
+    created_at: Mapped[datetime] = mapped_column(Moment())
+    sent_at: Mapped[datetime | None] = mapped_column(Moment(), nullable=True)
     message_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: when the last attempt began (set with status "sending", before the platform is called).
-    attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attempt_at: Mapped[datetime | None] = mapped_column(Moment(), nullable=True)
     #: a picture's file id, recorded once its bytes are uploaded and before the upload is
     #: completed (shared): a "sending" row without one was never shared (bot/delivery/uploads.py).
     upload_file_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
@@ -126,7 +132,7 @@ class CardRow(Base):
     __table_args__ = (UniqueConstraint("race_key", "channel", "platform", name="uq_card_race_channel"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     feed: Mapped[str] = mapped_column(String(60))
-    race_key: Mapped[str] = mapped_column(String(80))
+    race_key: Mapped[str] = mapped_column(String(RACE_KEY_CHARS))
     channel: Mapped[str] = mapped_column(String(80))
     platform: Mapped[str] = mapped_column(String(20))
     #: creating (a post may be under way: look for it before posting) | live | frozen (can no
@@ -134,8 +140,8 @@ class CardRow(Base):
     status: Mapped[str] = mapped_column(String(12), default="creating")
     ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
     rendered_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(Moment())
+    updated_at: Mapped[datetime | None] = mapped_column(Moment(), nullable=True)
     updates: Mapped[int] = mapped_column(Integer, default=0)
     #: how often the card was posted anew because the old one could not be edited any more.
     replaced: Mapped[int | None] = mapped_column(Integer, nullable=True, default=0)
@@ -148,12 +154,12 @@ class CardRow(Base):
 class FeedHealthRow(Base):
     __tablename__ = "feed_health"
     feed: Mapped[str] = mapped_column(String(60), primary_key=True)
-    last_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    last_change_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_poll_at: Mapped[datetime | None] = mapped_column(Moment(), nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(Moment(), nullable=True)
+    last_change_at: Mapped[datetime | None] = mapped_column(Moment(), nullable=True)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error_at: Mapped[datetime | None] = mapped_column(Moment(), nullable=True)
 
 
 class SubscriptionRow(Base):
@@ -163,9 +169,9 @@ class SubscriptionRow(Base):
     #: the chat platform ("slack", "discord"): channel ids are unique only within one (migration 0004)
     platform: Mapped[str] = mapped_column(String(16), default="slack", server_default="slack")
     channel: Mapped[str] = mapped_column(String(80))
-    scope: Mapped[str] = mapped_column(String(80))  # a state postal code or a race key
+    scope: Mapped[str] = mapped_column(String(RACE_KEY_CHARS))  # a state postal code or a race key
     level: Mapped[str] = mapped_column(String(12), default="all")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(Moment())
 
 
 class PollerLeaseRow(Base):
@@ -178,8 +184,8 @@ class PollerLeaseRow(Base):
     pid: Mapped[int] = mapped_column(Integer)
     #: the holder's PostgreSQL backend (pg_backend_pid): its lock is looked up by it
     backend_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    renewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    since: Mapped[datetime] = mapped_column(Moment())
+    renewed_at: Mapped[datetime] = mapped_column(Moment())
 
 
 @dataclass(frozen=True, slots=True)

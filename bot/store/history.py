@@ -16,12 +16,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import DateTime, Float, Index, Integer, String, Table, Text, delete, func, select
+from sqlalchemy import Float, Index, Integer, String, Table, Text, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.core.history import HistoryPoint, point_of
 from bot.core.model import CallStatus, Snapshot
-from bot.store.base import Base
+from bot.store.base import Base, Moment
 
 log = logging.getLogger("electionbot.store")
 
@@ -39,11 +39,11 @@ class RaceHistoryRow(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     feed: Mapped[str] = mapped_column(String(60))
-    race_key: Mapped[str] = mapped_column(String(80))
+    race_key: Mapped[str] = mapped_column(String(200))  # RACE_KEY_CHARS of bot/store/database.py (revision 0006)
     #: the snapshot's ``generated_at``: when the feed said it (the chart's time axis)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(Moment())
     #: when the poll committed it (pruning: a replayed 2017 night is kept like tonight's)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(Moment())
     #: the statewide votes, ``{"candidate id": votes}`` as JSON with sorted keys
     votes: Mapped[str] = mapped_column(Text)
     precincts_reporting: Mapped[int | None] = mapped_column(Integer, nullable=True)

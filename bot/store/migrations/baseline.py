@@ -69,7 +69,9 @@ def definitions() -> list[tuple[str, list[SchemaItem]]]:
                     sqlite_where=text(_UNSENT),
                     postgresql_where=text(_UNSENT),
                 ),
-                Index("ix_outbox_unsent_order", "platform", "id", sqlite_where=text(_UNSENT), postgresql_where=text(_UNSENT)),
+                Index(
+                    "ix_outbox_unsent_order", "platform", "id", sqlite_where=text(_UNSENT), postgresql_where=text(_UNSENT)
+                ),
             ],
         ),
         (

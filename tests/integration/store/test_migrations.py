@@ -65,7 +65,9 @@ def race(votes: dict[str, int]) -> Race:
 
 
 def alert() -> Alert:
-    return Alert("al", "AL-1000", AT.isoformat(), False, (Event(EventKind.LEAD_CHANGE, "lead:AL-1000:a", "al", "AL-1000", {}),), None)
+    return Alert(
+        "al", "AL-1000", AT.isoformat(), False, (Event(EventKind.LEAD_CHANGE, "lead:AL-1000:a", "al", "AL-1000", {}),), None
+    )
 
 
 def test_the_revisions_are_one_line_with_one_head() -> None:
