@@ -62,7 +62,10 @@ def run_socket_mode(settings: Settings, secrets: Secrets, stop: threading.Event 
     running()  # the config held: one line per poll, delivery and command from here (INFO)
     assert runtime.metrics is not None
     app = create_bolt_app(
-        Services(runtime.store, runtime.rules, on_command=runtime.metrics.command), secrets, socket_mode=True
+        # pictures: by DM here (Socket Mode has no public URL for /charts/ unless PUBLIC_URL says so)
+        Services(runtime.store, runtime.rules, on_command=runtime.metrics.command, pictures=runtime.pictures),
+        secrets,
+        socket_mode=True,
     )
     handler = SocketModeHandler(app, app_token)
     scheduler = runtime.scheduler()
