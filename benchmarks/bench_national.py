@@ -15,7 +15,12 @@ moves both sides):
 3. the whole process ``python -m bot replay NIGHT --step --via disk`` (exit 0, nothing pending)
    against ``elex results --data-file FULL.json`` (target ≥ 5× faster; elex 2.4.4 lives in its own
    virtualenv: ``$ELEX`` or /tmp/elexenv/bin/elex, else the ratio is skipped with a message), and
-   its peak RSS (target ≤ 1 GB), read from the child's own rusage.
+   its peak RSS (target ≤ 1 GB), read from the child's own rusage;
+4. ``/results georgia`` answered by another process's store right after each commit of the
+   night (what the web process pays once per poll): the whole read (``latest_snapshots``, what
+   the handler did before) against the state read (``Store.state_snapshots``, what it does now),
+   each in its own ``Store`` on the same file, CPU seconds of this process and races decoded
+   (``--only-results`` runs this part alone).
 
 Exit status 1 when a target that was measured is missed.
 """
@@ -98,6 +103,92 @@ def poll_cycles(night: Path, polls: int) -> Cycles:
     return Cycles(times[0], tuple(times[1:]), tuple(evaluated), changed)
 
 
+@dataclass(frozen=True, slots=True)
+class ResultsRead:
+    """Per commit of the night: CPU seconds of the first ``/results STATE`` each way, races decoded."""
+
+    whole: tuple[float, ...]
+    state: tuple[float, ...]
+    decoded_whole: tuple[int, ...]
+    decoded_state: tuple[int, ...]
+    same: bool  # every answer byte for byte the same both ways
+
+
+def results_reads(night: Path, polls: int, text: str = "georgia") -> ResultsRead:
+    """The night through one real poller (the worker); after each commit, two other stores on the
+    same file (two web processes, as SQLite sees them) answer ``/results TEXT`` once each: one the
+    way the handler did before (every feed's whole snapshot), one by the state read."""
+    from bot.codec import native
+    from bot.core.commands import parse
+    from bot.render.answers import answer_command
+    from handlers import Services
+    from handlers.results import AnswerCache, message_for
+
+    recording = read_recording(night)
+    rules = RuleSettings()
+    cmd = parse(text)
+    decoded: list[int] = []
+    real_read = native.read
+
+    def counting(document: str, feed: str) -> native.Reading:
+        reading = real_read(document, feed)
+        decoded.append(len(reading.snapshot.races) + len(reading.left_out))
+        return reading
+
+    whole_s, state_s, whole_n, state_n, same = [], [], [], [], True
+    with tempfile.TemporaryDirectory(prefix="bench-national-results-") as tmp:
+        site = DiskSite(Path(tmp) / "site")
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        worker, whole, state = Store(url), Store(url), Store(url)
+        spec = FeedSpec("national", "ap", site.url_for(f"{API}?level=ru&format=json"), POLL_SECONDS, {})
+        poller = Poller(make_source(spec), worker, rules, with_targets([Target("console", "#desk")]))
+        native.read = counting  # type: ignore[assignment]  # counted here only, put back below
+        try:
+            for poll in recording.polls()[:polls]:
+                for response in poll.responses:
+                    site.publish(response.url, [Reply(200, response.body(), response.content_type)])
+                if poller.poll().status != "changed":
+                    raise SystemExit(f"poll {poll.number} did not change the snapshot")
+                gc.collect()
+                decoded.clear()
+                start = time.process_time()
+                before = answer_command(cmd, whole.latest_snapshots(), rules).slack()
+                whole_s.append(time.process_time() - start)
+                whole_n.append(sum(decoded))
+                decoded.clear()
+                start = time.process_time()
+                now = message_for(cmd, Services(state, rules), "C1", AnswerCache())
+                state_s.append(time.process_time() - start)
+                state_n.append(sum(decoded))
+                same = same and json.dumps(before, sort_keys=True) == json.dumps(now, sort_keys=True)
+        finally:
+            native.read = real_read  # type: ignore[assignment]
+            for store in (worker, whole, state):
+                store.close()
+    return ResultsRead(tuple(whole_s), tuple(state_s), tuple(whole_n), tuple(state_n), same)
+
+
+def print_results_reads(reads: ResultsRead) -> None:
+    def median(values: tuple[float, ...]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    print(
+        f"/results read  first /results georgia after each of {len(reads.whole)} commits (CPU s, median of the deltas; the first commit apart)"
+    )
+    print(
+        f"               whole read (before): first {reads.whole[0]:6.3f} s, then {median(reads.whole[1:]):6.3f} s, "
+        f"races decoded {reads.decoded_whole[0]:,} then {min(reads.decoded_whole[1:]):,}–{max(reads.decoded_whole[1:]):,}"
+    )
+    print(
+        f"               state read (now):    first {reads.state[0]:6.3f} s, then {median(reads.state[1:]):6.3f} s, "
+        f"races decoded {reads.decoded_state[0]:,} then {min(reads.decoded_state[1:]):,}–{max(reads.decoded_state[1:]):,}"
+    )
+    print(
+        f"               ratio after a delta commit {median(reads.whole[1:]) / max(median(reads.state[1:]), 1e-9):6.0f}×; "
+        f"answers {'byte for byte the same' if reads.same else 'DIFFERENT'}"
+    )
+
+
 def run_measured(argv: list[str]) -> tuple[int, float, int, str]:
     """(exit status, wall seconds, peak RSS in MB, stdout's last line) of one child process."""
     start = time.perf_counter()
@@ -123,8 +214,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--polls", type=int, default=20)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--skip-process", action="store_true", help="leave out the whole-process run and elex")
+    parser.add_argument("--only-results", action="store_true", help="only the /results read after each commit (4.)")
     args = parser.parse_args(argv)
     missed: list[str] = []
+    if args.only_results:
+        with tempfile.TemporaryDirectory(prefix="national-night-") as tmp:
+            write_night(Path(tmp) / "night", args.seed, min(args.polls, 6), args.scale)
+            reads = results_reads(Path(tmp) / "night", min(args.polls, 6))
+        print_results_reads(reads)
+        return 0 if reads.same else 1
     with tempfile.TemporaryDirectory(prefix="national-night-") as tmp:
         out = Path(tmp) / "night"
         night = write_night(out, args.seed, args.polls, args.scale)
@@ -159,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         if share > DELTA_TARGET:
             missed.append("delta")
+
+        reads = results_reads(out, min(args.polls, 6))
+        print_results_reads(reads)
+        if not reads.same:
+            missed.append("/results answers")
 
         if not args.skip_process:
             python = sys.executable

@@ -252,16 +252,26 @@ class _Context:
 Step = tuple[list[Event], RaceMemory]
 
 
+def _updated(mem: RaceMemory, **changes: Any) -> RaceMemory:
+    """``replace`` that hands back ``mem`` itself when no field changes. Most steps restate what
+    the memory already holds (no new leader, no call, the same statuses), and on a national poll
+    that is tens of thousands of copies for nothing; an unchanged object is also the store's cue
+    to reuse the entry's JSON (``Store._memory_json``)."""
+    if all(getattr(mem, name) == value for name, value in changes.items()):
+        return mem
+    return replace(mem, **changes)
+
+
 def _first_votes(ctx: _Context, mem: RaceMemory) -> Step:
     if mem.had_votes or ctx.st.total_votes == 0:
         return [], mem
-    return [ctx.event(EventKind.FIRST_VOTES)], replace(mem, had_votes=True)
+    return [ctx.event(EventKind.FIRST_VOTES)], _updated(mem, had_votes=True)
 
 
 def _leader(ctx: _Context, mem: RaceMemory) -> Step:
     leader = ctx.st.leader.candidate_id if ctx.st.leader else None
     if leader is None or leader == mem.announced_leader:
-        return [], replace(mem, pending_leader=None, pending_polls=0)
+        return [], _updated(mem, pending_leader=None, pending_polls=0)
     if mem.announced_leader is None:
         return [ctx.event(EventKind.TAKES_LEAD, leader=leader)], replace(
             mem, announced_leader=leader, pending_leader=None, pending_polls=0
@@ -272,10 +282,10 @@ def _leader(ctx: _Context, mem: RaceMemory) -> Step:
     settings = ctx.settings
     held = polls >= settings.lead_hold_polls or ctx.st.lead_votes >= settings.lead_vote_floor
     if not (held and ctx.reporting_at_least(settings.lead_min_reporting)):
-        return [], replace(mem, pending_leader=leader, pending_polls=polls)
+        return [], _updated(mem, pending_leader=leader, pending_polls=polls)
     n = mem.lead_changes + 1
     event = ctx.event(EventKind.LEAD_CHANGE, n, leader=leader, previous_leader=mem.announced_leader)
-    return [event], replace(mem, announced_leader=leader, pending_leader=None, pending_polls=0, lead_changes=n)
+    return [event], _updated(mem, announced_leader=leader, pending_leader=None, pending_polls=0, lead_changes=n)
 
 
 def _recount(ctx: _Context, mem: RaceMemory) -> Step:
@@ -295,9 +305,9 @@ def _recount(ctx: _Context, mem: RaceMemory) -> Step:
     }
     if pos.inside and not mem.in_recount_zone and ctx.reporting_at_least(ctx.settings.recount_min_reporting):
         event = ctx.event(EventKind.RECOUNT_ENTERED, mem.recount_passes + 1, **details)
-        return [event], replace(mem, in_recount_zone=True, recount_passes=mem.recount_passes + 1)
+        return [event], _updated(mem, in_recount_zone=True, recount_passes=mem.recount_passes + 1)
     if not pos.inside and mem.in_recount_zone:
-        return [ctx.event(EventKind.RECOUNT_LEFT, mem.recount_passes, **details)], replace(mem, in_recount_zone=False)
+        return [ctx.event(EventKind.RECOUNT_LEFT, mem.recount_passes, **details)], _updated(mem, in_recount_zone=False)
     return [], mem
 
 
@@ -309,9 +319,9 @@ def _write_ins(ctx: _Context, mem: RaceMemory) -> Step:
     if exceeds and not mem.write_ins_exceed and ctx.reporting_at_least(ctx.settings.recount_min_reporting):
         n = mem.write_ins_passes + 1
         event = ctx.event(EventKind.WRITE_INS_EXCEED_MARGIN, n, unresolved_votes=unresolved, lead_votes=ctx.st.lead_votes)
-        return [event], replace(mem, write_ins_exceed=True, write_ins_passes=n)
+        return [event], _updated(mem, write_ins_exceed=True, write_ins_passes=n)
     if not exceeds and mem.write_ins_exceed:
-        return [], replace(mem, write_ins_exceed=False)
+        return [], _updated(mem, write_ins_exceed=False)
     return [], mem
 
 
@@ -331,9 +341,9 @@ def _out_of_reach(ctx: _Context, mem: RaceMemory) -> Step:
             lead_votes=ctx.st.lead_votes,
             method=method,
         )
-        return [event], replace(mem, out_of_reach=True, out_of_reach_passes=n)
+        return [event], _updated(mem, out_of_reach=True, out_of_reach_passes=n)
     if h is not None and not h.out_of_reach and mem.out_of_reach:
-        return [], replace(mem, out_of_reach=False)
+        return [], _updated(mem, out_of_reach=False)
     return [], mem
 
 
@@ -346,7 +356,7 @@ def _runoffs(ctx: _Context, mem: RaceMemory) -> Step:
     race = ctx.race
     feed_runoff = bool(race.runoff) or race.call_status is CallStatus.RUNOFF
     if feed_runoff or race.winners:
-        return [], replace(mem, runoff_silenced=False) if feed_runoff else mem
+        return [], _updated(mem, runoff_silenced=False) if feed_runoff else mem
     if mem.runoff and not race.runoff:  # the feed withdrew its runoff flags
         events: list[Event] = []
         if mem.runoff_headed or mem.runoff_pair:
@@ -356,8 +366,8 @@ def _runoffs(ctx: _Context, mem: RaceMemory) -> Step:
                     EventKind.RUNOFF_WITHDRAWN, n, previous_pair=list(mem.runoff_pair), previous_headed=mem.runoff_headed
                 )
             )
-            mem = replace(mem, runoff_passes=n)
-        return events, replace(mem, runoff_headed=False, runoff_pair=(), runoff_silenced=True)
+            mem = _updated(mem, runoff_passes=n)
+        return events, _updated(mem, runoff_headed=False, runoff_pair=(), runoff_silenced=True)
     rule = applicable_runoff_rule(race, ctx.settings.runoff_rules)
     if rule is None or mem.runoff_silenced or ctx.st.total_votes == 0:
         return [], mem
@@ -380,7 +390,7 @@ def _runoffs(ctx: _Context, mem: RaceMemory) -> Step:
         if pos.reachable is False and not mem.runoff_headed:
             n += 1
             events.append(ctx.event(EventKind.RUNOFF_HEADED, n, **base))
-            mem = replace(mem, runoff_headed=True)
+            mem = _updated(mem, runoff_headed=True)
         # "avoids a runoff" only where one was in play: three or more names, or write-ins
         in_play = sum(1 for c in ctx.st.candidates if not c.pseudo) >= 3 or ctx.st.total_votes > sum(
             c.votes for c in ctx.st.candidates if not c.pseudo
@@ -388,13 +398,13 @@ def _runoffs(ctx: _Context, mem: RaceMemory) -> Step:
         if pos.clears and in_play and not mem.runoff_avoided:
             n += 1
             events.append(ctx.event(EventKind.RUNOFF_AVOIDED, n, **base))
-            mem = replace(mem, runoff_avoided=True)
+            mem = _updated(mem, runoff_avoided=True)
     pair_due = rule.format is RunoffFormat.TOP_TWO or mem.runoff_headed
     if pair_due and pos.pair is not None and not mem.runoff_pair:
         n += 1
         events.append(ctx.event(EventKind.RUNOFF_PAIR, n, "-".join(sorted(pos.pair)), **base, candidates=list(pos.pair)))
-        mem = replace(mem, runoff_pair=pos.pair)
-    return events, replace(mem, runoff_passes=n)
+        mem = _updated(mem, runoff_pair=pos.pair)
+    return events, _updated(mem, runoff_passes=n)
 
 
 def _calls(ctx: _Context, mem: RaceMemory) -> Step:
@@ -428,7 +438,7 @@ def _calls(ctx: _Context, mem: RaceMemory) -> Step:
         )
         if mem.winners:
             events += _balance(ctx, calls)
-    return events, replace(mem, winners=winners, runoff=runoff, calls=calls)
+    return events, _updated(mem, winners=winners, runoff=runoff, calls=calls)
 
 
 def _balance(ctx: _Context, calls: int) -> list[Event]:
@@ -475,7 +485,7 @@ def _reporting(ctx: _Context, mem: RaceMemory) -> Step:
     complete = _all_precincts(ctx.st) if ctx.st.precincts_total else share >= 1
     if complete and not mem.all_reporting:
         events.append(ctx.event(EventKind.ALL_REPORTING))
-    return events, replace(mem, milestones=milestones, all_reporting=complete or mem.all_reporting)
+    return events, _updated(mem, milestones=milestones, all_reporting=complete or mem.all_reporting)
 
 
 def _all_precincts(st: Standing) -> bool:
@@ -543,7 +553,7 @@ def _counties_complete(ctx: _Context, mem: RaceMemory) -> Step:
             )
     if not events:
         return [], mem
-    return events, replace(mem, counties_complete=tuple(sorted(done)))
+    return events, _updated(mem, counties_complete=tuple(sorted(done)))
 
 
 def _flip(ctx: _Context, mem: RaceMemory) -> Step:
@@ -557,4 +567,4 @@ def _flip(ctx: _Context, mem: RaceMemory) -> Step:
         return [], mem
     n = mem.flip_passes + (1 if crossed else 0)
     event = ctx.event(EventKind.FLIP_INDICATION, n, "on" if crossed else "off", **flip_facts(fi))
-    return [event], replace(mem, flip_indicated=crossed, flip_passes=n)
+    return [event], _updated(mem, flip_indicated=crossed, flip_passes=n)
