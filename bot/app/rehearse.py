@@ -76,7 +76,7 @@ def record(
         )
         scheduler = runtime.scheduler(deliver=False)
         for job in scheduler.get_jobs():
-            poller = next((p for p in runtime.pollers if job.func == p.poll), None)
+            poller = next((p for p in runtime.pollers if job.func == p.poll or p in getattr(job.func, "args", ())), None)
             if poller is None:
                 continue
 

@@ -8,9 +8,10 @@ is retried without waiting for the next feed change.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from apscheduler.events import (
@@ -41,16 +42,19 @@ def build_scheduler(
     blocking: bool = False,
     delivery_interval: float = 1.0,
     polls_on_demand: bool = False,
+    gate: Callable[[], bool] | None = None,
 ) -> BaseScheduler:
     """``polls_on_demand``: the feed jobs are added paused and run only when ``run_job_now``
-    asks (a replay publishes a recorded poll, then has the scheduler poll it once)."""
+    asks (a replay publishes a recorded poll, then has the scheduler poll it once).
+    ``gate``: asked before every poll (the poller's lease, bot/store/lease.py): only the process
+    holding it polls, and every other one tries to take it each interval."""
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(executors={"default": ThreadPoolExecutor(max_workers=8)}, timezone=UTC)
     now = datetime.now(UTC)
     for poller in pollers:
         interval = intervals[poller.feed]
         scheduler.add_job(
-            poller.poll,
+            poller.poll if gate is None else functools.partial(_gated_poll, poller, gate),
             "interval",
             # on demand: a year between runs of its own, so only ``run_job_now`` ever starts one
             seconds=ON_DEMAND_INTERVAL if polls_on_demand else interval,
@@ -103,6 +107,12 @@ class JobRunner:
         self._scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
         with self._done:
             return self._done.wait_for(lambda: self._finished.get(job_id, 0) > before, timeout=timeout)
+
+
+def _gated_poll(poller: Poller, gate: Callable[[], bool]) -> None:
+    """Poll only while this process holds the lease (checked before each poll)."""
+    if gate():
+        poller.poll()
 
 
 def _report(event: JobExecutionEvent) -> None:
