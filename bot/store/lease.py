@@ -421,17 +421,26 @@ class SoleClaims:
 
 
 class ChannelClaims:
-    """PostgreSQL: per (platform, channel), a session advisory lock on this worker's connection."""
+    """PostgreSQL: per (platform, channel), a session advisory lock on this worker's connection.
+
+    Fair shares: each worker also holds a presence lock (its backend pid under a key space of
+    its own) for as long as its connection lives, so the live workers can be counted in
+    ``pg_locks``; a worker claims at most its share of the channels with work (rounded up), and
+    hands back what it holds beyond it between rounds, so a worker that starts later (or a
+    desk's added process) gets channels within a round or two instead of when the first runs dry.
+    """
 
     def __init__(self, store: Store, lease: PollerLease | None = None):
         self.store = store
         self.lease = lease
         self._space = claim_space(lock_scope(store))
+        self._presence = claim_space(lock_scope(store) + "#workers")
         self._engine = _lock_engine(store.url)
         self._conn: Connection | None = None
-        self._held: dict[str, set[str]] = {}
+        #: per platform, the channels held, in the order they were claimed (dict as ordered set)
+        self._held: dict[str, dict[str, None]] = {}
         self._guard = threading.Lock()
-        self.stats = {"claims": 0, "skipped": 0}
+        self.stats = {"claims": 0, "skipped": 0, "handed_back": 0}
 
     def _connection(self) -> Connection:
         if self._conn is not None:
@@ -444,43 +453,90 @@ class ChannelClaims:
                 self._held.clear()
                 self._conn.close()
                 self._conn = None
-        self._conn = self._engine.connect()
-        return self._conn
+        conn = self._engine.connect()
+        conn.execute(text("SELECT pg_advisory_lock(:a, pg_backend_pid())"), {"a": self._presence})
+        conn.commit()
+        self._conn = conn
+        return conn
+
+    def workers(self) -> int:
+        """Live delivering workers (presence locks held), this one included."""
+        with self._guard:
+            return self._workers(self._connection())
+
+    def _workers(self, conn: Connection) -> int:
+        n = conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2"
+                " AND classid = :a AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            ),
+            {"a": self._presence & 0xFFFFFFFF},
+        )
+        conn.commit()
+        return max(1, int(n or 0))
+
+    def _share(self, conn: Connection, channels: int) -> int:
+        return max(1, -(-channels // self._workers(conn)))
 
     def hold(self, platform: str, channels: Iterable[str]) -> tuple[set[str], set[str]]:
         with self._guard:
-            wanted = set(channels)
+            order = list(dict.fromkeys(channels))
+            wanted = set(order)
             try:
                 conn = self._connection()
             except Exception as exc:
                 log.warning("channel claims: cannot connect (%s); delivering nothing this round", type(exc).__name__)
                 return set(), set()
-            mine = self._held.setdefault(platform, set())
-            new = sorted(wanted - mine)
+            mine = self._held.setdefault(platform, {})
+            new = [c for c in order if c not in mine]
             got: set[str] = set()
             if new:
+                room = self._share(conn, len(wanted | set(mine))) - len(mine)
+                if room <= 0:
+                    return wanted & set(mine), set()
                 try:
-                    got = self.store.claim_channels(conn, platform, new, lambda c: (self._space, channel_key(platform, c)))
+                    taken = self.store.claim_channels(conn, platform, new, lambda c: (self._space, channel_key(platform, c)))
                 except Exception as exc:
                     conn.rollback()
                     log.warning("channel claims: claiming failed (%s)", type(exc).__name__)
-                    got = set()
+                    taken = set()
+                ranked = [c for c in new if c in taken]
+                got = set(ranked[:room])
+                for channel in got:
+                    mine[channel] = None
+                self._unlock(platform, set(ranked[room:]))  # claimed in the same breath, beyond the share
                 self.stats["claims"] += len(got)
-                self.stats["skipped"] += len(new) - len(got)
-                mine |= got
-            return wanted & mine, got
+                self.stats["skipped"] += len(new) - len(taken)
+            return wanted & set(mine), got
 
     def refreshes_cards(self) -> bool:
         return self.lease is None or self.lease.held
 
+    @property
+    def backend_pid(self) -> int | None:
+        """The server process of this worker's claims connection (ending it ends every claim)."""
+        with self._guard:
+            return int(self._conn.scalar(text("SELECT pg_backend_pid()")) or 0) if self._conn is not None else None
+
     def release_idle(self, platform: str) -> None:
-        """Channels with nothing left to send go back, so the next burst can go to any worker."""
+        """Between rounds: channels with nothing left to send go back, and so do channels held
+        beyond this worker's share (the last claimed first), for another worker to take."""
         with self._guard:
             mine = self._held.get(platform)
             if not mine or self._conn is None:
                 return
-            busy = self.store.unsent_channels(platform, mine)
-            self._unlock(platform, mine - busy)
+            try:
+                busy = self.store.unsent_channels(platform, mine)
+                self._unlock(platform, set(mine) - busy)
+                waiting = set(self.store.due_channels(platform)) | busy
+                surplus = len(busy) - self._share(self._conn, len(waiting))
+            except Exception as exc:
+                log.warning("channel claims: could not review them (%s)", type(exc).__name__)
+                return
+            if surplus > 0:
+                extra = [c for c in mine if c in busy][-surplus:]
+                self.stats["handed_back"] += len(extra)
+                self._unlock(platform, set(extra))
 
     def release_all(self) -> None:
         with self._guard:
@@ -502,7 +558,9 @@ class ChannelClaims:
             self._conn.commit()
         except Exception as exc:
             log.warning("channel claims: release failed (%s)", type(exc).__name__)
-        self._held.get(platform, set()).difference_update(channels)
+        held = self._held.get(platform, {})
+        for channel in channels:
+            held.pop(channel, None)
 
 
 def claims_for(store: Store, lease: PollerLease) -> Claims:
