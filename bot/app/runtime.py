@@ -99,7 +99,7 @@ class Runtime:
             follow_book(alerts),
             alerts.digest_after_races,
             stored_races=lambda feed: len(stored.snapshot.races) if (stored := store.load(feed)) is not None else 0,
-            subscribed=lambda channel: [sub.scope for sub in for_channel(store, channel)],
+            subscribed=lambda channel, platform: [sub.scope for sub in for_channel(store, channel, platform=platform)],
         )
         desk = PictureDesk(
             store,

@@ -28,8 +28,9 @@ class Grouping:
     threshold: int = DIGEST_AFTER_RACES
     #: a feed's race count when no poll has told it yet (the worker after a restart)
     stored_races: Callable[[str], int] | None = None
-    #: a channel's subscribed states (``/results subscribe``), for the worker's card decision
-    subscribed: Callable[[str], Iterable[str]] | None = None
+    #: a channel's subscribed states (``/results subscribe``) on a platform (channel, platform),
+    #: for the worker's card decision: a Slack and a Discord channel id never share subscriptions
+    subscribed: Callable[[str, str], Iterable[str]] | None = None
 
     def __post_init__(self) -> None:
         self._sizes: dict[str, int] = {}
@@ -67,7 +68,7 @@ class Grouping:
 
     def card_for(self, platform: str, channel: str, alert: Alert) -> bool:
         """The worker's question: may this alert's race have a live card in ``channel``?"""
-        subscribed = tuple(self.subscribed(channel)) if self.subscribed is not None and platform == "slack" else ()
+        subscribed = tuple(self.subscribed(channel, platform)) if self.subscribed is not None else ()
         return self.book.follows(channel, alert.facts, feed_races=self.feed_races(alert.feed), subscribed=subscribed)
 
 
