@@ -175,6 +175,8 @@ class DiscordSink:
         self._webhook_channels: dict[str, str] = {}
         #: channel → why it is disabled (an error only the operator can fix)
         self.disabled: dict[str, DeliveryError] = {}
+        #: Discord refused the bot token (401): no bot call is made again until a restart
+        self._unauthorized: DeliveryError | None = None
         self.on_disabled = on_disabled
 
     # --- what the runtime asks ---------------------------------------------------------------
@@ -344,6 +346,8 @@ class DiscordSink:
         if channel in self.disabled:
             raise self.disabled[channel]
         webhook = route.startswith(("http://", "https://"))
+        if not webhook and self._unauthorized is not None:
+            raise self._unauthorized  # a refused token stays refused: no more invalid requests
         major = channel if webhook else next((part for part in route.split("/") if part.isdigit()), channel)
         bucket = (method + " " + _template(route, webhook), major)
         self._check_limits(bucket)
@@ -394,12 +398,19 @@ class DiscordSink:
         if status >= 500:
             return DeliveryError(f"Discord server error (HTTP {status})", uncertain=True)
         if status == 401:
-            return DeliveryError(
+            error = DeliveryError(
                 "401: Unauthorized",
                 permanent=True,
                 action="DISCORD_BOT_TOKEN is wrong: copy the bot token again (Developer Portal, Bot, Reset Token)",
                 code="unauthorized",
             )
+            if self._unauthorized is None:
+                self._unauthorized = error
+                log.error(
+                    "discord: the bot token was refused (401) — %s; no more calls with it until the bot restarts",
+                    error.action,
+                )
+            return error
         if code == UNKNOWN_MESSAGE:
             return DeliveryError(
                 "Unknown Message", gone=True, action="someone deleted the live card", code="message_not_found"

@@ -258,3 +258,25 @@ def test_a_long_outage_ends_in_one_catch_up_message_carrying_every_held_alert(tm
         assert summaries and len(refs_in(summaries[0])) >= 2
         assert_each_alert_once_on_discord(discord, night.store, DISCORD_CHANNEL, DISCORD_CHANNEL)
         assert_each_alert_once_on_slack(slack, night.store, SLACK_CHANNEL)
+
+
+def test_a_refused_bot_token_is_said_once_and_not_tried_again(clock: VirtualClock, caplog) -> None:
+    with FakeDiscord(clock=clock.monotonic) as discord:
+        url = discord.add_webhook("2000000000000000002")
+        sink = DiscordSink(discord.base_url, "not-the-token", [url], monotonic=clock.monotonic)
+        alert = Alert(
+            "al",
+            None,
+            "2017-12-13T01:00:00+00:00",
+            False,
+            (Event(EventKind.FEED_STALE, "k", "al", None, {"minutes": 20}),),
+            None,
+        )
+        with caplog.at_level(logging.ERROR):
+            for _ in range(3):
+                with pytest.raises(DeliveryError) as refused:
+                    sink.send(alert, DISCORD_CHANNEL)
+                assert refused.value.permanent and refused.value.code == "unauthorized"
+        assert [c.status for c in discord.calls] == [401]
+        assert len([r for r in caplog.records if "refused (401)" in r.getMessage()]) == 1
+        assert sink.send(alert, sink.webhook_channels[0])  # webhooks need no bot token
