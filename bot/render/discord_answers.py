@@ -14,11 +14,21 @@ mid-line; the message never exceeds them whatever the answer holds.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.core.answer import Answer, AnswerKind, Emphasis, Line, Span, plain_text
+from bot.render.discord import (
+    CONTENT_MAX,
+    DESCRIPTION_MAX,
+    EMBEDS_TOTAL_MAX,
+    FOOTER_MAX,
+    TITLE_MAX,
+    clip,
+    escape,
+    inert,
+    party_colour,
+)
 from bot.render.text import race_card_text
 
 #: ``custom_id`` of the share button: the prefix, then the query (Discord allows 100 characters).
@@ -27,32 +37,13 @@ CUSTOM_ID_MAX = 100
 #: An ephemeral message (only the asker sees it); ``flags`` of a response's data.
 EPHEMERAL = 64
 
-TITLE_MAX = 256
-DESCRIPTION_MAX = 4096
-FOOTER_MAX = 2048
-CONTENT_MAX = 2000
-EMBEDS_TOTAL_MAX = 6000
-
-#: What Discord's markdown reads in plain text: emphasis, code, spoilers, quotes, headings,
-#: masked links, and ``<`` of a mention, a channel or an emoji; a list's "-" only opens a line.
-_MARKDOWN = re.compile(r"([\\*_~`|>#\[\]<])|^(-)", re.MULTILINE)
 NO_PINGS: dict[str, list[str]] = {"parse": []}
-
-
-def inert(text: str) -> str:
-    """Text that can neither mention nor ping: a zero-width space after every ``@``."""
-    return text.replace("@", "@\u200b")
 
 
 def unparsed(text: str) -> str:
     """For titles and footers, where Discord parses no markdown (a backslash would show): no
     mention's angle brackets and no ``@`` that could mention."""
     return inert(text.replace("<", "‹").replace(">", "›"))
-
-
-def escape(text: str) -> str:
-    """Plain text as Discord shows it literally in content, descriptions and field values."""
-    return inert(_MARKDOWN.sub(lambda m: "\\" + (m.group(1) or m.group(2)), text))
 
 
 def markdown(parts: Iterable[Span]) -> str:
@@ -68,16 +59,12 @@ def markdown(parts: Iterable[Span]) -> str:
     return "".join(out)
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _packed(lines: Sequence[str], limit: int) -> str:
     """Whole lines up to ``limit`` characters; a last line "…" says some were left out."""
     out: list[str] = []
     used = 0
     for i, text in enumerate(lines):
-        text = _clip(text, limit - 2)
+        text = clip(text, limit - 2)
         size = len(text) + (1 if out else 0)
         if used + size > (limit if i == len(lines) - 1 else limit - 2):
             out.append("…")
@@ -96,7 +83,7 @@ def discord_message(answer: Answer, share_button: bool = True) -> dict[str, Any]
         assert answer.facts is not None
         head, *card = race_card_text(answer.facts).split("\n")
         lines = [escape(x) for x in card] + [markdown(x) for x in answer.extra]
-        message = {"embeds": [_embed(head, lines, None)]}
+        message = {"embeds": [{**_embed(head, lines, None), "color": party_colour(answer.facts)}]}
     elif kind == AnswerKind.LIST:
         footer = plain_text(answer.footer) if answer.footer else None
         message = {"embeds": [_embed(answer.title or "", [markdown(x) for x in answer.lines], footer)]}
@@ -120,11 +107,11 @@ def discord_message(answer: Answer, share_button: bool = True) -> dict[str, Any]
 def _embed(title: str, lines: Sequence[str], footer: str | None) -> dict[str, Any]:
     """One embed within every limit, the 6,000 across the message included (title and footer
     first, the description gets what is left)."""
-    title = _clip(unparsed(title), TITLE_MAX) if title.strip() else "Results"
+    title = clip(unparsed(title), TITLE_MAX) if title.strip() else "Results"
     embed: dict[str, Any] = {"title": title}
     room = EMBEDS_TOTAL_MAX - len(title)
     if footer:
-        text = _clip(unparsed(footer), FOOTER_MAX)
+        text = clip(unparsed(footer), FOOTER_MAX)
         embed["footer"] = {"text": text}
         room -= len(text)
     description = _packed(lines, min(DESCRIPTION_MAX, room))
@@ -135,4 +122,4 @@ def _embed(title: str, lines: Sequence[str], footer: str | None) -> dict[str, An
 
 def sorry_message(text: str) -> dict[str, Any]:
     """A plain remark (an error, a refusal) in Discord's terms."""
-    return {"content": escape(_clip(text, CONTENT_MAX // 2)), "allowed_mentions": NO_PINGS}
+    return {"content": escape(clip(text, CONTENT_MAX // 2)), "allowed_mentions": NO_PINGS}
