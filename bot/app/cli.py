@@ -82,6 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"slack: {'token set' if secrets.slack_enabled else 'no SLACK_BOT_TOKEN (console only)'}; channels: {', '.join(settings.alerts.channels) or 'none'}"
             )
+            token = "bot token set" if secrets.discord_bot_token else "no DISCORD_BOT_TOKEN"
+            print(
+                f"discord: {token}; channels: {', '.join(settings.alerts.discord_channels) or 'none'}; "
+                f"webhooks: {len(secrets.discord_webhook_urls)}"
+            )
             print(describe_alerts(settings.alerts, follow_book(settings.alerts)))
             return 0
         if args.command == "poll":

@@ -110,3 +110,19 @@ def test_a_polled_night_reaches_discord_with_slacks_alerts(tmp_path: Path) -> No
             assert all(p["allowed_mentions"] == {"parse": []} for p in discord.posts(CHANNEL))
         finally:
             runtime.close()
+
+
+def test_check_config_says_where_discord_alerts_go(tmp_path: Path, monkeypatch, capsys) -> None:
+    from bot.app.cli import main
+
+    config = tmp_path / "bot.toml"
+    config.write_text(
+        '[[feeds]]\nname = "x"\nkind = "json"\nurl = "http://127.0.0.1/"\n'
+        f'[alerts]\nchannels = ["C1"]\ndiscord_channels = ["{CHANNEL}"]\n'
+    )
+    monkeypatch.setenv("DISCORD_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("DISCORD_WEBHOOK_URLS", f"{HOOK}, {HOOK}2")
+    assert main(["check-config", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"discord: bot token set; channels: {CHANNEL}; webhooks: 2" in out
+    assert "secret-token" not in out and BOT_TOKEN not in out
