@@ -63,7 +63,19 @@ class Health:
         feeds: list[dict[str, Any]] = []
         stale_feeds: list[str] = []
         with self.store.session() as s:
-            rows = {row.feed: row for row in s.scalars(select(FeedHealthRow))}
+            # columns, not ORM objects: a health check every few seconds should cost next to nothing
+            rows = {
+                row.feed: row
+                for row in s.execute(
+                    select(
+                        FeedHealthRow.feed,
+                        FeedHealthRow.last_poll_at,
+                        FeedHealthRow.last_success_at,
+                        FeedHealthRow.consecutive_failures,
+                        FeedHealthRow.last_error,
+                    )
+                )
+            }
             counts = s.execute(
                 select(OutboxRow.platform, OutboxRow.status, func.count())
                 .where(OutboxRow.status.in_(OUTBOX_STATUSES))

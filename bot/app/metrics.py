@@ -10,10 +10,11 @@ that share only the database, so the web's ``/metrics`` cannot see the worker's 
   only (its poll and delivery series are absent, not zero); the worker's can be scraped from the
   worker itself where a platform lets one reach it (``METRICS_PORT``, bot/app/cli.py).
 * **Store metrics**, read from the database at scrape time by :class:`StoreCollector`, which any
-  process sees whoever did the work: outbox rows by platform and status, each feed's last poll,
-  last success and failures in a row, snapshots stored, and the latency of the last
-  :data:`RECENT_DELIVERIES` deliveries (alert queued → sent) as quantiles. Three small queries;
-  no snapshot is read.
+  process sees whoever did the work: the outbox's queue and failures by platform, when the
+  latest message went out, each feed's last poll, last success and failures in a row, snapshots
+  stored, and the latency of the latest :data:`RECENT_DELIVERIES` deliveries (alert queued →
+  sent) as quantiles. Four small queries (measured by benchmarks/bench_ops.py); no snapshot
+  is read.
 
 docs/observability.md says which to alert on.
 """
@@ -38,6 +39,8 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 #: the delivery latency quantiles the store exports are over this many latest sent rows
 RECENT_DELIVERIES = 1000
 QUANTILES = (0.5, 0.9, 0.99, 1.0)
+#: the outbox rows exported by platform and status: the queue and what failed (as /healthz counts them)
+QUEUE_STATUSES = ("pending", "sending", "failed")
 
 # Buckets sized to the night: a parse is milliseconds (a county CSV) to seconds (AP national);
 # a delivery waits for pacing (a second per message per channel) and outages (minutes);
@@ -130,8 +133,15 @@ class StoreCollector(Collector):
         self.store = store
 
     def collect(self) -> Iterator[Any]:
-        outbox = GaugeMetricFamily(
-            "electionbot_outbox_rows", "Outbox rows by platform and status", labels=["platform", "status"]
+        queue = GaugeMetricFamily(
+            "electionbot_outbox_rows",
+            "Outbox rows waiting (pending, sending) or failed, by platform and status",
+            labels=["platform", "status"],
+        )
+        last_sent = GaugeMetricFamily(
+            "electionbot_outbox_last_sent_timestamp_seconds",
+            f"When the latest message went out, by platform (over the latest {RECENT_DELIVERIES} sent rows)",
+            labels=["platform"],
         )
         last_poll = GaugeMetricFamily(
             "electionbot_feed_last_poll_timestamp_seconds",
@@ -153,10 +163,15 @@ class StoreCollector(Collector):
             labels=["quantile"],
         )
         with self.store.session() as s:
+            # The queue only: a seek in the status index. Grouping every row (the sent ones are
+            # almost all of a night's outbox) read the whole table: 1.2 s at 200,000 rows
+            # (benchmarks/bench_ops.py); how many were sent is the worker's counter.
             for platform, status, n in s.execute(
-                select(OutboxRow.platform, OutboxRow.status, func.count()).group_by(OutboxRow.platform, OutboxRow.status)
+                select(OutboxRow.platform, OutboxRow.status, func.count())
+                .where(OutboxRow.status.in_(QUEUE_STATUSES))
+                .group_by(OutboxRow.platform, OutboxRow.status)
             ):
-                outbox.add_metric([platform, status], n)
+                queue.add_metric([platform, status], n)
             for row in s.scalars(select(FeedHealthRow)):
                 if row.last_poll_at is not None:
                     last_poll.add_metric([row.feed], _epoch(row.last_poll_at))
@@ -166,16 +181,22 @@ class StoreCollector(Collector):
             for feed, polls in s.execute(select(SnapshotRow.feed, SnapshotRow.polls)):
                 stored.add_metric([feed], polls or 0)
             recent = s.execute(
-                select(OutboxRow.created_at, OutboxRow.sent_at)
+                select(OutboxRow.platform, OutboxRow.created_at, OutboxRow.sent_at)
                 .where(OutboxRow.status == "sent", OutboxRow.sent_at.is_not(None))
                 .order_by(OutboxRow.id.desc())
                 .limit(RECENT_DELIVERIES)
             ).all()
-        waits = sorted(max(0.0, _epoch(sent) - _epoch(created)) for created, sent in recent if sent is not None)
+        waits = sorted(max(0.0, _epoch(sent) - _epoch(created)) for _, created, sent in recent if sent is not None)
         if waits:
             for q in QUANTILES:
                 latency.add_metric([f"{q:g}"], quantile(waits, q))
-        yield from (outbox, last_poll, last_success, failures, stored, latency)
+        latest: dict[str, float] = {}
+        for platform, _, sent in recent:
+            if sent is not None:
+                latest[platform] = max(latest.get(platform, 0.0), _epoch(sent))
+        for platform, at in sorted(latest.items()):
+            last_sent.add_metric([platform], at)
+        yield from (queue, last_sent, last_poll, last_success, failures, stored, latency)
 
 
 def quantile(ordered: Sequence[float], q: float) -> float:
