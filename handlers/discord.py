@@ -25,11 +25,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
+from typing import Any, Protocol
 
 from bot.core.answer import AnswerKind
 from bot.core.commands import Command
-from bot.render.discord_answers import EPHEMERAL, SHARE_PREFIX, discord_message, sorry_message
+from bot.render.discord_answers import EPHEMERAL, NO_PINGS, SHARE_PREFIX, discord_message, sorry_message
 from handlers.answering import STORE_KINDS, AnswerCache, answer_for, parse_cached
 from handlers.discord_signature import refusal, verify_key
 from handlers.services import Services
@@ -52,26 +52,35 @@ SORRY = "Sorry, results are unavailable right now. Try again in a moment."
 #: how much of the query a log line keeps: the words of a command, not a pasted paragraph
 QUERY_CHARS = 80
 NOT_SHAREABLE = "That answer cannot be shared."
+SHARED = "Shared in the channel."
 PICTURES_NOT_HERE = "Charts and maps are not on Discord yet; /results with a state gives its numbers."
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Message = dict[str, Any]
 
 
-#: ``edit_original(token, data)`` → the HTTP status of ``PATCH .../messages/@original`` (the app
-#: gives it: a handler makes no HTTP call of its own); raises ``OSError`` when Discord is unreachable.
-EditOriginal = Callable[[str, Message], int]
+class InteractionWebhook(Protocol):
+    """The interaction's own webhook, authorised by its token (the app gives it: a handler makes
+    no HTTP call of its own). Each returns the HTTP status; ``OSError`` when Discord is unreachable."""
+
+    def edit_original(self, token: str, data: Message) -> int:
+        """``PATCH /webhooks/{application_id}/{token}/messages/@original``"""
+        ...
+
+    def follow_up(self, token: str, data: Message) -> int:
+        """``POST /webhooks/{application_id}/{token}``: a new message (its own ``flags``)."""
+        ...
 
 
 class DiscordInteractions:
     """The WSGI app. ``clock`` (seconds since the epoch) judges the signature's timestamp;
-    ``executor`` runs answers (a thread pool by default); ``edit_original`` completes deferred ones."""
+    ``executor`` runs answers (a thread pool by default); ``webhook`` completes deferred ones."""
 
     def __init__(
         self,
         services: Services,
         public_key: str,
-        edit_original: EditOriginal,
+        webhook: InteractionWebhook,
         *,
         clock: Callable[[], float] = time.time,
         defer_after: float = DEFER_AFTER,
@@ -79,7 +88,7 @@ class DiscordInteractions:
     ) -> None:
         self.services = services
         self.key = verify_key(public_key)
-        self.edit_original = edit_original
+        self.webhook = webhook
         self.clock = clock
         self.defer_after = defer_after
         self.executor = executor or ThreadPoolExecutor(max_workers=8, thread_name_prefix="discord-answer")
@@ -207,30 +216,44 @@ class DiscordInteractions:
         return message
 
     def _respond(self, interaction: Mapping[str, Any], answer: Callable[[], Message], public: bool) -> Message:
-        """Type 4 with the answer when it is ready in time; else type 5 now and @original later."""
+        """Type 4 with the answer when it is ready in time; else type 5 now and @original later.
+
+        The deferral is always ephemeral: whether an answer may be shared is known only once it is
+        made ("did you mean" stays with the asker), and a deferred message keeps the deferral's
+        visibility. A shared answer then goes to the channel as a follow-up of its own."""
         future = self.executor.submit(_safely, answer)
         try:
             message = future.result(timeout=self.defer_after)
         except FutureTimeout:
             token = str(interaction.get("token") or "")
             future.add_done_callback(lambda done: self._complete(token, done, public))
-            return {"type": DEFERRED_CHANNEL_MESSAGE, "data": {"flags": 0 if public else EPHEMERAL}}
+            return {"type": DEFERRED_CHANNEL_MESSAGE, "data": {"flags": EPHEMERAL}}
         return _now(message, public)
 
     def _complete(self, token: str, done: Future[Message], public: bool) -> None:
-        message = _data(done.result(), public)
-        message.pop("flags", None)  # the deferral's flags stand; an edit cannot change them
-        for attempt in range(EDIT_TRIES):
-            try:
-                status = self.edit_original(token, message)
-            except OSError as exc:
-                log.warning("discord: could not complete a deferred /results (%s)", type(exc).__name__)
-                return
-            if status != 404 or attempt == EDIT_TRIES - 1:
-                break
-            time.sleep(EDIT_BACKOFF)  # Discord may not have our deferral yet
+        data = _data(done.result(), public)
+        try:
+            if data["flags"] == 0:  # shared: the asker is told, the channel gets the answer
+                told = {"content": SHARED, "embeds": [], "components": [], "allowed_mentions": NO_PINGS}
+                status = self._edit(token, told)
+                if status < 300:
+                    status = self.webhook.follow_up(token, data)
+            else:
+                status = self._edit(token, {k: v for k, v in data.items() if k != "flags"})
+        except OSError as exc:
+            log.warning("discord: could not complete a deferred /results (%s)", type(exc).__name__)
+            return
         if status >= 300:
             log.warning("discord: completing a deferred /results answered HTTP %d", status)
+
+    def _edit(self, token: str, data: Message) -> int:
+        """Edit @original; a 404 means Discord may not have our deferral yet: tried again."""
+        for _ in range(EDIT_TRIES - 1):
+            status = self.webhook.edit_original(token, data)
+            if status != 404:
+                return status
+            time.sleep(EDIT_BACKOFF)
+        return self.webhook.edit_original(token, data)
 
 
 def _safely(answer: Callable[[], Message]) -> Message:

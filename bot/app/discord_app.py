@@ -10,25 +10,27 @@ from typing import Any
 import requests
 
 from config.settings import ConfigError, Secrets
-from handlers.discord import INTERACTIONS_PATH, DiscordInteractions, EditOriginal, WSGIApp
+from handlers.discord import INTERACTIONS_PATH, DiscordInteractions, WSGIApp
 from handlers.discord_signature import BadPublicKey
 from handlers.services import Services
 
-#: Seconds for one edit of a deferred answer (the interaction's token lasts 15 minutes).
+#: Seconds for one call completing a deferred answer (the interaction's token lasts 15 minutes).
 EDIT_TIMEOUT = 10
 
 
-def original_editor(api_url: str, application_id: str, session: requests.Session | None = None) -> EditOriginal:
-    """``PATCH {api}/webhooks/{application_id}/{token}/messages/@original``: the interaction's own
-    webhook, authorised by its token (no bot token)."""
-    http = session or requests.Session()
-    base = api_url.rstrip("/")
+class InteractionWebhookClient:
+    """The interaction's own webhook (``/webhooks/{application_id}/{token}``), authorised by its
+    token, not the bot's: edits @original and sends follow-ups (``handlers.discord.InteractionWebhook``)."""
 
-    def edit(token: str, data: dict[str, Any]) -> int:
-        url = f"{base}/webhooks/{application_id}/{token}/messages/@original"
-        return http.patch(url, json=data, timeout=EDIT_TIMEOUT).status_code
+    def __init__(self, api_url: str, application_id: str, session: requests.Session | None = None) -> None:
+        self.base = f"{api_url.rstrip('/')}/webhooks/{application_id}"
+        self.http = session or requests.Session()
 
-    return edit
+    def edit_original(self, token: str, data: dict[str, Any]) -> int:
+        return self.http.patch(f"{self.base}/{token}/messages/@original", json=data, timeout=EDIT_TIMEOUT).status_code
+
+    def follow_up(self, token: str, data: dict[str, Any]) -> int:
+        return self.http.post(f"{self.base}/{token}", json=data, timeout=EDIT_TIMEOUT).status_code
 
 
 def discord_routes(services: Services, secrets: Secrets) -> dict[str, WSGIApp]:
@@ -40,9 +42,9 @@ def discord_routes(services: Services, secrets: Secrets) -> dict[str, WSGIApp]:
         return {}
     if not secrets.discord_application_id:
         raise ConfigError("DISCORD_PUBLIC_KEY is set but DISCORD_APPLICATION_ID is not: both come from the Developer Portal")
-    editor = original_editor(secrets.discord_api_url, secrets.discord_application_id)
+    webhook = InteractionWebhookClient(secrets.discord_api_url, secrets.discord_application_id)
     try:
-        app = DiscordInteractions(services, secrets.discord_public_key, editor)
+        app = DiscordInteractions(services, secrets.discord_public_key, webhook)
     except BadPublicKey as exc:
         raise ConfigError(str(exc)) from None
     return {INTERACTIONS_PATH: app}

@@ -21,7 +21,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app.discord_app import discord_routes, original_editor
+from bot.app.discord_app import InteractionWebhookClient, discord_routes
 from bot.app.slack_app import create_bolt_app, wsgi_app
 from bot.core.commands import parse
 from bot.store.database import Store
@@ -36,6 +36,7 @@ from tests.integration.commands.test_results_fuzz import TEXT
 
 PINGS = re.compile(r"@(everyone|here)|<@[!&]?\d+>|<#\d+>|<@")
 ORIGINAL = "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
+FOLLOW_UP = "POST /webhooks/{webhook_id}/{webhook_token}"
 
 
 @dataclass
@@ -174,7 +175,7 @@ def slow_desk(tmp_path: Path, night) -> Iterator[tuple[Desk, FakeDiscord, BusySt
         app = DiscordInteractions(
             Services(store, RULES),
             signer.public_key,
-            original_editor(discord.base_url, APPLICATION_ID),
+            InteractionWebhookClient(discord.base_url, APPLICATION_ID),
             defer_after=0.2,
             executor=busy,
         )
@@ -211,14 +212,41 @@ def test_a_slow_answer_is_deferred_then_completed_by_editing_the_original(slow_d
 
 def test_an_edit_before_discord_has_the_deferral_is_retried(slow_desk) -> None:
     desk, discord, busy = slow_desk
-    payload = command("share alabama")
+    payload = command("alabama jefferson")
     discord.open_interaction(payload["id"], payload["token"])
     reply = desk.ask(payload).json()
-    assert reply == {"type": 5, "data": {"flags": 0}}  # a share is deferred in the channel
+    assert reply == {"type": 5, "data": {"flags": 64}}
     busy.gate.set()  # the answer is ready before Discord has our deferral: 404 Unknown Webhook
     discord.wait_for(lambda: discord.calls_to(ORIGINAL))
     assert discord.calls_to(ORIGINAL)[0].status == 404
     relay(discord, payload, reply)
     discord.wait_for(lambda: any(c.status == 200 for c in discord.calls_to(ORIGINAL)))
     original = discord.interaction(payload["token"])["original"]
-    assert original["flags"] == 0 and "20,715" in shown(original)
+    assert original["flags"] == 64 and "Jefferson" in shown(original)
+
+
+def test_a_deferred_share_tells_the_asker_and_posts_the_answer_in_the_channel(slow_desk) -> None:
+    desk, discord, busy = slow_desk
+    payload = command("share alabama")
+    discord.open_interaction(payload["id"], payload["token"])
+    reply = desk.ask(payload).json()
+    assert reply == {"type": 5, "data": {"flags": 64}}  # whether it may be shared is not known yet
+    relay(discord, payload, reply)
+    busy.gate.set()
+    discord.wait_for(lambda: discord.calls_to(FOLLOW_UP))
+    interaction = discord.interaction(payload["token"])
+    assert interaction["original"]["content"] == "Shared in the channel." and interaction["original"]["flags"] == 64
+    [posted] = interaction["followups"]
+    assert posted["flags"] == 0 and "20,715" in shown(posted) and posted["allowed_mentions"] == {"parse": []}
+
+
+def test_a_deferred_share_of_a_did_you_mean_stays_with_the_asker(slow_desk) -> None:
+    desk, discord, busy = slow_desk
+    payload = command("share alabma")
+    discord.open_interaction(payload["id"], payload["token"])
+    relay(discord, payload, desk.ask(payload).json())
+    busy.gate.set()
+    discord.wait_for(lambda: discord.calls_to(ORIGINAL))
+    interaction = discord.interaction(payload["token"])
+    assert interaction["original"]["flags"] == 64 and "Did you mean" in shown(interaction["original"])
+    assert interaction["followups"] == [] and not discord.calls_to(FOLLOW_UP)

@@ -37,6 +37,16 @@ class Inline(Executor):
         return done
 
 
+class NoWebhook:
+    """Answers here are never deferred (they run inline): nothing may reach the webhook."""
+
+    def edit_original(self, token: str, data: dict[str, Any]) -> int:
+        raise AssertionError("an inline answer was deferred")
+
+    def follow_up(self, token: str, data: dict[str, Any]) -> int:
+        raise AssertionError("an inline answer was deferred")
+
+
 class Client:
     def __init__(self, app: DiscordInteractions, signer: Signer) -> None:
         self.app, self.signer = app, signer
@@ -66,11 +76,10 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Client:
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('discord') / 'store.db'}")
     store.commit_poll(load_scenario()[-1], {}, {}, [])
     signer = Signer()
-    edits: list[tuple[str, dict]] = []
     app = DiscordInteractions(
         Services(store, RULES),
         signer.public_key,
-        lambda token, data: edits.append((token, data)) or 200,
+        NoWebhook(),
         clock=lambda: NOW,
         executor=Inline(),
     )
