@@ -184,6 +184,8 @@ class SlackSink:
         except DeliveryError as exc:
             if exc.code == "missing_scope":
                 exc.action = SCOPE_ACTION
+            elif exc.code == "invalid_thread_ts":  # the thread to share into is gone (a deleted card)
+                exc.gone, exc.action = True, GONE["thread_not_found"]
             raise
 
     # --- crash reconciliation --------------------------------------------------------------

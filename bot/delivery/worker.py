@@ -585,20 +585,27 @@ class DeliveryWorker:
         key = (platform, row.channel)
         self.store.begin_attempt([row.id], self.clock())
         self._posts.mark(key)
-        try:
-            file_id = sink.send_picture(
-                picture, row.channel, thread_ts=thread_ts, on_uploaded=lambda file: self.store.note_upload(row.id, file)
-            )
-        except DeliveryError as exc:
-            self._posts.mark(key)
-            return self._retry(row, exc, uncertain=exc.uncertain)
-        except Exception as exc:  # a client bug: keep the row, back off, say so
-            log.exception("%s %s: unexpected error uploading %s", platform, row.channel, order.key)
-            wait = min(self.max_backoff, 5.0 * (row.attempts + 1))
-            self.store.mark_retry(
-                row.id, f"{type(exc).__name__}: {exc}", timedelta(seconds=wait), self.clock(), uncertain=True
-            )
-            return 0
+        file_id: str | None = None
+        for into in [thread_ts, None] if thread_ts else [None]:
+            try:
+                file_id = sink.send_picture(
+                    picture, row.channel, thread_ts=into, on_uploaded=lambda file: self.store.note_upload(row.id, file)
+                )
+                break
+            except DeliveryError as exc:
+                if into is not None and exc.gone:
+                    # the card's thread is gone (deleted): nothing was shared; the channel gets it
+                    log.warning("%s %s: %s; %s goes to the channel instead", platform, row.channel, exc, order.key)
+                    continue
+                self._posts.mark(key)
+                return self._retry(row, exc, uncertain=exc.uncertain)
+            except Exception as exc:  # a client bug: keep the row, back off, say so
+                log.exception("%s %s: unexpected error uploading %s", platform, row.channel, order.key)
+                wait = min(self.max_backoff, 5.0 * (row.attempts + 1))
+                self.store.mark_retry(
+                    row.id, f"{type(exc).__name__}: {exc}", timedelta(seconds=wait), self.clock(), uncertain=True
+                )
+                return 0
         self._posts.mark(key)
         self._failures.succeeded(key)
         self.stats["posts"] += 1

@@ -204,3 +204,18 @@ def test_the_alerts_pictures_switch_wires_the_runtime(tmp_path, setting, on):
         assert runtime.pictures is not None and runtime.pictures.platforms == {"slack"}  # the console uploads nothing
     finally:
         runtime.close()
+
+
+def test_a_card_thread_gone_sends_the_picture_to_the_channel_once(tmp_path):
+    """Sharing into a deleted card's thread is refused: the picture goes to the channel instead,
+    in the same turn (nothing was shared), never lost and never twice."""
+    with FakeSlack() as slack:
+        poller, worker, store, _ = night(tmp_path, slack, channels={"C2": "cards"})
+        slack.fail_next("files.completeUploadExternal", 200, body={"ok": False, "error": "invalid_thread_ts"})
+        run(poller, worker, store)
+        uploads = slack.uploads("C2")
+        assert [(u["name"], u["thread_ts"] is None) for u in uploads] == [
+            ("AL-1000-chart.png", True),
+            ("AL-1000-swing_map.png", False),
+        ]
+        assert worker.stats["pictures"] == 2
