@@ -39,14 +39,29 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 #: stale after this many missed intervals: one late poll (a slow national reply, a lease
 #: changing hands within one interval) is not an outage, three in a row is.
 STALE_AFTER_INTERVALS = 3
-#: ...and never sooner than this: a 10 s feed's national poll can itself take 20 s.
+#: ...and never sooner than this: a 10 s feed's national poll can itself take 20 s. A desk that
+#: polls every few seconds and wants to be paged sooner sets ``HEALTHZ_MIN_STALE_SECONDS``.
 MIN_STALE_SECONDS = 60.0
 DEFAULT_INTERVAL = 30.0
 OUTBOX_STATUSES = ("pending", "sending", "failed")
 
 
-def stale_after(interval_seconds: float) -> timedelta:
-    return timedelta(seconds=max(STALE_AFTER_INTERVALS * interval_seconds, MIN_STALE_SECONDS))
+def stale_after(interval_seconds: float, floor_seconds: float = MIN_STALE_SECONDS) -> timedelta:
+    return timedelta(seconds=max(STALE_AFTER_INTERVALS * interval_seconds, floor_seconds))
+
+
+def min_stale_seconds(env: Mapping[str, str] | None = None) -> float:
+    """``HEALTHZ_MIN_STALE_SECONDS`` (a number of seconds, 1 or more), else :data:`MIN_STALE_SECONDS`."""
+    value = (os.environ if env is None else env).get("HEALTHZ_MIN_STALE_SECONDS")
+    if not value:
+        return MIN_STALE_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds >= 1:
+        raise ConfigError(f"HEALTHZ_MIN_STALE_SECONDS={value!r}: a number of seconds, 1 or more")
+    return seconds
 
 
 @dataclass
@@ -57,6 +72,7 @@ class Health:
     intervals: Mapping[str, float]
     clock: Callable[[], datetime] = utcnow
     started_at: datetime = field(default_factory=utcnow)
+    min_stale_seconds: float = MIN_STALE_SECONDS
 
     def report(self) -> dict[str, Any]:
         now = self.clock()
@@ -86,7 +102,7 @@ class Health:
             last_poll = _aware(row.last_poll_at) if row is not None else None
             configured = name in self.intervals
             since = last_poll or self.started_at
-            stale = configured and now - since > stale_after(self.intervals[name])
+            stale = configured and now - since > stale_after(self.intervals[name], self.min_stale_seconds)
             if stale:
                 stale_feeds.append(name)
             feeds.append(
@@ -158,7 +174,8 @@ def operational_routes(
 ) -> dict[str, WSGIApp]:
     """``/healthz`` and ``/metrics`` for ``bot.app.slack_app.wsgi_app(routes=...)``: the Procfile's
     web process (bot/wsgi.py), ``serve`` (bot/app/web_server.py) and ``socket`` mount these."""
-    return {"/healthz": Health(store, intervals, clock, clock()).wsgi(), "/metrics": metrics.wsgi()}
+    health = Health(store, intervals, clock, clock(), min_stale_seconds())
+    return {"/healthz": health.wsgi(), "/metrics": metrics.wsgi()}
 
 
 def serve_operations_from_env(

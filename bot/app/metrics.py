@@ -154,7 +154,7 @@ class StoreCollector(Collector):
         failures = GaugeMetricFamily("electionbot_feed_consecutive_failures", "Failed polls in a row", labels=["feed"])
         stored = CounterMetricFamily(
             "electionbot_feed_snapshots_stored",
-            "Snapshots committed (polls that changed something), by feed",
+            "Snapshots committed (polls that read a new reply), by feed",
             labels=["feed"],
         )
         latency = GaugeMetricFamily(

@@ -43,6 +43,7 @@ def check(settings: Settings, secrets: Secrets) -> None:
     from slack_bolt.error import BoltError
 
     from bot.app.discord_app import discord_routes
+    from bot.app.health import min_stale_seconds
     from bot.app.runtime import Runtime
     from bot.app.slack_app import create_bolt_app
     from handlers import Services
@@ -51,6 +52,7 @@ def check(settings: Settings, secrets: Secrets) -> None:
     try:
         create_bolt_app(Services(runtime.store, runtime.rules), secrets)
         discord_routes(Services(runtime.store, runtime.rules), secrets)  # a bad DISCORD_PUBLIC_KEY: one line, exit 2
+        min_stale_seconds()  # a bad HEALTHZ_MIN_STALE_SECONDS: one line, exit 2
     except BoltError as exc:  # no SLACK_BOT_TOKEN, say: Bolt's reason is the message
         raise ConfigError(f"the Slack app cannot start: {exc}") from None
     finally:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 import socket
 
-from bot.app.health import MIN_STALE_SECONDS, STALE_AFTER_INTERVALS, stale_after
+import pytest
+
+from bot.app.health import MIN_STALE_SECONDS, STALE_AFTER_INTERVALS, min_stale_seconds, stale_after
+from config.settings import ConfigError
 from tests.integration.ops.conftest import CHANNEL, FEED, INTERVAL
 
 
@@ -89,3 +92,12 @@ def test_a_short_interval_still_waits_a_minute(ops_bot) -> None:
     assert stale_after(1).total_seconds() == MIN_STALE_SECONDS
     assert stale_after(20).total_seconds() == MIN_STALE_SECONDS
     assert stale_after(21).total_seconds() == 63
+
+
+def test_the_floor_can_be_set_for_a_desk_polling_every_few_seconds() -> None:
+    assert min_stale_seconds({}) == MIN_STALE_SECONDS == 60
+    assert min_stale_seconds({"HEALTHZ_MIN_STALE_SECONDS": "3"}) == 3
+    assert stale_after(1, min_stale_seconds({"HEALTHZ_MIN_STALE_SECONDS": "3"})).total_seconds() == 3
+    for bad in ("0", "-5", "soon", "nan"):
+        with pytest.raises(ConfigError, match="HEALTHZ_MIN_STALE_SECONDS"):
+            min_stale_seconds({"HEALTHZ_MIN_STALE_SECONDS": bad})
