@@ -206,8 +206,9 @@ def snapshot_problem(snapshot: Snapshot) -> str | None:
 
 def _is_text(value: object) -> TypeGuard[str]:
     """A ``str`` the store can write: UTF-8 encodable (a JSON ``\\ud800`` escape decodes to a lone
-    surrogate, which cannot be)."""
-    if type(value) is not str:
+    surrogate, which cannot be) and without NUL (a JSON ``\\u0000`` decodes to one; PostgreSQL's
+    text refuses it, and keys and feed text are stored outside JSON too)."""
+    if type(value) is not str or "\x00" in value:
         return False
     try:
         value.encode("utf-8")

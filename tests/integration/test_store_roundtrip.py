@@ -38,10 +38,14 @@ ZONES = st.sampled_from(
     [UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-10))]
 )
 MOMENTS = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=ZONES)
-#: any text the store can hold, non-ASCII included (Hypothesis draws no lone surrogates here)
-TEXT = st.text(max_size=20)
-IDS = st.text(min_size=1, max_size=12)
-NAMES = st.one_of(st.text(min_size=1, max_size=30), st.text(min_size=MAX_NAME - 2, max_size=MAX_NAME)).filter(str.strip)
+#: any character the store can hold, non-ASCII included: no lone surrogate, no NUL (PostgreSQL)
+STORABLE = st.characters(codec="utf-8", exclude_characters="\x00")
+#: any text the store can hold
+TEXT = st.text(STORABLE, max_size=20)
+IDS = st.text(STORABLE, min_size=1, max_size=12)
+NAMES = st.one_of(
+    st.text(STORABLE, min_size=1, max_size=30), st.text(STORABLE, min_size=MAX_NAME - 2, max_size=MAX_NAME)
+).filter(str.strip)
 PERCENT = st.none() | st.floats(0, 100, allow_nan=False) | st.integers(0, 100).map(float)
 RACE_FIELDS = {f.name for f in fields(Race)}
 UNIT_FIELDS = {f.name for f in fields(ReportingUnit)}
@@ -51,7 +55,9 @@ UNIT_FIELDS = {f.name for f in fields(ReportingUnit)}
 def candidates(draw) -> tuple[Candidate, ...]:
     ids = draw(st.lists(IDS, max_size=4, unique=True))  # none and one are races too
     return tuple(
-        Candidate(cid, draw(NAMES), draw(st.none() | st.text(max_size=60)), draw(st.booleans()), draw(st.booleans()))
+        Candidate(
+            cid, draw(NAMES), draw(st.none() | st.text(STORABLE, max_size=60)), draw(st.booleans()), draw(st.booleans())
+        )
         for cid in ids
     )
 
@@ -127,7 +133,7 @@ def races(draw) -> Race:
 
 @st.composite
 def trendtables(draw) -> TrendTable:
-    names = draw(st.lists(st.text(min_size=1, max_size=60), min_size=1, max_size=3, unique=True))
+    names = draw(st.lists(st.text(STORABLE, min_size=1, max_size=60), min_size=1, max_size=3, unique=True))
     counts = st.integers(0, 500)
     parties = tuple(
         TrendParty(
@@ -143,8 +149,8 @@ def trendtables(draw) -> TrendTable:
         for p in names
     )
     return TrendTable(
-        draw(st.text(max_size=40)),
-        draw(st.none() | st.text(max_size=10)),
+        draw(st.text(STORABLE, max_size=40)),
+        draw(st.none() | st.text(STORABLE, max_size=10)),
         draw(st.booleans()),
         draw(st.none() | MOMENTS),
         parties,
@@ -204,6 +210,7 @@ BREAKS = {
     ),
     "an id of 121 characters": lambda r: _race(r, race_id="7" * (MAX_ID + 1)),
     "a lone surrogate in a name": lambda r: _race(r, office="Senate \ud800"),
+    "a NUL in a race id": lambda r: _race(r, race_id="10\x0000"),
     "a repeated candidate id": lambda r: _race(r, candidates=(r.candidates[0], r.candidates[0])),
     "negative votes": lambda r: _unit(r, 1, votes={"a": -1}),
     "votes as true/false": lambda r: _unit(r, 1, votes={"a": True}),
