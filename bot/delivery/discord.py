@@ -23,8 +23,8 @@ no nonce: their crash check reads the webhook's channel with the bot token (when
 
 Gone for good. A channel that answers 404 Unknown Channel / 403 Missing Access, or a webhook
 that answers 404 Unknown Webhook, is disabled: one log line saying what to do, no more calls to it
-(each would count toward Discord's limit of invalid requests), and ``disabled`` says so for
-``/results status``. A card that answers 404 Unknown Message was deleted: ``gone``, posted anew.
+(each would count toward Discord's limit of invalid requests); its alerts are set aside as failed,
+which ``/results status`` lists (``Store.delivery_failures``). A card that answers 404 Unknown Message was deleted: ``gone``, posted anew.
 """
 
 from __future__ import annotations
@@ -156,7 +156,6 @@ class DiscordSink:
         timeout: float = 10.0,
         monotonic: Callable[[], float] = time.monotonic,
         session: requests.Session | None = None,
-        on_disabled: Callable[[str, str], None] | None = None,
     ):
         self.api_url = api_url.rstrip("/")
         self._token = bot_token
@@ -177,7 +176,6 @@ class DiscordSink:
         self.disabled: dict[str, DeliveryError] = {}
         #: Discord refused the bot token (401): no bot call is made again until a restart
         self._unauthorized: DeliveryError | None = None
-        self.on_disabled = on_disabled
 
     # --- what the runtime asks ---------------------------------------------------------------
 
@@ -441,8 +439,6 @@ class DiscordSink:
         log.error(
             "discord %s: disabled (%s) — %s; nothing more is sent to it until the bot restarts", channel, error, error.action
         )
-        if self.on_disabled is not None:
-            self.on_disabled(channel, f"{error} — {error.action}")
 
 
 def _group_key(alerts: Sequence[Alert]) -> str:
