@@ -4,13 +4,23 @@ through here: ``bot.store.schema`` runs the same revisions with its own checks a
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 
 from alembic import context
 from sqlalchemy import create_engine
 
-import bot.store.database  # noqa: F401  # every table's module, so that Base.metadata holds them all
+import bot.store
 from bot.store.base import Base
+
+# Every table module of the store, found rather than listed, so that Base.metadata holds them all
+# and --autogenerate compares a model added in a new module too (the walk of
+# tests/integration/store/test_migrations.py). Found by name, too, because bot.store.database
+# imports the migrations (bot/store/schema.py): a static import back would be a cycle.
+for _module in pkgutil.iter_modules(bot.store.__path__, "bot.store."):
+    if not _module.name.endswith(".migrations"):
+        importlib.import_module(_module.name)
 
 config = context.config
 url = os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url") or "sqlite:///electionbot.db"
