@@ -24,13 +24,17 @@ from bot.app.pictures import picture_routes, web_desk
 from bot.app.settings import load_settings, rule_settings
 from bot.app.slack_app import create_bolt_app, wsgi_app
 from bot.store.database import Store
+from bot.store.schema import SchemaError
 from config.settings import Secrets
 from handlers import Services
 
 setup()  # LOG_LEVEL (default INFO) and LOG_FORMAT=json: bot/app/logs.py
 _settings = load_settings()
 _secrets = Secrets.from_env()
-_store = Store(_settings.database_url())
+try:
+    _store = Store(_settings.database_url())
+except SchemaError as exc:  # a schema newer than this release: one line, not gunicorn's traceback
+    raise SystemExit(f"electionbot: {exc}") from None
 # This process answers /results only: its /metrics has /results latency of its own and the
 # store's view of polls and deliveries (the worker's counters are the worker's: bot/app/metrics.py).
 _metrics = Metrics(_store)

@@ -37,6 +37,9 @@ from sqlalchemy import Connection, Engine, inspect, make_url, text
 from bot.store.migrations import baseline
 
 log = logging.getLogger("electionbot.store")
+# Alembic says "Context impl …" and "Will assume … DDL" at INFO on every check, in every process
+# that opens the store; the one line that matters, what changed, is ours (``prepare``).
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001"
