@@ -1072,28 +1072,28 @@ class Store:
         level: it outlives the transaction and dies with the connection). A channel with no unsent
         row can be claimed too (its live cards)."""
         unsent = "status IN ('pending', 'sending')"
-        heads = conn.execute(
-            text(
-                f"SELECT o.channel FROM {OutboxRow.__tablename__} o"
-                f" WHERE o.platform = :p AND o.channel = ANY(:chs) AND o.{unsent}"
-                f" AND NOT EXISTS (SELECT 1 FROM {OutboxRow.__tablename__} e WHERE e.platform = o.platform"
-                f" AND e.channel = o.channel AND e.{unsent} AND e.id < o.id)"
-            ),
-            {"p": platform, "chs": channels},
-        ).scalars()
+        # each channel's head: one seek per channel in ix_outbox_unsent (a NOT EXISTS over earlier
+        # rows was quadratic in the backlog: 12 s for 2,000 rows)
+        heads = dict(
+            conn.execute(
+                text(
+                    "SELECT c.ch, h.id FROM unnest(CAST(:chs AS text[])) AS c(ch) CROSS JOIN LATERAL"
+                    f" (SELECT o.id FROM {OutboxRow.__tablename__} o WHERE o.platform = :p AND o.channel = c.ch"
+                    f" AND o.{unsent} ORDER BY o.id LIMIT 1) AS h"
+                ),
+                {"p": platform, "chs": channels},
+            ).all()
+        )
         with_head = set(heads)
         locked = set(
             conn.execute(
                 text(
-                    f"SELECT o.channel FROM {OutboxRow.__tablename__} o"
-                    f" WHERE o.platform = :p AND o.channel = ANY(:chs) AND o.{unsent}"
-                    f" AND NOT EXISTS (SELECT 1 FROM {OutboxRow.__tablename__} e WHERE e.platform = o.platform"
-                    f" AND e.channel = o.channel AND e.{unsent} AND e.id < o.id)"
-                    " FOR UPDATE OF o SKIP LOCKED"
+                    f"SELECT channel FROM {OutboxRow.__tablename__} WHERE id = ANY(:ids) AND {unsent}"
+                    " FOR UPDATE SKIP LOCKED"
                 ),
-                {"p": platform, "chs": list(with_head)},
+                {"ids": list(heads.values())},
             ).scalars()
-            if with_head
+            if heads
             else ()
         )
         candidates = [c for c in channels if c not in with_head or c in locked]
