@@ -1088,8 +1088,7 @@ class Store:
         locked = set(
             conn.execute(
                 text(
-                    f"SELECT channel FROM {OutboxRow.__tablename__} WHERE id = ANY(:ids) AND {unsent}"
-                    " FOR UPDATE SKIP LOCKED"
+                    f"SELECT channel FROM {OutboxRow.__tablename__} WHERE id = ANY(:ids) AND {unsent} FOR UPDATE SKIP LOCKED"
                 ),
                 {"ids": list(heads.values())},
             ).scalars()
