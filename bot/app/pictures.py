@@ -95,27 +95,44 @@ class PictureCache:
 
     def __init__(self, size: int = 64) -> None:
         self._size = size
-        self._items: OrderedDict[tuple[Any, ...], Picture] = OrderedDict()
+        self._items: OrderedDict[tuple[Any, ...], Picture | None] = OrderedDict()
         self._lock = threading.Lock()
+        #: one lock per key being drawn: a burst of the same request draws once, the rest wait for it
+        self._drawing: dict[tuple[Any, ...], threading.Lock] = {}
         self.hits = 0
         self.draws = 0
 
-    def get_or_draw(self, key: tuple[Any, ...], draw: Callable[[], Picture | None]) -> Picture | None:
+    def peek(self, key: tuple[Any, ...]) -> tuple[bool, Picture | None]:
+        """(whether ``key`` was drawn, its picture or None for "nothing to draw"), never drawing."""
         with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
+            return (True, self._items[key]) if key in self._items else (False, None)
+
+    def get_or_draw(self, key: tuple[Any, ...], draw: Callable[[], Picture | None]) -> Picture | None:
+        """The cached picture (or the cached "nothing to draw") for ``key``, else ``draw()`` once:
+        other threads asking for the same key meanwhile wait for that drawing; other keys do not."""
+        with self._lock:
+            if key in self._items:
                 self._items.move_to_end(key)
                 self.hits += 1
-                return hit
-        picture = draw()  # outside the lock: a draw takes a few hundred ms, other keys need not wait
-        if picture is not None:
+                return self._items[key]
+            gate = self._drawing.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                if key in self._items:
+                    self.hits += 1
+                    return self._items[key]
+            try:
+                picture = draw()  # outside the cache's lock: a draw takes a few hundred ms
+            finally:
+                with self._lock:
+                    self._drawing.pop(key, None)
             with self._lock:
                 self.draws += 1
                 self._items[key] = picture
                 self._items.move_to_end(key)
                 while len(self._items) > self._size:
                     self._items.popitem(last=False)
-        return picture
+            return picture
 
 
 class PictureDesk:
@@ -140,7 +157,7 @@ class PictureDesk:
         self.signing_key = signing_key
         self.clock = clock
         self.cache = cache or PictureCache()
-        #: the direct-message uploads started (tests wait for them)
+        #: the drawings and direct-message uploads started after an ack (tests wait for them)
         self.sending: list[threading.Thread] = []
 
     @property
@@ -205,18 +222,27 @@ class PictureDesk:
             from bot.app.chart_route import chart_url  # the route's signer; no import cycle at module load
 
             assert cmd.picture is not None
-            picture = self.picture(feed, race_key, cmd.picture)
-            if picture is None:
+            # Never drawn inside the 3 s ack (a cold chart takes seconds on a busy host): a picture
+            # already drawn for this version lends its title and alt text (the numbers in words);
+            # else the drawing starts now, and Slack's fetch of the URL waits for that one drawing.
+            version = self.version(feed)
+            key = (feed, race_key, cmd.picture, version)
+            found, picture = self.cache.peek(key)
+            if found and picture is None:
                 return _text(f"There is nothing to draw yet for {label}.")
-            url = chart_url(self.public_url, self.signing_key, feed, race_key, cmd.picture, self.version(feed), self.clock())
+            if not found:
+                self._draw_later(feed, race_key, cmd.picture)
+            title = picture.title if picture is not None else f"{label}: {what}"
+            alt = picture.alt_text if picture is not None else f"{what[:1].upper()}{what[1:]} of {label}."
+            url = chart_url(self.public_url, self.signing_key, feed, race_key, cmd.picture, version, self.clock())
             return {
-                "text": _escaped(f"{picture.title}: {picture.alt_text}"),
+                "text": _escaped(f"{title}: {alt}"),
                 "blocks": [
                     {
                         "type": "image",
                         "image_url": url,
-                        "alt_text": picture.alt_text[:2000],
-                        "title": {"type": "plain_text", "text": picture.title[:2000]},
+                        "alt_text": alt[:2000],
+                        "title": {"type": "plain_text", "text": title[:2000]},
                     }
                 ],
             }
@@ -225,6 +251,17 @@ class PictureDesk:
     def wants_direct(self, cmd: Command) -> bool:
         """Whether the picture goes by direct message (no public URL to point an image block at)."""
         return cmd.kind == "picture" and self.enabled and not (self.public_url and self.signing_key)
+
+    def _draw_later(self, feed: str, race_key: str, kind: str) -> None:
+        def run() -> None:
+            try:
+                self.picture(feed, race_key, kind)
+            except Exception:
+                log.exception("could not draw %s of %s", kind, race_key)
+
+        thread = threading.Thread(target=run, name="picture-draw", daemon=True)
+        thread.start()
+        self.sending.append(thread)
 
     def send_direct_later(self, cmd: Command, user_id: str, client: Any) -> None:
         """``send_direct`` in its own thread, after the command's ack (drawing and uploading

@@ -193,12 +193,17 @@ def test_a_busy_chart_is_drawn_once_per_snapshot_version(make_bot):
     bot.desk.figures["chart"] = counting
     for _ in range(5):
         bot.answer("alabama chart")
+    bot.wait_sent()
     assert drawn == ["AL-1000"]
+    # once drawn, the answer carries the picture's own title and alt text (the numbers in words)
+    [image] = [b for b in bot.answer("alabama chart")["blocks"] if b["type"] == "image"]
+    assert "took the lead at 10:07 p.m." in image["alt_text"]
     # a new poll of the feed is a new version: drawn again, once
     stored = bot.store.load("al-2017")
     bot.store.commit_poll(stored.snapshot, {}, {}, [])
     bot.answer("alabama chart")
     bot.answer("alabama chart")
+    bot.wait_sent()
     assert drawn == ["AL-1000", "AL-1000"]
 
 
@@ -237,3 +242,32 @@ def test_the_charts_route_is_registered_only_where_links_can_be_signed_and_drawn
         assert not web_desk(store, RULES, None, both).wants_direct(parse_command("alabama chart"))
     finally:
         store.close()
+
+
+def test_a_burst_of_the_same_picture_draws_once_while_the_first_is_drawing():
+    import threading
+    import time as clock
+
+    from bot.app.pictures import PictureCache
+    from tests.integration.delivery.test_uploads_fake import PICTURE
+
+    cache = PictureCache()
+    calls: list[int] = []
+
+    def slow() -> Any:
+        calls.append(1)
+        clock.sleep(0.2)
+        return PICTURE
+
+    got: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: got.append(cache.get_or_draw(("f", "r", "chart", 1), slow))) for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(calls) == 1 and got == [PICTURE] * 8
+    # another key is not held up by it, and "nothing to draw" is remembered too
+    assert cache.get_or_draw(("f", "r", "map", 1), lambda: None) is None
+    assert cache.get_or_draw(("f", "r", "map", 1), slow) is None and len(calls) == 1
