@@ -227,10 +227,10 @@ class PictureDesk:
             # else the drawing starts now, and Slack's fetch of the URL waits for that one drawing.
             version = self.version(feed)
             key = (feed, race_key, cmd.picture, version)
-            found, picture = self.cache.peek(key)
-            if found and picture is None:
+            drawn, picture = self.cache.peek(key)
+            if drawn and picture is None:
                 return _text(f"There is nothing to draw yet for {label}.")
-            if not found:
+            if not drawn:
                 self._draw_later(feed, race_key, cmd.picture)
             title = picture.title if picture is not None else f"{label}: {what}"
             alt = picture.alt_text if picture is not None else f"{what[:1].upper()}{what[1:]} of {label}."
