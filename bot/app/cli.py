@@ -294,6 +294,11 @@ def _stop_gracefully(runtime, why: str) -> int:  # type: ignore[no-untyped-def] 
         logging.shutdown()
         sys.stdout.flush()
         os._exit(0)
+    # Still bounded: a thread that keeps the interpreter from exiting (an HTTP call of a library's
+    # own) must not carry the process past the 20 s; everything is stored and closed by now.
+    watchdog = threading.Timer(max(0.5, STOP_SECONDS - (time.monotonic() - started)), os._exit, args=(0,))
+    watchdog.daemon = True
+    watchdog.start()
     return 0
 
 
