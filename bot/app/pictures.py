@@ -60,29 +60,34 @@ def pictures_on(setting: bool | None) -> bool:
 def default_figures(store: Store, rules: RuleSettings) -> dict[str, Figure]:
     """The render layer's figure functions bound to the store: the race as last stored, its
     history (``bot.store.history``, never a snapshot decode), the baseline the rules' context
-    gives it. Empty when they cannot be imported (no matplotlib), which turns pictures off."""
-    try:
-        from bot.render.chart import race_chart
-        from bot.render.county_map import margin_map, swing_map
-    except ImportError as exc:
-        log.info("pictures are off: the figures cannot be drawn here (%s)", exc)
+    gives it. Empty without matplotlib, which turns pictures off. The figure modules (and
+    matplotlib) are imported at the first drawing, not here: a process that never draws (the
+    console, the tests of everything else) does not pay seconds of imports at start."""
+    if not matplotlib_installed():
+        log.info("pictures are off: the figures need matplotlib")
         return {}
-    from bot.store.history import race_history
 
     def race_of(feed: str, race_key: str) -> Race | None:
         stored = store.load(feed)
         return stored.snapshot.races.get(race_key) if stored is not None and stored.snapshot is not None else None
 
     def chart(feed: str, race_key: str) -> Picture | None:
+        from bot.render.chart import race_chart
+        from bot.store.history import race_history
+
         race = race_of(feed, race_key)
         return race_chart(race, race_history(store, feed, race_key), rules) if race is not None else None
 
     def swing(feed: str, race_key: str) -> Picture | None:
+        from bot.render.county_map import swing_map
+
         race = race_of(feed, race_key)
         baseline = rules.context.baseline_for(race) if race is not None else None
         return swing_map(race, baseline) if race is not None and baseline is not None else None
 
     def margin(feed: str, race_key: str) -> Picture | None:
+        from bot.render.county_map import margin_map
+
         race = race_of(feed, race_key)
         return margin_map(race) if race is not None else None
 
