@@ -34,9 +34,18 @@ CHANNEL_ID = re.compile(r"^[A-Z0-9]{2,30}$")
 STORE_KINDS = ("status", "subscribe", "unsubscribe", "subscriptions")
 
 
-def store_answer(cmd: Command, services: Services, channel_id: str | None, *, platform: str, direct_message: bool) -> Answer:
+def store_answer(
+    cmd: Command,
+    services: Services,
+    channel_id: str | None,
+    *,
+    platform: str,
+    direct_message: bool,
+    team_id: str | None = None,
+) -> Answer:
     """Status and subscriptions: what needs the store rather than the snapshots. Subscriptions
-    are per channel of one platform, never in a direct message."""
+    are per channel of one platform, never in a direct message; a Slack subscription remembers
+    its workspace (``team_id``), whose bot token posts there when the app is installed by OAuth."""
     store = services.store
     kind = cmd.kind
     if kind == "status":
@@ -50,7 +59,7 @@ def store_answer(cmd: Command, services: Services, channel_id: str | None, *, pl
     assert cmd.state is not None
     if kind == "subscribe":
         level = cmd.level or "all"
-        created = subscriptions.subscribe(store, channel_id, cmd.state, level, platform=platform)
+        created = subscriptions.subscribe(store, channel_id, cmd.state, level, platform=platform, team_id=team_id)
         return subscribed_answer(cmd.state, level, tracked_states(services.latest_snapshots()), created)
     return unsubscribed_answer(cmd.state, subscriptions.unsubscribe(store, channel_id, cmd.state, platform=platform))
 

@@ -56,13 +56,16 @@ def message_for(
     share_button: bool = True,
     *,
     direct_message: bool = False,
+    team_id: str | None = None,
 ) -> dict[str, Any]:
     """The Slack message (text + blocks) for one parsed command; subscriptions are per channel,
-    never in a direct message."""
+    never in a direct message, and remember the command's workspace (``team_id``)."""
     store = services.store
     kind = cmd.kind
     if kind in STORE_KINDS:  # status and subscriptions: the neutral service, as Discord's handler
-        return slack_message(store_answer(cmd, services, channel_id, platform="slack", direct_message=direct_message))
+        return slack_message(
+            store_answer(cmd, services, channel_id, platform="slack", direct_message=direct_message, team_id=team_id)
+        )
     if kind == "picture":  # drawn and delivered by the app's picture desk (bot/app/pictures.py)
         if services.pictures is None:
             return {"text": PICTURES_OFF, "blocks": [{"type": "section", "text": {"type": "plain_text", "text": PICTURES_OFF}}]}
@@ -157,6 +160,7 @@ def register(app: App, services: Services) -> None:
                 cache,
                 share_button=not public,
                 direct_message=is_direct_message(command),
+                team_id=command.get("team_id"),
             )
             # Only a real answer is posted for everyone; "did you mean" stays with the asker.
             public = public and any(b.get("type") == "header" for b in message.get("blocks", []))

@@ -20,6 +20,7 @@ from bot.app.pictures import PictureDesk, default_figures, pictures_on
 from bot.app.poller import Poller, RaceFilter
 from bot.app.scheduler import build_scheduler
 from bot.app.settings import alert_level, feed_spec, follow_book, rule_settings
+from bot.app.slack_oauth import oauth_enabled, team_clients
 from bot.codec.errors import FeedConfigError
 from bot.core.rules import RuleSettings
 from bot.core.targets import Target
@@ -82,11 +83,13 @@ class Runtime:
         if console is not None:
             sinks["console"] = ConsoleSink(console)
             targets.append(Target("console", "console", alert_level(settings)))
-        if secrets.slack_enabled:
+        slack_on = secrets.slack_enabled or oauth_enabled(secrets)  # OAuth: each workspace's own token
+        if slack_on:
             sinks["slack"] = SlackSink(
                 make_client(secrets.slack_bot_token or "", secrets.slack_api_url),
                 min_interval,
                 update_interval=60.0 / settings.alerts.card_updates_per_minute,
+                client_for=team_clients(store, secrets),
             )
             targets += [Target("slack", channel, alert_level(settings)) for channel in settings.alerts.channels]
         if secrets.discord_enabled:
@@ -138,7 +141,7 @@ class Runtime:
                     store=store,
                     rules=rules,
                     targets=platform_targets(
-                        store, fixed, spec.name, slack=secrets.slack_enabled, discord="discord" in sinks and bool(secrets.discord_bot_token)
+                        store, fixed, spec.name, slack=slack_on, discord="discord" in sinks and bool(secrets.discord_bot_token)
                     ),
                     races=RaceFilter(tuple(settings.races.follow)),
                     clock=clock,

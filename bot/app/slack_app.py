@@ -9,6 +9,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
+from bot.app.slack_oauth import oauth_enabled, oauth_settings, oauth_stores, register_uninstall
 from config.settings import ConfigError, Secrets
 from handlers import Services, register_listeners
 
@@ -22,10 +23,14 @@ def create_bolt_app(
     Slack authenticates with the app-level token, so there is no signature to verify."""
     if not secrets.slack_signing_secret and not socket_mode:
         raise ConfigError("SLACK_SIGNING_SECRET is not set: the app cannot verify Slack's requests")
+    # Many workspaces (bot/app/slack_oauth.py): each request's token comes from the installation
+    # store (Bolt's authorize), so the client carries none.
+    stores = oauth_stores(services.store, secrets) if oauth_enabled(secrets) else None
     # Bolt takes the token from the client (a token= beside client= is ignored), so it goes here.
-    client = client or WebClient(token=secrets.slack_bot_token, base_url=secrets.slack_api_url)
+    client = client or WebClient(token=None if stores else secrets.slack_bot_token, base_url=secrets.slack_api_url)
     app = App(
         signing_secret=secrets.slack_signing_secret or "",
+        oauth_settings=oauth_settings(secrets, stores) if stores else None,
         request_verification_enabled=not socket_mode,
         client=client,
         # auth.test at start-up would make the web process depend on Slack being up.
@@ -35,12 +40,15 @@ def create_bolt_app(
         # request and queues a burst behind five threads. Work after an ack goes in lazy listeners.
         process_before_response=True,
     )
+    if stores:
+        register_uninstall(app, services.store, stores)
     register_listeners(app, services)
     return app
 
 
 def wsgi_app(app: App, path: str = "/slack/events", routes: Mapping[str, WSGIApp] | None = None) -> WSGIApp:
-    """Bolt's WSGI handler answers 404 on every other path, so the web process's other endpoints
+    """Bolt's WSGI handler answers 404 on every other path (but ``/slack/install`` and
+    ``/slack/oauth_redirect`` with OAuth on), so the web process's other endpoints
     (a platform's interactions, health, metrics, pictures) come in as ``routes``: an exact path,
     or a prefix ending in ``/``, mapped to its own WSGI app. Bolt keeps everything else."""
     slack = SlackRequestHandler(app, path=path)

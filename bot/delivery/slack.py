@@ -77,8 +77,19 @@ class SlackSink:
     #: Slack allows about one chat.postMessage per second per channel.
     min_interval: float
 
-    def __init__(self, client: WebClient, min_interval: float = 1.0, update_interval: float = UPDATE_INTERVAL):
+    def __init__(
+        self,
+        client: WebClient,
+        min_interval: float = 1.0,
+        update_interval: float = UPDATE_INTERVAL,
+        *,
+        client_for: Callable[[str], WebClient] | None = None,
+    ):
         self.client = client
+        #: many workspaces (OAuth, issue 16): the client holding the bot token of the channel's
+        #: workspace (bot/app/slack_oauth.py); it raises DeliveryError when that workspace is gone.
+        #: None: one workspace, ``client`` everywhere.
+        self._client_for = client_for
         self.min_interval = min_interval
         #: the gap between two ``chat.update`` calls, workspace-wide (all cards share it).
         self.update_interval = update_interval
@@ -129,9 +140,12 @@ class SlackSink:
     def update_card(self, facts: RaceFacts, channel: str, ts: str) -> None:
         message = live_card(facts)
         channel_id = self.channel_id(channel)
-        self._call(
-            lambda: self.client.chat_update(channel=channel_id, ts=ts, text=message["text"], blocks=message["blocks"])
-        )
+        client = self.client_for(channel)
+        self._call(lambda: client.chat_update(channel=channel_id, ts=ts, text=message["text"], blocks=message["blocks"]))
+
+    def client_for(self, channel: str) -> WebClient:
+        """The client whose token may post in ``channel``."""
+        return self.client if self._client_for is None else self._client_for(channel)
 
     def channel_id(self, channel: str) -> str:
         """The id Slack reported for ``channel`` on a post (a configured name is not an id)."""
@@ -153,7 +167,7 @@ class SlackSink:
     ) -> str | None:
         """Upload and share one picture; returns its file id (the share's ts is not in Slack's answer)."""
         return upload_picture(
-            self.client,
+            self.client_for(channel),
             self._upload_call,
             picture,
             self._upload_channel(channel),
@@ -163,7 +177,7 @@ class SlackSink:
 
     def find_picture(self, channel: str, file_id: str) -> str | None:
         """The ts of ``file_id``'s share in the channel (files.info), None if it was never shared there."""
-        return shared_ts(self.client, self._upload_call, file_id, self._upload_channel(channel))
+        return shared_ts(self.client_for(channel), self._upload_call, file_id, self._upload_channel(channel))
 
     def _upload_channel(self, channel: str) -> str:
         """Uploads take a channel id only. A configured name is known by its id once anything
@@ -215,6 +229,7 @@ class SlackSink:
     def _recent(self, channel: str, thread_ts: str | None) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
         cursor = None
+        client = self.client_for(channel)
         channel = self.channel_id(channel)
         while len(messages) < HISTORY_LOOKBACK:
             page: dict[str, Any] = {
@@ -224,9 +239,9 @@ class SlackSink:
                 "cursor": cursor,
             }
             if thread_ts:
-                resp = self._call(lambda: self.client.conversations_replies(ts=thread_ts, **page))  # noqa: B023 (called at once)
+                resp = self._call(lambda: client.conversations_replies(ts=thread_ts, **page))  # noqa: B023 (called at once)
             else:
-                resp = self._call(lambda: self.client.conversations_history(**page))  # noqa: B023 (called at once)
+                resp = self._call(lambda: client.conversations_history(**page))  # noqa: B023 (called at once)
             messages.extend(resp.get("messages") or [])
             cursor = (resp.get("response_metadata") or {}).get("next_cursor")
             if not resp.get("has_more") or not cursor:
@@ -236,8 +251,9 @@ class SlackSink:
     # --- the wire --------------------------------------------------------------------------
 
     def _post(self, channel: str, message: dict[str, Any], metadata: dict[str, Any], **extra: Any) -> str | None:
+        client = self.client_for(channel)
         resp = self._call(
-            lambda: self.client.chat_postMessage(
+            lambda: client.chat_postMessage(
                 channel=channel,
                 text=message["text"],
                 blocks=message["blocks"],

@@ -172,6 +172,9 @@ class SubscriptionRow(Base):
     scope: Mapped[str] = mapped_column(String(RACE_KEY_CHARS))  # a state postal code or a race key
     level: Mapped[str] = mapped_column(String(12), default="all")
     created_at: Mapped[datetime] = mapped_column(Moment())
+    #: the Slack workspace that subscribed (OAuth installs: its bot token posts here); NULL is the
+    #: single-workspace install (SLACK_BOT_TOKEN) and every other platform (migration 0007)
+    team_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
 
 
 class PollerLeaseRow(Base):
@@ -804,6 +807,20 @@ class Store:
         says which file to look for before uploading again."""
         with self.session() as s, s.begin():
             s.execute(update(OutboxRow).where(OutboxRow.id == delivery_id).values(upload_file_id=file_id))
+
+    def skip_pending(self, platform: str, channels: Iterable[str], reason: str) -> int:
+        """A workspace that uninstalled the app (issue 16): its channels' queued rows are never
+        posted (their token is gone), kept as "skipped" with the reason; how many."""
+        wanted = list(channels)
+        if not wanted:
+            return 0
+        with self.session() as s, s.begin():
+            result = s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.platform == platform, OutboxRow.channel.in_(wanted), OutboxRow.status == "pending")
+                .values(status="skipped", last_error=reason[:500])
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
     def mark_skipped(self, delivery_id: int, reason: str) -> None:
         """Not posted on purpose (a "quiet" channel's minor update: its live card shows it)."""

@@ -36,8 +36,11 @@ def _where(platform: str, channel: str, scope: str | None = None) -> list[Any]:
     return where + ([SubscriptionRow.scope == scope] if scope is not None else [])
 
 
-def subscribe(store: Store, channel: str, scope: str, level: str = "all", *, platform: str = "slack") -> bool:
-    """Add or change a channel's subscription; True when it is new (False: level updated)."""
+def subscribe(
+    store: Store, channel: str, scope: str, level: str = "all", *, platform: str = "slack", team_id: str | None = None
+) -> bool:
+    """Add or change a channel's subscription; True when it is new (False: level updated).
+    ``team_id``: the Slack workspace whose command it was (its bot token posts here under OAuth)."""
     if level not in SUBSCRIPTION_LEVELS:
         raise ValueError(f"unknown level {level!r}; known: {', '.join(SUBSCRIPTION_LEVELS)}")
     for _ in range(2):  # a concurrent insert of the same (channel, scope) loses the race once, then updates
@@ -46,8 +49,13 @@ def subscribe(store: Store, channel: str, scope: str, level: str = "all", *, pla
                 row = s.scalar(select(SubscriptionRow).where(*_where(platform, channel, scope)))
                 if row is not None:
                     row.level = level
+                    row.team_id = team_id or row.team_id
                     return False
-                s.add(SubscriptionRow(platform=platform, channel=channel, scope=scope, level=level, created_at=utcnow()))
+                s.add(
+                    SubscriptionRow(
+                        platform=platform, channel=channel, scope=scope, level=level, created_at=utcnow(), team_id=team_id
+                    )
+                )
                 return True
         except IntegrityError:
             continue
@@ -111,6 +119,28 @@ def subscribed_targets(
         return tuple(out)
 
     return targets
+
+
+def channel_teams(store: Store, platform: str = "slack") -> dict[str, str]:
+    """Each subscribed channel's workspace (channels subscribed before OAuth, or on a
+    single-workspace install, have none): which bot token posts there."""
+    query = select(SubscriptionRow.channel, SubscriptionRow.team_id).where(
+        SubscriptionRow.platform == platform, SubscriptionRow.team_id.is_not(None)
+    )
+    with store.session() as s:
+        return {channel: team for channel, team in s.execute(query).all() if team}
+
+
+def remove_team(store: Store, team_id: str, platform: str = "slack") -> tuple[list[str], int]:
+    """A workspace uninstalled the app or revoked its bot token: its subscriptions are deleted
+    and its channels' queued alerts skipped (nothing could post them). The channels and how many
+    rows were skipped."""
+    with store.session() as s, s.begin():
+        where = [SubscriptionRow.platform == platform, SubscriptionRow.team_id == team_id]
+        channels = sorted(set(s.scalars(select(SubscriptionRow.channel).where(*where)).all()))
+        s.execute(delete(SubscriptionRow).where(*where))
+    skipped = store.skip_pending(platform, channels, f"the workspace {team_id} uninstalled the app")
+    return channels, skipped
 
 
 def _feed_states(store: Store, feed: str | None) -> set[str] | None:

@@ -18,6 +18,7 @@ the bot posts from its own threads.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import sys
@@ -51,6 +52,8 @@ TS_STEP_MICROS = 100
 OutageMode = Literal["503", "drop"]
 #: methods called with the app-level token (``xapp-``), not the bot's
 APP_LEVEL_METHODS = frozenset({"apps.connections.open"})
+#: methods authenticated by the app's client id and secret (HTTP Basic), not by a token
+CLIENT_AUTH_METHODS = frozenset({"oauth.v2.access"})
 #: the path of an upload URL (files.getUploadURLExternal), served on the fake's second port as
 #: Slack serves them from files.slack.com; the method name faults and recordings use for it.
 UPLOAD_PATH = "/upload/v1/"
@@ -342,6 +345,10 @@ class FakeSlack:
         self.missing_channels: set[str] = set()
         self.not_in_channels: set[str] = set()
         self.invalid_tokens: set[str] = set()
+        #: OAuth (issue 16): code → the installation oauth.v2.access answers for it (``authorize``)
+        self.oauth_codes: dict[str, dict[str, Any]] = {}
+        #: the app's credentials oauth.v2.access accepts: (client_id, client_secret)
+        self.oauth_client: tuple[str, str] = ("", "")
         #: channel names ("#elections") and their ids: chat.postMessage takes either and answers
         #: with the id; every other method, like Slack's, knows the channel by its id only.
         self.channel_ids: dict[str, str] = {}
@@ -369,6 +376,7 @@ class FakeSlack:
         self._file_counter = 0
         self._methods: dict[str, Callable[[dict[str, Any], float], dict[str, Any]]] = {
             "auth.test": self._auth_test,
+            "oauth.v2.access": self._oauth_v2_access,
             "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
@@ -656,7 +664,10 @@ class FakeSlack:
     def _api_reply(self, method: str, params: dict[str, Any], headers: Headers, at: float) -> _Reply:
         implementation = self._methods.get(method)
         try:
-            self._check_auth(headers, app_level=method in APP_LEVEL_METHODS)
+            if method in CLIENT_AUTH_METHODS:
+                params = {**params, "_basic": headers.get("Authorization", "")}
+            else:
+                self._check_auth(headers, app_level=method in APP_LEVEL_METHODS)
             if implementation is None:
                 raise _api_error("unknown_method")
             result = implementation(params, at)
@@ -763,6 +774,37 @@ class FakeSlack:
         if self.socket_mode_url is None:
             raise RuntimeError("apps.connections.open: set FakeSlack.socket_mode_url to a ws:// URL first")
         return {"ok": True, "url": self.socket_mode_url}
+
+    def authorize(self, code: str, team_id: str, team_name: str, bot_token: str) -> None:
+        """What Slack's authorize page does when a workspace admin approves the app: a one-time
+        ``code`` that oauth.v2.access exchanges for that workspace's bot token."""
+        self.oauth_codes[code] = {"team": {"id": team_id, "name": team_name}, "access_token": bot_token}
+
+    def _oauth_v2_access(self, params: dict[str, Any], at: float) -> dict[str, Any]:
+        """Slack's answer shape (a bot token install); the code is good once, the client
+        credentials come as HTTP Basic (slack_sdk) or as form fields."""
+        basic = str(params.get("_basic") or "")
+        if basic.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(basic.removeprefix("Basic ")).decode().partition(":")
+        else:
+            client_id, secret = str(params.get("client_id") or ""), str(params.get("client_secret") or "")
+        if (client_id, secret) != self.oauth_client:
+            raise _api_error("invalid_client_id" if client_id != self.oauth_client[0] else "bad_client_secret")
+        grant = self.oauth_codes.pop(str(params.get("code") or ""), None)
+        if grant is None:
+            raise _api_error("invalid_code")
+        return {
+            "ok": True,
+            "app_id": APP_ID,
+            "authed_user": {"id": "U0ADMIN"},
+            "scope": BOT_SCOPES,
+            "token_type": "bot",
+            "access_token": grant["access_token"],
+            "bot_user_id": BOT_USER_ID,
+            "team": dict(grant["team"]),
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
 
     def _auth_test(self, params: dict[str, Any], at: float) -> dict[str, Any]:
         return {
