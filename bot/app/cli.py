@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import signal
@@ -256,20 +255,22 @@ def _poll(settings, secrets) -> int:  # type: ignore[no-untyped-def]  # typed la
     runtime = Runtime.build(settings, secrets, console=None if secrets.slack_enabled else sys.stdout)
     running()  # the config held: one line per poll and delivery from here (INFO)
     serve_operations_from_env(runtime.store, {f.name: f.interval_seconds for f in settings.feeds}, runtime.metrics)
-    scheduler = runtime.scheduler(blocking=True)
+    scheduler = runtime.scheduler()
     stopping: list[str] = []
 
     def stop(signum: int, _frame: object) -> None:
-        # SIGTERM (a dyno restart, a deploy) and SIGINT alike: end the scheduler's loop here;
-        # the graceful part runs below, on the main thread, once ``start`` has returned.
+        # SIGTERM (a dyno restart, a deploy) and SIGINT alike. Only a note here: a handler that
+        # called into the scheduler could deadlock on a lock the main thread held when the signal
+        # came (the executor's, while it submitted a job). The main thread does the rest.
         stopping.append(signal.Signals(signum).name)
-        scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        scheduler.start()
-    return _stop_gracefully(runtime, stopping[0] if stopping else "end")
+    scheduler.start()
+    while not stopping:
+        time.sleep(0.1)
+    scheduler.shutdown(wait=False)
+    return _stop_gracefully(runtime, stopping[0])
 
 
 #: SIGTERM: in-flight work gets this long (Heroku kills a dyno 30 s after its SIGTERM).
