@@ -83,9 +83,9 @@ def oauth_stores(store: Store, secrets: Secrets) -> OAuthStores:
     states = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_EXPIRATION_SECONDS, engine=store.engine, logger=log)
     for create in (installations.create_tables, states.create_tables):
         try:
-            create()
+            create()  # type: ignore[no-untyped-call]  # slack_sdk leaves create_tables unannotated
         except DBAPIError:  # another process created them between the check and the CREATE
-            create()
+            create()  # type: ignore[no-untyped-call]
     return OAuthStores(installations, states)
 
 
