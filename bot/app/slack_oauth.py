@@ -39,7 +39,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.delivery.sink import DeliveryError
 from bot.delivery.slack import make_client
 from bot.store.database import Store
-from bot.store.subscriptions import channel_teams, remove_team
+from bot.store.subscriptions import remove_team, team_of
 from config.settings import Secrets
 
 if TYPE_CHECKING:  # imported when OAuth is on: they load sqlalchemy.ext.asyncio (greenlet)
@@ -149,7 +149,7 @@ class TeamClients:
         self._clients: dict[str, WebClient] = {}
 
     def __call__(self, channel: str) -> WebClient:
-        team = channel_teams(self.store).get(channel)
+        team = team_of(self.store, channel)
         if team is None:
             if self.default is None:
                 raise DeliveryError(

@@ -131,6 +131,18 @@ def channel_teams(store: Store, platform: str = "slack") -> dict[str, str]:
         return {channel: team for channel, team in s.execute(query).all() if team}
 
 
+def team_of(store: Store, channel: str, platform: str = "slack") -> str | None:
+    """The workspace whose bot token posts in ``channel`` (one indexed seek, at each post)."""
+    query = (
+        select(SubscriptionRow.team_id)
+        .where(*_where(platform, channel), SubscriptionRow.team_id.is_not(None))
+        .order_by(SubscriptionRow.id.desc())
+        .limit(1)
+    )
+    with store.session() as s:
+        return s.scalar(query)
+
+
 def remove_team(store: Store, team_id: str, platform: str = "slack") -> tuple[list[str], int]:
     """A workspace uninstalled the app or revoked its bot token: its subscriptions are deleted
     and its channels' queued alerts skipped (nothing could post them). The channels and how many
