@@ -22,7 +22,7 @@ from benchmarks._results_server import free_port, gunicorn_command
 from bot.rehearsal.scenarios import DEFAULT_FEED, scenario_files
 from tests.databases import db_url
 from tests.fakes.feed_server import FeedServer, Reply
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import FakeSlack, wait_for
 from tests.fakes.slack_signing import post_signed, signed_headers, slash_body
 
 pytestmark = pytest.mark.e2e
@@ -36,18 +36,11 @@ DESK_A = ("TWSA", "xoxb-workspace-a", "CWSA")
 DESK_B = ("TWSB", "xoxb-workspace-b", "CWSB")
 
 
-def _wait(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = predicate()
-        except requests.RequestException:
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+def _serving(base: str) -> bool:
+    try:
+        return requests.get(base + "/healthz", timeout=5).ok
+    except requests.RequestException:  # not listening yet
+        return False
 
 
 def _install(base: str, code: str) -> None:
@@ -116,7 +109,7 @@ def test_the_web_installs_two_workspaces_and_the_worker_posts_with_each_ones_tok
         worker = None
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait(lambda: requests.get(base + "/healthz", timeout=5), 90, "the web process")
+            wait_for(lambda: _serving(base), timeout=90, interval=0.2, message="the web process")
             _install(base, "code-a")
             _install(base, "code-b")
             for team, _, channel in (DESK_A, DESK_B):
