@@ -19,8 +19,8 @@ and the app is the single-workspace install of ``SLACK_BOT_TOKEN``, exactly as b
   reinstall (a new token) or an uninstall takes effect at the next message. A channel with no
   workspace (the config's ``[alerts] channels``) uses ``SLACK_BOT_TOKEN`` when it is set.
 - ``app_uninstalled`` and ``tokens_revoked`` (bot tokens): Bolt's token revocation listeners
-  delete the installation, then the workspace's subscriptions are removed and its queued alerts
-  skipped, with one log line.
+  delete the installation, then the workspace's subscriptions are removed, its queued alerts
+  skipped and its live cards frozen, with one log line.
 """
 
 from __future__ import annotations
@@ -123,13 +123,14 @@ def register_uninstall(app: App, store: Store, stores: OAuthStores) -> None:
 def forget_team(store: Store, team_id: str | None, why: str) -> None:
     if not team_id:
         return
-    channels, skipped = remove_team(store, team_id)
+    removed = remove_team(store, team_id)
     log.warning(
-        "Slack workspace %s %s: %d channel(s) unsubscribed, %d queued alert(s) skipped",
+        "Slack workspace %s %s: %d channel(s) unsubscribed, %d queued alert(s) skipped, %d live card(s) frozen",
         team_id,
         why,
-        len(channels),
-        skipped,
+        len(removed.channels),
+        removed.skipped,
+        removed.cards_frozen,
     )
 
 

@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.events import Severity
 from bot.core.targets import SUBSCRIPTION_LEVELS, Target
-from bot.store.database import Store, SubscriptionRow, utcnow
+from bot.store.database import CardRow, Store, SubscriptionRow, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,16 +143,28 @@ def team_of(store: Store, channel: str, platform: str = "slack") -> str | None:
         return s.scalar(query)
 
 
-def remove_team(store: Store, team_id: str, platform: str = "slack") -> tuple[list[str], int]:
-    """A workspace uninstalled the app or revoked its bot token: its subscriptions are deleted
-    and its channels' queued alerts skipped (nothing could post them). The channels and how many
-    rows were skipped."""
+@dataclass(frozen=True, slots=True)
+class TeamRemoved:
+    channels: list[str]
+    skipped: int  # queued alerts that will not be posted
+    cards_frozen: int  # live cards no longer edited
+
+
+def remove_team(store: Store, team_id: str, platform: str = "slack") -> TeamRemoved:
+    """A workspace uninstalled the app or revoked its bot token: its subscriptions are deleted,
+    its channels' queued alerts skipped and their live cards frozen (no token could post or edit
+    them any more; a frozen card is not edited or re-posted)."""
     with store.session() as s, s.begin():
         where = [SubscriptionRow.platform == platform, SubscriptionRow.team_id == team_id]
         channels = sorted(set(s.scalars(select(SubscriptionRow.channel).where(*where)).all()))
         s.execute(delete(SubscriptionRow).where(*where))
+        frozen = s.execute(
+            update(CardRow)
+            .where(CardRow.platform == platform, CardRow.channel.in_(channels), CardRow.status != "frozen")
+            .values(status="frozen")
+        )
     skipped = store.skip_pending(platform, channels, f"the workspace {team_id} uninstalled the app")
-    return channels, skipped
+    return TeamRemoved(channels, skipped, int(frozen.rowcount))  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
 
 def _feed_states(store: Store, feed: str | None) -> set[str] | None:

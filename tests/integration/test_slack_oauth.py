@@ -114,7 +114,7 @@ def network(tmp_path: Path) -> Iterator[Network]:
             None, SECRET, slack.base_url, slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET
         )  # no SLACK_BOT_TOKEN: every token comes from an installation
         settings = settings_from_dict(
-            {"feeds": [{"name": "al-2017", "kind": "json", "url": feed.url}], "alerts": {"style": "messages"}}
+            {"feeds": [{"name": "al-2017", "kind": "json", "url": feed.url}], "alerts": {"style": "cards"}}
         )
         runtime = Runtime.build(settings, secrets, database_url=db_url(tmp_path / "db.sqlite"), min_interval=0.0)
         runtime.pollers[0].on_queued = None  # delivery when the test says
@@ -171,6 +171,7 @@ def test_two_workspaces_get_alerts_with_their_own_tokens_and_an_uninstall_stops_
     network.deliver()
     a_posts, b_posts = len(network.slack.posts(DESK_A[3])), len(network.slack.posts(DESK_B[3]))
     assert a_posts >= 3 and b_posts == a_posts
+    assert {card.channel for card in network.runtime.store.cards("slack")} == {DESK_A[3], DESK_B[3]}  # live cards
     assert network.tokens(DESK_A[3]) == {DESK_A[2]} and network.tokens(DESK_B[3]) == {DESK_B[2]}
 
     network.poll(10)  # queued for both, not delivered yet
@@ -180,8 +181,10 @@ def test_two_workspaces_get_alerts_with_their_own_tokens_and_an_uninstall_stops_
         assert network.event(DESK_A[0], {"type": "app_uninstalled"}).status_code == 200
     lines = [r.getMessage() for r in caplog.records if DESK_A[0] in r.getMessage()]
     assert lines == [
-        f"Slack workspace {DESK_A[0]} uninstalled the app: 1 channel(s) unsubscribed, {queued_a} queued alert(s) skipped"
+        f"Slack workspace {DESK_A[0]} uninstalled the app: 1 channel(s) unsubscribed, {queued_a} queued alert(s) skipped,"
+        " 1 live card(s) frozen"
     ]
+    edits_a = _edits(network, DESK_A[3])
     stores = oauth_stores(network.runtime.store, network.runtime.secrets)
     assert stores.installations.find_bot(enterprise_id=None, team_id=DESK_A[0]) is None
     assert stores.installations.find_bot(enterprise_id=None, team_id=DESK_B[0]) is not None
@@ -189,6 +192,8 @@ def test_two_workspaces_get_alerts_with_their_own_tokens_and_an_uninstall_stops_
     network.poll(10)
     network.deliver()
     assert len(network.slack.posts(DESK_A[3])) == a_posts, "nothing more reaches the uninstalled workspace"
+    assert _edits(network, DESK_A[3]) == edits_a, "its live card is no longer edited"
+    assert {card.channel for card in network.runtime.store.cards("slack")} == {DESK_B[3]}
     assert len(network.slack.posts(DESK_B[3])) > b_posts
     assert network.tokens(DESK_B[3]) == {DESK_B[2]}
     assert _unsent(network, DESK_A[3]) == 0 and _unsent(network, DESK_B[3]) == 0
@@ -205,6 +210,10 @@ def test_a_revoked_bot_token_stops_that_workspace(network: Network) -> None:
     network.poll(10)
     network.deliver()
     assert network.slack.posts(DESK_A[3]) and not network.slack.posts(DESK_B[3])
+
+
+def _edits(network: Network, channel: str) -> int:
+    return sum(1 for call in network.slack.calls_to("chat.update") if call.params.get("channel") == channel)
 
 
 def _unsent(network: Network, channel: str) -> int:
