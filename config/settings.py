@@ -328,6 +328,16 @@ class Secrets:
         return bool(self.slack_bot_token)
 
     @property
+    def slack_oauth_enabled(self) -> bool:
+        """Distributed to many workspaces: each one's own token from the installation store."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
+    def posts_somewhere(self) -> bool:
+        """Alerts reach a chat platform; otherwise ``poll`` and ``serve`` print them instead."""
+        return self.slack_enabled or self.slack_oauth_enabled or self.discord_enabled
+
+    @property
     def discord_enabled(self) -> bool:
         """Alerts can go to Discord: a bot token (channels) or at least one webhook."""
         return bool(self.discord_bot_token or self.discord_webhook_urls)

@@ -68,7 +68,10 @@ def message_for(
         )
     if kind == "picture":  # drawn and delivered by the app's picture desk (bot/app/pictures.py)
         if services.pictures is None:
-            return {"text": PICTURES_OFF, "blocks": [{"type": "section", "text": {"type": "plain_text", "text": PICTURES_OFF}}]}
+            return {
+                "text": PICTURES_OFF,
+                "blocks": [{"type": "section", "text": {"type": "plain_text", "text": PICTURES_OFF}}],
+            }
         return services.pictures.command_answer(cmd)
     query = (kind, cmd.canonical, cmd.word, cmd.suggestion, cmd.verb, cmd.length, share_button)
     snapshots: list[Snapshot] | None = None

@@ -79,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             rule_settings(settings)  # reads the recount rules, baselines and seats files it names
             print(f"config OK: {len(settings.feeds)} feed(s): " + ", ".join(f"{f.name} ({f.kind})" for f in settings.feeds))
             print(
-                f"slack: {'token set' if secrets.slack_enabled else 'no SLACK_BOT_TOKEN (console only)'}; channels: {', '.join(settings.alerts.channels) or 'none'}"
+                f"slack: {'token set' if secrets.slack_enabled else 'OAuth, a token per workspace' if secrets.slack_oauth_enabled else 'no SLACK_BOT_TOKEN'}"
+                f"{'' if secrets.posts_somewhere else ' (console only)'}; channels: {', '.join(settings.alerts.channels) or 'none'}"
             )
             token = "bot token set" if secrets.discord_bot_token else "no DISCORD_BOT_TOKEN"
             print(
@@ -252,7 +253,7 @@ def _poll(settings, secrets) -> int:  # type: ignore[no-untyped-def]  # typed la
     from bot.app.logs import running
     from bot.app.runtime import Runtime
 
-    runtime = Runtime.build(settings, secrets, console=None if secrets.slack_enabled else sys.stdout)
+    runtime = Runtime.build(settings, secrets, console=None if secrets.posts_somewhere else sys.stdout)
     running()  # the config held: one line per poll and delivery from here (INFO)
     serve_operations_from_env(runtime.store, {f.name: f.interval_seconds for f in settings.feeds}, runtime.metrics)
     scheduler = runtime.scheduler()

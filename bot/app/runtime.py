@@ -96,7 +96,9 @@ class Runtime:
             discord = discord_sink(settings, secrets, min_interval)
             if discord is not None:
                 sinks["discord"] = discord
-                targets += [Target("discord", channel, alert_level(settings)) for channel in discord_channels(settings, secrets)]
+                targets += [
+                    Target("discord", channel, alert_level(settings)) for channel in discord_channels(settings, secrets)
+                ]
         alerts = settings.alerts
         grouping = Grouping(
             follow_book(alerts),
@@ -141,7 +143,11 @@ class Runtime:
                     store=store,
                     rules=rules,
                     targets=platform_targets(
-                        store, fixed, spec.name, slack=slack_on, discord="discord" in sinks and bool(secrets.discord_bot_token)
+                        store,
+                        fixed,
+                        spec.name,
+                        slack=slack_on,
+                        discord="discord" in sinks and bool(secrets.discord_bot_token),
                     ),
                     races=RaceFilter(tuple(settings.races.follow)),
                     clock=clock,
@@ -152,7 +158,17 @@ class Runtime:
                 )
             )
         return cls(
-            settings, secrets, store, rules, pollers, worker, sinks, metrics=metrics, lease=lease, claims=claims, pictures=desk
+            settings,
+            secrets,
+            store,
+            rules,
+            pollers,
+            worker,
+            sinks,
+            metrics=metrics,
+            lease=lease,
+            claims=claims,
+            pictures=desk,
         )
 
     def scheduler(self, *, blocking: bool = False, deliver: bool = True, polls_on_demand: bool = False) -> BaseScheduler:
@@ -197,7 +213,9 @@ class Runtime:
         self.store.close()
 
 
-def platform_targets(store: Store, fixed: tuple[Target, ...], feed: str, *, slack: bool, discord: bool) -> Callable[[], Sequence[Target]]:
+def platform_targets(
+    store: Store, fixed: tuple[Target, ...], feed: str, *, slack: bool, discord: bool
+) -> Callable[[], Sequence[Target]]:
     """A poller's targets: the configured ones plus each platform's subscribed channels (a
     Discord subscription needs the bot token: a webhook cannot subscribe)."""
     slack_targets = subscribed_targets(store, fixed, feed, platform="slack", enabled=slack)

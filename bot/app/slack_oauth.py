@@ -65,7 +65,7 @@ STATE_EXPIRATION_SECONDS = 600
 
 
 def oauth_enabled(secrets: Secrets) -> bool:
-    return bool(secrets.slack_client_id and secrets.slack_client_secret)
+    return secrets.slack_oauth_enabled
 
 
 @dataclass(frozen=True)

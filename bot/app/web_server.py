@@ -109,7 +109,7 @@ def _load_in_worker(settings: Settings, secrets: Secrets) -> Callable[..., Any]:
     from bot.app.runtime import Runtime
 
     running()  # the CLI's log set-up survives the fork; the config held: INFO from here
-    runtime = Runtime.build(settings, secrets, console=None if secrets.slack_enabled else sys.stdout)
+    runtime = Runtime.build(settings, secrets, console=None if secrets.posts_somewhere else sys.stdout)
     _worker_state["runtime"] = runtime
     return one_process_app(runtime)
 

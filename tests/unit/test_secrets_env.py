@@ -46,3 +46,12 @@ def test_no_value_shows_in_repr() -> None:
         if "secret" in value:
             assert value.strip() not in shown
     assert "discord_bot_token=set" in shown and "slack_app_token=set" in shown
+
+
+def test_where_alerts_go_without_a_bot_token() -> None:
+    """A worker with OAuth only, or Discord only, posts there and does not also print every alert."""
+    assert not Secrets.from_env({}).posts_somewhere
+    oauth = Secrets.from_env({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s"})
+    assert oauth.slack_oauth_enabled and oauth.posts_somewhere and not oauth.slack_enabled
+    assert not Secrets.from_env({"SLACK_CLIENT_ID": "1.2"}).slack_oauth_enabled  # both halves, or none
+    assert Secrets.from_env({"DISCORD_BOT_TOKEN": "t"}).posts_somewhere
