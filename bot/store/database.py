@@ -691,7 +691,14 @@ class Store:
 
         Rows in "sending" are included: an attempt began and its outcome is unknown (a crash or a
         lost answer), so the worker checks the channel before posting them again."""
-        now = now or utcnow()
+        return self._due_rows(platform, None, now or utcnow(), limit)
+
+    def _due_rows(self, platform: str, channels: list[str] | None, now: datetime, limit: int) -> list[Delivery]:
+        """The one reading of due rows, for every channel or only some: both callers must see the
+        same columns (an upload's file id is what its crash check asks Slack about)."""
+        where = [OutboxRow.platform == platform, _unsent(), OutboxRow.next_attempt_at <= now]
+        if channels is not None:
+            where.append(OutboxRow.channel.in_(channels))
         with self.session() as s:
             rows = s.execute(
                 select(
@@ -705,7 +712,7 @@ class Store:
                     OutboxRow.attempt_at,
                     OutboxRow.upload_file_id,
                 )
-                .where(OutboxRow.platform == platform, _unsent(), OutboxRow.next_attempt_at <= now)
+                .where(*where)
                 .order_by(OutboxRow.id)
                 .limit(limit)
             ).all()
@@ -1017,41 +1024,7 @@ class Store:
         wanted = list(channels)
         if not wanted:
             return []
-        now = now or utcnow()
-        with self.session() as s:
-            rows = s.execute(
-                select(
-                    OutboxRow.id,
-                    OutboxRow.payload,
-                    OutboxRow.channel,
-                    OutboxRow.platform,
-                    OutboxRow.attempts,
-                    OutboxRow.created_at,
-                    OutboxRow.status,
-                    OutboxRow.attempt_at,
-                )
-                .where(
-                    OutboxRow.platform == platform,
-                    OutboxRow.channel.in_(wanted),
-                    _unsent(),
-                    OutboxRow.next_attempt_at <= now,
-                )
-                .order_by(OutboxRow.id)
-                .limit(limit)
-            ).all()
-            return [
-                Delivery(
-                    r.id,
-                    self._outbox_item(r.payload),
-                    r.channel,
-                    r.platform,
-                    r.attempts,
-                    _aware(r.created_at),  # type: ignore[arg-type]  # never null, as in due
-                    r.status,
-                    _aware(r.attempt_at),
-                )
-                for r in rows
-            ]
+        return self._due_rows(platform, wanted, now or utcnow(), limit)
 
     def unsent_channels(self, platform: str, channels: Iterable[str]) -> set[str]:
         """Of ``channels``, those with a row still to send (pending or sending)."""
