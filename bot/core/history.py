@@ -15,7 +15,7 @@ from datetime import datetime
 from fractions import Fraction
 from types import MappingProxyType
 
-from bot.core.margins import expected_share
+from bot.core.margins import reporting_share
 from bot.core.model import CallStatus, Level, Race, ReportingUnit
 
 
@@ -42,13 +42,7 @@ class HistoryPoint:
 
     @property
     def reporting_share(self) -> Fraction | None:
-        """The expected vote when the feed has it, else precincts (as ``Standing.reporting_share``)."""
-        eevp = expected_share(self.expected_vote_pct)
-        if eevp is not None:
-            return eevp
-        if self.precincts_total:
-            return Fraction(self.precincts_reporting or 0, self.precincts_total)
-        return None
+        return reporting_share(self.expected_vote_pct, self.precincts_reporting, self.precincts_total)
 
     def same_count(self, other: HistoryPoint | None) -> bool:
         """Nothing a reader would see moved: same votes, reporting figures and call."""

@@ -32,6 +32,21 @@ def expected_share(pct: float | int | None) -> Fraction | None:
         return None
 
 
+def reporting_share(
+    expected_vote_pct: float | int | None, precincts_reporting: int | None, precincts_total: int | None
+) -> Fraction | None:
+    """Share of the count in: the expected vote when the feed has it, else precincts.
+
+    One rule for a standing and a point of the night's history, so the chart's second axis is
+    the share ``/results`` states."""
+    eevp = expected_share(expected_vote_pct)
+    if eevp is not None:
+        return eevp
+    if precincts_total:
+        return Fraction(precincts_reporting or 0, precincts_total)
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class CandidateShare:
     candidate_id: str
@@ -61,13 +76,7 @@ class Standing:
 
     @property
     def reporting_share(self) -> Fraction | None:
-        """Share of the count in: the expected vote when the feed has it, else precincts."""
-        eevp = expected_share(self.expected_vote_pct)
-        if eevp is not None:
-            return eevp
-        if self.precincts_total:
-            return Fraction(self.precincts_reporting or 0, self.precincts_total)
-        return None
+        return reporting_share(self.expected_vote_pct, self.precincts_reporting, self.precincts_total)
 
     @property
     def tied(self) -> bool:
