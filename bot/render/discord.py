@@ -28,14 +28,17 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.core.digest import Digest, intro, section_lines
-from bot.core.events import Alert, RaceFacts, Severity
+from bot.core.events import Alert, RaceFacts
 from bot.core.parties import DEM, GOP, IND, normalize_party
 from bot.render.digest import CLOSING, rollup_intro, rollup_lines
 from bot.render.numbers import percent, votes
 from bot.render.slack import _status_line, bar
 from bot.render.text import (
+    CATCH_UP_MINOR,
     alert_text,
     candidate_label,
+    catch_up_intro,
+    catch_up_races,
     event_line,
     lead_line,
     local_time,
@@ -253,28 +256,16 @@ def rollup_message(alerts: Sequence[Alert], per_minute: int, keys: Sequence[str]
 def summary_message(alerts: Sequence[Alert], held_minutes: int, keys: Sequence[str] | None = None) -> dict[str, Any]:
     """Alerts too old to replay one by one (a long outage), as Slack's catch-up: calls and lead
     changes verbatim with their time, the rest counted, each race's latest numbers."""
-    by_race: dict[str, list[Alert]] = {}
-    for alert in alerts:
-        by_race.setdefault(alert.race_key or f"feed:{alert.feed}", []).append(alert)
-    intro_text = f"Catching up: {len(alerts)} updates were held back for {held_minutes} min or more by a delivery outage. The important ones:"
+    intro_text = catch_up_intro(len(alerts), held_minutes)
     lines: list[str] = []
-    for group in by_race.values():
-        latest = group[-1]
-        facts = latest.facts
-        lines.append(f"**{escape(_stamp(latest.test) + (race_title(facts) if facts else f'Feed {latest.feed}'))}**")
-        minor = 0
-        for alert in group:
-            for event in alert.events:
-                if event.severity >= Severity.LEAD:
-                    when = local_time(alert.at, facts.state) if facts else ""
-                    lines.append(f"• {escape(event_line(event, alert.facts))}" + (f" ({when})" if when else ""))
-                else:
-                    minor += 1
-        if minor:
-            lines.append(f"• {minor} other updates (counties, milestones, recount math)")
-        if facts:
-            lines.append(escape(standings_line(facts)))
-            lines.append(escape(lead_line(facts)))
+    for race in catch_up_races(alerts):
+        lines.append(f"**{escape(_stamp(race.test) + race.title)}**")
+        lines += [f"• {escape(line)}" + (f" ({when})" if when else "") for line, when in race.moments]
+        if race.minor:
+            lines.append("• " + CATCH_UP_MINOR.format(n=race.minor))
+        if race.standings is not None and race.lead is not None:
+            lines.append(escape(race.standings))
+            lines.append(escape(race.lead))
     return _packed(escape(intro_text), lines, keys or [a.key for a in alerts], NOTICE)
 
 

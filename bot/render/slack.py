@@ -13,11 +13,14 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from bot.core.events import Alert, RaceFacts, Severity
+from bot.core.events import Alert, RaceFacts
 from bot.render.numbers import percent, votes
 from bot.render.text import (
+    CATCH_UP_MINOR,
     alert_text,
     candidate_label,
+    catch_up_intro,
+    catch_up_races,
     event_line,
     lead_line,
     local_time,
@@ -165,31 +168,18 @@ def _status_line(facts: RaceFacts) -> str:
 def summary_message(alerts: Sequence[Alert], held_minutes: int) -> dict[str, Any]:
     """Alerts too old to replay one by one, as one message: calls and lead changes verbatim
     (with their time), the other updates counted, and each race's latest numbers."""
-    by_race: dict[str, list[Alert]] = {}
-    for alert in alerts:
-        by_race.setdefault(alert.race_key or f"feed:{alert.feed}", []).append(alert)
-    intro = f"Catching up: {len(alerts)} updates were held back for {held_minutes} min or more by a delivery outage. The important ones:"
+    intro = catch_up_intro(len(alerts), held_minutes)
     blocks: list[dict[str, Any]] = [_section(intro)]
     lines_all = [intro]
-    races = list(by_race.items())
-    for _key, group in races[: MAX_BLOCKS - 3]:
-        latest = group[-1]
-        facts = latest.facts
-        title = race_title(facts) if facts else f"Feed {latest.feed}"
-        lines = [f"*{escape(('TEST — ' if latest.test else '') + title)}*"]
-        minor = 0
-        for alert in group:
-            for event in alert.events:
-                if event.severity >= Severity.LEAD:
-                    when = local_time(alert.at, facts.state) if facts else ""
-                    lines.append(f"• {escape(event_line(event, alert.facts))}" + (f" ({when})" if when else ""))
-                else:
-                    minor += 1
-        if minor:
-            lines.append(f"• {minor} other updates (counties, milestones, recount math)")
-        if facts:
-            lines.append(escape(standings_line(facts)))
-            lines.append(escape(lead_line(facts)))
+    races = catch_up_races(alerts)
+    for race in races[: MAX_BLOCKS - 3]:
+        lines = [f"*{escape(('TEST — ' if race.test else '') + race.title)}*"]
+        lines += [f"• {escape(line)}" + (f" ({when})" if when else "") for line, when in race.moments]
+        if race.minor:
+            lines.append("• " + CATCH_UP_MINOR.format(n=race.minor))
+        if race.standings is not None and race.lead is not None:
+            lines.append(escape(race.standings))
+            lines.append(escape(race.lead))
         blocks.append(_section("\n".join(lines), escaped=True))
         lines_all.append("\n".join(lines))
     if len(races) > MAX_BLOCKS - 3:

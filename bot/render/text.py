@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from fractions import Fraction
 from typing import Any
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.core.balance import describe_tally, tally_from_facts
 from bot.core.context import flip_from_facts
 from bot.core.counties import county_place
-from bot.core.events import Alert, Event, EventKind, RaceFacts
+from bot.core.events import Alert, Event, EventKind, RaceFacts, Severity
 from bot.core.margins import EstimateMethod, VotesLeft, expected_share, recount_line
 from bot.core.names import surname
 from bot.core.offices import race_office
@@ -326,3 +327,58 @@ def race_card_text(facts: RaceFacts) -> str:
     if facts.updated_at:
         lines.append(f"Last updated {local_time(facts.updated_at, facts.state)}")
     return "\n".join(lines)
+
+
+# --- the catch-up summary after a long outage (words; each platform adds its markup) ----------
+
+CATCH_UP_MINOR = "{n} other updates (counties, milestones, recount math)"
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUpRace:
+    """One race in a catch-up: its title, the calls and lead changes verbatim with their local
+    time, how many lesser updates were folded, and its latest numbers."""
+
+    title: str
+    test: bool
+    #: (the event's line, its local time or "")
+    moments: tuple[tuple[str, str], ...]
+    minor: int
+    standings: str | None
+    lead: str | None
+
+
+def catch_up_intro(count: int, held_minutes: int) -> str:
+    return f"Catching up: {count} updates were held back for {held_minutes} min or more by a delivery outage. The important ones:"
+
+
+def catch_up_races(alerts: Sequence[Alert]) -> list[CatchUpRace]:
+    """Alerts too old to replay one by one, grouped by race in first-seen order: the same words
+    for Slack, Discord and the console."""
+    by_race: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        by_race.setdefault(alert.race_key or f"feed:{alert.feed}", []).append(alert)
+    races: list[CatchUpRace] = []
+    for group in by_race.values():
+        latest = group[-1]
+        facts = latest.facts
+        moments: list[tuple[str, str]] = []
+        minor = 0
+        for alert in group:
+            for event in alert.events:
+                if event.severity >= Severity.LEAD:
+                    when = local_time(alert.at, facts.state) if facts else ""
+                    moments.append((event_line(event, alert.facts), when))
+                else:
+                    minor += 1
+        races.append(
+            CatchUpRace(
+                race_title(facts) if facts else f"Feed {latest.feed}",
+                latest.test,
+                tuple(moments),
+                minor,
+                standings_line(facts) if facts else None,
+                lead_line(facts) if facts else None,
+            )
+        )
+    return races
