@@ -9,6 +9,9 @@ PostgreSQL never passes quietly on SQLite.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
 import pytest
 
 from tests import databases
@@ -46,3 +49,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     name = databases.server_database()
     return f"database: PostgreSQL, session database {name}" if name else "database: SQLite files"
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """The CLI's and the web process's log setup (bot/app/logs.py) set the root logger's level and
+    add a handler in-process; a test that runs them must not change what later tests capture
+    (caplog sees INFO lines only where something lowered the root level). Seen under xdist's order."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers and getattr(handler, "_electionbot", False):
+            root.removeHandler(handler)
+    root.setLevel(level)

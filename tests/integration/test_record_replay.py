@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -455,7 +456,14 @@ def test_record_stops_when_asked(tmp_path: Path, server: FeedServer) -> None:
         {"feeds": [{"name": "f", "kind": "json", "url": server.url("/f.json"), "interval_seconds": 0.05}]}
     )
     stop = threading.Event()
-    threading.Timer(0.5, stop.set).start()
+
+    def stop_after_three_polls() -> None:  # by the polls seen, not a wall-clock timer a loaded host outruns
+        deadline = time.monotonic() + 60
+        while server.hits("/f.json") < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stop.set()
+
+    threading.Thread(target=stop_after_three_polls, daemon=True).start()
     summary = record(settings, tmp_path / "r", stop=stop)
     assert summary.polls["f"] >= 2 and summary.responses >= 2 and summary.failed is None
     assert len(list((tmp_path / "r" / "bodies").iterdir())) == 1  # an unchanged body is kept once
