@@ -15,15 +15,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m bot demo
 
+# The whole suite on 4 processes, each test file on one (pyproject: why); PYTEST_WORKERS=0 runs it in one.
+PYTEST_WORKERS ?= 4
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 # The whole suite again with every store on PostgreSQL (docs/deployment.md): the server at
 # 127.0.0.1:5432 unless TEST_DATABASE names another (a postgresql:// URL to create the run's database
 # beside); a server that cannot be reached fails the run with one line, never a quiet pass on SQLite.
 TEST_DATABASE ?= postgres
 test-postgres: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider --database '$(TEST_DATABASE)'
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile --database '$(TEST_DATABASE)'
 
 # The unit tier only (no sockets, threads or sleeps): seconds, for the edit-test loop.
 test-fast: $(STAMP)
