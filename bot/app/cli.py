@@ -32,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--speed", type=float, default=1.0, help="2 = twice as fast (default 1: under a minute)")
     demo.add_argument("--channel", action="append", help="Slack channel for the alerts when SLACK_BOT_TOKEN is set")
     demo.add_argument("--charts", metavar="DIR", help="also write the night's chart and the county maps (PNG) to DIR")
+    demo.add_argument("--discord", metavar="FILE", help="also write what Discord would be sent (JSON lines) to FILE")
 
     for name, text in (
         ("serve", "Bolt HTTP app on $PORT at /slack/events plus the poller"),
@@ -60,7 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if args.speed <= 0:
                 raise ConfigError("--speed must be positive")
-            return run_demo(args.speed, channels=args.channel, charts=Path(args.charts) if args.charts else None)
+            return run_demo(
+                args.speed,
+                channels=args.channel,
+                charts=Path(args.charts) if args.charts else None,
+                discord=Path(args.discord) if args.discord else None,
+            )
         if args.command == "discord-register":
             from bot.app.discord_register import register as register_commands
 

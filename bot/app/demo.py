@@ -8,19 +8,23 @@ rules, store and delivery worker print the alerts to the console (and post them 
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.app.pictures import PictureDesk, default_figures, write_pictures
 from bot.app.rehearse import default_channels, replay
 from bot.app.runtime import Runtime
+from bot.core.events import Alert
 from bot.feeds.source import FeedSpec
 from bot.rehearsal.recording import recording_from_files
 from bot.rehearsal.replay_server import FILE_SPACING
 from bot.rehearsal.scenarios import DEFAULT_FEED, scenario_files, scenario_info
+from bot.render import discord as discord_render
 from bot.render.answers import answer
+from bot.render.discord_answers import discord_message
 from config.settings import Secrets
 
 log = logging.getLogger("electionbot.demo")
@@ -39,6 +43,7 @@ def run_demo(
     database: str | None = None,
     channels: list[str] | None = None,
     charts: Path | None = None,
+    discord: Path | None = None,
 ) -> int:
     out = out or sys.stdout
     files = scenario_files()
@@ -58,6 +63,8 @@ def run_demo(
         out.write("=== /results alabama ===\n" + final.text() + "\n")
         if charts is not None:
             write_charts(runtime, charts, out)
+        if discord is not None:
+            write_discord_preview(runtime, discord, out)
 
     result = replay(
         recording_from_files(files, feed, DEFAULT_TICK),
@@ -89,3 +96,24 @@ def write_charts(runtime: Runtime, directory: Path, out: TextIO) -> list[Path]:
             out.write(f"{path}  ({path.stat().st_size / 1024:.0f} kB, drawn in {took:.0f} ms)\n")
             written.append(path)
     return written
+
+
+def discord_preview(alerts: list[Alert], final: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a Discord channel would have been sent for the night (each alert's message, as
+    ``bot.delivery.discord`` posts it) and, last, the ``/results alabama`` answer as Discord
+    shows it: the payloads themselves, so a reader sees embeds, colours and limits, not a retelling."""
+    lines = [{"alert": a.key, "message": discord_render.alert_message(a)} for a in alerts]
+    return [*lines, {"results": "alabama", "message": final}]
+
+
+def write_discord_preview(runtime: Runtime, path: Path, out: TextIO) -> int:
+    """``--discord FILE``: the preview as JSON lines, and the final answer's embed in words."""
+    alerts = [a for _, a in runtime.store.sent_alerts(platform="console") if isinstance(a, Alert)]
+    final = discord_message(answer("alabama", runtime.store.latest_snapshots(), runtime.rules))
+    entries = discord_preview(alerts, final)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in entries), encoding="utf-8")
+    out.write(f"=== Discord: {len(alerts)} messages and /results alabama in {path} ===\n")
+    for embed in final.get("embeds", []):
+        out.write(f"[embed] {embed.get('title', '')}\n{embed.get('description', '')}\n")
+    return len(entries)
