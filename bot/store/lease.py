@@ -347,7 +347,7 @@ class PollerLease:
             self._since = self.clock()
             self._record(renew=False)
             self._renewed = now
-            log.warning("poller lease taken by %s pid %d: this process polls", self.host, self.pid)
+            log.info("poller lease taken by %s pid %d: this process polls", self.host, self.pid)
             return True
 
     def release(self) -> None:
@@ -356,7 +356,7 @@ class PollerLease:
             self._closed = True
             if self._held:
                 self._held = False
-                log.warning("poller lease released by %s pid %d", self.host, self.pid)
+                log.info("poller lease released by %s pid %d", self.host, self.pid)
             self._lock.close()
 
     def _record(self, *, renew: bool) -> None:
