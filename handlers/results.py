@@ -189,7 +189,7 @@ def register(app: App, services: Services) -> None:
             respond(response_type="in_channel", replace_original=False, **message)
         except Exception:
             log.exception("/results share failed")
-            respond(response_type="ephemeral", replace_original=False, **SORRY)
+            respond(response_type="ephemeral", replace_original=False, text=SORRY["text"])
 
     app.command("/results")(results_command)
     app.action(SHARE_ACTION)(ack=ack_share, lazy=[share_button])

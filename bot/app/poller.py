@@ -70,7 +70,7 @@ class Poller:
     clock: Callable[[], datetime] = utcnow
     failing_after: int = 3
     stale_after: timedelta = timedelta(minutes=20)
-    on_queued: Callable[[], None] | None = None
+    on_queued: Callable[[], object] | None = None  # what it returns (the count delivered) is not used
     #: per channel, a big poll's routine news as one digest (``bot.core.digest``); None: every alert on its own
     grouping: Grouping | None = None
     #: the pictures that go with an alert to a target, queued right after it (bot/app/pictures.py)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TextIO
+from typing import TextIO, cast
 
 from apscheduler.schedulers.base import BaseScheduler
 
@@ -22,6 +22,7 @@ from bot.app.scheduler import build_scheduler
 from bot.app.settings import alert_level, feed_spec, follow_book, rule_settings
 from bot.app.slack_oauth import oauth_enabled, team_clients
 from bot.codec.errors import FeedConfigError
+from bot.core.events import Alert
 from bot.core.rules import RuleSettings
 from bot.core.targets import Target
 from bot.delivery.cards import CardRefresher
@@ -154,7 +155,7 @@ class Runtime:
                     on_queued=worker.deliver_due,
                     grouping=grouping,
                     metrics=metrics,
-                    pictures=desk.orders if desk.enabled else None,
+                    pictures=_picture_orders(desk) if desk.enabled else None,
                 )
             )
         return cls(
@@ -220,6 +221,13 @@ def platform_targets(
     Discord subscription needs the bot token: a webhook cannot subscribe)."""
     slack_targets = subscribed_targets(store, fixed, feed, platform="slack", enabled=slack)
     return lambda: subscribed_targets(store, tuple(slack_targets()), feed, platform="discord", enabled=discord)()
+
+
+def _picture_orders(desk: PictureDesk) -> Callable[[Alert, Target], Sequence[Alert]]:
+    """The desk's orders as the poller queues them: the outbox carries a ``PictureOrder`` where it
+    carries alerts (keyed, serialised by ``to_dict``, read back by its kind in ``bot.store.outbox``),
+    and its rows are typed as alerts; the cast says so until the outbox has a type for what it queues."""
+    return cast(Callable[[Alert, Target], Sequence[Alert]], desk.orders)
 
 
 def discord_channels(settings: Settings, secrets: Secrets) -> list[str]:

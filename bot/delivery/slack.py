@@ -212,9 +212,10 @@ class SlackSink:
             payload = _payload(message, (ALERT_EVENT, SUMMARY_EVENT))
             if payload is None:
                 continue
+            ts = message.get("ts")
             for key in [payload.get("alert_key"), *(payload.get("alert_keys") or [])]:
-                if key in wanted and key not in found:
-                    found[key] = message.get("ts")
+                if isinstance(key, str) and isinstance(ts, str) and key in wanted and key not in found:
+                    found[key] = ts
         return found
 
     def find_card(self, channel: str, race_key: str, exclude: Iterable[str] = ()) -> str | None:
@@ -265,7 +266,8 @@ class SlackSink:
         )
         if isinstance(resp.get("channel"), str):
             self._ids[channel] = resp["channel"]
-        return resp.get("ts")
+        ts = resp.get("ts")
+        return ts if isinstance(ts, str) else None
 
     def _call(self, call: Any) -> Any:
         try:

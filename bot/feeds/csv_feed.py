@@ -261,10 +261,10 @@ def _race(state: str, race_id: str, rows: _RaceRows) -> Race:
         for unit in precincts:
             for cid, n in unit.votes.items():
                 votes[cid] = votes.get(cid, 0) + n
-        reporting = sum(u.precincts_reporting or 0 for u in precincts) if precincts else None
+        counted = sum(u.precincts_reporting or 0 for u in precincts) if precincts else None
         units.append(
             ReportingUnit(
-                county, Level.COUNTY, county, votes, precincts_reporting=reporting, precincts_total=len(precincts) or None
+                county, Level.COUNTY, county, votes, precincts_reporting=counted, precincts_total=len(precincts) or None
             )
         )
         units.extend(precincts)

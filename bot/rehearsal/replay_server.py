@@ -114,7 +114,9 @@ class ReplayServer:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        # typeshed allows a bytes host (AF_UNIX-style addresses); ours is always an IPv4 str
+        name = host.decode("ascii") if isinstance(host, bytes | bytearray) else host
+        return f"http://{name}:{port}"
 
     @property
     def url(self) -> str:
