@@ -15,7 +15,13 @@ What it serves (the parts of Discord's API the bot uses, shaped as Discord docum
 - webhooks (no auth header, the token is in the path): execute (``?wait=true``, ``?thread_id=``),
   edit/get/delete a webhook's message;
 - interactions: ``POST /interactions/{id}/{token}/callback``, then ``@original`` and follow-ups
-  under ``/webhooks/{application_id}/{token}``.
+  under ``/webhooks/{application_id}/{token}``;
+- files: any message route also takes ``multipart/form-data`` as Discord documents it (the
+  message as ``payload_json``, each file as ``files[n]``, described by the ``attachments`` entry
+  whose ``id`` is ``n``): the bytes, name and payload are recorded (``uploads``), the message
+  carries its ``attachments`` and an embed's ``attachment://<name>`` becomes the attachment's URL.
+  Over ``file_limit`` (25 MiB; ``webhook_file_limit``, 8 MiB, for incoming webhooks) → 413
+  Request entity too large (40005).
 
 Typical use::
 
@@ -32,6 +38,8 @@ limit windows and the nonce window run on mocked time.
 from __future__ import annotations
 
 import copy
+import email.parser
+import email.policy
 import hashlib
 import json
 import re
@@ -68,6 +76,10 @@ EMBED_LIMITS = {"title": 256, "description": 4096, "footer.text": 2048, "author.
 FIELDS_MAX = 25
 FIELD_NAME_MAX = 256
 FIELD_VALUE_MAX = 1024
+ATTACHMENT_DESCRIPTION_MAX = 1024
+#: what a bot (and an interaction) may upload in one message, and an incoming webhook
+FILE_LIMIT = 25 * 1024 * 1024
+WEBHOOK_FILE_LIMIT = 8 * 1024 * 1024
 
 # JSON error codes (Discord's "JSON Error Codes" table).
 UNKNOWN_CHANNEL = 10003
@@ -77,11 +89,35 @@ UNKNOWN_INTERACTION = 10062
 MISSING_ACCESS = 50001
 CANNOT_EDIT_OTHERS = 50005
 EMPTY_MESSAGE = 50006
+REQUEST_TOO_LARGE = 40005
 INVALID_FORM_BODY = 50035
 ALREADY_ACKNOWLEDGED = 40060
 THREAD_ALREADY_CREATED = 160004
 
 OutageMode = Literal["503", "drop"]
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """One ``files[n]`` part of a multipart request: ``index`` is the ``n``."""
+
+    index: int
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file that landed in a message: where, in which message, and what the bot sent with it
+    (``description`` is the attachment's alt text, ``payload`` the message's ``payload_json``)."""
+
+    channel: str
+    message_id: str
+    filename: str
+    data: bytes
+    description: str | None
+    payload: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -94,6 +130,7 @@ class Call:
     none), ``query`` the query string as a dict. ``status`` is the HTTP status (0: connection
     dropped), ``response`` the JSON reply (None for empty or HTML bodies). ``answered`` is False when
     the call was carried out but its answer never reached the client (``lose_next_answer``).
+    A multipart call's ``body`` is its ``payload_json``, and ``files`` its ``files[n]`` parts.
     """
 
     method: str
@@ -107,6 +144,7 @@ class Call:
     status: int
     response: Any = None
     answered: bool = True
+    files: tuple[UploadedFile, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -236,7 +274,7 @@ def _total_embed_chars(embed: Mapping[str, Any]) -> int:
     return total
 
 
-def validate_message(body: Mapping[str, Any], *, creating: bool = True) -> None:
+def validate_message(body: Mapping[str, Any], *, creating: bool = True, has_files: bool = False) -> None:
     """Refuse what Discord refuses with 400: over-long content or embeds, an empty message, a
     nonce over 25 characters. Raises ``_Rejected``; a public function so tests of the renderer can
     hold payloads to the same rules without a server."""
@@ -276,7 +314,11 @@ def validate_message(body: Mapping[str, Any], *, creating: bool = True) -> None:
     nonce = body.get("nonce")
     if nonce is not None and len(str(nonce)) > NONCE_MAX_CHARS:
         raise _invalid("nonce", f"Must be {NONCE_MAX_CHARS} or fewer in length.")
-    if creating and not str(content or "").strip() and not embeds:
+    for index, attachment in enumerate(body.get("attachments") or []):
+        description = attachment.get("description") if isinstance(attachment, Mapping) else None
+        if description is not None and len(str(description)) > ATTACHMENT_DESCRIPTION_MAX:
+            raise _invalid(f"attachments.{index}.description", f"Must be {ATTACHMENT_DESCRIPTION_MAX} or fewer in length.")
+    if creating and not str(content or "").strip() and not embeds and not has_files:
         raise _error(400, EMPTY_MESSAGE, "Cannot send an empty message")
 
 
@@ -354,8 +396,12 @@ class FakeDiscord:
         clock: Callable[[], float] = time.monotonic,
         latency: float = 0.0,
         nonce_window: float = NONCE_WINDOW_SECONDS,
+        file_limit: int = FILE_LIMIT,
+        webhook_file_limit: int = WEBHOOK_FILE_LIMIT,
     ) -> None:
         self.bot_token = bot_token
+        self.file_limit = file_limit
+        self.webhook_file_limit = webhook_file_limit
         self.bucket_limit = bucket_limit
         self.bucket_window = bucket_window
         self.global_limit = global_limit
@@ -375,6 +421,11 @@ class FakeDiscord:
         self._webhooks: dict[str, dict[str, str]] = {}
         self._interactions: dict[str, dict[str, Any]] = {}
         self._commands: dict[str, list[dict[str, Any]]] = {}
+        #: attachment id → the bytes of the file (``uploads``)
+        self._files: dict[str, bytes] = {}
+        self._uploads: list[Upload] = []
+        #: the files of the request being handled, for the handler's message (``_attach``)
+        self._pending_files: tuple[UploadedFile, ...] = ()
         self._command_ids: dict[tuple[str, str, str], str] = {}
         self._windows: dict[tuple[str, str], _Window] = {}
         self._global_window = _Window(start=float("-inf"))
@@ -520,6 +571,16 @@ class FakeDiscord:
             if call.ok and call.ids["webhook_id"] != APPLICATION_ID and webhook_id in (None, call.ids["webhook_id"])
         ]
 
+    def uploads(self, channel_id: str | None = None) -> list[Upload]:
+        """Every file that landed in a message, in order (a channel, a thread, a webhook's channel;
+        ``""`` for an interaction's own messages), optionally in one channel or thread."""
+        with self._lock:
+            return [u for u in self._uploads if channel_id is None or u.channel == channel_id]
+
+    def attachment_bytes(self, attachment_id: str) -> bytes:
+        with self._lock:
+            return self._files[attachment_id]
+
     def messages(self, channel_id: str) -> list[dict[str, Any]]:
         """Copies of the messages in a channel or thread, oldest first, edits applied."""
         with self._lock:
@@ -562,11 +623,17 @@ class FakeDiscord:
         record_ids = {k: v for k, v in ids.items() if k != "webhook_token"}
         if "webhook_token" in ids:
             record_ids["webhook_token"] = ids["webhook_token"]
-        body, parse_error = self._parse(raw)
+        files: tuple[UploadedFile, ...] = ()
+        if str(headers.get("Content-Type", "")).startswith("multipart/"):
+            body, files, parse_error = self._parse_multipart(str(headers.get("Content-Type")), raw)
+        else:
+            body, parse_error = self._parse(raw)
 
         def record(reply: _Reply, answered: bool = True) -> _Reply:
             self.calls.append(
-                Call(method, route, path, record_ids, params, body, headers, at, reply.status, reply.payload, answered)
+                Call(
+                    method, route, path, record_ids, params, body, headers, at, reply.status, reply.payload, answered, files
+                )
             )
             return reply
 
@@ -585,6 +652,7 @@ class FakeDiscord:
                 return record(limited)
             if parse_error is not None:
                 raise parse_error
+            self._pending_files = self._checked_files(files, body, route, ids)
             reply = getattr(self, handler)(ids, params, body, at)
         except _Rejected as rejected:
             reply = rejected.reply
@@ -615,6 +683,96 @@ class FakeDiscord:
         if not isinstance(decoded, dict):
             return {}, _error(400, INVALID_FORM_BODY, "Invalid Form Body")
         return decoded, None
+
+    @staticmethod
+    def _parse_multipart(content_type: str, raw: bytes) -> tuple[dict[str, Any], tuple[UploadedFile, ...], _Rejected | None]:
+        """``payload_json`` and ``files[n]`` of a ``multipart/form-data`` body (as Discord reads it:
+        any other field is ignored; a form without ``payload_json`` is a message of files only)."""
+        head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+        form = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+        if not form.is_multipart():
+            return {}, (), _error(400, INVALID_FORM_BODY, "Invalid Form Body")
+        body: dict[str, Any] = {}
+        files: list[UploadedFile] = []
+        for part in form.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            data = part.get_payload(decode=True)
+            if not isinstance(name, str) or not isinstance(data, bytes):
+                continue
+            if name == "payload_json":
+                try:
+                    decoded = json.loads(data.decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    return {}, (), _error(400, INVALID_FORM_BODY, "The request body contains invalid JSON.")
+                if not isinstance(decoded, dict):
+                    return {}, (), _error(400, INVALID_FORM_BODY, "Invalid Form Body")
+                body = decoded
+            elif (found := re.fullmatch(r"files\[(\d+)\]", name)) is not None:
+                filename = part.get_filename() or ""
+                files.append(UploadedFile(int(found.group(1)), filename, part.get_content_type(), data))
+        return body, tuple(files), None
+
+    def _checked_files(
+        self, files: tuple[UploadedFile, ...], body: Mapping[str, Any], route: str, ids: Mapping[str, str]
+    ) -> tuple[UploadedFile, ...]:
+        """The files a message route may take: within the size limit (413, 40005), each named and
+        described by its ``attachments`` entry when the payload lists them (400 otherwise)."""
+        if not files:
+            return ()
+        incoming_webhook = "{webhook_token}" in route and ids.get("webhook_id") != APPLICATION_ID
+        limit = self.webhook_file_limit if incoming_webhook else self.file_limit
+        if sum(len(f.data) for f in files) > limit:
+            raise _error(413, REQUEST_TOO_LARGE, "Request entity too large")
+        listed = body.get("attachments")
+        if listed is not None:
+            known = {f.index for f in files}
+            for index, attachment in enumerate(listed):
+                if not isinstance(attachment, Mapping) or "id" not in attachment:
+                    raise _invalid(f"attachments.{index}.id", "This field is required", "BASE_TYPE_REQUIRED")
+                if str(attachment["id"]).isdigit() and int(attachment["id"]) < 1000 and int(attachment["id"]) not in known:
+                    raise _invalid(f"attachments.{index}.id", "Unknown attachment", "ATTACHMENT_NOT_FOUND")
+        return files
+
+    def _attach(self, message: dict[str, Any], body: Mapping[str, Any], channel: str) -> None:
+        """The files of the request being handled become the message's ``attachments`` (kept:
+        the ones an edit's ``attachments`` lists by their existing id); an embed's
+        ``attachment://<name>`` becomes that attachment's URL, or shows no image when none has the name."""
+        files, self._pending_files = self._pending_files, ()
+        if not files and "attachments" not in body:
+            return
+        described = {
+            int(a["id"]): a for a in body.get("attachments") or [] if isinstance(a, Mapping) and str(a.get("id")).isdigit()
+        }
+        kept_ids = {str(a.get("id")) for a in body.get("attachments") or [] if isinstance(a, Mapping)}
+        attachments = [a for a in message.get("attachments") or [] if a["id"] in kept_ids]
+        for file in sorted(files, key=lambda f: f.index):
+            meta = described.get(file.index, {})
+            attachment_id = self._next_id()
+            filename = str(meta.get("filename") or file.filename)
+            attachment = {
+                "id": attachment_id,
+                "filename": filename,
+                "size": len(file.data),
+                "url": f"http://127.0.0.1:{self.port}/attachments/{channel or 'interaction'}/{attachment_id}/{filename}",
+                "content_type": file.content_type,
+            }
+            attachment["proxy_url"] = attachment["url"]
+            description = str(meta["description"]) if meta.get("description") is not None else None
+            if description is not None:
+                attachment["description"] = description
+            self._files[attachment_id] = file.data
+            attachments.append(attachment)
+            self._uploads.append(Upload(channel, str(message.get("id", "")), filename, file.data, description, dict(body)))
+        message["attachments"] = attachments
+        by_name = {a["filename"]: a["url"] for a in attachments}
+        for embed in message.get("embeds") or []:
+            for part in ("image", "thumbnail"):
+                url = str((embed.get(part) or {}).get("url") or "")
+                if url.startswith("attachment://"):
+                    if url.removeprefix("attachment://") in by_name:
+                        embed[part] = {"url": by_name[url.removeprefix("attachment://")]}
+                    else:
+                        embed.pop(part)
 
     def _injected(self, route: str, ids: Mapping[str, str]) -> _Failure | None:
         for key in (route, "*"):
@@ -725,6 +883,7 @@ class FakeDiscord:
         }
         if body.get("nonce") is not None:
             message["nonce"] = body["nonce"]
+        self._attach(message, body, channel)
         self._messages[channel].append(message)
         return message
 
@@ -736,6 +895,7 @@ class FakeDiscord:
         for name in ("content", "embeds", "flags", "components"):
             if name in body:
                 message[name] = copy.deepcopy(body[name])
+        self._attach(message, body, str(message.get("channel_id") or ""))
         message["edited_timestamp"] = f"{at:.3f}"
 
     @staticmethod
@@ -763,7 +923,7 @@ class FakeDiscord:
         self, ids: Mapping[str, str], params: Mapping[str, str], body: Mapping[str, Any], at: float
     ) -> _Reply:
         channel = self._channel(ids)
-        validate_message(body)
+        validate_message(body, has_files=bool(self._pending_files))
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
             seen = self._nonces.get((channel, BOT_USER_ID, str(nonce)))
@@ -904,10 +1064,12 @@ class FakeDiscord:
     def _execute_webhook(
         self, ids: Mapping[str, str], params: Mapping[str, str], body: Mapping[str, Any], at: float
     ) -> _Reply:
-        validate_message(body)
+        validate_message(body, has_files=bool(self._pending_files))
         if ids["webhook_id"] == APPLICATION_ID:  # an interaction's follow-up
             interaction = self._interaction_webhook(ids, at)
             followup = {**copy.deepcopy(dict(body)), "id": self._next_id()}
+            followup.pop("attachments", None)
+            self._attach(followup, body, "")
             interaction["followups"].append(followup)
             return _Reply.json(copy.deepcopy(followup))
         hook = self._webhook(ids)
