@@ -375,7 +375,7 @@ def tally_from_facts(d: Mapping[str, Any]) -> Tally:
     )
 
 
-# --- AP trendtable (read by bot.feeds.ap_trendtable) -----------------------------------------
+# --- AP trendtable (read by bot.feeds.ap.trendtable) -----------------------------------------
 
 
 TRENDTABLE_CHAMBERS = {"S": "senate", "H": "house"}

@@ -21,7 +21,7 @@ from bot.core.balance import (
     tally_from_facts,
 )
 from bot.core.model import CallStatus, Candidate, Race
-from bot.feeds.ap_trendtable import TrendtableError, parse_trendtable
+from bot.feeds.ap.trendtable import TrendtableError, parse_trendtable
 from bot.rehearsal.scenarios import load_scenario
 
 HERE = Path(__file__).resolve().parent

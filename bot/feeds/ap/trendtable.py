@@ -1,4 +1,5 @@
-"""AP's balance-of-power ``trendtable`` report (numbers as strings) read into the model's ``TrendTable``.
+"""AP's balance-of-power ``trendtable`` report (numbers as strings) read into the model's ``TrendTable``,
+and which reports a feed reads (``options.trendtables``) and keeps across a restart.
 
 The parser belongs to the AP edge: the core (``bot.core.balance``) only says what a table means.
 """
@@ -9,8 +10,12 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from bot.codec.errors import FeedConfigError
+from bot.core.balance import trendtable_chamber
 from bot.core.model import TrendParty, TrendTable
 from bot.core.parties import normalize_party
+from bot.feeds.ap.urls import with_json_format
+from bot.feeds.source import FeedSpec
 
 
 class TrendtableError(ValueError):
@@ -132,3 +137,27 @@ def _report_time(stamp: object) -> datetime | None:
 
 
 #: AP's OfficeTypeCode → the chamber key ``/results balance`` and config/seats.toml use.
+
+
+def report_urls(spec: FeedSpec) -> tuple[str, ...]:
+    """``options.trendtables``: one URL or path, or a list of them. A malformed option stops the
+    feed at start; it is a typo, and polling would not fix it."""
+    raw = spec.options.get("trendtables") or ()
+    urls = [raw] if isinstance(raw, str) else raw
+    if not isinstance(urls, list | tuple) or not all(isinstance(u, str) and u.strip() for u in urls):
+        raise FeedConfigError(
+            "options.trendtables should be a list of AP trendtable report URLs or file paths", feed=spec.name
+        )
+    return tuple(dict.fromkeys(with_json_format(u.strip()) for u in urls))
+
+
+def carried_over(stored: tuple[TrendTable, ...], read: tuple[TrendTable, ...]) -> tuple[TrendTable, ...]:
+    """The stored tables of chambers no report has been read for yet in this process (a restart
+    while AP's report endpoint is failing): the last good table outlives a restart as it
+    outlives a bad poll."""
+    have = {_chamber_key(t) for t in read}
+    return tuple(t for t in stored if _chamber_key(t) not in have)
+
+
+def _chamber_key(table: TrendTable) -> str:
+    return trendtable_chamber(table) or table.office
