@@ -21,6 +21,17 @@ ends with the key's ref (``bot.render.discord.ref``), which ``find_posted`` look
 channel's recent messages when the worker holds a row whose post may have landed. Webhooks take
 no nonce: their crash check reads the webhook's channel with the bot token (when there is one).
 
+Pictures. A picture (the night's chart, a county map: ``bot.core.picture_orders``) is one
+message with the PNG as its attachment: ``multipart/form-data`` with ``payload_json`` (the
+message, its ``attachments`` and an embed showing ``attachment://<name>``) and ``files[0]``,
+to the channel, the card's thread or a webhook. Discord has no separate upload step, so the
+worker's commit point (``on_uploaded``) is told, before the POST, the picture's marker: the
+``ref`` in its footer (from its bytes and where it goes) and the thread it goes to.
+``find_picture`` looks for that ref after a crash, as ``find_posted`` does for alerts; the nonce
+(from the same marker) makes a second POST within Discord's window return the first message.
+Discord takes at most 25 MiB a bot upload and 8 MiB through a webhook: a larger picture is
+refused here, before any call, as permanent.
+
 Gone for good. A channel that answers 404 Unknown Channel / 403 Missing Access, or a webhook
 that answers 404 Unknown Webhook, is disabled: one log line saying what to do, no more calls to it
 (each would count toward Discord's limit of invalid requests); its alerts are set aside as failed,
@@ -30,6 +41,7 @@ which ``/results status`` lists (``Store.delivery_failures``). A card that answe
 from __future__ import annotations
 
 import hashlib
+import json as jsonlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -42,16 +54,20 @@ from bot.core.digest import Digest
 from bot.core.events import Alert, RaceFacts
 from bot.delivery.sink import DeliveryError
 from bot.render.discord import (
+    REF_CHARS,
     alert_message,
+    attachment_name,
     card_ref,
     digest_message,
     live_card,
+    picture_message,
     ref,
     refs_in,
     rollup_message,
     summary_message,
     thread_name,
 )
+from bot.render.picture import Picture
 
 log = logging.getLogger("electionbot.discord")
 
@@ -64,6 +80,12 @@ UPDATE_INTERVAL = 0.2
 #: Discord's nonce is at most 25 characters.
 NONCE_CHARS = 25
 
+#: the largest file Discord takes from a bot (and an interaction) and through an incoming webhook
+BOT_FILE_MAX = 25 * 1024 * 1024
+WEBHOOK_FILE_MAX = 8 * 1024 * 1024
+#: a picture's marker in the outbox: its ref's hex, then ``/`` and the thread it went into
+_THREAD_SEPARATOR = "/"
+
 # Discord's JSON error codes the sink acts on.
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_MESSAGE = 10008
@@ -71,6 +93,7 @@ UNKNOWN_WEBHOOK = 10015
 MISSING_ACCESS = 50001
 MISSING_PERMISSIONS = 50013
 INVALID_FORM_BODY = 50035
+REQUEST_TOO_LARGE = 40005
 THREAD_ALREADY_CREATED = 160004
 
 #: errors that disable the channel (or webhook) until the operator fixes it, with what to do.
@@ -104,6 +127,27 @@ NO_HISTORY_ACTION = (
 def fingerprint(url: str) -> str:
     """A webhook's name in the outbox and the logs: never its URL, which is its secret."""
     return WEBHOOK_PREFIX + hashlib.sha256(url.strip().encode()).hexdigest()[:10]
+
+
+def multipart(message: dict[str, Any], picture: Picture) -> tuple[dict[str, str], dict[str, tuple[str, bytes, str]]]:
+    """``requests``' ``data`` and ``files`` for a message carrying ``picture``: the JSON as
+    ``payload_json`` and the PNG as ``files[0]`` (the ``id`` of its entry in ``attachments``)."""
+    return (
+        {"payload_json": jsonlib.dumps(message, separators=(",", ":"))},
+        {"files[0]": (attachment_name(picture), picture.png, "image/png")},
+    )
+
+
+def too_large(picture: Picture, limit: int) -> DeliveryError | None:
+    """Said before any call: Discord would answer 413 (40005) after the bytes went up."""
+    if len(picture.png) <= limit:
+        return None
+    return DeliveryError(
+        f"{picture.filename} is {len(picture.png):,} bytes, over Discord's {limit // (1024 * 1024)} MiB",
+        permanent=True,
+        action="draw it smaller (bot/render/figure.py); this picture is not sent",
+        code="file_too_large",
+    )
 
 
 def nonce(channel: str, key: str) -> str:
@@ -240,6 +284,70 @@ class DiscordSink:
     def remember_channel(self, channel: str, channel_id: str) -> None:
         """Nothing to learn: Discord channels are configured by id."""
 
+    # --- pictures (UploadSink) ----------------------------------------------------------------
+
+    def send_picture(
+        self,
+        picture: Picture,
+        channel: str,
+        *,
+        thread_ts: str | None = None,
+        on_uploaded: Callable[[str], None] | None = None,
+    ) -> str | None:
+        """One message carrying ``picture``, in the card's thread when ``thread_ts`` is given
+        (started if no moment has opened it yet; a webhook has no threads: its channel). Returns
+        the message id. ``on_uploaded`` is told the picture's marker before the POST, the one
+        call that makes it visible: after a crash ``find_picture`` looks for it.
+
+        The marker comes from the bytes and the place, not the outbox row: the figures are
+        deterministic, so a retry of the same row draws the same bytes and gets the same nonce
+        (Discord returns the first message). A card thread that is gone raises ``gone``, and the
+        worker sends the picture to the channel instead."""
+        webhook = self._is_webhook(channel)
+        error = too_large(picture, WEBHOOK_FILE_MAX if webhook else BOT_FILE_MAX)
+        if error is not None:
+            raise error
+        target = thread_ts if thread_ts and not webhook else None
+        digest = hashlib.sha256(f"{target or channel}|".encode() + picture.png).hexdigest()[:REF_CHARS]
+        message = picture_message(picture, "ref " + digest)
+        if target is not None:
+            # a deleted card answers Unknown Message here: ``gone``, and the worker uses the channel
+            self._ensure_thread(channel, target, None, picture.title)
+        if on_uploaded is not None:
+            on_uploaded(digest + (_THREAD_SEPARATOR + target if target else ""))
+        try:
+            if webhook:
+                route, params = self._webhook_route(channel, ""), {"wait": "true"}
+            else:
+                route, params = f"/channels/{target or channel}/messages", None
+                message.update(nonce=nonce(target or channel, digest), enforce_nonce=True)
+            reply = self._call(
+                "POST", route, channel, params=params, files=multipart(message, picture), disable=target is None
+            )
+        except DeliveryError as exc:
+            if target is not None and exc.code == "unknown_channel":
+                # the thread was deleted (the channel answers for itself): nothing was posted
+                raise DeliveryError("the card's thread is gone", gone=True, code=exc.code) from None
+            raise
+        return str(reply["id"]) if isinstance(reply, dict) and reply.get("id") else None
+
+    def find_picture(self, channel: str, file_id: str) -> str | None:
+        """The message that carried the picture ``send_picture`` announced as ``file_id`` (its
+        marker), found in the channel's or the thread's newest messages; None when it is not
+        there (never posted, or the thread is gone)."""
+        digest, _, thread = file_id.partition(_THREAD_SEPARATOR)
+        wanted = "ref " + digest
+        try:
+            messages = self._recent(channel, thread or None)
+        except DeliveryError as exc:
+            if thread and exc.gone:
+                return None
+            raise
+        for message in messages:
+            if wanted in refs_in(message):
+                return str(message["id"])
+        return None
+
     # --- crash reconciliation ----------------------------------------------------------------
 
     def find_posted(self, channel: str, keys: Iterable[str], *, thread_ts: str | None = None) -> dict[str, str]:
@@ -338,9 +446,11 @@ class DiscordSink:
         json: Any = None,
         params: dict[str, Any] | None = None,
         disable: bool = True,
+        files: tuple[dict[str, str], dict[str, tuple[str, bytes, str]]] | None = None,
     ) -> Any:
         """One request; a DeliveryError for anything but success. ``route`` is a path under the
-        API (bot calls) or a webhook's whole URL. ``disable``: a 404/403 means the channel itself."""
+        API (bot calls) or a webhook's whole URL. ``disable``: a 404/403 means the channel itself.
+        ``files``: a multipart body (``multipart``) instead of ``json``."""
         if channel in self.disabled:
             raise self.disabled[channel]
         webhook = route.startswith(("http://", "https://"))
@@ -352,7 +462,12 @@ class DiscordSink:
         headers = {} if webhook else {"Authorization": f"Bot {self._token or ''}"}
         url = route if webhook else self.api_url + route
         try:
-            resp = self._session.request(method, url, json=json, params=params, headers=headers, timeout=self.timeout)
+            if files is not None:
+                resp = self._session.request(
+                    method, url, data=files[0], files=files[1], params=params, headers=headers, timeout=self.timeout
+                )
+            else:
+                resp = self._session.request(method, url, json=json, params=params, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
             # the exception's text holds the URL, and a webhook's URL holds its token: name the type only
             raise DeliveryError(f"network error: {type(exc).__name__}", uncertain=True) from None
@@ -421,6 +536,13 @@ class DiscordSink:
             if disable:
                 self._disable(channel, error)
             return error
+        if status == 413 or code == REQUEST_TOO_LARGE:
+            return DeliveryError(
+                "Request entity too large (Discord 40005)",
+                permanent=True,
+                action="the picture is over what Discord takes here (8 MiB by webhook, 25 MiB by the bot)",
+                code="file_too_large",
+            )
         if code == INVALID_FORM_BODY:
             return DeliveryError(
                 "Invalid Form Body (Discord 50035)",
@@ -462,4 +584,4 @@ def _number(value: Any) -> float | None:
         return None
 
 
-__all__ = ["DiscordSink", "fingerprint", "nonce"]
+__all__ = ["BOT_FILE_MAX", "WEBHOOK_FILE_MAX", "DiscordSink", "fingerprint", "multipart", "nonce", "too_large"]

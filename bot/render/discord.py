@@ -32,6 +32,7 @@ from bot.core.events import Alert, RaceFacts
 from bot.core.parties import DEM, GOP, IND, normalize_party
 from bot.render.digest import CLOSING, rollup_intro, rollup_lines
 from bot.render.numbers import percent, votes
+from bot.render.picture import Picture
 from bot.render.slack import _status_line, bar
 from bot.render.text import (
     CATCH_UP_MINOR,
@@ -313,6 +314,42 @@ def thread_name(facts: RaceFacts | None, race_key: str) -> str:
     return clip(inert(name), 100) or "Race"
 
 
+# --- a picture (the night's chart, a county map) ------------------------------------------------
+
+#: Discord's limit on an attachment's ``description`` (its alt text).
+ALT_TEXT_MAX = 1024
+#: what an attachment's file name may hold so ``attachment://<name>`` finds it (Discord rewrites others)
+_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def attachment_name(picture: Picture) -> str:
+    """The file name the attachment and the embed's ``attachment://`` agree on: Discord replaces
+    spaces and most punctuation in an uploaded name, after which the embed would not find it."""
+    name = _FILENAME.sub("-", picture.filename).strip("-.") or "picture"
+    return name if name.lower().endswith(".png") else name + ".png"
+
+
+def picture_message(picture: Picture, marker: str | None = None) -> dict[str, Any]:
+    """The ``payload_json`` of a message carrying ``picture`` as its one attachment (``files[0]``):
+    the title as content (what notifications show), one embed showing the image
+    (``attachment://<name>``) with the alt text as its description, and the alt text again as
+    the attachment's ``description`` (what screen readers read). ``marker`` (``ref`` + hex) ends
+    the footer: how the crash check finds the post again, as for alerts."""
+    name = attachment_name(picture)
+    alt = inert(picture.alt_text.strip()) or inert(picture.title)
+    embed: dict[str, Any] = {
+        "title": clip(escape(picture.title), TITLE_MAX),
+        "description": clip(escape(picture.alt_text.strip()), DESCRIPTION_MAX),
+        "image": {"url": f"attachment://{name}"},
+        "color": NEUTRAL,
+    }
+    if marker:
+        embed["footer"] = _footer(marker)
+    message = _message(escape(picture.title), [embed])
+    message["attachments"] = [{"id": 0, "filename": name, "description": clip(alt, ALT_TEXT_MAX)}]
+    return message
+
+
 def texts(message: dict[str, Any]) -> Iterable[str]:
     """Every string of a message Discord shows (for the no-ping checks of the tests)."""
     yield str(message.get("content") or "")
@@ -332,6 +369,7 @@ __all__ = [
     "digest_message",
     "escape",
     "live_card",
+    "picture_message",
     "ref",
     "refs_in",
     "rollup_message",

@@ -213,8 +213,12 @@ class _Failure:
     channel: str | None
     is_global: bool = False
     lose_answer: bool = False
+    #: only a request carrying files (``True``), only one without (``False``), or any (None)
+    with_files: bool | None = None
 
-    def matches(self, ids: Mapping[str, str]) -> bool:
+    def matches(self, ids: Mapping[str, str], has_files: bool = False) -> bool:
+        if self.with_files is not None and self.with_files != has_files:
+            return False
         return self.channel is None or self.channel in (ids.get("channel_id"), ids.get("webhook_id"))
 
 
@@ -512,21 +516,27 @@ class FakeDiscord:
         drop: bool = False,
         channel: str | None = None,
         is_global: bool = False,
+        with_files: bool | None = None,
     ) -> None:
         """Answer the next ``times`` requests to ``route`` (a template such as
         ``"POST /channels/{channel_id}/messages"``, or ``"*"``) with a failure: by default a 429
         carrying Discord's JSON and headers; a 5xx is an HTML page; ``body`` gives any JSON error
         (``{"message": "Unknown Channel", "code": 10003}`` with ``status=404``). ``channel`` limits
-        it to one channel id or webhook id."""
-        failure = _Failure(status, retry_after, body, drop, channel, is_global)
+        it to one channel id or webhook id, ``with_files=True`` to requests carrying files (a picture)."""
+        failure = _Failure(status, retry_after, body, drop, channel, is_global, with_files=with_files)
         with self._lock:
             self._failures[route].extend([failure] * times)
 
     def lose_next_answer(
-        self, route: str = "POST /channels/{channel_id}/messages", times: int = 1, *, channel: str | None = None
+        self,
+        route: str = "POST /channels/{channel_id}/messages",
+        times: int = 1,
+        *,
+        channel: str | None = None,
+        with_files: bool | None = None,
     ) -> None:
         """Carry out the next ``times`` requests (a message lands), then drop the connection."""
-        failure = _Failure(200, 0.0, None, True, channel, lose_answer=True)
+        failure = _Failure(200, 0.0, None, True, channel, lose_answer=True, with_files=with_files)
         with self._lock:
             self._failures[route].extend([failure] * times)
 
@@ -639,7 +649,7 @@ class FakeDiscord:
 
         if at < self._outage_until:
             return record(_Reply.dropped() if self._outage_mode == "drop" else _Reply.html_error(503))
-        injected = self._injected(route, ids)
+        injected = self._injected(route, ids, bool(files))
         if injected is not None and not injected.lose_answer:
             return record(self._failure_reply(injected, route, ids))
         if handler is None:
@@ -774,11 +784,11 @@ class FakeDiscord:
                     else:
                         embed.pop(part)
 
-    def _injected(self, route: str, ids: Mapping[str, str]) -> _Failure | None:
+    def _injected(self, route: str, ids: Mapping[str, str], has_files: bool = False) -> _Failure | None:
         for key in (route, "*"):
             queue = self._failures.get(key)
             for failure in list(queue or ()):
-                if failure.matches(ids):
+                if failure.matches(ids, has_files):
                     queue.remove(failure)  # type: ignore[union-attr]
                     return failure
         return None

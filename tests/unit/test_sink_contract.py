@@ -44,7 +44,7 @@ def test_every_sink_posts_alerts_and_digests_and_names_its_platform_and_pace(nam
     [
         ("slack", {"history", "summary", "rollup", "cards", "uploads"}),
         ("console", set()),
-        ("discord", {"history", "summary", "rollup", "cards"}),
+        ("discord", {"history", "summary", "rollup", "cards", "uploads"}),
     ],
 )
 def test_a_sink_has_whole_capabilities_only(name: str, has: set[str]) -> None:
