@@ -12,10 +12,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.app.settings import feed_spec, load_settings
-from bot.store.schema import SchemaError
-from config.settings import ConfigError, Secrets
-
 log = logging.getLogger("electionbot")
 
 
@@ -49,7 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     _add_rehearsal_commands(sub)
     _add_migrate_command(sub)
     args = parser.parse_args(argv)
+    # Imported once the command is known: ``--help`` and a mistyped command load no pydantic,
+    # SQLAlchemy or Slack (a few tens of milliseconds rather than a second, issue 13).
     from bot.app.logs import setup
+    from bot.app.settings import load_settings
+    from bot.store.schema import SchemaError
+    from config.settings import ConfigError, Secrets
 
     setup(args.log_level, default="WARNING")
 
@@ -119,6 +120,8 @@ def _add_migrate_command(sub: argparse._SubParsersAction) -> None:  # type: igno
 def _migrate_url(config: str | None) -> str:
     """The config's database (``$DATABASE_URL`` first, as for every command); with no config
     file, ``$DATABASE_URL`` alone will do: a release phase may have nothing else."""
+    from bot.app.settings import load_settings
+
     if config or os.environ.get("ELECTIONBOT_CONFIG") or not os.environ.get("DATABASE_URL"):
         return load_settings(config).database_url()
     url = os.environ["DATABASE_URL"]
@@ -197,6 +200,8 @@ def _rehearsal(args: argparse.Namespace) -> int:
 
 def _record(args: argparse.Namespace) -> int:
     from bot.app.rehearse import record
+    from bot.app.settings import load_settings
+    from config.settings import ConfigError
 
     if args.duration is not None and args.duration <= 0:
         raise ConfigError("--duration must be positive")
@@ -227,8 +232,10 @@ def _record(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     from bot.app.rehearse import default_channels, replay
+    from bot.app.settings import feed_spec, load_settings
     from bot.rehearsal.recording import open_inputs
     from bot.rehearsal.replay_server import FILE_SPACING
+    from config.settings import ConfigError, Secrets
 
     speed = 0.0 if args.step else args.speed
     if speed < 0:

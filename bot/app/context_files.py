@@ -14,7 +14,6 @@ from pathlib import Path
 
 from bot.core.balance import SeatsConfig, SeatsConfigError, seats_config_from_dict
 from bot.core.swing import Baseline, BaselineError, parse_baseline_csv
-from bot.rehearsal.scenarios import DEFAULT_SCENARIO, scenario_path
 from config.settings import CONFIG_DIR
 
 SEATS_TOML = CONFIG_DIR / "seats.toml"
@@ -49,7 +48,10 @@ def load_baseline_csv(path: str | Path, label: str | None = None) -> Baseline:
 @lru_cache(maxsize=8)
 def scenario_baseline(name: str | None = None) -> Baseline | None:
     """The ``baseline-*.csv`` shipped with a scenario (the first by name), or ``None``. Cached:
-    a baseline is read once per process, and its data problems are logged once."""
+    a baseline is read once per process, and its data problems are logged once. The scenarios
+    are imported here, not at the top: only a config naming a scenario's baseline needs them."""
+    from bot.rehearsal.scenarios import DEFAULT_SCENARIO, scenario_path
+
     files = sorted(scenario_path(name or DEFAULT_SCENARIO).glob("baseline-*.csv"))
     return load_baseline_csv(files[0]) if files else None
 

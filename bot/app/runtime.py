@@ -20,7 +20,6 @@ from bot.app.pictures import PictureDesk, default_figures, pictures_on
 from bot.app.poller import Poller, RaceFilter
 from bot.app.scheduler import build_scheduler
 from bot.app.settings import alert_level, feed_spec, follow_book, rule_settings
-from bot.app.slack_oauth import oauth_enabled, team_clients
 from bot.codec.errors import FeedConfigError
 from bot.core.events import Alert
 from bot.core.rules import RuleSettings
@@ -30,7 +29,6 @@ from bot.delivery.console import ConsoleSink
 from bot.delivery.discord import DiscordSink
 from bot.delivery.grouping import Grouping
 from bot.delivery.sink import Sink, UploadSink
-from bot.delivery.slack import SlackSink, make_client
 from bot.delivery.worker import DeliveryWorker
 from bot.feeds.http import FeedHttp, HttpSettings
 from bot.feeds.kinds import make_source
@@ -84,8 +82,13 @@ class Runtime:
         if console is not None:
             sinks["console"] = ConsoleSink(console)
             targets.append(Target("console", "console", alert_level(settings)))
-        slack_on = secrets.slack_enabled or oauth_enabled(secrets)  # OAuth: each workspace's own token
+        slack_on = secrets.slack_enabled or secrets.slack_oauth_enabled  # OAuth: each workspace's own token
         if slack_on:
+            # Slack's libraries load only for a process that posts there (Bolt alone is a fifth of a
+            # second of a replay's start, issue 13).
+            from bot.app.slack_oauth import team_clients
+            from bot.delivery.slack import SlackSink, make_client
+
             sinks["slack"] = SlackSink(
                 make_client(secrets.slack_bot_token or "", secrets.slack_api_url),
                 min_interval,

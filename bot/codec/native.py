@@ -30,7 +30,9 @@ Votes = StrictInt
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # defer_build: the validators are built at the first document read, not at import: a process
+    # that only writes (a replay's first poll, ``--help``) does not pay for them (issue 13).
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class CandidateIn(_Strict):
