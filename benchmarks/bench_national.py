@@ -121,6 +121,7 @@ def results_reads(night: Path, polls: int, text: str = "georgia") -> ResultsRead
     from bot.codec import native
     from bot.core.commands import parse
     from bot.render.answers import answer_command
+    from bot.render.slack_answers import slack_message
     from handlers import Services
     from handlers.results import AnswerCache, message_for
 
@@ -152,7 +153,7 @@ def results_reads(night: Path, polls: int, text: str = "georgia") -> ResultsRead
                 gc.collect()
                 decoded.clear()
                 start = time.process_time()
-                before = answer_command(cmd, whole.latest_snapshots(), rules).slack()
+                before = slack_message(answer_command(cmd, whole.latest_snapshots(), rules))
                 whole_s.append(time.process_time() - start)
                 whole_n.append(sum(decoded))
                 decoded.clear()

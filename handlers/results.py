@@ -20,10 +20,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.core.answer import Answer
 from bot.core.commands import Command
 from bot.core.model import Snapshot
-from bot.render.answers import SHARE_ACTION, Answer, answer_command
-from bot.render.slack_answers import slack_message
+from bot.render.answers import answer_command
+from bot.render.slack_answers import SHARE_ACTION, slack_message
 from handlers.answering import STORE_KINDS, AnswerCache, parse_cached, store_answer
 from handlers.services import Services
 
@@ -92,7 +93,7 @@ def message_for(
     if cache is not None and cmd.read_only and (hit := cache.get(key)) is not None:
         return hit
     ans: Answer = answer_command(cmd, snapshots, services.rules)
-    message = ans.slack(share_button=share_button)
+    message = slack_message(ans, share_button=share_button)
     if cache is not None and cmd.read_only:
         cache.put(key, message)
         if state_key is not None:

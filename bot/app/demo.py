@@ -25,6 +25,7 @@ from bot.rehearsal.scenarios import DEFAULT_FEED, scenario_files, scenario_info
 from bot.render import discord as discord_render
 from bot.render.answers import answer
 from bot.render.discord_answers import discord_message
+from bot.render.text_answers import answer_text
 from config.settings import Secrets
 
 log = logging.getLogger("electionbot.demo")
@@ -60,7 +61,7 @@ def run_demo(
 
     def final_answer(runtime: Runtime) -> None:
         final = answer("alabama", runtime.store.latest_snapshots(), runtime.rules)
-        out.write("=== /results alabama ===\n" + final.text() + "\n")
+        out.write("=== /results alabama ===\n" + answer_text(final) + "\n")
         if charts is not None:
             write_charts(runtime, charts, out)
         if discord is not None:

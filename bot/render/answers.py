@@ -15,15 +15,14 @@ markup. Slack's Block Kit is ``bot.render.slack_answers``, Discord's embeds
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core import counties, offices
-from bot.core.answer import Answer as NeutralAnswer
-from bot.core.answer import AnswerKind, Line, Span, code, line, strong
+from bot.core.answer import Answer, AnswerKind, Line, Span, code, line, strong
 from bot.core.balance import describe_tally, describe_trendtable, latest_trendtables
 from bot.core.commands import MAX_INPUT, OFFICE_NAMES, Command, fold, parse, state_of
 from bot.core.context import chamber_tally, unit_swing_facts
@@ -35,15 +34,10 @@ from bot.core.rules import RuleSettings, race_facts, votes_left
 from bot.core.states import state_name
 from bot.core.swing import race_swing
 from bot.render.numbers import percent, points, votes
-from bot.render.slack_answers import SHARE_ACTION, slack_message
 from bot.render.swing import county_swing_text, margin_text, points_text, results_swing_lines
 from bot.render.text import clock_text, lead_line, local_time, race_title, short_name, standings_line, votes_left_basis
-from bot.render.text_answers import answer_text
 
 __all__ = [
-    "SHARE_ACTION",
-    "Answer",
-    "AnswerKind",
     "MAX_INPUT",
     "answer",
     "answer_command",
@@ -71,19 +65,6 @@ def races_in(snapshots: Sequence[Snapshot], state: str) -> list[tuple[Snapshot, 
 
 def _all_races(snapshots: Sequence[Snapshot]) -> list[tuple[Snapshot, Race]]:
     return [(snap, race) for snap in snapshots for race in snap.races.values()]
-
-
-@dataclass(frozen=True, slots=True)
-class Answer(NeutralAnswer):
-    """The neutral answer (``bot.core.answer.Answer``) with two conveniences kept for the demo, the
-    CLI and tests: ``text()`` (the console's words) and ``slack()`` (Slack's message). Handlers call
-    a platform's renderer directly."""
-
-    def slack(self, share_button: bool = True) -> dict[str, Any]:
-        return slack_message(self, share_button=share_button)
-
-    def text(self) -> str:
-        return answer_text(self)
 
 
 def help_lines(states: Sequence[str]) -> tuple[Line, ...]:

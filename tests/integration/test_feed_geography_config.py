@@ -15,6 +15,7 @@ from bot.core.rules import RuleSettings
 from bot.feeds.csv_feed import CsvFeed
 from bot.feeds.kinds import make_source
 from bot.render.answers import answer
+from bot.render.text_answers import answer_text
 from tests.e2e.test_cli import ROOT, run_bot
 
 RULES = RuleSettings(recount_rules=load_recount_rules())
@@ -49,7 +50,7 @@ def test_a_county_csv_is_labelled_with_its_county(tmp_path: Path) -> None:
     ]
     house = next(r for r in snap.races.values() if r.office == "U.S. House")
     assert house.seat == "7" and [c.name for c in house.candidates] == ["Rich McCormick", "Carolyn Bourdeaux"]
-    said = answer("georgia president", [snap], RULES).text()
+    said = answer_text(answer("georgia president", [snap], RULES))
     assert said.startswith("Gwinnett County, Ga.: President")
     assert "Biden 2,800 (58.33 %) · Trump 2,000 (41.67 %)" in said
     assert "Georgia" not in said.splitlines()[0]
@@ -65,7 +66,7 @@ def test_the_same_csv_without_a_county_is_the_state(tmp_path: Path) -> None:
     assert snap is not None
     president = next(r for r in snap.races.values() if r.office == "President")
     assert president.county is None and [c.name for c in president.candidates] == ["DONALD J. TRUMP", "JOSEPH R. BIDEN"]
-    assert answer("georgia president", [snap], RULES).text().startswith("Georgia President")
+    assert answer_text(answer("georgia president", [snap], RULES)).startswith("Georgia President")
 
 
 def test_a_primary_party_round_trips_through_the_codec() -> None:

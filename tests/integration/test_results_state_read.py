@@ -27,6 +27,7 @@ from bot.core.model import Snapshot
 from bot.core.rules import RuleSettings
 from bot.feeds.ap import parse_ap
 from bot.render.answers import answer_command
+from bot.render.slack_answers import slack_message
 from bot.store.database import SnapshotRaceRow, Store
 from handlers import Services
 from handlers.results import AnswerCache, message_for
@@ -114,7 +115,7 @@ def test_answers_from_the_state_read_are_byte_for_byte_the_whole_reads(stores, d
     assert len(set(decoded)) < len(second.races) / 5  # no whole decode on the way
     whole = Store(web.url).latest_snapshots()
     assert [json.dumps(m, sort_keys=True) for m in asked] == [
-        json.dumps(answer_command(parse(text), whole, RULES).slack(), sort_keys=True) for text in texts
+        json.dumps(slack_message(answer_command(parse(text), whole, RULES)), sort_keys=True) for text in texts
     ]
     assert any("blocks" in m and len(json.dumps(m)) > 500 for m in asked)  # real answers, not notes only
 
@@ -126,7 +127,7 @@ def test_a_state_with_no_race_in_the_feeds_answers_as_before(stores) -> None:
     services = Services(web, RULES)
     message = message_for(parse("georgia"), services, "C1", AnswerCache())
     assert "No results for Georgia in the feeds I follow. Tracked states:" in json.dumps(message)
-    assert message == answer_command(parse("georgia"), web.latest_snapshots(), RULES).slack()
+    assert message == slack_message(answer_command(parse("georgia"), web.latest_snapshots(), RULES))
 
 
 def test_one_unreadable_race_row_costs_that_race_and_is_said_once(stores, caplog: pytest.LogCaptureFixture) -> None:

@@ -32,6 +32,7 @@ from bot.feeds.source import FeedSpec
 from bot.render.answers import answer, swing_lines
 from bot.render.slack import alert_message, live_card
 from bot.render.text import alert_text, gain_line
+from bot.render.text_answers import answer_text
 from tests.fakes.feed_server import FeedServer, Reply
 from tests.integration.feeds.samples import fast_http
 
@@ -294,7 +295,7 @@ GA_2016_BASELINE = (
 def test_party_markers_make_the_swing_work_on_a_clarity_state_site() -> None:
     snap = Snapshot.of("ga", datetime(2020, 11, 20, tzinfo=UTC), parse_detail_xml(GA_STATE_DETAIL, "ga").races)
     rules = replace(RULES, context=ContextSettings(baselines={"GA": parse_baseline_csv(GA_2016_BASELINE, label="2016")}))
-    said = answer("georgia swing", [snap], rules).text()
+    said = answer_text(answer("georgia swing", [snap], rules))
     # Gwinnett: 19,164 / 325,000 = D+5.90 in 2016; 75,414 / 413,895 = D+18.22 now: 12.3 points towards the Democrats.
     # Appling: −4,000 / 6,200 = R+64.52; −4,700 / 8,300 = R+56.63: 7.9 points. Both: 15,164 / 331,200 = D+4.58 → 70,714 / 422,195 = D+16.75.
     assert "• Gwinnett 12.3 D (D+5.9 → D+18.2)" in said and "• Appling 7.9 D (R+64.5 → R+56.6)" in said

@@ -21,6 +21,7 @@ from bot.delivery.discord import DiscordSink, nonce
 from bot.delivery.sink import DeliveryError
 from bot.render.answers import status_answer
 from bot.render.discord import card_ref, ref, refs_in
+from bot.render.text_answers import answer_text
 from bot.store.database import OutboxRow
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack
@@ -184,7 +185,7 @@ def test_a_missing_or_forbidden_channel_is_disabled_with_one_line_and_no_more_ca
         [(platform, channel, error)] = night.store.delivery_failures()
         assert (platform, channel) == ("discord", DISCORD_CHANNEL)
         assert error in ("Unknown Channel (Discord 10003)", "Missing Access (Discord 50001)")
-        status = status_answer([], night.store.backlog(), [], clock.now(), night.store.delivery_failures()).text()
+        status = answer_text(status_answer([], night.store.backlog(), [], clock.now(), night.store.delivery_failures()))
         assert f"not delivering to discord {DISCORD_CHANNEL}: " in status
 
 

@@ -28,13 +28,16 @@ from typing import Any
 import pytest
 
 from bot.app.poller import Poller, with_targets
+from bot.core.answer import Answer
 from bot.core.commands import parse
 from bot.core.model import Race, Snapshot
 from bot.core.rules import race_facts
 from bot.feeds.kinds import make_source
 from bot.feeds.source import FeedSpec
 from bot.rehearsal.scenarios import scenario_files
-from bot.render.answers import Answer, margin_lines
+from bot.render.answers import margin_lines
+from bot.render.slack_answers import slack_message
+from bot.render.text_answers import answer_text
 from bot.store.database import Store
 from handlers.results import message_for
 from handlers.services import Services
@@ -264,7 +267,7 @@ class Site:
 def card(race: Race, snap: Snapshot) -> str:
     """What ``/results`` shows for one race (its card, as text and as Slack blocks)."""
     answer = Answer(race_facts(race, RULES, snap.generated_at), tuple(margin_lines(race, RULES)), kind="card")
-    return answer.text() + json.dumps(answer.slack(), sort_keys=True)
+    return answer_text(answer) + json.dumps(slack_message(answer), sort_keys=True)
 
 
 def run_one(

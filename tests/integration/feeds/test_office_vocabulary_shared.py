@@ -23,6 +23,7 @@ from bot.core.rules import RuleSettings
 from bot.feeds.ap import parse_ap
 from bot.feeds.clarity import parse_detail_xml, parse_summary
 from bot.render.answers import answer
+from bot.render.text_answers import answer_text
 
 from .samples import SHARED_SAMPLES, needs_shared
 
@@ -97,7 +98,7 @@ def test_every_georgia_choice_keeps_its_person_and_gains_its_party() -> None:
 def test_the_georgia_site_answers_senate_with_both_races_told_apart() -> None:
     races = parse_summary((GA / "summary.json").read_bytes(), "ga", "GA")
     snap = Snapshot.of("ga", datetime(2020, 11, 20, tzinfo=UTC), races)
-    said = answer("georgia senate", [snap], RuleSettings(recount_rules=load_recount_rules())).text()
+    said = answer_text(answer("georgia senate", [snap], RuleSettings(recount_rules=load_recount_rules())))
     assert "Georgia: 2 races" in said
     assert "*U.S. Senate*:" in said and "*U.S. Senate (special)*:" in said
 
