@@ -9,7 +9,10 @@ Discord POSTs each interaction signed with Ed25519 and waits 3 s for the HTTP an
   ``handlers.answering``), answered as an ephemeral message (type 4, flags 64), or in the channel
   when the query says ``share``;
 - the "Share in channel" button (type 3, ``custom_id`` ``results_share:<query>``): the answer
-  posted in the channel.
+  posted in the channel;
+- ``/results alabama chart | map | map margin``: deferred at once (a cold drawing takes seconds),
+  then the picture (the app's cached one) edits the deferred response as an attachment
+  (multipart); with ``share`` it goes to the channel as a follow-up.
 
 An answer that is not ready within ``defer_after`` seconds (the store busy) is deferred (type 5,
 Discord shows "thinking…") and completed from a worker thread by editing the original response
@@ -29,7 +32,15 @@ from typing import Any, Protocol
 
 from bot.core.answer import AnswerKind
 from bot.core.commands import Command
-from bot.render.discord_answers import EPHEMERAL, NO_PINGS, SHARE_PREFIX, discord_message, sorry_message
+from bot.render.discord_answers import (
+    EPHEMERAL,
+    NO_PINGS,
+    SHARE_PREFIX,
+    discord_message,
+    picture_answer,
+    sorry_message,
+)
+from bot.render.picture import Picture
 from handlers.answering import STORE_KINDS, AnswerCache, answer_for, parse_cached
 from handlers.discord_signature import refusal, verify_key
 from handlers.services import Services
@@ -53,7 +64,7 @@ SORRY = "Sorry, results are unavailable right now. Try again in a moment."
 QUERY_CHARS = 80
 NOT_SHAREABLE = "That answer cannot be shared."
 SHARED = "Shared in the channel."
-PICTURES_NOT_HERE = "Charts and maps are not on Discord yet; /results with a state gives its numbers."
+PICTURES_OFF = "Pictures are not available on this server; /results with a state gives its numbers."
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Message = dict[str, Any]
@@ -63,11 +74,11 @@ class InteractionWebhook(Protocol):
     """The interaction's own webhook, authorised by its token (the app gives it: a handler makes
     no HTTP call of its own). Each returns the HTTP status; ``OSError`` when Discord is unreachable."""
 
-    def edit_original(self, token: str, data: Message) -> int:
-        """``PATCH /webhooks/{application_id}/{token}/messages/@original``"""
+    def edit_original(self, token: str, data: Message, picture: Picture | None = None) -> int:
+        """``PATCH /webhooks/{application_id}/{token}/messages/@original`` (multipart with ``picture``)"""
         ...
 
-    def follow_up(self, token: str, data: Message) -> int:
+    def follow_up(self, token: str, data: Message, picture: Picture | None = None) -> int:
         """``POST /webhooks/{application_id}/{token}``: a new message (its own ``flags``)."""
         ...
 
@@ -142,6 +153,10 @@ class DiscordInteractions:
         def answer() -> Message:
             return self.message(cmd, channel_id, direct_message, share_button=not public)
 
+        if cmd.kind == "picture":
+            reply = self._picture(interaction, cmd)
+            self._told("/results", query, cmd.kind, reply, started)
+            return reply
         reply = self._respond(interaction, answer, public)
         self._told("/results", query, cmd.kind, reply, started)
         return reply
@@ -191,8 +206,6 @@ class DiscordInteractions:
 
     def message(self, cmd: Command, channel_id: str | None, direct_message: bool, share_button: bool) -> Message:
         """The rendered answer; read-only answers come from the cache while the snapshots stand."""
-        if cmd.kind == "picture":  # the picture desk posts to Slack only (issue 17)
-            return sorry_message(PICTURES_NOT_HERE)
         if cmd.kind in STORE_KINDS:
             answer = answer_for(cmd, self.services, channel_id, platform="discord", direct_message=direct_message)
             return discord_message(answer, share_button=share_button)
@@ -246,14 +259,55 @@ class DiscordInteractions:
         if status >= 300:
             log.warning("discord: completing a deferred /results answered HTTP %d", status)
 
-    def _edit(self, token: str, data: Message) -> int:
+    def _picture(self, interaction: Mapping[str, Any], cmd: Command) -> Message:
+        """A picture is never ready within 3 s for sure (a cold chart draws for seconds on a busy
+        host) and an interaction's HTTP answer cannot carry a file: deferred (privately) at once,
+        then completed with the picture as an attachment (``_send_picture``)."""
+        if self.services.pictures is None:
+            return _now(sorry_message(PICTURES_OFF), public=False)
+        token = str(interaction.get("token") or "")
+        self.executor.submit(self._send_picture, token, cmd)
+        return {"type": DEFERRED_CHANNEL_MESSAGE, "data": {"flags": EPHEMERAL}}
+
+    def _send_picture(self, token: str, cmd: Command) -> None:
+        """The deferred picture: @original edited with it (only the asker sees it), or with
+        ``share`` "Shared in the channel." and the picture as a follow-up in the channel. No
+        picture (no race, nothing drawn yet) is said privately, never shared."""
+        assert self.services.pictures is not None
+        try:
+            found: Picture | str = self.services.pictures.command_picture(cmd)
+        except Exception:
+            log.exception("discord /results %s: could not draw the picture", cmd.canonical)
+            found = SORRY
+        try:
+            if isinstance(found, str):
+                status = self._edit(token, sorry_message(found))
+            elif cmd.share:
+                told = {"content": SHARED, "embeds": [], "components": [], "allowed_mentions": NO_PINGS}
+                status = self._edit(token, told)
+                if status < 300:
+                    status = self.webhook.follow_up(token, {**picture_answer(found), "flags": 0}, found)
+            else:
+                status = self._edit(token, picture_answer(found), found)
+        except OSError as exc:
+            log.warning("discord: could not send the picture for /results (%s)", type(exc).__name__)
+            return
+        if status >= 300:
+            log.warning("discord: sending the picture for /results answered HTTP %d", status)
+
+    def _edit(self, token: str, data: Message, picture: Picture | None = None) -> int:
         """Edit @original; a 404 means Discord may not have our deferral yet: tried again."""
         for _ in range(EDIT_TRIES - 1):
-            status = self.webhook.edit_original(token, data)
+            status = self._edit_once(token, data, picture)
             if status != 404:
                 return status
             time.sleep(EDIT_BACKOFF)
-        return self.webhook.edit_original(token, data)
+        return self._edit_once(token, data, picture)
+
+    def _edit_once(self, token: str, data: Message, picture: Picture | None) -> int:
+        if picture is None:  # as before pictures: webhooks that take no files keep working
+            return self.webhook.edit_original(token, data)
+        return self.webhook.edit_original(token, data, picture)
 
 
 def _safely(answer: Callable[[], Message]) -> Message:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from bot.core.commands import Command
 from bot.core.model import Snapshot
 from bot.core.rules import RuleSettings
+from bot.render.picture import Picture
 from bot.store.database import Store, utcnow
 from handlers.snapshots import LatestSnapshots
 
@@ -25,6 +26,10 @@ class PictureAnswers(Protocol):
     def wants_direct(self, cmd: Command) -> bool: ...
 
     def send_direct_later(self, cmd: Command, user_id: str, client: Any) -> None: ...
+
+    def command_picture(self, cmd: Command) -> Picture | str:
+        """The picture itself, or why there is none (Discord attaches it to the deferred answer)."""
+        ...
 
 
 @dataclass(frozen=True)

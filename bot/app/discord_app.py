@@ -9,6 +9,8 @@ from typing import Any
 
 import requests
 
+from bot.delivery.discord import BOT_FILE_MAX, multipart, too_large
+from bot.render.picture import Picture
 from config.settings import ConfigError, Secrets
 from handlers.discord import INTERACTIONS_PATH, DiscordInteractions, WSGIApp
 from handlers.discord_signature import BadPublicKey
@@ -26,11 +28,21 @@ class InteractionWebhookClient:
         self.base = f"{api_url.rstrip('/')}/webhooks/{application_id}"
         self.http = session or requests.Session()
 
-    def edit_original(self, token: str, data: dict[str, Any]) -> int:
-        return self.http.patch(f"{self.base}/{token}/messages/@original", json=data, timeout=EDIT_TIMEOUT).status_code
+    def edit_original(self, token: str, data: dict[str, Any], picture: Picture | None = None) -> int:
+        return self._send("PATCH", f"{self.base}/{token}/messages/@original", data, picture)
 
-    def follow_up(self, token: str, data: dict[str, Any]) -> int:
-        return self.http.post(f"{self.base}/{token}", json=data, timeout=EDIT_TIMEOUT).status_code
+    def follow_up(self, token: str, data: dict[str, Any], picture: Picture | None = None) -> int:
+        return self._send("POST", f"{self.base}/{token}", data, picture)
+
+    def _send(self, method: str, url: str, data: dict[str, Any], picture: Picture | None) -> int:
+        """JSON, or with a picture ``multipart/form-data`` (``payload_json`` + ``files[0]``, the
+        sink's encoding), refused before the call over Discord's 25 MiB (413 as Discord would)."""
+        if picture is None:
+            return self.http.request(method, url, json=data, timeout=EDIT_TIMEOUT).status_code
+        if too_large(picture, BOT_FILE_MAX) is not None:
+            return 413
+        form, files = multipart(data, picture)
+        return self.http.request(method, url, data=form, files=files, timeout=EDIT_TIMEOUT).status_code
 
 
 def discord_routes(services: Services, secrets: Secrets) -> dict[str, WSGIApp]:

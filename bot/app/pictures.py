@@ -7,7 +7,9 @@
 - **On request**: ``/results alabama chart | map | map margin`` (``PictureDesk.command_answer``):
   the answer stays with the asker; the picture is an image block pointing at a signed, expiring
   ``{PUBLIC_URL}/charts/<id>.png`` when a public URL and a link-signing key are configured, else
-  it is uploaded into a direct message with the asker (``send_direct``, after the ack).
+  it is uploaded into a direct message with the asker (``send_direct``, after the ack). On
+  Discord the interaction is deferred and the picture itself completes it as an attachment
+  (``command_picture``, called by ``handlers.discord`` after the deferral).
 - **Console**: ``python -m bot demo --charts DIR`` writes them to a folder (``write_pictures``).
 
 Drawing is the render layer's (``bot.render.chart``, ``bot.render.county_map``), from the store's
@@ -252,6 +254,21 @@ class PictureDesk:
                 ],
             }
         return _text(f"Sending {what} of {label} to your direct messages.")
+
+    def command_picture(self, cmd: Command) -> Picture | str:
+        """The picture a command asks for (cached by race and snapshot version: a burst draws
+        once), or the sentence saying why there is none: Discord's answer, which carries the
+        picture itself as an attachment (no URL, no DM). Drawing takes up to seconds: the
+        caller has already deferred the interaction."""
+        what = PICTURE_NAMES.get(cmd.picture or "", "the picture")
+        if not self.enabled:
+            return "Pictures are not available on this server (the figures need matplotlib)."
+        found = self.race_for(cmd)
+        if found is None or cmd.picture is None:
+            return f"There is no race to draw for {cmd.state} in the latest results."
+        feed, race_key, label = found
+        picture = self.picture(feed, race_key, cmd.picture)
+        return picture if picture is not None else f"There is nothing to draw yet for {label} ({what})."
 
     def wants_direct(self, cmd: Command) -> bool:
         """Whether the picture goes by direct message (no public URL to point an image block at)."""

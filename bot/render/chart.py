@@ -295,10 +295,12 @@ def alt_text(race: Race, data: ChartData, tz: tzinfo) -> str:
         if lead == 0:
             parts.append(f"Last: {first.name} and {second.name} tied, {votes(point.total_votes)} votes{tail}.")
         else:
+            # each one's share of all votes, as /results states it (49.92 %), not only the votes
+            won = {c.id: f" ({percent(Fraction(point.votes.get(c.id, 0), point.total_votes))} %)" for c in (leader, trailer)}
             parts.append(
-                f"Last: {leader.name} {votes(point.votes.get(leader.id, 0))}, {trailer.name} "
-                f"{votes(point.votes.get(trailer.id, 0))}: {leader.name} leads by {votes(abs(lead))} votes "
-                f"({percent(abs(last))} points) of {votes(point.total_votes)}{tail}."
+                f"Last: {leader.name} {votes(point.votes.get(leader.id, 0))}{won[leader.id]}, {trailer.name} "
+                f"{votes(point.votes.get(trailer.id, 0))}{won[trailer.id]}: {leader.name} leads by {votes(abs(lead))} "
+                f"votes ({percent(abs(last))} points) of {votes(point.total_votes)}{tail}."
             )
     else:
         parts.append("No votes counted yet.")

@@ -28,7 +28,9 @@ from bot.render.discord import (
     escape,
     inert,
     party_colour,
+    picture_message,
 )
+from bot.render.picture import Picture
 from bot.render.text import race_card_text
 
 #: ``custom_id`` of the share button: the prefix, then the query (Discord allows 100 characters).
@@ -118,6 +120,13 @@ def _embed(title: str, lines: Sequence[str], footer: str | None) -> dict[str, An
     if description:
         embed["description"] = description
     return embed
+
+
+def picture_answer(picture: Picture) -> dict[str, Any]:
+    """``/results alabama chart`` answered with the picture itself: the ``payload_json`` of the
+    multipart edit of the deferred response (the PNG goes as ``files[0]``), alt text as the
+    attachment's description and the embed's text; ``flags`` are the caller's."""
+    return picture_message(picture)
 
 
 def sorry_message(text: str) -> dict[str, Any]:

@@ -105,9 +105,10 @@ def test_results_without_a_query_is_the_help(client: Client) -> None:
     assert status == 200 and reply["data"]["content"].startswith("**/results** answers") and reply["data"]["flags"] == 64
 
 
-def test_a_picture_is_declined_politely_on_discord(client: Client) -> None:
-    reply = client.send(command("alabama chart"))[1]["data"]
-    assert reply["flags"] == 64 and reply["content"].startswith("Charts and maps are not on Discord yet")
+def test_a_picture_without_a_picture_desk_is_declined_politely_and_at_once(client: Client) -> None:
+    reply = client.send(command("alabama chart"))[1]
+    assert reply["type"] == 4 and reply["data"]["flags"] == 64
+    assert reply["data"]["content"].startswith("Pictures are not available on this server")
 
 
 def test_share_posts_a_real_answer_in_the_channel_and_keeps_a_did_you_mean_private(client: Client) -> None:
