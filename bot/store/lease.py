@@ -40,7 +40,9 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from bot.store.database import PollerLeaseRow, Store, utcnow
+from bot.store.database import Store
+from bot.store.moments import utcnow
+from bot.store.tables import PollerLeaseRow
 
 log = logging.getLogger("electionbot.lease")
 

@@ -20,7 +20,9 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.core.events import Severity
 from bot.core.targets import SUBSCRIPTION_LEVELS, Target
-from bot.store.database import CardRow, Store, SubscriptionRow, utcnow
+from bot.store.database import Store
+from bot.store.moments import utcnow
+from bot.store.tables import CardRow, SubscriptionRow
 
 
 @dataclass(frozen=True, slots=True)

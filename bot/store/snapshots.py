@@ -1,0 +1,434 @@
+"""The last snapshot of each feed and its rules' memory: written once per poll with the alerts it
+produced (``commit_poll``, one transaction), read back decoded once per version.
+
+A crash before the commit leaves the old snapshot, so the next poll finds the same changes again
+with the same keys; a crash after it leaves the alerts queued (``bot.store.outbox``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from bot.codec import native
+from bot.codec.errors import FeedError
+from bot.core.events import Alert
+from bot.core.model import Race, Snapshot
+from bot.core.rules import RaceMemory
+from bot.store.history import DEFAULT_HISTORY_DAYS, record_changes
+from bot.store.moments import aware, utcnow
+from bot.store.outbox import queue_deliveries
+from bot.store.sessions import Sessions
+from bot.store.tables import SnapshotRaceRow, SnapshotRow
+
+log = logging.getLogger("electionbot.store")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSnapshot:
+    snapshot: Snapshot
+    memory: dict[str, RaceMemory]
+    cursor: dict[str, str]
+    polls: int
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _flat(memory: RaceMemory) -> dict[str, Any]:
+    """``memory.to_dict()`` for a memory of scalars and tuples of scalars, which is all it holds,
+    without ``dataclasses.asdict``'s deep copy (a third of a national first poll's commit); any
+    other value goes the long way."""
+    values = {name: getattr(memory, name) for name in memory.__dataclass_fields__}
+    for value in values.values():
+        if not isinstance(value, _SCALARS) and not (
+            isinstance(value, tuple) and all(isinstance(v, _SCALARS) for v in value)
+        ):
+            return memory.to_dict()
+    return values
+
+
+def _memory_of(text: str | None, feed: str) -> dict[str, RaceMemory]:
+    memory: dict[str, RaceMemory] = {}
+    for key, value in _json_object(text, feed, "rule memory").items():
+        try:
+            memory[key] = RaceMemory.from_dict(value)
+        except (TypeError, ValueError, AttributeError):
+            log.error("feed %r: stored rule memory of race %s cannot be read; that race starts afresh", feed, str(key)[:80])
+    return memory
+
+
+def _json_object(text: str | None, feed: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, dict):
+        log.error("feed %r: stored %s cannot be read; starting it afresh", feed, what)
+        return {}
+    return value
+
+
+_SNAPSHOT_VERSIONS_SQL = f"SELECT feed, stored_at, polls FROM {SnapshotRow.__tablename__}"
+
+
+class SnapshotStore(Sessions):
+    def __init__(self, url: str, *, echo: bool = False):
+        super().__init__(url, echo=echo)
+        self._cache_lock = threading.Lock()
+        self._decoding: dict[str, threading.Lock] = {}  # per feed: held while one thread decodes
+        #: per feed, the snapshot and the rules' memory last written or read, by version
+        #: (stored_at, polls); and each race's and memory entry's JSON, by object (commit_poll)
+        self._parsed: dict[str, tuple[tuple[datetime | None, int], Snapshot | None]] = {}
+        self._memories: dict[str, tuple[tuple[datetime | None, int], dict[str, RaceMemory]]] = {}
+        self._race_docs: dict[str, dict[str, tuple[Race, str]]] = {}
+        self._memory_docs: dict[str, dict[str, tuple[RaceMemory, str]]] = {}
+        #: per feed, the races in ``snapshot_races`` as this store last committed them, by version
+        self._apart: dict[str, tuple[tuple[datetime | None, int], dict[str, Race]]] = {}
+        #: /results <state>: per (feed, state) the snapshot of that state's races, by version; per
+        #: feed, each race row read (its JSON and what it decoded to), reused while the JSON is the same
+        self._by_state: dict[tuple[str, str], tuple[tuple[datetime | None, int], bool, Snapshot | None]] = {}
+        self._race_rows: dict[str, dict[str, tuple[str, Race | None]]] = {}
+        #: rows of ``snapshot_races`` written (tests and benchmarks count them)
+        self.stats: Counter[str] = Counter()
+
+    def load(self, feed: str) -> StoredSnapshot | None:
+        """The feed's last snapshot, its rules' memory and cursor. Decoded once per version
+        (``stored_at``, ``polls``): the poller's own commit leaves what it wrote decoded here, so
+        the next poll reads two small columns, not the whole document (at national size,
+        decoding it again after every commit was over a second a poll)."""
+        with self.session() as s:
+            head = s.execute(
+                select(SnapshotRow.stored_at, SnapshotRow.polls, SnapshotRow.cursor).where(SnapshotRow.feed == feed)
+            ).first()
+            if head is None:
+                return None
+            version = (aware(head.stored_at), head.polls)
+            snapshot = self._snapshot_at(s, feed, version)
+            if snapshot is None:  # unreadable (said once): as if there were none
+                return None
+            return StoredSnapshot(
+                snapshot, self._memory_at(s, feed, version), _json_object(head.cursor, feed, "cursor"), head.polls
+            )
+
+    def memory(self, feed: str) -> dict[str, RaceMemory]:
+        """The rules' memory of a feed, even when its stored snapshot cannot be read: a poller
+        that starts again from no snapshot must still know what the channel was told."""
+        with self.session() as s:
+            head = s.execute(select(SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)).first()
+            return self._memory_at(s, feed, (aware(head.stored_at), head.polls)) if head is not None else {}
+
+    def latest_snapshots(self) -> list[Snapshot]:
+        """Every feed's last good snapshot, for /results. Parsed once per change, then cached."""
+        with self.session() as s:
+            heads = s.execute(
+                select(SnapshotRow.feed, SnapshotRow.stored_at, SnapshotRow.polls).order_by(SnapshotRow.feed)
+            ).all()
+            return [snap for h in heads if (snap := self._snapshot_at(s, h.feed, (aware(h.stored_at), h.polls))) is not None]
+
+    def snapshot_versions(self) -> dict[str, tuple[object, int]]:
+        """Each feed's ``(stored_at, polls)``, without the documents; compare them, never read them.
+
+        Why: the web process must see a snapshot the worker process just committed, but reading
+        every document on every ``/results`` is most of a request's cost. ``commit_poll`` bumps
+        both columns in the same transaction as the document, so an unchanged pair means an
+        unchanged snapshot and a reader may keep what it decoded last time. A pooled DB-API
+        cursor, because this runs on every request and SQLAlchemy's per-statement work cost
+        three times the query (about 95 µs against 35 µs on SQLite); ``stored_at`` comes back
+        as the driver gives it (text on SQLite).
+        """
+        conn = self.engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(_SNAPSHOT_VERSIONS_SQL)
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        finally:
+            conn.close()  # back to the pool, rolled back
+        return {feed: (stored_at, polls or 0) for feed, stored_at, polls in rows}
+
+    def _snapshot_at(self, s: Session, feed: str, version: tuple[datetime | None, int]) -> Snapshot | None:
+        """The stored snapshot, read once per version. What cannot be read is said once per
+        version (a race: left out; the whole document: ``None``, as if there were none) and never
+        raised: one bad row must not silence ``/results`` or stop the poller."""
+        with self._cache_lock:
+            hit = self._parsed.get(feed)
+            if hit and hit[0] == version:
+                return hit[1]
+            decoding = self._decoding.setdefault(feed, threading.Lock())
+        # One thread decodes a new version (a national snapshot is seconds of CPU); the others
+        # answer from the version before meanwhile, or wait when there is none. Measured with
+        # bench_results --feed national: every web thread decoding the same commit at once.
+        if not decoding.acquire(blocking=hit is None):
+            assert hit is not None
+            return hit[1]
+        try:
+            with self._cache_lock:
+                hit = self._parsed.get(feed)
+                if hit and hit[0] == version:
+                    return hit[1]
+            return self._decode_snapshot(s, feed, version)
+        finally:
+            decoding.release()
+
+    def _decode_snapshot(self, s: Session, feed: str, version: tuple[datetime | None, int]) -> Snapshot | None:
+        # the version read with the document: a commit in between must not label it
+        row = s.execute(
+            select(SnapshotRow.document, SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)
+        ).first()
+        document = row.document if row is not None else None
+        if row is not None:
+            version = (aware(row.stored_at), row.polls)
+        if document and native.races_apart(document):
+            races = s.scalars(
+                select(SnapshotRaceRow.document).where(SnapshotRaceRow.feed == feed).order_by(SnapshotRaceRow.position)
+            ).all()
+            document = native.with_races(document, races)
+        snapshot: Snapshot | None
+        try:
+            reading = native.read(document or "", feed)
+        except FeedError as exc:
+            log.error("feed %r: the stored snapshot cannot be read (%s); carrying on without it", feed, exc.reason)
+            snapshot = None
+        else:
+            snapshot = reading.snapshot
+            for item in reading.left_out:
+                log.error("feed %r: stored snapshot: %s", feed, item.describe())
+        with self._cache_lock:
+            self._parsed[feed] = (version, snapshot)
+            self._race_docs.pop(feed, None)  # written by another process: nothing to reuse
+            self._apart.pop(feed, None)
+        return snapshot
+
+    def state_snapshots(self, state: str) -> list[Snapshot] | None:
+        """Every feed's last good snapshot holding only ``state``'s races, for ``/results <state>``;
+        ``None`` when no feed's races are stored apart (``latest_snapshots`` then costs no more).
+
+        Why: after each commit of a national snapshot (7,007 races) the first ``/results`` decoded
+        all of it (seconds of CPU) to answer one state. A snapshot stored apart is read here by
+        the state's race keys (``GA-…``: ``race_key`` starts with the state) and only the rows
+        whose JSON changed since this store last read them are decoded (a poll rewrites the
+        changed races only). A version already decoded whole (the poller's own commit, in the
+        one-process deployment) is filtered instead. Same races, same order, same objects as the
+        whole read; a row that cannot be read is said once and left out."""
+        with self.session() as s:
+            heads = s.execute(
+                select(SnapshotRow.feed, SnapshotRow.stored_at, SnapshotRow.polls).order_by(SnapshotRow.feed)
+            ).all()
+            found = [self._state_at(s, h.feed, (aware(h.stored_at), h.polls), state) for h in heads]
+        if not any(apart for apart, _ in found):
+            return None
+        return [snap for _, snap in found if snap is not None]
+
+    def _state_at(
+        self, s: Session, feed: str, version: tuple[datetime | None, int], state: str
+    ) -> tuple[bool, Snapshot | None]:
+        """(whether the feed's races are stored apart, its snapshot of the state's races), once per version."""
+        with self._cache_lock:
+            hit = self._by_state.get((feed, state))
+            if hit and hit[0] == version:
+                return hit[1], hit[2]
+            whole = self._parsed.get(feed)
+        # commit_poll deletes a feed's rows when it writes one document, in the same transaction
+        apart = s.execute(select(SnapshotRaceRow.position).where(SnapshotRaceRow.feed == feed).limit(1)).first() is not None
+        read = self._read_state(s, feed, state) if apart and (whole is None or whole[0] != version) else None
+        if read is not None:
+            version, snapshot = read
+        else:
+            if whole is None or whole[0] != version:
+                self._snapshot_at(s, feed, version)  # may answer from the version before while another thread decodes
+                with self._cache_lock:
+                    whole = self._parsed.get(feed)
+            assert whole is not None
+            version, snapshot = whole
+            if snapshot is not None:
+                snapshot = replace(snapshot, races={k: r for k, r in snapshot.races.items() if r.state == state})
+        with self._cache_lock:
+            self._by_state[(feed, state)] = (version, apart, snapshot)
+        return apart, snapshot
+
+    def _read_state(self, s: Session, feed: str, state: str) -> tuple[tuple[datetime | None, int], Snapshot | None] | None:
+        """The state's races of a snapshot stored apart, by version; ``None`` when it is one document."""
+        row = s.execute(
+            select(SnapshotRow.document, SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)
+        ).first()
+        if row is None or not row.document or not native.races_apart(row.document):
+            return None
+        version = (aware(row.stored_at), row.polls)
+        rows = s.execute(
+            select(SnapshotRaceRow.race_key, SnapshotRaceRow.document)
+            .where(SnapshotRaceRow.feed == feed, SnapshotRaceRow.race_key.startswith(f"{state}-", autoescape=True))
+            .order_by(SnapshotRaceRow.position)
+        ).all()
+        with self._cache_lock:
+            known = self._race_rows.setdefault(feed, {})
+            fresh = [(key, text) for key, text in rows if (hit := known.get(key)) is None or hit[0] != text]
+        try:
+            reading = native.read(native.with_races(row.document, [text for _, text in fresh]), feed)
+        except FeedError as exc:
+            log.error("feed %r: the stored snapshot cannot be read (%s); carrying on without it", feed, exc.reason)
+            return version, None
+        for item in reading.left_out:
+            log.error("feed %r: stored snapshot: %s", feed, item.describe())
+        with self._cache_lock:
+            self.stats["races_decoded"] += len(fresh)
+            for key, text in fresh:
+                known[key] = (text, reading.snapshot.races.get(key))
+            races = [known[key][1] for key, _ in rows]
+        return version, replace(reading.snapshot, races={r.key: r for r in races if r is not None and r.state == state})
+
+    def _memory_at(self, s: Session, feed: str, version: tuple[datetime | None, int]) -> dict[str, RaceMemory]:
+        """The rules' memory, decoded once per version; a fresh dict each time (the poller
+        changes its copy), sharing the immutable entries."""
+        with self._cache_lock:
+            hit = self._memories.get(feed)
+            if hit and hit[0] == version:
+                return dict(hit[1])
+        row = s.execute(
+            select(SnapshotRow.memory, SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == feed)
+        ).first()
+        if row is not None:
+            version = (aware(row.stored_at), row.polls)
+        memory = _memory_of(row.memory if row is not None else None, feed)
+        with self._cache_lock:
+            self._memories[feed] = (version, memory)
+            self._memory_docs.pop(feed, None)
+        return dict(memory)
+
+    def commit_poll(
+        self,
+        snapshot: Snapshot,
+        memory: Mapping[str, RaceMemory],
+        cursor: Mapping[str, str],
+        deliveries: Iterable[tuple[Alert, str, str]],
+        now: datetime | None = None,
+    ) -> int:
+        """Snapshot, memory and outbox rows in one transaction. Returns the rows newly queued.
+
+        The document is the whole snapshot as before (what a restart or another process reads
+        back), but only the races that changed since the last commit are encoded again: a race
+        the poll did not touch is the very object written last time, and its JSON is reused. What
+        was written stays decoded here under the version the transaction gave it."""
+        now = now or utcnow()
+        races = self._race_texts(snapshot)
+        apart = len(races) >= self.split_races_at
+        document = native.document_text(snapshot, [] if apart else [text for _, text in races.values()], races_apart=apart)
+        memory_json = self._memory_json(snapshot.feed, memory)
+        with self.session() as s, s.begin():
+            before = s.execute(
+                select(SnapshotRow.polls, SnapshotRow.stored_at).where(SnapshotRow.feed == snapshot.feed)
+            ).first()
+            polls = before.polls if before is not None else None
+            if apart:
+                self._write_races(
+                    s, snapshot.feed, races, (aware(before.stored_at), before.polls) if before is not None else None
+                )
+            else:
+                s.execute(delete(SnapshotRaceRow).where(SnapshotRaceRow.feed == snapshot.feed))
+            values = {
+                "generated_at": snapshot.generated_at,
+                "document": document,
+                "memory": memory_json,
+                "cursor": json.dumps(dict(cursor), sort_keys=True),
+                "stored_at": now,
+            }
+            if polls is None:
+                s.add(SnapshotRow(feed=snapshot.feed, polls=1, **values))
+                s.flush()
+            else:
+                s.execute(
+                    update(SnapshotRow).where(SnapshotRow.feed == snapshot.feed).values(polls=(polls or 0) + 1, **values)
+                )
+            queued = queue_deliveries(s, deliveries, now)
+            known = self._parsed.get(snapshot.feed)  # the snapshot committed before, if this store holds it
+            if known is None or before is None or known[0] != (aware(before.stored_at), before.polls):
+                known = None
+            record_changes(s, snapshot.feed, known[1] if known else None, snapshot, now, keep_days=self.history_days)
+            head = s.execute(select(SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == snapshot.feed)).one()
+        version = (aware(head.stored_at), head.polls)
+        with self._cache_lock:
+            self._parsed[snapshot.feed] = (version, snapshot)
+            self._memories[snapshot.feed] = (version, dict(memory))
+            if apart:
+                self._apart[snapshot.feed] = (version, {key: race for key, (race, _) in races.items()})
+            else:
+                self._apart.pop(snapshot.feed, None)
+        return queued
+
+    #: a snapshot of this many races or more keeps them in ``snapshot_races``, one row each
+    split_races_at = 1000
+    #: days a race's history rows are kept (``[store] history_days``; bot/store/history.py)
+    history_days = DEFAULT_HISTORY_DAYS
+
+    def _race_texts(self, snapshot: Snapshot) -> dict[str, tuple[Race, str]]:
+        """Each race and its JSON as ``native.dumps`` writes it, reused while the race object is
+        the one encoded last time (the cache holds the current races only)."""
+        with self._cache_lock:
+            known = self._race_docs.get(snapshot.feed, {})
+        fresh: dict[str, tuple[Race, str]] = {}
+        for key, race in snapshot.races.items():
+            hit = known.get(key)
+            fresh[key] = hit if hit is not None and hit[0] is race else (race, native.race_json(race))
+        with self._cache_lock:
+            self._race_docs[snapshot.feed] = fresh
+        return fresh
+
+    def _write_races(
+        self, s: Session, feed: str, races: dict[str, tuple[Race, str]], stored: tuple[datetime | None, int] | None
+    ) -> None:
+        """The rows of ``snapshot_races``: only the changed and new races when the table holds
+        what this store last committed (same version, same order, nothing gone); else all."""
+        with self._cache_lock:
+            last = self._apart.get(feed)
+        keys = list(races)
+        if last is not None and last[0] == stored and keys[: len(last[1])] == list(last[1]):
+            previous = last[1]
+            changed = [
+                {"feed": feed, "race_key": k, "document": races[k][1]} for k in previous if races[k][0] is not previous[k]
+            ]
+            if changed:
+                s.execute(update(SnapshotRaceRow), changed)
+            added = [
+                {"feed": feed, "race_key": k, "position": i, "document": races[k][1]}
+                for i, k in enumerate(keys[len(previous) :], start=len(previous))
+            ]
+            if added:
+                s.execute(insert(SnapshotRaceRow), added)
+            self.stats["races_written"] += len(changed) + len(added)
+            return
+        s.execute(delete(SnapshotRaceRow).where(SnapshotRaceRow.feed == feed))
+        s.execute(
+            insert(SnapshotRaceRow),
+            [
+                {"feed": feed, "race_key": k, "position": i, "document": text}
+                for i, (k, (_, text)) in enumerate(races.items())
+            ],
+        )
+        self.stats["races_written"] += len(races)
+
+    def _memory_json(self, feed: str, memory: Mapping[str, RaceMemory]) -> str:
+        """``json.dumps({key: memory.to_dict()}, sort_keys=True)``, reusing each unchanged entry's JSON."""
+        with self._cache_lock:
+            known = self._memory_docs.get(feed, {})
+        fresh: dict[str, tuple[RaceMemory, str]] = {}
+        parts = []
+        for key in sorted(memory):
+            m = memory[key]
+            hit = known.get(key)
+            if hit is None or hit[0] is not m:
+                hit = (m, json.dumps(_flat(m), sort_keys=True))
+            fresh[key] = hit
+            parts.append(f"{json.dumps(key)}: {hit[1]}")
+        with self._cache_lock:
+            self._memory_docs[feed] = fresh
+        return "{" + ", ".join(parts) + "}"
