@@ -17,13 +17,13 @@ from typing import Any
 
 from bot.core.answer import Answer
 from bot.core.commands import Command, parse
-from bot.render.answers import (
-    answer_command,
+from bot.render.answer_parts import tracked_states
+from bot.render.answers import answer_command
+from bot.render.status_answers import (
     no_dm_answer,
     status_answer,
     subscribed_answer,
     subscriptions_answer,
-    tracked_states,
     unsubscribed_answer,
 )
 from bot.store import subscriptions

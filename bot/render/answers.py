@@ -9,62 +9,53 @@ renderer escapes it with everything else.
 
 The answer is data (``bot.core.answer``): emphasis is a span's ``Emphasis``, never a platform's
 markup. Slack's Block Kit is ``bot.render.slack_answers``, Discord's embeds
-``bot.render.discord_answers``, the console's text ``bot.render.text_answers``.
+``bot.render.discord_answers``, the console's text ``bot.render.text_answers``. Beside this module:
+the balance of power (``balance_answer``), what status and the subscription commands say
+(``status_answers``, the handler reads the store) and the pieces all of them share (``answer_parts``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.core import counties, offices
 from bot.core.answer import Answer, AnswerKind, Line, Span, code, line, strong
-from bot.core.balance import describe_tally, describe_trendtable, latest_trendtables
 from bot.core.commands import MAX_INPUT, OFFICE_NAMES, Command, fold, parse, state_of
-from bot.core.context import chamber_tally, unit_swing_facts
+from bot.core.context import unit_swing_facts
 from bot.core.events import RaceFacts, facts_of
 from bot.core.margins import Hurdle, estimate_votes_left, hurdle, standing
-from bot.core.model import Level, Race, Snapshot, TrendTable
-from bot.core.parties import PARTY_PLURAL
+from bot.core.model import Level, Race, Snapshot
 from bot.core.rules import RuleSettings, race_facts, votes_left
 from bot.core.states import state_name
 from bot.core.swing import race_swing
+from bot.render.answer_parts import (
+    MAX_LIST,
+    all_races,
+    as_of,
+    more,
+    note,
+    office_matches,
+    plain_lines,
+    plain_title,
+    races_in,
+    tracked_states,
+)
+from bot.render.balance_answer import balance_answer
 from bot.render.numbers import percent, points, votes
 from bot.render.swing import county_swing_text, margin_text, points_text, results_swing_lines
-from bot.render.text import clock_text, lead_line, local_time, race_title, short_name, standings_line, votes_left_basis
+from bot.render.text import lead_line, local_time, race_title, short_name, standings_line, votes_left_basis
 
 __all__ = [
     "MAX_INPUT",
     "answer",
     "answer_command",
     "margin_lines",
-    "races_in",
-    "tracked_states",
+    "swing_lines",
 ]
-
-MAX_LIST = 15
-
-LEVEL_MEANING = {
-    "quiet": "leads and calls only",
-    "cards": "race news: leads, calls, recount line and reporting milestones (no county batches or feed notices)",
-    "all": "everything: race news, county batches and feed notices",
-}
-
-
-def tracked_states(snapshots: Sequence[Snapshot]) -> list[str]:
-    return sorted({race.state for snap in snapshots for race in snap.races.values()})
-
-
-def races_in(snapshots: Sequence[Snapshot], state: str) -> list[tuple[Snapshot, Race]]:
-    return [(snap, race) for snap in snapshots for race in snap.races.values() if race.state == state]
-
-
-def _all_races(snapshots: Sequence[Snapshot]) -> list[tuple[Snapshot, Race]]:
-    return [(snap, race) for snap in snapshots for race in snap.races.values()]
 
 
 def help_lines(states: Sequence[str]) -> tuple[Line, ...]:
@@ -125,19 +116,6 @@ def help_lines(states: Sequence[str]) -> tuple[Line, ...]:
     )
 
 
-def _note(*parts: str | Span) -> Answer:
-    return Answer(kind=AnswerKind.NOTE, note=line(*parts))
-
-
-def _lines(*texts: str) -> tuple[Line, ...]:
-    """Plain lines (a card's margin and swing, a county's figures): no emphasis in them."""
-    return tuple(line(t) for t in texts)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 # --- the read-only answers --------------------------------------------------------------------
 
 
@@ -150,7 +128,7 @@ def answer_command(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSetti
     states = tuple(tracked_states(snapshots))
     kind = cmd.kind
     if kind == "too_long":
-        return _note(
+        return note(
             f"That was {cmd.length:,} characters (at most {MAX_INPUT}); try a state, e.g. ", code("/results alabama"), "."
         )
     if kind == "help":
@@ -168,8 +146,8 @@ def answer_command(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSetti
     if kind == "swing":
         return _swing_answer(cmd, snapshots, rules)
     if kind == "balance":
-        return _balance_answer(cmd, snapshots, rules)
-    return _note(code(f"/results {cmd.kind}"), " needs the bot's store; try ", code("/results help"), ".")
+        return balance_answer(cmd, snapshots, rules)
+    return note(code(f"/results {cmd.kind}"), " needs the bot's store; try ", code("/results help"), ".")
 
 
 ONE_LINE_HELP: Line = line(
@@ -190,11 +168,11 @@ def _unknown(cmd: Command, states: tuple[str, ...]) -> Answer:
     if cmd.suggestion and cmd.suggestion_is_state:
         st = state_of(cmd.suggestion)
         name = st.name if st else cmd.suggestion
-        return _note(f"I don't know {word}. Did you mean ", strong(name), "? (", code(f"/results {name.lower()}"), ")")
+        return note(f"I don't know {word}. Did you mean ", strong(name), "? (", code(f"/results {name.lower()}"), ")")
     if cmd.suggestion:
-        return _note(f"I don't know {word}. Did you mean ", code(f"/results {cmd.suggestion}"), "?")
+        return note(f"I don't know {word}. Did you mean ", code(f"/results {cmd.suggestion}"), "?")
     tracked = ", ".join(f"{state_name(s)} ({s})" for s in states) or "none yet"
-    return _note(f"I don't know {word}. ", *ONE_LINE_HELP, f" Tracked states: {tracked}.")
+    return note(f"I don't know {word}. ", *ONE_LINE_HELP, f" Tracked states: {tracked}.")
 
 
 def _lookup_answer(
@@ -230,10 +208,10 @@ def _lookup_answer(
         if fold(cand.name) in seen:
             continue
         seen.add(fold(cand.name))
-        options.append(line(strong(cand.name), f" ({_plain_title(race)}; ", code(f"/results {cand.name.lower()}"), ")"))
+        options.append(line(strong(cand.name), f" ({plain_title(race)}; ", code(f"/results {cand.name.lower()}"), ")"))
     shown = options[:8] + ([line(f"{len(options) - 8} more")] if len(options) > 8 else [])
     listed = [span for i, option in enumerate(shown) for span in (line(", ") if i else ()) + option]
-    return _note(f"“{_echo(text)}” names more than one thing I follow. Did you mean ", *listed, "?")
+    return note(f"“{_echo(text)}” names more than one thing I follow. Did you mean ", *listed, "?")
 
 
 def _places_named(text: str, snapshots: Sequence[Snapshot]) -> list[tuple[str, str]]:
@@ -243,7 +221,7 @@ def _places_named(text: str, snapshots: Sequence[Snapshot]) -> list[tuple[str, s
     found: dict[str, str] = {}
     if not want:
         return []
-    for _, race in _all_races(snapshots):
+    for _, race in all_races(snapshots):
         names = [race.county] if race.county else []
         names += [u.name for u in race.subunits if u.level in counties.PLACE_LEVELS]
         for name in names:
@@ -257,7 +235,7 @@ def _candidates_named(text: str, snapshots: Sequence[Snapshot]) -> list[tuple[Sn
     want = fold(" ".join(text.split()))
     return [
         (snap, race, cand)
-        for snap, race in _all_races(snapshots)
+        for snap, race in all_races(snapshots)
         for cand in race.candidates
         if not cand.pseudo and want in (fold(cand.name), fold(short_name(cand.name)))
     ]
@@ -268,22 +246,16 @@ def _candidate_answer(cmd: Command, people: list[tuple[Snapshot, Race, Any]], ru
     feed both carry the race; a candidate may run twice)."""
     if len(people) == 1:
         snap, race, _ = people[0]
-        extra = _lines(*margin_lines(race, rules), *swing_lines(race, rules))
+        extra = plain_lines(*margin_lines(race, rules), *swing_lines(race, rules))
         return Answer(race_facts(race, rules, snap.generated_at), extra, kind="card", query=cmd.text)
     rows = [(snap, race) for snap, race, _ in people]
     rows.sort(key=lambda sr: (sr[1].county or "", sr[1].state, sr[1].office, sr[1].key))
     lines = tuple(
-        line("• ", *_race_line(race_facts(r, rules, s.generated_at), r, strong(_plain_title(r)))) for s, r in rows[:MAX_LIST]
-    ) + _more(len(rows))
+        line("• ", *_race_line(race_facts(r, rules, s.generated_at), r, strong(plain_title(r)))) for s, r in rows[:MAX_LIST]
+    ) + more(len(rows))
     return Answer(
-        kind="list", title=f"{people[0][2].name}: {len(rows)} races", lines=lines, footer=_as_of(rows), query=cmd.text
+        kind="list", title=f"{people[0][2].name}: {len(rows)} races", lines=lines, footer=as_of(rows), query=cmd.text
     )
-
-
-def _plain_title(race: Race) -> str:
-    from bot.render.text import race_heading
-
-    return race_heading(race.state, race.office, race.seat, race.party, race.county)
 
 
 def _needs_state(cmd: Command) -> Answer:
@@ -291,15 +263,9 @@ def _needs_state(cmd: Command) -> Answer:
     if cmd.suggestion and cmd.suggestion_is_state:
         st = state_of(cmd.suggestion)
         name = st.name if st else cmd.suggestion
-        return _note("Did you mean ", strong(name), "? (", code(f"/results {verb} {name.lower()}"), ")")
+        return note("Did you mean ", strong(name), "? (", code(f"/results {verb} {name.lower()}"), ")")
     example = code(f"/results {verb} alabama" + (" quiet" if verb == "subscribe" else ""))
-    return _note("Which state? For example ", example, " (levels: quiet, cards, all)." if verb == "subscribe" else ".")
-
-
-def _office_matches(race: Race, office: str) -> bool:
-    """The shared vocabulary decides: "U.S. SENATOR", "US Senate (Perdue)" and AP's officeID "S"
-    are all the Senate; "Lieutenant Governor" is not the governor's race."""
-    return offices.matches(office, race.office, race.office_id)
+    return note("Which state? For example ", example, " (levels: quiet, cards, all)." if verb == "subscribe" else ".")
 
 
 def _party_matches(race: Race, party: str) -> bool:
@@ -317,11 +283,11 @@ def _state_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
     found = races_in(snapshots, cmd.state)
     if not found:
         tracked = ", ".join(state_name(s) for s in states) or "none yet"
-        return _note(f"No results for {name} in the feeds I follow. Tracked states: {tracked}.")
+        return note(f"No results for {name} in the feeds I follow. Tracked states: {tracked}.")
     if cmd.office:
-        found = [(s, r) for s, r in found if _office_matches(r, cmd.office)]
+        found = [(s, r) for s, r in found if office_matches(r, cmd.office)]
         if not found:
-            return _note(
+            return note(
                 f"No {OFFICE_NAMES[cmd.office]} race for {name} in the feeds I follow; ",
                 code(f"/results {name.lower()}"),
                 " lists its races.",
@@ -329,7 +295,7 @@ def _state_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
     if cmd.party:
         found = [(s, r) for s, r in found if _party_matches(r, cmd.party)]
         if not found:
-            return _note(
+            return note(
                 f"No {_party_word(cmd.party)} primary for {name} in the feeds I follow; ",
                 code(f"/results {name.lower()}"),
                 " lists its races.",
@@ -340,14 +306,14 @@ def _state_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
         return _place_answer(cmd, name, found, rules)
     if len(found) == 1:
         snap, race = found[0]
-        extra = _lines(*margin_lines(race, rules), *swing_lines(race, rules))
+        extra = plain_lines(*margin_lines(race, rules), *swing_lines(race, rules))
         return Answer(race_facts(race, rules, snap.generated_at), extra, states=states, kind="card", query=cmd.canonical)
     lines = tuple(
         line("• ", *_race_line(race_facts(race, rules, snap.generated_at), race, _office_label(race)))
         for snap, race in found[:MAX_LIST]
     )
-    lines += _more(len(found))
-    return Answer(kind="list", title=f"{name}: {len(found)} races", lines=lines, footer=_as_of(found), query=cmd.canonical)
+    lines += more(len(found))
+    return Answer(kind="list", title=f"{name}: {len(found)} races", lines=lines, footer=as_of(found), query=cmd.canonical)
 
 
 def _office_label(race: Race) -> Span:
@@ -355,17 +321,6 @@ def _office_label(race: Race) -> Span:
     feed covers one county ("Gwinnett County, Ga.: President")."""
     label = offices.race_office(race.office, race.seat, race.party)
     return strong(f"{counties.county_place(race.county, race.state)}: {label}" if race.county else label)
-
-
-def _more(n: int) -> tuple[Line, ...]:
-    return (line(f"… and {n - MAX_LIST} more"),) if n > MAX_LIST else ()
-
-
-def _as_of(found: Sequence[tuple[Snapshot, Race]]) -> Line | None:
-    if not found:
-        return None
-    snap, race = max(found, key=lambda sr: sr[0].generated_at)
-    return line(f"As of {local_time(snap.generated_at.isoformat(), race.state)}")
 
 
 def _reporting_share(facts: RaceFacts) -> Fraction | None:
@@ -428,7 +383,7 @@ def _place_answer(cmd: Command, state: str, found: list[tuple[Snapshot, Race]], 
     assert cmd.place is not None
     units = [u for _, race in found for u in _place_units(race)]
     if not any(u.level in counties.PLACE_LEVELS for u in units):
-        return _note(f"The feeds report {state} statewide only: no county figures.")
+        return note(f"The feeds report {state} statewide only: no county figures.")
     hit = counties.match(cmd.place, units)
     if hit.unit is None:
         guess = (
@@ -442,7 +397,7 @@ def _place_answer(cmd: Command, state: str, found: list[tuple[Snapshot, Race]], 
             if hit.suggestion
             else ()
         )
-        return _note(f"No county or town “{_echo(cmd.place)}” in {state}'s results.", *guess)
+        return note(f"No county or town “{_echo(cmd.place)}” in {state}'s results.", *guess)
     want = counties.key(hit.unit.name)
     rows: list[tuple[Snapshot, Race, Any]] = []
     for snap, race in found:
@@ -466,17 +421,17 @@ def _place_answer(cmd: Command, state: str, found: list[tuple[Snapshot, Race]], 
         stamp = unit.last_updated or snap.generated_at
         footer = line(f"County figures as of {local_time(stamp.isoformat(), race.state)}")
         return Answer(
-            kind="list", title=f"{place} · {race_title(statewide)}", lines=_lines(*lines), footer=footer, query=query
+            kind="list", title=f"{place} · {race_title(statewide)}", lines=plain_lines(*lines), footer=footer, query=query
         )
     listed = tuple(
         line("• ", *_race_line(_unit_facts(race, unit, snap.generated_at), None, _office_label(race)))
         for snap, race, unit in rows[:MAX_LIST]
-    ) + _more(len(rows))
+    ) + more(len(rows))
     return Answer(
         kind="list",
         title=f"{place}, {state}: {len(rows)} races",
         lines=listed,
-        footer=_as_of([(s, r) for s, r, _ in rows]),
+        footer=as_of([(s, r) for s, r, _ in rows]),
         query=query,
     )
 
@@ -519,15 +474,13 @@ def _echo(text: str) -> str:
 
 def _office_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings) -> Answer:
     assert cmd.office is not None
-    found = [(s, r) for s, r in _all_races(snapshots) if _office_matches(r, cmd.office)]
+    found = [(s, r) for s, r in all_races(snapshots) if office_matches(r, cmd.office)]
     office = OFFICE_NAMES[cmd.office]
     if not found:
-        return _note(f"No {office} races in the feeds I follow. ", *ONE_LINE_HELP)
+        return note(f"No {office} races in the feeds I follow. ", *ONE_LINE_HELP)
     rows = sorted(((s, r, race_facts(r, rules, s.generated_at)) for s, r in found), key=lambda t: _margin_key(t[2]))
-    lines = tuple(line("• ", *_race_line(f, r, strong(race_title(f)))) for _, r, f in rows[:MAX_LIST]) + _more(len(rows))
-    return Answer(
-        kind="list", title=f"{office} races, closest first", lines=lines, footer=_as_of(found), query=cmd.canonical
-    )
+    lines = tuple(line("• ", *_race_line(f, r, strong(race_title(f)))) for _, r, f in rows[:MAX_LIST]) + more(len(rows))
+    return Answer(kind="list", title=f"{office} races, closest first", lines=lines, footer=as_of(found), query=cmd.canonical)
 
 
 def _margin_key(facts: RaceFacts) -> tuple[int, Fraction, str]:
@@ -538,10 +491,10 @@ def _margin_key(facts: RaceFacts) -> tuple[int, Fraction, str]:
 
 
 def _close_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings) -> Answer:
-    rows = [(s, r, race_facts(r, rules, s.generated_at)) for s, r in _all_races(snapshots)]
+    rows = [(s, r, race_facts(r, rules, s.generated_at)) for s, r in all_races(snapshots)]
     rows = [t for t in rows if t[2].total_votes > 0 and not t[2].uncontested]
     if not rows:
-        return _note("No votes counted yet in the feeds I follow.")
+        return note("No votes counted yet in the feeds I follow.")
     if cmd.by == "hurdle":
 
         def key(t: tuple[Snapshot, Race, RaceFacts]) -> tuple[int, Fraction, str]:
@@ -556,7 +509,7 @@ def _close_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
         rows.sort(key=lambda t: (t[2].call_status == "called", *_margin_key(t[2])))
         title = "Closest races by margin (uncalled first)"
     lines = tuple(line("• ", *_race_line(f, r, strong(race_title(f)))) for _, r, f in rows[:10])
-    return Answer(kind="list", title=title, lines=lines, footer=_as_of([(s, r) for s, r, _ in rows]), query=cmd.canonical)
+    return Answer(kind="list", title=title, lines=lines, footer=as_of([(s, r) for s, r, _ in rows]), query=cmd.canonical)
 
 
 def swing_lines(race: Race, rules: RuleSettings) -> list[str]:
@@ -572,16 +525,16 @@ def _swing_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
     name = st.name if st else cmd.state
     found = sorted(races_in(snapshots, cmd.state), key=lambda sr: (sr[1].office, sr[1].seat or "", sr[1].key))
     if cmd.office:
-        found = [(s, r) for s, r in found if _office_matches(r, cmd.office)]
+        found = [(s, r) for s, r in found if office_matches(r, cmd.office)]
     compared = [(s, r, b) for s, r in found if (b := rules.context.baseline_for(r)) is not None]
     if not compared:
         why = "no baseline election is configured for it" if found else "the feeds I follow have no such race"
-        return _note(f"No swing for {name}: {why}.")
+        return note(f"No swing for {name}: {why}.")
     snap, race, baseline = compared[0]
     rs = race_swing(race, baseline)
     title = f"{race_title(race_facts(race, rules, snap.generated_at))}: swing since {baseline.label} by county"
     if not rs.counties:
-        return _note(f"{title}: no county to compare yet.")
+        return note(f"{title}: no county to compare yet.")
     units = {u.id: u for u in race.units}
     lines = [*results_swing_lines(race, baseline)]
     for us in rs.counties:
@@ -596,105 +549,20 @@ def _swing_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettin
             f"{rs.without_swing} reporting {'county has' if rs.without_swing == 1 else 'counties have'} no {baseline.label} figures to compare with"
         )
     others = [r for _, r, _ in compared[1:]]
-    footer = _as_of([(snap, race)]) or ()
+    footer = as_of([(snap, race)]) or ()
     if others:
         footer += line(
             f" · also: {', '.join(_office_label(r).text for r in others)} (",
             code(f"/results {name.lower()} <office> swing"),
             ")",
         )
-    return Answer(kind="list", title=title, lines=_lines(*lines), footer=footer or None, query=cmd.canonical)
+    return Answer(kind="list", title=title, lines=plain_lines(*lines), footer=footer or None, query=cmd.canonical)
 
 
 def _unit_in(unit: Any) -> str:
     if unit is None or not unit.precincts_total:
         return "partial"
     return f"{percent(Fraction(unit.precincts_reporting or 0, unit.precincts_total))} % of precincts"
-
-
-def _balance_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings) -> Answer:
-    """'Senate: Republicans 51, Democrats 49 (Jones gain)' from the calls in the stored snapshots
-    and the seats config, next to AP's own count when a feed carries its trendtable report (or
-    AP's count alone when no seats are configured: the desk still gets AP's figure)."""
-    seats = rules.context.seats
-    configured = dict(seats.chambers) if seats is not None else {}
-    reports = latest_trendtables(t for snap in snapshots for t in snap.balance)
-    if not configured and not reports:
-        return _note(
-            "No balance of power: no seats are configured (config [context] seats) and no feed carries an AP trendtable report."
-        )
-    chambers = [cmd.office] if cmd.office else sorted(set(configured) | set(reports))
-    missing = next((c for c in chambers if c not in configured and c not in reports), None)
-    if missing is not None:
-        return _note(_no_balance_for(missing, configured, reports))
-    races = {race.key: race for _, race in _all_races(snapshots)}
-    lines: list[Line] = []
-    for chamber in chambers:
-        lines += _tally_lines(chamber, races, rules)
-        if chamber in reports:
-            lines.append(_trendtable_line(reports[chamber]))
-    title = "Balance of power" if len(chambers) > 1 else f"{_chamber_name(chambers[0], configured)}: balance of power"
-    return Answer(
-        kind="list", title=title, lines=tuple(lines), footer=_as_of(list(_all_races(snapshots))), query=cmd.canonical
-    )
-
-
-def _no_balance_for(chamber: str, configured: Mapping[str, Any], reports: Mapping[str, TrendTable]) -> str:
-    """Why one chamber has no answer, and which chambers do."""
-    name = OFFICE_NAMES.get(chamber, chamber)
-    if not configured:
-        return f"No {name} balance of power: no seats are configured and no feed carries AP's trendtable for it; AP trendtables: {', '.join(sorted(reports))}."
-    note = f"No {name} seats are configured; configured: {', '.join(sorted(configured))}."
-    return note + (f" AP trendtables: {', '.join(sorted(reports))}." if reports else "")
-
-
-def _chamber_name(chamber: str, configured: Mapping[str, Any]) -> str:
-    return configured[chamber].name if chamber in configured else OFFICE_NAMES.get(chamber, chamber.capitalize())
-
-
-def _tally_lines(chamber: str, races: Mapping[str, Race], rules: RuleSettings) -> list[Line]:
-    """The computed tally and each seat on the ballot; nothing for a chamber not configured."""
-    seats = rules.context.seats
-    if seats is None or chamber not in seats.chambers:
-        return []
-    t = chamber_tally(races.values(), chamber, rules.context)
-    if t is None:
-        return []
-    majority = f" · majority {t.majority}" if t.majority else ""
-    lines = [line(strong(t.name), f": {describe_tally(t)}{majority}")]
-    for seat in seats.seats_in(chamber):
-        race = next((r for r in races.values() if seats.seat_for(r) is seat), None)
-        lines.append(line(f"• {_seat_line(seat, race)}"))
-    return lines
-
-
-def _trendtable_line(tt: TrendTable) -> Line:
-    """AP's count as AP reports it, with the report's own time: it is AP's figure at that
-    moment, which may lag (or lead) the calls the bot has seen."""
-    test = " (TEST DATA)" if tt.test else ""
-    return line(strong("AP"), f"{test}: {describe_trendtable(tt)} · {_report_time(tt.timestamp)}")
-
-
-#: AP's balance-of-power reports are national: their time is told in Eastern time, as AP does.
-_REPORT_ZONE = ZoneInfo("America/New_York")
-
-
-def _report_time(moment: datetime | None) -> str:
-    """'AP's report of 10:59 a.m. EST on Thursday, November 29, 2012'."""
-    if moment is None:
-        return "AP's report gives no time"
-    day = moment.astimezone(_REPORT_ZONE).strftime("%A, %B %-d, %Y")
-    return f"AP's report of {clock_text(moment, _REPORT_ZONE)} on {day}"
-
-
-def _seat_line(seat: Any, race: Race | None) -> str:
-    holder = f"held by the {PARTY_PLURAL.get(seat.holder, seat.holder)}"
-    if race is None:
-        return f"{seat.key}: not in the feeds I follow ({holder})"
-    label = _plain_title(race)
-    if len(race.winners) == 1 and (cand := race.candidate(race.winners[0])) is not None:
-        return f"{label}: called for {short_name(cand.name)}" + (f" ({cand.party})" if cand.party else "") + f"; {holder}"
-    return f"{label}: not called ({holder})"
 
 
 def margin_lines(race: Race, rules: RuleSettings | None = None) -> list[str]:
@@ -718,89 +586,3 @@ def margin_lines(race: Race, rules: RuleSettings | None = None) -> list[str]:
     else:
         need = ""
     return [f"About {votes(outstanding)} votes left to count ({votes_left_basis(left)}). {need}".strip()]
-
-
-# --- answers that need the store (the handler reads it, these only say it) ----------------------
-
-
-def _when(moment: datetime | None, state: str | None, now: datetime) -> str:
-    if moment is None:
-        return "never"
-    ago = int((now - moment).total_seconds())
-    rel = (
-        "just now"
-        if ago < 60
-        else f"{ago // 60:,} min ago"
-        if ago < 3600
-        else f"{ago // 3600:,} h {ago % 3600 // 60} min ago"
-    )
-    if state:
-        return f"{local_time(moment.isoformat(), state)} ({rel})"
-    return f"{clock_text(moment, UTC)} ({rel})"
-
-
-def status_answer(
-    health: Sequence[Any],
-    backlog: Mapping[str, int],
-    snapshots: Sequence[Snapshot],
-    now: datetime,
-    failures: Sequence[tuple[str, str, str]] = (),
-) -> Answer:
-    """Per feed: last poll, last change, last error, failures in a row; then the outbox, and each
-    channel whose alerts are set aside (``Store.delivery_failures``: disabled, needs the operator)."""
-    feed_state = {s.feed: next(iter(sorted(r.state for r in s.races.values())), None) for s in snapshots}
-    lines: list[Line] = []
-    for h in health:
-        state = feed_state.get(h.feed)
-        ok = "OK" if h.consecutive_failures == 0 else f"FAILING: {h.consecutive_failures:,} failed polls in a row"
-        lines.append(line(strong(h.feed), f": {ok}"))
-        lines.append(
-            line(f"    last poll {_when(h.last_poll_at, state, now)} · last change {_when(h.last_change_at, state, now)}")
-        )
-        if h.last_error:
-            lines.append(line(f"    last error: {_clip(' '.join(str(h.last_error).split()), 300)}"))
-    if not health:
-        lines.append(line("No feed has been polled yet."))
-    pending, sent, failed = (backlog.get(k, 0) for k in ("pending", "sent", "failed"))
-    lines.append(line(f"Alert outbox: {pending:,} pending · {sent:,} sent · {failed:,} failed"))
-    for platform, channel, error in failures:
-        lines.append(line(f"    not delivering to {platform} {channel}: {_clip(' '.join(error.split()), 200)}"))
-    return Answer(kind="list", title="Feed status", lines=tuple(lines))
-
-
-def subscribed_answer(state: str, level: str, tracked: Iterable[str], created: bool) -> Answer:
-    st = state_of(state)
-    name = st.name if st else state
-    verb = "will now get" if created else "now gets"
-    note = line(f"This channel {verb} {name} alerts at level ", strong(level), f": {LEVEL_MEANING.get(level, level)}.")
-    if state not in set(tracked):
-        note += line(f" (No feed reports {name} yet; alerts start when one does.)")
-    note += line(" In a private channel, invite the bot first.")
-    return Answer(kind="note", note=note)
-
-
-def unsubscribed_answer(state: str, removed: bool) -> Answer:
-    st = state_of(state)
-    name = st.name if st else state
-    if removed:
-        return _note(f"This channel no longer gets {name} alerts.")
-    return _note(f"This channel was not subscribed to {name}; ", code("/results subscriptions"), " lists what it gets.")
-
-
-def subscriptions_answer(rows: Sequence[tuple[str, str]], configured: bool = False) -> Answer:
-    """``rows``: (scope, level) of this channel's subscriptions."""
-    if not rows:
-        return _note(
-            "This channel has no subscriptions. ",
-            code("/results subscribe alabama"),
-            " adds one (levels: quiet, cards, all).",
-        )
-    lines = []
-    for scope, level in rows:
-        st = state_of(scope)
-        lines.append(line(f"• {st.name if st else scope}: ", strong(level), f" ({LEVEL_MEANING.get(level, level)})"))
-    return Answer(kind="list", title="This channel's subscriptions", lines=tuple(lines))
-
-
-def no_dm_answer() -> Answer:
-    return _note("Subscriptions are per channel: run this in the channel that should get the alerts.")

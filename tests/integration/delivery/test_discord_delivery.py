@@ -19,8 +19,8 @@ from sqlalchemy import select
 from bot.core.events import Alert, Event, EventKind
 from bot.delivery.discord import DiscordSink, nonce
 from bot.delivery.sink import DeliveryError
-from bot.render.answers import status_answer
 from bot.render.discord import card_ref, ref, refs_in
+from bot.render.status_answers import status_answer
 from bot.render.text_answers import answer_text
 from bot.store.database import OutboxRow
 from tests.fakes.discord_api import FakeDiscord

@@ -18,7 +18,7 @@ from bot.app.settings import load_recount_rules
 from bot.core.answer import Answer, AnswerKind, Emphasis, Span, code, line, strong
 from bot.core.rules import RuleSettings
 from bot.rehearsal.scenarios import load_scenario
-from bot.render.answers import answer, status_answer, subscriptions_answer
+from bot.render.answers import answer
 from bot.render.discord_answers import (
     CUSTOM_ID_MAX,
     DESCRIPTION_MAX,
@@ -27,6 +27,7 @@ from bot.render.discord_answers import (
     escape,
 )
 from bot.render.slack_answers import slack_message
+from bot.render.status_answers import status_answer, subscriptions_answer
 from tests.fakes.discord_api import _Rejected, validate_message
 
 RULES = RuleSettings(recount_rules=load_recount_rules())
