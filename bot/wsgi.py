@@ -28,7 +28,7 @@ from bot.store.schema import SchemaError
 from config.settings import Secrets
 from handlers import Services
 
-setup()  # LOG_LEVEL (default INFO) and LOG_FORMAT=json: bot/app/logs.py
+setup(background=True)  # LOG_LEVEL (default INFO), LOG_FORMAT=json; written off the request's path: bot/app/logs.py
 _settings = load_settings()
 _secrets = Secrets.from_env()
 try:

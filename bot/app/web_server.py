@@ -108,7 +108,9 @@ def _load_in_worker(settings: Settings, secrets: Secrets) -> Callable[..., Any]:
     from bot.app.logs import running
     from bot.app.runtime import Runtime
 
-    running()  # the CLI's log set-up survives the fork; the config held: INFO from here
+    # the CLI's log set-up survives the fork; the config held: INFO from here, written by a thread
+    # of its own (a line per /results off the request's path: bot/app/logs.py)
+    running(background=True)
     runtime = Runtime.build(settings, secrets, console=None if secrets.posts_somewhere else sys.stdout)
     _worker_state["runtime"] = runtime
     return one_process_app(runtime)
