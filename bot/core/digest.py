@@ -30,9 +30,13 @@ may already have taken, and a restart could regroup them differently. What must 
 send time — the per-channel budget, which depends on what was posted in the last minute — is
 the worker's rollup (``bot.delivery.budget``); it never reopens a digest.
 
-A digest is split at queue time into parts that each fit one Block Kit message (at most 50
-blocks, 3,000 characters per text; measured after Slack escaping), so every part lists every
-race it holds and a restart sends the same parts. Pure: alerts in, digests out.
+A digest is split at queue time into parts that each fit one message, so every part lists every
+race it holds and a restart sends the same parts. This module decides the grouping (which race
+goes in which category, state line, section and part) and writes no word: the words and their
+size as sent (Block Kit's 50 blocks and 3,000 characters per text, measured after Slack
+escaping) come in as :class:`DigestWords`, which ``bot.render.digest_words`` implements, and are
+kept in the parts (a race's label and the few words of its news), so a restart sends the same
+text. Pure: alerts in, digests out.
 """
 
 from __future__ import annotations
@@ -40,11 +44,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bot.core.events import Alert, Event, EventKind, RaceFacts, Severity
-from bot.core.names import surname
-from bot.core.offices import race_office
 from bot.core.states import state_name
 
 #: routine news of more races than this in one poll goes out as a digest (the setting's default).
@@ -92,20 +94,19 @@ ROUTINE = frozenset(
     }
 )
 
-#: the digest's categories, in the order a reader wants them, with their headline.
-CATEGORIES: tuple[tuple[str, str], ...] = (
-    ("called", "Calls from the feed in {races} across {states}"),
-    ("gains", "Seat gains in {races} across {states}"),
-    ("leads", "New leaders in {races} across {states}"),
-    ("arithmetic", "The count's arithmetic (not calls) in {races} across {states}"),
-    ("first_votes", "First votes in {races} across {states}"),
-    ("all_in", "Counting complete in {races} across {states}"),
-    ("milestones", "Reporting milestones in {races} across {states}"),
-    ("status", "Status changes in {races} across {states}"),
-    ("counties", "County results in {races} across {states}"),
+#: the digest's categories, in the order a reader wants them (their headlines: ``bot.render.digest_words``).
+CATEGORIES: tuple[str, ...] = (
+    "called",
+    "gains",
+    "leads",
+    "arithmetic",
+    "first_votes",
+    "all_in",
+    "milestones",
+    "status",
+    "counties",
 )
-_HEADLINES = dict(CATEGORIES)
-_ORDER = {name: i for i, (name, _) in enumerate(CATEGORIES)}
+_ORDER = {name: i for i, name in enumerate(CATEGORIES)}
 CATEGORY_OF: Mapping[EventKind, str] = {
     EventKind.RACE_CALLED: "called",
     EventKind.RUNOFF: "called",
@@ -127,13 +128,6 @@ CATEGORY_OF: Mapping[EventKind, str] = {
     EventKind.CORRECTION: "counties",
 }
 
-# Block Kit: 50 blocks (one intro, one closing context, the rest sections) and 3,000 characters
-# per section text; a margin for the headline's "(continued)" and rounding.
-SECTION_CHARS = 2900
-SECTIONS_PER_PART = 46
-_LABEL_CHARS = 100
-_NOTE_CHARS = 80
-
 
 def is_routine(alert: Alert, followed: bool) -> bool:
     """Whether an alert (one race's events in one poll) may go in a digest for a channel that
@@ -148,6 +142,47 @@ def is_routine(alert: Alert, followed: bool) -> bool:
             continue
         return False
     return True
+
+
+class DigestWords(Protocol):
+    """What a digest says and how long it is as sent (``bot.render.digest_words``). The core
+    decides which race goes where; the words decide what is said of it and how much fits."""
+
+    #: characters a section's text may hold as sent, and a state's line (room left for its headline)
+    section_limit: int
+    line_limit: int
+    #: sections in one message (the rest of its blocks: the intro and the closing context)
+    sections_per_part: int
+
+    def label(self, facts: RaceFacts) -> str:
+        """The race as a digest lists it ("U.S. House, District 1")."""
+        ...
+
+    def note(self, category: str, events: Sequence[Event], facts: RaceFacts) -> str | None:
+        """The few words said of a race's news in one category (``events``: :func:`news_of`'s)."""
+        ...
+
+    def line_size(self, line: Line) -> int: ...
+
+    def section_size(self, section: Section, totals: Mapping[str, tuple[int, int]]) -> int: ...
+
+
+def news_of(events: Sequence[Event]) -> dict[str, tuple[Event, ...]]:
+    """A race's events by the category it is listed under, each with the events its note speaks
+    of. A race's first count and the leader it shows are one piece of news: listed under first
+    votes, said with its leader (the leads' events), not listed under new leaders."""
+    news: dict[str, list[Event]] = {}
+    for event in events:
+        category = CATEGORY_OF.get(event.kind)
+        if category is not None:
+            news.setdefault(category, []).append(event)
+    if "first_votes" in news and "leads" in news:
+        news["first_votes"] = news.pop("leads")
+    return {category: tuple(said) for category, said in news.items()}
+
+
+def _notes(events: Sequence[Event], facts: RaceFacts, words: DigestWords) -> dict[str, str | None]:
+    return {category: words.note(category, said, facts) for category, said in news_of(events).items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +321,7 @@ def plan(
     threshold: int = DIGEST_AFTER_RACES,
     channel: str,
     version: str,
+    words: DigestWords,
 ) -> ChannelPlan:
     """One channel's alerts of one poll → what it is sent. ``version`` names the poll (the
     snapshot's time): with the channel and the alerts' keys it makes the digest's key."""
@@ -293,24 +329,24 @@ def plan(
     if len({a.race_key for a in routine}) <= threshold:
         return ChannelPlan(tuple(alerts), ())
     # One odd race costs one race: an alert the digest cannot list goes out on its own.
-    listable = [a for a in routine if _listable(a)]
+    listable = [a for a in routine if _listable(a, words)]
     held = {id(a) for a in listable}
     individual = tuple(a for a in alerts if id(a) not in held)
-    return ChannelPlan(individual, build(listable, channel=channel, version=version))
+    return ChannelPlan(individual, build(listable, channel=channel, version=version, words=words))
 
 
-def _listable(alert: Alert) -> bool:
+def _listable(alert: Alert, words: DigestWords) -> bool:
     try:
         assert alert.facts is not None
-        _notes(alert.events, alert.facts)
-        _label(alert.facts)
+        _notes(alert.events, alert.facts, words)
+        words.label(alert.facts)
         state_name(alert.facts.state)
     except Exception:  # noqa: BLE001 - whatever is odd about it, the race is sent on its own
         return False
     return True
 
 
-def build(alerts: Sequence[Alert], *, channel: str, version: str) -> tuple[Digest, ...]:
+def build(alerts: Sequence[Alert], *, channel: str, version: str, words: DigestWords) -> tuple[Digest, ...]:
     """The digest of ``alerts`` (routine, one per race), split into parts that fit a message."""
     if not alerts:
         return ()
@@ -322,9 +358,9 @@ def build(alerts: Sequence[Alert], *, channel: str, version: str) -> tuple[Diges
         facts = alert.facts
         assert facts is not None  # routine alerts are race alerts
         states.add(facts.state)
-        for category, note in _notes(alert.events, facts).items():
+        for category, note in _notes(alert.events, facts, words).items():
             by_category.setdefault(category, {}).setdefault(facts.state, []).append(
-                Item(facts.race_key, _label(facts), note)
+                Item(facts.race_key, words.label(facts), note)
             )
     totals = tuple(
         (cat, sum(len(items) for items in by_state.values()), len(by_state))
@@ -334,8 +370,8 @@ def build(alerts: Sequence[Alert], *, channel: str, version: str) -> tuple[Diges
     for cat, _races, _states in totals:
         for state in sorted(by_category[cat], key=lambda s: (state_name(s), s)):
             items = sorted(by_category[cat][state], key=lambda i: (i.label, i.race_key))
-            lines.extend(_cut(cat, state, items))
-    parts = _pack(lines, dict((c, (r, s)) for c, r, s in totals))
+            lines.extend(_cut(cat, state, items, words))
+    parts = _pack(lines, dict((c, (r, s)) for c, r, s in totals), words)
     fingerprint = hashlib.sha1("\n".join([channel, version, *sorted(a.key for a in alerts)]).encode()).hexdigest()[:16]
     return tuple(
         Digest(
@@ -354,132 +390,16 @@ def build(alerts: Sequence[Alert], *, channel: str, version: str) -> tuple[Diges
     )
 
 
-# --- words ------------------------------------------------------------------------------------
+# --- splitting to the measure of the words as sent --------------------------------------------
 
 
-def headline(category: str, races: int, states: int) -> str:
-    return _HEADLINES[category].format(races=_count(races, "race"), states=_count(states, "state"))
-
-
-def intro(digest: Digest) -> str:
-    part = f" (part {digest.part} of {digest.parts})" if digest.parts > 1 else ""
-    return f"{'TEST — ' if digest.test else ''}News in {_count(digest.races, 'race')} across {_count(digest.states, 'state')}{part}"
-
-
-def line_text(line: Line, escape: Callable[[str], str] = lambda t: t, bold: bool = False) -> str:
-    """'*Alabama* (2): U.S. House, District 1 — Jones (Dem); U.S. Senate' (bold for Slack)."""
-    name = escape(state_name(line.state))
-    head = (f"*{name}*" if bold else name) + (" (continued)" if line.continued else "")
-    return f"{head}: " + "; ".join(escape(item.label + (f" — {item.note}" if item.note else "")) for item in line.items)
-
-
-def section_lines(
-    section: Section, totals: Mapping[str, tuple[int, int]], escape: Callable[[str], str] = lambda t: t, bold: bool = False
-) -> list[str]:
-    """A section's text: its category's headline, then one line per state."""
-    category = section.lines[0].category
-    races, states = totals[category]
-    head = escape(headline(category, races, states)) + (" (continued)" if section.continued else "")
-    return [f"*{head}*" if bold else head, *(line_text(ln, escape, bold) for ln in section.lines)]
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-def _label(facts: RaceFacts) -> str:
-    label = race_office(facts.office, facts.seat, facts.party)
-    if facts.county:
-        label = f"{facts.county}: {label}"
-    if facts.test:
-        label = f"TEST {label}"
-    return _clip(label, _LABEL_CHARS)
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _name(facts: RaceFacts, cid: Any) -> str:
-    cand = facts.candidate(str(cid))
-    if cand is None:
-        return str(cid)
-    return surname(cand.name) + (f" ({cand.party})" if cand.party and not cand.pseudo else "")
-
-
-def _notes(events: Sequence[Event], facts: RaceFacts) -> dict[str, str | None]:
-    """Per category of a race's events, the few words the digest says of it."""
-    notes: dict[str, list[str]] = {}
-    for event in events:
-        category = CATEGORY_OF.get(event.kind)
-        if category is None:
-            continue
-        words = notes.setdefault(category, [])
-        note = _note(event, facts)
-        if note and note not in words:
-            words.append(note)
-    if "first_votes" in notes and "leads" in notes:  # the first count's leader: said with its first votes
-        notes["first_votes"] = notes.pop("leads")
-    counties = [e for e in events if CATEGORY_OF.get(e.kind) == "counties"]
-    if counties:
-        notes["counties"] = [_count(len({e.details.get("unit") for e in counties}), "county")]
-    return {cat: (_clip(", ".join(words), _NOTE_CHARS) if words else None) for cat, words in notes.items()}
-
-
-def _note(event: Event, facts: RaceFacts) -> str | None:
-    d, k = event.details, event.kind
-    try:
-        if k is EventKind.RACE_CALLED:
-            return ", ".join(_name(facts, w) for w in d.get("winners") or ())
-        if k is EventKind.RUNOFF:
-            return "runoff: " + " and ".join(_name(facts, c) for c in d.get("candidates") or ())
-        if k is EventKind.SEAT_GAIN:
-            return f"{d.get('party')} gain"
-        if k is EventKind.LEAD_CHANGE:
-            return f"{_name(facts, d['leader'])} overtakes {_name(facts, d['previous_leader'])}"
-        if k is EventKind.TAKES_LEAD:
-            return f"{_name(facts, d['leader'])} leads"
-        if k is EventKind.MILESTONE:
-            return f"{d['percent']} % reporting"
-        if k is EventKind.STATUS_CHANGED:
-            return str(d.get("status"))
-        if k is EventKind.FLIP_INDICATION:
-            return "flip indicated" if d.get("flips") else "flip indication withdrawn"
-        return _ARITHMETIC.get(k)
-    except (KeyError, TypeError):  # odd details cost the note, never the race's place in the list
-        return None
-
-
-_ARITHMETIC = {
-    EventKind.RUNOFF_HEADED: "headed for a runoff",
-    EventKind.RUNOFF_PAIR: "runoff pair settled",
-    EventKind.RUNOFF_AVOIDED: "avoids a runoff",
-    EventKind.RUNOFF_WITHDRAWN: "runoff withdrawn",
-    EventKind.OUT_OF_REACH: "lead out of reach",
-}
-
-
-# --- splitting to Block Kit's measure ---------------------------------------------------------
-
-
-def slack_escape(text: str) -> str:
-    """Slack's escaping (as ``bot.render.slack.escape``): the digest is measured as it is sent."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _measure(lines: Sequence[str]) -> int:
-    return len("\n".join(lines))
-
-
-def _cut(category: str, state: str, items: list[Item]) -> list[Line]:
+def _cut(category: str, state: str, items: list[Item], words: DigestWords) -> list[Line]:
     """A state's list, cut into lines that each fit a section under its headline."""
-    room = SECTION_CHARS - 200  # the headline (at most ~120 characters escaped and bold) and the newline
     out: list[Line] = []
     current: list[Item] = []
     for item in items:
         trial = Line(category, state, tuple([*current, item]), continued=bool(out))
-        if current and len(line_text(trial, slack_escape, True)) > room:
+        if current and words.line_size(trial) > words.line_limit:
             out.append(Line(category, state, tuple(current), continued=bool(out)))
             current = [item]
         else:
@@ -489,9 +409,9 @@ def _cut(category: str, state: str, items: list[Item]) -> list[Line]:
     return out
 
 
-def _pack(lines: Sequence[Line], totals: Mapping[str, tuple[int, int]]) -> list[tuple[Section, ...]]:
-    """Lines → sections (each of one category, within ``SECTION_CHARS`` as sent) → parts of at
-    most ``SECTIONS_PER_PART`` sections. A section that goes on with a category says so."""
+def _pack(lines: Sequence[Line], totals: Mapping[str, tuple[int, int]], words: DigestWords) -> list[tuple[Section, ...]]:
+    """Lines → sections (each of one category, within ``words.section_limit`` as sent) → parts of
+    at most ``words.sections_per_part`` sections. A section that goes on with a category says so."""
     sections: list[Section] = []
     current: list[Line] = []
     continued = False
@@ -503,16 +423,14 @@ def _pack(lines: Sequence[Line], totals: Mapping[str, tuple[int, int]]) -> list[
         if current and current[0].category != line.category:
             close()
             current, continued = [], False
-        elif (
-            current
-            and _measure(section_lines(Section((*current, line), continued), totals, slack_escape, True)) > SECTION_CHARS
-        ):
+        elif current and words.section_size(Section((*current, line), continued), totals) > words.section_limit:
             close()
             current, continued = [], True
         current.append(line)
     if current:
         close()
-    return [tuple(sections[i : i + SECTIONS_PER_PART]) for i in range(0, len(sections), SECTIONS_PER_PART)]
+    per_part = words.sections_per_part
+    return [tuple(sections[i : i + per_part]) for i in range(0, len(sections), per_part)]
 
 
 __all__ = [
@@ -524,15 +442,13 @@ __all__ = [
     "ROUTINE",
     "ChannelPlan",
     "Digest",
+    "DigestWords",
     "Item",
     "Line",
     "Section",
     "build",
-    "headline",
-    "intro",
     "is_digest",
     "is_routine",
-    "line_text",
+    "news_of",
     "plan",
-    "section_lines",
 ]

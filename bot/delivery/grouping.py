@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from bot.core.digest import DIGEST_AFTER_RACES, plan
 from bot.core.events import Alert
 from bot.core.follow import FollowBook
+from bot.render.digest_words import DIGEST_WORDS
 
 log = logging.getLogger("electionbot.poller")
 
@@ -51,6 +52,7 @@ class Grouping:
                 threshold=self.threshold,
                 channel=channel,
                 version=version,
+                words=DIGEST_WORDS,
             )
         except Exception:  # a bug here must not stop the night: every alert on its own, as before digests
             log.exception("feed %r: grouping alerts for %s failed; sending them one by one", feed, channel)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.core.digest import Digest, intro, section_lines
+from bot.core.digest import Digest
 from bot.core.events import Alert
+from bot.render.digest_words import intro, section_lines
 from bot.render.slack import MAX_BLOCKS, MAX_TEXT, _clip, _context, _section, escape
 from bot.render.text import event_line, local_time, race_title
 

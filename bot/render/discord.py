@@ -27,10 +27,11 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.core.digest import Digest, intro, section_lines
+from bot.core.digest import Digest
 from bot.core.events import Alert, RaceFacts
 from bot.core.parties import DEM, GOP, IND, normalize_party
 from bot.render.digest import CLOSING, rollup_intro, rollup_lines
+from bot.render.digest_words import intro, section_lines
 from bot.render.numbers import percent, votes
 from bot.render.picture import Picture
 from bot.render.slack import _status_line, bar

@@ -19,6 +19,7 @@ from bot.core.events import Alert, Event, EventKind
 from bot.core.model import Candidate
 from bot.core.rules import race_facts
 from bot.render import discord
+from bot.render.digest_words import DIGEST_WORDS
 from bot.render.text import alert_text, event_line
 from tests.fakes.discord_api import _Rejected, validate_message
 from tests.unit.core.helpers import SETTINGS, race
@@ -146,7 +147,7 @@ def test_forty_long_alerts_roll_up_within_the_limits_and_say_what_was_left_out()
 def test_digest_lists_every_race_under_its_bold_headline() -> None:
     races = [facts_for(names=(f"@everyone {i}", "Roy Moore"), state=state) for i, state in enumerate(["AL", "GA", "FL"])]
     alerts = [alert_for(f, EventKind.MILESTONE) for f in races]
-    [digest] = build_digest(alerts, channel="1", version="v1")
+    [digest] = build_digest(alerts, channel="1", version="v1", words=DIGEST_WORDS)
     message = discord.digest_message(digest)
     assert_accepted(message)
     body = message["embeds"][0]["description"]

@@ -19,6 +19,7 @@ from bot.core.rules import race_facts
 from bot.core.targets import Target
 from bot.delivery.console import ConsoleSink
 from bot.render.digest import digest_message, digest_text, rollup_message
+from bot.render.digest_words import DIGEST_WORDS
 from tests.databases import db_url
 from tests.fakes.slack_api import FakeSlack
 from tests.integration.delivery.clock import VirtualClock
@@ -247,10 +248,13 @@ def test_digest_key_is_stable_from_the_poll_and_channel_never_the_clock():
                 race_facts(rc, r, T0),
             )
         )
-    again = build(list(reversed(alerts)), channel="C1", version=T0.isoformat())
-    assert [d.key for d in build(alerts, channel="C1", version=T0.isoformat())] == [d.key for d in again]
-    assert build(alerts, channel="C2", version=T0.isoformat())[0].key != again[0].key
-    assert build(alerts, channel="C1", version=(T0 + timedelta(seconds=30)).isoformat())[0].key != again[0].key
+    again = build(list(reversed(alerts)), channel="C1", version=T0.isoformat(), words=DIGEST_WORDS)
+    assert [d.key for d in build(alerts, channel="C1", version=T0.isoformat(), words=DIGEST_WORDS)] == [d.key for d in again]
+    assert build(alerts, channel="C2", version=T0.isoformat(), words=DIGEST_WORDS)[0].key != again[0].key
+    assert (
+        build(alerts, channel="C1", version=(T0 + timedelta(seconds=30)).isoformat(), words=DIGEST_WORDS)[0].key
+        != again[0].key
+    )
     assert Digest.from_dict(again[0].to_dict()) == again[0]
 
 
@@ -320,7 +324,7 @@ def _national_alerts(n: int, *, hostile: bool = False) -> list[Alert]:
 
 def test_a_digest_of_7000_races_splits_into_messages_within_block_kit_limits_listing_every_race():
     alerts = _national_alerts(7000, hostile=True)
-    parts = build(alerts, channel="C", version=T0.isoformat())
+    parts = build(alerts, channel="C", version=T0.isoformat(), words=DIGEST_WORDS)
     assert 2 <= len(parts) <= 25 and [p.part for p in parts] == list(range(1, len(parts) + 1))
     assert all(p.parts == len(parts) and p.races == 7000 and p.states == 20 for p in parts)
     # every race listed under each of its two categories, in exactly one part each
@@ -330,7 +334,8 @@ def test_a_digest_of_7000_races_splits_into_messages_within_block_kit_limits_lis
         message = digest_message(part)
         _check(message)
         assert len(message["blocks"]) <= 50
-    assert len(build(_national_alerts(7000), channel="C", version="v")) == 5  # realistic labels, 14,000 listings: 5 messages
+    # realistic labels, 14,000 listings: 5 messages
+    assert len(build(_national_alerts(7000), channel="C", version="v", words=DIGEST_WORDS)) == 5
 
 
 def test_a_rollup_of_the_worst_alerts_stays_within_block_kit_limits():
@@ -346,7 +351,7 @@ def test_plan_keeps_feed_notices_and_races_without_numbers_individual():
         "n", None, T0.isoformat(), False, (Event(EventKind.FEED_STALE, "s", "n", None, {"minutes": 20}),), None
     )
     alerts = _national_alerts(10) + [feed_note]
-    result = plan(alerts, lambda a: False, threshold=5, channel="C", version="v")
+    result = plan(alerts, lambda a: False, threshold=5, channel="C", version="v", words=DIGEST_WORDS)
     assert result.individual == (feed_note,) and len(result.digests) == 1 and result.digests[0].races == 10
 
 
@@ -354,7 +359,7 @@ def test_the_console_hears_a_digest_as_text(tmp_path, clock):
     import io
 
     out = io.StringIO()
-    parts = build(_national_alerts(30), channel="console", version=T0.isoformat())
+    parts = build(_national_alerts(30), channel="console", version=T0.isoformat(), words=DIGEST_WORDS)
     ConsoleSink(out).send_digest(parts[0], "console")
     text = out.getvalue()
     assert text.startswith("News in 30 races across 20 states · as of 8:00 p.m. EST\n")
@@ -471,7 +476,9 @@ def test_one_odd_race_is_sent_on_its_own_and_the_others_still_make_the_digest():
     odd = dataclasses.replace(
         alerts[3], facts=dataclasses.replace(alerts[3].facts, office=None)
     )  # an office the label cannot read
-    result = plan([*alerts[:3], odd, *alerts[4:]], lambda a: False, threshold=5, channel="C", version="v")
+    result = plan(
+        [*alerts[:3], odd, *alerts[4:]], lambda a: False, threshold=5, channel="C", version="v", words=DIGEST_WORDS
+    )
     assert result.individual == (odd,)
     assert len(result.digests) == 1 and result.digests[0].races == 7 and odd.race_key not in result.digests[0].race_keys()
 
