@@ -8,12 +8,14 @@ refused with the path of the first bad field, and the last good snapshot stays.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, ValidationError, field_validator
 
 from bot.codec.errors import FeedError, LeftOut
@@ -334,12 +336,26 @@ def _trendtable_doc(t: TrendTable) -> dict[str, Any]:
 
 
 def dumps(snapshot: Snapshot, *, indent: int | None = None) -> bytes:
-    return json.dumps(to_document(snapshot), indent=indent, ensure_ascii=False).encode("utf-8")
+    """The document as compact JSON (``indent``: spread over lines for people, by :mod:`json`)."""
+    if indent is not None:
+        return json.dumps(to_document(snapshot), indent=indent, ensure_ascii=False).encode("utf-8")
+    return _encode(to_document(snapshot)).encode("utf-8")
 
 
 def race_json(race: Race) -> str:
     """One race as it appears in :func:`dumps` (the store keeps it while the race is unchanged)."""
-    return json.dumps(_race_doc(race), ensure_ascii=False)
+    return _encode(_race_doc(race))
+
+
+def _encode(value: Any) -> str:
+    """Compact JSON, UTF-8 unescaped. orjson writes a national snapshot's 7,000 races in a fifth of
+    the standard library's time (issue 13); what it refuses (an integer past 64 bits, a lone
+    surrogate) is written by :mod:`json` with the same separators. Both are read by any JSON
+    parser, and documents stored by earlier releases (``", "`` and ``": "``) read as before."""
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def document_text(snapshot: Snapshot, races: Sequence[str], *, races_apart: bool = False) -> str:
@@ -350,27 +366,31 @@ def document_text(snapshot: Snapshot, races: Sequence[str], *, races_apart: bool
     doc = to_document(replace(snapshot, races={}))
     del doc["races"]
     tail = {k: doc.pop(k) for k in ("meta", "balance") if k in doc}
-    text = json.dumps(doc, ensure_ascii=False)[:-1] + ', "races": [' + ", ".join(races) + "]"
+    text = _encode(doc)[:-1] + ',"races":[' + ",".join(races) + "]"
     if races_apart:
-        text += ", " + _APART
+        text += "," + _APART
     for key, value in tail.items():
-        text += f", {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}"
+        text += f",{_encode(key)}:{_encode(value)}"
     return text + "}"
 
 
-#: An unescaped quote cannot occur inside a JSON string, so these two marks can only be keys of
-#: the top level (races are not in a document written apart): finding them needs no decoding.
-_APART = '"races_apart": true'
-_NO_RACES = '"races": []'
+#: An unescaped quote cannot occur inside a JSON string, so these marks can only be keys of the
+#: top level (races are not in a document written apart): finding them needs no decoding. The
+#: spaced ones are how releases before the compact writer stored them.
+_APART = '"races_apart":true'
+_NO_RACES = '"races":[]'
+_APART_SPACED = '"races_apart": true'
+_NO_RACES_SPACED = '"races": []'
 
 
 def races_apart(document: str) -> bool:
-    return _APART in document
+    return _APART in document or _APART_SPACED in document
 
 
 def with_races(document: str, races: Sequence[str]) -> str:
     """A document written with ``races_apart`` and its races' JSON, in order → the whole document."""
-    return document.replace(_NO_RACES, '"races": [' + ", ".join(races) + "]", 1)
+    mark = _NO_RACES if _NO_RACES in document else _NO_RACES_SPACED
+    return document.replace(mark, '"races":[' + ",".join(races) + "]", 1)
 
 
 def _race_doc(r: Race) -> dict[str, Any]:
@@ -424,5 +444,8 @@ def _unit_doc(u: ReportingUnit) -> dict[str, Any]:
     return doc
 
 
+@functools.lru_cache(maxsize=4096)
 def _iso(moment: datetime) -> str:
+    """Cached: a national snapshot's 50,000 reporting units share a few thousand update times.
+    Equal instants are equal keys whatever their zone, and the text is the UTC one."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
