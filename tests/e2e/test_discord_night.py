@@ -10,6 +10,14 @@ the restart must find the post (Slack's metadata, Discord's footer ref or its no
 post it again. The outage is real time (10 s): the worker probes at least every second.
 
 A clean run first (same code, no faults) gives what each channel must hold.
+
+With pictures on (``test_each_picture_reaches_discord_once_across_sigkills``) the call also
+brings the chart and the swing map, real figures, as multipart messages: into the Discord
+channel's card thread and through the webhook. The kills then hit the picture's two windows:
+right after its marker is committed and before the POST (the restart looks, finds nothing and
+posts it), and right after the POST and before the "sent" mark (the restart finds it by its ref).
+
+    python -m tests.e2e.test_discord_night DB SLACK DISCORD WEBHOOK [KILL_AFTER | pictures[:uploaded:N | :shared:N]]
 """
 
 from __future__ import annotations
@@ -53,8 +61,17 @@ OUTAGE = 10.0
 # --- the bot process -------------------------------------------------------------------------
 
 
-def run(db_url: str, slack_url: str, discord_url: str, webhook_url: str, kill_after: int | None = None) -> dict[str, int]:
-    """Replay the night into both platforms until everything is delivered (or 40 s pass)."""
+def run(
+    db_url: str,
+    slack_url: str,
+    discord_url: str,
+    webhook_url: str,
+    kill_after: int | None = None,
+    pictures: str | None = None,
+) -> dict[str, int]:
+    """Replay the night into both platforms until everything is delivered (or 40 s pass).
+    ``pictures`` (``-``, ``uploaded:N``, ``shared:N``): the call's pictures to Discord too, and
+    a SIGKILL in the Nth picture's window."""
     store = Store(db_url)
     r = rules()
     discord = DiscordSink(discord_url, BOT_TOKEN, [webhook_url], min_interval=0.01, update_interval=0.0, timeout=5)
@@ -81,6 +98,8 @@ def run(db_url: str, slack_url: str, discord_url: str, webhook_url: str, kill_af
             os.kill(os.getpid(), signal.SIGKILL)
 
     worker.on_posted = maybe_die
+    if pictures is not None:
+        _with_pictures(store, poller, worker, pictures)
     worker.deliver_due()  # first: what a killed predecessor left (reconciled before re-posting)
     while True:
         result = poller.poll()
@@ -96,6 +115,40 @@ def run(db_url: str, slack_url: str, discord_url: str, webhook_url: str, kill_af
     stats = dict(worker.stats)
     store.close()
     return stats
+
+
+def _with_pictures(store: Store, poller: Poller, worker: DeliveryWorker, kill: str) -> None:
+    """The desk as the runtime wires it (real figures, the demo's baseline for the swing map),
+    pictures to Discord only, and the picture windows' SIGKILL: ``uploaded:N`` once the Nth
+    picture's marker is committed (before its POST), ``shared:N`` after its POST (before "sent")."""
+    from bot.app.demo import DEMO_CONTEXT
+    from bot.app.pictures import PictureDesk, default_figures
+    from bot.app.settings import rule_settings, settings_from_dict
+    from bot.core.picture_orders import PictureOrder
+
+    feeds = [{"name": "al-2017", "kind": "json", "url": "http://127.0.0.1:1/"}]
+    figure_rules = rule_settings(settings_from_dict({"feeds": feeds, "context": DEMO_CONTEXT}))
+    desk = PictureDesk(store, default_figures(store, figure_rules), platforms=("discord",))
+    assert desk.enabled, "the figures need matplotlib"
+    poller.pictures, worker.draw = desk.orders, desk.draw
+    window, _, nth = kill.partition(":")
+    seen = 0
+
+    def die_at(where: str) -> None:
+        nonlocal seen
+        if window == where:
+            seen += 1
+            if seen >= int(nth):
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    note_upload = store.note_upload
+
+    def noted(delivery_id: int, marker: str | None) -> None:
+        note_upload(delivery_id, marker)
+        die_at("uploaded")
+
+    store.note_upload = noted  # type: ignore[method-assign]  # the crash point, in this process only
+    worker.on_posted = lambda row: die_at("shared") if isinstance(row.alert, PictureOrder) else None
 
 
 # --- what the channels hold --------------------------------------------------------------------
@@ -191,7 +244,64 @@ def test_the_night_to_slack_and_discord_through_429s_an_outage_and_sigkills(tmp_
     assert len(discord_cards) == len(races) and all(m["edited_timestamp"] for m in discord_cards)
 
 
+def _pictures(discord: FakeDiscord) -> Counter[tuple[str, str]]:
+    """(channel, file name) of every picture that landed, a card thread's under its channel."""
+    parents = {tid: t["parent_id"] for tid, t in discord.threads().items()}
+    return Counter((parents.get(u.channel, u.channel), u.filename) for u in discord.uploads())
+
+
+def _alert_refs(discord: FakeDiscord, channel: str) -> Counter[str]:
+    """The refs of the channel's messages that carry no picture (a picture's ref is of its bytes,
+    which depend on when it was drawn)."""
+    return Counter(m for msg in discord_messages(discord, channel) if not msg.get("attachments") for m in refs_in(msg))
+
+
+def test_each_picture_reaches_discord_once_across_sigkills(tmp_path: Path) -> None:
+    with FakeSlack() as slack, FakeDiscord() as discord:
+        webhook = discord.add_webhook(WEBHOOK_CHANNEL)
+        run(f"sqlite:///{tmp_path / 'clean.db'}", slack.base_url, discord.base_url, webhook, pictures="-")
+        expected_pictures = _pictures(discord)
+        expected_refs = {ch: _alert_refs(discord, ch) for ch in (DISCORD_CHANNEL, WEBHOOK_CHANNEL)}
+        expected_alerts = _slack_keys(slack)
+    names = ["al-u-s-senate-2017-chart.png", "al-u-s-senate-2017-swing-map.png"]
+    assert sorted(expected_pictures) == sorted((ch, n) for ch in (DISCORD_CHANNEL, WEBHOOK_CHANNEL) for n in names)
+    assert set(expected_pictures.values()) == {1} and sum(expected_alerts.values()) > 30
+
+    rng = random.Random(1217)
+    db = f"sqlite:///{tmp_path / 'crashy.db'}"
+    kills = 0
+    with FakeSlack(latency=0.002) as slack, FakeDiscord(latency=0.002) as discord:
+        webhook = discord.add_webhook(WEBHOOK_CHANNEL)
+        cmd = [sys.executable, "-m", "tests.e2e.test_discord_night", db, slack.base_url, discord.base_url, webhook]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        for step in ["uploaded:1", "shared:1", "uploaded:2", "shared:2", "random"]:
+            proc = subprocess.Popen(cmd + ["pictures:" + step], cwd=ROOT, env=env, stdout=subprocess.PIPE)
+            if step == "random":
+                time.sleep(rng.uniform(1.0, 4.0))
+                if proc.poll() is None:
+                    proc.kill()  # SIGKILL
+            proc.wait(timeout=180)
+            kills += proc.returncode == -9
+        final = subprocess.run(cmd + ["pictures"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+        assert final.returncode == 0 and "DONE" in final.stdout, final.stderr[-3000:]
+        got = _pictures(discord)
+        refs = {ch: _alert_refs(discord, ch) for ch in (DISCORD_CHANNEL, WEBHOOK_CHANNEL)}
+        alerts = _slack_keys(slack)
+        posts = [c for c in discord.message_calls() if c.files]
+        assert_no_call_could_ping(discord)
+
+    print(f"\ndiscord pictures: {kills} SIGKILLs, {sum(got.values())} pictures landed, {len(posts)} picture posts made")
+    assert kills >= 4
+    assert got == expected_pictures  # each picture exactly once in each channel
+    assert len(posts) == sum(got.values())  # the "shared" kills were found by their ref, not posted again
+    assert refs == expected_refs and alerts == expected_alerts  # every alert as in the uncrashed run
+    assert all(c.files[0].data.startswith(b"\x89PNG") for c in posts)
+
+
 if __name__ == "__main__":
-    kill = int(sys.argv[5]) if len(sys.argv) > 5 else None
-    stats = run(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], kill)
+    extra = sys.argv[5] if len(sys.argv) > 5 else None
+    if extra is not None and extra.startswith("pictures"):
+        stats = run(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], pictures=extra.partition(":")[2] or "-")
+    else:
+        stats = run(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(extra) if extra else None)
     print("DONE", stats, flush=True)

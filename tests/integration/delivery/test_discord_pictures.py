@@ -50,6 +50,12 @@ def with_pictures(night: Night, figures: dict[str, Any] | None = None) -> Pictur
     return desk
 
 
+def card_threads(discord: FakeDiscord) -> list[str]:
+    """The threads started from the channel's cards (one race tonight: one card, one thread;
+    a thread's id is its card's message id)."""
+    return [tid for tid, t in discord.threads().items() if t["parent_id"] == DISCORD_CHANNEL]
+
+
 def picture_posts(discord: FakeDiscord) -> list[Any]:
     return [c for c in discord.message_calls() if c.ok and c.files]
 
@@ -62,9 +68,9 @@ def test_the_call_brings_each_picture_once_into_the_cards_thread_and_through_the
         run_ticks(night.poller, night.worker, night.store, clock)
 
         # the card channel: both pictures in the race's card thread, once each
-        card = next(c for c in night.store.cards("discord", None) if c.channel == DISCORD_CHANNEL)
-        in_thread = discord.uploads(card.ts)
-        assert [u.filename for u in in_thread] == NAMES and discord.threads()[card.ts]["parent_id"] == DISCORD_CHANNEL
+        [thread] = card_threads(discord)
+        in_thread = discord.uploads(thread)
+        assert [u.filename for u in in_thread] == NAMES
         assert [u.filename for u in discord.uploads(DISCORD_CHANNEL)] == []
         # the webhook's channel: right after the call, before anything newer
         history = discord.messages(WEBHOOK_CHANNEL)
@@ -118,8 +124,8 @@ def test_a_lost_answer_is_found_by_the_pictures_ref_and_not_posted_again(tmp_pat
         with_pictures(night)
         discord.lose_next_answer(POSTS, with_files=True)
         run_ticks(night.poller, night.worker, night.store, clock)
-        card = next(c for c in night.store.cards("discord", None) if c.channel == DISCORD_CHANNEL)
-        assert Counter(u.filename for u in discord.uploads(card.ts)) == Counter(NAMES)  # once each, not three
+        [thread] = card_threads(discord)
+        assert Counter(u.filename for u in discord.uploads(thread)) == Counter(NAMES)  # once each, not three
         unanswered = [c for c in discord.calls_to(POSTS) if not c.answered]
         assert len(unanswered) == 1 and unanswered[0].files
         assert night.worker.stats["picture_checks"] >= 1 and night.worker.stats["reconciled"] >= 1
