@@ -32,7 +32,8 @@ Typical use::
 
 Everything mutable is guarded by one lock, so tests may inject faults from the test thread while
 the bot posts from its own threads. Pass the test's controlled clock as ``clock`` so outages, rate
-limit windows and the nonce window run on mocked time.
+limit windows and the nonce window run on mocked time. The HTTP plumbing (port, lock, outages,
+failure queues) is ``tests.fakes.loopback``, shared with the fake Slack.
 """
 
 from __future__ import annotations
@@ -43,18 +44,14 @@ import email.policy
 import hashlib
 import json
 import re
-import sys
-import threading
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Literal
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any
+from urllib.parse import parse_qsl
 
-from tests.fakes.slack_api import Headers, wait_for
+from tests.fakes.loopback import Headers, LoopbackFake, LoopbackHandler
 
 API_PREFIX = "/api/v10"
 BOT_TOKEN = "fake-discord-bot-token"
@@ -93,8 +90,6 @@ REQUEST_TOO_LARGE = 40005
 INVALID_FORM_BODY = 50035
 ALREADY_ACKNOWLEDGED = 40060
 THREAD_ALREADY_CREATED = 160004
-
-OutageMode = Literal["503", "drop"]
 
 
 @dataclass(frozen=True)
@@ -326,29 +321,8 @@ def validate_message(body: Mapping[str, Any], *, creating: bool = True, has_file
         raise _error(400, EMPTY_MESSAGE, "Cannot send an empty message")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(self, fake: FakeDiscord) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        self.fake.server_errors.append(repr(sys.exc_info()[1]))
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Raw HTTP → ``FakeDiscord._handle``; HTTP/1.0 so every request closes its connection."""
-
-    server: _Server
-    protocol_version = "HTTP/1.0"
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
+class _Handler(LoopbackHandler):
+    """Raw HTTP → ``FakeDiscord._handle``, with the HTTP method (Discord's routes use five)."""
 
     def do_PATCH(self) -> None:
         self._serve()
@@ -359,28 +333,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._serve()
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silenced: per-request lines on stderr would drown pytest output."""
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        split = urlsplit(self.path)
-        reply = self.server.fake._handle(self.command, split.path, split.query, Headers(self.headers.items()), body)
-        if reply.drop:
-            self.close_connection = True
-            return
-        self.send_response(reply.status)
-        if reply.body or reply.status != 204:
-            self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(reply.body)
+    def answer(self, path: str, query: str, headers: Headers, body: bytes) -> _Reply:
+        return self.server.fake._handle(self.command, path, query, headers, body)
 
 
-class FakeDiscord:
+class FakeDiscord(LoopbackFake):
     """Discord's REST API v10 on ``127.0.0.1:<random port>``.
 
     State tests may change directly (under no lock: set it before the bot runs, or use the
@@ -403,6 +360,7 @@ class FakeDiscord:
         file_limit: int = FILE_LIMIT,
         webhook_file_limit: int = WEBHOOK_FILE_LIMIT,
     ) -> None:
+        super().__init__(clock=clock, latency=latency)
         self.bot_token = bot_token
         self.file_limit = file_limit
         self.webhook_file_limit = webhook_file_limit
@@ -410,14 +368,10 @@ class FakeDiscord:
         self.bucket_window = bucket_window
         self.global_limit = global_limit
         self.nonce_window = nonce_window
-        self.latency = latency
-        self._clock = clock
         self.missing_channels: set[str] = set()
         self.forbidden_channels: set[str] = set()
         self.invalid_tokens: set[str] = set()
         self.calls: list[Call] = []
-        self.server_errors: list[str] = []
-        self._lock = threading.RLock()
         self._snowflakes = 0
         self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._nonces: dict[tuple[str, str, str], tuple[float, str]] = {}
@@ -433,45 +387,11 @@ class FakeDiscord:
         self._command_ids: dict[tuple[str, str, str], str] = {}
         self._windows: dict[tuple[str, str], _Window] = {}
         self._global_window = _Window(start=float("-inf"))
-        self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
-        self._outage_until = float("-inf")
-        self._outage_mode: OutageMode = "503"
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
-    def start(self) -> FakeDiscord:
-        if self._server is not None:
-            return self
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-discord", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server, self._thread = None, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> FakeDiscord:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("FakeDiscord is not running; call start() or use it as a context manager")
-        return int(self._server.server_address[1])
+    name = "fake-discord"
+    handler = _Handler
 
     @property
     def base_url(self) -> str:
@@ -523,9 +443,9 @@ class FakeDiscord:
         carrying Discord's JSON and headers; a 5xx is an HTML page; ``body`` gives any JSON error
         (``{"message": "Unknown Channel", "code": 10003}`` with ``status=404``). ``channel`` limits
         it to one channel id or webhook id, ``with_files=True`` to requests carrying files (a picture)."""
-        failure = _Failure(status, retry_after, body, drop, channel, is_global, with_files=with_files)
-        with self._lock:
-            self._failures[route].extend([failure] * times)
+        self._queue_failures(
+            route, _Failure(status, retry_after, body, drop, channel, is_global, with_files=with_files), times
+        )
 
     def lose_next_answer(
         self,
@@ -536,19 +456,7 @@ class FakeDiscord:
         with_files: bool | None = None,
     ) -> None:
         """Carry out the next ``times`` requests (a message lands), then drop the connection."""
-        failure = _Failure(200, 0.0, None, True, channel, lose_answer=True, with_files=with_files)
-        with self._lock:
-            self._failures[route].extend([failure] * times)
-
-    def outage(self, seconds: float, mode: OutageMode = "503") -> None:
-        """For ``seconds`` from now (on ``clock``), answer everything with 503 or drop the connection."""
-        with self._lock:
-            self._outage_until = self._clock() + seconds
-            self._outage_mode = mode
-
-    def end_outage(self) -> None:
-        with self._lock:
-            self._outage_until = float("-inf")
+        self._queue_failures(route, _Failure(200, 0.0, None, True, channel, lose_answer=True, with_files=with_files), times)
 
     def delete_message(self, channel_id: str, message_id: str) -> bool:
         """Delete a message as a moderator would (no call recorded)."""
@@ -609,20 +517,10 @@ class FakeDiscord:
         with self._lock:
             return copy.deepcopy(self._interactions[token])
 
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-        return wait_for(predicate, timeout)
-
     # ----------------------------------------------------------------- request pipeline
 
-    def _handle(self, method: str, path: str, query: str, headers: Headers, body: bytes) -> _Reply:
-        if self.latency:
-            time.sleep(self.latency)
-        try:
-            with self._lock:
-                return self._handle_locked(method, path, query, headers, body)
-        except Exception as exc:  # a bug in the fake must surface as a loud 500
-            self.server_errors.append(repr(exc))
-            return _Reply.json({"message": "fake internal error", "code": 0, "detail": repr(exc)}, 500)
+    def _internal_error(self, exc: Exception) -> _Reply:
+        return _Reply.json({"message": "fake internal error", "code": 0, "detail": repr(exc)}, 500)
 
     def _handle_locked(self, method: str, path: str, query: str, headers: Headers, raw: bytes) -> _Reply:
         at = self._clock()
@@ -647,8 +545,8 @@ class FakeDiscord:
             )
             return reply
 
-        if at < self._outage_until:
-            return record(_Reply.dropped() if self._outage_mode == "drop" else _Reply.html_error(503))
+        if (outage := self._outage(at)) is not None:
+            return record(_Reply.dropped() if outage == "drop" else _Reply.html_error(503))
         injected = self._injected(route, ids, bool(files))
         if injected is not None and not injected.lose_answer:
             return record(self._failure_reply(injected, route, ids))
@@ -785,13 +683,7 @@ class FakeDiscord:
                         embed.pop(part)
 
     def _injected(self, route: str, ids: Mapping[str, str], has_files: bool = False) -> _Failure | None:
-        for key in (route, "*"):
-            queue = self._failures.get(key)
-            for failure in list(queue or ()):
-                if failure.matches(ids, has_files):
-                    queue.remove(failure)  # type: ignore[union-attr]
-                    return failure
-        return None
+        return self._take_failure(route, lambda failure: failure.matches(ids, has_files))
 
     def _failure_reply(self, failure: _Failure, route: str, ids: Mapping[str, str]) -> _Reply:
         if failure.drop:

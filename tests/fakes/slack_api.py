@@ -13,7 +13,8 @@ Typical use::
         assert slack.posts("C1")[0]["text"] == "hello"
 
 Everything mutable is guarded by one lock, so tests may inject faults from the test thread while
-the bot posts from its own threads.
+the bot posts from its own threads. The HTTP plumbing (ports, lock, outages, failure queues) is
+``tests.fakes.loopback``, shared with the fake Discord.
 """
 
 from __future__ import annotations
@@ -21,19 +22,17 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import sys
-import threading
 import time
-from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Literal, TypeVar
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, Literal
+from urllib.parse import parse_qsl
 
-T = TypeVar("T")
+from tests.fakes.loopback import Headers as Headers
+from tests.fakes.loopback import LoopbackFake, LoopbackHandler
+from tests.fakes.loopback import wait_for as wait_for
 
 TEAM_ID = "T0TEST"
 BOT_USER_ID = "U0BOT"
@@ -49,7 +48,6 @@ MESSAGE_FIELDS = ("text", "blocks", "attachments", "metadata")
 DEFAULT_TS_BASE = 1_700_000_000.0
 TS_STEP_MICROS = 100
 
-OutageMode = Literal["503", "drop"]
 #: methods called with the app-level token (``xapp-``), not the bot's
 APP_LEVEL_METHODS = frozenset({"apps.connections.open"})
 #: methods authenticated by the app's client id and secret (HTTP Basic), not by a token
@@ -58,26 +56,6 @@ CLIENT_AUTH_METHODS = frozenset({"oauth.v2.access"})
 #: Slack serves them from files.slack.com; the method name faults and recordings use for it.
 UPLOAD_PATH = "/upload/v1/"
 UPLOAD_METHOD = "files.upload_url"
-
-
-class Headers(dict[str, str]):
-    """Request headers with case-insensitive lookup (keys are stored lower-case).
-
-    HTTP header names are case-insensitive, and different clients capitalise them differently;
-    this lets assertions use ``headers["Authorization"]`` regardless of what the client sent.
-    """
-
-    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
-        super().__init__((key.lower(), value) for key, value in items)
-
-    def __getitem__(self, key: str) -> str:
-        return super().__getitem__(key.lower())
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and super().__contains__(key.lower())
-
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return super().get(key.lower(), default)
 
 
 @dataclass(frozen=True)
@@ -185,22 +163,6 @@ class _Failure:
         return _Reply.json({"ok": False, "error": "fake_failure"}, self.status)
 
 
-def wait_for(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.01, message: str = "") -> T:
-    """Poll ``predicate`` until it returns something truthy and return that value.
-
-    The bot works in background threads, so tests need to wait for effects rather than sleep a
-    guessed amount.  Raises ``AssertionError`` (a test failure, not an error) on timeout.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not met within {timeout}s: {message or predicate!r}")
-        time.sleep(interval)
-
-
 def _flag(value: Any) -> bool:
     """Slack booleans arrive as ``true``/``1`` in forms and as real booleans in JSON."""
     if isinstance(value, bool):
@@ -265,60 +227,17 @@ def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
         raise _api_error("invalid_form_data") from exc
 
 
-class _Server(ThreadingHTTPServer):
-    """ThreadingHTTPServer that knows its FakeSlack and keeps errors out of stderr."""
+class _Handler(LoopbackHandler):
+    """Raw HTTP → ``FakeSlack._handle``. The second port (``uploads``, Slack's files.slack.com)
+    serves upload URLs only, and only it serves them."""
 
-    daemon_threads = True
-    # The default backlog of 5 makes a burst of concurrent posts stall ~1 s on SYN retransmits.
-    request_queue_size = 128
-
-    def __init__(self, fake: FakeSlack, *, uploads: bool = False) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-        #: True for the second port, which serves upload URLs only (Slack's files.slack.com)
-        self.uploads = uploads
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that give up (timeouts, drops) cause broken pipes; keep them as data, not noise.
-        self.fake.server_errors.append(repr(sys.exc_info()[1]))
+    def answer(self, path: str, query: str, headers: Headers, body: bytes) -> _Reply:
+        if bool(self.server.options.get("uploads")) != path.startswith(UPLOAD_PATH):
+            path = "/not-served-here" + path
+        return self.server.fake._handle(path, query, headers, body)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """Translates raw HTTP into ``FakeSlack._handle`` calls; HTTP/1.0 so every request closes."""
-
-    server: _Server
-    protocol_version = "HTTP/1.0"
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silenced: per-request lines on stderr would drown pytest output."""
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        split = urlsplit(self.path)
-        path = split.path
-        if self.server.uploads != path.startswith(UPLOAD_PATH):
-            path = "/not-served-here" + path  # upload URLs live on the upload port only, and only they do
-        reply = self.server.fake._handle(path, split.query, Headers(self.headers.items()), body)
-        if reply.drop:
-            self.close_connection = True
-            return
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(reply.body)
-
-
-class FakeSlack:
+class FakeSlack(LoopbackFake):
     """Slack Web API + response-URL endpoint on ``127.0.0.1:<random port>``.
 
     Public state tests may mutate directly: ``missing_channels``, ``not_in_channels``,
@@ -339,9 +258,8 @@ class FakeSlack:
         every answer, for exercising client timeouts.  ``clock`` stamps calls (``Call.at``) and
         times outages and the rate limit: pass the same controlled clock as the code under test
         to run a long outage or real-sized pacing without waiting for it."""
+        super().__init__(clock=clock, latency=latency)
         self.rate_limit_per_channel_per_second = rate_limit_per_channel_per_second
-        self._clock = clock
-        self.latency = latency
         self.missing_channels: set[str] = set()
         self.not_in_channels: set[str] = set()
         self.invalid_tokens: set[str] = set()
@@ -356,19 +274,10 @@ class FakeSlack:
         #: what apps.connections.open answers (Socket Mode): a ws:// URL on loopback, or None
         self.socket_mode_url: str | None = None
         self.responses: list[tuple[str, Any]] = []
-        self.server_errors: list[str] = []
-        self._lock = threading.RLock()
         self._ts_base_micros = round(ts_base * 1_000_000)
         self._ts_counter = 0
         self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._last_post_at: dict[str, float] = {}
-        self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
-        self._outage_until = 0.0
-        self._outage_mode: OutageMode = "503"
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._upload_server: _Server | None = None
-        self._upload_thread: threading.Thread | None = None
         #: file id → the file as files.info shows it, plus "bytes" (None until the upload URL got them)
         self._files: dict[str, dict[str, Any]] = {}
         #: upload URL token → file id
@@ -393,48 +302,12 @@ class FakeSlack:
 
     # ----------------------------------------------------------------- lifecycle
 
-    def start(self) -> FakeSlack:
-        """Bind a fresh port and serve in a daemon thread (so a forgotten stop never hangs pytest)."""
-        if self._server is not None:
-            return self
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
-        )
-        self._thread.start()
-        self._upload_server = _Server(self, uploads=True)
-        self._upload_thread = threading.Thread(
-            target=self._upload_server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-slack-uploads",
-            daemon=True,
-        )
-        self._upload_thread.start()
-        return self
+    name = "fake-slack"
+    handler = _Handler
 
-    def stop(self) -> None:
-        """Stop serving and release the port; safe to call twice."""
-        for server, thread in ((self._server, self._thread), (self._upload_server, self._upload_thread)):
-            if server is None:
-                continue
-            server.shutdown()
-            server.server_close()
-            if thread is not None:
-                thread.join(timeout=5)
-        self._server, self._thread = None, None
-        self._upload_server, self._upload_thread = None, None
-
-    def __enter__(self) -> FakeSlack:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("FakeSlack is not running; call start() or use it as a context manager")
-        return int(self._server.server_address[1])
+    def _open(self) -> None:
+        self._serve_on()
+        self._serve_on("-uploads", uploads=True)
 
     @property
     def root_url(self) -> str:
@@ -443,9 +316,7 @@ class FakeSlack:
     @property
     def upload_root_url(self) -> str:
         """Where upload URLs point: the fake's second loopback port (Slack's files.slack.com)."""
-        if self._upload_server is None:
-            raise RuntimeError("FakeSlack is not running; call start() or use it as a context manager")
-        return f"http://127.0.0.1:{self._upload_server.server_address[1]}"
+        return f"http://127.0.0.1:{self._port_of(1)}"
 
     @property
     def base_url(self) -> str:
@@ -477,22 +348,12 @@ class FakeSlack:
         ``drop=True`` closes the connection without answering.  With ``channel`` only calls
         for that channel take these failures (other channels' calls pass them by).
         """
-        failure = _Failure(status, retry_after, body, drop, channel)
-        with self._lock:
-            self._failures[method].extend([failure] * times)
+        self._queue_failures(method, _Failure(status, retry_after, body, drop, channel), times)
 
     def lose_next_answer(self, method: str, times: int = 1, *, channel: str | None = None) -> None:
         """Carry out the next ``times`` calls to ``method`` as usual (a post lands), then close
         the connection without answering: what a timeout after Slack acted looks like."""
-        failure = _Failure(200, 0, None, True, channel, lose_answer=True)
-        with self._lock:
-            self._failures[method].extend([failure] * times)
-
-    def outage(self, seconds: float, mode: OutageMode = "503") -> None:
-        """For ``seconds`` from now, answer every request with 503 (or drop the connection)."""
-        with self._lock:
-            self._outage_until = self._clock() + seconds
-            self._outage_mode = mode
+        self._queue_failures(method, _Failure(200, 0, None, True, channel, lose_answer=True), times)
 
     def delete_message(self, channel: str, ts: str) -> bool:
         """Remove a message as a person would in the Slack client (no call is recorded); its
@@ -503,11 +364,6 @@ class FakeSlack:
                     self._messages[channel].remove(message)
                     return True
             return False
-
-    def end_outage(self) -> None:
-        """End an outage early, so tests need not sleep it out."""
-        with self._lock:
-            self._outage_until = 0.0
 
     # ----------------------------------------------------------------- inspection
 
@@ -554,10 +410,6 @@ class FakeSlack:
             self._messages[channel].append(message)
             return copy.deepcopy(message)
 
-    def wait_for(self, predicate: Callable[[], T], timeout: float = 10.0) -> T:
-        """Same as the module-level ``wait_for``; here so tests need only the fixture."""
-        return wait_for(predicate, timeout)
-
     def wait_for_posts(self, count: int, channel: str | None = None, timeout: float = 10.0) -> list[dict[str, Any]]:
         """Wait until at least ``count`` successful posts exist and return them all."""
 
@@ -591,20 +443,12 @@ class FakeSlack:
             self._upload_tokens.clear()
             self._last_post_at.clear()
             self._failures.clear()
-            self._outage_until = 0.0
+            self._outage_until = float("-inf")
 
     # ----------------------------------------------------------------- request pipeline
 
-    def _handle(self, path: str, query: str, headers: Headers, body: bytes) -> _Reply:
-        """Route one HTTP request and record it; called from server threads."""
-        if self.latency:
-            time.sleep(self.latency)
-        try:
-            with self._lock:
-                return self._handle_locked(path, query, headers, body)
-        except Exception as exc:  # a bug in the fake must surface as a loud 500, not a dropped socket
-            self.server_errors.append(repr(exc))
-            return _Reply.json({"ok": False, "error": "fake_internal_error", "detail": repr(exc)}, status=500)
+    def _internal_error(self, exc: Exception) -> _Reply:
+        return _Reply.json({"ok": False, "error": "fake_internal_error", "detail": repr(exc)}, status=500)
 
     def _handle_locked(self, path: str, query: str, headers: Headers, body: bytes) -> _Reply:
         at = self._clock()
@@ -651,15 +495,12 @@ class FakeSlack:
     def _injected_reply(self, method: str, at: float, params: Mapping[str, Any] | None = None) -> _Reply | None:
         """Outages win over queued failures; queued failures are consumed one per request (the
         first one whose channel filter the call matches)."""
-        if at < self._outage_until:
-            return _Reply.dropped() if self._outage_mode == "drop" else _Reply.html_error(503)
-        for key in (method, "*"):
-            queue = self._failures.get(key)
-            for failure in list(queue or ()):
-                if failure.matches(params or {}):
-                    queue.remove(failure)  # type: ignore[union-attr]
-                    return _Reply(0, payload=_LOSE_ANSWER, drop=True) if failure.lose_answer else failure.reply()
-        return None
+        if (outage := self._outage(at)) is not None:
+            return _Reply.dropped() if outage == "drop" else _Reply.html_error(503)
+        failure: _Failure | None = self._take_failure(method, lambda f: f.matches(params or {}))
+        if failure is None:
+            return None
+        return _Reply(0, payload=_LOSE_ANSWER, drop=True) if failure.lose_answer else failure.reply()
 
     def _api_reply(self, method: str, params: dict[str, Any], headers: Headers, at: float) -> _Reply:
         implementation = self._methods.get(method)
