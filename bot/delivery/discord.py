@@ -52,7 +52,7 @@ import requests
 
 from bot.core.digest import Digest
 from bot.core.events import Alert, RaceFacts
-from bot.delivery.sink import DeliveryError
+from bot.delivery.sink import DeliveryError, Gone, MessageGone
 from bot.render.discord import (
     REF_CHARS,
     alert_message,
@@ -186,7 +186,6 @@ class _Bucket:
 
 class DiscordSink:
     platform = "discord"
-    supports_cards = True
     min_interval: float
 
     def __init__(
@@ -262,12 +261,12 @@ class DiscordSink:
         keeper looks for a card that may have landed (``find_card``) before posting one."""
         return self._post(channel, live_card(facts), None)
 
-    def update_card(self, facts: RaceFacts, channel: str, ts: str) -> None:
+    def update_card(self, facts: RaceFacts, channel: str, message_id: str) -> None:
         message = live_card(facts)
         if self._is_webhook(channel):
-            self._call("PATCH", self._webhook_route(channel, f"/messages/{ts}"), channel, json=message)
+            self._call("PATCH", self._webhook_route(channel, f"/messages/{message_id}"), channel, json=message)
         else:
-            self._call("PATCH", f"/channels/{channel}/messages/{ts}", channel, json=message)
+            self._call("PATCH", f"/channels/{channel}/messages/{message_id}", channel, json=message)
 
     def find_card(self, channel: str, race_key: str, exclude: Iterable[str] = ()) -> str | None:
         """The newest card for ``race_key`` in the channel, other than the ``exclude``d (retired) ones."""
@@ -327,7 +326,7 @@ class DiscordSink:
         except DeliveryError as exc:
             if target is not None and exc.code == "unknown_channel":
                 # the thread was deleted (the channel answers for itself): nothing was posted
-                raise DeliveryError("the card's thread is gone", gone=True, code=exc.code) from None
+                raise MessageGone("the card's thread is gone", Gone.DELETED, code=exc.code) from None
             raise
         return str(reply["id"]) if isinstance(reply, dict) and reply.get("id") else None
 
@@ -525,8 +524,8 @@ class DiscordSink:
                 )
             return error
         if code == UNKNOWN_MESSAGE:
-            return DeliveryError(
-                "Unknown Message", gone=True, action="someone deleted the live card", code="message_not_found"
+            return MessageGone(
+                "Unknown Message", Gone.DELETED, action="someone deleted the live card", code="message_not_found"
             )
         if code == THREAD_ALREADY_CREATED:
             return DeliveryError("thread already created", code="thread_exists")

@@ -9,8 +9,9 @@ channel's edits. The worker calls
 wait, since an alert is news and a card edit is only fresher numbers.
 
 A card that can no longer be edited (deleted, not this bot's, past the workspace's edit window)
-is posted anew and its new ts kept, so later edits and thread replies use it. The old ts is
-remembered so the crash check never takes the old message for the new one. Why "once" and not
+is posted anew and its new message id kept, so later edits and thread replies use it. The old id
+is remembered so the crash check never takes the old message for the new one. Each sink says why
+a card is lost in neutral terms (``MessageGone``, ``Gone``): no platform's error code is read here. Why "once" and not
 forever: see ``CardKeeper.gone``.
 """
 
@@ -29,19 +30,17 @@ from bot.core.events import RaceFacts
 from bot.delivery.cards import CardRefresher
 from bot.delivery.pacing import Backoff, Pacer
 from bot.delivery.report import CARD_EDIT, HISTORY_ACTION, HISTORY_CHECK, OperatorLog
-from bot.delivery.sink import DeliveryError
+from bot.delivery.sink import DeliveryError, Gone, MessageGone
 from bot.store.database import Card, Store
 
 log = logging.getLogger("electionbot.delivery")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-#: the card message itself no longer exists (the other "gone" errors leave it, just not editable).
-_MESSAGE_GONE = ("message_not_found", "thread_not_found")
 
 
 class CardKeeper:
     """Every ``sink`` it is handed is a ``Sink`` that is also a ``CardSink`` (bot/delivery/sink.py:
-    the worker hands it only sinks with ``supports_cards``), so it calls their members directly."""
+    the worker checks with ``isinstance``), so it calls their members directly."""
 
     def __init__(
         self,
@@ -85,14 +84,14 @@ class CardKeeper:
             # A post may have landed before a crash: look for it first (never an old, retired card).
             self.stats["history_checks"] += 1
             try:
-                ts = sink.find_card(channel, race_key, exclude=card.retired)
+                message_id = sink.find_card(channel, race_key, exclude=card.retired)
             except DeliveryError as exc:
                 if not exc.permanent:
                     raise
                 self.operator.permanent(platform, channel, exc, HISTORY_CHECK, action=HISTORY_ACTION)
-                ts = None
-            if ts:
-                self.store.card_live(card.id, ts, None, self.clock(), channel_id=_channel_id(sink, channel))
+                message_id = None
+            if message_id:
+                self.store.card_live(card.id, message_id, None, self.clock(), channel_id=_channel_id(sink, channel))
                 self.stats["cards_reconciled"] += 1
                 return True
         facts = (self.refresher.facts_for(feed, race_key) if self.refresher else None) or fallback
@@ -102,11 +101,15 @@ class CardKeeper:
         key = (platform, channel)
         self.posts.mark(key)  # a card is a post: it spends the channel's post budget
         try:
-            ts = sink.post_card(facts, feed, channel)
+            message_id = sink.post_card(facts, feed, channel)
         finally:
             self.posts.mark(key)  # paced from the answer
         self.store.card_live(
-            card.id, ts or "", message_hash(sink.card_message(facts)), self.clock(), channel_id=_channel_id(sink, channel)
+            card.id,
+            message_id or "",
+            message_hash(sink.card_message(facts)),
+            self.clock(),
+            channel_id=_channel_id(sink, channel),
         )
         self.stats["cards_created"] += 1
         return True
@@ -136,7 +139,7 @@ class CardKeeper:
                 if card.retired:  # a lost card waiting for its replacement (first cards come with an alert)
                     self._repost(platform, sink, card)
                 continue
-            if not card.ts:
+            if not card.message_id:
                 continue
             if card.updated_at is not None and (self.clock() - card.updated_at).total_seconds() < self.refresher.throttle:
                 continue
@@ -150,7 +153,7 @@ class CardKeeper:
                 return  # the workspace's edit budget is spent for now
             self.edits.mark(workspace)
             try:
-                sink.update_card(facts, card.channel, card.ts)
+                sink.update_card(facts, card.channel, card.message_id)
             except DeliveryError as exc:
                 self.edits.mark(workspace)
                 self._edit_failed(platform, sink, card, exc)
@@ -162,7 +165,7 @@ class CardKeeper:
 
     def _edit_failed(self, platform: str, sink: Any, card: Card, exc: DeliveryError) -> None:
         key = (platform, card.channel)
-        if exc.gone:
+        if isinstance(exc, MessageGone):
             self.gone(platform, sink, card, exc)
             return
         if exc.permanent:
@@ -183,14 +186,14 @@ class CardKeeper:
 
     # --- a card that can no longer be edited ----------------------------------------------
 
-    def gone(self, platform: str, sink: Any, card: Card, exc: DeliveryError) -> None:
+    def gone(self, platform: str, sink: Any, card: Card, exc: MessageGone) -> None:
         """Post the card anew, once. A replacement that is itself lost before it ever took an
         edit, or a second closed edit window (the workspace closes it on every card), would only
         start a loop of new cards: that card is frozen instead, and its alerts still go out (in
         its thread if the message still exists, else to the channel)."""
-        code = exc.code or str(exc)
-        if not _may_repost(card, code):
-            self.store.card_frozen(card.id, None if code in _MESSAGE_GONE else card.ts)
+        code = exc.code or str(exc)  # the platform's own word, for the operator
+        if not _may_repost(card, exc.because):
+            self.store.card_frozen(card.id, card.message_id if exc.message_exists else None)
             self.stats["cards_frozen"] += 1
             action = f" — {exc.action}" if exc.action else ""
             log.error(
@@ -203,14 +206,14 @@ class CardKeeper:
                 action,
             )
             return
-        replacement = self.store.card_retire(card.id, card.ts, self.clock())
+        replacement = self.store.card_retire(card.id, card.message_id, self.clock())
         self.stats["cards_lost"] += 1
         log.warning(
-            "%s %s: the live card for %s (ts %s) cannot be edited any more (%s); posting a new one",
+            "%s %s: the live card for %s (message %s) cannot be edited any more (%s); posting a new one",
             platform,
             card.channel,
             card.race_key,
-            card.ts,
+            card.message_id,
             code,
         )
         if replacement is not None:
@@ -242,11 +245,11 @@ class CardKeeper:
         return self._failures.failed(key)
 
 
-def _may_repost(card: Card, code: str) -> bool:
+def _may_repost(card: Card, because: Gone) -> bool:
     """Whether a card that can no longer be edited may be posted anew (see ``CardKeeper.gone``)."""
     if card.replaced == 0:
         return True
-    if code == "edit_window_closed":
+    if because is Gone.EDIT_WINDOW_CLOSED:
         return False
     return card.updates > 0  # the replacement worked for a while: someone deleted it again
 

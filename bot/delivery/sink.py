@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from enum import Enum
 from typing import Any, Protocol, runtime_checkable
 
 from bot.core.digest import Digest
@@ -14,9 +15,11 @@ class DeliveryError(Exception):
     """A send failed. ``permanent`` errors need the operator (a missing channel, a bad token);
     the others are retried, after ``retry_after`` seconds when the platform said so (HTTP 429).
     ``uncertain`` errors (a lost answer, a 5xx) may hide a post that landed: the worker checks
-    the channel before trying again. ``gone`` means the message to edit can no longer be edited
-    (deleted, not ours, past the workspace's edit window): retrying the edit is pointless, a live
-    card must be posted anew. ``code`` is the platform's own error name, for logs and tests."""
+    the channel before trying again. ``code`` is the platform's own error name, for logs and
+    tests only: what the bot decides on is said in these neutral terms (and ``MessageGone``)."""
+
+    #: the message to edit or reply under can no longer be edited (``MessageGone``)
+    gone = False
 
     def __init__(
         self,
@@ -26,7 +29,6 @@ class DeliveryError(Exception):
         retry_after: float | None = None,
         action: str | None = None,
         uncertain: bool = False,
-        gone: bool = False,
         code: str | None = None,
     ):
         super().__init__(message)
@@ -34,14 +36,43 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
         self.action = action
         self.uncertain = uncertain
-        self.gone = gone
         self.code = code
+
+
+class Gone(Enum):
+    """Why a message can no longer be edited, in no platform's words: each sink translates its
+    platform's errors into these, and the card keeper decides on them alone."""
+
+    #: the message (or the thread started from it) no longer exists: someone deleted it
+    DELETED = "deleted"
+    #: it exists, but this bot cannot edit it (posted by another bot user: the app was reinstalled)
+    NOT_OURS = "not ours"
+    #: it exists, but the workspace allows edits only for a while after posting: every card's
+    #: window closes, so a card posted anew would be lost again
+    EDIT_WINDOW_CLOSED = "edit window closed"
+
+
+class MessageGone(DeliveryError):
+    """The message to edit (or whose thread to post in) can no longer be edited, ``because``:
+    retrying is pointless; a live card must be posted anew (bot/delivery/live_cards.py) and an
+    alert for its thread goes to the channel."""
+
+    gone = True
+
+    def __init__(self, message: str, because: Gone, *, action: str | None = None, code: str | None = None):
+        super().__init__(message, action=action, code=code)
+        self.because = because
+
+    @property
+    def message_exists(self) -> bool:
+        """Whether the old message is still there (its thread may still take replies)."""
+        return self.because is not Gone.DELETED
 
 
 class Sink(Protocol):
     """What every platform's sink does: post one alert, post one digest. The worker calls nothing
     else unless the sink also has one of the capabilities below (it checks with ``isinstance``
-    against these runtime-checkable Protocols; cards still by ``supports_cards``)."""
+    against these runtime-checkable Protocols)."""
 
     platform: str
     #: seconds between two posts to one channel (the platform's rate limit; 0 for a terminal)
@@ -83,10 +114,10 @@ class RollupSink(Protocol):
 
 @runtime_checkable
 class CardSink(Protocol):
-    """Keeps one live card per race, edited in place (``supports_cards`` says it is switched on),
-    and posts a race's alerts into its card's thread (``thread_ts``), optionally also to the channel."""
+    """Keeps one live card per race, edited in place, and posts a race's alerts into its card's
+    thread (``thread_ts``: the card's message id), optionally also to the channel. A card that can
+    no longer be edited raises ``MessageGone`` from ``update_card`` (and from ``send`` into its thread)."""
 
-    supports_cards: bool
     update_interval: float
 
     def send(self, alert: Alert, channel: str, *, thread_ts: str | None = None, broadcast: bool = False) -> str | None: ...
@@ -95,7 +126,7 @@ class CardSink(Protocol):
 
     def post_card(self, facts: RaceFacts, feed: str, channel: str) -> str | None: ...
 
-    def update_card(self, facts: RaceFacts, channel: str, ts: str) -> None: ...
+    def update_card(self, facts: RaceFacts, channel: str, message_id: str) -> None: ...
 
     def find_card(self, channel: str, race_key: str, exclude: Iterable[str] = ()) -> str | None: ...
 

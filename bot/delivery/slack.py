@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.core.digest import Digest
 from bot.core.events import Alert, RaceFacts
-from bot.delivery.sink import DeliveryError
+from bot.delivery.sink import DeliveryError, Gone, MessageGone
 from bot.delivery.uploads import SCOPE_ACTION, shared_ts, upload_picture
 from bot.render.digest import digest_message, rollup_message
 from bot.render.picture import Picture
@@ -58,12 +58,16 @@ PERMANENT = {
 }
 
 #: the message to edit (or whose thread to read) can no longer be edited: editing again will not
-#: help, a live card has to be posted anew. With what the operator may do about it.
+#: help, a live card has to be posted anew. Why, in neutral terms (``Gone``), and what the
+#: operator may do about it.
 GONE = {
-    "message_not_found": "someone deleted the live card",
-    "cant_update_message": "the card was not posted by this bot user (was the app reinstalled?)",
-    "edit_window_closed": 'the workspace only allows edits for a while after posting: let messages be edited at any time (workspace settings, message editing) or use style "messages" for this channel',
-    "thread_not_found": "the card whose thread this was is gone",
+    "message_not_found": (Gone.DELETED, "someone deleted the live card"),
+    "cant_update_message": (Gone.NOT_OURS, "the card was not posted by this bot user (was the app reinstalled?)"),
+    "edit_window_closed": (
+        Gone.EDIT_WINDOW_CLOSED,
+        'the workspace only allows edits for a while after posting: let messages be edited at any time (workspace settings, message editing) or use style "messages" for this channel',
+    ),
+    "thread_not_found": (Gone.DELETED, "the card whose thread this was is gone"),
 }
 
 
@@ -94,8 +98,6 @@ class SlackSink:
         #: the gap between two ``chat.update`` calls, workspace-wide (all cards share it).
         self.update_interval = update_interval
         self._ids: dict[str, str] = {}
-
-    supports_cards = True
 
     def send(self, alert: Alert, channel: str, *, thread_ts: str | None = None, broadcast: bool = False) -> str | None:
         """One alert; in a card's thread when ``thread_ts`` is given (``broadcast`` also shows it in the channel)."""
@@ -137,11 +139,13 @@ class SlackSink:
             channel, message, {"event_type": CARD_EVENT, "event_payload": {"race_key": facts.race_key, "feed": feed}}
         )
 
-    def update_card(self, facts: RaceFacts, channel: str, ts: str) -> None:
+    def update_card(self, facts: RaceFacts, channel: str, message_id: str) -> None:
         message = live_card(facts)
         channel_id = self.channel_id(channel)
         client = self.client_for(channel)
-        self._call(lambda: client.chat_update(channel=channel_id, ts=ts, text=message["text"], blocks=message["blocks"]))
+        self._call(
+            lambda: client.chat_update(channel=channel_id, ts=message_id, text=message["text"], blocks=message["blocks"])
+        )
 
     def client_for(self, channel: str) -> WebClient:
         """The client whose token may post in ``channel``."""
@@ -199,7 +203,7 @@ class SlackSink:
             if exc.code == "missing_scope":
                 exc.action = SCOPE_ACTION
             elif exc.code == "invalid_thread_ts":  # the thread to share into is gone (a deleted card)
-                exc.gone, exc.action = True, GONE["thread_not_found"]
+                raise MessageGone(str(exc), Gone.DELETED, action=GONE["thread_not_found"][1], code=exc.code) from None
             raise
 
     # --- crash reconciliation --------------------------------------------------------------
@@ -303,7 +307,8 @@ def _classify(exc: SlackApiError) -> DeliveryError:
     if error in PERMANENT:
         return DeliveryError(error, permanent=True, action=PERMANENT[error], code=error)
     if error in GONE:
-        return DeliveryError(error, gone=True, action=GONE[error], code=error)
+        because, action = GONE[error]
+        return MessageGone(error, because, action=action, code=error)
     if status >= 500:
         return DeliveryError(f"Slack server error (HTTP {status})", uncertain=True)
     return DeliveryError(f"Slack error {error or status}", code=error)

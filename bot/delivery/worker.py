@@ -38,7 +38,16 @@ from bot.delivery.cards import CardRefresher
 from bot.delivery.live_cards import CardKeeper
 from bot.delivery.pacing import MAX_BACKOFF, Backoff, Pacer
 from bot.delivery.report import HISTORY_ACTION, HISTORY_CHECK, OperatorLog
-from bot.delivery.sink import DeliveryError, HistorySink, RollupSink, Sink, SummarySink, UploadSink
+from bot.delivery.sink import (
+    CardSink,
+    DeliveryError,
+    HistorySink,
+    MessageGone,
+    RollupSink,
+    Sink,
+    SummarySink,
+    UploadSink,
+)
 from bot.render.picture import Picture
 from bot.store.database import Card, Delivery, Store, utcnow
 
@@ -142,7 +151,7 @@ class DeliveryWorker:
                 if self._stopping.is_set():
                     break
                 sent += self._deliver_platform(platform, sink, deadline)
-                if self.cards is not None and _supports_cards(sink) and not self._stopping.is_set():
+                if self.cards is not None and isinstance(sink, CardSink) and not self._stopping.is_set():
                     self._refresh_cards(platform, sink)
                 if self.claims is not None:
                     self.claims.release_idle(platform)
@@ -162,7 +171,7 @@ class DeliveryWorker:
 
     def style(self, platform: str, channel: str) -> str:
         sink = self.sinks.get(platform)
-        if sink is None or not _supports_cards(sink):
+        if not isinstance(sink, CardSink):
             return "messages"
         return self.styles.get(channel, self.default_style)
 
@@ -170,7 +179,7 @@ class DeliveryWorker:
 
     def _deliver_platform(self, platform: str, sink: Sink, deadline: float) -> int:
         sent = 0
-        interval = _post_interval(sink, self.min_interval)
+        interval = float(sink.min_interval)
         while self._monotonic() < deadline and not self._stopping.is_set():
             by_channel = self._ready(platform)
             if not by_channel:
@@ -214,7 +223,7 @@ class DeliveryWorker:
         newly taken over is paced from its last post by whichever worker made it."""
         assert self.claims is not None
         held, fresh = self.claims.hold(platform, self.store.due_channels(platform, now))
-        interval = _post_interval(self.sinks[platform], self.min_interval)
+        interval = float(self.sinks[platform].min_interval)
         for channel in fresh:
             last = self.store.last_post_at(platform, channel)
             if last is not None and (now - last).total_seconds() < interval:
@@ -307,8 +316,8 @@ class DeliveryWorker:
                 self._log_delivery([row], "skipped", logging.DEBUG)
                 return 0
             if card is not None and card.status == "frozen":
-                thread_ts = card.ts  # None when the card is gone: the alert goes to the channel
-            elif card is None or card.status != "live" or not card.ts:
+                thread_ts = card.message_id  # None when the card is gone: the alert goes to the channel
+            elif card is None or card.status != "live" or not card.message_id:
                 try:
                     if self._cards.ensure(
                         platform, sink, row.alert.feed, row.alert.race_key, row.channel, card, row.alert.facts
@@ -320,7 +329,7 @@ class DeliveryWorker:
                     return self._retry(row, exc)  # the card stays "creating": looked for before the next try
                 # no numbers to draw a card with: the alert goes to the channel on its own
             else:
-                thread_ts = card.ts
+                thread_ts = card.message_id
             broadcast = bool(thread_ts) and row.alert.severity >= Severity.LEAD
 
         key = (platform, row.channel)
@@ -328,12 +337,12 @@ class DeliveryWorker:
         self._posts.mark(key)
         try:
             if thread_ts:
-                ts = sink.send(row.alert, row.channel, thread_ts=thread_ts, broadcast=broadcast)  # type: ignore[call-arg]  # only a CardSink has threads (bot/delivery/sink.py), and only it has a thread_ts here
+                message_id = sink.send(row.alert, row.channel, thread_ts=thread_ts, broadcast=broadcast)  # type: ignore[call-arg]  # only a CardSink has threads (bot/delivery/sink.py), and only it has a thread_ts here
             else:
-                ts = sink.send(row.alert, row.channel)
+                message_id = sink.send(row.alert, row.channel)
         except DeliveryError as exc:
             self._posts.mark(key)  # pace from the answer, not the request
-            if exc.gone and thread_ts and card is not None:
+            if isinstance(exc, MessageGone) and thread_ts and card is not None:
                 # The card, and its thread with it, is gone: retrying into it would never end.
                 # A new card first (or none: frozen), then this alert goes again.
                 self._cards.gone(platform, sink, card, exc)
@@ -359,7 +368,7 @@ class DeliveryWorker:
         self._spent(platform, sink, row.channel, row.alert.at)
         if self.on_posted is not None:
             self.on_posted(row)
-        self.store.mark_sent(row.id, ts, self.clock())
+        self.store.mark_sent(row.id, message_id, self.clock())
         self._log_delivery([row], "sent")
         return 1
 
@@ -441,7 +450,7 @@ class DeliveryWorker:
     def _rollup(self, platform: str, sink: Any, rows: list[Delivery]) -> int:
         """One message for ``rows`` (the budget's surplus), all marked sent by it, or all retried."""
         channel = rows[0].channel
-        posted, ts = self._post_group(
+        posted, message_id = self._post_group(
             platform,
             sink,
             rows,
@@ -461,7 +470,7 @@ class DeliveryWorker:
         )
         if self.on_posted is not None:
             self.on_posted(rows[0])
-        self.store.mark_many_sent([r.id for r in rows], ts, self.clock())
+        self.store.mark_many_sent([r.id for r in rows], message_id, self.clock())
         self._log_delivery(rows, "sent")
         return len(rows)
 
@@ -476,7 +485,7 @@ class DeliveryWorker:
         self.store.begin_attempt([r.id for r in rows], self.clock())
         self._posts.mark(key)
         try:
-            ts = post()
+            message_id = post()
         except DeliveryError as exc:
             self._posts.mark(key)
             if exc.permanent:
@@ -500,7 +509,7 @@ class DeliveryWorker:
         self._failures.succeeded(key)
         self.stats["posts"] += 1
         self._spent(platform, sink, channel, rows[-1].alert.at)
-        return True, ts
+        return True, message_id
 
     def _send_digest(self, platform: str, sink: Any, row: Delivery) -> int:
         """A digest part: one message to the channel (never a card's thread), sent like an alert."""
@@ -508,7 +517,7 @@ class DeliveryWorker:
         self.store.begin_attempt([row.id], self.clock())
         self._posts.mark(key)
         try:
-            ts = sink.send_digest(row.alert, row.channel)
+            message_id = sink.send_digest(row.alert, row.channel)
         except DeliveryError as exc:
             self._posts.mark(key)
             return self._retry(row, exc, uncertain=exc.uncertain)
@@ -532,7 +541,7 @@ class DeliveryWorker:
         self._spent(platform, sink, row.channel, row.alert.at)
         if self.on_posted is not None:
             self.on_posted(row)
-        self.store.mark_sent(row.id, ts, self.clock())
+        self.store.mark_sent(row.id, message_id, self.clock())
         self._log_delivery([row], "sent")
         return 1
 
@@ -581,7 +590,7 @@ class DeliveryWorker:
             self.stats["pictures_skipped"] += 1
             self._log_delivery([row], "skipped", logging.DEBUG)
             return 0
-        thread_ts = card.ts if card is not None and card.status in ("live", "frozen") and card.ts else None
+        thread_ts = card.message_id if card is not None and card.status in ("live", "frozen") and card.message_id else None
         key = (platform, row.channel)
         self.store.begin_attempt([row.id], self.clock())
         self._posts.mark(key)
@@ -620,9 +629,9 @@ class DeliveryWorker:
     def _find_posted(self, sink: Any, channel: str, keys: list[str], card: Card | None) -> dict[str, str]:
         self.stats["history_checks"] += 1
         found: dict[str, str] = {}
-        if card is not None and card.ts:
+        if card is not None and card.message_id:
             try:
-                found.update(sink.find_posted(channel, keys, thread_ts=card.ts))
+                found.update(sink.find_posted(channel, keys, thread_ts=card.message_id))
             except DeliveryError as exc:
                 if not exc.gone:
                     raise
@@ -668,7 +677,7 @@ class DeliveryWorker:
     def _summarize(self, platform: str, sink: Any, rows: list[Delivery], now: datetime) -> int:
         channel = rows[0].channel
         held = int((now - rows[0].created_at).total_seconds() // 60)
-        posted, ts = self._post_group(
+        posted, message_id = self._post_group(
             platform, sink, rows, lambda: sink.send_summary([r.alert for r in rows], channel, held), "catch-up message"
         )
         if not posted:
@@ -683,14 +692,6 @@ class DeliveryWorker:
         )
         if self.on_posted is not None:
             self.on_posted(rows[0])
-        self.store.mark_many_sent([r.id for r in rows], ts, self.clock())
+        self.store.mark_many_sent([r.id for r in rows], message_id, self.clock())
         self._log_delivery(rows, "sent")
         return len(rows)
-
-
-def _post_interval(sink: Any, default: float) -> float:
-    return float(getattr(sink, "min_interval", default))
-
-
-def _supports_cards(sink: Any) -> bool:
-    return bool(getattr(sink, "supports_cards", False))

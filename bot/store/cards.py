@@ -22,17 +22,19 @@ class Card:
     channel: str
     platform: str
     status: str
-    ts: str | None
+    #: the platform's id of the card's message (Slack's ``ts``, Discord's message id)
+    message_id: str | None
     rendered_hash: str | None
     updated_at: datetime | None
     updates: int
     replaced: int = 0
+    #: the message ids of the cards it replaced
     retired: tuple[str, ...] = ()
     channel_id: str | None = None
 
 
 def _card(r: CardRow) -> Card:
-    retired = tuple((r.retired_ts or "").split())
+    retired = tuple((r.retired_message_ids or "").split())
     return Card(
         r.id,
         r.feed,
@@ -40,7 +42,7 @@ def _card(r: CardRow) -> Card:
         r.channel,
         r.platform,
         r.status,
-        r.ts,
+        r.message_id,
         r.rendered_hash,
         aware(r.updated_at),
         r.updates or 0,
@@ -89,9 +91,20 @@ class CardStore(Sessions):
             return _card(row)
 
     def card_live(
-        self, card_id: int, ts: str, rendered_hash: str | None, now: datetime | None = None, *, channel_id: str | None = None
+        self,
+        card_id: int,
+        message_id: str,
+        rendered_hash: str | None,
+        now: datetime | None = None,
+        *,
+        channel_id: str | None = None,
     ) -> None:
-        values: dict[str, Any] = {"status": "live", "ts": ts, "rendered_hash": rendered_hash, "updated_at": now or utcnow()}
+        values: dict[str, Any] = {
+            "status": "live",
+            "message_id": message_id,
+            "rendered_hash": rendered_hash,
+            "updated_at": now or utcnow(),
+        }
         if channel_id:
             values["channel_id"] = channel_id
         with self.session() as s, s.begin():
@@ -105,28 +118,28 @@ class CardStore(Sessions):
                 .values(rendered_hash=rendered_hash, updated_at=now or utcnow(), updates=CardRow.updates + 1)
             )
 
-    def card_retire(self, card_id: int, old_ts: str | None, now: datetime | None = None) -> Card | None:
+    def card_retire(self, card_id: int, old_message_id: str | None, now: datetime | None = None) -> Card | None:
         """The card's message can no longer be edited: back to "creating" (committed before the
-        new post, so a crash in between is reconciled), its ts remembered so the reconciliation
+        new post, so a crash in between is reconciled), its message id remembered so the reconciliation
         never mistakes the old message for the new one."""
         with self.session() as s, s.begin():
             row = s.get(CardRow, card_id)
             if row is None:
                 return None
-            retired = (row.retired_ts or "").split()
-            if old_ts and old_ts not in retired:
-                retired = (retired + [old_ts])[-20:]
+            retired = (row.retired_message_ids or "").split()
+            if old_message_id and old_message_id not in retired:
+                retired = (retired + [old_message_id])[-20:]
             row.status = "creating"
-            row.ts = None
+            row.message_id = None
             row.rendered_hash = None
-            row.retired_ts = " ".join(retired) or None
+            row.retired_message_ids = " ".join(retired) or None
             row.replaced = (row.replaced or 0) + 1
             row.updates = 0
             row.updated_at = now or utcnow()
             s.flush()
             return _card(row)
 
-    def card_frozen(self, card_id: int, ts: str | None) -> None:
-        """Stop editing (and re-posting) this card; ``ts`` is kept only if the message still exists."""
+    def card_frozen(self, card_id: int, message_id: str | None) -> None:
+        """Stop editing (and re-posting) this card; ``message_id`` is kept only if the message still exists."""
         with self.session() as s, s.begin():
-            s.execute(update(CardRow).where(CardRow.id == card_id).values(status="frozen", ts=ts))
+            s.execute(update(CardRow).where(CardRow.id == card_id).values(status="frozen", message_id=message_id))

@@ -125,8 +125,8 @@ class OutboxStore(Sessions):
                     first[channel] = aware(at)  # type: ignore[assignment]  # at is not None here; aware keeps its Optional signature
         return first
 
-    def mark_sent(self, delivery_id: int, message_ts: str | None, now: datetime | None = None) -> None:
-        self.mark_many_sent([delivery_id], message_ts, now)
+    def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime | None = None) -> None:
+        self.mark_many_sent([delivery_id], message_id, now)
 
     def mark_retry(
         self, delivery_id: int, error: str, wait: timedelta, now: datetime | None = None, *, uncertain: bool = False
@@ -153,7 +153,7 @@ class OutboxStore(Sessions):
         with self.session() as s, s.begin():
             s.execute(update(OutboxRow).where(OutboxRow.id.in_(ids)).values(status="sending", attempt_at=now or utcnow()))
 
-    def mark_many_sent(self, delivery_ids: Iterable[int], message_ts: str | None, now: datetime | None = None) -> None:
+    def mark_many_sent(self, delivery_ids: Iterable[int], message_id: str | None, now: datetime | None = None) -> None:
         ids = list(delivery_ids)
         with self.session() as s, s.begin():
             s.execute(
@@ -162,7 +162,7 @@ class OutboxStore(Sessions):
                 .values(
                     status="sent",
                     sent_at=now or utcnow(),
-                    message_ts=message_ts,
+                    message_id=message_id,
                     attempts=OutboxRow.attempts + 1,
                     last_error=None,
                 )

@@ -75,7 +75,8 @@ class OutboxRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(Moment())
     created_at: Mapped[datetime] = mapped_column(Moment())
     sent_at: Mapped[datetime | None] = mapped_column(Moment(), nullable=True)
-    message_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: the platform's id of the message posted (Slack's ``ts``, Discord's message id; revision 0008)
+    message_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: when the last attempt began (set with status "sending", before the platform is called).
     attempt_at: Mapped[datetime | None] = mapped_column(Moment(), nullable=True)
@@ -85,7 +86,7 @@ class OutboxRow(Base):
 
 
 class CardRow(Base):
-    """One live race card per race × channel × platform: its message ts survives restarts."""
+    """One live race card per race × channel × platform: its message id survives restarts."""
 
     __tablename__ = "cards"
     __table_args__ = (UniqueConstraint("race_key", "channel", "platform", name="uq_card_race_channel"),)
@@ -95,17 +96,17 @@ class CardRow(Base):
     channel: Mapped[str] = mapped_column(String(80))
     platform: Mapped[str] = mapped_column(String(20))
     #: creating (a post may be under way: look for it before posting) | live | frozen (can no
-    #: longer be edited and is not re-posted again; its thread, if it has a ts, still gets replies)
+    #: longer be edited and is not re-posted again; its thread, if it has a message id, still gets replies)
     status: Mapped[str] = mapped_column(String(12), default="creating")
-    ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    message_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     rendered_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(Moment())
     updated_at: Mapped[datetime | None] = mapped_column(Moment(), nullable=True)
     updates: Mapped[int] = mapped_column(Integer, default=0)
     #: how often the card was posted anew because the old one could not be edited any more.
     replaced: Mapped[int | None] = mapped_column(Integer, nullable=True, default=0)
-    #: ts of the cards it replaced (space-separated): the crash check must not take one for the new card.
-    retired_ts: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: message ids of the cards it replaced (space-separated): the crash check must not take one for the new card.
+    retired_message_ids: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: the id Slack answered with (a channel configured by name; chat.update wants the id).
     channel_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
 

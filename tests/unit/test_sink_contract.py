@@ -1,6 +1,7 @@
 """Every real sink keeps the written contract of bot/delivery/sink.py: the two methods every sink
-has, and exactly the optional capabilities the worker will use with it (it checks with hasattr, so
-a capability half-implemented would be called and fail on the night)."""
+has, and exactly the optional capabilities the worker will use with it (it checks with isinstance
+against runtime-checkable Protocols, which look only at the names: a capability half-implemented
+would be called and fail on the night)."""
 
 from __future__ import annotations
 

@@ -71,7 +71,7 @@ def test_a_deleted_card_is_posted_anew_once_and_everything_moves_to_it(tmp_path,
         old, new = _card_ts(slack)
         assert old == old_ts and new != old_ts
         card = store.card(RACE, CHANNEL, "slack")
-        assert card is not None and card.status == "live" and card.ts == new and card.retired == (old_ts,)
+        assert card is not None and card.status == "live" and card.message_id == new and card.retired == (old_ts,)
         updates = slack.calls_to("chat.update")
         failed = [c for c in updates if not c.ok]
         assert [c.response["error"] for c in failed] == ["message_not_found"] and failed[0].params["ts"] == old_ts
@@ -106,7 +106,7 @@ def test_a_card_that_cannot_be_edited_is_reposted_once_then_frozen_not_looped(tm
 
         first, second = _card_ts(slack)
         card = store.card(RACE, CHANNEL, "slack")
-        assert card is not None and card.status == "frozen" and card.ts == second
+        assert card is not None and card.status == "frozen" and card.message_id == second
         errors = [c for c in slack.calls_to("chat.update") if not c.ok]
         assert [c.params["ts"] for c in errors] == [first, second]
         assert not [c for c in slack.calls_to("chat.update") if c.at > errors[-1].at]  # frozen: no more edits
@@ -134,7 +134,7 @@ def test_edit_window_closed_reposts_once_and_freezes_the_second_time(tmp_path, c
 
         assert len(_card_ts(slack)) == 2
         card = store.card(RACE, CHANNEL, "slack")
-        assert card is not None and card.status == "frozen" and card.ts == second
+        assert card is not None and card.status == "frozen" and card.message_id == second
         _all_alerts_once(store, slack)
         lines = _gone_lines(caplog)
         assert len(lines) == 2 and "let messages be edited at any time" in lines[1]
@@ -163,7 +163,7 @@ def test_a_lost_replacement_post_is_not_mistaken_for_the_old_card_after_a_restar
         old, new = _card_ts(slack)
         assert old == old_ts
         card = store.card(RACE, CHANNEL, "slack")
-        assert card is not None and card.status == "live" and card.ts == new
+        assert card is not None and card.status == "live" and card.message_id == new
         later = [c for c in slack.calls_to("chat.update") if c.ok]
         assert later and later[-1].params["ts"] == new
         _all_alerts_once(store, slack)

@@ -81,7 +81,7 @@ def test_the_night_on_slack_and_discord_at_once_each_alert_once_cards_in_place(t
             for c in discord.calls_to(POSTS)
             if c.ok and c.channel == DISCORD_CHANNEL and "message_reference" in c.body
         ]
-        cards = {c.ts for c in night.store.cards("discord", None) if c.channel == DISCORD_CHANNEL}
+        cards = {c.message_id for c in night.store.cards("discord", None) if c.channel == DISCORD_CHANNEL}
         assert replies and all(r["message_reference"]["message_id"] in cards for r in replies)  # calls, lead changes
         assert assert_no_call_could_ping(discord) > 20
         # the bucket (1 per 2.5 s per channel: tighter than the worker's one post a second) was read from
@@ -214,10 +214,10 @@ def test_a_deleted_card_is_posted_anew_once(tmp_path, clock: VirtualClock) -> No
 
         def delete_card(tick: int) -> None:
             if tick in (15, 25):
-                cards = [c for c in night.store.cards("discord", None) if c.status == "live" and c.ts]
+                cards = [c for c in night.store.cards("discord", None) if c.status == "live" and c.message_id]
                 if cards:
-                    discord.delete_message(DISCORD_CHANNEL, cards[0].ts)
-                    deleted.append(cards[0].ts)
+                    discord.delete_message(DISCORD_CHANNEL, cards[0].message_id)
+                    deleted.append(cards[0].message_id)
 
         run_ticks(night.poller, night.worker, night.store, clock, tick=1.0, before_tick=delete_card)
         assert deleted
@@ -227,7 +227,7 @@ def test_a_deleted_card_is_posted_anew_once(tmp_path, clock: VirtualClock) -> No
         assert len(card_posts) == len(races) + night.worker.stats["cards_lost"]  # each lost card posted anew once
         assert_each_alert_once_on_discord(discord, night.store, DISCORD_CHANNEL, DISCORD_CHANNEL)
         live = [c for c in night.store.cards("discord", None) if c.status == "live"]
-        assert all(c.ts not in deleted for c in live)
+        assert all(c.message_id not in deleted for c in live)
         assert night.worker.stats["cards_lost"] + night.worker.stats["cards_frozen"] == len(deleted)
 
 

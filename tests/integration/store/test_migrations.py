@@ -93,7 +93,7 @@ def test_the_comparison_sees_a_column_without_a_revision(tmp_path: Path) -> None
     try:
         schema.prepare(engine)
         with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE cards DROP COLUMN retired_ts"))
+            conn.execute(text("ALTER TABLE cards DROP COLUMN retired_message_ids"))
         assert [d[0] for d in differences(engine)] == ["add_column"]
     finally:
         engine.dispose()
@@ -141,6 +141,48 @@ def test_a_step_down_and_back_up_keeps_the_night(tmp_path: Path) -> None:
         assert stored is not None and stored.snapshot == snapshot and stored.cursor == {"etag": "x"}
         assert [d.alert.key for d in again.due("slack", AT)] == [alert().key]
         assert [(s.scope, s.level) for s in for_channel(again, "C1")] == [("AL", "quiet")]
+    finally:
+        again.close()
+
+
+def test_the_message_ids_keep_their_values_down_to_0007_and_up_again(tmp_path: Path) -> None:
+    """Revision 0008 renames the stored message ids (``outbox.message_ts``, ``cards.ts`` and
+    ``retired_ts`` become ``message_id`` and ``retired_message_ids``): every value is where the
+    code of each side reads it, after the step down and after the step back up."""
+    url = db_url(tmp_path / "ids.db")
+    store = Store(url)
+    try:
+        store.enqueue([(alert(), "C1", "slack")], AT)
+        [row] = store.due("slack", AT)
+        store.mark_sent(row.id, "1700000000.000100", AT)
+        card = store.begin_card("al", "AL-1000", "C1", "slack", AT)
+        store.card_live(card.id, "1700000000.000200", None, AT)
+        store.card_retire(card.id, "1700000000.000200", AT)
+        store.card_live(card.id, "1700000000.000300", "drawn", AT, channel_id="C0ID")
+    finally:
+        store.close()
+    engine = engine_for(url)
+    try:
+        schema.downgrade(engine, "0007")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT message_ts FROM outbox")).scalars().all() == ["1700000000.000100"]
+            assert conn.execute(text("SELECT ts, retired_ts, rendered_hash FROM cards")).all() == [
+                ("1700000000.000300", "1700000000.000200", "drawn")
+            ]
+        schema.upgrade(engine, "0008")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT message_id FROM outbox")).scalars().all() == ["1700000000.000100"]
+    finally:
+        engine.dispose()
+    again = Store(url)
+    try:
+        kept = again.card("AL-1000", "C1", "slack")
+        assert kept is not None and (kept.message_id, kept.retired, kept.channel_id) == (
+            "1700000000.000300",
+            ("1700000000.000200",),
+            "C0ID",
+        )
+        assert [a.key for _, a in again.sent_alerts("slack")] == [alert().key]
     finally:
         again.close()
 
