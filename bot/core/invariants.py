@@ -119,6 +119,9 @@ def candidate_problem(cand: Candidate) -> str | None:
 
 def unit_problem(unit: ReportingUnit, candidate_ids: Iterable[str]) -> str | None:
     """``candidate_ids``: the race's; a unit's votes may name only them."""
+    known = candidate_ids if isinstance(candidate_ids, set | frozenset) else set(candidate_ids)
+    if _plainly_sound(unit, known):
+        return None
     if not _is_ident(unit.id):
         return f"unit id {_short(unit.id)} is not an id of 1–{MAX_ID} characters"
     where = f"unit {_short(unit.id)}"
@@ -145,13 +148,47 @@ def unit_problem(unit: ReportingUnit, candidate_ids: Iterable[str]) -> str | Non
         return f"{where}: registered voters {_short(registered)} is not a whole number ≥ 1"
     if not _is_moment(unit.last_updated):
         return f"{where}: last_updated is not a time with a zone"
-    known = candidate_ids if isinstance(candidate_ids, set | frozenset) else set(candidate_ids)
     for cid, n in unit.votes.items():
         if cid not in known:
             return f"{where}: votes for unknown candidate {_short(cid)}"
         if not _is_count(n):
             return f"{where}: votes {_short(n)} of candidate {_short(cid)} are not a whole number ≥ 0"
     return None
+
+
+def _plainly_sound(unit: ReportingUnit, known: set[str] | frozenset[str]) -> bool:
+    """The checks of :func:`unit_problem` for the usual unit, inlined: a national reply has tens
+    of thousands of units, and a predicate call per field was most of its parse time. ``True``
+    only when every check below it passes (ASCII text without NUL is encodable text; a UTC time
+    converts to UTC); anything else takes the full path, which names the problem."""
+    uid, name, fips = unit.id, unit.name, unit.fips
+    reporting, total, pct = unit.precincts_reporting, unit.precincts_total, unit.expected_vote_pct
+    votes = unit.votes.values()
+    return (
+        type(uid) is str
+        and 1 <= len(uid) <= MAX_ID
+        and uid.isascii()
+        and "\x00" not in uid
+        and type(unit.level) is Level
+        and type(name) is str
+        and 1 <= len(name) <= MAX_NAME
+        and name.isascii()
+        and "\x00" not in name
+        and not name.isspace()
+        and (fips is None or (type(fips) is str and len(fips) == 5 and fips.isascii() and fips.isdigit()))
+        and (
+            (reporting is None and total is None)
+            or (type(reporting) is int and type(total) is int and 0 <= reporting <= total)
+        )
+        and (pct is None or (type(pct) in (int, float) and 0 <= pct <= 100))
+        and getattr(unit, "registered_voters", None) is None
+        and (unit.last_updated is None or (type(unit.last_updated) is datetime and unit.last_updated.tzinfo is UTC))
+        and known.issuperset(unit.votes)
+        and (not votes or (set(map(type, votes)) == _INT_ONLY and min(votes) >= 0))
+    )
+
+
+_INT_ONLY = {int}
 
 
 def trendtable_problem(table: TrendTable) -> str | None:

@@ -120,7 +120,9 @@ class RaceMemory:
 class Evaluation:
     events: list[Event]
     memory: RaceMemory
-    facts: RaceFacts
+    #: the numbers the events are stated with; ``None`` when there are no events, as for most
+    #: races of a national poll (nothing to state them with, so they are not worked out)
+    facts: RaceFacts | None
 
 
 def evaluate(
@@ -140,13 +142,12 @@ def evaluate(
     left = votes_left(race, settings)
     outstanding = left.votes
     rule = applicable_recount_rule(race, settings)
-    facts = _with_runoff(
-        facts_of(st, race, outstanding, rule.threshold if rule else None, rule.citation if rule else None, at),
-        race,
-        settings,
-    )
     ctx = _Context(feed, race, st, outstanding, rule, settings, _count_changed(previous, race), races or {}, left)
-    return _run(ctx, previous, memory, facts)
+    events, mem = _run(ctx, previous, memory)
+    if not events:
+        return Evaluation(events, mem, None)
+    facts = facts_of(st, race, outstanding, rule.threshold if rule else None, rule.citation if rule else None, at)
+    return Evaluation(events, mem, _with_runoff(facts, race, settings))
 
 
 def _count_changed(previous: Race | None, race: Race) -> bool:
@@ -187,7 +188,7 @@ def votes_left(race: Race, settings: RuleSettings) -> VotesLeft:
     return estimate_votes_left(race, turnout_baseline(race, settings.context))
 
 
-def _run(ctx: _Context, previous: Race | None, memory: RaceMemory, facts: RaceFacts) -> Evaluation:
+def _run(ctx: _Context, previous: Race | None, memory: RaceMemory) -> Step:
     events: list[Event] = []
     mem = memory
     # An uncontested race (no more named candidates than seats) has no lead, margin or trailer.
@@ -202,7 +203,7 @@ def _run(ctx: _Context, previous: Race | None, memory: RaceMemory, facts: RaceFa
     done = {e.details["unit_id"] for e in completed}
     events += [_without_swing(e) if e.details.get("unit_id") in done else e for e in batches]
     events += completed
-    return Evaluation(events, mem, facts)
+    return events, mem
 
 
 def _without_swing(event: Event) -> Event:
@@ -463,7 +464,7 @@ def _statuses(ctx: _Context, mem: RaceMemory) -> Step:
             events.append(
                 ctx.event(EventKind.STATUS_CHANGED, n, field_name, new, status=new, previous=old, field=field_name)
             )
-    return events, replace(
+    return events, _updated(
         mem, race_call_status=ctx.race.race_call_status, tabulation_status=ctx.race.tabulation_status, status_changes=n
     )
 

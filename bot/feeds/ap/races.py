@@ -14,12 +14,6 @@ from bot.feeds.ap.units import unit_rows
 
 def race_in_context(raw: Any, index: int, left_out: list[LeftOut]) -> Race | None:
     """One race, or ``None`` with the reason in ``left_out``: one odd race costs that race."""
-    where, key = f"#{index + 1}", None
-    if isinstance(raw, dict) and isinstance(raw.get("raceID"), str | int) and not isinstance(raw.get("raceID"), bool):
-        where = f"{raw.get('raceID')!s:.40}"
-        postal = _postal_hint(raw)
-        if postal is not None:
-            where = key = race_key(postal, str(raw["raceID"]))
     parts: list[LeftOut] = []
     try:
         try:
@@ -28,13 +22,25 @@ def race_in_context(raw: Any, index: int, left_out: list[LeftOut]) -> Race | Non
             parts.clear()
             race = parse_race(raw, by_candidate_id=True, left_out=parts)
     except Malformed as exc:
-        left_out.append(LeftOut("race", where, str(exc), key))
+        left_out.append(LeftOut("race", *_where(raw, index, str(exc))))
         return None
     except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:  # a shape no check foresaw
-        left_out.append(LeftOut("race", where, f"{type(exc).__name__}: {str(exc)[:80]}", key))
+        left_out.append(LeftOut("race", *_where(raw, index, f"{type(exc).__name__}: {str(exc)[:80]}")))
         return None
     left_out.extend(parts)
     return race
+
+
+def _where(raw: Any, index: int, reason: str) -> tuple[str, str, str | None]:
+    """Where a race that cannot be read sits, the reason and its key when one can be told (worked
+    out only for such a race: most of a national reply reads cleanly)."""
+    where, key = f"#{index + 1}", None
+    if isinstance(raw, dict) and isinstance(raw.get("raceID"), str | int) and not isinstance(raw.get("raceID"), bool):
+        where = f"{raw.get('raceID')!s:.40}"
+        postal = _postal_hint(raw)
+        if postal is not None:
+            where = key = race_key(postal, str(raw["raceID"]))
+    return where, reason, key
 
 
 def _postal_hint(raw: dict[str, Any]) -> str | None:
