@@ -1,8 +1,6 @@
 """``python -m bot``: the command line lives in bot/app/cli.py; this path is what ``-m`` needs."""
 
-import sys
-
-from bot.app.cli import main
+from bot.app.cli import command_line
 
 if __name__ == "__main__":
-    sys.exit(main())
+    command_line()

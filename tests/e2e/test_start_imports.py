@@ -59,3 +59,23 @@ def test_an_empty_database_and_one_at_the_head_open_without_alembic(tmp_path: Pa
     env = {"DATABASE_URL": db_url(tmp_path / "release.db")}
     assert "alembic" not in imported("migrate", env=env)  # empty: created at the head
     assert "alembic" not in imported("migrate", env=env)  # at the head: one read
+
+
+@pytest.mark.e2e
+def test_a_one_shot_command_ends_with_its_status_and_everything_it_wrote(tmp_path: Path) -> None:
+    """The process ends without the interpreter's teardown (bot.app.cli.command_line): what was
+    printed is all there, through a pipe, and the command's status is the process's."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "replay", str(AP_FILE), "--step", "--via", "disk"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ELECTIONBOT_", "DISCORD_"))},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("Replaying ") and done.stdout.rstrip().endswith("2 messages delivered, 0 pending)")
+    missing = subprocess.run(
+        [sys.executable, "-m", "bot", "replay", str(tmp_path / "none.json")], cwd=ROOT, capture_output=True, text=True
+    )
+    assert missing.returncode == 2 and missing.stderr.startswith("electionbot: ")
