@@ -51,3 +51,8 @@ class Services:
     def latest_snapshots(self) -> list[Snapshot]:
         """Every feed's last snapshot, as the poller last committed it (possibly from another process)."""
         return self._latest.get()
+
+    def current_snapshots(self) -> list[Snapshot] | None:
+        """``latest_snapshots`` when that costs no decoding (nothing committed since the last
+        read), else ``None``: ``LatestSnapshots.if_current``."""
+        return self._latest.if_current()

@@ -37,6 +37,17 @@ class LatestSnapshots:
             self._versions, self._snapshots = versions, snapshots
         return list(snapshots)
 
+    def if_current(self) -> list[Snapshot] | None:
+        """The snapshots held, if the store's versions are still theirs (the one small query);
+        ``None`` when nothing is held yet or a poll has landed since, and reading would mean
+        decoding (seconds for a national snapshot): the caller then answers where it may take its
+        time (Discord's handler: on its executor, deferring past ``defer_after``)."""
+        versions = self._store.snapshot_versions()
+        with self._lock:
+            if self._versions is not None and versions == self._versions:
+                return list(self._snapshots)
+        return None
+
     def clear(self) -> None:
         """Forget what was decoded (a test, or a store swapped underneath)."""
         with self._lock:
