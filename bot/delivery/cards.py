@@ -17,7 +17,7 @@ class CardRefresher:
     def __init__(self, store: Store, rules: RuleSettings, throttle: float = 15.0):
         self.store = store
         self.rules = rules
-        #: at most one ``chat.update`` per card per this many seconds.
+        #: at most one edit per card per this many seconds.
         self.throttle = throttle
 
     def facts_for(self, feed: str, race_key: str) -> RaceFacts | None:

@@ -229,17 +229,17 @@ class DiscordSink:
 
     # --- Sink --------------------------------------------------------------------------------
 
-    def send(self, alert: Alert, channel: str, *, thread_ts: str | None = None, broadcast: bool = False) -> str | None:
-        """One alert. With ``thread_ts`` (a live card's id) in the thread started from the card;
+    def send(self, alert: Alert, channel: str, *, thread_id: str | None = None, broadcast: bool = False) -> str | None:
+        """One alert. With ``thread_id`` (a live card's id) in the thread started from the card;
         ``broadcast`` (a call, a lead change) goes to the channel instead, as a reply to the card,
         where everyone sees it. A webhook cannot start threads: its alerts go to its channel."""
         message = alert_message(alert)
-        if thread_ts and not self._is_webhook(channel):
+        if thread_id and not self._is_webhook(channel):
             if broadcast:
-                message["message_reference"] = {"message_id": thread_ts, "fail_if_not_exists": False}
+                message["message_reference"] = {"message_id": thread_id, "fail_if_not_exists": False}
             else:
-                self._ensure_thread(channel, thread_ts, alert.facts, alert.race_key or "")
-                return self._post(channel, message, alert.key, target=thread_ts)
+                self._ensure_thread(channel, thread_id, alert.facts, alert.race_key or "")
+                return self._post(channel, message, alert.key, target=thread_id)
         return self._post(channel, message, alert.key)
 
     def send_digest(self, digest: Digest, channel: str) -> str | None:
@@ -290,10 +290,10 @@ class DiscordSink:
         picture: Picture,
         channel: str,
         *,
-        thread_ts: str | None = None,
+        thread_id: str | None = None,
         on_uploaded: Callable[[str], None] | None = None,
     ) -> str | None:
-        """One message carrying ``picture``, in the card's thread when ``thread_ts`` is given
+        """One message carrying ``picture``, in the card's thread when ``thread_id`` is given
         (started if no moment has opened it yet; a webhook has no threads: its channel). Returns
         the message id. ``on_uploaded`` is told the picture's marker before the POST, the one
         call that makes it visible: after a crash ``find_picture`` looks for it.
@@ -306,7 +306,7 @@ class DiscordSink:
         error = too_large(picture, WEBHOOK_FILE_MAX if webhook else BOT_FILE_MAX)
         if error is not None:
             raise error
-        target = thread_ts if thread_ts and not webhook else None
+        target = thread_id if thread_id and not webhook else None
         digest = hashlib.sha256(f"{target or channel}|".encode() + picture.png).hexdigest()[:REF_CHARS]
         message = picture_message(picture, "ref " + digest)
         if target is not None:
@@ -349,23 +349,23 @@ class DiscordSink:
 
     # --- crash reconciliation ----------------------------------------------------------------
 
-    def find_posted(self, channel: str, keys: Iterable[str], *, thread_ts: str | None = None) -> dict[str, str]:
+    def find_posted(self, channel: str, keys: Iterable[str], *, thread_id: str | None = None) -> dict[str, str]:
         """Which of ``keys`` are already in the channel (or the card's thread), with their message ids."""
         wanted = {ref(key): key for key in keys}
         found: dict[str, str] = {}
-        for message in self._recent(channel, thread_ts):
+        for message in self._recent(channel, thread_id):
             for marker in refs_in(message) & wanted.keys():
                 found.setdefault(wanted[marker], str(message["id"]))
         return found
 
-    def _recent(self, channel: str, thread_ts: str | None) -> list[dict[str, Any]]:
+    def _recent(self, channel: str, thread_id: str | None) -> list[dict[str, Any]]:
         """The newest messages of the channel or thread, up to ``HISTORY_LOOKBACK``."""
         if self._is_webhook(channel):
-            if thread_ts:
+            if thread_id:
                 return []  # a webhook's card has no thread
             target = self._webhook_channel(channel)
         else:
-            target = thread_ts or channel
+            target = thread_id or channel
         messages: list[dict[str, Any]] = []
         before: str | None = None
         while len(messages) < HISTORY_LOOKBACK:
@@ -374,10 +374,10 @@ class DiscordSink:
                 params["before"] = before
             try:
                 # a thread or a webhook's channel not readable says nothing about the channel itself
-                readable = not thread_ts and not self._is_webhook(channel)
+                readable = not thread_id and not self._is_webhook(channel)
                 page = self._call("GET", f"/channels/{target}/messages", channel, params=params, disable=readable)
             except DeliveryError as exc:
-                if thread_ts and exc.code == "unknown_channel":
+                if thread_id and exc.code == "unknown_channel":
                     return []  # no thread was started from the card: nothing was posted in it
                 raise
             if not isinstance(page, list) or not page:

@@ -79,7 +79,7 @@ class Sink(Protocol):
     min_interval: float
 
     def send(self, alert: Alert, channel: str) -> str | None:
-        """Post one alert; return the platform's message id (Slack ``ts``) or None."""
+        """Post one alert; return the platform's message id (Slack's ``ts``, Discord's message id) or None."""
         ...
 
     def send_digest(self, digest: Digest, channel: str) -> str | None:
@@ -95,7 +95,7 @@ class HistorySink(Protocol):
     """Can read a channel back: after an uncertain send the worker looks for the post before
     sending again (exactly once). Returns alert key → message id for the keys found."""
 
-    def find_posted(self, channel: str, keys: Iterable[str], *, thread_ts: str | None = None) -> dict[str, str]: ...
+    def find_posted(self, channel: str, keys: Iterable[str], *, thread_id: str | None = None) -> dict[str, str]: ...
 
 
 @runtime_checkable
@@ -115,12 +115,12 @@ class RollupSink(Protocol):
 @runtime_checkable
 class CardSink(Protocol):
     """Keeps one live card per race, edited in place, and posts a race's alerts into its card's
-    thread (``thread_ts``: the card's message id), optionally also to the channel. A card that can
+    thread (``thread_id``: the card's message id), optionally also to the channel. A card that can
     no longer be edited raises ``MessageGone`` from ``update_card`` (and from ``send`` into its thread)."""
 
     update_interval: float
 
-    def send(self, alert: Alert, channel: str, *, thread_ts: str | None = None, broadcast: bool = False) -> str | None: ...
+    def send(self, alert: Alert, channel: str, *, thread_id: str | None = None, broadcast: bool = False) -> str | None: ...
 
     def card_message(self, facts: RaceFacts) -> dict[str, Any]: ...
 
@@ -147,7 +147,7 @@ class UploadSink(Protocol):
         picture: Picture,
         channel: str,
         *,
-        thread_ts: str | None = None,
+        thread_id: str | None = None,
         on_uploaded: Callable[[str], None] | None = None,
     ) -> str | None: ...
 

@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from bot.core.digest import Digest
 from bot.core.events import Alert, RaceFacts
 from bot.delivery.sink import DeliveryError, Gone, MessageGone
-from bot.delivery.uploads import SCOPE_ACTION, shared_ts, upload_picture
+from bot.delivery.uploads import SCOPE_ACTION, shared_message_id, upload_picture
 from bot.render.digest import digest_message, rollup_message
 from bot.render.picture import Picture
 from bot.render.slack import alert_message, live_card, summary_message
@@ -99,12 +99,12 @@ class SlackSink:
         self.update_interval = update_interval
         self._ids: dict[str, str] = {}
 
-    def send(self, alert: Alert, channel: str, *, thread_ts: str | None = None, broadcast: bool = False) -> str | None:
-        """One alert; in a card's thread when ``thread_ts`` is given (``broadcast`` also shows it in the channel)."""
+    def send(self, alert: Alert, channel: str, *, thread_id: str | None = None, broadcast: bool = False) -> str | None:
+        """One alert; in a card's thread when ``thread_id`` is given (``broadcast`` also shows it in the channel)."""
         message = alert_message(alert)
         extra: dict[str, Any] = {}
-        if thread_ts:
-            extra["thread_ts"] = thread_ts
+        if thread_id:
+            extra["thread_ts"] = thread_id
             if broadcast:
                 extra["reply_broadcast"] = True
         return self._post(channel, message, {"event_type": ALERT_EVENT, "event_payload": {"alert_key": alert.key}}, **extra)
@@ -166,7 +166,7 @@ class SlackSink:
         picture: Picture,
         channel: str,
         *,
-        thread_ts: str | None = None,
+        thread_id: str | None = None,
         on_uploaded: Callable[[str], None] | None = None,
     ) -> str | None:
         """Upload and share one picture; returns its file id (the share's ts is not in Slack's answer)."""
@@ -175,13 +175,13 @@ class SlackSink:
             self._upload_call,
             picture,
             self._upload_channel(channel),
-            thread_ts=thread_ts,
+            thread_id=thread_id,
             on_uploaded=on_uploaded,
         )
 
     def find_picture(self, channel: str, file_id: str) -> str | None:
         """The ts of ``file_id``'s share in the channel (files.info), None if it was never shared there."""
-        return shared_ts(self.client_for(channel), self._upload_call, file_id, self._upload_channel(channel))
+        return shared_message_id(self.client_for(channel), self._upload_call, file_id, self._upload_channel(channel))
 
     def _upload_channel(self, channel: str) -> str:
         """Uploads take a channel id only. A configured name is known by its id once anything
@@ -208,18 +208,18 @@ class SlackSink:
 
     # --- crash reconciliation --------------------------------------------------------------
 
-    def find_posted(self, channel: str, keys: Iterable[str], *, thread_ts: str | None = None) -> dict[str, str]:
-        """Which of ``keys`` (alert keys) are already in the channel (or the card's thread), with their ts."""
+    def find_posted(self, channel: str, keys: Iterable[str], *, thread_id: str | None = None) -> dict[str, str]:
+        """Which of ``keys`` (alert keys) are already in the channel (or the card's thread), with their message ids (``ts``)."""
         wanted = set(keys)
         found: dict[str, str] = {}
-        for message in self._recent(channel, thread_ts):
+        for message in self._recent(channel, thread_id):
             payload = _payload(message, (ALERT_EVENT, SUMMARY_EVENT))
             if payload is None:
                 continue
-            ts = message.get("ts")
+            message_id = message.get("ts")
             for key in [payload.get("alert_key"), *(payload.get("alert_keys") or [])]:
-                if isinstance(key, str) and isinstance(ts, str) and key in wanted and key not in found:
-                    found[key] = ts
+                if isinstance(key, str) and isinstance(message_id, str) and key in wanted and key not in found:
+                    found[key] = message_id
         return found
 
     def find_card(self, channel: str, race_key: str, exclude: Iterable[str] = ()) -> str | None:
@@ -231,7 +231,7 @@ class SlackSink:
                 return message.get("ts")
         return None
 
-    def _recent(self, channel: str, thread_ts: str | None) -> list[dict[str, Any]]:
+    def _recent(self, channel: str, thread_id: str | None) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
         cursor = None
         client = self.client_for(channel)
@@ -243,8 +243,8 @@ class SlackSink:
                 "limit": min(200, HISTORY_LOOKBACK - len(messages)),
                 "cursor": cursor,
             }
-            if thread_ts:
-                resp = self._call(lambda: client.conversations_replies(ts=thread_ts, **page))  # noqa: B023 (called at once)
+            if thread_id:
+                resp = self._call(lambda: client.conversations_replies(ts=thread_id, **page))  # noqa: B023 (called at once)
             else:
                 resp = self._call(lambda: client.conversations_history(**page))  # noqa: B023 (called at once)
             messages.extend(resp.get("messages") or [])
@@ -270,8 +270,8 @@ class SlackSink:
         )
         if isinstance(resp.get("channel"), str):
             self._ids[channel] = resp["channel"]
-        ts = resp.get("ts")
-        return ts if isinstance(ts, str) else None
+        message_id = resp.get("ts")
+        return message_id if isinstance(message_id, str) else None
 
     def _call(self, call: Any) -> Any:
         try:

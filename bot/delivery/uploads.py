@@ -11,7 +11,7 @@ slack_sdk's ``files_upload_v2`` does all three in one call, but then nothing can
 between them. Only the third makes anything visible, so it is the commit point: ``on_uploaded``
 is told the file id after step 2 and before step 3 (the worker commits it to the outbox row).
 After a crash a "sending" row without a file id was never shared and is uploaded again; one with
-a file id is looked up (``shared_ts``: ``files.info``'s shares for the channel) and uploaded again
+a file id is looked up (``shared_message_id``: ``files.info``'s shares for the channel) and uploaded again
 only if it is not there. A file uploaded but never completed is left to Slack, which discards it.
 
 Errors are the sink's ``DeliveryError``s: a 429 or a 5xx from either host is retried by the
@@ -51,12 +51,12 @@ def upload_picture(
     picture: Picture,
     channel_id: str,
     *,
-    thread_ts: str | None = None,
+    thread_id: str | None = None,
     comment: str | None = None,
     on_uploaded: Callable[[str], None] | None = None,
     timeout: float = UPLOAD_TIMEOUT,
 ) -> str:
-    """Upload ``picture`` and share it in ``channel_id`` (in ``thread_ts``'s thread when given);
+    """Upload ``picture`` and share it in ``channel_id`` (in ``thread_id``'s thread when given);
     returns the file id. ``channel_id`` must be an id (C…, G…, D…): Slack takes no names here."""
     got = call(
         lambda: client.files_getUploadURLExternal(
@@ -73,15 +73,15 @@ def upload_picture(
         lambda: client.files_completeUploadExternal(
             files=[{"id": file_id, "title": picture.title}],
             channel_id=channel_id,
-            thread_ts=thread_ts,
+            thread_ts=thread_id,
             initial_comment=comment,
         )
     )
     return file_id
 
 
-def shared_ts(client: WebClient, call: Caller, file_id: str, channel_id: str) -> str | None:
-    """The ts of the message that shared ``file_id`` in ``channel_id``, or None when it was
+def shared_message_id(client: WebClient, call: Caller, file_id: str, channel_id: str) -> str | None:
+    """The id (Slack's ``ts``) of the message that shared ``file_id`` in ``channel_id``, or None when it was
     never shared there (or Slack no longer knows the file). Reads ``files.info``'s ``shares``
     (public and private channels, by id), which is what Slack fills in on completion."""
     try:

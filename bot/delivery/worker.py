@@ -307,7 +307,7 @@ class DeliveryWorker:
             if len(run) >= 2:
                 return self._rollup(platform, sink, run)
 
-        thread_ts = None
+        thread_id = None
         broadcast = False
         if row.alert.race_key and style != "messages":
             if style == "quiet" and row.alert.severity < Severity.LEAD:
@@ -316,7 +316,7 @@ class DeliveryWorker:
                 self._log_delivery([row], "skipped", logging.DEBUG)
                 return 0
             if card is not None and card.status == "frozen":
-                thread_ts = card.message_id  # None when the card is gone: the alert goes to the channel
+                thread_id = card.message_id  # None when the card is gone: the alert goes to the channel
             elif card is None or card.status != "live" or not card.message_id:
                 try:
                     if self._cards.ensure(
@@ -329,20 +329,20 @@ class DeliveryWorker:
                     return self._retry(row, exc)  # the card stays "creating": looked for before the next try
                 # no numbers to draw a card with: the alert goes to the channel on its own
             else:
-                thread_ts = card.message_id
-            broadcast = bool(thread_ts) and row.alert.severity >= Severity.LEAD
+                thread_id = card.message_id
+            broadcast = bool(thread_id) and row.alert.severity >= Severity.LEAD
 
         key = (platform, row.channel)
         self.store.begin_attempt([row.id], self.clock())
         self._posts.mark(key)
         try:
-            if thread_ts:
-                message_id = sink.send(row.alert, row.channel, thread_ts=thread_ts, broadcast=broadcast)  # type: ignore[call-arg]  # only a CardSink has threads (bot/delivery/sink.py), and only it has a thread_ts here
+            if thread_id:
+                message_id = sink.send(row.alert, row.channel, thread_id=thread_id, broadcast=broadcast)  # type: ignore[call-arg]  # only a CardSink has threads (bot/delivery/sink.py), and only it has a thread_id here
             else:
                 message_id = sink.send(row.alert, row.channel)
         except DeliveryError as exc:
             self._posts.mark(key)  # pace from the answer, not the request
-            if isinstance(exc, MessageGone) and thread_ts and card is not None:
+            if isinstance(exc, MessageGone) and thread_id and card is not None:
                 # The card, and its thread with it, is gone: retrying into it would never end.
                 # A new card first (or none: frozen), then this alert goes again.
                 self._cards.gone(platform, sink, card, exc)
@@ -411,7 +411,7 @@ class DeliveryWorker:
     # --- digests and the budget (bot.core.digest, budget.py) -------------------------------------
 
     def _budgeted(self, sink: Any) -> bool:
-        """The budget applies where a rollup can be sent (Slack); a console prints everything."""
+        """The budget applies where a rollup can be sent (a ``RollupSink``: Slack, Discord); a console prints everything."""
         return self._budget.enabled and isinstance(sink, RollupSink)
 
     def _spent(self, platform: str, sink: Any, channel: str, at: str | None) -> None:
@@ -590,15 +590,15 @@ class DeliveryWorker:
             self.stats["pictures_skipped"] += 1
             self._log_delivery([row], "skipped", logging.DEBUG)
             return 0
-        thread_ts = card.message_id if card is not None and card.status in ("live", "frozen") and card.message_id else None
+        thread_id = card.message_id if card is not None and card.status in ("live", "frozen") and card.message_id else None
         key = (platform, row.channel)
         self.store.begin_attempt([row.id], self.clock())
         self._posts.mark(key)
         file_id: str | None = None
-        for into in [thread_ts, None] if thread_ts else [None]:
+        for into in [thread_id, None] if thread_id else [None]:
             try:
                 file_id = sink.send_picture(
-                    picture, row.channel, thread_ts=into, on_uploaded=lambda file: self.store.note_upload(row.id, file)
+                    picture, row.channel, thread_id=into, on_uploaded=lambda file: self.store.note_upload(row.id, file)
                 )
                 break
             except DeliveryError as exc:
@@ -631,7 +631,7 @@ class DeliveryWorker:
         found: dict[str, str] = {}
         if card is not None and card.message_id:
             try:
-                found.update(sink.find_posted(channel, keys, thread_ts=card.message_id))
+                found.update(sink.find_posted(channel, keys, thread_id=card.message_id))
             except DeliveryError as exc:
                 if not exc.gone:
                     raise

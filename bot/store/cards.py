@@ -70,7 +70,7 @@ class CardStore(Sessions):
             return [_card(r) for r in s.scalars(q).all()]
 
     def begin_card(self, feed: str, race_key: str, channel: str, platform: str, now: datetime | None = None) -> Card:
-        """The card row in "creating" state, committed before ``chat.postMessage``; returns it as stored."""
+        """The card row in "creating" state, committed before the card is posted; returns it as stored."""
         now = now or utcnow()
         with self.session() as s, s.begin():
             row = s.scalar(

@@ -55,7 +55,7 @@ class OutboxStore(Sessions):
 
     def _due_rows(self, platform: str, channels: list[str] | None, now: datetime, limit: int) -> list[Delivery]:
         """The one reading of due rows, for every channel or only some: both callers must see the
-        same columns (an upload's file id is what its crash check asks Slack about)."""
+        same columns (an upload's file id is what its crash check asks the platform about)."""
         where = [OutboxRow.platform == platform, is_unsent(), OutboxRow.next_attempt_at <= now]
         if channels is not None:
             where.append(OutboxRow.channel.in_(channels))

@@ -5,6 +5,7 @@ would be called and fail on the night)."""
 
 from __future__ import annotations
 
+import inspect
 import io
 
 import pytest
@@ -12,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot.delivery.console import ConsoleSink
 from bot.delivery.discord import DiscordSink
-from bot.delivery.sink import CardSink, HistorySink, RollupSink, SummarySink, UploadSink
+from bot.delivery.sink import CardSink, HistorySink, RollupSink, Sink, SummarySink, UploadSink
 from bot.delivery.slack import SlackSink
 
 CAPABILITIES = {
@@ -55,3 +56,20 @@ def test_a_sink_has_whole_capabilities_only(name: str, has: set[str]) -> None:
         members = [m for m in vars(proto) if not m.startswith("_")] + list(getattr(proto, "__annotations__", {}))
         present = {m for m in members if hasattr(sink, m) and m != "send"}
         assert present in (set(), set(members) - {"send"}), f"{name} has part of {cap}: {sorted(present)}"
+
+
+@pytest.mark.parametrize("name", ["slack", "console", "discord"])
+def test_a_sink_takes_the_contracts_keywords(name: str) -> None:
+    """The worker calls ``send``, ``find_posted`` and ``send_picture`` by keyword (``thread_id=``):
+    isinstance does not compare signatures, so a sink whose parameter kept another name (Slack's
+    ``thread_ts``) would pass the checks above and fail with a TypeError on the night."""
+    sink = _sinks()[name]
+    for proto in (Sink, *CAPABILITIES.values()):
+        if proto is not Sink and not isinstance(sink, proto):
+            continue
+        for member, declared in vars(proto).items():
+            if member.startswith("_") or not callable(declared):
+                continue
+            promised = {p.name: p.kind for p in inspect.signature(declared).parameters.values() if p.name != "self"}
+            taken = {p.name: p.kind for p in inspect.signature(getattr(sink, member)).parameters.values()}
+            assert {n: taken.get(n) for n in promised} == promised, f"{name}.{member} vs {proto.__name__}"

@@ -240,7 +240,7 @@ def test_find_posted_reads_a_thread_that_was_never_started_as_empty(clock: Virtu
             headers=discord.auth_headers(),
             timeout=5,
         ).json()
-        assert sink.find_posted(DISCORD_CHANNEL, ["k"], thread_ts=card["id"]) == {}
+        assert sink.find_posted(DISCORD_CHANNEL, ["k"], thread_id=card["id"]) == {}
         assert DISCORD_CHANNEL not in sink.disabled
         assert ref("k") not in str(discord.messages(DISCORD_CHANNEL))
 

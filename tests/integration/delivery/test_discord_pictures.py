@@ -139,7 +139,7 @@ def test_a_card_deleted_before_its_thread_opened_sends_the_picture_to_the_channe
         assert card is not None and discord.delete_message(DISCORD_CHANNEL, card)
         picture = Picture(tiny_png(3), "al-chart.png", "Alabama: the night", "Jones leads by 20,715")
         with pytest.raises(DeliveryError) as gone:
-            sink.send_picture(picture, DISCORD_CHANNEL, thread_ts=card)
+            sink.send_picture(picture, DISCORD_CHANNEL, thread_id=card)
         assert gone.value.gone and not gone.value.permanent and DISCORD_CHANNEL not in sink.disabled
         posted = sink.send_picture(picture, DISCORD_CHANNEL)  # what the worker does next
         assert [u.message_id for u in discord.uploads(DISCORD_CHANNEL)] == [posted]
@@ -152,16 +152,16 @@ def test_a_thread_found_after_a_crash_and_a_picture_never_posted_is_not_found(tm
         assert card is not None
         picture = Picture(tiny_png(3), "al-chart.png", "Alabama: the night", "Jones leads by 20,715")
         markers: list[str] = []
-        posted = sink.send_picture(picture, DISCORD_CHANNEL, thread_ts=card, on_uploaded=markers.append)
+        posted = sink.send_picture(picture, DISCORD_CHANNEL, thread_id=card, on_uploaded=markers.append)
         assert sink.find_picture(DISCORD_CHANNEL, markers[0]) == posted
         other = Picture(tiny_png(4), "al-map.png", "Alabama: the map", "swing")
         unsent: list[str] = []
         discord.fail_next(POSTS, status=400, body={"message": "no", "code": 0}, channel=card)
         with pytest.raises(DeliveryError):
-            sink.send_picture(other, DISCORD_CHANNEL, thread_ts=card, on_uploaded=unsent.append)
+            sink.send_picture(other, DISCORD_CHANNEL, thread_id=card, on_uploaded=unsent.append)
         assert unsent and sink.find_picture(DISCORD_CHANNEL, unsent[0]) is None
         # the same bytes to the same place again: the same nonce, so Discord returns the first message
-        assert sink.send_picture(picture, DISCORD_CHANNEL, thread_ts=card) == posted
+        assert sink.send_picture(picture, DISCORD_CHANNEL, thread_id=card) == posted
         assert len(discord.uploads(card)) == 1
 
 

@@ -63,7 +63,7 @@ def test_worst_case_messages_stay_within_block_kit_limits_and_never_ping(tmp_pat
         card_ts = sink.post_card(alerts[0].facts, "al-2017", "C1")
         assert card_ts
         sink.update_card(alerts[0].facts, "C1", card_ts)
-        sink.send(alerts[1], "C1", thread_ts=card_ts, broadcast=True)
+        sink.send(alerts[1], "C1", thread_id=card_ts, broadcast=True)
         sink.send_summary(alerts, "C1", 45)
         calls = slack.calls_to("chat.postMessage") + slack.calls_to("chat.update")
         assert len(calls) == 5 and all(c.ok for c in calls)

@@ -65,7 +65,7 @@ def test_upload_picture_shares_once_into_a_thread_and_files_info_finds_it(slack)
     sink = SlackSink(client)
     parent = sink.client.chat_postMessage(channel="C1", text="card")["ts"]
     seen: list[str] = []
-    file_id = sink.send_picture(PICTURE, "C1", thread_ts=parent, on_uploaded=seen.append)
+    file_id = sink.send_picture(PICTURE, "C1", thread_id=parent, on_uploaded=seen.append)
     assert seen == [file_id]
     [shared] = slack.uploads("C1")
     assert shared["thread_ts"] == parent and shared["bytes"] == PICTURE.png
