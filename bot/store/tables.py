@@ -19,6 +19,9 @@ ALERT_KEY_CHARS = 400
 
 class SnapshotRow(Base):
     __tablename__ = "snapshots"
+    #: covers Store.snapshot_versions, asked by every /results: read from the row, SQLite walked
+    #: the rules' memory (megabytes on a national night) to reach polls and stored_at (revision 0009)
+    __table_args__ = (Index("ix_snapshots_version", "feed", "stored_at", "polls"),)
     feed: Mapped[str] = mapped_column(String(60), primary_key=True)
     generated_at: Mapped[datetime] = mapped_column(Moment())
     document: Mapped[str] = mapped_column(Text)
