@@ -131,6 +131,7 @@ async def run(
     fresh: bool,
     duration: float | None = None,
     discord: SigningKey | None = None,
+    stop_file: str | None = None,
 ) -> tuple[Tally, float]:
     parts = urlsplit(url)
     host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"
@@ -169,11 +170,21 @@ async def run(
     started = time.perf_counter()
     if duration is not None:
         deadline.append(started + duration)
+    watcher = asyncio.create_task(_stop_when(stop_file, deadline)) if stop_file and deadline else None
     await asyncio.gather(*(worker(c, measured) for c in connections))
     wall = time.perf_counter() - started
+    if watcher is not None:
+        watcher.cancel()
     for conn in connections:
         await conn.close()
     return tally, wall
+
+
+async def _stop_when(stop_file: str, deadline: list[float]) -> None:
+    """A timed run ends early once ``stop_file`` exists (the bench saw what it waited for)."""
+    while not os.path.exists(stop_file):
+        await asyncio.sleep(0.1)
+    deadline[0] = time.perf_counter()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh-connections", action="store_true", help="a new TCP connection per request")
     parser.add_argument("--duration", type=float, help="measure for this many seconds instead of --requests")
     parser.add_argument("--platform", choices=("slack", "discord"), default="slack")
+    parser.add_argument("--stop-file", help="with --duration: stop as soon as this file exists")
     args = parser.parse_args(argv)
     secret = os.environ.get("BENCH_SIGNING_SECRET") or ""
     seed = os.environ.get("BENCH_DISCORD_SEED") or ""
@@ -208,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             args.fresh_connections,
             args.duration,
             discord,
+            args.stop_file,
         )
     )
     json.dump(

@@ -46,6 +46,10 @@ FEED = "national"
 PATH = API.split("://", 1)[1].split("/", 1)[1]  # v2/elections/DATE
 _STAMP = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})"
 _START = re.compile(_STAMP + r' .*Running job "poll ' + FEED)
+#: how long the feed holds the first poll for the warm-up (then it answers anyway)
+GATE_SECONDS = 180.0
+#: a deployment opening a national store on a loaded 2-core machine may take longer than 30 s
+READY_SECONDS = 120.0
 _END = re.compile(_STAMP + r' .*Job "poll ' + FEED + r".*(executed successfully|raised an exception)")
 
 
@@ -58,9 +62,11 @@ def feed_url(feed: FeedServer) -> str:
     return feed.url(f"/{PATH}?level=ru")
 
 
-def serve_night(feed: FeedServer, bodies: list[bytes]) -> list[float]:
+def serve_night(feed: FeedServer, bodies: list[bytes], gate: threading.Event | None = None) -> list[float]:
     """Answer every request of the AP path with the next full reply after the first (which the
-    store holds already); returns the list the handler appends each request's arrival to."""
+    store holds already); returns the list the handler appends each request's arrival to.
+    ``gate``: a request is held until it is set (the bench sets it once the measured client is
+    under way, so the deployment's first poll starts with the load, not before it)."""
     order = itertools.cycle(list(range(1, len(bodies))) + [0])
     lock = threading.Lock()
     arrivals: list[float] = []
@@ -68,6 +74,9 @@ def serve_night(feed: FeedServer, bodies: list[bytes]) -> list[float]:
     def answer(_: Request) -> Reply:
         with lock:
             arrivals.append(datetime.now().timestamp())
+        if gate is not None:
+            gate.wait(GATE_SECONDS)
+        with lock:
             body = bodies[next(order)]
         return Reply(200, body, {"Content-Type": "application/json"})
 
@@ -91,6 +100,39 @@ def seed_national(directory: Path, first: bytes) -> Path:
     finally:
         store.close()
     return db
+
+
+_REVISION = re.compile(r'^(down_revision|revision)\b[^=]*=\s*"([^"]+)"', re.MULTILINE)
+
+
+def schema_head(tree: Path) -> str:
+    """The Alembic head of ``tree``'s store (its revisions' ``revision =`` lines)."""
+    revisions, downs = set(), set()
+    for script in (tree / "bot" / "store" / "migrations" / "versions").glob("*.py"):
+        for kind, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            (revisions if kind == "revision" else downs).add(value)
+    (head,) = revisions - downs
+    return head
+
+
+def store_for(tree: Path, db: Path, to: Path) -> Path:
+    """The seeded store as ``tree``'s code opens it: this checkout's seed, stepped down to an
+    older checkout's schema head (``--before``) by this checkout's migrations."""
+    from sqlalchemy import create_engine
+
+    from bot.store import schema
+
+    head = schema_head(tree)
+    if (head,) == schema.heads():
+        return db
+    to.mkdir(parents=True, exist_ok=True)
+    fresh_copy(db, to)
+    engine = create_engine(f"sqlite:///{to / db.name}")
+    try:
+        schema.downgrade(engine, head)
+    finally:
+        engine.dispose()
+    return to / db.name
 
 
 def write_config(path: Path, database_url: str, url: str, interval: float) -> Path:
@@ -150,6 +192,7 @@ def main_national(args: argparse.Namespace) -> int:
     from benchmarks import bench_results as br
 
     names = [n for n in br.servers(args.server) if n in ("procfile", "serve")]
+    platforms = ["slack", "discord"] if args.platform == "both" else [args.platform]
     text = args.text if args.text != "alabama" else "georgia"
     figures = tuple(args.expect or ())
     # --before TREE: each deployment also runs from that checkout, alternating with this one, so
@@ -167,11 +210,13 @@ def main_national(args: argparse.Namespace) -> int:
         bodies = night_bodies(args.national_polls)
         print(f"  full reply {len(bodies[0]) / 1e6:.1f} MB; seeding the store with the first ...", flush=True)
         db = seed_national(root, bodies[0])
-        arrivals = serve_night(feed, bodies)
+        seeded = {label: store_for(tree, db, root / f"seed-{label or 'this'}") for label, tree in trees}
+        gate = threading.Event()
+        arrivals = serve_night(feed, bodies, gate)
         for i, (label, tree), name in itertools.product(range(args.runs), trees, names):
             who = f"{br.LABELS[name]}{f' ({label})' if label else ''}"
             deployment = root / f"{name}-{label or 'this'}-{i}"
-            database_url = fresh_copy(db, deployment)
+            database_url = fresh_copy(seeded[label], deployment)
             config = write_config(deployment / "bench.toml", database_url, feed_url(feed), args.poll_interval)
             env = {
                 **os.environ,
@@ -182,9 +227,18 @@ def main_national(args: argparse.Namespace) -> int:
                 "SLACK_BOT_TOKEN": "xoxb-bench",
                 "SLACK_API_URL": slack.base_url,
                 "LOG_LEVEL": "INFO",
+                **br.discord_env(),
             }
             port = br.free_port()
+            base = f"http://127.0.0.1:{port}"
             polled_log = deployment / ("worker.log" if name == "procfile" else "serve.log")
+            # the Procfile's worker's first poll waits for the measured load (serve polls as it starts,
+            # so its window is held open until a later poll has run whole)
+            if name == "procfile":
+                gate.clear()
+            else:
+                gate.set()
+            results: dict[str, tuple[dict[str, Any], float]] = {}
             with ExitStack() as stack:
                 if name == "procfile":
                     web = stack.enter_context(
@@ -194,15 +248,19 @@ def main_national(args: argparse.Namespace) -> int:
                             env,
                             deployment / "web.log",
                             tree,
+                            READY_SECONDS,
                         )
                     )
-                    # the web process's first decode of the seeded store happens before the worker starts
-                    _client(
-                        br,
-                        f"http://127.0.0.1:{port}/slack/events",
-                        text,
-                        argparse.Namespace(**{**vars(args), "duration": 1.0}),
-                    )
+                    pid = web.pid
+                else:
+                    serve_env = {**env, **br.serve_env(port), "LOG_LEVEL": "INFO"}
+                    pid = stack.enter_context(
+                        br.web_process(br.serve_command(config), port, serve_env, polled_log, tree, READY_SECONDS)
+                    ).pid
+                # the web process's first decode of the seeded store, untimed, before any poll runs
+                for platform in platforms:
+                    _client(br, base + br.PATHS[platform], text, args, platform, duration=1.0)
+                if name == "procfile":
                     worker_log = stack.enter_context(open(polled_log, "wb"))
                     worker = subprocess.Popen(
                         [sys.executable, "-m", "bot", "poll", "--config", str(config)],
@@ -212,42 +270,46 @@ def main_national(args: argparse.Namespace) -> int:
                         stderr=subprocess.STDOUT,
                     )
                     stack.callback(_stop, worker)
-                    pid = web.pid
-                else:
-                    serve_env = {**env, **br.serve_env(port), "LOG_LEVEL": "INFO"}
-                    pid = stack.enter_context(
-                        br.web_process(br.serve_command(config), port, serve_env, polled_log, tree)
-                    ).pid
                 seen = len(arrivals)
                 _wait_for(lambda seen=seen: len(arrivals) > seen, 60, "the poller's first request")
-                cpu_before = br.cpu_seconds(pid) or 0.0
-                result = _client(br, f"http://127.0.0.1:{port}/slack/events", text, args)
-                cpu = (br.cpu_seconds(pid) or 0.0) - cpu_before
+                for platform in platforms:
+                    cpu_before = br.cpu_seconds(pid) or 0.0
+                    result = _window(br, base + br.PATHS[platform], text, args, platform, polled_log, gate)
+                    results[platform] = (result, (br.cpu_seconds(pid) or 0.0) - cpu_before)
                 until = datetime.now().timestamp()
                 windows = poll_windows(br.log_tail(polled_log, 100000))
-            spans = [tuple(s) for s in result["spans"]]
-            latencies = result["latencies_ms"]
-            inside = [lat for lat, span in zip(latencies, spans, strict=True) if overlaps(span, windows, until)]
-            outside = [lat for lat, span in zip(latencies, spans, strict=True) if not overlaps(span, windows, until)]
-            first = windows[:1]
-            in_first = [lat for lat, span in zip(latencies, spans, strict=True) if overlaps(span, first, until)]
-            problems = br.check_answers(result, len(latencies), figures)
-            wrong = wrong or bool(problems)
-            t0 = min((sent for sent, _ in spans), default=until)
-            durations = [f"{start - t0:+.1f}…{'' if end is None else f'{end - t0:+.1f}'}" for start, end in windows]
-            print(
-                f"  {who} run {i + 1}: load {os.getloadavg()[0]:.2f} · {len(latencies)} requests in {result['wall_s']:.1f} s"
-                f" · web process CPU {cpu:.1f} s · polls {len(windows)} (s from the first request: {', '.join(durations) or '-'})"
-                f" · {'all answers right' if not problems else 'WRONG: ' + '; '.join(problems[:3])}"
-            )
-            print(f"      all              {_split(latencies)}")
-            print(f"      during a poll    {_split(inside)}")
-            print(f"      during the first {_split(in_first)}")
-            print(f"      between polls    {_split(outside)}", flush=True)
-            table.setdefault(who, []).append((inside, outside))
-            if inside and label != "before":
-                p99 = br.percentile(sorted(inside), 99)
-                worst[name] = max(worst.get(name, 0.0), p99)
+                web_log = deployment / "web.log" if name == "procfile" else polled_log
+                if any(result["error_count"] for result, _ in results.values()):
+                    print(f"  {who}: transport errors; the web process's log ends:\n{br.log_tail(web_log, 15)}")
+            for platform, (result, cpu) in results.items():
+                whom = who + (f" · {platform}" if len(platforms) > 1 else "")
+                spans = [tuple(s) for s in result["spans"]]
+                latencies = result["latencies_ms"]
+                inside = [lat for lat, span in zip(latencies, spans, strict=True) if overlaps(span, windows, until)]
+                outside = [lat for lat, span in zip(latencies, spans, strict=True) if not overlaps(span, windows, until)]
+                t0 = min((sent for sent, _ in spans), default=until)
+                t1 = max((answered for _, answered in spans), default=until)
+                mine = [(a, b) for a, b in windows if a < t1 and (b if b is not None else until) > t0]
+                first = mine[:1]
+                in_first = [lat for lat, span in zip(latencies, spans, strict=True) if overlaps(span, first, until)]
+                problems = br.check_answers(result, len(latencies), figures)
+                late = br.deferred(result)
+                wrong = wrong or bool(problems)
+                durations = [f"{start - t0:+.1f}…{'' if end is None else f'{end - t0:+.1f}'}" for start, end in mine]
+                print(
+                    f"  {whom} run {i + 1}: load {os.getloadavg()[0]:.2f} · {len(latencies)} requests in {result['wall_s']:.1f} s"
+                    f" · web process CPU {cpu:.1f} s · polls {len(mine)} (s from the first request: {', '.join(durations) or '-'})"
+                    f" · {'all answers right' if not problems else 'WRONG: ' + '; '.join(problems[:3])}"
+                    + (f" · {late} deferred (not ready within 2 s)" if late else "")
+                )
+                print(f"      all              {_split(latencies)}")
+                print(f"      during a poll    {_split(inside)}")
+                print(f"      during the first {_split(in_first)}")
+                print(f"      between polls    {_split(outside)}", flush=True)
+                table.setdefault(whom, []).append((inside, outside))
+                if inside and label != "before":
+                    p99 = br.percentile(sorted(inside), 99)
+                    worst[whom] = max(worst.get(whom, 0.0), p99)
     print("summary: p99 in ms per run, during a poll / between polls")
     for who, runs in table.items():
         cells = [
@@ -260,14 +322,14 @@ def main_national(args: argparse.Namespace) -> int:
         return 1
     for name, p99 in worst.items():
         print(
-            f"  {br.LABELS[name]}: target p99 <= {args.target_p99_ms:.0f} ms at concurrency {args.concurrency} during a poll: "
+            f"  {name}: target p99 <= {args.target_p99_ms:.0f} ms at concurrency {args.concurrency} during a poll: "
             f"{'met' if p99 <= args.target_p99_ms else 'NOT met'} (worst p99 {p99:.1f} ms)"
         )
     return 0 if all(p <= args.target_p99_ms for p in worst.values()) else 2
 
 
-def _client(br: Any, url: str, text: str, args: argparse.Namespace) -> dict[str, Any]:
-    command = [
+def _command(br: Any, url: str, text: str, args: argparse.Namespace, platform: str, duration: float) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "benchmarks._results_client",
@@ -280,13 +342,60 @@ def _client(br: Any, url: str, text: str, args: argparse.Namespace) -> dict[str,
         "--warmup",
         str(max(args.warmup, int(args.concurrency))),
         "--duration",
-        str(args.duration),
+        str(duration),
+        "--platform",
+        platform,
     ]
-    env = {**os.environ, "BENCH_SIGNING_SECRET": br.SECRET, "PYTHONPATH": br.python_path()}
-    done = subprocess.run(command, cwd=br.ROOT, env=env, capture_output=True, text=True, timeout=args.duration + 600)
+
+
+def _client_env(br: Any) -> dict[str, str]:
+    return {
+        **os.environ,
+        "BENCH_SIGNING_SECRET": br.SECRET,
+        "BENCH_DISCORD_SEED": br.DISCORD_SEED,
+        "PYTHONPATH": br.python_path(),
+    }
+
+
+def _client(
+    br: Any, url: str, text: str, args: argparse.Namespace, platform: str = "slack", duration: float | None = None
+) -> dict[str, Any]:
+    command = _command(br, url, text, args, platform, args.duration if duration is None else duration)
+    done = subprocess.run(
+        command, cwd=br.ROOT, env=_client_env(br), capture_output=True, text=True, timeout=args.duration + 600
+    )
     if done.returncode != 0:
         raise SystemExit(f"the load client failed ({done.returncode}):\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def _window(
+    br: Any, url: str, text: str, args: argparse.Namespace, platform: str, polled_log: Path, gate: threading.Event
+) -> dict[str, Any]:
+    """Requests for at least ``--duration`` seconds and until a poll that began in the window has
+    ended (at most ``--max-duration``): a poll slower than the window (the first one, on a loaded
+    machine) is measured to its end. The gate opens (the deployment's first poll starts) once the
+    client is running."""
+    with tempfile.TemporaryDirectory(prefix="bench-window-") as tmp:
+        stop = Path(tmp) / "stop"
+        command = _command(br, url, text, args, platform, args.max_duration) + ["--stop-file", str(stop)]
+        started = datetime.now().timestamp()
+        with subprocess.Popen(
+            command, cwd=br.ROOT, env=_client_env(br), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as client:
+            gate.set()
+            while client.poll() is None:
+                windows = poll_windows(br.log_tail(polled_log, 100000))
+                whole = any(start >= started - 1.0 and end is not None for start, end in windows)
+                if whole and datetime.now().timestamp() - started >= args.duration:
+                    stop.touch()
+                    break
+                time.sleep(0.25)
+            out, err = client.communicate(timeout=120)
+    if client.returncode != 0:
+        raise SystemExit(f"the load client failed ({client.returncode}):\n{err[-3000:]}")
+    result: dict[str, Any] = json.loads(out)
     return result
 
 

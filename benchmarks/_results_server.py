@@ -81,7 +81,8 @@ def serve_command(config: Path) -> list[str]:
 
 
 def serve_env(port: int) -> dict[str, str]:
-    return {"PORT": str(port), "HOST": HOST, "LOG_LEVEL": "WARNING"}
+    """INFO, as ``serve`` runs in production: its line per ``/results`` is part of the request's cost."""
+    return {"PORT": str(port), "HOST": HOST, "LOG_LEVEL": "INFO"}
 
 
 def wsgiref_command(port: int) -> list[str]:
@@ -90,14 +91,14 @@ def wsgiref_command(port: int) -> list[str]:
 
 @contextmanager
 def web_process(
-    command: list[str], port: int, env: Mapping[str, str], log_path: Path, cwd: Path = ROOT
+    command: list[str], port: int, env: Mapping[str, str], log_path: Path, cwd: Path = ROOT, ready_timeout: float = 30.0
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Start ``command`` in ``cwd`` (the checkout it runs; ``python -m`` puts it first on the
     path), wait until ``/healthz`` answers, stop it (SIGTERM, then SIGKILL) on exit."""
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_healthy(proc, f"http://{HOST}:{port}/healthz", log_path)
+            _wait_healthy(proc, f"http://{HOST}:{port}/healthz", log_path, ready_timeout)
             yield proc
         finally:
             proc.send_signal(signal.SIGTERM)

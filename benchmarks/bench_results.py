@@ -14,12 +14,19 @@ errors cannot pass for speed. Target: p99 <= 50 ms at 20 concurrent, for each se
 
     .venv/bin/python -m benchmarks.bench_results [--requests 2000] [--concurrency 20 | 1,5,20,50]
         [--runs 3] [--text alabama] [--server both|procfile|serve|wsgiref] [--workers N] [--threads N]
-        [--poll-interval S] [--fresh-connections] [--feed alabama|national] [--duration S]
-        [--platform slack|discord]
+        [--poll-interval S] [--fresh-connections] [--feed alabama|national] [--duration S] [--max-duration S]
+        [--platform slack|discord|both] [--before DIR]
+
+``--before DIR`` (a checkout made with ``git archive COMMIT | tar -x -C DIR``): each server also
+runs from that checkout, with a store seeded by its own code, alternating with this one, so the
+summary shows before and after under the same load from the rest of the machine.
 
 ``--feed national`` measures ``/results georgia`` while the deployment's poller polls the seeded
-national night (full 26 MB replies; the Procfile case runs its ``worker`` beside ``web``) for
-``--duration`` seconds per run, split by overlap with the polls (``benchmarks/_results_feed.py``).
+national night (full 26 MB replies; the Procfile case runs its ``worker`` beside ``web``): the
+first poll starts with the load, and each window lasts ``--duration`` seconds and on until a poll
+that began in it has ended; the answers are split by overlap with the polls
+(``benchmarks/_results_feed.py``). ``--platform both`` measures Slack's window, then Discord's, on
+the same deployment.
 
 ``--platform discord`` asks the same through Discord's interactions endpoint
 (``/discord/interactions``): each request an APPLICATION_COMMAND ``/results`` signed with an Ed25519
@@ -74,8 +81,19 @@ PATHS = {"slack": "/slack/events", "discord": "/discord/interactions"}
 #: What the Alabama 2017 final card must say (Jones's share, his lead in votes).
 ALABAMA_FIGURES = ("49.92", "20,715")
 SORRY = "results are unavailable"
+#: Discord's "thinking…" (type 5): the answer follows by an edit of the original response
+DEFERRED = 5
 #: what each --server runs, and how the summary names it.
 LABELS = {"procfile": "Procfile web (gunicorn)", "serve": "python -m bot serve", "wsgiref": "wsgiref (tests' server)"}
+
+
+def discord_env() -> dict[str, str]:
+    """What the server needs for ``/discord/interactions``: the public half of the run's key."""
+    return {
+        "DISCORD_PUBLIC_KEY": SigningKey(bytes.fromhex(DISCORD_SEED)).verify_key.encode().hex(),
+        "DISCORD_APPLICATION_ID": APPLICATION_ID,
+        "DISCORD_API_URL": "http://127.0.0.1:9/api/v10/",  # never called: every answer is ready in time
+    }
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -120,6 +138,11 @@ def _ephemeral(message: object) -> bool:
     return message.get("type") == 4 and (message.get("data") or {}).get("flags") == 64
 
 
+def deferred(result: dict) -> int:
+    """How many answers Discord's handler deferred (type 5: not ready within its ``defer_after``)."""
+    return sum(n for body, n in result["bodies"].items() if body.startswith('{"type":5'))
+
+
 def check_answers(result: dict, requests: int, figures: tuple[str, ...]) -> list[str]:
     """Every measured request answered 200 with an ephemeral card carrying ``figures``."""
     problems = []
@@ -134,6 +157,8 @@ def check_answers(result: dict, requests: int, figures: tuple[str, ...]) -> list
         except ValueError:
             problems.append(f"not JSON: {body[:120]!r}")
             continue
+        if isinstance(message, dict) and message.get("type") == DEFERRED:
+            continue  # slower than Discord's defer_after: counted by deferred(), a latency, not a wrong answer
         if not _ephemeral(message):
             problems.append(f"not an ephemeral answer: {body[:120]!r}")
         missing = [f for f in figures if f not in body]
@@ -142,9 +167,32 @@ def check_answers(result: dict, requests: int, figures: tuple[str, ...]) -> list
     return problems
 
 
-def python_path() -> str:
-    """This checkout first, then whatever the caller had (a gunicorn plug-in under trial, say)."""
-    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+def python_path(tree: Path = ROOT) -> str:
+    """The checkout under test first, then whatever the caller had (a gunicorn plug-in under trial, say)."""
+    return os.pathsep.join(p for p in (str(tree), os.environ.get("PYTHONPATH", "")) if p)
+
+
+#: run in a checkout's own interpreter path: its own ``seed`` writes a store its own code reads
+#: (an older checkout's schema differs)
+_SEED = "import sys; from pathlib import Path; from benchmarks.bench_results import seed; print(seed(Path(sys.argv[1]), sys.argv[2], float(sys.argv[3]))[0])"
+
+
+def seed_in(tree: Path, directory: Path, feed_url: str, interval: float) -> tuple[str, Path]:
+    """``seed`` as ``tree``'s code does it (this checkout's in-process)."""
+    if tree == ROOT:
+        return seed(directory, feed_url, interval)
+    env = {**os.environ, "PYTHONPATH": python_path(tree)}
+    done = subprocess.run(
+        [sys.executable, "-c", _SEED, str(directory), feed_url, str(interval)],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"seeding the store from {tree} failed:\n{done.stderr[-3000:]}")
+    return done.stdout.strip().splitlines()[-1], directory / "bench.toml"
 
 
 def seed(directory: Path, feed_url: str = "http://127.0.0.1:9/unused.json", interval: float = 30.0) -> tuple[str, Path]:
@@ -218,7 +266,8 @@ def measure(
 def label(key: str) -> str:
     """A run's server, and its platform when both were measured ("serve:discord")."""
     name, _, platform = key.partition(":")
-    return LABELS.get(name, name) + (f" · {platform}" if platform else "")
+    server, _, tree = name.partition(" ")
+    return LABELS.get(server, server) + (f" {tree}" if tree else "") + (f" · {platform}" if platform else "")
 
 
 def _span(values: list[float], fmt: str = "{:.1f}") -> str:
@@ -276,12 +325,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="national: the deployment's poller polls the seeded national night (full 26 MB replies) while "
         "the client asks; the Procfile case runs its worker (python -m bot poll) beside the web process",
     )
-    parser.add_argument("--duration", type=float, default=40.0, help="--feed national: seconds of requests per run")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=40.0,
+        help="--feed national: at least this many seconds of requests per run and platform, and on until "
+        "a poll that began in them has ended",
+    )
+    parser.add_argument(
+        "--max-duration", type=float, default=300.0, help="--feed national: at most this many seconds per window"
+    )
     parser.add_argument("--national-polls", type=int, default=4, help="--feed national: full replies in the cycle")
     parser.add_argument(
         "--before",
-        help="--feed national: a checkout of the code before a change (git archive COMMIT | tar -x -C DIR); each "
-        "deployment also runs from it, alternating with this checkout, and the summary shows both",
+        help="a checkout of the code before a change (git archive COMMIT | tar -x -C DIR); each server "
+        "(each deployment with --feed national) also runs from it, alternating with this checkout, and the "
+        "summary shows both",
     )
     parser.add_argument(
         "--platform",
@@ -320,21 +379,17 @@ def main(argv: list[str] | None = None) -> int:
     platforms = ["slack", "discord"] if args.platform == "both" else [args.platform]
 
     runs: list[tuple[str, Run]] = []
+    # --before TREE: every server also runs from that checkout, alternating with this one
+    trees = [("before", Path(args.before).resolve()), ("", ROOT)] if args.before else [("", ROOT)]
     # Bolt calls auth.test once per process: a local fake Slack answers it, so nothing leaves the host.
     with tempfile.TemporaryDirectory(prefix="bench-results-") as tmp, FakeSlack() as slack, FeedServer() as feed:
         feed.route("/al.json", Reply(200, scenario_files()[-1].read_bytes(), {"Content-Type": "application/json"}))
-        database_url, config = seed(Path(tmp), feed.url("/al.json"), args.poll_interval)
-        env = {
+        common = {
             **os.environ,
-            "PYTHONPATH": python_path(),
-            "ELECTIONBOT_CONFIG": str(config),
-            "DATABASE_URL": database_url,
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_BOT_TOKEN": "xoxb-bench",
             "SLACK_API_URL": slack.base_url,
-            "DISCORD_PUBLIC_KEY": SigningKey(bytes.fromhex(DISCORD_SEED)).verify_key.encode().hex(),
-            "DISCORD_APPLICATION_ID": APPLICATION_ID,
-            "DISCORD_API_URL": "http://127.0.0.1:9/api/v10/",  # never called: every answer is ready in time
+            **discord_env(),
         }
         print(
             f"/results {args.text!r} on {args.platform}: {args.requests} requests per run, {args.runs} run(s) per server and concurrency"
@@ -342,22 +397,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
         with ExitStack() as stack:
             started: dict[str, tuple[int, str, Path]] = {}
-            for name in names:
-                port = free_port()
-                command, extra = command_for(name, port, config, args)
-                log_path = Path(tmp) / f"{name}.log"
-                print(f"  {LABELS.get(name, name)}: {shlex.join(command[1:])}" + (f" (PORT={port})" if extra else ""))
-                proc = stack.enter_context(web_process(command, port, {**env, **extra}, log_path))
-                started[name] = (proc.pid, f"http://127.0.0.1:{port}", log_path)
+            for tree_label, tree in trees:
+                directory = Path(tmp) / (tree_label or "this")
+                directory.mkdir()
+                database_url, config = seed_in(tree, directory, feed.url("/al.json"), args.poll_interval)
+                env = {
+                    **common,
+                    "PYTHONPATH": python_path(tree),
+                    "ELECTIONBOT_CONFIG": str(config),
+                    "DATABASE_URL": database_url,
+                }
+                for name in names:
+                    port = free_port()
+                    command, extra = command_for(name, port, config, args)
+                    key = name + (f" ({tree_label})" if tree_label else "")
+                    log_path = directory / f"{name}.log"
+                    print(f"  {label(key)}: {shlex.join(command[1:])}" + (f" (PORT={port})" if extra else ""))
+                    proc = stack.enter_context(web_process(command, port, {**env, **extra}, log_path, tree))
+                    started[key] = (proc.pid, f"http://127.0.0.1:{port}", log_path)
             for concurrency in levels:
                 for i in range(args.runs):
-                    for name in names:  # alternating: each server meets the same load from the rest of the machine
+                    for name in started:  # alternating: each server meets the same load from the rest of the machine
                         for platform in platforms:
                             pid, base, _ = started[name]
                             run = measure(base + PATHS[platform], args, concurrency, pid, figures, platform)
                             key = name if len(platforms) == 1 else f"{name}:{platform}"
                             runs.append((key, run))
-                            print(f"  c={concurrency:<3} {key:<16} run {i + 1}: {run.line()}", flush=True)
+                            print(f"  c={concurrency:<3} {key:<25} run {i + 1}: {run.line()}", flush=True)
             for name, (_, _, log_path) in started.items():
                 if any(r.problems for n, r in runs if n.partition(":")[0] == name):
                     print(f"{name} log tail:\n" + log_tail(log_path))
@@ -372,7 +438,9 @@ def main(argv: list[str] | None = None) -> int:
     verdicts = []
     for name in dict.fromkeys(n for n, _ in runs):
         at_target = [r for n, r in runs if n == name and r.concurrency == args.target_concurrency]
-        if at_target:
+        if at_target and "(before)" in name:  # the old code's figures are for comparison, not the verdict
+            print(f"  {label(name)}: worst p99 {max(r.p99 for r in at_target):.1f} ms (for comparison)")
+        elif at_target:
             worst = max(r.p99 for r in at_target)
             verdicts.append(worst <= args.target_p99_ms)
             print(
