@@ -50,7 +50,7 @@ from bot.render.figure import (
 )
 from bot.render.numbers import percent, votes
 from bot.render.picture import Picture
-from bot.render.text import clock_text
+from bot.render.text import clock_text, on_clock
 
 #: points within which the margin axis is linear (beyond: logarithmic)
 LINEAR_POINTS = 1.0
@@ -190,7 +190,7 @@ def paint_chart(fig: Figure, race: Race, data: ChartData, tz: tzinfo) -> None:
 
     fig.text(0.03, 0.93, race_label(race), fontsize=21, fontweight="bold", va="center")
     fig.text(0.03, 0.86, _subtitle(data, tz), fontsize=15, color=INK, va="center")
-    zone = data.times[-1].astimezone(tz).strftime("%Z")
+    zone = on_clock(data.times[-1], tz).strftime("%Z")
     footer = f"margin {_short(first)} − {_short(second)}, points · times {zone}"
     fig.text(0.03, 0.05, footer, fontsize=12, color=MUTED, va="center")
     fig.text(0.97, 0.05, "dashed: share counted", fontsize=12, color=REPORTING_INK, ha="right", va="center")
@@ -349,11 +349,15 @@ def _first_leader(data: ChartData) -> tuple[Candidate, datetime] | None:
 
 def _hour_ticks(start: datetime, end: datetime, tz: tzinfo) -> list[datetime]:
     """Whole hours on the state's clock between the first and last point, at most five."""
-    local = start.astimezone(tz).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    local = on_clock(start, tz).replace(minute=0, second=0, microsecond=0)
     hours = []
-    while local <= end.astimezone(tz):
-        hours.append(local)
+    try:  # a placeholder time (year 1 or 9999) has no hour before or after it on the calendar
         local += timedelta(hours=1)
+        while local <= on_clock(end, tz):
+            hours.append(local)
+            local += timedelta(hours=1)
+    except OverflowError:
+        pass
     while len(hours) > 5:
         hours = hours[::2]
     return hours

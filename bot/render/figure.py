@@ -55,6 +55,8 @@ _RC: dict[Any, Any] = {  # rc_context types its keys as a Literal of every rcPar
     "hatch.color": "#9a9a9a",
     "path.simplify": True,
     "svg.hashsalt": "electionbot",
+    # a feed's words are text, never TeX: "$5 fee for $10 bond" is no formula, an odd TeX command no error
+    "text.parse_math": False,
 }
 
 _LOCK = threading.Lock()

@@ -115,7 +115,17 @@ def votes_left_basis(left: VotesLeft) -> str:
 
 def clock_text(moment: datetime, tz: tzinfo) -> str:
     """'10:39 p.m. CST': a moment on the clock of ``tz``, as the wire writes it."""
-    return moment.astimezone(tz).strftime("%-I:%M %p %Z").replace("AM", "a.m.").replace("PM", "p.m.")
+    return on_clock(moment, tz).strftime("%-I:%M %p %Z").replace("AM", "a.m.").replace("PM", "p.m.")
+
+
+def on_clock(moment: datetime, tz: tzinfo) -> datetime:
+    """``moment`` on the clock of ``tz``, or as it is when that clock cannot hold it: a feed's
+    placeholder time (0001-01-01T00:00Z, .NET's DateTime.MinValue) is in year 0 on every US
+    clock, and one odd time must not make every alert and answer of the feed unsendable."""
+    try:
+        return moment.astimezone(tz)
+    except OverflowError:
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def local_time(iso: str | None, state: str) -> str:
