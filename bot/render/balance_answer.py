@@ -16,7 +16,7 @@ from bot.core.model import Race, Snapshot, TrendTable
 from bot.core.parties import PARTY_PLURAL
 from bot.core.rules import RuleSettings
 from bot.render.answer_parts import all_races, as_of, note, plain_title
-from bot.render.text import clock_text, short_name
+from bot.render.text import clock_text, on_clock, short_name
 
 
 def balance_answer(cmd: Command, snapshots: Sequence[Snapshot], rules: RuleSettings) -> Answer:
@@ -90,7 +90,7 @@ def _report_time(moment: datetime | None) -> str:
     """'AP's report of 10:59 a.m. EST on Thursday, November 29, 2012'."""
     if moment is None:
         return "AP's report gives no time"
-    day = moment.astimezone(_REPORT_ZONE).strftime("%A, %B %-d, %Y")
+    day = on_clock(moment, _REPORT_ZONE).strftime("%A, %B %-d, %Y")
     return f"AP's report of {clock_text(moment, _REPORT_ZONE)} on {day}"
 
 

@@ -103,3 +103,21 @@ def test_the_placeholder_is_said_in_utc(desk: Desk) -> None:
 def test_requests_are_real(desk: Desk) -> None:
     """The fixture's server refuses what is not signed (the answers above went through the check)."""
     assert requests.post(desk.base_url + "/slack/events", data=b"token=x", timeout=5).status_code == 401
+
+
+def test_a_placeholder_time_on_aps_balance_report_still_answers(tmp_path: Path, make_bot) -> None:
+    """../shared's Senate trendtable with ``timestamp`` 0001-01-01T00:00:00Z, beside the national
+    reply: "/results balance senate" answered the generic sorry (the report's time in Eastern
+    time is year 0)."""
+    from bot.feeds.ap.trendtable import parse_trendtable
+
+    doc = json.loads((SHARED_SAMPLES / "ap" / "20160818_senate_trends.json").read_text(encoding="utf-8"))
+    doc["trendtable"]["timestamp"] = PLACEHOLDER
+    report = parse_trendtable(json.dumps(doc).encode())
+    reply = parse_ap(NATIONAL.read_bytes(), "ap-national")
+    assert reply.timestamp is not None
+    said = texts(
+        make_bot(Snapshot.of("ap-national", reply.timestamp, reply.races, balance=(report,))).answer("balance senate")
+    )
+    assert "Senate: balance of power" in said and "*AP*: U.S. Senate:" in said, said
+    assert "AP's report of 12:00 a.m. UTC on Monday, January 1, 1" in said
