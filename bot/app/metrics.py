@@ -21,6 +21,7 @@ docs/observability.md says which to alert on.
 
 from __future__ import annotations
 
+import collections
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -109,9 +110,11 @@ class Metrics:
             self.poll_failures.labels(feed).inc()
         if parse_seconds is not None:
             self.parse_seconds.labels(feed).observe(parse_seconds)
-        for alert in alerts:
-            for event in alert.events:
-                self.alerts.labels(event.kind.value).inc()
+        # counted first: a national first poll brings thousands of events, and each labels() call
+        # takes the metric's lock (0.08 s of a national replay)
+        kinds = collections.Counter(event.kind.value for alert in alerts for event in alert.events)
+        for kind, count in kinds.items():
+            self.alerts.labels(kind).inc(count)
 
     def delivery(self, platform: str, outcome: str, latency_seconds: float | None, count: int = 1) -> None:
         self.deliveries.labels(platform, outcome).inc(count)
