@@ -12,7 +12,7 @@ does. Colours diverge from the Republican red through white to the Democratic bl
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 
-from bot.core.model import Candidate, Race
+from bot.core.model import Candidate, Level, Race, ReportingUnit, sum_units
 from bot.core.night import margin_pair
 from bot.core.parties import DEM, GOP
 from bot.core.swing import Baseline, BaselineCounty, RaceSwing, county_units, party_candidates, race_swing
@@ -73,6 +73,7 @@ def swing_map(race: Race, baseline: Baseline, shapes: StateShapes | None = None)
     if data is None:
         return None
     shapes = shapes or state_shapes(race.state)
+    race = by_county(race, shapes)
     rs = race_swing(race, baseline)
     png = draw_png(lambda fig: paint_map(fig, race, data, shapes, _swing_lines(rs, baseline, data)))
     return Picture(
@@ -90,6 +91,7 @@ def margin_map(race: Race, shapes: StateShapes | None = None) -> Picture | None:
     if data is None:
         return None
     shapes = shapes or state_shapes(race.state)
+    race = by_county(race, shapes)
     png = draw_png(lambda fig: paint_map(fig, race, data, shapes, _margin_lines(race, data)))
     return Picture(
         png=png,
@@ -104,6 +106,7 @@ def swing_data(race: Race, baseline: Baseline, shapes: StateShapes | None = None
     if pair is None:
         return None
     shapes = shapes or state_shapes(race.state)
+    race = by_county(race, shapes)
     rs = race_swing(race, baseline)
     # the swing's county is the baseline's FIPS: the same code space as the shapes'
     values = {s.fips: float(s.swing * 100) for s in rs.counties if s.fips in shapes.counties}
@@ -118,6 +121,7 @@ def margin_data(race: Race, shapes: StateShapes | None = None) -> MapData | None
         return None
     first, second = pair
     shapes = shapes or state_shapes(race.state)
+    race = by_county(race, shapes)
     values: dict[str, float] = {}
     units_done: set[str] = set()
     for unit in county_units(race):
@@ -129,6 +133,29 @@ def margin_data(race: Race, shapes: StateShapes | None = None) -> MapData | None
         units_done.add(unit.id)
     not_in, without = _others(race, shapes, units_done, values)
     return MapData("margin", values, not_in, without, _limit(values), second, first, _no_shape(race, shapes))
+
+
+def by_county(race: Race, shapes: StateShapes) -> Race:
+    """The race with county rows, as the maps colour it. New England reports by town, with no
+    county rows, and AP gives each town its county's FIPS: the towns are summed into their
+    counties (named as the shapes name them), else a map of Massachusetts with every town in
+    hatched its 14 counties "no votes yet". A race with county rows is returned as it is."""
+    if county_units(race):
+        return race
+    towns: dict[str, list[ReportingUnit]] = {}
+    for unit in race.units:
+        code = (unit.fips or "").strip()
+        if unit.level is Level.TOWN and code.isdigit() and len(code) <= 5:
+            towns.setdefault(code.zfill(5), []).append(unit)
+    if not towns:
+        return race
+    counties = tuple(
+        replace(
+            sum_units(group, fips, shapes.counties[fips].name if fips in shapes.counties else fips, Level.COUNTY), fips=fips
+        )
+        for fips, group in sorted(towns.items())
+    )
+    return replace(race, units=(*race.units, *counties))
 
 
 def map_figure(race: Race, data: MapData, shapes: StateShapes) -> Figure:
@@ -283,7 +310,7 @@ def _swing_alt(race: Race, baseline: Baseline, data: MapData, rs: RaceSwing) -> 
 
 def _margin_alt(race: Race, data: MapData) -> str:
     parts = [f"{race_label(race)}: map of each county's current margin, {_map_subtitle(data)}."]
-    parts += [line.capitalize() + " points." for line in _margin_lines(race, data)]
+    parts += [line[:1].upper() + line[1:] + " points." for line in _margin_lines(race, data)]
     parts += _hatched_words(data)
     return " ".join(parts)
 

@@ -138,3 +138,42 @@ def _read_as_tex(office: str) -> bool:
 
     with drawing():
         return bool(Text(0, 0, office)._preprocess_math(office)[1])
+
+
+# -- 3. New England towns on a county map --------------------------------------------------------
+
+SUPER_TUESDAY = SHARED_SAMPLES / "ap" / "20160301_super_tuesday.json"
+
+
+def test_a_map_of_new_england_towns_shows_their_counties_counted(tmp_path: Path) -> None:
+    """Massachusetts by town (351 rows, each with its county's FIPS, no county rows): the margin
+    map hatched all 14 counties and its alt text said "0 of 14 counties in ... 14 counties have
+    no votes yet", with every town in. Now the towns are summed into their counties."""
+    from fractions import Fraction
+
+    from bot.render.county_map import margin_data
+
+    reply = parse_ap(SUPER_TUESDAY.read_bytes(), "ma")
+    store = Store(db_url(tmp_path / "bot.db"))
+    try:
+        store.commit_poll(Snapshot.of("ma", reply.timestamp or datetime(2016, 3, 2, tzinfo=UTC), reply.races), {}, {}, [])
+        desk = PictureDesk(store, default_figures(store, RuleSettings()), platforms=("discord",))
+        drawn = desk.command_picture(parse_command("massachusetts gop map margin"))
+    finally:
+        store.close()
+    assert not isinstance(drawn, str), drawn
+    assert "14 of 14 counties in" in drawn.alt_text and "no votes yet" not in drawn.alt_text, drawn.alt_text
+    assert "Statewide: R+31.3 points." in drawn.alt_text  # the party letter kept ("r+31.3" before)
+    # Suffolk County (25025) from the reply's own town rows, exactly
+    doc = json.loads(SUPER_TUESDAY.read_text(encoding="utf-8"))
+    [raw] = [r for r in doc["races"] if r.get("party") == "GOP"]
+    votes: dict[str, int] = {}
+    for unit in raw["reportingUnits"]:
+        if unit.get("fipsCode") == "25025":
+            for c in unit["candidates"]:
+                votes[c["last"]] = votes.get(c["last"], 0) + c["voteCount"]
+    race = next(r for r in reply.races if r.party == "GOP")
+    data = margin_data(race)
+    assert data is not None and len(data.values) == 14 and not data.not_in
+    expected = Fraction(votes["Trump"] - votes["Kasich"], sum(votes.values())) * 100
+    assert data.values["25025"] == float(expected)
