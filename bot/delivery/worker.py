@@ -336,8 +336,8 @@ class DeliveryWorker:
         self.store.begin_attempt([row.id], self.clock())
         self._posts.mark(key)
         try:
-            if thread_id:
-                message_id = sink.send(row.alert, row.channel, thread_id=thread_id, broadcast=broadcast)  # type: ignore[call-arg]  # only a CardSink has threads (bot/delivery/sink.py), and only it has a thread_id here
+            if thread_id and isinstance(sink, CardSink):  # only a CardSink has threads (style() says "messages" otherwise)
+                message_id = sink.send(row.alert, row.channel, thread_id=thread_id, broadcast=broadcast)
             else:
                 message_id = sink.send(row.alert, row.channel)
         except DeliveryError as exc:
