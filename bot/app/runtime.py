@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TextIO, cast
+from typing import TYPE_CHECKING, TextIO, cast
 
 from apscheduler.schedulers.base import BaseScheduler
 
@@ -26,7 +26,6 @@ from bot.core.rules import RuleSettings
 from bot.core.targets import Target
 from bot.delivery.cards import CardRefresher
 from bot.delivery.console import ConsoleSink
-from bot.delivery.discord import DiscordSink
 from bot.delivery.grouping import Grouping
 from bot.delivery.sink import Sink, UploadSink
 from bot.delivery.worker import DeliveryWorker
@@ -37,6 +36,9 @@ from bot.store.database import Store, utcnow
 from bot.store.lease import Claims, PollerLease, claims_for
 from bot.store.subscriptions import for_channel, subscribed_targets
 from config.settings import ConfigError, Secrets, Settings
+
+if TYPE_CHECKING:
+    from bot.delivery.discord import DiscordSink
 
 log = logging.getLogger("electionbot")
 
@@ -236,6 +238,8 @@ def _picture_orders(desk: PictureDesk) -> Callable[[Alert, Target], Sequence[Ale
 def discord_channels(settings: Settings, secrets: Secrets) -> list[str]:
     """Discord's channels: the configured ids (posted with the bot token) and one per webhook
     (``webhook:<fingerprint>``: the URL is a secret and never leaves the sink)."""
+    from bot.delivery.discord import DiscordSink  # with requests: only for a process that posts to Discord
+
     ids = list(settings.alerts.discord_channels) if secrets.discord_bot_token else []
     return ids + DiscordSink("", None, secrets.discord_webhook_urls).webhook_channels
 
@@ -248,6 +252,8 @@ def discord_sink(settings: Settings, secrets: Secrets, min_interval: float) -> D
     if not discord_channels(settings, secrets):
         log.info("Discord: no [alerts] discord_channels and no DISCORD_WEBHOOK_URLS; nothing to post to")
         return None
+    from bot.delivery.discord import DiscordSink
+
     return DiscordSink(
         secrets.discord_api_url,
         secrets.discord_bot_token,

@@ -14,14 +14,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from bot import __version__
 from bot.codec.errors import FeedConfigError, FeedError, redact_url
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -58,33 +58,31 @@ class HttpSettings:
 
 
 class FeedHttp:
-    """One ``requests.Session`` per feed with a validator cache for conditional GETs."""
+    """One ``requests.Session`` per feed with a validator cache for conditional GETs. The session
+    (and ``requests`` itself, a tenth of a second to import here) is made at the first HTTP request:
+    a feed read from files (``replay --via disk``) never needs it."""
 
     def __init__(self, feed: str, settings: HttpSettings | None = None, session: requests.Session | None = None):
         self.feed = feed
         self.settings = settings or HttpSettings()
-        self.session = session or requests.Session()
-        retry = Retry(
-            total=self.settings.retries,
-            connect=self.settings.retries,
-            read=self.settings.retries,
-            status=self.settings.retries,
-            backoff_factor=self.settings.backoff,
-            backoff_jitter=self.settings.backoff_jitter,
-            status_forcelist=(500, 502, 503, 504),
-            allowed_methods=frozenset({"GET", "HEAD"}),
-            raise_on_status=False,
-            respect_retry_after_header=True,
-        )
-        adapter = HTTPAdapter(max_retries=retry)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"})
+        self._session = session
+        self._configured = False
         self._validators: dict[str, dict[str, str]] = {}
         self._file_mtimes: dict[str, float] = {}
         #: body bytes read and seconds spent in :meth:`get`, over this client's life
         self.bytes_read = 0
         self.fetch_seconds = 0.0
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+        if not self._configured:
+            _configure(self._session, self.settings)
+            self._configured = True
+        return self._session
 
     def get(self, url: str, *, headers: Mapping[str, str] | None = None, conditional: bool = True) -> Fetched:
         """:meth:`_get`, counting the bytes read and the seconds spent fetching: the poller's
@@ -105,6 +103,8 @@ class FeedHttp:
         """
         if is_local(url):
             return self._read_file(url, conditional)
+        import requests
+
         send = dict(headers or {})
         if conditional:
             send.update(self._validators.get(url, {}))
@@ -158,9 +158,12 @@ class FeedHttp:
         self._file_mtimes.pop(url, None)
 
     def close(self) -> None:
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
 
     def _read_limited(self, resp: requests.Response, url: str) -> bytes:
+        import requests
+
         limit = self.settings.max_bytes
         declared = resp.headers.get("Content-Length")
         if (
@@ -203,6 +206,30 @@ class FeedHttp:
         return Fetched(url, 200, body, feed=self.feed)
 
 
+def _configure(session: requests.Session, settings: HttpSettings) -> None:
+    """Retries on connection errors and 5xx (urllib3's ``Retry``, backoff with jitter), our
+    User-Agent, compressed bodies."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    retry = Retry(
+        total=settings.retries,
+        connect=settings.retries,
+        read=settings.retries,
+        status=settings.retries,
+        backoff_factor=settings.backoff,
+        backoff_jitter=settings.backoff_jitter,
+        status_forcelist=(500, 502, 503, 504),
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        raise_on_status=False,
+        respect_retry_after_header=True,
+    )
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"})
+
+
 def is_local(url: str) -> bool:
     scheme = urlparse(url).scheme.lower()
     return scheme == "file" or scheme == "" or (len(scheme) == 1 and os.name == "nt")
@@ -221,6 +248,8 @@ def local_path(url: str) -> Path:
 
 def _is_timeout(exc: BaseException) -> bool:
     """urllib3's retry layer wraps a read timeout in MaxRetryError inside a ConnectionError."""
+    import requests
+
     seen: BaseException | None = exc
     for _ in range(5):
         if seen is None:
@@ -245,6 +274,8 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _snippet(resp: requests.Response) -> str:
+    import requests
+
     try:
         text = next(resp.iter_content(chunk_size=200), b"").decode("utf-8", "replace")
     except requests.exceptions.RequestException:

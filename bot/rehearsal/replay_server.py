@@ -30,8 +30,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
-from requests.utils import requote_uri
-
 from bot.feeds.http import local_path
 from bot.rehearsal.recording import RecordingError
 
@@ -224,6 +222,8 @@ def _normal(target: str) -> str:
     """The recorded URL is as the adapter built it (AP writes ``%3a``); the request arrives as
     the HTTP client sent it (requests quotes, urllib3 upper-cases escapes). Both are compared
     in that client's spelling."""
+    from requests.utils import requote_uri  # here: a replay from disk never loads requests
+
     return _ESCAPE.sub(lambda m: m.group(0).upper(), requote_uri(target))
 
 
