@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
 from functools import lru_cache
 from typing import Any
 
@@ -83,7 +84,39 @@ class AnswerCache:
     def __init__(self, size: int = 512) -> None:
         self._size = size
         self._items: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
+        self._making: dict[Hashable, Future[dict[str, Any]]] = {}
         self._lock = threading.Lock()
+
+    def get_or_make(self, key: Hashable, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The cached value, else ``make()``'s, made once however many threads ask for it at once.
+
+        Why: a poll changes the key of every request in flight, and each of twenty threads
+        rendering the same answer (a state's races, after decoding them) was a burst of CPU that
+        every one of them waited out: the p99 during polls. The others wait for the one making it
+        and get its value (or its exception)."""
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+            making = self._making.get(key)
+            mine = making is None
+            if making is None:
+                making = self._making[key] = Future()
+        if not mine:
+            return making.result()
+        try:
+            value = make()
+        except BaseException as exc:
+            making.set_exception(exc)
+            raise
+        else:
+            making.set_result(value)
+            self.put(key, value)
+            return value
+        finally:
+            with self._lock:
+                self._making.pop(key, None)
 
     def get(self, key: Hashable) -> dict[str, Any] | None:
         with self._lock:

@@ -33,6 +33,7 @@ from typing import Any, Protocol
 from bot.core.answer import AnswerKind
 from bot.core.commands import Command
 from bot.core.model import Snapshot
+from bot.render.answers import answer_command
 from bot.render.discord_answers import (
     EPHEMERAL,
     NO_PINGS,
@@ -216,14 +217,14 @@ class DiscordInteractions:
             answer = answer_for(cmd, self.services, channel_id, platform="discord", direct_message=direct_message)
             return discord_message(answer, share_button=share_button)
         snapshots = self.services.latest_snapshots()
-        key = _cache_key(snapshots, cmd, share_button)
-        if (hit := self.cache.get(key)) is not None:
-            return hit
-        answer = answer_for(cmd, self.services, channel_id, platform="discord", direct_message=direct_message)
-        message = discord_message(answer, share_button=share_button)
-        message["_shareable"] = answer.kind in (AnswerKind.CARD, AnswerKind.LIST)
-        self.cache.put(key, message)
-        return message
+
+        def render() -> Message:
+            answer = answer_command(cmd, snapshots, self.services.rules)
+            message = discord_message(answer, share_button=share_button)
+            message["_shareable"] = answer.kind in (AnswerKind.CARD, AnswerKind.LIST)
+            return message
+
+        return self.cache.get_or_make(_cache_key(snapshots, cmd, share_button), render)
 
     def _ready(self, cmd: Command, share_button: bool) -> Message | None:
         """A read-only answer already rendered for the snapshots the store still holds, or ``None``.

@@ -75,30 +75,40 @@ def message_for(
             }
         return services.pictures.command_answer(cmd)
     query = (kind, cmd.canonical, cmd.word, cmd.suggestion, cmd.verb, cmd.length, share_button)
-    snapshots: list[Snapshot] | None = None
-    state_key: Hashable = None
-    if kind in STATE_KINDS and cmd.state and cmd.read_only:
+    state = cmd.state if kind in STATE_KINDS and cmd.state and cmd.read_only else None
+    if state is not None and cache is not None:
         # One state's races (Store.state_snapshots): the answer names no other state's race, so it
-        # is the same answer without decoding a national snapshot after each commit. A state with
-        # no race takes the whole read (that answer lists the tracked states), as do small feeds.
-        state_key = ("state", tuple(sorted(store.snapshot_versions().items())), cmd.state, *query)
-        if cache is not None and (hit := cache.get(state_key)) is not None:
-            return hit
-        snapshots = store.state_snapshots(cmd.state)
-        if snapshots is not None and not any(snap.races for snap in snapshots):
-            snapshots = None
+        # is the same answer without decoding a national snapshot after each commit.
+        state_key = ("state", tuple(sorted(store.snapshot_versions().items())), state, *query)
+        return cache.get_or_make(state_key, lambda: _rendered(cmd, services, cache, query, share_button, state))
+    return _rendered(cmd, services, cache, query, share_button, state)
+
+
+def _rendered(
+    cmd: Command,
+    services: Services,
+    cache: AnswerCache | None,
+    query: tuple[Hashable, ...],
+    share_button: bool,
+    state: str | None,
+) -> dict[str, Any]:
+    """A read-only answer, rendered once per (snapshots, query) when there is a cache. With
+    ``state``, from that state's races; a state with no race takes the whole read (that answer
+    lists the tracked states), as do small feeds."""
+    snapshots = services.store.state_snapshots(state) if state is not None else None
+    if snapshots is not None and not any(snap.races for snap in snapshots):
+        snapshots = None
     if snapshots is None:
         snapshots = services.latest_snapshots()
-    key = (_versions(snapshots), *query)
-    if cache is not None and cmd.read_only and (hit := cache.get(key)) is not None:
-        return hit
-    ans: Answer = answer_command(cmd, snapshots, services.rules)
-    message = slack_message(ans, share_button=share_button)
-    if cache is not None and cmd.read_only:
-        cache.put(key, message)
-        if state_key is not None:
-            cache.put(state_key, message)
-    return message
+    read = snapshots
+
+    def render() -> dict[str, Any]:
+        ans: Answer = answer_command(cmd, read, services.rules)
+        return slack_message(ans, share_button=share_button)
+
+    if cache is None or not cmd.read_only:
+        return render()
+    return cache.get_or_make((_versions(snapshots), *query), render)
 
 
 #: how much of the query a log line keeps: the words of a command, not a pasted paragraph
