@@ -59,6 +59,10 @@ log = logging.getLogger("electionbot.delivery")
 STYLES = ("cards", "messages", "quiet")
 #: a catch-up summary holds at most this many alerts (Slack metadata and block limits).
 SUMMARY_MAX = 50
+#: tries of one row that end in an unexpected error (a renderer or client bug, not a
+#: ``DeliveryError``) before it is set aside as failed: a bug in one alert must not hold its
+#: channel's later alerts all night. A platform's own errors (429, 5xx, an outage) never count.
+UNEXPECTED_TRIES = 5
 
 
 class DeliveryWorker:
@@ -84,6 +88,7 @@ class DeliveryWorker:
         claims: Claims | None = None,
         follows: Callable[[str, str, Any], bool] | None = None,
         draw: Callable[[PictureOrder], Picture | None] | None = None,
+        unexpected_tries: int = UNEXPECTED_TRIES,
     ):
         self.store = store
         self.sinks = dict(sinks)
@@ -137,6 +142,16 @@ class DeliveryWorker:
         #: (bot/store/lease.py); None: every channel (one delivering process)
         self.claims = claims
         self._stopping = threading.Event()
+        if unexpected_tries < 1:
+            raise ValueError(f"unexpected_tries must be at least 1, not {unexpected_tries}")
+        self.unexpected_tries = unexpected_tries
+        #: per outbox row id: its unexpected errors so far and the last one's "Type: message".
+        #: Counted in this process (a restart gives a row as many tries again: still bounded),
+        #: so no column is needed; a platform's errors are not counted here.
+        self._unexpected: dict[int, tuple[int, str]] = {}
+        #: rows of a rollup or catch-up message that failed unexpectedly: each goes on its own,
+        #: so a bad one is found and set aside without taking the others with it
+        self._singly: set[int] = set()
 
     # --- entry point -----------------------------------------------------------------------
 
@@ -279,6 +294,7 @@ class DeliveryWorker:
             for r in uncertain:
                 if r.alert.key in found:
                     self.store.mark_sent(r.id, found[r.alert.key], self.clock())
+                    self._forget(r)
                     self.stats["reconciled"] += 1
                     log.info(
                         "%s %s: %s was already posted (found in the channel); not posting it again",
@@ -289,12 +305,20 @@ class DeliveryWorker:
                     )
             if row.alert.key in found:
                 return 1
+        # only now, with the channel read: an unexpected error may have come after the post landed
+        if self._unexpected.get(row.id, (0, ""))[0] >= self.unexpected_tries:
+            return self._give_up(row)
 
         if self.summarize_after is not None and isinstance(sink, SummarySink):
             cutoff = now - self.summarize_after
             old: list[Delivery] = []
             for r in queue:
-                if r.created_at >= cutoff or len(old) >= SUMMARY_MAX or isinstance(r.alert, (Digest, PictureOrder)):
+                if (
+                    r.created_at >= cutoff
+                    or len(old) >= SUMMARY_MAX
+                    or isinstance(r.alert, (Digest, PictureOrder))
+                    or r.id in self._singly
+                ):
                     break
                 old.append(r)
             if len(old) >= 2:
@@ -349,20 +373,11 @@ class DeliveryWorker:
                 self.store.mark_retry(row.id, str(exc), timedelta(0), self.clock())
                 return 0
             return self._retry(row, exc, uncertain=exc.uncertain)
-        except Exception as exc:  # a renderer or client bug: keep the alert, back off, say so
-            log.exception(
-                "%s %s: unexpected error delivering %s",
-                row.platform,
-                row.channel,
-                row.alert.key,
-                extra=self._delivered([row], "retry"),
-            )
-            wait = min(self.max_backoff, 5.0 * (row.attempts + 1))
-            self.store.mark_retry(
-                row.id, f"{type(exc).__name__}: {exc}", timedelta(seconds=wait), self.clock(), uncertain=True
-            )
-            return 0
+        except Exception as exc:  # a renderer or client bug: keep the alert a few tries, then set it aside
+            self._posts.mark(key)
+            return self._unexpected_error(row, exc, "alert")
         self._posts.mark(key)  # latency jitter must not squeeze the gap
+        self._forget(row)
         self._failures.succeeded(key)
         self.stats["posts"] += 1
         self._spent(platform, sink, row.channel, row.alert.at)
@@ -440,7 +455,12 @@ class DeliveryWorker:
         updates are left to be skipped as usual."""
         run: list[Delivery] = []
         for i, r in enumerate(queue):
-            if isinstance(r.alert, (Digest, PictureOrder)) or len(run) >= ROLLUP_MAX or (i > 0 and r.status != "pending"):
+            if (
+                isinstance(r.alert, (Digest, PictureOrder))
+                or len(run) >= ROLLUP_MAX
+                or (i > 0 and r.status != "pending")
+                or r.id in self._singly
+            ):
                 break
             if style == "quiet" and r.alert.race_key and r.alert.severity < Severity.LEAD:
                 continue
@@ -505,6 +525,22 @@ class DeliveryWorker:
             for r in rows:
                 self.store.mark_retry(r.id, str(exc), timedelta(seconds=wait), self.clock(), uncertain=exc.uncertain)
             return False, None
+        except Exception as exc:  # a renderer bug in one of them: each goes on its own, the bad one is set aside
+            self._posts.mark(key)
+            log.warning(
+                "%s %s: unexpected error sending a %s (%s: %s); sending them one by one",
+                platform,
+                channel,
+                what,
+                type(exc).__name__,
+                exc,
+                extra=self._delivered(rows, "retry"),
+            )
+            log.debug("the unexpected error's traceback", exc_info=exc)
+            self._singly.update(r.id for r in rows)
+            for r in rows:
+                self.store.mark_retry(r.id, f"{type(exc).__name__}: {exc}", timedelta(0), self.clock(), uncertain=True)
+            return False, None
         self._posts.mark(key)
         self._failures.succeeded(key)
         self.stats["posts"] += 1
@@ -521,20 +557,11 @@ class DeliveryWorker:
         except DeliveryError as exc:
             self._posts.mark(key)
             return self._retry(row, exc, uncertain=exc.uncertain)
-        except Exception as exc:  # a renderer bug: keep the digest, back off, say so
-            log.exception(
-                "%s %s: unexpected error delivering digest %s",
-                platform,
-                row.channel,
-                row.alert.key,
-                extra=self._delivered([row], "retry"),
-            )
-            wait = min(self.max_backoff, 5.0 * (row.attempts + 1))
-            self.store.mark_retry(
-                row.id, f"{type(exc).__name__}: {exc}", timedelta(seconds=wait), self.clock(), uncertain=True
-            )
-            return 0
+        except Exception as exc:  # a renderer bug: keep the digest a few tries, then set it aside
+            self._posts.mark(key)
+            return self._unexpected_error(row, exc, "digest")
         self._posts.mark(key)
+        self._forget(row)
         self._failures.succeeded(key)
         self.stats["posts"] += 1
         self.stats["digests"] += 1
@@ -570,6 +597,7 @@ class DeliveryWorker:
             self.stats["picture_checks"] += 1
             if found is not None:
                 self.store.mark_sent(row.id, row.upload_file_id, self.clock())
+                self._forget(row)
                 self.stats["reconciled"] += 1
                 log.info(
                     "%s %s: picture %s was already shared (file %s); not uploading it again",
@@ -580,6 +608,8 @@ class DeliveryWorker:
                     extra=self._delivered([row], "reconciled"),
                 )
                 return 1
+        if self._unexpected.get(row.id, (0, ""))[0] >= self.unexpected_tries:
+            return self._give_up(row)
         try:
             picture = self.draw(order)
         except Exception:  # a figure bug must not hold the channel's alerts: say so, go on
@@ -608,14 +638,11 @@ class DeliveryWorker:
                     continue
                 self._posts.mark(key)
                 return self._retry(row, exc, uncertain=exc.uncertain)
-            except Exception as exc:  # a client bug: keep the row, back off, say so
-                log.exception("%s %s: unexpected error uploading %s", platform, row.channel, order.key)
-                wait = min(self.max_backoff, 5.0 * (row.attempts + 1))
-                self.store.mark_retry(
-                    row.id, f"{type(exc).__name__}: {exc}", timedelta(seconds=wait), self.clock(), uncertain=True
-                )
-                return 0
+            except Exception as exc:  # a client bug: keep the row a few tries, then set it aside
+                self._posts.mark(key)
+                return self._unexpected_error(row, exc, "picture")
         self._posts.mark(key)
+        self._forget(row)
         self._failures.succeeded(key)
         self.stats["posts"] += 1
         self.stats["pictures"] += 1
@@ -625,6 +652,55 @@ class DeliveryWorker:
         self.store.mark_sent(row.id, file_id, self.clock())
         self._log_delivery([row], "sent")
         return 1
+
+    def _unexpected_error(self, row: Delivery, exc: Exception, what: str) -> int:
+        """A try that ended in an error no platform gives (a renderer or client bug). The row stays
+        "sending" (the error may have come after the post landed) and is tried again after a
+        growing wait; after ``unexpected_tries`` of these it is set aside (``_give_up``) once the
+        channel has been read for it. One line per try; the traceback at DEBUG."""
+        tries = self._unexpected.get(row.id, (0, ""))[0] + 1
+        error = f"{type(exc).__name__}: {exc}"
+        self._unexpected[row.id] = (tries, error)
+        last = tries >= self.unexpected_tries
+        wait = 0.0 if last else min(self.max_backoff, 5.0 * tries)
+        log.warning(
+            "%s %s: unexpected error delivering %s %s (%s), try %d of %d; %s",
+            row.platform,
+            row.channel,
+            what,
+            row.alert.key,
+            error,
+            tries,
+            self.unexpected_tries,
+            "setting it aside once the channel is checked" if last else f"trying again in {wait:.0f} s",
+            extra=self._delivered([row], "retry"),
+        )
+        log.debug("the unexpected error's traceback", exc_info=exc)
+        self.store.mark_retry(row.id, error, timedelta(seconds=wait), self.clock(), uncertain=True)
+        return 0
+
+    def _give_up(self, row: Delivery) -> int:
+        """The row failed unexpectedly ``unexpected_tries`` times and is not in the channel: kept
+        as "failed" (``/results status`` lists it), said in one line, and the channel goes on."""
+        tries, error = self._unexpected.pop(row.id)
+        self._singly.discard(row.id)
+        reason = f"{row.alert.key} set aside after {tries} unexpected errors ({error})"
+        self.store.mark_failed(row.id, reason)
+        self.stats["failed"] += 1
+        self.stats["given_up"] += 1
+        log.error(
+            "%s %s: %s; the channel's next alerts go on",
+            row.platform,
+            row.channel,
+            reason,
+            extra=self._delivered([row], "failed"),
+        )
+        return 0
+
+    def _forget(self, row: Delivery) -> None:
+        """A row that went out after all owes nothing to the unexpected-error count."""
+        self._unexpected.pop(row.id, None)
+        self._singly.discard(row.id)
 
     def _find_posted(self, sink: Any, channel: str, keys: list[str], card: Card | None) -> dict[str, str]:
         self.stats["history_checks"] += 1

@@ -16,6 +16,9 @@ call with the time on the injected clock, and fails the way platforms fail:
 - ``delete_message``: someone deletes a message (a live card): ``update_card`` then raises
   ``MessageGone(DELETED)``, as both real sinks do (tests/integration/delivery/test_sink_contract_behaviour.py
   runs the same checks against all three, so this fake cannot drift from the real ones unseen);
+- ``bug_on``: not a platform's failure but a renderer or client bug: every post carrying that
+  alert key raises the given exception (never a ``DeliveryError``), before anything lands or,
+  ``after_post``, once the post has landed (a reply the client cannot read);
 - ``min_gap``: the platform's own pace per channel: a post sooner than that after the last one
   in its channel is answered 429 with the rest of the gap, as FakeSlack's
   ``rate_limit_per_channel_per_second`` does: an oracle for the worker's pacing.
@@ -62,7 +65,7 @@ class Call:
     method: str
     channel: str
     at: float
-    #: ok | rate_limited | server_error | lost | refused | gone
+    #: ok | rate_limited | server_error | lost | refused | gone | bug
     outcome: str = "ok"
     keys: tuple[str, ...] = ()
     thread_id: str | None = None
@@ -100,6 +103,7 @@ class MemorySink:
     _ids: dict[str, str] = field(default_factory=dict)
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _unanswered: dict[int, Callable[[], DeliveryError]] = field(default_factory=dict)
+    _bugs: dict[str, tuple[Callable[[], Exception], bool]] = field(default_factory=dict)
 
     # --- failing the way platforms fail ---------------------------------------------------
 
@@ -135,6 +139,13 @@ class MemorySink:
 
     def refuse_next(self, method: str, error: DeliveryError, times: int = 1, *, channel: str | None = None) -> None:
         self._queue(method, channel, lambda: error, times, lands=False, outcome="gone" if error.gone else "refused")
+
+    def bug_on(self, key: str, error: Callable[[], Exception], *, after_post: bool = False) -> None:
+        """Every post carrying alert ``key`` raises ``error()`` until ``fix`` (a bug is not a blip)."""
+        self._bugs[key] = (error, after_post)
+
+    def fix(self, key: str) -> None:
+        self._bugs.pop(key, None)
 
     def delete_message(self, message_id: str) -> bool:
         """Someone deletes a message in the client (no call is recorded); its thread replies stay."""
@@ -301,6 +312,10 @@ class MemorySink:
             raise lost()
 
     def _post(self, method: str, channel: str, kind: str, keys: tuple[str, ...], **fields: Any) -> str:
+        bug = next((self._bugs[k] for k in keys if k in self._bugs), None)
+        if bug is not None and not bug[1]:
+            self.calls.append(Call(method, channel, self.clock(), "bug", keys, fields.get("thread_id")))
+            raise bug[0]()
         call = self._call(method, channel, keys=keys, thread_id=fields.get("thread_id"))
         if self.min_gap is not None and channel in self._last_post:
             left = self._last_post[channel] + self.min_gap - call.at
@@ -312,5 +327,8 @@ class MemorySink:
         message = Message(f"M{next(self._counter)}", channel, kind, keys, **fields)
         self._messages[message.id] = message
         call.message_id = message.id
+        if bug is not None:  # landed; the client then fails on the reply
+            call.outcome = "bug"
+            raise bug[0]()
         self._answer(call)
         return message.id
