@@ -14,8 +14,11 @@
 
 Drawing is the render layer's (``bot.render.chart``, ``bot.render.county_map``), from the store's
 history (``bot.store.history``); here they are looked up and cached by (feed, race, picture,
-snapshot version), so a busy ``/results … chart`` draws once per poll. Without matplotlib (the
-figures' one dependency) there are no pictures and everything else works as before.
+snapshot version), so a busy ``/results … chart`` draws once per poll. A picture that cannot be
+drawn (no county shapes for the race's state, a figure's bug) is cached the same way as a
+``NotDrawn`` with the reason in words: one log line per version, a clear sentence to each asker,
+never a redraw per ask. Without matplotlib (the figures' one dependency) there are no pictures
+and everything else works as before.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +50,21 @@ CALL_PICTURES = ("chart", "swing_map")
 #: words for a picture in answers
 PICTURE_NAMES = {"chart": "the night's chart", "swing_map": "the county swing map", "margin_map": "the county margin map"}
 
-#: draws one picture of one race from the store as it is now: (feed, race_key) → Picture or None
-Figure = Callable[[str, str], Picture | None]
+
+@dataclass(frozen=True, slots=True)
+class NotDrawn:
+    """A picture that could not be drawn, and why in the asker's words (after "Could not draw
+    the chart of AL Senate: "). Cached like a picture, so asking again neither draws nor logs again."""
+
+    reason: str
+
+
+#: what a figure comes to: the picture, why there is none, or None (nothing to draw yet: no such race)
+Drawing = Picture | NotDrawn | None
+#: draws one picture of one race from the store as it is now: (feed, race_key) → a ``Drawing``
+Figure = Callable[[str, str], Drawing]
+#: said to the asker when a figure raised (the log line says which error)
+FIGURE_FAILED = "something went wrong drawing it (the bot's log says what)"
 
 
 def matplotlib_installed() -> bool:
@@ -64,36 +81,81 @@ def default_figures(store: Store, rules: RuleSettings) -> dict[str, Figure]:
     history (``bot.store.history``, never a snapshot decode), the baseline the rules' context
     gives it. Empty without matplotlib, which turns pictures off. The figure modules (and
     matplotlib) are imported at the first drawing, not here: a process that never draws (the
-    console, the tests of everything else) does not pay seconds of imports at start."""
+    console, the tests of everything else) does not pay seconds of imports at start.
+
+    A map of a race whose state has no county shapes (a national race, state "US"; a territory)
+    is ``NotDrawn`` with that reason and one line at INFO, as is a swing map with no baseline
+    election configured: neither is a fault."""
     if not matplotlib_installed():
         log.info("pictures are off: the figures need matplotlib")
         return {}
 
     def race_of(feed: str, race_key: str) -> Race | None:
+        # Only the state's races where a national feed stores its races apart: one state's
+        # picture must not decode 7,000 races (``Store.state_snapshots``; keys start with the state).
+        apart = store.state_snapshots(race_key.split("-", 1)[0])
+        if apart is not None:
+            return next((snap.races.get(race_key) for snap in apart if snap.feed == feed), None)
         stored = store.load(feed)
         return stored.snapshot.races.get(race_key) if stored is not None and stored.snapshot is not None else None
 
-    def chart(feed: str, race_key: str) -> Picture | None:
+    def chart(feed: str, race_key: str) -> Drawing:
         from bot.render.chart import race_chart
         from bot.store.history import race_history
 
         race = race_of(feed, race_key)
         return race_chart(race, race_history(store, feed, race_key), rules) if race is not None else None
 
-    def swing(feed: str, race_key: str) -> Picture | None:
+    def swing(feed: str, race_key: str) -> Drawing:
         from bot.render.county_map import swing_map
 
         race = race_of(feed, race_key)
-        baseline = rules.context.baseline_for(race) if race is not None else None
-        return swing_map(race, baseline) if race is not None and baseline is not None else None
+        if race is None:
+            return None
+        baseline = rules.context.baseline_for(race)
+        if baseline is None:
+            log.info("race %s: no baseline election configured, so no swing map", race_key)
+            return NotDrawn(f"no earlier election is configured to compare {race.state} with")
+        return _shaped(lambda: swing_map(race, baseline), race)
 
-    def margin(feed: str, race_key: str) -> Picture | None:
+    def margin(feed: str, race_key: str) -> Drawing:
         from bot.render.county_map import margin_map
 
         race = race_of(feed, race_key)
-        return margin_map(race) if race is not None else None
+        return _shaped(lambda: margin_map(race), race) if race is not None else None
 
     return {"chart": chart, "swing_map": swing, "margin_map": margin}
+
+
+def _shaped(draw: Callable[[], Picture | None], race: Race) -> Drawing:
+    """A county map, or why there is none: no shapes for the race's state is a fact, not a fault."""
+    from bot.render.county_shapes import ShapesError
+
+    try:
+        return draw()
+    except ShapesError as exc:
+        log.info("race %s: no county map (%s)", race.key, exc)
+        return NotDrawn(f"there is no county map of {race.state or 'its state'}")
+
+
+def _attempt(figure: Figure, feed: str, race_key: str, kind: str, version: int) -> Drawing:
+    """One drawing; a figure's bug is one line (its traceback at DEBUG) and a ``NotDrawn``,
+    cached by the caller's key like a picture: the next ask of this version says it again
+    without drawing, the next poll's version tries afresh."""
+    try:
+        return figure(feed, race_key)
+    except Exception as exc:
+        log.warning(
+            "could not draw %s of %s (feed %s, version %d): %s: %s",
+            kind,
+            race_key,
+            feed,
+            version,
+            type(exc).__name__,
+            exc,
+        )
+        log.debug("the figure's traceback", exc_info=exc)
+        return NotDrawn(FIGURE_FAILED)
 
 
 class PictureCache:
@@ -102,20 +164,20 @@ class PictureCache:
 
     def __init__(self, size: int = 64) -> None:
         self._size = size
-        self._items: OrderedDict[tuple[Any, ...], Picture | None] = OrderedDict()
+        self._items: OrderedDict[tuple[Any, ...], Drawing] = OrderedDict()
         self._lock = threading.Lock()
         #: one lock per key being drawn: a burst of the same request draws once, the rest wait for it
         self._drawing: dict[tuple[Any, ...], threading.Lock] = {}
         self.hits = 0
         self.draws = 0
 
-    def peek(self, key: tuple[Any, ...]) -> tuple[bool, Picture | None]:
-        """(whether ``key`` was drawn, its picture or None for "nothing to draw"), never drawing."""
+    def peek(self, key: tuple[Any, ...]) -> tuple[bool, Drawing]:
+        """(whether ``key`` was drawn, what it came to), never drawing."""
         with self._lock:
             return (True, self._items[key]) if key in self._items else (False, None)
 
-    def get_or_draw(self, key: tuple[Any, ...], draw: Callable[[], Picture | None]) -> Picture | None:
-        """The cached picture (or the cached "nothing to draw") for ``key``, else ``draw()`` once:
+    def get_or_draw(self, key: tuple[Any, ...], draw: Callable[[], Drawing]) -> Drawing:
+        """The cached drawing (a picture, why not, or "nothing to draw") for ``key``, else ``draw()`` once:
         other threads asking for the same key meanwhile wait for that drawing; other keys do not."""
         with self._lock:
             if key in self._items:
@@ -195,10 +257,19 @@ class PictureDesk:
         return int(found[1]) if found is not None else 0
 
     def picture(self, feed: str, race_key: str, kind: str) -> Picture | None:
+        """The picture, or None when there is none to send (why is the ``drawing``'s)."""
+        drawn = self.drawing(feed, race_key, kind)
+        return drawn if isinstance(drawn, Picture) else None
+
+    def drawing(self, feed: str, race_key: str, kind: str) -> Drawing:
+        """What the figure came to for the feed's current version, drawn at most once per version."""
         figure = self.figures.get(kind)
         if figure is None:
             return None
-        return self.cache.get_or_draw((feed, race_key, kind, self.version(feed)), lambda: figure(feed, race_key))
+        version = self.version(feed)
+        return self.cache.get_or_draw(
+            (feed, race_key, kind, version), lambda: _attempt(figure, feed, race_key, kind, version)
+        )
 
     # --- /results … chart | map | map margin -----------------------------------------------
 
@@ -235,6 +306,8 @@ class PictureDesk:
             version = self.version(feed)
             key = (feed, race_key, cmd.picture, version)
             drawn, picture = self.cache.peek(key)
+            if isinstance(picture, NotDrawn):
+                return _text(_not_drawn(what, label, picture))
             if drawn and picture is None:
                 return _text(f"There is nothing to draw yet for {label}.")
             if not drawn:
@@ -253,6 +326,10 @@ class PictureDesk:
                     }
                 ],
             }
+        assert cmd.picture is not None
+        _, known = self.cache.peek((feed, race_key, cmd.picture, self.version(feed)))
+        if isinstance(known, NotDrawn):  # drawn for this version already and failed: no DM will come
+            return _text(_not_drawn(what, label, known))
         return _text(f"Sending {what} of {label} to your direct messages.")
 
     def command_picture(self, cmd: Command) -> Picture | str:
@@ -267,7 +344,9 @@ class PictureDesk:
         if found is None or cmd.picture is None:
             return f"There is no race to draw for {cmd.state} in the latest results."
         feed, race_key, label = found
-        picture = self.picture(feed, race_key, cmd.picture)
+        picture = self.drawing(feed, race_key, cmd.picture)
+        if isinstance(picture, NotDrawn):
+            return _not_drawn(what, label, picture)
         return picture if picture is not None else f"There is nothing to draw yet for {label} ({what})."
 
     def wants_direct(self, cmd: Command) -> bool:
@@ -277,9 +356,10 @@ class PictureDesk:
     def _draw_later(self, feed: str, race_key: str, kind: str) -> None:
         def run() -> None:
             try:
-                self.picture(feed, race_key, kind)
-            except Exception:
-                log.exception("could not draw %s of %s", kind, race_key)
+                self.picture(feed, race_key, kind)  # a figure's failure is cached and said by ``_attempt``
+            except Exception as exc:  # the store, say: one line, and the next ask tries again
+                log.warning("could not draw %s of %s (%s: %s)", kind, race_key, type(exc).__name__, exc)
+                log.debug("the traceback", exc_info=exc)
 
         thread = threading.Thread(target=run, name="picture-draw", daemon=True)
         thread.start()
@@ -355,6 +435,10 @@ def write_pictures(desk: PictureDesk, directory: Path, feed: str, race_keys: Seq
             path.write_bytes(picture.png)
             written.append((path, took))
     return written
+
+
+def _not_drawn(what: str, label: str, why: NotDrawn) -> str:
+    return f"Could not draw {what} of {label}: {why.reason}."
 
 
 def _text(text: str) -> dict[str, Any]:

@@ -612,8 +612,16 @@ class DeliveryWorker:
             return self._give_up(row)
         try:
             picture = self.draw(order)
-        except Exception:  # a figure bug must not hold the channel's alerts: say so, go on
-            log.exception("%s %s: could not draw %s; skipping the picture", platform, row.channel, order.key)
+        except Exception as exc:  # a figure bug must not hold the channel's alerts: one line, go on
+            log.warning(
+                "%s %s: could not draw %s (%s: %s); skipping the picture",
+                platform,
+                row.channel,
+                order.key,
+                type(exc).__name__,
+                exc,
+            )
+            log.debug("the figure's traceback", exc_info=exc)
             picture = None
         if picture is None:
             self.store.mark_skipped(row.id, "no picture to draw")

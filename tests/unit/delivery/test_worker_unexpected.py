@@ -86,3 +86,22 @@ def test_a_bad_alert_in_a_catch_up_message_is_set_aside_and_the_others_go_one_by
     assert [c.method for c in d.sink.calls if c.outcome == "bug"] == ["send_summary"] + ["send"] * N
     assert d.sink.posted_keys("C1") == [alerts[0].key, alerts[2].key, alerts[3].key]
     assert d.backlog() == {"sent": 3, "failed": 1}
+
+
+def test_a_picture_that_cannot_be_drawn_is_one_line_and_holds_nothing_up(tmp_path, caplog):
+    from bot.core.events import EventKind
+    from tests.fakes.sample_alerts import picture_order
+
+    caplog.set_level(logging.DEBUG, "electionbot.delivery")
+    call, after = alert(0, kind=EventKind.RACE_CALLED), alert(1)
+
+    def draw(order):
+        raise ValueError("no such projection")
+
+    d = desk(tmp_path, {"C1": "messages"}, draw=draw)
+    d.queue("C1", call, picture_order(call), after)
+    d.drain()
+    assert d.sink.posted_keys("C1") == [call.key, after.key] and d.sink.pictures("C1") == []
+    assert d.backlog() == {"sent": 2, "skipped": 1}
+    said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(said) == 1 and "ValueError: no such projection" in said[0].getMessage() and not said[0].exc_info
