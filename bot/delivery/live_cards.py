@@ -72,6 +72,8 @@ class CardKeeper:
         self.permanent_hold = permanent_hold
         #: server errors on edits in a row per (platform, channel): 429s do not count.
         self._failures = Backoff(backoff_base, max_backoff, jitter)
+        #: cards whose drawing failed with a bug, said once each (``_broken``)
+        self._said_broken: set[int] = set()
 
     # --- creation --------------------------------------------------------------------------
 
@@ -146,7 +148,11 @@ class CardKeeper:
             facts = self.refresher.facts_for(card.feed, card.race_key)
             if facts is None:
                 continue
-            digest = message_hash(sink.card_message(facts))
+            try:
+                digest = message_hash(sink.card_message(facts))
+            except Exception as exc:  # a card renderer bug: this card stays as it is, the others go on
+                self._broken(platform, card, exc)
+                continue
             if digest == card.rendered_hash:
                 continue
             if self.edits.wait(workspace, interval) > 0:
@@ -158,10 +164,33 @@ class CardKeeper:
                 self.edits.mark(workspace)
                 self._edit_failed(platform, sink, card, exc)
                 continue
+            except Exception as exc:  # a client bug: the same
+                self.edits.mark(workspace)
+                self._broken(platform, card, exc)
+                continue
             self.edits.mark(workspace)
             self._failures.succeeded((platform, card.channel))
             self.stats["card_updates"] += 1
             self.store.card_updated(card.id, digest, self.clock())
+
+    def _broken(self, platform: str, card: Card, exc: Exception) -> None:
+        """An edit that failed with an error no platform gives (a bug drawing this race's card)
+        would fail again at every round: the card is left as it is, its alerts still go in its
+        thread, and the other cards are edited as usual. Said once per card; retried only as the
+        numbers change (the same numbers would fail the same way)."""
+        self.stats["update_errors"] += 1
+        if card.id in self._said_broken:
+            return
+        self._said_broken.add(card.id)
+        log.warning(
+            "%s %s: could not draw the live card for %s (%s: %s); leaving it as it is, its alerts still go out",
+            platform,
+            card.channel,
+            card.race_key,
+            type(exc).__name__,
+            exc,
+        )
+        log.debug("the card error's traceback", exc_info=exc)
 
     def _edit_failed(self, platform: str, sink: Any, card: Card, exc: DeliveryError) -> None:
         key = (platform, card.channel)

@@ -152,6 +152,9 @@ class DeliveryWorker:
         #: rows of a rollup or catch-up message that failed unexpectedly: each goes on its own,
         #: so a bad one is found and set aside without taking the others with it
         self._singly: set[int] = set()
+        #: (platform, channel, race key) whose live card could not be made for an error no
+        #: platform gives: its alerts go to the channel on their own (said once, tried once)
+        self._cardless: set[tuple[str, str, str]] = set()
 
     # --- entry point -----------------------------------------------------------------------
 
@@ -342,16 +345,21 @@ class DeliveryWorker:
             if card is not None and card.status == "frozen":
                 thread_id = card.message_id  # None when the card is gone: the alert goes to the channel
             elif card is None or card.status != "live" or not card.message_id:
-                try:
-                    if self._cards.ensure(
-                        platform, sink, row.alert.feed, row.alert.race_key, row.channel, card, row.alert.facts
-                    ):
-                        self._failures.succeeded((platform, row.channel))
-                        self._spent(platform, sink, row.channel, row.alert.at)
-                        return 0  # the card is up; the alert goes in its thread after the pacing gap
-                except DeliveryError as exc:
-                    return self._retry(row, exc)  # the card stays "creating": looked for before the next try
-                # no numbers to draw a card with: the alert goes to the channel on its own
+                if (platform, row.channel, row.alert.race_key) not in self._cardless:
+                    try:
+                        if self._cards.ensure(
+                            platform, sink, row.alert.feed, row.alert.race_key, row.channel, card, row.alert.facts
+                        ):
+                            self._failures.succeeded((platform, row.channel))
+                            self._spent(platform, sink, row.channel, row.alert.at)
+                            return 0  # the card is up; the alert goes in its thread after the pacing gap
+                    except DeliveryError as exc:
+                        return self._retry(row, exc)  # the card stays "creating": looked for before the next try
+                    except Exception as exc:  # a card renderer or client bug: this race goes without a card
+                        self._posts.mark((platform, row.channel))
+                        self._no_card(row, row.alert.race_key, exc)
+                        return 0  # the alert goes on its own after the channel's pacing gap
+                # no numbers (or no way) to draw a card: the alert goes to the channel on its own
             else:
                 thread_id = card.message_id
             broadcast = bool(thread_id) and row.alert.severity >= Severity.LEAD
@@ -660,6 +668,24 @@ class DeliveryWorker:
         self.store.mark_sent(row.id, file_id, self.clock())
         self._log_delivery([row], "sent")
         return 1
+
+    def _no_card(self, row: Delivery, race_key: str, exc: Exception) -> None:
+        """A live card that failed with an error no platform gives would fail the same way for every
+        alert of its race: the race goes without a card in this channel for the rest of this
+        process, its alerts to the channel on their own, rather than holding the channel's queue.
+        Said once; the traceback at DEBUG. A card post that landed before the error stays
+        "creating" in the store and is found, not posted again, by the next process."""
+        self._cardless.add((row.platform, row.channel, race_key))
+        self.stats["card_errors"] += 1
+        log.warning(
+            "%s %s: could not make the live card for %s (%s: %s); its alerts go to the channel on their own",
+            row.platform,
+            row.channel,
+            race_key,
+            type(exc).__name__,
+            exc,
+        )
+        log.debug("the card error's traceback", exc_info=exc)
 
     def _unexpected_error(self, row: Delivery, exc: Exception, what: str) -> int:
         """A try that ended in an error no platform gives (a renderer or client bug). The row stays

@@ -89,3 +89,59 @@ def test_a_lost_card_post_is_found_not_posted_again(tmp_path):
     assert d.store.card("AL-1", "C1", "memory").message_id == card.id
     assert [m.keys[0] for m in d.sink.thread(card.id)] == [alert(0).key]
     assert d.worker.stats["cards_reconciled"] == 1
+
+
+def _card_bug(d, race_key: str, method: str) -> list[int]:
+    """The card's renderer (or the client under it) fails for one race: a bug, not a platform error."""
+    real = getattr(d.sink, method)
+    raised = [0]
+
+    def failing(facts, *args, **kwargs):
+        if facts.race_key == race_key:
+            raised[0] += 1
+            raise TypeError("card renderer: unsupported operand type(s) for +: 'int' and 'NoneType'")
+        return real(facts, *args, **kwargs)
+
+    setattr(d.sink, method, failing)
+    return raised
+
+
+def test_a_card_that_cannot_be_drawn_costs_its_card_not_its_alerts_nor_the_channel(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG, "electionbot.delivery")
+    d = _night(tmp_path)
+    d.numbers.facts["AL-2"] = facts("AL-2", (50, 40))
+    raised = _card_bug(d, "AL-1", "post_card")
+    bad = [alert(0), alert(1)]
+    good = [alert(0, "AL-2")]
+    d.queue("C1", *bad, *good)
+    d.drain()
+
+    assert d.backlog() == {"sent": 3}  # nothing lost, nothing held
+    assert d.sink.posted_keys("C1") == d.keys(bad + good)  # each once, in order
+    (card,) = d.sink.cards("C1")  # AL-2 still gets its card, its alert in the thread
+    assert [m.keys[0] for m in d.sink.thread(card.id)] == d.keys(good)  # AL-1's in the channel on their own
+    assert raised[0] == 1  # tried once, not once per alert or per round
+    said = [r for r in caplog.records if r.levelno >= logging.WARNING and "AL-1" in r.getMessage()]
+    assert len(said) == 1 and "TypeError" in said[0].getMessage()
+    assert not [r for r in caplog.records if r.exc_info and r.levelno > logging.DEBUG]
+
+
+def test_a_card_whose_edit_cannot_be_drawn_leaves_the_other_cards_edited(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG, "electionbot.delivery")
+    d = _night(tmp_path)
+    d.numbers.facts["AL-2"] = facts("AL-2", (50, 40))
+    d.queue("C1", alert(0), alert(0, "AL-2"))
+    d.drain()
+    first, second = d.sink.cards("C1")
+    raised = _card_bug(d, "AL-1", "card_message")
+    d.numbers.facts["AL-1"] = facts("AL-1", (200, 150))
+    d.numbers.facts["AL-2"] = facts("AL-2", (80, 70))
+    d.run(6)
+    assert second.edits == 1 and first.edits == 0  # the broken card alone is left as it was
+    assert raised[0] >= 1
+    said = [r for r in caplog.records if r.levelno >= logging.WARNING and "AL-1" in r.getMessage()]
+    assert len(said) == 1 and "TypeError" in said[0].getMessage()
+
+    d.queue("C1", alert(1))  # the channel's alerts still go, into the card's thread
+    d.drain()
+    assert [m.keys[0] for m in d.sink.thread(first.id)] == [alert(0).key, alert(1).key]
