@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
+
 from bot.codec.errors import FeedError
 from bot.feeds.http import Fetched
 
@@ -45,7 +47,16 @@ def is_pseudo_name(name: str) -> bool:
 
 
 def load_json(data: bytes, feed: str, what: str) -> Any:
-    """Bytes → JSON value, or a :class:`FeedError` naming the problem (never another exception)."""
+    """Bytes → JSON value, or a :class:`FeedError` naming the problem (never another exception).
+
+    msgspec first: it builds the same values as the standard library in half its time (a national
+    AP reply is 26 MB). Whatever it refuses (NaN, a number past a float's range, a lone surrogate
+    escape, a byte-order mark, UTF-16, broken JSON, deep nesting) goes to ``json.loads``, which
+    reads it as before or names the problem as before."""
+    try:
+        return _msgspec_decode(data)
+    except (msgspec.DecodeError, RecursionError):
+        pass
     try:
         return json.loads(data)
     except UnicodeDecodeError as exc:
@@ -57,6 +68,9 @@ def load_json(data: bytes, feed: str, what: str) -> Any:
         ) from None
     except RecursionError:
         raise FeedError(f"{what} is JSON nested too deeply", feed=feed) from None
+
+
+_msgspec_decode = msgspec.json.Decoder().decode
 
 
 def refuse_error_page(fetched: Fetched, feed: str, what: str) -> None:
