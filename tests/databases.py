@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, make_url, text
@@ -71,12 +73,40 @@ def start_postgres(server_url: str) -> str:
     maintenance = create_engine(server, isolation_level="AUTOCOMMIT")
     try:
         with maintenance.connect() as conn:
+            _drop_abandoned(conn)
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
         maintenance.dispose()
     admin = create_engine(server.set(database=name), isolation_level="AUTOCOMMIT", pool_size=1)
     _postgres = _Postgres(server, name, admin)
     return name
+
+
+def _drop_abandoned(conn: Any) -> None:
+    """Drop the databases of earlier runs that were killed before ``stop_postgres`` (a SIGKILL,
+    a CI timeout): named for a process that no longer runs here and with no one connected to
+    them. Without this each killed run left a database behind for good."""
+    rows = conn.execute(
+        text(
+            "SELECT d.datname FROM pg_database d WHERE d.datname LIKE 'electionbot\\_test\\_%' "
+            "AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)"
+        )
+    ).scalars()
+    for name in rows:
+        match = re.fullmatch(r"electionbot_test_(\d+)_[0-9a-f]+", name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def stop_postgres() -> None:
