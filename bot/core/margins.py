@@ -88,23 +88,25 @@ def standing(race: Race, unit: ReportingUnit | None = None) -> Standing:
     unit = unit or race.state_unit
     votes = dict(unit.votes) if unit is not None else {}
     total = sum(votes.values())
-    order = {c.id: i for i, c in enumerate(race.candidates)}
-    shares = []
+    zero = Fraction(0)
+    named: list[CandidateShare] = []
+    pseudo: list[CandidateShare] = []
     for cand in race.candidates:
         n = votes.get(cand.id, 0)
-        shares.append(
+        (pseudo if cand.pseudo else named).append(
             CandidateShare(
                 candidate_id=cand.id,
                 name=cand.name,
                 party=cand.party,
                 votes=n,
-                share=Fraction(n, total) if total else Fraction(0),
+                share=Fraction(n, total) if total and n else zero,
                 pseudo=cand.pseudo,
                 winner=cand.id in race.winners,
             )
         )
-    named = sorted((s for s in shares if not s.pseudo), key=lambda s: (-s.votes, order[s.candidate_id]))
-    pseudo = sorted((s for s in shares if s.pseudo), key=lambda s: (-s.votes, order[s.candidate_id]))
+    # by votes, ties in ballot order: the lists are in ballot order and the sort is stable
+    named.sort(key=_fewer_votes)
+    pseudo.sort(key=_fewer_votes)
     first = named[0] if named else None
     second = named[1] if len(named) > 1 else None
     lead = (first.votes - (second.votes if second else 0)) if first else 0
@@ -126,6 +128,10 @@ def standing(race: Race, unit: ReportingUnit | None = None) -> Standing:
         ),
         other_votes=total - top_two,
     )
+
+
+def _fewer_votes(share: CandidateShare) -> int:
+    return -share.votes
 
 
 # --- recount line --------------------------------------------------------------------------
