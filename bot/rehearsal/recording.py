@@ -360,7 +360,7 @@ def _sniff(data: bytes, path: Path) -> str:
     if path.suffix.lower() == ".csv":
         return "csv"
     if data.lstrip()[:1] == b"{" and data.rstrip()[-1:] == b"}":
-        if _ELECTIONBOT.search(data):
+        if b'"electionbot/1"' in data and _ELECTIONBOT.search(data):  # ``in`` is a fast scan, the regex is not
             return "json"
         if _AP_RACES.search(data):
             return "ap"
@@ -370,7 +370,9 @@ def _sniff(data: bytes, path: Path) -> str:
 
 
 def _nextrequest(data: bytes) -> str | None:
-    found = _NEXTREQUEST.search(data)
+    # the first match starts at the key's first occurrence: found by a fast scan, the regex from there
+    start = data.find(b'"nextrequest"')
+    found = _NEXTREQUEST.search(data, start) if start >= 0 else None
     if found is None:
         return None
     try:
