@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 from functools import lru_cache
 from typing import Any
 
 from bot.core.answer import Answer
 from bot.core.commands import Command, parse
+from bot.core.model import Snapshot
 from bot.render.answer_parts import tracked_states
 from bot.render.answers import answer_command
 from bot.render.status_answers import (
@@ -33,6 +34,8 @@ from handlers.services import Services
 #: A channel id as Slack (C0123ABCD) or Discord (a snowflake of digits) writes one.
 CHANNEL_ID = re.compile(r"^[A-Z0-9]{2,30}$")
 STORE_KINDS = ("status", "subscribe", "unsubscribe", "subscriptions")
+#: Commands answered from one state's races.
+STATE_KINDS = ("state", "swing")
 
 
 def store_answer(
@@ -131,3 +134,70 @@ class AnswerCache:
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
+
+
+def _state_of(cmd: Command) -> str | None:
+    return cmd.state if cmd.kind in STATE_KINDS and cmd.state and cmd.read_only else None
+
+
+def _snapshots_key(snapshots: Sequence[Snapshot]) -> tuple[Hashable, ...]:
+    return tuple((s.feed, s.generated_at, s.version, id(s)) for s in snapshots)
+
+
+def _state_key(services: Services, state: str, query: tuple[Hashable, ...]) -> tuple[Hashable, ...]:
+    return ("state", tuple(sorted(services.store.snapshot_versions().items())), state, *query)
+
+
+def rendered_answer(
+    cmd: Command,
+    services: Services,
+    cache: AnswerCache | None,
+    query: tuple[Hashable, ...],
+    render: Callable[[Answer], dict[str, Any]],
+) -> dict[str, Any]:
+    """A read-only ``/results`` rendered by ``render`` (a platform's), once per snapshots and
+    ``query`` (the command's meaning and the platform's options) when there is a cache.
+
+    A state's answer comes from that state's races (``Store.state_snapshots``): it names no other
+    state's race, so it is the same answer without decoding a national snapshot after each
+    commit, keyed by the stored versions. A state with no race takes the whole read (that answer
+    lists the tracked states), as do small feeds and every other command."""
+    state = _state_of(cmd)
+    if state is not None and cache is not None:
+        return cache.get_or_make(
+            _state_key(services, state, query), lambda: _from_snapshots(cmd, services, cache, query, render, state)
+        )
+    return _from_snapshots(cmd, services, cache, query, render, state)
+
+
+def _from_snapshots(
+    cmd: Command,
+    services: Services,
+    cache: AnswerCache | None,
+    query: tuple[Hashable, ...],
+    render: Callable[[Answer], dict[str, Any]],
+    state: str | None,
+) -> dict[str, Any]:
+    found = services.store.state_snapshots(state) if state is not None else None
+    snapshots = found if found is not None and any(snap.races for snap in found) else services.latest_snapshots()
+
+    def make() -> dict[str, Any]:
+        return render(answer_command(cmd, snapshots, services.rules))
+
+    if cache is None or not cmd.read_only:
+        return make()
+    return cache.get_or_make((_snapshots_key(snapshots), *query), make)
+
+
+def cached_answer(
+    cmd: Command, services: Services, cache: AnswerCache, query: tuple[Hashable, ...]
+) -> dict[str, Any] | None:
+    """What ``rendered_answer`` would return, if it is cached for what the store holds now, with
+    no decoding and nothing rendered (one small versions query); else ``None``."""
+    if cmd.kind in STORE_KINDS or not cmd.read_only:
+        return None
+    state = _state_of(cmd)
+    if state is not None:
+        return cache.get(_state_key(services, state, query))
+    snapshots = services.current_snapshots()
+    return None if snapshots is None else cache.get((_snapshots_key(snapshots), *query))

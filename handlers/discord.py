@@ -25,15 +25,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Protocol
 
-from bot.core.answer import AnswerKind
+from bot.core.answer import Answer, AnswerKind
 from bot.core.commands import Command
-from bot.core.model import Snapshot
-from bot.render.answers import answer_command
 from bot.render.discord_answers import (
     EPHEMERAL,
     NO_PINGS,
@@ -43,7 +41,7 @@ from bot.render.discord_answers import (
     sorry_message,
 )
 from bot.render.picture import Picture
-from handlers.answering import STORE_KINDS, AnswerCache, answer_for, parse_cached
+from handlers.answering import STORE_KINDS, AnswerCache, answer_for, cached_answer, parse_cached, rendered_answer
 from handlers.discord_signature import refusal, verify_key
 from handlers.services import Services
 
@@ -216,15 +214,13 @@ class DiscordInteractions:
         if cmd.kind in STORE_KINDS:
             answer = answer_for(cmd, self.services, channel_id, platform="discord", direct_message=direct_message)
             return discord_message(answer, share_button=share_button)
-        snapshots = self.services.latest_snapshots()
 
-        def render() -> Message:
-            answer = answer_command(cmd, snapshots, self.services.rules)
+        def render(answer: Answer) -> Message:
             message = discord_message(answer, share_button=share_button)
             message["_shareable"] = answer.kind in (AnswerKind.CARD, AnswerKind.LIST)
             return message
 
-        return self.cache.get_or_make(_cache_key(snapshots, cmd, share_button), render)
+        return rendered_answer(cmd, self.services, self.cache, _query_key(cmd, share_button), render)
 
     def _ready(self, cmd: Command, share_button: bool) -> Message | None:
         """A read-only answer already rendered for the snapshots the store still holds, or ``None``.
@@ -233,10 +229,9 @@ class DiscordInteractions:
         it there cost every request two thread switches under one GIL (the p99's tail at 20
         concurrent). The check is the one small versions query; what needs more (a new snapshot to
         decode, a store command) goes through ``_respond``, which defers past ``defer_after``."""
-        if cmd.kind in STORE_KINDS or cmd.kind == "picture":
+        if cmd.kind == "picture":
             return None
-        snapshots = self.services.current_snapshots()
-        return None if snapshots is None else self.cache.get(_cache_key(snapshots, cmd, share_button))
+        return cached_answer(cmd, self.services, self.cache, _query_key(cmd, share_button))
 
     def _respond(self, interaction: Mapping[str, Any], answer: Callable[[], Message], public: bool) -> Message:
         """Type 4 with the answer when it is ready in time; else type 5 now and @original later.
@@ -323,18 +318,9 @@ class DiscordInteractions:
 _SORRY_CONTENT = sorry_message(SORRY)["content"]
 
 
-def _cache_key(snapshots: Sequence[Snapshot], cmd: Command, share_button: bool) -> Hashable:
-    """A rendered read-only answer's key: the snapshots it was made from and the query's meaning."""
-    return (
-        tuple((s.feed, s.generated_at, s.version, id(s)) for s in snapshots),
-        cmd.kind,
-        cmd.canonical,
-        cmd.word,
-        cmd.suggestion,
-        cmd.verb,
-        cmd.length,
-        share_button,
-    )
+def _query_key(cmd: Command, share_button: bool) -> tuple[Hashable, ...]:
+    """What a rendered read-only answer depends on besides the snapshots: the query's meaning."""
+    return (cmd.kind, cmd.canonical, cmd.word, cmd.suggestion, cmd.verb, cmd.length, share_button)
 
 
 def _safely(answer: Callable[[], Message]) -> Message:

@@ -14,32 +14,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.core.answer import Answer
 from bot.core.commands import Command
-from bot.core.model import Snapshot
-from bot.render.answers import answer_command
 from bot.render.slack_answers import SHARE_ACTION, slack_message
-from handlers.answering import STORE_KINDS, AnswerCache, parse_cached, store_answer
+from handlers.answering import STORE_KINDS, AnswerCache, parse_cached, rendered_answer, store_answer
 from handlers.services import Services
 
 log = logging.getLogger("electionbot.commands")
 
 SORRY = {"text": "Sorry, results are unavailable right now. Try again in a moment."}
 PICTURES_OFF = "Pictures are not available on this server."
-
-
-#: Commands answered from one state's races.
-STATE_KINDS = ("state", "swing")
-
-
-def _versions(snapshots: Sequence[Snapshot]) -> tuple[Any, ...]:
-    return tuple((s.feed, s.generated_at, s.version, id(s)) for s in snapshots)
 
 
 def is_direct_message(command: Mapping[str, Any]) -> bool:
@@ -61,7 +50,6 @@ def message_for(
 ) -> dict[str, Any]:
     """The Slack message (text + blocks) for one parsed command; subscriptions are per channel,
     never in a direct message, and remember the command's workspace (``team_id``)."""
-    store = services.store
     kind = cmd.kind
     if kind in STORE_KINDS:  # status and subscriptions: the neutral service, as Discord's handler
         return slack_message(
@@ -75,40 +63,7 @@ def message_for(
             }
         return services.pictures.command_answer(cmd)
     query = (kind, cmd.canonical, cmd.word, cmd.suggestion, cmd.verb, cmd.length, share_button)
-    state = cmd.state if kind in STATE_KINDS and cmd.state and cmd.read_only else None
-    if state is not None and cache is not None:
-        # One state's races (Store.state_snapshots): the answer names no other state's race, so it
-        # is the same answer without decoding a national snapshot after each commit.
-        state_key = ("state", tuple(sorted(store.snapshot_versions().items())), state, *query)
-        return cache.get_or_make(state_key, lambda: _rendered(cmd, services, cache, query, share_button, state))
-    return _rendered(cmd, services, cache, query, share_button, state)
-
-
-def _rendered(
-    cmd: Command,
-    services: Services,
-    cache: AnswerCache | None,
-    query: tuple[Hashable, ...],
-    share_button: bool,
-    state: str | None,
-) -> dict[str, Any]:
-    """A read-only answer, rendered once per (snapshots, query) when there is a cache. With
-    ``state``, from that state's races; a state with no race takes the whole read (that answer
-    lists the tracked states), as do small feeds."""
-    snapshots = services.store.state_snapshots(state) if state is not None else None
-    if snapshots is not None and not any(snap.races for snap in snapshots):
-        snapshots = None
-    if snapshots is None:
-        snapshots = services.latest_snapshots()
-    read = snapshots
-
-    def render() -> dict[str, Any]:
-        ans: Answer = answer_command(cmd, read, services.rules)
-        return slack_message(ans, share_button=share_button)
-
-    if cache is None or not cmd.read_only:
-        return render()
-    return cache.get_or_make((_versions(snapshots), *query), render)
+    return rendered_answer(cmd, services, cache, query, lambda ans: slack_message(ans, share_button=share_button))
 
 
 #: how much of the query a log line keeps: the words of a command, not a pasted paragraph
