@@ -46,7 +46,9 @@ def command_line(argv: Sequence[str] | None = None) -> NoReturn:
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="electionbot: election-night results for Slack and Discord")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="electionbot: election-night results for Slack and Discord"
+    )
     parser.add_argument(
         "--log-level",
         default=os.environ.get("LOG_LEVEL"),
