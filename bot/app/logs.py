@@ -219,6 +219,6 @@ def running(*, background: bool = False) -> None:
             if getattr(old, "_electionbot", False) and isinstance(old, logging.StreamHandler):
                 new = BackgroundHandler(old.stream)
                 new.setFormatter(old.formatter)
-                new._electionbot = True  # type: ignore[attr-defined]
+                new._electionbot = True  # type: ignore[attr-defined]  # as above
                 root.removeHandler(old)
                 root.addHandler(new)

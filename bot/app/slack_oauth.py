@@ -85,7 +85,7 @@ def oauth_stores(store: Store, secrets: Secrets) -> OAuthStores:
         try:
             create()  # type: ignore[no-untyped-call]  # slack_sdk leaves create_tables unannotated
         except DBAPIError:  # another process created them between the check and the CREATE
-            create()  # type: ignore[no-untyped-call]
+            create()  # type: ignore[no-untyped-call]  # as above
     return OAuthStores(installations, states)
 
 
