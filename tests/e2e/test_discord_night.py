@@ -43,6 +43,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.rehearsal.scenarios import load_scenario
 from bot.render.discord import card_ref, ref, refs_in
 from bot.store.database import Store
+from tests.e2e.picture_crash import arm_pictures
 from tests.fakes.discord_api import BOT_TOKEN, FakeDiscord
 from tests.fakes.slack_api import FakeSlack, wait_for
 from tests.integration.delivery.discord_night import assert_no_call_could_ping, discord_messages
@@ -99,7 +100,7 @@ def run(
 
     worker.on_posted = maybe_die
     if pictures is not None:
-        _with_pictures(store, poller, worker, pictures)
+        arm_pictures(store, poller, worker, pictures, platforms=("discord",))  # pictures to Discord only
     worker.deliver_due()  # first: what a killed predecessor left (reconciled before re-posting)
     while True:
         result = poller.poll()
@@ -115,40 +116,6 @@ def run(
     stats = dict(worker.stats)
     store.close()
     return stats
-
-
-def _with_pictures(store: Store, poller: Poller, worker: DeliveryWorker, kill: str) -> None:
-    """The desk as the runtime wires it (real figures, the demo's baseline for the swing map),
-    pictures to Discord only, and the picture windows' SIGKILL: ``uploaded:N`` once the Nth
-    picture's marker is committed (before its POST), ``shared:N`` after its POST (before "sent")."""
-    from bot.app.demo import DEMO_CONTEXT
-    from bot.app.pictures import PictureDesk, default_figures
-    from bot.app.settings import rule_settings, settings_from_dict
-    from bot.core.picture_orders import PictureOrder
-
-    feeds = [{"name": "al-2017", "kind": "json", "url": "http://127.0.0.1:1/"}]
-    figure_rules = rule_settings(settings_from_dict({"feeds": feeds, "context": DEMO_CONTEXT}))
-    desk = PictureDesk(store, default_figures(store, figure_rules), platforms=("discord",))
-    assert desk.enabled, "the figures need matplotlib"
-    poller.pictures, worker.draw = desk.orders, desk.draw
-    window, _, nth = kill.partition(":")
-    seen = 0
-
-    def die_at(where: str) -> None:
-        nonlocal seen
-        if window == where:
-            seen += 1
-            if seen >= int(nth):
-                os.kill(os.getpid(), signal.SIGKILL)
-
-    note_upload = store.note_upload
-
-    def noted(delivery_id: int, marker: str | None) -> None:
-        note_upload(delivery_id, marker)
-        die_at("uploaded")
-
-    store.note_upload = noted  # type: ignore[method-assign]  # the crash point, in this process only
-    worker.on_posted = lambda row: die_at("shared") if isinstance(row.alert, PictureOrder) else None
 
 
 # --- what the channels hold --------------------------------------------------------------------

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -33,39 +32,11 @@ pytestmark = pytest.mark.e2e
 
 def drive(db_url: str, base_url: str, kill: str = "-") -> dict[str, int]:
     """One bot process: the replay through the real poller, store, worker, figures and Slack sink."""
-    from bot.app.demo import DEMO_CONTEXT
-    from bot.app.pictures import PictureDesk, default_figures
-    from bot.app.settings import rule_settings, settings_from_dict
-    from bot.core.picture_orders import PictureOrder
+    from tests.e2e.picture_crash import arm_pictures
     from tests.integration.delivery.harness import build, unsent
 
     poller, worker, store = build(db_url, base_url, CHANNELS, min_interval=0.01, backoff_base=0.05, card_throttle=0.0)
-    rules = rule_settings(
-        settings_from_dict(
-            {"feeds": [{"name": "al-2017", "kind": "json", "url": "http://127.0.0.1:1/"}], "context": DEMO_CONTEXT}
-        )
-    )
-    desk = PictureDesk(store, default_figures(store, rules))
-    assert desk.enabled, "the figures need matplotlib"
-    poller.pictures, worker.draw = desk.orders, desk.draw
-    window, _, nth = kill.partition(":")
-    seen = 0
-
-    def die_at(where: str) -> None:
-        nonlocal seen
-        if window == where:
-            seen += 1
-            if seen >= int(nth):
-                os.kill(os.getpid(), signal.SIGKILL)
-
-    note_upload = store.note_upload
-
-    def noted(delivery_id: int, file_id: str | None) -> None:
-        note_upload(delivery_id, file_id)
-        die_at("uploaded")  # the file id is committed; completeUploadExternal not yet called
-
-    store.note_upload = noted  # type: ignore[method-assign]  # the crash point, in this process only
-    worker.on_posted = lambda row: die_at("shared") if isinstance(row.alert, PictureOrder) else None
+    arm_pictures(store, poller, worker, kill)
     worker.deliver_due()  # first: whatever a killed predecessor left (reconciled before redoing)
     while poller.poll().status != "unchanged":
         worker.deliver_due()

@@ -5,52 +5,17 @@ snapshot after every commit (seconds of CPU in the web process, answers deferred
 
 from __future__ import annotations
 
-import io
-import json
-from concurrent.futures import Executor, Future
-from typing import Any
-
 from bot.core.commands import parse
 from bot.render.answers import answer_command
 from bot.render.discord_answers import discord_message
 from bot.store.database import Store
 from handlers import Services
 from handlers.discord import DiscordInteractions
-from tests.fakes.discord_signing import Signer, command, encode
+from tests.fakes.discord_inline import Inline, NoWebhook, ask
+from tests.fakes.discord_signing import Signer, command
 from tests.integration.test_results_state_read import RULES, _night, decoded, stores  # noqa: F401  (fixtures)
 
 NOW = 1_733_086_800
-
-
-class Inline(Executor):
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        done: Future[Any] = Future()
-        done.set_result(fn(*args, **kwargs))
-        return done
-
-
-class NoWebhook:
-    def edit_original(self, token: str, data: dict[str, Any], picture: Any = None) -> int:
-        raise AssertionError("an inline answer was deferred")
-
-    def follow_up(self, token: str, data: dict[str, Any], picture: Any = None) -> int:
-        raise AssertionError("an inline answer was deferred")
-
-
-def ask(app: DiscordInteractions, signer: Signer, text: str) -> dict[str, Any]:
-    body = encode(command(text))
-    headers = signer.headers(body, NOW)
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-        **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()},
-    }
-    status: list[str] = []
-    out = b"".join(app(environ, lambda s, h: status.append(s)))
-    assert status == ["200 OK"], out[:200]
-    reply: dict[str, Any] = json.loads(out)
-    return reply
 
 
 def test_a_discord_state_answer_decodes_only_that_state_and_matches_the_whole_read(stores, decoded) -> None:  # noqa: F811
@@ -61,7 +26,7 @@ def test_a_discord_state_answer_decodes_only_that_state_and_matches_the_whole_re
     signer = Signer()
     app = DiscordInteractions(Services(web, RULES), signer.public_key, NoWebhook(), clock=lambda: NOW, executor=Inline())
     texts = ["georgia", "georgia senate", "texas swing", "wyoming"]
-    asked = [ask(app, signer, text)["data"] for text in texts]
+    asked = [ask(app, signer, command(text), NOW)["data"] for text in texts]
     assert len(set(decoded)) < len(second.races) / 5, "a whole national snapshot was decoded"
     whole = Store(web.url).latest_snapshots()
     for text, data in zip(texts, asked, strict=True):

@@ -21,18 +21,17 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app.discord_app import InteractionWebhookClient, discord_routes
-from bot.app.slack_app import create_bolt_app, wsgi_app
+from bot.app.discord_app import InteractionWebhookClient
 from bot.core.commands import parse
 from bot.store.database import Store
-from config.settings import Secrets
 from handlers import Services
 from handlers.discord import DiscordInteractions
 from tests.fakes.discord_api import APPLICATION_ID, FakeDiscord
 from tests.fakes.discord_signing import Signer, button, command, ping
 from tests.fakes.wsgi_server import serve_wsgi
-from tests.integration.commands.conftest import LAST, RULES, SECRET, texts
+from tests.integration.commands.conftest import LAST, RULES, texts
 from tests.integration.commands.test_results_fuzz import TEXT
+from tests.integration.commands.web_desk import serve_web
 
 PINGS = re.compile(r"@(everyone|here)|<@[!&]?\d+>|<#\d+>|<@")
 ORIGINAL = "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
@@ -65,17 +64,7 @@ def desk(tmp_path: Path, night) -> Iterator[Desk]:
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     store.commit_poll(night[LAST], {}, {}, [])
     signer = Signer()
-    secrets = Secrets(
-        "xoxb-test",
-        SECRET,
-        "http://127.0.0.1:9/api/",
-        discord_public_key=signer.public_key,
-        discord_application_id=APPLICATION_ID,
-        discord_api_url="http://127.0.0.1:9/api/v10/",
-    )
-    services = Services(store, RULES)
-    app = wsgi_app(create_bolt_app(services, secrets), routes=discord_routes(services, secrets))
-    with serve_wsgi(app) as served:
+    with serve_web(store, signer, "http://127.0.0.1:9/api/") as served:
         yield Desk(served.base_url + "/discord/interactions", served.base_url + "/slack/events", signer, store)
     store.close()
 

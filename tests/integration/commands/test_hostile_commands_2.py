@@ -17,22 +17,17 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.app.discord_app import discord_routes
-from bot.app.slack_app import create_bolt_app, wsgi_app
 from bot.core.model import Snapshot
 from bot.feeds.ap import parse_ap
 from bot.store.database import Store
-from config.settings import Secrets
-from handlers import Services
 from tests.databases import db_url
-from tests.fakes.discord_api import APPLICATION_ID
 from tests.fakes.discord_signing import Signer, command
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_signing import post_signed, slash_body
-from tests.fakes.wsgi_server import serve_wsgi
 from tests.integration.feeds.samples import SHARED_SAMPLES, needs_shared
 
-from .conftest import RULES, SECRET, texts
+from .conftest import SECRET, texts
+from .web_desk import serve_web
 
 pytestmark = needs_shared
 
@@ -73,19 +68,8 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
     store = Store(db_url(tmp_path / "bot.db"))
     store.commit_poll(Snapshot.of("ap-national", reply.timestamp, reply.races), {}, {}, [])
     signer = Signer()
-    with FakeSlack() as slack:
-        secrets = Secrets(
-            "xoxb-test",
-            SECRET,
-            slack.base_url,
-            discord_public_key=signer.public_key,
-            discord_application_id=APPLICATION_ID,
-            discord_api_url="http://127.0.0.1:9/api/v10/",
-        )
-        services = Services(store, RULES)
-        app = wsgi_app(create_bolt_app(services, secrets), routes=discord_routes(services, secrets))
-        with serve_wsgi(app) as served:
-            yield Desk(served.base_url, slack, signer)
+    with FakeSlack() as slack, serve_web(store, signer, slack.base_url) as served:
+        yield Desk(served.base_url, slack, signer)
     store.close()
 
 

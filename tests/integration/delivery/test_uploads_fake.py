@@ -5,9 +5,6 @@ shape, and the faults the outbox must survive."""
 
 from __future__ import annotations
 
-import struct
-import zlib
-
 import pytest
 import requests
 from slack_sdk import WebClient
@@ -15,23 +12,8 @@ from slack_sdk import WebClient
 from bot.delivery.sink import DeliveryError
 from bot.delivery.slack import SlackSink, make_client
 from bot.render.picture import Picture
+from tests.fakes.sample_alerts import tiny_png
 from tests.fakes.slack_api import UPLOAD_METHOD, FakeSlack
-
-
-def tiny_png(shade: int = 0) -> bytes:
-    """A valid 1×1 grey PNG (no drawing library needed to move bytes around)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(bytes([0, shade])))
-        + chunk(b"IEND", b"")
-    )
-
 
 PICTURE = Picture(tiny_png(), "al-senate-chart.png", "Alabama Senate: the night", "Jones leads Moore by 1.5 points.")
 
