@@ -9,12 +9,20 @@ the Nth picture is shared (before it is marked sent). ``-`` arms nothing.
 from __future__ import annotations
 
 import os
+import random
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Collection
+from pathlib import Path
+from typing import Any
 
 from bot.app.poller import Poller
 from bot.delivery.worker import DeliveryWorker
 from bot.store.database import Store
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def arm_pictures(
@@ -51,3 +59,17 @@ def arm_pictures(
 
     store.note_upload = noted  # type: ignore[method-assign]  # the crash point, in this process only
     worker.on_posted = lambda row: die_at("shared") if isinstance(row.alert, PictureOrder) else None
+
+
+def run_bot(module: str, args: list[str], rng: random.Random | None = None, **popen: Any) -> bool:
+    """One bot process (``python -m module *args``) to its end, or, with ``rng``, SIGKILLed from
+    outside 1 to 4 s in; True if it died by SIGKILL (armed from inside or from here)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", module, *args]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, **popen)
+    if rng is not None:
+        time.sleep(rng.uniform(1.0, 4.0))
+        if proc.poll() is None:
+            proc.kill()  # SIGKILL
+    proc.wait(timeout=180)
+    return proc.returncode == -9

@@ -43,7 +43,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.rehearsal.scenarios import load_scenario
 from bot.render.discord import card_ref, ref, refs_in
 from bot.store.database import Store
-from tests.e2e.picture_crash import arm_pictures
+from tests.e2e.picture_crash import arm_pictures, run_bot
 from tests.fakes.discord_api import BOT_TOKEN, FakeDiscord
 from tests.fakes.slack_api import FakeSlack, wait_for
 from tests.integration.delivery.discord_night import assert_no_call_could_ping, discord_messages
@@ -242,13 +242,8 @@ def test_each_picture_reaches_discord_once_across_sigkills(tmp_path: Path) -> No
         cmd = [sys.executable, "-m", "tests.e2e.test_discord_night", db, slack.base_url, discord.base_url, webhook]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         for step in ["uploaded:1", "shared:1", "uploaded:2", "shared:2", "random"]:
-            proc = subprocess.Popen(cmd + ["pictures:" + step], cwd=ROOT, env=env, stdout=subprocess.PIPE)
-            if step == "random":
-                time.sleep(rng.uniform(1.0, 4.0))
-                if proc.poll() is None:
-                    proc.kill()  # SIGKILL
-            proc.wait(timeout=180)
-            kills += proc.returncode == -9
+            random_kill = rng if step == "random" else None
+            kills += run_bot("tests.e2e.test_discord_night", cmd[3:] + ["pictures:" + step], random_kill)
         final = subprocess.run(cmd + ["pictures"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
         assert final.returncode == 0 and "DONE" in final.stdout, final.stderr[-3000:]
         got = _pictures(discord)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.picture_crash import run_bot
 from tests.fakes.slack_api import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,14 +78,9 @@ def test_each_picture_is_shared_exactly_once_across_sigkills(tmp_path):
     with FakeSlack(latency=0.002) as slack:
         plan = ["uploaded:1", "shared:1", "uploaded:1", "shared:2", "random", "random"]
         for step in plan:
-            args = cmd + [slack.base_url] + ([step] if step != "random" else [])
-            proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            if step == "random":
-                time.sleep(rng.uniform(1.0, 4.0))
-                if proc.poll() is None:
-                    proc.kill()  # SIGKILL
-            proc.wait(timeout=180)
-            kills += proc.returncode == -9
+            args = [db, slack.base_url] + ([step] if step != "random" else [])
+            random_kill = rng if step == "random" else None
+            kills += run_bot("tests.e2e.test_pictures_crash", args, random_kill, stderr=subprocess.PIPE)
         final = subprocess.run(cmd + [slack.base_url], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
         assert final.returncode == 0 and "DONE" in final.stdout, final.stderr[-2000:]
         alerts, pictures = _delivered(slack)
