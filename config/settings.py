@@ -35,6 +35,7 @@ class ConfigError(Exception):
 DIGEST_AFTER_RACES = 5
 MESSAGES_PER_MINUTE = 10
 SMALL_FEED = 20
+UNEXPECTED_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,9 @@ class AlertSettings(_Model):
     channel_messages_per_minute: dict[
         Annotated[str, Field(min_length=1, max_length=80)], Annotated[int, Field(ge=0, le=600)]
     ] = {}
+    #: an alert whose sending fails this many times with an error no platform gives (a renderer
+    #: or client bug) is set aside as failed, so its channel goes on; 429s and outages never count
+    unexpected_tries: Annotated[int, Field(ge=1, le=1000)] = UNEXPECTED_TRIES
     #: the night's key races (race keys), which a follow list names with key_races = true
     key_races: list[str] = []
     #: what every channel follows (unset: every race of a feed with at most follow_all_up_to races)

@@ -130,6 +130,7 @@ class Runtime:
             summarize_after=timedelta(minutes=alerts.summarize_after_minutes) if alerts.summarize_after_minutes else None,
             messages_per_minute=alerts.messages_per_minute,
             channel_messages_per_minute=dict(alerts.channel_messages_per_minute),
+            unexpected_tries=alerts.unexpected_tries,
             follows=grouping.card_for,
             claims=claims,
         )

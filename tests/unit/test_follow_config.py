@@ -25,6 +25,7 @@ def _alerts(**alerts: object):
         ({"key_races": ["AL-1000", "XX-1"]}, "alerts.key_races", "'XX-1' is not a race key"),
         ({"digest_after_races": -1}, "alerts.digest_after_races", "greater than or equal to 0"),
         ({"messages_per_minute": 601}, "alerts.messages_per_minute", "less than or equal to 600"),
+        ({"unexpected_tries": 0}, "alerts.unexpected_tries", "greater than or equal to 1"),
     ],
 )
 def test_a_bad_follow_setting_names_its_key(alerts, named, said) -> None:
@@ -61,12 +62,14 @@ def test_configs_defaults_are_the_bots_constants() -> None:
     from bot.core.digest import DIGEST_AFTER_RACES
     from bot.core.follow import SMALL_FEED
     from bot.delivery.budget import MESSAGES_PER_MINUTE
+    from bot.delivery.worker import UNEXPECTED_TRIES
     from config import settings as config
 
-    assert (config.DIGEST_AFTER_RACES, config.MESSAGES_PER_MINUTE, config.SMALL_FEED) == (
+    assert (config.DIGEST_AFTER_RACES, config.MESSAGES_PER_MINUTE, config.SMALL_FEED, config.UNEXPECTED_TRIES) == (
         DIGEST_AFTER_RACES,
         MESSAGES_PER_MINUTE,
         SMALL_FEED,
+        UNEXPECTED_TRIES,
     )
 
 

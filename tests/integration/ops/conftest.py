@@ -84,7 +84,7 @@ def sample(metrics: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: 
 def ops_bot(tmp_path: Path) -> Iterator[Callable[..., OpsBot]]:
     cleanup: list[Callable[[], None]] = []
 
-    def make(body: bytes | None = None, *, feed_url: str | None = None) -> OpsBot:
+    def make(body: bytes | None = None, *, feed_url: str | None = None, alerts: dict[str, Any] | None = None) -> OpsBot:
         body = body if body is not None else native.dumps(load_scenario()[LAST])
         clock = Clock()
         slack = FakeSlack().start()
@@ -94,7 +94,7 @@ def ops_bot(tmp_path: Path) -> Iterator[Callable[..., OpsBot]]:
             {
                 "feeds": [{"name": FEED, "kind": "json", "url": feed_url or feed.url, "interval_seconds": INTERVAL}],
                 # pictures (issue 17) are their own rows and uploads: left out of these counts
-                "alerts": {"channels": [CHANNEL], "style": "messages", "pictures": False},
+                "alerts": {"channels": [CHANNEL], "style": "messages", "pictures": False, **(alerts or {})},
             }
         )
         runtime = Runtime.build(
