@@ -309,7 +309,7 @@ class DeliveryWorker:
             if row.alert.key in found:
                 return 1
         # only now, with the channel read: an unexpected error may have come after the post landed
-        if self._unexpected.get(row.id, (0, ""))[0] >= self.unexpected_tries:
+        if self._tries(row) >= self.unexpected_tries:
             return self._give_up(row)
 
         if self.summarize_after is not None and isinstance(sink, SummarySink):
@@ -616,7 +616,7 @@ class DeliveryWorker:
                     extra=self._delivered([row], "reconciled"),
                 )
                 return 1
-        if self._unexpected.get(row.id, (0, ""))[0] >= self.unexpected_tries:
+        if self._tries(row) >= self.unexpected_tries:
             return self._give_up(row)
         try:
             picture = self.draw(order)
@@ -692,7 +692,7 @@ class DeliveryWorker:
         "sending" (the error may have come after the post landed) and is tried again after a
         growing wait; after ``unexpected_tries`` of these it is set aside (``_give_up``) once the
         channel has been read for it. One line per try; the traceback at DEBUG."""
-        tries = self._unexpected.get(row.id, (0, ""))[0] + 1
+        tries = self._tries(row) + 1
         error = f"{type(exc).__name__}: {exc}"
         self._unexpected[row.id] = (tries, error)
         last = tries >= self.unexpected_tries
@@ -730,6 +730,10 @@ class DeliveryWorker:
             extra=self._delivered([row], "failed"),
         )
         return 0
+
+    def _tries(self, row: Delivery) -> int:
+        """The row's unexpected errors so far in this process."""
+        return self._unexpected.get(row.id, (0, ""))[0]
 
     def _forget(self, row: Delivery) -> None:
         """A row that went out after all owes nothing to the unexpected-error count."""
