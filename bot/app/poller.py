@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("electionbot.poller")
 
+#: a race the rules have not seen yet: one shared (immutable) memory, not one built per race
+_NO_MEMORY = RaceMemory()
+
 
 @dataclass(frozen=True, slots=True)
 class RaceFilter:
@@ -198,6 +201,8 @@ class Poller:
 
     def _evaluate(self, previous: Snapshot | None, snapshot: Snapshot, memory: dict[str, RaceMemory]) -> list[Alert]:
         alerts = []
+        # once per poll, not per race: a national first poll has 7,000 races
+        at = snapshot.generated_at.isoformat()
         for key, race in snapshot.races.items():
             if not self.races.wants(race):
                 continue
@@ -215,7 +220,7 @@ class Poller:
                     self.feed,
                     prev_race,
                     race,
-                    memory.get(key, RaceMemory()),
+                    memory.get(key, _NO_MEMORY),
                     self.rules,
                     snapshot.generated_at,
                     snapshot.races,
@@ -224,7 +229,7 @@ class Poller:
                 log.exception("feed %r: rules failed on race %s; skipped this poll", self.feed, key)
                 continue
             memory[key] = result.memory
-            alert = coalesce(result.events, result.facts, snapshot.generated_at.isoformat(), race.test or snapshot.test)
+            alert = coalesce(result.events, result.facts, at, race.test or snapshot.test)
             if alert is not None:
                 alerts.append(alert)
         return alerts

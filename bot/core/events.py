@@ -190,7 +190,14 @@ class RaceFacts:
 
 
 def facts_of(
-    st: Standing, race: Any, outstanding: int | None, threshold: Fraction | None, citation: str | None, at: datetime | None
+    st: Standing,
+    race: Any,
+    outstanding: int | None,
+    threshold: Fraction | None,
+    citation: str | None,
+    at: datetime | None,
+    *,
+    runoff_rule: Mapping[str, Any] | None = None,
 ) -> RaceFacts:
     return RaceFacts(
         race_key=race.key,
@@ -214,6 +221,7 @@ def facts_of(
         recount_threshold=f"{threshold.numerator}/{threshold.denominator}" if threshold is not None else None,
         recount_citation=citation,
         updated_at=at.isoformat() if at else None,
+        runoff_rule=runoff_rule,
         party=getattr(race, "party", None),
         county=getattr(race, "county", None),
         uncontested=bool(getattr(race, "uncontested", False)),
@@ -295,8 +303,16 @@ class Alert:
         )
 
 
+#: each kind's place in a coalesced message: by severity, most important first, then ``_PRIORITY``
+_ORDER: Mapping[EventKind, tuple[int, int]] = {kind: (-SEVERITY[kind], _PRIORITY.index(kind)) for kind in _PRIORITY}
+
+
+def _order(event: Event) -> tuple[int, int]:
+    return _ORDER[event.kind]
+
+
 def coalesce(events: list[Event], facts: RaceFacts | None, at: str, test: bool) -> Alert | None:
     if not events:
         return None
-    ordered = tuple(sorted(events, key=lambda e: (-e.severity, _PRIORITY.index(e.kind))))
+    ordered = tuple(sorted(events, key=_order)) if len(events) > 1 else (events[0],)
     return Alert(events[0].feed, events[0].race_key, at, test, ordered, facts)

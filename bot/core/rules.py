@@ -10,9 +10,11 @@ Every event carries a stable key built from the memory's counters, never from th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from fractions import Fraction
+from operator import attrgetter
+from types import MappingProxyType
 from typing import Any
 
 from bot.core import offices
@@ -27,7 +29,7 @@ from bot.core.context import (
     unit_swing_facts,
 )
 from bot.core.events import Event, EventKind, RaceFacts, facts_of
-from bot.core.margins import Standing, VotesLeft, estimate_votes_left, hurdle, recount_position, standing
+from bot.core.margins import Standing, VotesLeft, estimate_votes_left, recount_position, standing
 from bot.core.model import CallStatus, Level, Race, ReportingUnit
 from bot.core.runoffs import RunoffFormat, RunoffRule, applicable_runoff_rule, runoff_position
 
@@ -125,6 +127,13 @@ class Evaluation:
     facts: RaceFacts | None
 
 
+#: the memory's fields in order, read in one C call when a changed memory is built (``_remembered``)
+_MEMORY_FIELDS = tuple(f.name for f in fields(RaceMemory))
+_MEMORY_INDEX = {name: i for i, name in enumerate(_MEMORY_FIELDS)}
+_memory_values = attrgetter(*_MEMORY_FIELDS)
+_NO_RACES: Mapping[str, Race] = MappingProxyType({})
+
+
 def evaluate(
     feed: str,
     previous: Race | None,
@@ -137,17 +146,32 @@ def evaluate(
     """All rules over one race. Never raises on odd data: a race with no state row is quiet.
 
     ``races`` is every race of the snapshot: a call's balance-of-power line counts the other
-    calls of its chamber."""
-    st = standing(race)
-    left = votes_left(race, settings)
-    outstanding = left.votes
-    rule = applicable_recount_rule(race, settings)
-    ctx = _Context(feed, race, st, outstanding, rule, settings, _count_changed(previous, race), races or {}, left)
-    events, mem = _run(ctx, previous, memory)
+    calls of its chamber.
+
+    The standing is worked out once and shared by every rule; the estimate of the votes left
+    only when a rule or the facts ask for it (most races of a national first poll have no votes
+    and nothing to state). The rules write their memory changes into one dict, and the memory is
+    built once at the end, or handed back as it came when nothing changed."""
+    ctx = _Context(feed, race, standing(race), applicable_recount_rule(race, settings), settings, previous)
+    ctx.races = races or _NO_RACES
+    _run(ctx, previous, memory)
+    events = ctx.events
+    mem = _remembered(memory, ctx.changes)
     if not events:
         return Evaluation(events, mem, None)
-    facts = facts_of(st, race, outstanding, rule.threshold if rule else None, rule.citation if rule else None, at)
-    return Evaluation(events, mem, _with_runoff(facts, race, settings))
+    return Evaluation(events, mem, _facts(ctx, at))
+
+
+def _remembered(mem: RaceMemory, changes: Mapping[str, Any]) -> RaceMemory:
+    """``mem`` with ``changes``, or ``mem`` itself when no field changes. Most evaluations restate
+    what the memory already holds (no new leader, no call, the same statuses): on a national poll
+    that would be thousands of copies for nothing."""
+    if all(getattr(mem, name) == value for name, value in changes.items()):
+        return mem
+    values = list(_memory_values(mem))
+    for name, value in changes.items():
+        values[_MEMORY_INDEX[name]] = value
+    return RaceMemory(*values)
 
 
 def _count_changed(previous: Race | None, race: Race) -> bool:
@@ -164,21 +188,20 @@ def _count_changed(previous: Race | None, race: Race) -> bool:
 
 def race_facts(race: Race, settings: RuleSettings, at: datetime | None = None) -> RaceFacts:
     """The numbers /results and the live card show: the same ones the alerts state."""
-    rule = applicable_recount_rule(race, settings)
-    facts = facts_of(
-        standing(race),
-        race,
-        votes_left(race, settings).votes,
+    return _facts(_Context("", race, standing(race), applicable_recount_rule(race, settings), settings, None), at)
+
+
+def _facts(ctx: _Context, at: datetime | None) -> RaceFacts:
+    rule, runoff = ctx.rule, ctx.runoff_rule
+    return facts_of(
+        ctx.st,
+        ctx.race,
+        ctx.outstanding,
         rule.threshold if rule else None,
         rule.citation if rule else None,
         at,
+        runoff_rule=runoff.to_facts() if runoff is not None else None,
     )
-    return _with_runoff(facts, race, settings)
-
-
-def _with_runoff(facts: RaceFacts, race: Race, settings: RuleSettings) -> RaceFacts:
-    rule = applicable_runoff_rule(race, settings.runoff_rules)
-    return replace(facts, runoff_rule=rule.to_facts()) if rule is not None else facts
 
 
 def votes_left(race: Race, settings: RuleSettings) -> VotesLeft:
@@ -188,26 +211,33 @@ def votes_left(race: Race, settings: RuleSettings) -> VotesLeft:
     return estimate_votes_left(race, turnout_baseline(race, settings.context))
 
 
-def _run(ctx: _Context, previous: Race | None, memory: RaceMemory) -> Step:
-    events: list[Event] = []
-    mem = memory
+def _run(ctx: _Context, previous: Race | None, memory: RaceMemory) -> None:
+    """Every rule in order; each reads ``memory`` as it came (the rules keep fields of their own)
+    and writes its events and memory changes into ``ctx``."""
+    _first_votes(ctx, memory)
     # An uncontested race (no more named candidates than seats) has no lead, margin or trailer.
-    contest = () if ctx.race.uncontested else (_leader, _recount, _write_ins, _out_of_reach, _runoffs)
-    # _runoffs reads the feed's flags as last announced, so it runs before _calls records the new ones
-    for step in (_first_votes, *contest, _calls, _statuses, _reporting, _flip):
-        new, mem = step(ctx, mem)
-        events.extend(new)
+    if not ctx.race.uncontested:
+        _leader(ctx, memory)
+        _recount(ctx, memory)
+        _write_ins(ctx, memory)
+        _out_of_reach(ctx, memory)
+        # _runoffs reads the feed's flags as last announced, so it runs before _calls records the new ones
+        _runoffs(ctx, memory)
+    _calls(ctx, memory)
+    _statuses(ctx, memory)
+    _reporting(ctx, memory)
+    _flip(ctx, memory)
     batches = _county_changes(ctx, previous) if previous is not None else []
-    completed, mem = _counties_complete(ctx, mem)
-    # A county that completes in this poll states its swing once, on the "all precincts in" line.
-    done = {e.details["unit_id"] for e in completed}
-    events += [_without_swing(e) if e.details.get("unit_id") in done else e for e in batches]
-    events += completed
-    return events, mem
+    completed = _counties_complete(ctx, memory)
+    if batches:
+        # A county that completes in this poll states its swing once, on the "all precincts in" line.
+        done = {e.details["unit_id"] for e in completed}
+        ctx.events += [_without_swing(e) if e.details.get("unit_id") in done else e for e in batches]
+    ctx.events += completed
 
 
 def _without_swing(event: Event) -> Event:
-    return replace(event, details={**event.details, "swing": None})
+    return Event(event.kind, event.key, event.feed, event.race_key, {**event.details, "swing": None})
 
 
 def applicable_recount_rule(race: Race, settings: RuleSettings) -> RecountRule | None:
@@ -219,28 +249,92 @@ def applicable_recount_rule(race: Race, settings: RuleSettings) -> RecountRule |
     return rule
 
 
-@dataclass(frozen=True, slots=True)
+_UNSET: Any = object()
+
+
 class _Context:
-    feed: str
-    race: Race
-    st: Standing
-    outstanding: int | None
-    rule: RecountRule | None
-    settings: RuleSettings
-    #: the count moved since the previous evaluation (see ``_count_changed``)
-    changed: bool = True
-    races: Mapping[str, Race] = field(default_factory=dict)
-    left: VotesLeft | None = None  # the estimate behind ``outstanding``
+    """One evaluation: its inputs, the numbers every rule shares (each worked out at most once,
+    the estimate and the runoff rule only when asked for), and what the rules found."""
+
+    __slots__ = (
+        "feed",
+        "race",
+        "race_key",
+        "prefix",
+        "st",
+        "rule",
+        "settings",
+        "changed",
+        "races",
+        "events",
+        "changes",
+        "_left",
+        "_reporting",
+        "_runoff_rule",
+    )
+
+    def __init__(
+        self,
+        feed: str,
+        race: Race,
+        st: Standing,
+        rule: RecountRule | None,
+        settings: RuleSettings,
+        previous: Race | None,
+    ) -> None:
+        self.feed = feed
+        self.race = race
+        self.race_key = race.key
+        self.prefix = f"{feed}/{self.race_key}"
+        self.st = st
+        self.rule = rule
+        self.settings = settings
+        #: the count moved since the previous evaluation (see ``_count_changed``)
+        self.changed = _count_changed(previous, race)
+        self.races: Mapping[str, Race] = _NO_RACES
+        self.events: list[Event] = []
+        #: memory fields the rules set, applied once by ``_remembered``
+        self.changes: dict[str, Any] = {}
+        self._left: VotesLeft | None = None
+        self._reporting: Fraction | None = _UNSET
+        self._runoff_rule: RunoffRule | None = _UNSET
+
+    @property
+    def left(self) -> VotesLeft:
+        """The estimate of the votes left (``votes_left``)."""
+        if self._left is None:
+            self._left = votes_left(self.race, self.settings)
+        return self._left
+
+    @property
+    def outstanding(self) -> int | None:
+        return self.left.votes
+
+    @property
+    def reporting(self) -> Fraction | None:
+        """The standing's share of the count in (``Standing.reporting_share``)."""
+        if self._reporting is _UNSET:
+            self._reporting = self.st.reporting_share
+        return self._reporting
+
+    @property
+    def runoff_rule(self) -> RunoffRule | None:
+        if self._runoff_rule is _UNSET:
+            self._runoff_rule = applicable_runoff_rule(self.race, self.settings.runoff_rules)
+        return self._runoff_rule
 
     def key(self, *parts: object) -> str:
-        return "/".join([self.feed, self.race.key, *map(str, parts)])
+        return "/".join([self.prefix, *map(str, parts)])
 
     def event(self, kind: EventKind, *key_parts: object, **details: Any) -> Event:
-        return Event(kind, self.key(kind.value, *key_parts), self.feed, self.race.key, details)
+        return Event(kind, self.key(kind.value, *key_parts), self.feed, self.race_key, details)
+
+    def emit(self, kind: EventKind, *key_parts: object, **details: Any) -> None:
+        self.events.append(self.event(kind, *key_parts, **details))
 
     def reporting_at_least(self, share: Fraction) -> bool:
         """Gates wait for the count; a feed with no reporting figures at all is not gated."""
-        reporting = self.st.reporting_share
+        reporting = self.reporting
         if reporting is None:
             return self.st.precincts_total is None and self.st.expected_vote_pct is None
         return reporting >= share
@@ -250,105 +344,110 @@ class _Context:
         return cand.name if cand else None
 
 
-Step = tuple[list[Event], RaceMemory]
-
-
-def _updated(mem: RaceMemory, **changes: Any) -> RaceMemory:
-    """``replace`` that hands back ``mem`` itself when no field changes. Most steps restate what
-    the memory already holds (no new leader, no call, the same statuses), and on a national poll
-    that is tens of thousands of copies for nothing; an unchanged object is also the store's cue
-    to reuse the entry's JSON (``Store._memory_json``)."""
-    if all(getattr(mem, name) == value for name, value in changes.items()):
-        return mem
-    return replace(mem, **changes)
-
-
-def _first_votes(ctx: _Context, mem: RaceMemory) -> Step:
+def _first_votes(ctx: _Context, mem: RaceMemory) -> None:
     if mem.had_votes or ctx.st.total_votes == 0:
-        return [], mem
-    return [ctx.event(EventKind.FIRST_VOTES)], _updated(mem, had_votes=True)
+        return
+    ctx.emit(EventKind.FIRST_VOTES)
+    ctx.changes["had_votes"] = True
 
 
-def _leader(ctx: _Context, mem: RaceMemory) -> Step:
+def _leader(ctx: _Context, mem: RaceMemory) -> None:
     leader = ctx.st.leader.candidate_id if ctx.st.leader else None
     if leader is None or leader == mem.announced_leader:
-        return [], _updated(mem, pending_leader=None, pending_polls=0)
+        if mem.pending_leader is not None or mem.pending_polls != 0:
+            ctx.changes.update(pending_leader=None, pending_polls=0)
+        return
     if mem.announced_leader is None:
-        return [ctx.event(EventKind.TAKES_LEAD, leader=leader)], replace(
-            mem, announced_leader=leader, pending_leader=None, pending_polls=0
-        )
+        ctx.emit(EventKind.TAKES_LEAD, leader=leader)
+        ctx.changes.update(announced_leader=leader, pending_leader=None, pending_polls=0)
+        return
     # polls the new leader has held: only polls that brought new numbers count
     same = mem.pending_leader == leader
     polls = mem.pending_polls + (1 if ctx.changed else 0) if same else 1
     settings = ctx.settings
     held = polls >= settings.lead_hold_polls or ctx.st.lead_votes >= settings.lead_vote_floor
     if not (held and ctx.reporting_at_least(settings.lead_min_reporting)):
-        return [], _updated(mem, pending_leader=leader, pending_polls=polls)
+        ctx.changes.update(pending_leader=leader, pending_polls=polls)
+        return
     n = mem.lead_changes + 1
-    event = ctx.event(EventKind.LEAD_CHANGE, n, leader=leader, previous_leader=mem.announced_leader)
-    return [event], _updated(mem, announced_leader=leader, pending_leader=None, pending_polls=0, lead_changes=n)
+    ctx.emit(EventKind.LEAD_CHANGE, n, leader=leader, previous_leader=mem.announced_leader)
+    ctx.changes.update(announced_leader=leader, pending_leader=None, pending_polls=0, lead_changes=n)
 
 
-def _recount(ctx: _Context, mem: RaceMemory) -> Step:
-    if ctx.rule is None or ctx.st.leader is None and not ctx.st.tied:
-        return [], mem
-    pos = recount_position(ctx.st, ctx.rule.threshold)
-    if pos is None:
-        return [], mem
-    details = {
+def _recount(ctx: _Context, mem: RaceMemory) -> None:
+    st, rule = ctx.st, ctx.rule
+    if rule is None or st.leader is None and not st.tied or st.total_votes == 0:
+        return
+    # inside the line: margin ≤ threshold × all votes, decided on integers (``recount_line``)
+    t = rule.threshold
+    inside = st.lead_votes * t.denominator <= t.numerator * st.total_votes
+    if inside and not mem.in_recount_zone and ctx.reporting_at_least(ctx.settings.recount_min_reporting):
+        ctx.emit(EventKind.RECOUNT_ENTERED, mem.recount_passes + 1, **_recount_details(ctx, rule))
+        ctx.changes.update(in_recount_zone=True, recount_passes=mem.recount_passes + 1)
+    elif not inside and mem.in_recount_zone:
+        ctx.emit(EventKind.RECOUNT_LEFT, mem.recount_passes, **_recount_details(ctx, rule))
+        ctx.changes["in_recount_zone"] = False
+
+
+def _recount_details(ctx: _Context, rule: RecountRule) -> dict[str, Any]:
+    pos = recount_position(ctx.st, rule.threshold)
+    assert pos is not None  # votes exist: ``_recount`` returned early otherwise
+    return {
         "votes_to_line": pos.votes_to_line,
         "line_votes": f"{pos.line_votes.numerator}/{pos.line_votes.denominator}",
         "lead_votes": ctx.st.lead_votes,
         "leader": ctx.st.leader.candidate_id if ctx.st.leader else None,
-        "citation": ctx.rule.citation,
-        "general_only": ctx.rule.general_only,
-        "waivable": ctx.rule.waivable,
+        "citation": rule.citation,
+        "general_only": rule.general_only,
+        "waivable": rule.waivable,
     }
-    if pos.inside and not mem.in_recount_zone and ctx.reporting_at_least(ctx.settings.recount_min_reporting):
-        event = ctx.event(EventKind.RECOUNT_ENTERED, mem.recount_passes + 1, **details)
-        return [event], _updated(mem, in_recount_zone=True, recount_passes=mem.recount_passes + 1)
-    if not pos.inside and mem.in_recount_zone:
-        return [ctx.event(EventKind.RECOUNT_LEFT, mem.recount_passes, **details)], _updated(mem, in_recount_zone=False)
-    return [], mem
 
 
-def _write_ins(ctx: _Context, mem: RaceMemory) -> Step:
+def _write_ins(ctx: _Context, mem: RaceMemory) -> None:
     """Alabama counties must tally write-ins when they exceed the margin: worth saying at once."""
-    unresolved = sum(c.votes for c in ctx.st.candidates if c.pseudo)
+    st = ctx.st
+    if st.total_votes == 0 and not mem.write_ins_exceed:
+        return  # nothing to exceed and nothing to withdraw
+    unresolved = sum(c.votes for c in st.candidates if c.pseudo)
     # a tie (margin 0) with any write-in is the clearest case of all
-    exceeds = ctx.st.total_votes > 0 and unresolved > ctx.st.lead_votes
+    exceeds = st.total_votes > 0 and unresolved > st.lead_votes
     if exceeds and not mem.write_ins_exceed and ctx.reporting_at_least(ctx.settings.recount_min_reporting):
         n = mem.write_ins_passes + 1
-        event = ctx.event(EventKind.WRITE_INS_EXCEED_MARGIN, n, unresolved_votes=unresolved, lead_votes=ctx.st.lead_votes)
-        return [event], _updated(mem, write_ins_exceed=True, write_ins_passes=n)
-    if not exceeds and mem.write_ins_exceed:
-        return [], _updated(mem, write_ins_exceed=False)
-    return [], mem
+        ctx.emit(EventKind.WRITE_INS_EXCEED_MARGIN, n, unresolved_votes=unresolved, lead_votes=st.lead_votes)
+        ctx.changes.update(write_ins_exceed=True, write_ins_passes=n)
+    elif not exceeds and mem.write_ins_exceed:
+        ctx.changes["write_ins_exceed"] = False
 
 
-def _out_of_reach(ctx: _Context, mem: RaceMemory) -> Step:
-    """An arithmetic fact about the estimate, never a call: the call comes only from the feed."""
-    h = hurdle(ctx.st, ctx.outstanding)
-    beyond = h is not None and h.out_of_reach and h.outstanding > 0 and not ctx.race.winners
-    if beyond and not mem.out_of_reach:
-        assert h is not None
-        n = mem.out_of_reach_passes + 1
-        method = ctx.left.method.value if ctx.left is not None else None
-        event = ctx.event(
-            EventKind.OUT_OF_REACH,
-            n,
-            trailer=h.trailer.candidate_id,
-            outstanding=h.outstanding,
-            lead_votes=ctx.st.lead_votes,
-            method=method,
-        )
-        return [event], _updated(mem, out_of_reach=True, out_of_reach_passes=n)
-    if h is not None and not h.out_of_reach and mem.out_of_reach:
-        return [], _updated(mem, out_of_reach=False)
-    return [], mem
+def _out_of_reach(ctx: _Context, mem: RaceMemory) -> None:
+    """An arithmetic fact about the estimate, never a call: the call comes only from the feed.
+
+    ``bot.core.margins.hurdle``'s ``out_of_reach`` without its share: the lead is larger than
+    every vote left (with nothing left, any lead is), on integers."""
+    st = ctx.st
+    if st.leader is None or st.runner_up is None:
+        return  # no hurdle: nobody to trail
+    outstanding = ctx.outstanding
+    if outstanding is None:
+        return
+    lead = st.lead_votes
+    if outstanding > 0 and lead > outstanding and not ctx.race.winners:
+        if not mem.out_of_reach:
+            n = mem.out_of_reach_passes + 1
+            ctx.emit(
+                EventKind.OUT_OF_REACH,
+                n,
+                trailer=st.runner_up.candidate_id,
+                outstanding=outstanding,
+                lead_votes=lead,
+                method=ctx.left.method.value,
+            )
+            ctx.changes.update(out_of_reach=True, out_of_reach_passes=n)
+    elif mem.out_of_reach and lead <= max(0, outstanding):
+        ctx.changes["out_of_reach"] = False
 
 
-def _runoffs(ctx: _Context, mem: RaceMemory) -> Step:
+def _runoffs(ctx: _Context, mem: RaceMemory) -> None:
     """'Headed for a runoff', 'runoff: A vs B' (or, in a top-two primary, 'A and B advance') and
     'avoids a runoff', each once, from the count and the estimate of the votes left: with no
     estimate nothing is claimed unless every vote is in. The feed's own calls and runoff flags
@@ -357,61 +456,66 @@ def _runoffs(ctx: _Context, mem: RaceMemory) -> Step:
     race = ctx.race
     feed_runoff = bool(race.runoff) or race.call_status is CallStatus.RUNOFF
     if feed_runoff or race.winners:
-        return [], _updated(mem, runoff_silenced=False) if feed_runoff else mem
+        if feed_runoff and mem.runoff_silenced:
+            ctx.changes["runoff_silenced"] = False
+        return
     if mem.runoff and not race.runoff:  # the feed withdrew its runoff flags
-        events: list[Event] = []
         if mem.runoff_headed or mem.runoff_pair:
             n = mem.runoff_passes + 1
-            events.append(
-                ctx.event(
-                    EventKind.RUNOFF_WITHDRAWN, n, previous_pair=list(mem.runoff_pair), previous_headed=mem.runoff_headed
-                )
-            )
-            mem = _updated(mem, runoff_passes=n)
-        return events, _updated(mem, runoff_headed=False, runoff_pair=(), runoff_silenced=True)
-    rule = applicable_runoff_rule(race, ctx.settings.runoff_rules)
-    if rule is None or mem.runoff_silenced or ctx.st.total_votes == 0:
-        return [], mem
+            ctx.emit(EventKind.RUNOFF_WITHDRAWN, n, previous_pair=list(mem.runoff_pair), previous_headed=mem.runoff_headed)
+            ctx.changes["runoff_passes"] = n
+        ctx.changes.update(runoff_headed=False, runoff_pair=(), runoff_silenced=True)
+        return
+    if mem.runoff_silenced or ctx.st.total_votes == 0:
+        return
+    rule = ctx.runoff_rule
+    if rule is None:
+        return
     # certain for every split of the votes left up to the top of the estimate's range
-    left = ctx.left.high if ctx.left is not None and ctx.left.high is not None else ctx.outstanding
+    estimate = ctx.left
+    left = estimate.high if estimate.high is not None else estimate.votes
     pos = runoff_position(ctx.st, rule, left)
     if not pos.possible or pos.leader is None:
-        return [], mem
+        return
     base = {
         **rule.to_facts(),
         "leader": pos.leader.candidate_id,
         "leader_votes": pos.leader.votes,
         "total_votes": ctx.st.total_votes,
         "outstanding": left,
-        "method": ctx.left.method.value if ctx.left is not None else None,
+        "method": estimate.method.value,
     }
-    events = []
     n = mem.runoff_passes
+    headed = mem.runoff_headed
     if rule.format is RunoffFormat.THRESHOLD:
-        if pos.reachable is False and not mem.runoff_headed:
+        if pos.reachable is False and not headed:
             n += 1
-            events.append(ctx.event(EventKind.RUNOFF_HEADED, n, **base))
-            mem = _updated(mem, runoff_headed=True)
+            ctx.emit(EventKind.RUNOFF_HEADED, n, **base)
+            headed = True
+            ctx.changes["runoff_headed"] = True
         # "avoids a runoff" only where one was in play: three or more names, or write-ins
         in_play = sum(1 for c in ctx.st.candidates if not c.pseudo) >= 3 or ctx.st.total_votes > sum(
             c.votes for c in ctx.st.candidates if not c.pseudo
         )
         if pos.clears and in_play and not mem.runoff_avoided:
             n += 1
-            events.append(ctx.event(EventKind.RUNOFF_AVOIDED, n, **base))
-            mem = _updated(mem, runoff_avoided=True)
-    pair_due = rule.format is RunoffFormat.TOP_TWO or mem.runoff_headed
+            ctx.emit(EventKind.RUNOFF_AVOIDED, n, **base)
+            ctx.changes["runoff_avoided"] = True
+    pair_due = rule.format is RunoffFormat.TOP_TWO or headed
     if pair_due and pos.pair is not None and not mem.runoff_pair:
         n += 1
-        events.append(ctx.event(EventKind.RUNOFF_PAIR, n, "-".join(sorted(pos.pair)), **base, candidates=list(pos.pair)))
-        mem = _updated(mem, runoff_pair=pos.pair)
-    return events, _updated(mem, runoff_passes=n)
+        ctx.emit(EventKind.RUNOFF_PAIR, n, "-".join(sorted(pos.pair)), **base, candidates=list(pos.pair))
+        ctx.changes["runoff_pair"] = pos.pair
+    if n != mem.runoff_passes:
+        ctx.changes["runoff_passes"] = n
 
 
-def _calls(ctx: _Context, mem: RaceMemory) -> Step:
+def _calls(ctx: _Context, mem: RaceMemory) -> None:
     """Calls come from the feed only (X and R flags). ``calls`` counts call decisions (a call, a
     runoff, a withdrawal), so each one gets a key of its own even when the feed flip-flops."""
-    race, events = ctx.race, []
+    race = ctx.race
+    if not race.winners and not race.runoff and mem.winners == () and mem.runoff == ():
+        return  # no call, none before: nothing to say or remember
     winners, runoff = tuple(sorted(race.winners)), tuple(sorted(race.runoff))
     calls = mem.calls
     new_call = bool(winners) and winners != mem.winners
@@ -419,41 +523,42 @@ def _calls(ctx: _Context, mem: RaceMemory) -> Step:
     if new_call or new_runoff:
         calls += 1
         if new_call:
-            events.append(ctx.event(EventKind.RACE_CALLED, calls, winners=list(winners)))
+            ctx.emit(EventKind.RACE_CALLED, calls, winners=list(winners))
             if (g := gain_details(race, ctx.settings.context)) is not None:
-                events.append(ctx.event(EventKind.SEAT_GAIN, calls, **g))
-            events += _balance(ctx, calls)
+                ctx.emit(EventKind.SEAT_GAIN, calls, **g)
+            _balance(ctx, calls)
         if new_runoff:
-            events.append(ctx.event(EventKind.RUNOFF, calls, "-".join(runoff), candidates=list(runoff)))
+            ctx.emit(EventKind.RUNOFF, calls, "-".join(runoff), candidates=list(runoff))
     elif not winners and not runoff and (mem.winners or mem.runoff):
         calls += 1
-        events.append(
-            ctx.event(
-                EventKind.RACE_UNCALLED,
-                calls,
-                previous_winners=list(mem.winners),
-                previous_runoff=list(mem.runoff),
-                # the names as the race gives them now: the line names people, not feed ids
-                names={cid: ctx.name(cid) or cid for cid in (*mem.winners, *mem.runoff)},
-            )
+        ctx.emit(
+            EventKind.RACE_UNCALLED,
+            calls,
+            previous_winners=list(mem.winners),
+            previous_runoff=list(mem.runoff),
+            # the names as the race gives them now: the line names people, not feed ids
+            names={cid: ctx.name(cid) or cid for cid in (*mem.winners, *mem.runoff)},
         )
         if mem.winners:
-            events += _balance(ctx, calls)
-    return events, _updated(mem, winners=winners, runoff=runoff, calls=calls)
+            _balance(ctx, calls)
+    ctx.changes.update(winners=winners, runoff=runoff, calls=calls)
 
 
-def _balance(ctx: _Context, calls: int) -> list[Event]:
+def _balance(ctx: _Context, calls: int) -> None:
     """What a call (or a withdrawn call) does to its chamber: 'Senate: Republicans 51, …'."""
     tally = tally_details(ctx.race, ctx.races, ctx.settings.context)
-    return [ctx.event(EventKind.BALANCE_OF_POWER, calls, tally=tally)] if tally is not None else []
+    if tally is not None:
+        ctx.emit(EventKind.BALANCE_OF_POWER, calls, tally=tally)
 
 
-def _statuses(ctx: _Context, mem: RaceMemory) -> Step:
-    events = []
+def _statuses(ctx: _Context, mem: RaceMemory) -> None:
+    race = ctx.race
+    if race.race_call_status == mem.race_call_status and race.tabulation_status == mem.tabulation_status:
+        return  # the feed's words as last seen: nothing to say or remember
     n = mem.status_changes
     for field_name, new in (
-        ("race_call_status", ctx.race.race_call_status),
-        ("tabulation_status", ctx.race.tabulation_status),
+        ("race_call_status", race.race_call_status),
+        ("tabulation_status", race.tabulation_status),
     ):
         old = getattr(mem, field_name)
         if new == old or new == "Called":
@@ -461,32 +566,30 @@ def _statuses(ctx: _Context, mem: RaceMemory) -> Step:
         if new in NOTABLE_STATUSES or old in NOTABLE_STATUSES and new is not None:
             # counted, so "Too Close to Call" again after a spell without it is a new alert
             n += 1
-            events.append(
-                ctx.event(EventKind.STATUS_CHANGED, n, field_name, new, status=new, previous=old, field=field_name)
-            )
-    return events, _updated(
-        mem, race_call_status=ctx.race.race_call_status, tabulation_status=ctx.race.tabulation_status, status_changes=n
-    )
+            ctx.emit(EventKind.STATUS_CHANGED, n, field_name, new, status=new, previous=old, field=field_name)
+    ctx.changes.update(race_call_status=race.race_call_status, tabulation_status=race.tabulation_status, status_changes=n)
 
 
-def _reporting(ctx: _Context, mem: RaceMemory) -> Step:
-    share = ctx.st.reporting_share
-    if share is None or ctx.st.total_votes == 0:
-        return [], mem
-    events = []
-    crossed = [m for m in ctx.settings.milestones if m < 100 and share * 100 >= m and m not in mem.milestones]
-    milestones = mem.milestones
+def _reporting(ctx: _Context, mem: RaceMemory) -> None:
+    if ctx.st.total_votes == 0:
+        return
+    share = ctx.reporting
+    if share is None:
+        return
+    # share ≥ m % as integers: share is num/den with den > 0
+    num, den = share.numerator, share.denominator
+    crossed = [m for m in ctx.settings.milestones if m < 100 and num * 100 >= m * den and m not in mem.milestones]
     if crossed:
-        milestones = tuple(sorted(set(mem.milestones) | set(crossed)))
+        ctx.changes["milestones"] = tuple(sorted(set(mem.milestones) | set(crossed)))
         # One line for the highest threshold crossed: a feed that jumps 20 % → 80 % says "75 %".
-        if share < 1:
-            events.append(ctx.event(EventKind.MILESTONE, max(crossed), percent=max(crossed)))
+        if num < den:
+            ctx.emit(EventKind.MILESTONE, max(crossed), percent=max(crossed))
     # "All precincts": precincts when the feed counts them (AP's eevp can reach 100 before the
     # last precinct, or stay below it after), else the expected vote.
-    complete = _all_precincts(ctx.st) if ctx.st.precincts_total else share >= 1
+    complete = _all_precincts(ctx.st) if ctx.st.precincts_total else num >= den
     if complete and not mem.all_reporting:
-        events.append(ctx.event(EventKind.ALL_REPORTING))
-    return events, _updated(mem, milestones=milestones, all_reporting=complete or mem.all_reporting)
+        ctx.emit(EventKind.ALL_REPORTING)
+        ctx.changes["all_reporting"] = True
 
 
 def _all_precincts(st: Standing) -> bool:
@@ -540,8 +643,17 @@ def _state_correction(ctx: _Context, previous: Race) -> list[Event]:
     return [ctx.event(EventKind.CORRECTION, unit.id, unit.total_votes, unit=unit.name, deltas=deltas)]
 
 
-def _counties_complete(ctx: _Context, mem: RaceMemory) -> Step:
-    done = set(mem.counties_complete)
+def _counties_complete(ctx: _Context, mem: RaceMemory) -> list[Event]:
+    """'All precincts in' for each county the first time it is complete (the events; the memory
+    change goes into ``ctx``)."""
+    known = mem.counties_complete
+    # most evaluations complete no county: one pass over the rows says so before any set or dict
+    for unit in ctx.race.units:
+        if unit.level is Level.COUNTY and unit.fully_reporting and unit.total_votes and unit.id not in known:
+            break
+    else:
+        return []
+    done = set(known)
     events = []
     for unit_id, unit in _county_rows(ctx.race).items():
         if unit.level is Level.COUNTY and unit.fully_reporting and unit.total_votes and unit_id not in done:
@@ -552,20 +664,20 @@ def _counties_complete(ctx: _Context, mem: RaceMemory) -> Step:
                     EventKind.COUNTY_COMPLETE, unit_id, unit=unit.name, unit_id=unit_id, votes=dict(unit.votes), swing=swing
                 )
             )
-    if not events:
-        return [], mem
-    return events, _updated(mem, counties_complete=tuple(sorted(done)))
+    if events:
+        ctx.changes["counties_complete"] = tuple(sorted(done))
+    return events
 
 
-def _flip(ctx: _Context, mem: RaceMemory) -> Step:
+def _flip(ctx: _Context, mem: RaceMemory) -> None:
     """'The reported counties' swing, applied to the baseline, would flip the state': an
     indication, announced once when it appears and once when it goes away, never a call."""
     fi = flip_state(ctx.race, ctx.settings.context)
     if fi is None:
-        return [], mem
+        return
     crossed = flip_crossed(fi, mem.flip_indicated, ctx.settings.context.flip_min_margin)
     if crossed is None:
-        return [], mem
+        return
     n = mem.flip_passes + (1 if crossed else 0)
-    event = ctx.event(EventKind.FLIP_INDICATION, n, "on" if crossed else "off", **flip_facts(fi))
-    return [event], _updated(mem, flip_indicated=crossed, flip_passes=n)
+    ctx.emit(EventKind.FLIP_INDICATION, n, "on" if crossed else "off", **flip_facts(fi))
+    ctx.changes.update(flip_indicated=crossed, flip_passes=n)
