@@ -23,14 +23,17 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from bot.app.logs import redact
-from bot.app.metrics import Metrics
 from bot.store.database import FeedHealthRow, OutboxRow, Store, utcnow
 from config.settings import ConfigError
+
+if TYPE_CHECKING:
+    # imported where /metrics is served: ``poll`` without METRICS_PORT loads no prometheus_client
+    from bot.app.metrics import Metrics
 
 log = logging.getLogger("electionbot")
 
@@ -184,15 +187,20 @@ def serve_operations_from_env(
     """``/healthz`` and ``/metrics`` on ``METRICS_HOST`` (default 127.0.0.1) : ``METRICS_PORT``
     when that is set, for the processes without a web server (``poll``, ``socket``): a worker's
     own counters, where the platform lets a scraper reach it. Returns the shutdown. wsgiref in a
-    thread: two small endpoints scraped every few seconds do not need gunicorn."""
-    from wsgiref.simple_server import WSGIRequestHandler, make_server
-
+    thread: two small endpoints scraped every few seconds do not need gunicorn. Without the port,
+    neither wsgiref (http.server) nor Prometheus's client is loaded."""
     env = os.environ if env is None else env
     port = env.get("METRICS_PORT")
     if not port:
         return None
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
     host = env.get("METRICS_HOST") or "127.0.0.1"
-    routes = operational_routes(store, intervals, metrics or Metrics(store))
+    if metrics is None:
+        from bot.app.metrics import Metrics
+
+        metrics = Metrics(store)
+    routes = operational_routes(store, intervals, metrics)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         route = routes.get(environ.get("PATH_INFO") or "/")

@@ -73,6 +73,7 @@ def record(
             console=None,
             recorder=writer,
             database_url=f"sqlite:///{Path(tmp) / 'record.db'}",
+            metrics=False,  # nothing serves /metrics here
         )
         scheduler = runtime.scheduler(deliver=False)
         for job in scheduler.get_jobs():
@@ -160,7 +161,12 @@ def replay(
         settings = settings_from_dict(_settings(recording, sites, base or {}, speed), source="replay")
         http = HttpSettings(connect_timeout=2.0, read_timeout=10.0, retries=0)  # one request = one recorded response
         runtime = Runtime.build(
-            settings, secrets, console=out, database_url=database or f"sqlite:///{tmp / 'replay.db'}", http_settings=http
+            settings,
+            secrets,
+            console=out,
+            database_url=database or f"sqlite:///{tmp / 'replay.db'}",
+            http_settings=http,
+            metrics=False,  # nothing serves /metrics here
         )
         stack.callback(runtime.close)
         scheduler = runtime.scheduler(polls_on_demand=True)

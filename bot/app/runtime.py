@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, TextIO, cast
 
 from apscheduler.schedulers.base import BaseScheduler
 
-from bot.app.metrics import Metrics
 from bot.app.pictures import PictureDesk, default_figures, pictures_on
 from bot.app.poller import Poller, RaceFilter
 from bot.app.scheduler import build_scheduler
@@ -38,6 +37,7 @@ from bot.store.subscriptions import for_channel, subscribed_targets
 from config.settings import ConfigError, Secrets, Settings
 
 if TYPE_CHECKING:
+    from bot.app.metrics import Metrics
     from bot.delivery.discord import DiscordSink
 
 log = logging.getLogger("electionbot")
@@ -72,7 +72,11 @@ class Runtime:
         http_settings: HttpSettings | None = None,
         min_interval: float = 1.0,
         database_url: str | None = None,
+        metrics: bool = True,
     ) -> Runtime:
+        """``metrics``: count polls and deliveries for ``/metrics``; off where nothing serves them
+        (a replay, ``poll`` without ``METRICS_PORT``), and Prometheus's client, with the http.server
+        and urllib.request it imports, is not loaded (40-70 ms of a replay's start, issue 13)."""
         store = Store(database_url or settings.database_url())
         store.history_days = settings.store.history_days  # the night's chart: bot/store/history.py
         rules = rule_settings(settings)
@@ -134,8 +138,9 @@ class Runtime:
             follows=grouping.card_for,
             claims=claims,
         )
-        metrics = Metrics(store)
-        worker.on_delivery = metrics.delivery
+        counters = _metrics(store) if metrics else None
+        if counters is not None:
+            worker.on_delivery = counters.delivery
         fixed = tuple(targets)
         pollers: list[Poller] = []
         for feed in settings.feeds:
@@ -160,7 +165,7 @@ class Runtime:
                     clock=clock,
                     on_queued=worker.deliver_due,
                     grouping=grouping,
-                    metrics=metrics,
+                    metrics=counters,
                     pictures=_picture_orders(desk) if desk.enabled else None,
                 )
             )
@@ -172,7 +177,7 @@ class Runtime:
             pollers,
             worker,
             sinks,
-            metrics=metrics,
+            metrics=counters,
             lease=lease,
             claims=claims,
             pictures=desk,
@@ -218,6 +223,12 @@ class Runtime:
         for poller in self.pollers:
             poller.source.http.close()
         self.store.close()
+
+
+def _metrics(store: Store) -> Metrics:
+    from bot.app.metrics import Metrics  # with prometheus_client: only for a process whose /metrics is served
+
+    return Metrics(store)
 
 
 def platform_targets(

@@ -25,7 +25,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlsplit
@@ -34,7 +33,8 @@ from bot.feeds.http import local_path
 from bot.rehearsal.recording import RecordingError
 
 if TYPE_CHECKING:
-    pass
+    # imported by the HTTP site itself: a replay from disk loads no http.server (issue 13)
+    from http.server import BaseHTTPRequestHandler
 
 DEFAULT_CHANNEL = "#elections"
 #: seconds between saved files at speed 1 (they carry no fetch times): the demo's pace, a night
@@ -94,6 +94,8 @@ class ReplayServer:
         self._lock = threading.Lock()
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
+        from http.server import ThreadingHTTPServer
+
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="replay-server", daemon=True)
@@ -180,6 +182,8 @@ class ReplayServer:
             return queue.next() if queue is not None else None
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
+        from http.server import BaseHTTPRequestHandler
+
         server = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -7,13 +7,17 @@ process imported."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from bot.rehearsal.scenarios import DEFAULT_FEED, scenario_files
 from tests.databases import db_url
+from tests.fakes.feed_server import FeedServer, Reply
 
 ROOT = Path(__file__).resolve().parents[2]
 AP_FILE = ROOT / "tests" / "fixtures" / "ap" / "20171212_al_senate_full.json"
@@ -24,19 +28,33 @@ PLATFORMS_AND_MIGRATIONS = {"alembic", "slack_sdk", "slack_bolt", "matplotlib", 
 
 def imported(*args: str, env: dict[str, str] | None = None) -> set[str]:
     """The top-level packages ``python -m bot ARGS`` imported (it must succeed)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ELECTIONBOT_", "DATABASE_URL", "DISCORD_"))}
-    clean.update(env or {})
+    return {name.split(".")[0] for name in imported_modules(*args, env=env)}
+
+
+def imported_modules(*args: str, env: dict[str, str] | None = None) -> set[str]:
+    """Every module ``python -m bot ARGS`` imported, by its full name (it must succeed)."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "bot", *args],
         cwd=ROOT,
-        env=clean,
+        env=without_secrets(env),
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    lines = [line for line in done.stderr.splitlines() if line.startswith("import time:") and "|" in line]
-    return {line.split("|")[2].strip().split(".")[0] for line in lines[1:]}
+    return modules_in(done.stderr)
+
+
+def without_secrets(env: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment less what would make a command post, read a config or another database."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ELECTIONBOT_", "DATABASE_URL", "DISCORD_"))}
+    return {**clean, **(env or {})}
+
+
+def modules_in(importtime: str) -> set[str]:
+    """The modules named in ``-X importtime`` output (its header line names none)."""
+    lines = [line for line in importtime.splitlines() if line.startswith("import time:") and "|" in line]
+    return {line.split("|")[2].strip() for line in lines[1:]}
 
 
 @pytest.mark.e2e
@@ -54,6 +72,64 @@ def test_a_replay_from_disk_to_the_console_loads_no_slack_no_alembic_and_no_http
     assert {"sqlalchemy", "apscheduler", "pydantic"} <= loaded  # the store, scheduler and settings did run
     unused = {*PLATFORMS_AND_MIGRATIONS, "requests", "urllib3"}  # files from disk: no HTTP client
     assert loaded.isdisjoint(unused), sorted(loaded & unused)
+
+
+#: what a process that stores in SQLite, posts to the console and serves no /metrics has no use
+#: for, before or during its polls: PostgreSQL's dialect (SQLAlchemy loaded it to check the
+#: outbox indexes' ``postgresql_where``), Prometheus (its client, http.server and urllib.request),
+#: the platforms' and the pictures' libraries.
+UNUSED_ON_SQLITE_TO_THE_CONSOLE = {
+    "sqlalchemy.dialects.postgresql",
+    "psycopg",
+    "prometheus_client",
+    "http.server",
+    *PLATFORMS_AND_MIGRATIONS,
+}
+
+
+@pytest.mark.e2e
+def test_a_replay_to_the_console_loads_no_postgresql_dialect_and_no_prometheus() -> None:
+    loaded = imported_modules("replay", str(AP_FILE), "--step", "--via", "disk")
+    # the reading works: the store's tables, its SQLite dialect and the scheduler were loaded
+    assert {"bot.store.tables", "sqlalchemy.dialects.sqlite", "apscheduler.schedulers.background"} <= loaded
+    assert loaded.isdisjoint(UNUSED_ON_SQLITE_TO_THE_CONSOLE), sorted(loaded & UNUSED_ON_SQLITE_TO_THE_CONSOLE)
+
+
+@pytest.mark.e2e
+def test_the_worker_without_metrics_port_polls_and_prints_without_postgresql_or_prometheus(tmp_path: Path) -> None:
+    """``python -m bot poll`` with no ``METRICS_PORT`` serves no /metrics: its counters would be
+    read by nobody, so Prometheus stays unloaded (with the port set, tests/e2e/test_worker_endpoints.py)."""
+    with FeedServer() as feed:
+        feed.route("/feed.json", Reply(200, scenario_files()[-1].read_bytes(), {"Content-Type": "application/json"}))
+        config = tmp_path / "worker.toml"
+        config.write_text(
+            f'[store]\ndatabase_url = "sqlite:///{tmp_path / "worker.db"}"\n\n'
+            f'[[feeds]]\nname = "{DEFAULT_FEED}"\nkind = "json"\nurl = "{feed.url("/feed.json")}"\ninterval_seconds = 2\n',
+            encoding="utf-8",
+        )
+        log = tmp_path / "worker.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-X", "importtime", "-m", "bot", "poll", "--config", str(config)],
+                cwd=ROOT,
+                env={k: v for k, v in without_secrets().items() if not k.startswith(("METRICS_", "LOG_"))},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            deadline = time.monotonic() + 60
+            while f"poll {DEFAULT_FEED}: changed" not in log.read_text(errors="replace"):
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")[-2000:]
+                time.sleep(0.2)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+    loaded = modules_in(log.read_text(errors="replace"))
+    assert {"bot.store.tables", "sqlalchemy.dialects.sqlite", "bot.delivery.console"} <= loaded
+    assert loaded.isdisjoint(UNUSED_ON_SQLITE_TO_THE_CONSOLE), sorted(loaded & UNUSED_ON_SQLITE_TO_THE_CONSOLE)
 
 
 @pytest.mark.e2e
