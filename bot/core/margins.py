@@ -47,6 +47,11 @@ def reporting_share(
     return None
 
 
+#: the share of a candidate with no votes (one object: ``Fraction`` is immutable, and a national
+#: first poll has tens of thousands of such candidates)
+_ZERO = Fraction(0)
+
+
 @dataclass(frozen=True, slots=True)
 class CandidateShare:
     candidate_id: str
@@ -86,23 +91,16 @@ class Standing:
 def standing(race: Race, unit: ReportingUnit | None = None) -> Standing:
     """The standing of a race in one unit (default: the statewide row)."""
     unit = unit or race.state_unit
-    votes = dict(unit.votes) if unit is not None else {}
+    votes: Mapping[str, int] = unit.votes if unit is not None else {}
     total = sum(votes.values())
-    zero = Fraction(0)
+    winners = race.winners
     named: list[CandidateShare] = []
     pseudo: list[CandidateShare] = []
     for cand in race.candidates:
         n = votes.get(cand.id, 0)
+        share = Fraction(n, total) if total and n else _ZERO
         (pseudo if cand.pseudo else named).append(
-            CandidateShare(
-                candidate_id=cand.id,
-                name=cand.name,
-                party=cand.party,
-                votes=n,
-                share=Fraction(n, total) if total and n else zero,
-                pseudo=cand.pseudo,
-                winner=cand.id in race.winners,
-            )
+            CandidateShare(cand.id, cand.name, cand.party, n, share, cand.pseudo, cand.id in winners)
         )
     # by votes, ties in ballot order: the lists are in ballot order and the sort is stable
     named.sort(key=_fewer_votes)
@@ -120,7 +118,7 @@ def standing(race: Race, unit: ReportingUnit | None = None) -> Standing:
         leader=leader,
         runner_up=runner,
         lead_votes=lead,
-        lead_share=Fraction(lead, total) if total else Fraction(0),
+        lead_share=Fraction(lead, total) if total else _ZERO,
         precincts_reporting=unit.precincts_reporting if unit else None,
         precincts_total=unit.precincts_total if unit else None,
         expected_vote_pct=(
@@ -265,7 +263,8 @@ def _estimate(race: Race, baseline: TurnoutBaseline | None) -> VotesLeft:
         )
     reporting = sum(u.precincts_reporting or 0 for u in units)
     total = sum(u.precincts_total or 0 for u in units)
-    if not total or Fraction(reporting, total) < MIN_PRECINCT_SHARE:
+    # under 20 % of precincts in, on integers: reporting ÷ total < n ÷ d
+    if not total or reporting * MIN_PRECINCT_SHARE.denominator < MIN_PRECINCT_SHARE.numerator * total:
         why = "fewer than 20 % of precincts in, " + (
             "no county fully in yet" if baseline is not None else "no baseline election to go by"
         )
@@ -379,8 +378,12 @@ def _estimate_units(race: Race) -> tuple[ReportingUnit, ...] | None:
     state = race.state_unit
     subunits = race.subunits
     if subunits:
-        coarsest = min((u.level for u in subunits), key=_LEVEL_ORDER.index)
-        rows = tuple(u for u in subunits if u.level is coarsest)
+        levels = {u.level for u in subunits}
+        if len(levels) == 1:  # the usual feed: counties (or towns) only
+            rows = subunits
+        else:
+            coarsest = min(levels, key=_LEVEL_ORDER.index)
+            rows = tuple(u for u in subunits if u.level is coarsest)
         if all(_has_precincts(u) for u in rows):
             return rows
     if state is not None and _has_precincts(state):

@@ -152,7 +152,7 @@ def evaluate(
     only when a rule or the facts ask for it (most races of a national first poll have no votes
     and nothing to state). The rules write their memory changes into one dict, and the memory is
     built once at the end, or handed back as it came when nothing changed."""
-    ctx = _Context(feed, race, standing(race), applicable_recount_rule(race, settings), settings, previous)
+    ctx = _Context(feed, race, applicable_recount_rule(race, settings), settings, previous)
     ctx.races = races or _NO_RACES
     _run(ctx, previous, memory)
     events = ctx.events
@@ -188,7 +188,7 @@ def _count_changed(previous: Race | None, race: Race) -> bool:
 
 def race_facts(race: Race, settings: RuleSettings, at: datetime | None = None) -> RaceFacts:
     """The numbers /results and the live card show: the same ones the alerts state."""
-    return _facts(_Context("", race, standing(race), applicable_recount_rule(race, settings), settings, None), at)
+    return _facts(_Context("", race, applicable_recount_rule(race, settings), settings, None), at)
 
 
 def _facts(ctx: _Context, at: datetime | None) -> RaceFacts:
@@ -261,13 +261,15 @@ class _Context:
         "race",
         "race_key",
         "prefix",
-        "st",
+        "total",
+        "quiet",
         "rule",
         "settings",
         "changed",
         "races",
         "events",
         "changes",
+        "_st",
         "_left",
         "_reporting",
         "_runoff_rule",
@@ -277,7 +279,6 @@ class _Context:
         self,
         feed: str,
         race: Race,
-        st: Standing,
         rule: RecountRule | None,
         settings: RuleSettings,
         previous: Race | None,
@@ -286,7 +287,12 @@ class _Context:
         self.race = race
         self.race_key = race.key
         self.prefix = f"{feed}/{self.race_key}"
-        self.st = st
+        unit = race.state_unit
+        votes = unit.votes.values() if unit is not None else ()
+        #: the standing's ``total_votes``, known before the standing is worked out
+        self.total: int = sum(votes)
+        #: no votes at all: no leader, no tie, no trailer (most races of a first poll)
+        self.quiet = not any(votes)
         self.rule = rule
         self.settings = settings
         #: the count moved since the previous evaluation (see ``_count_changed``)
@@ -295,9 +301,17 @@ class _Context:
         self.events: list[Event] = []
         #: memory fields the rules set, applied once by ``_remembered``
         self.changes: dict[str, Any] = {}
+        self._st: Standing | None = None
         self._left: VotesLeft | None = None
         self._reporting: Fraction | None = _UNSET
         self._runoff_rule: RunoffRule | None = _UNSET
+
+    @property
+    def st(self) -> Standing:
+        """The statewide standing (``bot.core.margins.standing``): what every rule with votes reads."""
+        if self._st is None:
+            self._st = standing(self.race)
+        return self._st
 
     @property
     def left(self) -> VotesLeft:
@@ -345,14 +359,14 @@ class _Context:
 
 
 def _first_votes(ctx: _Context, mem: RaceMemory) -> None:
-    if mem.had_votes or ctx.st.total_votes == 0:
+    if mem.had_votes or ctx.total == 0:
         return
     ctx.emit(EventKind.FIRST_VOTES)
     ctx.changes["had_votes"] = True
 
 
 def _leader(ctx: _Context, mem: RaceMemory) -> None:
-    leader = ctx.st.leader.candidate_id if ctx.st.leader else None
+    leader = None if ctx.quiet or ctx.st.leader is None else ctx.st.leader.candidate_id
     if leader is None or leader == mem.announced_leader:
         if mem.pending_leader is not None or mem.pending_polls != 0:
             ctx.changes.update(pending_leader=None, pending_polls=0)
@@ -375,8 +389,11 @@ def _leader(ctx: _Context, mem: RaceMemory) -> None:
 
 
 def _recount(ctx: _Context, mem: RaceMemory) -> None:
-    st, rule = ctx.st, ctx.rule
-    if rule is None or st.leader is None and not st.tied or st.total_votes == 0:
+    rule = ctx.rule
+    if rule is None or ctx.quiet:
+        return
+    st = ctx.st
+    if st.leader is None and not st.tied or st.total_votes == 0:
         return
     # inside the line: margin ≤ threshold × all votes, decided on integers (``recount_line``)
     t = rule.threshold
@@ -405,9 +422,9 @@ def _recount_details(ctx: _Context, rule: RecountRule) -> dict[str, Any]:
 
 def _write_ins(ctx: _Context, mem: RaceMemory) -> None:
     """Alabama counties must tally write-ins when they exceed the margin: worth saying at once."""
-    st = ctx.st
-    if st.total_votes == 0 and not mem.write_ins_exceed:
+    if ctx.total == 0 and not mem.write_ins_exceed:
         return  # nothing to exceed and nothing to withdraw
+    st = ctx.st
     unresolved = sum(c.votes for c in st.candidates if c.pseudo)
     # a tie (margin 0) with any write-in is the clearest case of all
     exceeds = st.total_votes > 0 and unresolved > st.lead_votes
@@ -424,6 +441,8 @@ def _out_of_reach(ctx: _Context, mem: RaceMemory) -> None:
 
     ``bot.core.margins.hurdle``'s ``out_of_reach`` without its share: the lead is larger than
     every vote left (with nothing left, any lead is), on integers."""
+    if ctx.quiet:
+        return  # no votes, no leader
     st = ctx.st
     if st.leader is None or st.runner_up is None:
         return  # no hurdle: nobody to trail
@@ -466,7 +485,7 @@ def _runoffs(ctx: _Context, mem: RaceMemory) -> None:
             ctx.changes["runoff_passes"] = n
         ctx.changes.update(runoff_headed=False, runoff_pair=(), runoff_silenced=True)
         return
-    if mem.runoff_silenced or ctx.st.total_votes == 0:
+    if mem.runoff_silenced or ctx.total == 0:
         return
     rule = ctx.runoff_rule
     if rule is None:
@@ -571,7 +590,7 @@ def _statuses(ctx: _Context, mem: RaceMemory) -> None:
 
 
 def _reporting(ctx: _Context, mem: RaceMemory) -> None:
-    if ctx.st.total_votes == 0:
+    if ctx.total == 0:
         return
     share = ctx.reporting
     if share is None:
