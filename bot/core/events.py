@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from bot.core.margins import Standing
@@ -189,6 +190,17 @@ class RaceFacts:
         return cls(**values)
 
 
+def _isoformat(at: datetime) -> str:
+    """The snapshot's time as facts state it, written once per poll: every race of it has the same."""
+    # keyed by the offset too: the same instant in two time zones is one datetime but two texts
+    return _isoformat_of(at, at.utcoffset())
+
+
+@lru_cache(maxsize=4)
+def _isoformat_of(at: datetime, offset: timedelta | None) -> str:
+    return at.isoformat()
+
+
 def facts_of(
     st: Standing,
     race: Any,
@@ -220,7 +232,7 @@ def facts_of(
         race_call_status=race.race_call_status,
         recount_threshold=f"{threshold.numerator}/{threshold.denominator}" if threshold is not None else None,
         recount_citation=citation,
-        updated_at=at.isoformat() if at else None,
+        updated_at=_isoformat(at) if at else None,
         runoff_rule=runoff_rule,
         party=getattr(race, "party", None),
         county=getattr(race, "county", None),

@@ -259,8 +259,6 @@ class _Context:
     __slots__ = (
         "feed",
         "race",
-        "race_key",
-        "prefix",
         "total",
         "quiet",
         "rule",
@@ -269,6 +267,7 @@ class _Context:
         "races",
         "events",
         "changes",
+        "_prefix",
         "_st",
         "_left",
         "_reporting",
@@ -285,8 +284,6 @@ class _Context:
     ) -> None:
         self.feed = feed
         self.race = race
-        self.race_key = race.key
-        self.prefix = f"{feed}/{self.race_key}"
         unit = race.state_unit
         votes = unit.votes.values() if unit is not None else ()
         #: the standing's ``total_votes``, known before the standing is worked out
@@ -301,6 +298,7 @@ class _Context:
         self.events: list[Event] = []
         #: memory fields the rules set, applied once by ``_remembered``
         self.changes: dict[str, Any] = {}
+        self._prefix: str | None = None  # "feed/race key" of the events' keys, when there are events
         self._st: Standing | None = None
         self._left: VotesLeft | None = None
         self._reporting: Fraction | None = _UNSET
@@ -338,10 +336,12 @@ class _Context:
         return self._runoff_rule
 
     def key(self, *parts: object) -> str:
-        return "/".join([self.prefix, *map(str, parts)])
+        if self._prefix is None:
+            self._prefix = f"{self.feed}/{self.race.key}"
+        return "/".join([self._prefix, *map(str, parts)])
 
     def event(self, kind: EventKind, *key_parts: object, **details: Any) -> Event:
-        return Event(kind, self.key(kind.value, *key_parts), self.feed, self.race_key, details)
+        return Event(kind, self.key(kind.value, *key_parts), self.feed, self.race.key, details)
 
     def emit(self, kind: EventKind, *key_parts: object, **details: Any) -> None:
         self.events.append(self.event(kind, *key_parts, **details))
