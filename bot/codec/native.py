@@ -394,6 +394,9 @@ def with_races(document: str, races: Sequence[str]) -> str:
 
 
 def _race_doc(r: Race) -> dict[str, Any]:
+    """Written for speed as much as for reading: a national first poll encodes 7,000 races and
+    44,000 units here, so an enum's text is read from ``_value_`` (``.value`` is a descriptor
+    call) and the optional keys are set in place, in the order the format has always had."""
     doc: dict[str, Any] = {
         "state": r.state,
         "id": r.race_id,
@@ -404,7 +407,7 @@ def _race_doc(r: Race) -> dict[str, Any]:
         "general": r.general,
         "test": r.test,
         "call": {
-            "status": r.call_status.value,
+            "status": r.call_status._value_,
             "winners": list(r.winners),
             "runoff": list(r.runoff),
             "race_call_status": r.race_call_status,
@@ -414,21 +417,23 @@ def _race_doc(r: Race) -> dict[str, Any]:
         "seats": r.seats,
         "national": r.national,
         "last_updated": _iso(r.last_updated) if r.last_updated else None,
-        # only when the feed says, so documents without it stay what they were (see to_document)
-        **({"flipped_seat": r.flipped_seat} if r.flipped_seat is not None else {}),
-        **({"party": r.party} if r.party is not None else {}),
-        **({"county": r.county} if r.county is not None else {}),
-        "candidates": [
-            {"id": c.id, "name": c.name, "party": c.party, "incumbent": c.incumbent, "pseudo": c.pseudo}
-            for c in r.candidates
-        ],
-        "units": [_unit_doc(u) for u in r.units],
     }
+    # only when the feed says, so documents without them stay what they were (see to_document)
+    if r.flipped_seat is not None:
+        doc["flipped_seat"] = r.flipped_seat
+    if r.party is not None:
+        doc["party"] = r.party
+    if r.county is not None:
+        doc["county"] = r.county
+    doc["candidates"] = [
+        {"id": c.id, "name": c.name, "party": c.party, "incumbent": c.incumbent, "pseudo": c.pseudo} for c in r.candidates
+    ]
+    doc["units"] = [_unit_doc(u) for u in r.units]
     return doc
 
 
 def _unit_doc(u: ReportingUnit) -> dict[str, Any]:
-    doc: dict[str, Any] = {"id": u.id, "level": u.level.value, "name": u.name}
+    doc: dict[str, Any] = {"id": u.id, "level": u.level._value_, "name": u.name}
     if u.fips:
         doc["fips"] = u.fips
     if u.precincts_total is not None:
@@ -440,7 +445,8 @@ def _unit_doc(u: ReportingUnit) -> dict[str, Any]:
         doc["last_updated"] = _iso(u.last_updated)
     if u.registered_voters:
         doc["registered_voters"] = u.registered_voters
-    doc["votes"] = dict(u.votes)
+    # the proxy's copy() is the dict's own C copy; dict(proxy) walked it key by key (~40 ms a national poll)
+    doc["votes"] = u.votes.copy()  # type: ignore[attr-defined]  # a MappingProxyType (ReportingUnit.__post_init__)
     return doc
 
 

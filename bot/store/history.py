@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from json.encoder import encode_basestring_ascii as _quoted
 from typing import Any, Protocol
 
 from sqlalchemy import Float, Index, Integer, String, Table, Text, delete, func, select
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from bot.core.history import HistoryPoint, point_of
 from bot.core.model import CallStatus, Snapshot
 from bot.store.base import Base, Moment
+from bot.store.bulk import insert_rows
 
 log = logging.getLogger("electionbot.store")
 
@@ -78,68 +81,31 @@ def record_changes(
     A race object identical to the one in ``before`` is skipped unread: the poller keeps the
     objects of races a poll did not touch, so a national poll compares only what moved."""
     last = _last_rows(session, feed) if before is None else None
-    rows: list[dict[str, Any]] = []
+    at = after.generated_at
+    rows: list[tuple[Any, ...]] = []
     for key, race in after.races.items():
         if before is not None:
             old = before.races.get(key)
             if old is race:
                 continue
-            point = point_of(race, after.generated_at)
+            point = point_of(race, at)
             if point is None or point.same_count(point_of(old, before.generated_at) if old is not None else None):
                 continue
-            rows.append(_row(feed, key, point, now))
+            rows.append((key, *_compared(point)))
             continue
-        point = point_of(race, after.generated_at)
+        point = point_of(race, at)
         if point is None:
             continue
-        row = _row(feed, key, point, now)
+        values = _compared(point)
         # after a restart: the race's last row, compared as stored (the same encoding) undecoded
         prior = last.get(key) if last is not None else None
-        if prior is None or prior != tuple(row[c] for c in _COMPARED):
-            rows.append(row)
+        if prior is None or prior != values:
+            rows.append((key, *values))
     if rows:
-        _insert(session, rows)
+        # one executemany; a poll's rows share the feed and their two times (bot/store/bulk.py)
+        insert_rows(session.connection(), _TABLE, {"feed": feed, "at": at, "recorded_at": now}, _ROW_COLUMNS, rows)
     prune(session, now, keep_days)
     return len(rows)
-
-
-def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """One executemany on the driver, the statement compiled once per dialect and each column's
-    bind processor (e.g. SQLite's datetime text) applied once per distinct value: a poll's rows
-    share their two times. The same SQL and the same values as ``session.execute(insert, rows)``
-    (what this replaced), which spent a national first poll's time converting 14,000 datetimes
-    one by one and walking SQLAlchemy's per-row parameter machinery."""
-    connection = session.connection()
-    sql, keys, positional, processors = _compiled(connection.dialect)
-    for key, process in processors.items():
-        done: dict[Any, Any] = {}
-        for row in rows:
-            value = row[key]
-            try:
-                row[key] = done[value]
-            except KeyError:
-                row[key] = done[value] = process(value)
-            except TypeError:  # an unhashable value: processed as is
-                row[key] = process(value)
-    params: list[Any] = [tuple(row[k] for k in keys) for row in rows] if positional else rows
-    connection.exec_driver_sql(sql, params)
-
-
-_COMPILED: dict[Any, tuple[str, tuple[str, ...], bool, dict[str, Any]]] = {}
-
-
-def _compiled(dialect: Any) -> tuple[str, tuple[str, ...], bool, dict[str, Any]]:
-    """The insert of every column but ``id`` as the dialect writes it, its parameters' order (for
-    a positional paramstyle) and the bind processors SQLAlchemy would apply."""
-    key = (dialect.name, dialect.driver, dialect.paramstyle)
-    found = _COMPILED.get(key)
-    if found is None:
-        columns = [c.name for c in _TABLE.columns if c.name != "id"]
-        compiled = _TABLE.insert().compile(dialect=dialect, column_keys=columns)
-        processors = {k: p for k, p in compiled._bind_processors.items() if p is not None}  # noqa: SLF001
-        order = tuple(compiled.positiontup or ()) if compiled.positional else tuple(columns)
-        found = _COMPILED[key] = (compiled.string, order, bool(compiled.positional), processors)
-    return found
 
 
 def prune(session: Session, now: datetime, keep_days: int = DEFAULT_HISTORY_DAYS) -> int:
@@ -200,20 +166,34 @@ def _last_rows(session: Session, feed: str) -> dict[str, tuple[Any, ...]]:
     return {r[0]: tuple(r[1:]) for r in rows}
 
 
-def _row(feed: str, race_key: str, point: HistoryPoint, now: datetime) -> dict[str, Any]:
-    return {
-        "feed": feed,
-        "race_key": race_key,
-        "at": point.at,
-        "recorded_at": now,
-        "votes": _SORTED.encode(dict(point.votes)),
-        "precincts_reporting": point.precincts_reporting,
-        "precincts_total": point.precincts_total,
-        "expected_vote_pct": point.expected_vote_pct,
-        "call_status": point.call_status.value,
-        "winners": json.dumps(list(point.winners)) if point.winners else "[]",
-        "race_call_status": point.race_call_status,
-    }
+def _compared(point: HistoryPoint) -> tuple[Any, ...]:
+    """The point's ``_COMPARED`` columns as they are stored."""
+    return (
+        votes_text(point.votes),
+        point.precincts_reporting,
+        point.precincts_total,
+        point.expected_vote_pct,
+        point.call_status._value_,
+        json.dumps(list(point.winners)) if point.winners else "[]",
+        point.race_call_status,
+    )
+
+
+#: the columns of a row that are not shared by the poll's rows, in the order ``record_changes`` gives them
+_ROW_COLUMNS = ("race_key", *_COMPARED)
+
+
+def votes_text(votes: Mapping[str, int]) -> str:
+    """``json.dumps(dict(votes), sort_keys=True)`` to the byte. Written by hand for the usual
+    shape (string ids, plain integer counts): the standard library's encoder is set up afresh on
+    each call, a few microseconds, 7,000 times a national first poll. Keys are quoted by the
+    very function :mod:`json` uses (``encode_basestring_ascii``) and an int is written as its
+    ``repr``, as :mod:`json` does; any other shape goes to :mod:`json` itself."""
+    items = sorted(votes.items())
+    for key, value in items:
+        if type(key) is not str or type(value) is not int:
+            return _SORTED.encode(dict(votes))
+    return "{" + ", ".join([f"{_quoted(key)}: {value!r}" for key, value in items]) + "}"
 
 
 #: ``json.dumps(..., sort_keys=True)`` builds an encoder per call; one kept encoder writes the same text

@@ -24,6 +24,7 @@ from bot.codec.errors import FeedError
 from bot.core.events import Alert
 from bot.core.model import Race, Snapshot
 from bot.core.rules import RaceMemory
+from bot.store.bulk import insert_rows
 from bot.store.history import DEFAULT_HISTORY_DAYS, record_changes
 from bot.store.moments import aware, utcnow
 from bot.store.outbox import queue_deliveries
@@ -41,9 +42,10 @@ class StoredSnapshot:
     polls: int
 
 
-#: Core's executemany for the race rows: the ORM's bulk path spent more time collecting a national
-#: first poll's 7,000 rows than SQLite spent writing them
+#: The race rows go to the driver's executemany (bot/store/bulk.py): the ORM's bulk path, then
+#: Core's, spent more time collecting a national first poll's 7,000 rows than SQLite spent writing them
 _RACES: Table = SnapshotRaceRow.__table__  # type: ignore[assignment]  # a declarative class's table is a Table
+_RACE_COLUMNS = ("race_key", "position", "document")
 
 
 def memory_json(memory: Mapping[str, RaceMemory]) -> str:
@@ -397,20 +399,11 @@ class SnapshotStore(Sessions):
             ]
             if changed:
                 s.execute(update(SnapshotRaceRow), changed)
-            added = [
-                {"feed": feed, "race_key": k, "position": i, "document": races[k][1]}
-                for i, k in enumerate(keys[len(previous) :], start=len(previous))
-            ]
-            if added:
-                s.execute(_RACES.insert(), added)
+            added = [(k, i, races[k][1]) for i, k in enumerate(keys[len(previous) :], start=len(previous))]
+            insert_rows(s.connection(), _RACES, {"feed": feed}, _RACE_COLUMNS, added)
             self.stats["races_written"] += len(changed) + len(added)
             return
         s.execute(delete(SnapshotRaceRow).where(SnapshotRaceRow.feed == feed))
-        s.execute(
-            _RACES.insert(),
-            [
-                {"feed": feed, "race_key": k, "position": i, "document": text}
-                for i, (k, (_, text)) in enumerate(races.items())
-            ],
-        )
+        rows = [(k, i, text) for i, (k, (_, text)) in enumerate(races.items())]
+        insert_rows(s.connection(), _RACES, {"feed": feed}, _RACE_COLUMNS, rows)
         self.stats["races_written"] += len(races)
