@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.model import Candidate
+from bot.core.model import Candidate, built_candidate
 from bot.feeds.ap.readers import Malformed, boolean, kind_of, optional_ident, optional_text
 from bot.feeds.common import is_pseudo_name
 
@@ -61,12 +61,12 @@ def candidate(our_id: str, entry: dict[str, Any]) -> Candidate:
     if not last and not first:
         raise Malformed(f"candidate {our_id} has no name")
     name = f"{first} {last}" if first and last else (last or first or "")
-    return Candidate(
-        id=our_id,
-        name=name,
-        party=optional_text(entry.get("party"), "party"),
-        incumbent=boolean(entry.get("incumbent"), "incumbent"),
-        pseudo=not first and is_pseudo_name(name),
+    return built_candidate(
+        our_id,
+        name,
+        optional_text(entry.get("party"), "party"),
+        boolean(entry.get("incumbent"), "incumbent"),
+        not first and is_pseudo_name(name),
     )
 
 

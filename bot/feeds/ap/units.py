@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.codec.errors import LeftOut
-from bot.core.model import Level, ReportingUnit
+from bot.core.model import Level, ReportingUnit, built_unit
 from bot.core.states import state_name
 from bot.feeds.ap.candidates import Roster
 from bot.feeds.ap.readers import Malformed, fips_code, ident, instant, kind_of, percent, whole_number
@@ -101,16 +101,16 @@ def reporting_unit(raw: Any, state: str, roster: Roster) -> ReportingUnit | None
             raise Malformed(f"unit {unit_id}: candidate {cid} appears twice")
         votes[cid] = count
     updated = raw.get("lastUpdated")
-    return ReportingUnit(
-        id=unit_id,
-        level=level,
-        name=name,
-        votes=votes,
-        fips=fips,
-        precincts_reporting=whole_number(raw.get("precinctsReporting"), "precinctsReporting"),
-        precincts_total=whole_number(raw.get("precinctsTotal"), "precinctsTotal"),
-        expected_vote_pct=percent(raw.get("eevp"), "eevp"),
-        last_updated=instant(updated, "lastUpdated") if updated is not None else None,
+    return built_unit(  # votes is handed over: built here, referenced nowhere else
+        unit_id,
+        level,
+        name,
+        votes,
+        fips,
+        whole_number(raw.get("precinctsReporting"), "precinctsReporting"),
+        whole_number(raw.get("precinctsTotal"), "precinctsTotal"),
+        percent(raw.get("eevp"), "eevp"),
+        instant(updated, "lastUpdated") if updated is not None else None,
     )
 
 

@@ -1,0 +1,277 @@
+"""AP's typed fast path (bot/feeds/ap/shapes.py, typed.py) gives exactly what the generic path gives.
+
+``parse_ap`` reads a reply through msgspec Structs shaped like AP's JSON and builds each plain race
+from them; a race the shapes refuse, or that has something to leave out or say, is read by the
+generic path, and a document the shapes refuse is read whole by it. The two may differ in speed
+only: for every input here (the real samples, the fixtures, a national night, the mutation
+corpus's mutations and the odd shapes listed below), the reply, or the refusal's message, is the
+same either way. And the fast path is really taken: every race of the plain inputs goes through it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.national import replies
+from bot.codec.errors import FeedError
+from bot.feeds.ap import reply
+from bot.feeds.ap.shapes import decode_race, decode_reply
+from bot.feeds.ap.typed import NotPlain, typed_race
+from tests.mutations import ap_spots, deep, json_bytes, json_mutations, sample
+
+from .samples import AP_FIXTURES, SHARED_SAMPLES, needs_shared
+
+FIXTURE = "20171212_al_senate_full.json"
+
+
+def outcome(data: bytes, typed: bool) -> tuple[str, str]:
+    """The reply in full (repr shows a float where an int was, a mappingproxy's order), or the refusal."""
+    try:
+        return "reply", repr(reply._parse_ap(data, "f", typed=typed))
+    except FeedError as exc:
+        return "refused", str(exc)
+
+
+def assert_same(data: bytes, where: str) -> None:
+    fast, generic = outcome(data, True), outcome(data, False)
+    assert fast == generic, where
+
+
+def typed_share(data: bytes) -> tuple[int, int]:
+    """(races the typed path reads itself, races in the reply)."""
+    races = decode_reply(data).races
+    plain = 0
+    for raw in races:
+        try:
+            typed_race(decode_race(raw))
+        except NotPlain:
+            continue
+        plain += 1
+    return plain, len(races)
+
+
+def _results_files(folder: Path) -> list[Path]:
+    return [p for p in sorted(folder.glob("*.json")) if "races" in json.loads(p.read_bytes())]
+
+
+@pytest.mark.parametrize("name", [p.name for p in sorted(AP_FIXTURES.glob("*.json"))])
+def test_every_fixture_reads_the_same_both_ways_and_its_races_take_the_typed_path(name: str) -> None:
+    data = (AP_FIXTURES / name).read_bytes()
+    assert_same(data, name)
+    if "races" in json.loads(data):
+        plain, total = typed_share(data)
+        assert plain == total, name
+
+
+@needs_shared
+@pytest.mark.shared
+def test_every_real_sample_reads_the_same_both_ways_and_its_races_take_the_typed_path() -> None:
+    files = sorted((SHARED_SAMPLES / "ap").glob("*.json"))
+    assert files
+    for path in files:
+        assert_same(path.read_bytes(), path.name)
+    for path in _results_files(SHARED_SAMPLES / "ap"):
+        plain, total = typed_share(path.read_bytes())
+        assert plain == total > 0, path.name
+
+
+def test_a_national_night_reads_the_same_both_ways_every_race_on_the_typed_path() -> None:
+    for index, (body, _) in enumerate(replies(seed=11, polls=3, scale=0.02)):
+        assert_same(body, f"reply {index}")
+        plain, total = typed_share(body)
+        assert plain == total > 0
+
+
+def _mutated_documents() -> list[tuple[str, bytes]]:
+    rng = random.Random(13)
+    docs = [(p.name, json.loads(p.read_bytes())) for p in _results_files(AP_FIXTURES)]
+    if SHARED_SAMPLES.is_dir():
+        docs += [(p.name, json.loads(p.read_bytes())) for p in _results_files(SHARED_SAMPLES / "ap")]
+    out = []
+    for name, doc in docs:
+        for mutation in sample(list(json_mutations(ap_spots(doc, rng))), 60, rng):
+            out.append((f"{name}: {mutation.kind} {mutation.where}", json_bytes(mutation.apply(deep(doc)))))
+    return out
+
+
+def test_the_mutation_corpus_reads_the_same_both_ways() -> None:
+    mutated = _mutated_documents()
+    assert len(mutated) > 300
+    for where, data in mutated:
+        assert_same(data, where)
+
+
+def _race(doc: dict[str, Any]) -> dict[str, Any]:
+    race: dict[str, Any] = doc["races"][0]
+    return race
+
+
+def _state_row(doc: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = _race(doc)["reportingUnits"][0]
+    return row
+
+
+def _county(doc: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = _race(doc)["reportingUnits"][1]
+    return row
+
+
+def _entry(doc: dict[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = _county(doc)["candidates"][0]
+    return entry
+
+
+#: odd shapes the typed path must leave to the generic one (or read as it does), each on one race
+EDITS: dict[str, Callable[[dict[str, Any]], object]] = {
+    "no test flag": lambda d: _race(d).pop("test"),
+    "test flag null": lambda d: _race(d).update(test=None),
+    "test flag as text": lambda d: _race(d).update(test="true"),
+    "resultsType in capitals": lambda d: _race(d).update(resultsType="TEST"),
+    "resultsType t": lambda d: _race(d).update(resultsType="t"),
+    "level in capitals": lambda d: _county(d).update(level="SUBUNIT"),
+    "level State": lambda d: _state_row(d).update(level="State"),
+    "level null": lambda d: _county(d).update(level=None),
+    "statePostal lower case": lambda d: [u.update(statePostal="al") for u in _race(d)["reportingUnits"]],
+    "statePostal on the race": lambda d: _race(d).update(statePostal="al"),
+    "statePostal of three letters": lambda d: _race(d).update(statePostal="ALA"),
+    "votes null": lambda d: _entry(d).update(voteCount=None),
+    "votes missing": lambda d: _entry(d).pop("voteCount"),
+    "votes negative": lambda d: _entry(d).update(voteCount=-1),
+    "votes as text": lambda d: _entry(d).update(voteCount="12"),
+    "votes as true": lambda d: _entry(d).update(voteCount=True),
+    "votes as a float": lambda d: _entry(d).update(voteCount=12.0),
+    "votes past 64 bits": lambda d: _entry(d).update(voteCount=2**70),
+    "precincts as true": lambda d: _county(d).update(precinctsReporting=True),
+    "precincts as text": lambda d: _county(d).update(precinctsTotal="334"),
+    "more precincts reporting than exist": lambda d: _county(d).update(precinctsReporting=999),
+    "one precinct count null": lambda d: _county(d).update(precinctsReporting=None),
+    "eevp as an int": lambda d: _state_row(d).update(eevp=84),
+    "eevp as true": lambda d: _state_row(d).update(eevp=True),
+    "eevp above 100": lambda d: _state_row(d).update(eevp=100.5),
+    "eevp on the race": lambda d: _race(d).update(eevp=12),
+    "national as 1": lambda d: _race(d).update(national=1),
+    "flippedSeat as text": lambda d: _race(d).update(flippedSeat="yes"),
+    "numWinners 0": lambda d: _race(d).update(numWinners=0),
+    "numWinners 2": lambda d: _race(d).update(numWinners=2),
+    "raceID as a number": lambda d: _race(d).update(raceID=1000),
+    "raceID empty": lambda d: _race(d).update(raceID=""),
+    "candidateID as a number": lambda d: _entry(d).update(candidateID=6001),
+    "candidateID empty": lambda d: [u["candidates"][0].update(candidateID="") for u in _race(d)["reportingUnits"]],
+    "a candidate twice on a row": lambda d: _county(d)["candidates"].append(dict(_entry(d))),
+    "a county id twice": lambda d: _race(d)["reportingUnits"].append(dict(_county(d))),
+    "two state rows": lambda d: _race(d)["reportingUnits"].append(dict(_state_row(d))),
+    "a unit id of 200 characters": lambda d: _county(d).update(reportingunitID="1" * 200),
+    "a fips of four digits": lambda d: _county(d).update(fipsCode="1001"),
+    "a fips that is not digits": lambda d: _county(d).update(fipsCode="0100A"),
+    "a unit without ids": lambda d: [_county(d).pop(k, None) for k in ("reportingunitID", "fipsCode")],
+    "a unit that is not an object": lambda d: _race(d)["reportingUnits"].append("county"),
+    "a candidate that is not an object": lambda d: _county(d)["candidates"].append(7),
+    "a race that is not an object": lambda d: d["races"].append([]),
+    "a race repeated": lambda d: d["races"].append(deep(_race(d))),
+    "a candidate without a name": lambda d: [
+        u["candidates"][0].pop(k, None) for u in _race(d)["reportingUnits"] for k in ("first", "last")
+    ],
+    "polIDs shared by two candidates": lambda d: [
+        c.update(polID="1") for u in _race(d)["reportingUnits"] for c in u["candidates"][:2]
+    ],
+    "polID 0 everywhere": lambda d: [c.update(polID="0") for u in _race(d)["reportingUnits"] for c in u["candidates"]],
+    "a winner flag X": lambda d: _state_row(d)["candidates"][0].update(winner="X"),
+    "a runoff flag R": lambda d: _state_row(d)["candidates"][0].update(winner="R"),
+    "a winner flag true": lambda d: _state_row(d)["candidates"][0].update(winner=True),
+    "a winner only on a county row": lambda d: _entry(d).update(winner="X"),
+    "a winner unknown to the rows": lambda d: _state_row(d)["candidates"].append(
+        {"candidateID": "9", "polID": "9", "last": "Ghost", "winner": "X", "voteCount": 0}
+    ),
+    "an uncontested race without candidates": lambda d: [u.update(candidates=[]) for u in _race(d)["reportingUnits"]],
+    "a race without units": lambda d: _race(d).pop("reportingUnits"),
+    "units null": lambda d: _race(d).update(reportingUnits=None),
+    "units not a list": lambda d: _race(d).update(reportingUnits={}),
+    "a roster on the race": lambda d: _race(d).update(candidates=deep(_state_row(d)["candidates"])),
+    "a roster entry without a name": lambda d: _race(d).update(candidates=[{"candidateID": "77", "polID": "77"}]),
+    "a ballot measure": lambda d: _race(d).update(officeID="I", raceType="General Ballot Measure"),
+    "a time that is not a time": lambda d: _county(d).update(lastUpdated="yesterday"),
+    "a naive time": lambda d: _county(d).update(lastUpdated="2017-12-13T01:58:00"),
+    "an empty time": lambda d: _county(d).update(lastUpdated=""),
+    "a name of spaces": lambda d: _county(d).update(reportingunitName="   "),
+    "a name with NUL": lambda d: _county(d).update(reportingunitName="Aut\u0000auga"),
+    "a party of 80 characters": lambda d: [u["candidates"][0].update(party="P" * 80) for u in _race(d)["reportingUnits"]],
+    "a national roll-up row": lambda d: _race(d)["reportingUnits"].append({"level": "national", "statePostal": "US"}),
+    "an unknown field on everything": lambda d: [
+        o.update(extra={"x": [1, 2.5, None]}) for o in (d, _race(d), _county(d), _entry(d))
+    ],
+    "a test reply": lambda d: [r.update(test=True) for r in d["races"]],
+    "one race test, another not": lambda d: d["races"][-1].update(test=True),
+    "no races": lambda d: d.update(races=[]),
+    "races null": lambda d: d.update(races=None),
+    "no races key": lambda d: d.pop("races"),
+    "nextrequest as a number": lambda d: d.update(nextrequest=5),
+    "isTruncated null": lambda d: d.update(isTruncated=None),
+    "isTruncated as text": lambda d: d.update(isTruncated="no"),
+    "timestamp unreadable": lambda d: d.update(timestamp="soon"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_an_odd_shape_reads_the_same_both_ways(name: str) -> None:
+    doc = json.loads((AP_FIXTURES / FIXTURE).read_bytes())
+    EDITS[name](doc)
+    assert_same(json.dumps(doc, ensure_ascii=False).encode("utf-8"), name)
+
+
+def _fixture_text() -> str:
+    return (AP_FIXTURES / FIXTURE).read_text(encoding="utf-8")
+
+
+#: byte-level oddities: what msgspec refuses and json.loads reads (or refuses with its own message),
+#: and what msgspec skips unchecked in a field the parser does not read
+BYTES: dict[str, Callable[[], bytes]] = {
+    "NaN in a skipped field": lambda: (
+        _fixture_text().replace('"precinctsReportingPct": 40.54', '"precinctsReportingPct": NaN').encode()
+    ),
+    "a number past a float in a skipped field": lambda: (
+        _fixture_text().replace('"precinctsReportingPct": 40.54', '"precinctsReportingPct": 1e400').encode()
+    ),
+    "a number past a float in eevp": lambda: _fixture_text().replace('"eevp": 41', '"eevp": 1e400').encode(),
+    "a lone surrogate in a name": lambda: _fixture_text().replace('"last": "Jones"', '"last": "Jones\\ud800"').encode(),
+    "a lone surrogate in a skipped field": lambda: (
+        _fixture_text().replace('"ballotOrder": 1,', '"ballotOrder": 1, "note": "\\udc00",').encode()
+    ),
+    "invalid UTF-8 in a skipped field": lambda: (
+        _fixture_text().replace('"ballotOrder": 1,', '"ballotOrder": 1, "note": "\xff",').encode("latin-1", "replace")
+    ),
+    "a UTF-8 surrogate in a skipped field": lambda: (
+        _fixture_text().encode().replace(b'"ballotOrder": 1,', b'"ballotOrder": 1, "note": "\xed\xa0\x80",')
+    ),
+    "non-ASCII names": lambda: _fixture_text().replace('"Jones"', '"Jonés 山田"').encode(),
+    "a byte-order mark": lambda: b"\xef\xbb\xbf" + _fixture_text().encode(),
+    "UTF-16": lambda: _fixture_text().encode("utf-16"),
+    "a duplicate key, the last one plain": lambda: (
+        _fixture_text().replace('"voteCount": 300000', '"voteCount": -1, "voteCount": 300000').encode()
+    ),
+    "a duplicate key, the last one odd": lambda: (
+        _fixture_text().replace('"voteCount": 300000', '"voteCount": 300000, "voteCount": null').encode()
+    ),
+    "races twice": lambda: _fixture_text().replace('"races": [', '"races": [], "races": [', 1).encode(),
+    "broken JSON": lambda: _fixture_text()[:-20].encode(),
+    "an HTML page": lambda: b"<!doctype html><html><body>502</body></html>",
+    "empty": lambda: b"",
+    "a list at the top": lambda: b"[]",
+    "deep nesting in a skipped field": lambda: (
+        _fixture_text().replace('"ballotOrder": 1,', '"ballotOrder": 1, "deep": ' + "[" * 990 + "]" * 990 + ",").encode()
+    ),
+    "deeper nesting in a skipped field": lambda: (
+        _fixture_text().replace('"ballotOrder": 1,', '"ballotOrder": 1, "deep": ' + "[" * 5000 + "]" * 5000 + ",").encode()
+    ),
+    "the landing document": lambda: b'{"elections": [{"electionDate": "2026-11-03"}]}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(BYTES))
+def test_odd_bytes_read_the_same_both_ways(name: str) -> None:
+    assert_same(BYTES[name](), name)
