@@ -1,23 +1,30 @@
-"""How much work one poll of a national-size feed costs when only one race moved.
+"""How much work one poll of a national-size feed costs when only one race moved, and what the
+rules cost over a national first poll.
 
     .venv/bin/python -m benchmarks.bench_diff [--races 500] [--units 60] [--candidates 4] [--repeat 5]
+    .venv/bin/python -m benchmarks.bench_diff --national [FILE] [--repeat 5]
 
 Builds two snapshots (every race × counties × candidates), identical but for one county of one
 race, evaluates every race as ``bot.app.poller.Poller._evaluate`` does (memory carried from the first
 snapshot), and shows that the diff touches only that race: events and memory changes. It also
 times the cheap skip the poller could make for a race equal to its previous version (safe: the
 rules are idempotent, see tests/unit/core/test_properties.py::test_same_race_twice_gives_nothing).
+
+``--national`` times the rules over the first poll of a national night instead (every race new,
+no memory): an AP reply FILE (``python -m benchmarks.national --out /tmp/nat``), or the seeded
+night's full reply built in memory. CPU seconds, best of ``--repeat``, and µs per race.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.app.settings import load_recount_rules
+from bot.app.settings import load_recount_rules, load_runoff_rules
 from bot.core.events import coalesce
 from bot.core.model import Candidate, Level, Race, ReportingUnit, Snapshot, sum_units
 from bot.core.rules import RaceMemory, RuleSettings, evaluate
@@ -61,16 +68,49 @@ def poll(
 ) -> tuple[int, int]:
     """Poller._evaluate, optionally skipping races equal to their previous version."""
     alerts = skipped = 0
+    at, fresh = snapshot.generated_at.isoformat(), RaceMemory()
     for key, race in snapshot.races.items():
         prev = previous.races.get(key) if previous else None
         if skip_equal and prev is not None and key in memory and prev == race:
             skipped += 1
             continue
-        result = evaluate(snapshot.feed, prev, race, memory.get(key, RaceMemory()), settings, snapshot.generated_at)
+        result = evaluate(snapshot.feed, prev, race, memory.get(key, fresh), settings, snapshot.generated_at, snapshot.races)
         memory[key] = result.memory
-        if coalesce(result.events, result.facts, snapshot.generated_at.isoformat(), False) is not None:
+        if coalesce(result.events, result.facts, at, False) is not None:
             alerts += 1
     return alerts, skipped
+
+
+def national_first_poll(path: str | None, repeat: int) -> None:
+    """The rules over every race of a national first poll, as the poller runs them (its gc pause too)."""
+    from bot.feeds.ap import parse_ap
+
+    if path:
+        with open(path, "rb") as f:
+            body = f.read()
+    else:
+        from benchmarks.national import replies
+
+        body, _count = next(iter(replies(polls=1)))
+    reply = parse_ap(body, "national")
+    snapshot = Snapshot.of("national", reply.timestamp or datetime.now(UTC), reply.races, test=reply.test)
+    settings = RuleSettings(recount_rules=load_recount_rules(), runoff_rules=load_runoff_rules())
+    times, alerts = [], 0
+    gc.disable()
+    try:
+        for _ in range(repeat):
+            memory: dict[str, RaceMemory] = {}
+            start = time.process_time()
+            alerts, _ = poll(None, snapshot, memory, settings, skip_equal=False)
+            times.append(time.process_time() - start)
+            gc.collect()
+    finally:
+        gc.enable()
+    best, n = min(times), len(snapshot.races)
+    print(
+        f"national first poll: {n} races, {alerts} alerts; rules best of {repeat} {best:.3f} s CPU "
+        f"({best / n * 1e6:.0f} µs per race), median {sorted(times)[len(times) // 2]:.3f} s"
+    )
 
 
 def main() -> None:
@@ -79,7 +119,11 @@ def main() -> None:
     ap.add_argument("--units", type=int, default=60)
     ap.add_argument("--candidates", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--national", nargs="?", const="", default=None, metavar="FILE", help="time a national first poll")
     args = ap.parse_args()
+    if args.national is not None:
+        national_first_poll(args.national or None, args.repeat)
+        return
 
     settings = RuleSettings(recount_rules=load_recount_rules())
     t0 = datetime(2024, 11, 5, 23, tzinfo=UTC)

@@ -48,6 +48,8 @@ class ContextSettings:
     flip_min_margin: Fraction = Fraction(1, 200)
 
     def baseline_for(self, race: Race) -> Baseline | None:
+        if not self.baselines:
+            return None  # the usual night: asked for every race, twice, by the rules
         # a state's baseline describes the state: a county feed's race gets one only by its own key
         return self.baselines.get(race.key) or (None if race.county else self.baselines.get(race.state.upper()))
 
