@@ -162,7 +162,9 @@ class DigestWords(Protocol):
         """The few words said of a race's news in one category (``events``: :func:`news_of`'s)."""
         ...
 
-    def line_size(self, line: Line) -> int: ...
+    def line_size(self, line: Line) -> int:
+        """A line's size as sent; never smaller for a line with more items (``_cut`` relies on it)."""
+        ...
 
     def section_size(self, section: Section, totals: Mapping[str, tuple[int, int]]) -> int: ...
 
@@ -329,39 +331,52 @@ def plan(
     if len({a.race_key for a in routine}) <= threshold:
         return ChannelPlan(tuple(alerts), ())
     # One odd race costs one race: an alert the digest cannot list goes out on its own.
-    listable = [a for a in routine if _listable(a, words)]
-    held = {id(a) for a in listable}
+    listed = [(a, said) for a in routine if (said := _listable(a, words)) is not None]
+    held = {id(a) for a, _ in listed}
     individual = tuple(a for a in alerts if id(a) not in held)
-    return ChannelPlan(individual, build(listable, channel=channel, version=version, words=words))
+    return ChannelPlan(individual, _build(listed, channel=channel, version=version, words=words))
 
 
-def _listable(alert: Alert, words: DigestWords) -> bool:
+def _listable(alert: Alert, words: DigestWords) -> tuple[dict[str, str | None], str] | None:
+    """The race's notes and label as the digest lists them, or ``None`` when it cannot be listed
+    (kept for the digest: a national first poll's 2,000 races were worded twice)."""
     try:
         assert alert.facts is not None
-        _notes(alert.events, alert.facts, words)
-        words.label(alert.facts)
+        notes = _notes(alert.events, alert.facts, words)
+        label = words.label(alert.facts)
         state_name(alert.facts.state)
     except Exception:  # noqa: BLE001 - whatever is odd about it, the race is sent on its own
-        return False
-    return True
+        return None
+    return notes, label
 
 
 def build(alerts: Sequence[Alert], *, channel: str, version: str, words: DigestWords) -> tuple[Digest, ...]:
     """The digest of ``alerts`` (routine, one per race), split into parts that fit a message."""
-    if not alerts:
+    listed = []
+    for alert in alerts:
+        facts = alert.facts
+        assert facts is not None  # routine alerts are race alerts
+        listed.append((alert, (_notes(alert.events, facts, words), words.label(facts))))
+    return _build(listed, channel=channel, version=version, words=words)
+
+
+def _build(
+    listed: Sequence[tuple[Alert, tuple[dict[str, str | None], str]]], *, channel: str, version: str, words: DigestWords
+) -> tuple[Digest, ...]:
+    """``build`` with each alert's notes and label already worded."""
+    if not listed:
         return ()
+    alerts = [a for a, _ in listed]
     feed = alerts[0].feed
     test = any(a.test or (a.facts is not None and a.facts.test) for a in alerts)
     by_category: dict[str, dict[str, list[Item]]] = {}
     states: set[str] = set()
-    for alert in alerts:
+    for alert, (notes, label) in listed:
         facts = alert.facts
         assert facts is not None  # routine alerts are race alerts
         states.add(facts.state)
-        for category, note in _notes(alert.events, facts, words).items():
-            by_category.setdefault(category, {}).setdefault(facts.state, []).append(
-                Item(facts.race_key, words.label(facts), note)
-            )
+        for category, note in notes.items():
+            by_category.setdefault(category, {}).setdefault(facts.state, []).append(Item(facts.race_key, label, note))
     totals = tuple(
         (cat, sum(len(items) for items in by_state.values()), len(by_state))
         for cat, by_state in sorted(by_category.items(), key=lambda kv: _ORDER[kv[0]])
@@ -394,19 +409,42 @@ def build(alerts: Sequence[Alert], *, channel: str, version: str, words: DigestW
 
 
 def _cut(category: str, state: str, items: list[Item], words: DigestWords) -> list[Line]:
-    """A state's list, cut into lines that each fit a section under its headline."""
+    """A state's list, cut into lines that each fit a section under its headline: each line the
+    longest run of the next items that fits (at least one item, however long).
+
+    The run is found by galloping then halving, a few measures per line: a line's size grows
+    with its items (``DigestWords.line_size``), so this is the line that adding items one by one
+    until one did not fit gave, which measured the whole line again for every item (quadratic:
+    a state's 400 first votes were 400 measures of lines of up to 100 races)."""
     out: list[Line] = []
-    current: list[Item] = []
-    for item in items:
-        trial = Line(category, state, tuple([*current, item]), continued=bool(out))
-        if current and words.line_size(trial) > words.line_limit:
-            out.append(Line(category, state, tuple(current), continued=bool(out)))
-            current = [item]
-        else:
-            current.append(item)
-    if current:
-        out.append(Line(category, state, tuple(current), continued=bool(out)))
+    start = 0
+    while start < len(items):
+        end = _line_end(category, state, items, start, bool(out), words)
+        out.append(Line(category, state, tuple(items[start:end]), continued=bool(out)))
+        start = end
     return out
+
+
+def _line_end(category: str, state: str, items: list[Item], start: int, continued: bool, words: DigestWords) -> int:
+    """Where the line of ``items[start:]`` ends: the longest run that fits, at least one item."""
+
+    def fits(end: int) -> bool:
+        return words.line_size(Line(category, state, tuple(items[start:end]), continued=continued)) <= words.line_limit
+
+    if fits(len(items)):  # most states' lists are one line
+        return len(items)
+    good, step = start + 1, 1  # one item always goes in
+    while good + step <= len(items) and fits(good + step):
+        good += step
+        step *= 2
+    bad = min(good + step, len(items) + 1)  # items[start:bad] does not fit, or runs past the end
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if fits(middle):
+            good = middle
+        else:
+            bad = middle
+    return good
 
 
 def _pack(lines: Sequence[Line], totals: Mapping[str, tuple[int, int]], words: DigestWords) -> list[tuple[Section, ...]]:
