@@ -326,5 +326,5 @@ def _order(event: Event) -> tuple[int, int]:
 def coalesce(events: list[Event], facts: RaceFacts | None, at: str, test: bool) -> Alert | None:
     if not events:
         return None
-    ordered = tuple(sorted(events, key=_order)) if len(events) > 1 else (events[0],)
+    ordered = tuple(sorted(events, key=_order))
     return Alert(events[0].feed, events[0].race_key, at, test, ordered, facts)

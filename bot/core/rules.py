@@ -10,7 +10,7 @@ Every event carries a stable key built from the memory's counters, never from th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from fractions import Fraction
 from operator import attrgetter
@@ -159,7 +159,7 @@ def evaluate(
     mem = _remembered(memory, ctx.changes)
     if not events:
         return Evaluation(events, mem, None)
-    return Evaluation(events, mem, _facts(ctx, at))
+    return Evaluation(events, mem, _facts(race, ctx.st, ctx.outstanding, ctx.rule, ctx.runoff_rule, at))
 
 
 def _remembered(mem: RaceMemory, changes: Mapping[str, Any]) -> RaceMemory:
@@ -188,15 +188,28 @@ def _count_changed(previous: Race | None, race: Race) -> bool:
 
 def race_facts(race: Race, settings: RuleSettings, at: datetime | None = None) -> RaceFacts:
     """The numbers /results and the live card show: the same ones the alerts state."""
-    return _facts(_Context("", race, applicable_recount_rule(race, settings), settings, None), at)
+    return _facts(
+        race,
+        standing(race),
+        votes_left(race, settings).votes,
+        applicable_recount_rule(race, settings),
+        applicable_runoff_rule(race, settings.runoff_rules),
+        at,
+    )
 
 
-def _facts(ctx: _Context, at: datetime | None) -> RaceFacts:
-    rule, runoff = ctx.rule, ctx.runoff_rule
+def _facts(
+    race: Race,
+    st: Standing,
+    outstanding: int | None,
+    rule: RecountRule | None,
+    runoff: RunoffRule | None,
+    at: datetime | None,
+) -> RaceFacts:
     return facts_of(
-        ctx.st,
-        ctx.race,
-        ctx.outstanding,
+        st,
+        race,
+        outstanding,
         rule.threshold if rule else None,
         rule.citation if rule else None,
         at,
@@ -237,7 +250,7 @@ def _run(ctx: _Context, previous: Race | None, memory: RaceMemory) -> None:
 
 
 def _without_swing(event: Event) -> Event:
-    return Event(event.kind, event.key, event.feed, event.race_key, {**event.details, "swing": None})
+    return replace(event, details={**event.details, "swing": None})
 
 
 def applicable_recount_rule(race: Race, settings: RuleSettings) -> RecountRule | None:
@@ -368,8 +381,7 @@ def _first_votes(ctx: _Context, mem: RaceMemory) -> None:
 def _leader(ctx: _Context, mem: RaceMemory) -> None:
     leader = None if ctx.quiet or ctx.st.leader is None else ctx.st.leader.candidate_id
     if leader is None or leader == mem.announced_leader:
-        if mem.pending_leader is not None or mem.pending_polls != 0:
-            ctx.changes.update(pending_leader=None, pending_polls=0)
+        ctx.changes.update(pending_leader=None, pending_polls=0)
         return
     if mem.announced_leader is None:
         ctx.emit(EventKind.TAKES_LEAD, leader=leader)

@@ -333,3 +333,18 @@ def test_race_filter_forms(follow, wanted):
     r = race({"a": 1}, office_id="S")
     assert RaceFilter(follow).wants(r) is wanted
     assert RaceFilter(("national",)).wants(replace(r, national=True))
+
+
+def test_facts_state_the_snapshot_time_in_its_own_zone():
+    """The time a race's facts state is written once per poll (a cache): the same instant given in
+    another zone is another text, and each must come back as given."""
+    from datetime import timedelta, timezone
+
+    from bot.core.rules import race_facts
+
+    eastern = AT.astimezone(timezone(timedelta(hours=-5)))
+    assert AT == eastern  # one instant: the cache must not take them for one text
+    r = race({"a": 60, "b": 40})
+    assert race_facts(r, SETTINGS, AT).updated_at == "2024-11-05T23:00:00+00:00"
+    assert race_facts(r, SETTINGS, eastern).updated_at == "2024-11-05T18:00:00-05:00"
+    assert race_facts(r, SETTINGS, AT).updated_at == "2024-11-05T23:00:00+00:00"
