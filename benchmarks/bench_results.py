@@ -3,9 +3,9 @@ against the web process as production runs it, both ways it is deployed, side by
 
 The servers (``--server``, default ``both``): ``procfile``, the Procfile's ``web`` command
 (gunicorn serving ``bot.wsgi:application``), and ``serve``, ``python -m bot serve`` (the same
-gunicorn stack with the poller and delivery in the web process, the one-process deployment; its
-poller reads the final Alabama snapshot from a loopback feed every ``--poll-interval`` seconds
-while it answers). Each runs in its own process with a temp config and a temp SQLite store
+gunicorn stack, with the poller and delivery in a child process of serve's, the one-command
+deployment; its poller reads the final Alabama snapshot from a loopback feed every
+``--poll-interval`` seconds while it answers). Each runs in its own process with a temp config and a temp SQLite store
 holding the Alabama 2017 final snapshot; the client is another process
 (``benchmarks._results_client``) keeping ``--concurrency`` requests in flight. With both, the
 servers run at once and their runs alternate, so each sees the same load from the rest of the
@@ -33,8 +33,8 @@ the same deployment.
 key made for the run (its public half is the server's ``DISCORD_PUBLIC_KEY``); every answer must be
 an ephemeral type-4 message carrying the same figures.
 
-``--workers``/``--threads`` change the Procfile's command only (serve always runs one worker:
-its scheduler must not run twice). ``gunicorn`` is the old name of ``procfile``.
+``--workers``/``--threads`` change the Procfile's command only (serve always runs the Procfile's
+one web worker). ``gunicorn`` is the old name of ``procfile``.
 
 Exit status: 0 when every answer was right and the target was met, 1 on a wrong answer, 2 when
 the answers were right but the target was missed.

@@ -3,11 +3,13 @@ the fake Slack, signed slash commands.
 
 Issue 12: serve used wsgiref, whose listen backlog (5) dropped connections in a burst; clients
 retried after a second (p99 about 1,030 ms at 20 concurrent). serve now runs the Procfile's web
-stack (gunicorn) with the poller and delivery inside its one worker. These tests check what that
-must keep: one process does everything (the poller stores the feed, delivery posts to Slack,
-``/results`` answers from what the poller stored), no connection is dropped in a burst, it stops
-cleanly on SIGTERM, and config errors are still one line and exit code 2. Speed itself is
-measured by ``benchmarks/bench_results.py``, not asserted here.
+stack (gunicorn) and, in a process of its own, the poller and delivery (issue 13: a national poll
+in the web worker held its GIL). These tests check what that must keep: one command does
+everything (the poller stores the feed, delivery posts to Slack, ``/results`` answers from what
+the poller stored), no connection is dropped in a burst, it stops cleanly on SIGTERM, and config
+errors are still one line and exit code 2. The poller's own process (restarted when killed,
+stopped with serve) is tested in test_serve_poller.py. Speed itself is measured by
+``benchmarks/bench_results.py``, not asserted here.
 """
 
 from __future__ import annotations
@@ -138,12 +140,12 @@ def _wait(predicate, timeout: float, what: str, log: Path):  # type: ignore[no-u
 
 
 @pytest.mark.e2e
-def test_serve_polls_delivers_and_answers_in_one_process_then_stops_on_sigterm(served: Served) -> None:
-    # The poller runs in the web worker: it fetched the feed, and delivery posted its alerts.
+def test_serve_polls_delivers_and_answers_then_stops_on_sigterm(served: Served) -> None:
+    # The poller fetched the feed, and delivery posted its alerts.
     _wait(lambda: served.feed.requests_to("/al.json"), 30, "the feed was not polled", served.log)
     posts = _wait(lambda: served.slack.posts("C1"), 30, "no alert was posted", served.log)
     assert any("Jones" in (p.get("text") or "") for p in posts)
-    # /results answers from the snapshot that process's poller stored.
+    # /results answers from the snapshot the poller stored.
     answer = post_signed(served.url, slash_body("alabama"), SECRET, timeout=10)
     assert answer.status_code == 200
     assert answer.json()["response_type"] == "ephemeral"
@@ -221,7 +223,7 @@ def test_serve_runs_the_procfile_web_settings() -> None:
     def option(name: str) -> str:
         return args[args.index(name) + 1]
 
-    assert int(option("--workers")) == WEB_WORKERS == 1  # one: the poller must not run twice
+    assert int(option("--workers")) == WEB_WORKERS == 1
     assert int(option("--threads")) == WEB_THREADS
     assert int(option("--timeout")) == WEB_TIMEOUT
     assert args[-1] == "bot.wsgi:application"
