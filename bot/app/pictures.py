@@ -31,9 +31,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.core.commands import OFFICE_IDS, Command
 from bot.core.digest import Digest
 from bot.core.events import Alert, EventKind
 from bot.core.model import Race
@@ -42,6 +41,11 @@ from bot.core.rules import RuleSettings
 from bot.core.targets import Target
 from bot.render.picture import Picture
 from bot.store.database import Store
+
+if TYPE_CHECKING:
+    # the /results commands' parser (difflib, the state and office names): loaded by the command
+    # handlers, not by a poller's or a replay's desk (issue 13)
+    from bot.core.commands import Command
 
 log = logging.getLogger("electionbot.pictures")
 
@@ -276,6 +280,8 @@ class PictureDesk:
     def race_for(self, cmd: Command) -> tuple[str, str, str] | None:
         """(feed, race key, label) of the state's race the command means: the first statewide race
         of the state (of ``cmd.office`` when given) in feed order."""
+        from bot.core.commands import OFFICE_IDS
+
         office_id = OFFICE_IDS.get(cmd.office) if cmd.office else None
         for snapshot in self.store.latest_snapshots():
             for race in snapshot.races.values():
