@@ -243,6 +243,30 @@ def start_up(rounds: int) -> None:
         f"start-up       python -m bot --help {min(helps):5.2f} s   a replay's imports {min(imports):5.2f} s   "
         f"python alone {min(bare):5.2f} s  (best of {rounds})"
     )
+    by_package = import_self_times(replay_imports, rounds)
+    top = sorted(by_package.items(), key=lambda kv: -kv[1])[:8]
+    print(
+        "               where they go (-X importtime, self ms, best of each): " + ", ".join(f"{k} {v:.0f}" for k, v in top)
+    )
+
+
+def import_self_times(statement: str, rounds: int) -> dict[str, float]:
+    """Milliseconds of import each top-level package took itself (not its imports), best of
+    ``rounds`` processes each: which library a start-up's time goes to (issue 13)."""
+    best: dict[str, float] = {}
+    for _ in range(rounds):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", statement], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        totals: dict[str, float] = {}
+        for line in done.stderr.splitlines()[1:]:  # the first is the header
+            parts = line.split("|")
+            if line.startswith("import time:") and len(parts) == 3:
+                package = parts[2].strip().split(".")[0]
+                totals[package] = totals.get(package, 0.0) + int(parts[0].split(":")[1]) / 1000
+        for package, ms in totals.items():
+            best[package] = min(ms, best.get(package, ms))
+    return best
 
 
 def whole_reply(full: Path, rounds: int) -> tuple[list[str], float | None]:
