@@ -13,7 +13,9 @@ the messages live in one place, and the two readers can only differ in speed
 
 from __future__ import annotations
 
-from typing import cast
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from bot.core.model import CallStatus, Level, Race, ReportingUnit, built_race, built_unit
 from bot.core.states import state_name
@@ -24,6 +26,14 @@ from bot.feeds.ap.shapes import ApCandidate, ApRace, ApUnit
 from bot.feeds.ap.units import NEW_ENGLAND
 
 _LEVELS = {"state": Level.STATE, "district": Level.DISTRICT, "fipscode": Level.COUNTY, "township": Level.TOWN}
+_STATE = Level.STATE
+#: a national reply repeats each county's FIPS code and a handful of times in every race: read once
+_fips = lru_cache(maxsize=16384)(fips_code)
+
+
+@lru_cache(maxsize=4096)
+def _moment(text: str) -> datetime | None:
+    return instant(text, "lastUpdated")
 
 
 class NotPlain(Exception):
@@ -146,22 +156,17 @@ def _units(raw_units: list[ApUnit], state: str, roster: Roster) -> tuple[list[Re
                 continue
             level = found
         raw_fips = raw.fipsCode
-        fips = fips_code(raw_fips) if raw_fips is not None else None
-        if level is Level.STATE:
+        fips = _fips(raw_fips) if raw_fips is not None else None
+        if level is _STATE:
             unit_id = state
             name = raw.stateName or state_name(state)
         else:
-            raw_id = raw.reportingunitID or raw_fips
-            if raw_id is None:
-                raise NotPlain
-            unit_id = ident(raw_id, "reportingunitID")
+            unit_id = ident(raw.reportingunitID or raw_fips, "reportingunitID")
             name = raw.reportingunitName or unit_id
         entries = raw.candidates or ()
-        known = {by_key.get(entry.candidateID): entry.voteCount for entry in entries}
-        if None in known:  # a candidate first seen on this row: resolve each in order, as the generic path does
+        votes: dict[Any, int] = {by_key.get(entry.candidateID): entry.voteCount for entry in entries}
+        if None in votes:  # a candidate first seen on this row: resolve each in order, as the generic path does
             votes = {_resolve(roster, entry): entry.voteCount for entry in entries}
-        else:
-            votes = cast(dict[str, int], known)
         if len(votes) != len(entries) or unit_id in seen:  # a candidate twice on a row, a unit id twice
             raise NotPlain
         seen.add(unit_id)
@@ -175,10 +180,10 @@ def _units(raw_units: list[ApUnit], state: str, roster: Roster) -> tuple[list[Re
             raw.precinctsReporting,
             raw.precinctsTotal,
             raw.eevp,
-            instant(updated, "lastUpdated") if updated is not None else None,
+            _moment(updated) if updated is not None else None,
             None,
         )
-        if level is Level.STATE:
+        if level is _STATE:
             state_row = raw
             units.insert(0, unit)
         else:
