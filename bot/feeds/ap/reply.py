@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -89,11 +90,10 @@ def _read_typed(data: bytes) -> _Read | None:
     :mod:`.typed` finds not plain through the generic reader; ``None`` when the document is one
     the generic path must read whole (not an AP results reply, not UTF-8, or a race msgspec
     cannot decode at all, which ``json.loads`` may still read: NaN, a lone surrogate)."""
-    if not data.isascii():
-        try:  # msgspec skips the fields it does not read without checking their bytes; the generic path refuses such a document
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
+    # msgspec skips the fields it does not read without checking their bytes; the generic path
+    # refuses a document that is not UTF-8 whole
+    if not (data.isascii() or is_utf8(data)):
+        return None
     try:
         shape = decode_reply(data)
     except REFUSED:
@@ -117,6 +117,20 @@ def _read_typed(data: bytes) -> _Read | None:
         else:
             test = test or typed_says_test(typed)
     return _Read(found, left_out, test, shape.nextrequest, shape.isTruncated, shape.timestamp, shape.electionDate)
+
+
+def is_utf8(data: bytes, chunk: int = 1 << 20) -> bool:
+    """Whether the bytes are UTF-8, read a chunk at a time: decoding a 26 MB reply whole to find
+    out would hold a copy of up to four times its size."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), chunk):
+            decoder.decode(view[start : start + chunk])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _read_generic(doc: Any) -> _Read:

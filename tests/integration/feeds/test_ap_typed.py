@@ -275,3 +275,12 @@ BYTES: dict[str, Callable[[], bytes]] = {
 @pytest.mark.parametrize("name", sorted(BYTES))
 def test_odd_bytes_read_the_same_both_ways(name: str) -> None:
     assert_same(BYTES[name](), name)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 1 << 20])
+def test_utf8_is_told_a_chunk_at_a_time_whatever_the_chunk_splits(chunk: int) -> None:
+    text = "aé山😀b".encode()
+    assert reply.is_utf8(text, chunk)
+    assert not reply.is_utf8(text[:2], chunk)  # ends inside a character
+    assert not reply.is_utf8(text[:-1] + b"\xff", chunk)
+    assert not reply.is_utf8(b"\xed\xa0\x80", chunk)  # a surrogate: json.loads reads it, the generic path must
