@@ -410,6 +410,8 @@ def _fork_poller(run_poller: Callable[[], int]) -> int:
         for number in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
             signal.signal(number, signal.SIG_DFL)
         code = run_poller()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
         log.exception("the poller failed")
     finally:
