@@ -305,14 +305,25 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if result.pending == 0 else 1
 
 
-def _poll(settings, secrets) -> int:  # type: ignore[no-untyped-def]  # typed lazily: importing Settings here would load the runtime for --help
+def _poll(settings, secrets, *, supervised: bool = False) -> int:  # type: ignore[no-untyped-def]  # typed lazily: importing Settings here would load the runtime for --help
+    """``python -m bot poll``, and serve's poller process (``supervised``: forked by serve's
+    supervisor, bot/app/web_server.py: it stops as on SIGTERM when that parent is gone, and
+    serve's own /metrics shows its series, so no ``METRICS_PORT`` server of its own)."""
     from bot.app.health import serve_operations_from_env
     from bot.app.logs import running
     from bot.app.runtime import Runtime
 
-    runtime = Runtime.build(settings, secrets, console=None if secrets.posts_somewhere else sys.stdout)
+    parent = os.getppid() if supervised else None
+    runtime = Runtime.build(
+        settings,
+        secrets,
+        console=None if secrets.posts_somewhere else sys.stdout,
+        # counted for serve's /metrics (supervised) or on METRICS_PORT; otherwise nobody reads them
+        metrics=supervised or bool(os.environ.get("METRICS_PORT")),
+    )
     running()  # the config held: one line per poll and delivery from here (INFO)
-    serve_operations_from_env(runtime.store, {f.name: f.interval_seconds for f in settings.feeds}, runtime.metrics)
+    if not supervised:
+        serve_operations_from_env(runtime.store, {f.name: f.interval_seconds for f in settings.feeds}, runtime.metrics)
     scheduler = runtime.scheduler()
     stopping: list[str] = []
 
@@ -327,6 +338,8 @@ def _poll(settings, secrets) -> int:  # type: ignore[no-untyped-def]  # typed la
     scheduler.start()
     while not stopping:
         time.sleep(0.1)
+        if parent is not None and os.getppid() != parent:
+            stopping.append("serve is gone")
     scheduler.shutdown(wait=False)
     return _stop_gracefully(runtime, stopping[0])
 
@@ -362,10 +375,12 @@ def _stop_gracefully(runtime, why: str) -> int:  # type: ignore[no-untyped-def] 
 
 
 def _serve(settings, secrets) -> int:  # type: ignore[no-untyped-def]  # as _poll
-    """The Procfile's web stack (gunicorn) with the poller in its one worker: bot/app/web_server.py."""
+    """The Procfile's web (gunicorn) and worker (``_poll``, in a process of its own, supervised)
+    under one command: bot/app/web_server.py."""
     from bot.app.web_server import serve
 
-    return serve(settings, secrets, os.environ.get("HOST", "0.0.0.0"), int(os.environ.get("PORT", "3000")))
+    host, port = os.environ.get("HOST", "0.0.0.0"), int(os.environ.get("PORT", "3000"))
+    return serve(settings, secrets, host, port, run_poller=lambda: _poll(settings, secrets, supervised=True))
 
 
 if __name__ == "__main__":
