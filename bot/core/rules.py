@@ -29,7 +29,7 @@ from bot.core.context import (
     unit_swing_facts,
 )
 from bot.core.events import Event, EventKind, RaceFacts, facts_of
-from bot.core.margins import Standing, VotesLeft, estimate_votes_left, recount_position, standing
+from bot.core.margins import RecountPosition, Standing, VotesLeft, estimate_votes_left, recount_position, standing
 from bot.core.model import CallStatus, Level, Race, ReportingUnit
 from bot.core.runoffs import RunoffFormat, RunoffRule, applicable_runoff_rule, runoff_position
 
@@ -403,24 +403,22 @@ def _leader(ctx: _Context, mem: RaceMemory) -> None:
 def _recount(ctx: _Context, mem: RaceMemory) -> None:
     rule = ctx.rule
     if rule is None or ctx.quiet:
-        return
+        return  # no rule, or no votes: no leader and no tie
     st = ctx.st
-    if st.leader is None and not st.tied or st.total_votes == 0:
+    if st.leader is None and not st.tied:
         return
-    # inside the line: margin ≤ threshold × all votes, decided on integers (``recount_line``)
-    t = rule.threshold
-    inside = st.lead_votes * t.denominator <= t.numerator * st.total_votes
-    if inside and not mem.in_recount_zone and ctx.reporting_at_least(ctx.settings.recount_min_reporting):
-        ctx.emit(EventKind.RECOUNT_ENTERED, mem.recount_passes + 1, **_recount_details(ctx, rule))
+    pos = recount_position(st, rule.threshold)
+    if pos is None:
+        return
+    if pos.inside and not mem.in_recount_zone and ctx.reporting_at_least(ctx.settings.recount_min_reporting):
+        ctx.emit(EventKind.RECOUNT_ENTERED, mem.recount_passes + 1, **_recount_details(ctx, rule, pos))
         ctx.changes.update(in_recount_zone=True, recount_passes=mem.recount_passes + 1)
-    elif not inside and mem.in_recount_zone:
-        ctx.emit(EventKind.RECOUNT_LEFT, mem.recount_passes, **_recount_details(ctx, rule))
+    elif not pos.inside and mem.in_recount_zone:
+        ctx.emit(EventKind.RECOUNT_LEFT, mem.recount_passes, **_recount_details(ctx, rule, pos))
         ctx.changes["in_recount_zone"] = False
 
 
-def _recount_details(ctx: _Context, rule: RecountRule) -> dict[str, Any]:
-    pos = recount_position(ctx.st, rule.threshold)
-    assert pos is not None  # votes exist: ``_recount`` returned early otherwise
+def _recount_details(ctx: _Context, rule: RecountRule, pos: RecountPosition) -> dict[str, Any]:
     return {
         "votes_to_line": pos.votes_to_line,
         "line_votes": f"{pos.line_votes.numerator}/{pos.line_votes.denominator}",
@@ -434,8 +432,8 @@ def _recount_details(ctx: _Context, rule: RecountRule) -> dict[str, Any]:
 
 def _write_ins(ctx: _Context, mem: RaceMemory) -> None:
     """Alabama counties must tally write-ins when they exceed the margin: worth saying at once."""
-    if ctx.total == 0 and not mem.write_ins_exceed:
-        return  # nothing to exceed and nothing to withdraw
+    if ctx.quiet and not mem.write_ins_exceed:
+        return  # no votes: nothing to exceed, and nothing to withdraw
     st = ctx.st
     unresolved = sum(c.votes for c in st.candidates if c.pseudo)
     # a tie (margin 0) with any write-in is the clearest case of all
@@ -451,13 +449,13 @@ def _write_ins(ctx: _Context, mem: RaceMemory) -> None:
 def _out_of_reach(ctx: _Context, mem: RaceMemory) -> None:
     """An arithmetic fact about the estimate, never a call: the call comes only from the feed.
 
-    ``bot.core.margins.hurdle``'s ``out_of_reach`` without its share: the lead is larger than
-    every vote left (with nothing left, any lead is), on integers."""
+    ``bot.core.margins.hurdle``'s ``out_of_reach`` without its share, on integers: the lead is
+    larger than every vote left (with nothing left, any lead is; a leader leads by one vote or more)."""
     if ctx.quiet:
         return  # no votes, no leader
     st = ctx.st
-    if st.leader is None or st.runner_up is None:
-        return  # no hurdle: nobody to trail
+    if st.runner_up is None:
+        return  # no hurdle: no leader, or nobody to trail (``standing`` names a runner-up only with a leader)
     outstanding = ctx.outstanding
     if outstanding is None:
         return
@@ -474,7 +472,7 @@ def _out_of_reach(ctx: _Context, mem: RaceMemory) -> None:
                 method=ctx.left.method.value,
             )
             ctx.changes.update(out_of_reach=True, out_of_reach_passes=n)
-    elif mem.out_of_reach and lead <= max(0, outstanding):
+    elif lead <= outstanding:
         ctx.changes["out_of_reach"] = False
 
 

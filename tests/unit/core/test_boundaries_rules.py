@@ -222,6 +222,18 @@ def test_write_ins_second_crossing_after_a_reset_is_announced_again():
     assert after_reset.write_ins_exceed is False and after_reset.write_ins_passes == 1
 
 
+def test_write_ins_reset_when_every_vote_is_taken_back():
+    """A count corrected to nothing has no write-ins over any margin: the flag resets, and the next
+    crossing is announced again (the rules skip most work for a race with no votes, not this)."""
+    over, empty = race({"a": 600, "b": 500, "w": 101}), race({"a": 0, "b": 0, "w": 0})
+    events, mem = run([over, empty, over])
+    got = _of(events, EventKind.WRITE_INS_EXCEED_MARGIN)
+    assert [e.key for e in got] == ["t/AL-1/write_ins_exceed_margin/1", "t/AL-1/write_ins_exceed_margin/2"]
+    assert mem.write_ins_exceed and mem.write_ins_passes == 2
+    _, after_empty = run([over, empty])
+    assert after_empty.write_ins_exceed is False and after_empty.write_ins_passes == 1
+
+
 # --- out of reach: the lead larger than every vote left (and something left) --------------------
 # eevp 80 % of 1,000 counted: 1,000 ÷ 0.8 − 1,000 = 250 votes left.
 
