@@ -68,7 +68,7 @@ def _parse_ap(data: bytes, feed: str, typed: bool = True) -> ApReply:
 
 #: a race the typed reader does not take goes to the generic one, which says what it makes of it
 #: (a shape no check foresaw included: one odd race costs that race, on either path)
-_GENERIC_RACE = (NotPlain, *REFUSED, TypeError, ValueError, KeyError, AttributeError, OverflowError)
+_GENERIC_RACE = (NotPlain, *REFUSED, TypeError, ValueError, LookupError, AttributeError, OverflowError)
 
 
 @dataclass(slots=True)

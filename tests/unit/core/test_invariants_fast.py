@@ -147,7 +147,9 @@ def variants() -> list[tuple[str, Race]]:
         "no precinct counts anywhere": lambda r: replace(
             r, units=tuple(replace(u, precincts_reporting=None, precincts_total=None) for u in r.units)
         ),
-        "no times anywhere": lambda r: replace(r, last_updated=None, units=tuple(replace(u, last_updated=None) for u in r.units)),
+        "no times anywhere": lambda r: replace(
+            r, last_updated=None, units=tuple(replace(u, last_updated=None) for u in r.units)
+        ),
     }
     out += [(name, change(GOOD)) for name, change in shapes.items()]
     return out
