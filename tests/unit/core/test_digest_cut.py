@@ -3,7 +3,9 @@ fit (what ``bot.core.digest._cut`` did before it searched for each line's end)."
 
 from __future__ import annotations
 
-from hypothesis import example, given
+import os
+
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.core.digest import Item, Line, _cut
@@ -35,6 +37,11 @@ class _Words:
         return 10 * line.continued + sum(len(i.label) + len(i.note or "") + 2 for i in line.items)
 
 
+#: no deadline: a loaded machine must not fail a property (the size of the draws is the Makefile's)
+PROPS = settings(
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
 _items = st.lists(
     st.builds(
         Item,
@@ -46,6 +53,7 @@ _items = st.lists(
 )
 
 
+@PROPS
 @given(_items, st.integers(min_value=0, max_value=3_000))
 @example([Item("GA-1", "x" * 50)] * 3, 10)  # every race alone on its line, each too long for one
 @example([Item("GA-1", "x")] * 100, 10_000)  # one line holds all
@@ -58,6 +66,7 @@ def test_lines_are_those_of_adding_races_one_by_one(items: list[Item], limit: in
     )
 
 
+@PROPS
 @given(_items)
 @example([Item(f"TX-{n}", f"U.S. House, District {n}", "Smith (Rep) leads") for n in range(400)])
 def test_lines_as_slack_measures_them_are_those_of_adding_races_one_by_one(items: list[Item]) -> None:
