@@ -635,12 +635,9 @@ def _county_changes(ctx: _Context, previous: Race) -> list[Event]:
     if not now and not before:
         return _state_correction(ctx, previous)
     events = []
-    # a county whose count did not move has no deltas: no correction, and no batch unless the
-    # setting asks for batches of 0 votes
-    skip_same = ctx.settings.county_batch_min_votes > 0
     for unit_id, unit in now.items():
         old = before.get(unit_id)
-        if old is None or skip_same and (old is unit or old.votes == unit.votes):
+        if old is None:
             continue
         deltas = {cid: unit.votes.get(cid, 0) - old.votes.get(cid, 0) for cid in set(unit.votes) | set(old.votes)}
         if any(d < 0 for d in deltas.values()):
