@@ -152,8 +152,7 @@ def evaluate(
     only when a rule or the facts ask for it (most races of a national first poll have no votes
     and nothing to state). The rules write their memory changes into one dict, and the memory is
     built once at the end, or handed back as it came when nothing changed."""
-    ctx = _Context(feed, race, applicable_recount_rule(race, settings), settings, previous)
-    ctx.races = races or _NO_RACES
+    ctx = _Context(feed, race, applicable_recount_rule(race, settings), settings, previous, races or _NO_RACES)
     _run(ctx, previous, memory)
     events = ctx.events
     mem = _remembered(memory, ctx.changes)
@@ -294,6 +293,7 @@ class _Context:
         rule: RecountRule | None,
         settings: RuleSettings,
         previous: Race | None,
+        races: Mapping[str, Race],
     ) -> None:
         self.feed = feed
         self.race = race
@@ -307,7 +307,7 @@ class _Context:
         self.settings = settings
         #: the count moved since the previous evaluation (see ``_count_changed``)
         self.changed = _count_changed(previous, race)
-        self.races: Mapping[str, Race] = _NO_RACES
+        self.races = races
         self.events: list[Event] = []
         #: memory fields the rules set, applied once by ``_remembered``
         self.changes: dict[str, Any] = {}
