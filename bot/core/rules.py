@@ -9,7 +9,7 @@ Every event carries a stable key built from the memory's counters, never from th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from fractions import Fraction
@@ -677,15 +677,13 @@ def _counties_complete(ctx: _Context, mem: RaceMemory) -> list[Event]:
     change goes into ``ctx``)."""
     known = mem.counties_complete
     # most evaluations complete no county: one pass over the rows says so before any set or dict
-    for unit in ctx.race.units:
-        if unit.level is Level.COUNTY and unit.fully_reporting and unit.total_votes and unit.id not in known:
-            break
-    else:
+    if not any(_newly_complete(unit, known) for unit in ctx.race.units):
         return []
     done = set(known)
     events = []
-    for unit_id, unit in _county_rows(ctx.race).items():
-        if unit.level is Level.COUNTY and unit.fully_reporting and unit.total_votes and unit_id not in done:
+    for unit in _county_rows(ctx.race).values():
+        if _newly_complete(unit, done):
+            unit_id = unit.id
             done.add(unit_id)
             swing = unit_swing_facts(ctx.race, unit, ctx.settings.context)
             events.append(
@@ -696,6 +694,11 @@ def _counties_complete(ctx: _Context, mem: RaceMemory) -> list[Event]:
     if events:
         ctx.changes["counties_complete"] = tuple(sorted(done))
     return events
+
+
+def _newly_complete(unit: ReportingUnit, done: Collection[str]) -> bool:
+    """A county fully in, with votes, whose 'all precincts in' line has not been given yet."""
+    return unit.level is Level.COUNTY and unit.fully_reporting and unit.total_votes != 0 and unit.id not in done
 
 
 def _flip(ctx: _Context, mem: RaceMemory) -> None:
