@@ -343,7 +343,7 @@ def test_facts_state_the_snapshot_time_in_its_own_zone():
     from bot.core.rules import race_facts
 
     eastern = AT.astimezone(timezone(timedelta(hours=-5)))
-    assert AT == eastern  # one instant: the cache must not take them for one text
+    assert eastern == AT  # one instant: the cache must not take them for one text
     r = race({"a": 60, "b": 40})
     assert race_facts(r, SETTINGS, AT).updated_at == "2024-11-05T23:00:00+00:00"
     assert race_facts(r, SETTINGS, eastern).updated_at == "2024-11-05T18:00:00-05:00"
