@@ -2,8 +2,9 @@
 
 ``gunicorn`` runs the Procfile's ``web`` command as written (only the bind address and, when
 asked, the worker and thread counts change), so the benchmark measures what Heroku runs.
-``serve`` runs ``python -m bot serve`` as the one-process deployment runs it: the web app with
-the poller and delivery in the same process (``PORT``/``HOST`` in its environment).
+``serve`` runs ``python -m bot serve`` as the one-command deployment runs it: gunicorn's web
+app, with the poller and delivery in a process of their own that serve supervises
+(``PORT``/``HOST`` in its environment); the web process CPU it reports includes that child's.
 ``wsgiref`` serves the same ``bot.wsgi:application`` with the threaded server the tests use, for
 comparison; ``python -m benchmarks._results_server --port N`` is that server's entry point.
 """

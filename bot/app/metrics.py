@@ -5,8 +5,10 @@ that share only the database, so the web's ``/metrics`` cannot see the worker's 
 
 * **In-process metrics** (``electionbot_polls_total``, ``_poll_failures_total``,
   ``_parse_seconds``, ``_alerts_total``, ``_deliveries_total``, ``_delivery_latency_seconds``,
-  ``_results_latency_seconds``) count what *this* process did. ``serve`` and ``socket`` run
-  everything in one process and show them all; the Procfile's web shows ``/results`` latency
+  ``_results_latency_seconds``) count what *this* process did. ``socket`` runs everything in
+  one process and shows them all; ``serve`` runs its poller in a process of its own and adds
+  that process's series to its web's through prometheus_client's multiprocess mode
+  (bot/app/web_server.py), so it shows them all too; the Procfile's web shows ``/results`` latency
   only (its poll and delivery series are absent, not zero); the worker's can be scraped from the
   worker itself where a platform lets one reach it (``METRICS_PORT``, bot/app/cli.py).
 * **Store metrics**, read from the database at scrape time by :class:`StoreCollector`, which any
