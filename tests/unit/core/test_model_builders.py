@@ -28,7 +28,7 @@ def _every_field(obj: Any) -> dict[str, Any]:
     return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
-def _same(built: Any, made: Any) -> None:
+def _assert_same(built: Any, made: Any) -> None:
     assert type(built) is type(made)
     assert _every_field(built) == _every_field(made)
     assert built == made and hash(built) == hash(made) and repr(built) == repr(made)
@@ -39,16 +39,16 @@ def _same(built: Any, made: Any) -> None:
 
 def test_a_built_candidate_is_the_candidate_the_class_builds() -> None:
     args = ("c1", "Write-ins", "Dem", True, True)
-    _same(built_candidate(*args), Candidate(*args))
+    _assert_same(built_candidate(*args), Candidate(*args))
 
 
 def test_a_built_unit_is_the_unit_the_class_builds_with_every_field_set() -> None:
     args = ("01001", Level.COUNTY, "Autauga", {"a": 3, "b": 0}, "01001", 2, 9, 41.5, AT, 12000)
     built = built_unit(args[0], args[1], args[2], dict(args[3]), *args[4:])
-    _same(built, ReportingUnit(*args))
+    _assert_same(built, ReportingUnit(*args))
     assert isinstance(built.votes, MappingProxyType) and dict(built.votes) == {"a": 3, "b": 0}
     # and with the defaults the class gives
-    _same(built_unit("AL", Level.STATE, "Alabama", {}), ReportingUnit("AL", Level.STATE, "Alabama", {}))
+    _assert_same(built_unit("AL", Level.STATE, "Alabama", {}), ReportingUnit("AL", Level.STATE, "Alabama", {}))
 
 
 def test_a_built_race_is_the_race_the_class_builds_with_every_field_set() -> None:
@@ -78,4 +78,4 @@ def test_a_built_race_is_the_race_the_class_builds_with_every_field_set() -> Non
         "county": "Jefferson",
     }
     assert list(values) == [f.name for f in fields(Race)]  # a field added to Race must be added here and to built_race
-    _same(built_race(*values.values()), Race(**values))
+    _assert_same(built_race(*values.values()), Race(**values))
