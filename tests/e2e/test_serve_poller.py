@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -32,6 +31,7 @@ from bot.rehearsal.scenarios import DEFAULT_FEED, load_scenario, scenario_files
 from bot.store.database import OutboxRow, Store
 from bot.store.lease import PollerLease
 from tests.databases import db_url
+from tests.e2e.backlog import queue_night_behind_an_outage
 from tests.fakes.slack_api import FakeSlack, wait_for
 from tests.fakes.slack_signing import post_signed, slash_body
 from tests.integration.delivery.harness import alert_keys
@@ -163,18 +163,7 @@ def test_serve_restarts_a_killed_poller_and_stops_with_it_on_sigterm_nothing_pos
         config = _config(tmp_path, database, feed.url)
         proc, log, base = _serve(tmp_path, slack, config, "first")
         try:
-
-            def stored() -> datetime | None:
-                loaded = store.load(DEFAULT_FEED)
-                return loaded.snapshot.generated_at if loaded else None
-
-            slack.outage(3600)
-            wait_for(lambda: stored() == generated[0], timeout=120, message="the first poll")
-            while feed.index < len(files) - 1:
-                feed.advance()
-                wait_for(lambda: stored() == generated[feed.index], timeout=60, message=f"poll {feed.index}")
-            slack.end_outage()
-            wait_for(lambda: len(slack.posts()) >= 2, timeout=60, message="no posts")
+            queue_night_behind_an_outage(store, slack, feed, files, generated)
 
             # The poller is a process of its own: not serve's, not gunicorn's web worker.
             first = _poller_pid(base)

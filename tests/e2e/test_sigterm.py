@@ -24,6 +24,7 @@ from bot.rehearsal.replay_server import ReplayServer
 from bot.rehearsal.scenarios import DEFAULT_FEED, load_scenario, scenario_files
 from bot.store.database import OutboxRow, Store
 from bot.store.lease import PollerLease, current_holder
+from tests.e2e.backlog import queue_night_behind_an_outage
 from tests.fakes.slack_api import FakeSlack, wait_for
 from tests.integration.delivery.harness import alert_keys
 from tests.integration.store.own_postgres import own_database
@@ -118,20 +119,9 @@ def test_a_signal_stops_the_worker_within_20_s_and_the_next_start_delivers_the_r
         config = _config(tmp_path, db_url, feed.url)
         proc, log = _worker(tmp_path, slack, config, "first")
         try:
-
-            def stored():  # noqa: ANN202
-                loaded = store.load(DEFAULT_FEED)
-                return loaded.snapshot.generated_at if loaded else None
-
-            # The night is queued while Slack is down (posts fail fast and wait to be retried),
-            # then Slack comes back slow: a backlog, drained a post at a time, one always in flight.
-            slack.outage(3600)
-            wait_for(lambda: stored() == generated[0], timeout=120, message="the first poll")
-            while feed.index < len(files) - 1:
-                feed.advance()
-                wait_for(lambda: stored() == generated[feed.index], timeout=60, message=f"poll {feed.index}")
-            slack.end_outage()
-            wait_for(lambda: len(slack.posts()) >= 2, timeout=60, message="no posts")
+            # The night is queued while Slack is down, then Slack comes back slow: a backlog,
+            # drained a post at a time, one always in flight.
+            queue_night_behind_an_outage(store, slack, feed, files, generated)
             before = _counts(store)
             assert before["pending"] + before["sending"] > 5, f"nothing left to be in flight: {before}"
             started = time.monotonic()
