@@ -182,7 +182,7 @@ def stored_point(race: Race) -> tuple[Any, ...] | None:
     """``_compared(point_of(race, at))`` without building the point (``None``: no state row).
     A national first poll writes a row for each of its 7,000 races, and the point's own copy of
     the votes was a fifth of that; the columns are taken from where ``point_of`` takes them
-    (tests/integration/store/test_history_votes_text.py holds the two equal)."""
+    (tests/integration/store/test_history_row_text.py holds the two equal)."""
     unit = race.state_unit
     if unit is None:
         return None

@@ -25,6 +25,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
+from benchmarks._results_server import free_port
 from benchmarks.bench_results import ALABAMA_FIGURES
 from bot.rehearsal.replay_server import ReplayServer
 from bot.rehearsal.scenarios import DEFAULT_FEED, load_scenario, scenario_files
@@ -46,14 +47,6 @@ LATENCY = 0.4
 STOP_WITHIN = 25.0
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _config(tmp_path: Path, database: str, feed_url: str) -> Path:
     config = tmp_path / "serve.toml"
     channels = ", ".join(f'"{c}"' for c in CHANNELS)
@@ -67,7 +60,7 @@ def _config(tmp_path: Path, database: str, feed_url: str) -> Path:
 
 
 def _serve(tmp_path: Path, slack: FakeSlack, config: Path, name: str) -> tuple[subprocess.Popen[bytes], Path, str]:
-    port = _free_port()
+    port = free_port()
     env = {
         k: v
         for k, v in os.environ.items()
