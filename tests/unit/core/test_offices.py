@@ -239,3 +239,26 @@ def test_a_race_in_capitals_is_named_by_the_vocabulary() -> None:
     assert county.county == "Kanawha" and county.state_unit is not None and county.state_unit.name == "Kanawha"
     with pytest.raises(ValueError, match="names"):
         named(race, "upper")
+
+
+def test_a_race_already_named_is_the_same_object_and_a_changed_one_is_rebuilt() -> None:
+    """A national poll names 7,000 races: one already in the bot's words comes back as the very
+    object (nothing rebuilt), and only the candidates whose shown name differs are replaced."""
+    clean = Race(
+        state="GA",
+        race_id="10",
+        office="U.S. Senate",
+        candidates=(Candidate("1", "Jon Ossoff", "Dem"), Candidate("2", "David Perdue", "GOP")),
+        units=(ReportingUnit("GA", Level.STATE, "Georgia", {"1": 10, "2": 9}),),
+    )
+    assert named(clean) is clean
+    spaced = Candidate("3", "Shane  Hazel ", "Lib")
+    messy = Race(clean.state, clean.race_id, clean.office, (*clean.candidates, spaced), clean.units)
+    shown = named(messy)
+    assert shown is not messy and shown.candidates[:2] == clean.candidates
+    assert shown.candidates[0] is clean.candidates[0] and shown.candidates[1] is clean.candidates[1]
+    assert shown.candidates[2] == Candidate("3", "Shane Hazel", "Lib")
+    relabelled = Race(clean.state, clean.race_id, "UNITED STATES SENATOR", clean.candidates, clean.units)
+    assert named(relabelled) == clean and named(relabelled) is not relabelled
+    seated = Race("WV", "7", "U.S. House District 2", clean.candidates, clean.units)
+    assert named(seated).seat == "District 2"
