@@ -162,6 +162,22 @@ def with_last_good(races: Iterable[Race], left_out: Iterable[LeftOut], previous:
     return kept
 
 
+def keyed_with_last_good(
+    races: dict[str, Race], left_out: Iterable[LeftOut], previous: Snapshot | None, test: bool
+) -> dict[str, Race]:
+    """:func:`with_last_good` for races already keyed by ``Race.key`` (AP's merge holds them so):
+    the left-out race's old version is added to ``races`` in place, after the others, and nothing
+    is keyed again. A national delta merges 7,000 races; keying them twice more (here and in
+    ``Snapshot.of``) was a seventh of its poll."""
+    if previous is None or previous.test != test:
+        return races
+    for item in left_out:
+        key = item.race_key
+        if key is not None and key not in races and (old := previous.races.get(key)) is not None:
+            races[key] = old
+    return races
+
+
 REGISTRY: dict[str, type[FeedSource]] = {}
 
 

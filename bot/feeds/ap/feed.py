@@ -20,7 +20,7 @@ from bot.feeds.ap.urls import is_mirror, with_json_format
 from bot.feeds.common import refuse_error_page
 from bot.feeds.http import FeedHttp, Fetched, is_local
 from bot.feeds.naming import named
-from bot.feeds.source import FeedSource, FeedSpec, Recorder, register, with_last_good
+from bot.feeds.source import FeedSource, FeedSpec, Recorder, keyed_with_last_good, register
 
 log = logging.getLogger("bot.feeds.ap")
 
@@ -122,10 +122,11 @@ class ApFeed(FeedSource):
         if not changed:
             self._next = next_url
             return None
-        snapshot = Snapshot.of(
-            self.spec.name,
-            last.timestamp or datetime.now(UTC),
-            with_last_good(races.values(), left_out, previous, bool(test)),
+        # ``races`` is keyed by ``Race.key`` already: the constructor takes it as it is
+        snapshot = Snapshot(
+            feed=self.spec.name,
+            generated_at=last.timestamp or datetime.now(UTC),
+            races=keyed_with_last_good(races, left_out, previous, bool(test)),
             election_date=last.election_date or (previous.election_date if previous else None),
             test=bool(test),
             version=next_url,
