@@ -157,3 +157,25 @@ def test_a_one_shot_command_ends_with_its_status_and_everything_it_wrote(tmp_pat
         [sys.executable, "-m", "bot", "replay", str(tmp_path / "none.json")], cwd=ROOT, capture_output=True, text=True
     )
     assert missing.returncode == 2 and missing.stderr.startswith("electionbot: ")
+
+
+def test_a_commands_modules_load_with_the_collector_held_off_and_stay_frozen() -> None:
+    """``_load_modules``: no collection runs while a replay's modules are imported (there were
+    about 170, walking SQLAlchemy's and pydantic's containers as they were made), what they left
+    is frozen, and the collector is on again afterwards. In a fresh interpreter: the suite's own
+    process has everything imported already."""
+    code = (
+        "import gc, sys\n"
+        "from bot.app import cli\n"
+        "before = sum(s['collections'] for s in gc.get_stats())\n"
+        "cli._load_modules('replay')\n"
+        "after = sum(s['collections'] for s in gc.get_stats())\n"
+        "print(after - before, gc.isenabled(), gc.get_freeze_count(), 'bot.app.rehearse' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=without_secrets(), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    collections, enabled, frozen, loaded = done.stdout.split()
+    assert (collections, enabled, loaded) == ("0", "True", "True")
+    assert int(frozen) > 50_000
