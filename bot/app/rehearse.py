@@ -179,8 +179,12 @@ def replay(
             if speed > 0:
                 time.sleep(max(0.0, started + (poll.offset - first) / speed - time.monotonic()))
             site = sites[poll.feed]
-            for url, replies in _by_url(poll.responses):
-                site.publish(url, replies)
+            for url, responses in _by_url(poll.responses):
+                last = responses[-1]
+                if isinstance(site, DiskSite) and last.path is not None and last.sha256 is None:
+                    site.place(url, last.path)  # a saved file (no manifest to check it against), as it is
+                else:
+                    site.publish(url, [Reply(r.status, r.body(), r.content_type) for r in responses])
             if not jobs.run_job_now(f"poll:{poll.feed}"):
                 raise RecordingError(f"feed {poll.feed!r}: a replayed poll did not finish within a minute")
         _drain(runtime, drain_seconds)
@@ -228,10 +232,10 @@ def _settings(recording: Recording, sites: Mapping[str, Site], base: Mapping[str
     return settings
 
 
-def _by_url(responses: Iterable[Response]) -> list[tuple[str, list[Reply]]]:
-    grouped: dict[str, list[Reply]] = {}
+def _by_url(responses: Iterable[Response]) -> list[tuple[str, list[Response]]]:
+    grouped: dict[str, list[Response]] = {}
     for response in responses:
-        grouped.setdefault(response.url, []).append(Reply(response.status, response.body(), response.content_type))
+        grouped.setdefault(response.url, []).append(response)
     return list(grouped.items())
 
 

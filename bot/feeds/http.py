@@ -68,7 +68,8 @@ class FeedHttp:
         self._session = session
         self._configured = False
         self._validators: dict[str, dict[str, str]] = {}
-        self._file_mtimes: dict[str, float] = {}
+        #: per local URL, the file last read there: (inode, mtime in ns, size)
+        self._file_versions: dict[str, tuple[int, int, int]] = {}
         #: body bytes read and seconds spent in :meth:`get`, over this client's life
         self.bytes_read = 0
         self.fetch_seconds = 0.0
@@ -155,7 +156,7 @@ class FeedHttp:
     def forget(self, url: str) -> None:
         """Drop the validators of a URL whose body turned out unusable, so the next poll refetches."""
         self._validators.pop(url, None)
-        self._file_mtimes.pop(url, None)
+        self._file_versions.pop(url, None)
 
     def close(self) -> None:
         if self._session is not None:
@@ -191,7 +192,10 @@ class FeedHttp:
         path = local_path(url)
         try:
             stat = path.stat()
-            if conditional and self._file_mtimes.get(url) == stat.st_mtime_ns:
+            # Another file put in its place (a replay's next saved reply, linked there) is a new
+            # version even when the two were written within one tick of the file system's clock.
+            version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            if conditional and self._file_versions.get(url) == version:
                 return Fetched(url, 304, b"", feed=self.feed)
             if stat.st_size > self.settings.max_bytes:
                 raise FeedError(f"file of {stat.st_size:,} bytes is over the limit", feed=self.feed, url=url)
@@ -202,7 +206,7 @@ class FeedHttp:
         except OSError as exc:
             raise FeedError(f"cannot read file ({exc.strerror or exc})", feed=self.feed, url=url) from exc
         if conditional:
-            self._file_mtimes[url] = stat.st_mtime_ns
+            self._file_versions[url] = version
         return Fetched(url, 200, body, feed=self.feed)
 
 
