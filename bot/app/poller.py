@@ -25,6 +25,7 @@ from bot.feeds.gc_pause import gc_paused
 from bot.feeds.http import FeedHttp
 from bot.feeds.source import FeedSource
 from bot.store.database import Store, utcnow
+from bot.store.health import PollSuccess
 
 if TYPE_CHECKING:
     from bot.app.metrics import Metrics
@@ -148,14 +149,15 @@ class Poller:
         memory = dict(remembered)
         alerts = self._evaluate(previous, snapshot, memory)
         deliveries = list(self._deliveries(alerts, snapshot))
+        success = PollSuccess(changed=True)  # the health row goes in the poll's own transaction
         try:
-            queued = self.store.commit_poll(snapshot, memory, self.source.cursor(), deliveries, now)
+            queued = self.store.commit_poll(snapshot, memory, self.source.cursor(), deliveries, now, success=success)
         except (ValueError, TypeError, OverflowError) as exc:  # a snapshot the store cannot write: the last good one stays
             log.exception("feed %r: snapshot of %s could not be stored", self.feed, snapshot.generated_at.isoformat())
             return self._failed(
                 FeedError(f"snapshot could not be stored ({type(exc).__name__}: {str(exc)[:120]})", feed=self.feed)
             )
-        queued += self._succeeded(changed=True, now=now)
+        queued += self._recovered(success.failures_before, now)
         if log.isEnabledFor(logging.DEBUG):  # thousands on a national first poll: the summary line is at info
             for alert in alerts:
                 log.debug("feed %r: %s", self.feed, "; ".join(e.kind.value for e in alert.events))
@@ -288,7 +290,10 @@ class Poller:
         return PollResult("failed", error=located.describe(), queued=queued)
 
     def _succeeded(self, changed: bool, now: datetime) -> int:
-        before = self.store.record_success(self.feed, changed, now)
+        return self._recovered(self.store.record_success(self.feed, changed, now), now)
+
+    def _recovered(self, before: int, now: datetime) -> int:
+        """A "recovered" alert when the failures in a row before this success reached ``failing_after``."""
         if before >= self.failing_after:
             log.info("feed %r: recovered after %d failed polls", self.feed, before)
             return self._feed_alert(EventKind.FEED_RECOVERED, f"recovered/{now.isoformat()}", now, failures=before)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.store.moments import aware, utcnow
 from bot.store.sessions import Sessions
@@ -23,20 +24,36 @@ class FeedHealth:
     last_error: str | None
 
 
+@dataclass(slots=True)
+class PollSuccess:
+    """A poll that changed the snapshot, its health written in the poll's own transaction
+    (``Store.commit_poll(..., success=...)``): one commit a poll instead of two, each a
+    synchronous write on SQLite. ``failures_before`` is filled in by that write: the failures in
+    a row that preceded this success (for a "recovered" alert), as ``record_success`` returns them."""
+
+    changed: bool = True
+    failures_before: int = 0
+
+
+def write_success(s: Session, feed: str, changed: bool, now: datetime) -> int:
+    """The feed's health after a good poll, in the caller's transaction; returns the failures
+    in a row that preceded it."""
+    row = s.get(FeedHealthRow, feed) or FeedHealthRow(feed=feed, consecutive_failures=0)
+    s.add(row)
+    before = row.consecutive_failures or 0
+    row.last_poll_at = now
+    row.last_success_at = now
+    if changed or row.last_change_at is None:
+        row.last_change_at = now
+    row.consecutive_failures = 0
+    return before
+
+
 class FeedHealthStore(Sessions):
     def record_success(self, feed: str, changed: bool, now: datetime | None = None) -> int:
         """Returns the failures that preceded this success (for a "recovered" alert)."""
-        now = now or utcnow()
         with self.session() as s, s.begin():
-            row = s.get(FeedHealthRow, feed) or FeedHealthRow(feed=feed, consecutive_failures=0)
-            s.add(row)
-            before = row.consecutive_failures or 0
-            row.last_poll_at = now
-            row.last_success_at = now
-            if changed or row.last_change_at is None:
-                row.last_change_at = now
-            row.consecutive_failures = 0
-            return before
+            return write_success(s, feed, changed, now or utcnow())
 
     def record_failure(self, feed: str, error: str, now: datetime | None = None) -> int:
         now = now or utcnow()

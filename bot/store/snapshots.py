@@ -27,6 +27,7 @@ from bot.core.events import Alert
 from bot.core.model import Race, Snapshot
 from bot.core.rules import RaceMemory
 from bot.store.bulk import insert_rows
+from bot.store.health import PollSuccess, write_success
 from bot.store.history import DEFAULT_HISTORY_DAYS, record_changes
 from bot.store.moments import aware, utcnow
 from bot.store.outbox import queue_deliveries
@@ -387,8 +388,11 @@ class SnapshotStore(Sessions):
         cursor: Mapping[str, str],
         deliveries: Iterable[tuple[Alert, str, str]],
         now: datetime | None = None,
+        *,
+        success: PollSuccess | None = None,
     ) -> int:
-        """Snapshot, memory and outbox rows in one transaction. Returns the rows newly queued.
+        """Snapshot, memory and outbox rows in one transaction, and with ``success`` the feed's
+        health (``success.failures_before`` filled in). Returns the rows newly queued.
 
         The document is the whole snapshot as before (what a restart or another process reads
         back), but only the races that changed since the last commit are encoded again: a race
@@ -427,6 +431,8 @@ class SnapshotStore(Sessions):
                     update(SnapshotRow).where(SnapshotRow.feed == snapshot.feed).values(polls=(polls or 0) + 1, **values)
                 )
             queued = queue_deliveries(s, deliveries, now)
+            if success is not None:
+                success.failures_before = write_success(s, snapshot.feed, success.changed, now)
             known = self._parsed.get(snapshot.feed)  # the snapshot committed before, if this store holds it
             if known is None or before is None or known[0] != (aware(before.stored_at), before.polls):
                 known = None
