@@ -27,8 +27,8 @@ class FeedHealth:
 @dataclass(slots=True)
 class PollSuccess:
     """A poll that changed the snapshot, its health written in the poll's own transaction
-    (``Store.commit_poll(..., success=...)``): one commit a poll instead of two, each a
-    synchronous write on SQLite. ``failures_before`` is filled in by that write: the failures in
+    (``Store.commit_poll(..., success=...)``): one session, transaction and commit a poll
+    instead of two. ``failures_before`` is filled in by that write: the failures in
     a row that preceded this success (for a "recovered" alert), as ``record_success`` returns them."""
 
     changed: bool = True
