@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import compress
+from operator import and_, is_, not_
 from typing import TYPE_CHECKING
 
 from bot.codec.errors import FeedConfigError, FeedError
@@ -205,7 +207,8 @@ class Poller:
         alerts = []
         # once per poll, not per race: a national first poll has 7,000 races
         at = snapshot.generated_at.isoformat()
-        for key, race in snapshot.races.items():
+        for key in self._maybe_changed(previous, snapshot, memory):
+            race = snapshot.races[key]
             if not self.races.wants(race):
                 continue
             prev_race = previous.races.get(key) if previous else None
@@ -235,6 +238,25 @@ class Poller:
             if alert is not None:
                 alerts.append(alert)
         return alerts
+
+    def _maybe_changed(self, previous: Snapshot | None, snapshot: Snapshot, memory: dict[str, RaceMemory]) -> list[str]:
+        """The keys of the races ``_evaluate`` must look at, in the snapshot's order: all but those
+        that are the very object of the previous snapshot and have a memory, which it would skip
+        as unchanged (counted here as it counts them). A delta poll hands back 6,900 of a national
+        snapshot's 7,000 races so; they are found in C calls (``map``, ``compress``), where a
+        Python loop over every race was ~4 ms a poll."""
+        keys = list(snapshot.races)
+        if previous is None:
+            return keys
+        same = list(
+            map(and_, map(is_, snapshot.races.values(), map(previous.races.get, keys)), map(memory.__contains__, keys))
+        )
+        skipped = compress(keys, same)
+        if self.races.follow:
+            self.stats["races_unchanged"] += sum(1 for key in skipped if self.races.wants(snapshot.races[key]))
+        else:
+            self.stats["races_unchanged"] += same.count(True)
+        return list(compress(keys, map(not_, same)))
 
     def _deliveries(self, alerts: Iterable[Alert], snapshot: Snapshot | None = None) -> Iterable[tuple[Alert, str, str]]:
         if self.grouping is not None and snapshot is not None:
