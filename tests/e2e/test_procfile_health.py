@@ -78,13 +78,22 @@ def test_web_reports_the_workers_health_and_turns_503_when_the_worker_dies(tmp_p
         web = None
         try:
             slack.wait_for_posts(1, CHANNEL, timeout=90)  # the worker polled and delivered
-            web = subprocess.Popen(gunicorn_command(port), cwd=ROOT, env=env, stdout=logs["web"], stderr=subprocess.STDOUT)
+            home = tmp_path / "home"  # where gunicorn 27 would bind its control socket (gunicorn.conf.py)
+            home.mkdir()
+            web = subprocess.Popen(
+                gunicorn_command(port),
+                cwd=ROOT,
+                env={**env, "HOME": str(home)},
+                stdout=logs["web"],
+                stderr=subprocess.STDOUT,
+            )
             base = f"http://127.0.0.1:{port}"
             health = _wait(lambda: requests.get(base + "/healthz", timeout=5), 90, "the web process")
             assert health.status_code == 200, health.text
             report = health.json()
             assert report["status"] == "ok" and report["feeds"][0]["last_poll_at"] is not None
             assert report["poller"]["holder"].endswith(f":{worker.pid}"), report["poller"]
+            assert not (home / ".gunicorn").exists(), "the Procfile's web started gunicorn's control socket"
 
             answer = post_signed(base + "/slack/events", slash_body("alabama", channel_id=CHANNEL), SECRET)
             assert answer.status_code == 200 and "20,715" in answer.text
