@@ -447,8 +447,9 @@ class SnapshotStore(Sessions):
             if known is None or before is None or known[0] != (aware(before.stored_at), before.polls):
                 known = None
             record_changes(s, snapshot.feed, known[1] if known else None, snapshot, now, keep_days=self.history_days)
-            head = s.execute(select(SnapshotRow.stored_at, SnapshotRow.polls).where(SnapshotRow.feed == snapshot.feed)).one()
-        version = (aware(head.stored_at), head.polls)
+        # the version this transaction wrote (the row is ours until the commit), as a reader will
+        # get it back: not read back, as reading a column stored after the 4 MB memory walks it
+        version = (aware(now), (polls or 0) + 1)
         with self._cache_lock:
             self._parsed[snapshot.feed] = (version, snapshot)
             self._memories[snapshot.feed] = (version, dict(memory))

@@ -6,15 +6,19 @@ written, and every row holds its race's own JSON."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from benchmarks.national import replies
 from bot.codec import native
 from bot.core.model import Race, Snapshot
+from bot.core.rules import RaceMemory
 from bot.feeds.ap.reply import parse_ap
+from bot.store import snapshots
 from bot.store.database import Store
 from bot.store.tables import SnapshotRaceRow
 from tests.databases import db_url
@@ -85,3 +89,48 @@ def test_what_one_store_writes_poll_after_poll_reads_back_as_written(tmp_path: P
     total = len(polls[2])
     # only what changed is written while the rows are what this store last wrote
     assert written == [len(polls[0]), *changed, 1, 1, total - 1, len(polls[1]), 0, total]
+
+
+@pytest.mark.parametrize(
+    "now",
+    [AT, AT.astimezone(timezone(timedelta(hours=-5))), AT.replace(tzinfo=None)],
+    ids=["UTC", "New York", "naive UTC"],
+)
+def test_what_a_store_committed_it_reads_back_without_decoding_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: datetime
+) -> None:
+    """The version ``commit_poll`` keeps its snapshot and memory under is the one a read finds."""
+    races = _polls()[0]
+    url = db_url(tmp_path / "version.db")
+    store = Store(url)
+    store.split_races_at = 10
+    decodes: list[str] = []
+    real_read, real_memory = native.read, snapshots._memory_of
+
+    def counted(document: str, feed: str) -> Any:
+        decodes.append("snapshot")
+        return real_read(document, feed)
+
+    def counted_memory(text: str | None, feed: str) -> Any:
+        decodes.append("memory")
+        return real_memory(text, feed)
+
+    monkeypatch.setattr(native, "read", counted)
+    monkeypatch.setattr(snapshots, "_memory_of", counted_memory)
+    memory = {key: RaceMemory(had_votes=True) for key in races}
+    try:
+        for n in range(2):
+            snapshot = Snapshot("national", AT + timedelta(minutes=n), races)
+            store.commit_poll(snapshot, memory, {}, [], now + timedelta(minutes=n))
+            stored = store.load("national")
+            assert stored is not None and stored.snapshot is snapshot and stored.memory == memory
+            assert store.latest_snapshots() == [snapshot]
+        assert decodes == []
+        other = Store(url)  # the control: another process's store decodes each once
+        try:
+            assert other.load("national") is not None and other.load("national") is not None
+        finally:
+            other.close()
+        assert sorted(decodes) == ["memory", "snapshot"]
+    finally:
+        store.close()
