@@ -79,6 +79,9 @@ class MemoryFragments:
     memory as ``memory_json`` writes it."""
 
     def __init__(self) -> None:
+        #: one poller commits a feed at a time (its lock, the lease), but the lists below are
+        #: changed in place: two threads must never interleave here
+        self._lock = threading.Lock()
         #: the last text's races in key order, their memories and fragments, position for position
         self._keys: list[str] = []
         self._key_set: frozenset[str] = frozenset()
@@ -89,6 +92,10 @@ class MemoryFragments:
         self.reused = 0
 
     def text(self, memory: Mapping[str, RaceMemory]) -> str:
+        with self._lock:
+            return self._text(memory)
+
+    def _text(self, memory: Mapping[str, RaceMemory]) -> str:
         try:
             encoded = self._changed(memory) if self._key_set == memory.keys() else self._rebuilt(memory)
         except TypeError:  # orjson.JSONEncodeError is one
