@@ -168,7 +168,7 @@ def keyed_with_last_good(
     """:func:`with_last_good` for races already keyed by ``Race.key`` (AP's merge holds them so):
     the left-out race's old version is added to ``races`` in place, after the others, and nothing
     is keyed again. A national delta merges 7,000 races; keying them twice more (here and in
-    ``Snapshot.of``) was a seventh of its poll."""
+    ``Snapshot.of``) was ~10 ms of its 80."""
     if previous is None or previous.test != test:
         return races
     for item in left_out:
