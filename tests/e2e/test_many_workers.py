@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from benchmarks._results_server import free_port
 from bot.rehearsal.replay_server import ReplayServer
 from bot.rehearsal.scenarios import DEFAULT_FEED, load_scenario, scenario_files
 from bot.store.database import Store
@@ -46,12 +46,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET = "many-workers-signing-secret"
 CHANNELS = ["C1", "C2", "C3"]
 INTERVAL = 0.5
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env(tmp_path: Path, slack: FakeSlack, config: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -147,7 +141,7 @@ def test_two_workers_two_web_processes_the_holder_killed_mid_night(tmp_path: Pat
     with FakeSlack(latency=0.002) as slack, ReplayServer.from_files(files) as feed:
         config = _config(tmp_path, pg_url, feed.url)
         env = _env(tmp_path, slack, config)
-        ports = [_free_port(), _free_port()]
+        ports = [free_port(), free_port()]
         try:
             workers = [
                 _start([sys.executable, "-m", "bot", "--log-level", "INFO", "poll"], env, tmp_path / f"worker{i}.log")

@@ -18,7 +18,6 @@ import json
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from benchmarks._results_server import free_port
 from benchmarks.bench_results import ALABAMA_FIGURES, check_answers
 from bot.app.web_server import WEB_THREADS, WEB_TIMEOUT, WEB_WORKERS
 from bot.rehearsal.scenarios import DEFAULT_FEED, scenario_files
@@ -51,12 +51,6 @@ class Served:
     slack: FakeSlack
     feed: FeedServer
     log: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
@@ -83,7 +77,7 @@ def _config(tmp_path: Path, feed_url: str) -> Path:
 def served(tmp_path: Path) -> Iterator[Served]:
     with FakeSlack() as slack, FeedServer() as feed:
         feed.route("/al.json", Reply.json(json.loads(FINAL.read_text(encoding="utf-8"))))
-        port = _free_port()
+        port = free_port()
         env = _env(
             {
                 "PORT": str(port),
@@ -200,7 +194,7 @@ def test_serve_without_a_slack_secret_is_one_clear_line_and_exit_2(
 ) -> None:
     """Checked before gunicorn starts: a worker that cannot boot would only say so in a traceback."""
     config = _config(tmp_path, "http://127.0.0.1:9/unused.json")
-    env = _env({"PORT": str(_free_port()), "HOST": "127.0.0.1", **secrets})
+    env = _env({"PORT": str(free_port()), "HOST": "127.0.0.1", **secrets})
     done = subprocess.run(
         [sys.executable, "-m", "bot", "serve", "--config", str(config)],
         cwd=ROOT,

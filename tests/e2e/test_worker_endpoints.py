@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from benchmarks._results_server import free_port
 from bot.rehearsal.scenarios import DEFAULT_FEED, scenario_files
 from tests.databases import db_url
 from tests.fakes.feed_server import FeedServer, Reply
@@ -26,12 +26,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CHANNEL = "C0WORKER"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return {
         (s.name, tuple(sorted(s.labels.items()))): s.value for f in text_string_to_metric_families(text) for s in f.samples
@@ -39,7 +33,7 @@ def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def test_the_worker_serves_its_own_metrics_and_health_on_metrics_port(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     with FakeSlack() as slack, FeedServer() as feed:
         feed.route("/feed.json", Reply(200, scenario_files()[-1].read_bytes(), {"Content-Type": "application/json"}))
         config = tmp_path / "worker.toml"

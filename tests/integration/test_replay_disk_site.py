@@ -41,15 +41,18 @@ def _with_votes(path: Path, extra: int) -> None:
     path.write_text(json.dumps(doc))
 
 
-def test_a_saved_file_is_linked_untouched_and_the_next_one_with_the_same_time_is_a_new_version(tmp_path: Path) -> None:
+def _two_saved(tmp_path: Path, extra: int) -> tuple[Path, Path, DiskSite, FeedHttp, str]:
+    """Two saved replies with one time (the second ``extra`` votes ahead), a disk site and a fetcher."""
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     _with_votes(first, 0)
-    _with_votes(second, 1_000)
+    _with_votes(second, extra)
     _same_time(first, second)
     site = DiskSite(tmp_path / "site")
-    http = FeedHttp("replay")
-    url = site.url_for(URL)
+    return first, second, site, FeedHttp("replay"), site.url_for(URL)
 
+
+def test_a_saved_file_is_linked_untouched_and_the_next_one_with_the_same_time_is_a_new_version(tmp_path: Path) -> None:
+    first, second, site, http, url = _two_saved(tmp_path, 1_000)
     site.place(URL, first)
     served = Path(site.root / "v2" / "elections" / "2017-12-12?level=state")
     assert served.stat().st_ino == first.stat().st_ino  # linked, not copied
@@ -89,13 +92,7 @@ def test_where_a_link_cannot_be_made_the_file_is_copied_and_still_a_new_version(
         raise OSError(18, "Invalid cross-device link")
 
     monkeypatch.setattr(os, "link", no_links)
-    first, second = tmp_path / "a.json", tmp_path / "b.json"
-    _with_votes(first, 0)
-    _with_votes(second, 7)
-    _same_time(first, second)
-    site = DiskSite(tmp_path / "site")
-    http = FeedHttp("replay")
-    url = site.url_for(URL)
+    first, second, site, http, url = _two_saved(tmp_path, 7)
     site.place(URL, first)
     assert http.get(url, conditional=True).body == first.read_bytes()
     site.place(URL, second)
