@@ -112,17 +112,17 @@ def test_the_alerts_cover_every_kind_of_race_alert_and_every_optional_fact() -> 
         assert bool(getattr(EVERYTHING, f.name)) and not getattr(NOTHING, f.name) or f.name in _ALWAYS_SET, f.name
 
 
-def _same(mine: Any, theirs: Any) -> None:
+def _assert_same(mine: Any, theirs: Any) -> None:
     """Equal, of the same types all the way down, keys in the same order."""
     assert mine == theirs
     assert type(mine) is type(theirs)
     if isinstance(mine, dict):
         assert list(mine) == list(theirs)
         for key in mine:
-            _same(mine[key], theirs[key])
+            _assert_same(mine[key], theirs[key])
     elif isinstance(mine, tuple | list):
         for a, b in zip(mine, theirs, strict=True):
-            _same(a, b)
+            _assert_same(a, b)
 
 
 @pytest.mark.parametrize("alert", ALERTS, ids=lambda a: f"{a.race_key}:{'+'.join(e.kind.value for e in a.events)}")
@@ -131,8 +131,8 @@ def test_the_facts_dict_is_asdicts_and_reads_back_whole(alert: Alert) -> None:
     if alert.facts is None:
         assert written["facts"] is None
     else:
-        _same(alert.facts.to_dict(), asdict(alert.facts))
-        _same(written["facts"], asdict(alert.facts))
+        _assert_same(alert.facts.to_dict(), asdict(alert.facts))
+        _assert_same(written["facts"], asdict(alert.facts))
         assert RaceFacts.from_dict(alert.facts.to_dict()) == alert.facts
         assert RaceFacts.from_dict(json.loads(json.dumps(alert.facts.to_dict()))) == alert.facts
     assert Alert.from_dict(written) == alert
@@ -156,4 +156,4 @@ def test_the_facts_dict_is_a_copy_the_facts_do_not_share() -> None:
 
 def test_a_candidates_dict_is_asdicts() -> None:
     for candidate in (*EVERYTHING.candidates, CandidateFacts(*(c.id for c in CANDIDATES[:2]), None, 0)):
-        _same(candidate.to_dict(), asdict(candidate))
+        _assert_same(candidate.to_dict(), asdict(candidate))
