@@ -10,12 +10,12 @@ import json
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import compress, repeat
 from operator import is_not
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 import orjson
 from sqlalchemy import Table, delete, select, update
@@ -62,6 +62,49 @@ def memory_json(memory: Mapping[str, RaceMemory]) -> str:
         return json.dumps({key: m.to_dict() for key, m in memory.items()}, sort_keys=True)
 
 
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded(Generic[V]):
+    """Values in order and each one's text, position for position: what a commit wrote (the
+    races' JSON, the rules' memory fragments), reused by object on the next one. Never changed
+    once built (the next commit copies ``texts``), so a cache may hold the very one committed."""
+
+    keys: list[str]
+    values: list[V]
+    texts: list[str]
+
+
+def encoded_again(
+    keys: list[str], values: list[V], last: Encoded[V] | None, encode: Callable[[list[str], list[V]], list[str]]
+) -> tuple[Encoded[V], int]:
+    """``keys``/``values`` with their texts, ``encode`` called (once, on the lists of what it
+    must encode) only for the values that are not the very objects ``last`` holds under the same
+    key; returns them and how many were encoded.
+
+    Why identity is enough: races and rules' memories are frozen, and a poll hands back the
+    object it did not touch. While the keys are ``last``'s (a delta poll), the objects are
+    compared in C calls (``map``, ``compress``): a Python loop over a national snapshot's 7,000
+    was ~3 ms a poll. ``encode`` may raise: nothing is kept then."""
+    if last is None:  # nothing to reuse (the first commit): no look-up a value
+        return Encoded(keys, values, encode(keys, values)), len(keys)
+    if last.keys == keys:
+        texts: list[str | None] = list(last.texts)
+        changed = list(compress(range(len(keys)), map(is_not, values, last.values)))
+    else:
+        old = dict(zip(last.keys, zip(last.values, last.texts, strict=True), strict=True))
+        texts = [
+            hit[1] if (hit := old.get(key)) is not None and hit[0] is value else None
+            for key, value in zip(keys, values, strict=True)
+        ]
+        changed = [i for i, text in enumerate(texts) if text is None]
+    fresh = encode([keys[i] for i in changed], [values[i] for i in changed])
+    for i, text in zip(changed, fresh, strict=True):
+        texts[i] = text
+    return Encoded(keys, values, cast(list[str], texts)), len(changed)  # every gap filled above
+
+
 class MemoryFragments:
     """One feed's rules' memory as :func:`memory_json` writes it, byte for byte, from each race's
     fragment (``"key":{...},``), encoded again only when the race's ``RaceMemory`` is not the
@@ -70,23 +113,20 @@ class MemoryFragments:
     Why identity is enough: a ``RaceMemory`` is frozen and holds tuples, and the poller replaces
     a race's memory only when it evaluates the race (an unchanged race keeps the object the store
     handed back). A national delta poll (70 changed races of 7,000) so encodes 70 fragments and
-    joins the rest, where one orjson call rewrote all 4 MB; while the races are the same ones,
-    the objects are compared in C calls (``map``, ``compress``), not a Python loop per race, and
-    the text is one ``str.join`` of the fragments (each holds the comma that follows it): the
+    joins the rest, where one orjson call rewrote all 4 MB (``encoded_again``, as the races' JSON
+    is), and the text is one ``str.join`` of the fragments (each holds the comma that follows it): the
     text is never built twice and never decoded whole (wrapping and decoding 4 MB cost ~2.5 ms).
     The order is ``OPT_SORT_KEYS``'s: orjson sorts keys by code point, as ``sorted`` does; what
     orjson refuses (an integer past 64 bits, a lone surrogate) goes the long way, the whole
     memory as ``memory_json`` writes it."""
 
     def __init__(self) -> None:
-        #: one poller commits a feed at a time (its lock, the lease), but the lists below are
-        #: changed in place: two threads must never interleave here
+        #: one poller commits a feed at a time (its lock, the lease), but two threads must never
+        #: interleave here
         self._lock = threading.Lock()
         #: the last text's races in key order, their memories and fragments, position for position
-        self._keys: list[str] = []
+        self._last: Encoded[RaceMemory] | None = None
         self._key_set: frozenset[str] = frozenset()
-        self._memories: list[RaceMemory] = []
-        self._fragments: list[str] = []
         #: fragments encoded and reused, over the store's life (tests)
         self.encoded = 0
         self.reused = 0
@@ -96,50 +136,27 @@ class MemoryFragments:
             return self._text(memory)
 
     def _text(self, memory: Mapping[str, RaceMemory]) -> str:
+        last = self._last
+        same_races = last is not None and self._key_set == memory.keys()
+        keys = last.keys if same_races and last is not None else sorted(memory)
         try:
-            encoded = self._changed(memory) if self._key_set == memory.keys() else self._rebuilt(memory)
+            written, encoded = encoded_again(keys, list(map(memory.__getitem__, keys)), last, _fragments)
         except TypeError:  # orjson.JSONEncodeError is one
-            self._keys, self._key_set, self._memories, self._fragments = [], frozenset(), [], []
+            self._last, self._key_set = None, frozenset()
             return memory_json(memory)
+        if not same_races:
+            self._key_set = frozenset(keys)
+        self._last = written
         self.encoded += encoded
-        self.reused += len(self._keys) - encoded
-        fragments = self._fragments
+        self.reused += len(keys) - encoded
+        fragments = written.texts
         if not fragments:
             return "{}"
         return "".join(["{", *fragments[:-1], fragments[-1][:-1], "}"])  # the last comma cut
 
-    def _changed(self, memory: Mapping[str, RaceMemory]) -> int:
-        """The same races as last time (most polls): only the memories that are new objects."""
-        keys, fragments = self._keys, self._fragments
-        memories = list(map(memory.__getitem__, keys))
-        changed = list(compress(range(len(keys)), map(is_not, memories, self._memories)))
-        new = _fragments([keys[i] for i in changed], [memories[i] for i in changed])  # all or nothing: may raise
-        for i, fragment in zip(changed, new, strict=True):
-            fragments[i] = fragment
-        self._memories = memories
-        return len(changed)
 
-    def _rebuilt(self, memory: Mapping[str, RaceMemory]) -> int:
-        """Races came or went (or the first poll): in key order again, reusing each fragment
-        whose memory is the same object."""
-        keys = sorted(memory)
-        memories = list(map(memory.__getitem__, keys))
-        if not self._keys:  # nothing to reuse (the first poll): no look-up a race
-            self._keys, self._key_set, self._memories = keys, frozenset(keys), memories
-            self._fragments = _fragments(keys, memories)  # may raise
-            return len(keys)
-        known = dict(zip(self._keys, zip(self._memories, self._fragments, strict=True), strict=True))
-        fragments: list[str | None] = [
-            hit[1] if (hit := known.get(key)) is not None and hit[0] is race_memory else None
-            for key, race_memory in zip(keys, memories, strict=True)
-        ]
-        missing = [i for i, fragment in enumerate(fragments) if fragment is None]
-        new = _fragments([keys[i] for i in missing], [memories[i] for i in missing])  # may raise
-        for i, fragment in zip(missing, new, strict=True):
-            fragments[i] = fragment
-        self._keys, self._key_set, self._memories = keys, frozenset(keys), memories
-        self._fragments = cast(list[str], fragments)  # every gap filled above
-        return len(missing)
+def _race_jsons(_keys: list[str], races: list[Race]) -> list[str]:
+    return [native.race_json(race) for race in races]
 
 
 def _fragments(keys: list[str], memories: list[RaceMemory]) -> list[str]:
@@ -194,12 +211,12 @@ class SnapshotStore(Sessions):
         #: (stored_at, polls); and each race's JSON, by object (commit_poll)
         self._parsed: dict[str, tuple[tuple[datetime | None, int], Snapshot | None]] = {}
         self._memories: dict[str, tuple[tuple[datetime | None, int], dict[str, RaceMemory]]] = {}
-        self._race_docs: dict[str, RaceTexts] = {}
+        self._race_docs: dict[str, Encoded[Race]] = {}
         #: per feed, each race's memory JSON, by object, and the cursor written, by version (commit_poll)
         self._cursors: dict[str, tuple[tuple[datetime | None, int], dict[str, Any]]] = {}
         self._memory_texts: dict[str, MemoryFragments] = {}
         #: per feed, the races in ``snapshot_races`` as this store last committed them, by version
-        self._apart: dict[str, tuple[tuple[datetime | None, int], RaceTexts]] = {}
+        self._apart: dict[str, tuple[tuple[datetime | None, int], Encoded[Race]]] = {}
         #: /results <state>: per (feed, state) the snapshot of that state's races, by version; per
         #: feed, each race row read (its JSON and what it decoded to), reused while the JSON is the same
         self._by_state: dict[tuple[str, str], tuple[tuple[datetime | None, int], bool, Snapshot | None]] = {}
@@ -492,30 +509,17 @@ class SnapshotStore(Sessions):
     #: days a race's history rows are kept (``[store] history_days``; bot/store/history.py)
     history_days = DEFAULT_HISTORY_DAYS
 
-    def _race_texts(self, snapshot: Snapshot) -> RaceTexts:
+    def _race_texts(self, snapshot: Snapshot) -> Encoded[Race]:
         """Each race and its JSON as ``native.dumps`` writes it, reused while the race object is
-        the one encoded last time (the cache holds the current races only). While the races are
-        the same ones in the same order (a delta poll), the objects are compared in C calls
-        (``map``, ``compress``): a Python loop over a national snapshot's 7,000 was ~3 ms a poll."""
+        the one encoded last time (``encoded_again``; the cache holds the current races only)."""
         with self._cache_lock:
             known = self._race_docs.get(snapshot.feed)
-        keys, races = list(snapshot.races), list(snapshot.races.values())
-        if known is not None and known.keys == keys:
-            texts = list(known.texts)  # a copy: the last one may be what ``_apart`` holds
-            for i in compress(range(len(keys)), map(is_not, races, known.races)):
-                texts[i] = native.race_json(races[i])
-        else:
-            old = dict(zip(known.keys, zip(known.races, known.texts, strict=True), strict=True)) if known else {}
-            texts = [
-                hit[1] if (hit := old.get(key)) is not None and hit[0] is race else native.race_json(race)
-                for key, race in zip(keys, races, strict=True)
-            ]
-        fresh = RaceTexts(keys, races, texts)
+        fresh, _ = encoded_again(list(snapshot.races), list(snapshot.races.values()), known, _race_jsons)
         with self._cache_lock:
             self._race_docs[snapshot.feed] = fresh
         return fresh
 
-    def _write_races(self, s: Session, feed: str, races: RaceTexts, stored: tuple[datetime | None, int] | None) -> None:
+    def _write_races(self, s: Session, feed: str, races: Encoded[Race], stored: tuple[datetime | None, int] | None) -> None:
         """The rows of ``snapshot_races``: only the changed and new races when the table holds
         what this store last committed (same version, same order, nothing gone); else all."""
         with self._cache_lock:
@@ -525,7 +529,7 @@ class SnapshotStore(Sessions):
             written = len(last[1].keys)
             changed = [
                 {"feed": feed, "race_key": keys[i], "document": texts[i]}
-                for i in compress(range(written), map(is_not, races.races, last[1].races))
+                for i in compress(range(written), map(is_not, races.values, last[1].values))
             ]
             if changed:
                 s.execute(update(SnapshotRaceRow), changed)
@@ -537,14 +541,3 @@ class SnapshotStore(Sessions):
         rows = list(zip(keys, range(len(keys)), texts, strict=True))
         insert_rows(s.connection(), _RACES, {"feed": feed}, _RACE_COLUMNS, rows)
         self.stats["races_written"] += len(keys)
-
-
-@dataclass(frozen=True, slots=True)
-class RaceTexts:
-    """A snapshot's races in its order and each one's JSON (``native.race_json``), position for
-    position: what ``commit_poll`` wrote, reused by object on the next poll. Never changed once
-    built (the next poll copies ``texts``), so ``_apart`` may hold the very one committed."""
-
-    keys: list[str]
-    races: list[Race]
-    texts: list[str]
