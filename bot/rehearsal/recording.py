@@ -300,8 +300,8 @@ def open_inputs(
     if len(specs) > 1:
         raise RecordingError(f"the config has {len(specs)} feeds; name the one these files belong to with --feed")
     spec = specs[0] if specs else None
-    ends = _Ends.of(given[0]) if spec is None or spec.kind == "ap" else _Ends(b"", b"", whole=True)
-    kind = spec.kind if spec is not None else ends.sniff(given[0])
+    ends = _Ends.of(given[0]) if spec is None or spec.kind == "ap" else _Ends(b"", b"", whole=True, path=given[0])
+    kind = spec.kind if spec is not None else ends.sniff()
     if kind == "clarity":
         raise RecordingError(
             "a Clarity site is several files per version: replay a recording directory made by `python -m bot record`"
@@ -339,7 +339,7 @@ def _saved_url(kind: str, ends: _Ends) -> str:
 
 def sniff_kind(path: Path) -> str:
     """The feed kind of a saved body, for replaying files without a config."""
-    return _Ends(b"", b"", whole=True).sniff(path) if path.suffix.lower() == ".csv" else _Ends.of(path).sniff(path)
+    return _sniff(b"", path) if path.suffix.lower() == ".csv" else _Ends.of(path).sniff()
 
 
 @dataclass(slots=True)
@@ -352,7 +352,7 @@ class _Ends:
     head: bytes
     tail: bytes
     whole: bool  # head is the whole body (tail is empty)
-    path: Path | None = None
+    path: Path
     _everything: bytes | None = None  # the whole file, once it had to be read
 
     #: bytes read from each end of a larger file
@@ -372,13 +372,13 @@ class _Ends:
             return cls(b"", b"", whole=True, path=path)
 
     def everything(self) -> bytes:
-        if self.whole or self.path is None:
+        if self.whole:
             return self.head
         if self._everything is None:
             self._everything = _read_first(self.path)
         return self._everything
 
-    def sniff(self, path: Path) -> str:
+    def sniff(self) -> str:
         if not self.whole and self.head.lstrip()[:1] == b"{" and self.tail.rstrip()[-1:] == b"}":
             if b'"electionbot/1"' in self.head and _ELECTIONBOT.search(self.head):
                 return "json"
@@ -386,7 +386,7 @@ class _Ends:
             # whose format key lies past the head is not taken for an AP reply
             if _AP_RACES.search(self.head) and b'"raceID"' in self.head and b'"electionbot/1"' not in self.tail:
                 return "ap"
-        return _sniff(self.everything(), path)
+        return _sniff(self.everything(), self.path)
 
     def nextrequest(self) -> str | None:
         if self.whole:

@@ -256,10 +256,20 @@ class DiskSite:
         url = self.root.joinpath(*segments).as_uri() + ("/" if parts.path.endswith("/") else "")
         return url + (f"?{parts.query}" if parts.query else "")
 
-    def publish(self, recorded_url: str, replies: Sequence[Reply]) -> None:
+    def _served_path(self, recorded_url: str) -> Path:
         path = local_path(self.url_for(recorded_url))
         if not path.resolve().is_relative_to(self.root):
             raise RecordingError(f"recorded URL {recorded_url[:80]!r} points outside the replay folder")
+        return path
+
+    def _stamp(self, path: Path) -> None:
+        """A fresh time for a file this site wrote: two polls within the file system's clock tick
+        must still look like two versions."""
+        self._mtime = max(self._mtime + 1, time.time_ns())
+        os.utime(path, ns=(self._mtime, self._mtime))
+
+    def publish(self, recorded_url: str, replies: Sequence[Reply]) -> None:
+        path = self._served_path(recorded_url)
         last = replies[-1]  # a file has no sequence: it holds the poll's final answer
         if last.status >= 400:
             path.unlink(missing_ok=True)
@@ -270,9 +280,7 @@ class DiskSite:
         partial = path.with_name(path.name + ".partial")
         partial.write_bytes(last.body)
         os.replace(partial, path)
-        # Two polls within the file system's clock tick must still look like two versions.
-        self._mtime = max(self._mtime + 1, time.time_ns())
-        os.utime(path, ns=(self._mtime, self._mtime))
+        self._stamp(path)
 
     def place(self, recorded_url: str, source: Path) -> None:
         """A saved file served as it is: hard-linked into the site (a national reply is 27 MB,
@@ -281,9 +289,7 @@ class DiskSite:
         touched (the replay's own file is replaced, never changed in place, and its time is the
         saved file's own): the feed tells versions apart by the file's inode as well as its time.
         As with :meth:`publish`, a body equal to the one already there is left alone."""
-        path = local_path(self.url_for(recorded_url))
-        if not path.resolve().is_relative_to(self.root):
-            raise RecordingError(f"recorded URL {recorded_url[:80]!r} points outside the replay folder")
+        path = self._served_path(recorded_url)
         try:
             if path.is_file() and (
                 os.path.samefile(path, source)
@@ -297,8 +303,7 @@ class DiskSite:
                 os.link(source, partial)
             except OSError:  # another file system, or one without links
                 shutil.copyfile(source, partial)
-                self._mtime = max(self._mtime + 1, time.time_ns())
-                os.utime(partial, ns=(self._mtime, self._mtime))
+                self._stamp(partial)
             os.replace(partial, path)
         except OSError as exc:
             raise RecordingError(f"cannot read {source}: {exc.strerror or exc}") from None
