@@ -315,7 +315,7 @@ class CsvFeed(FeedSource):
             return snapshot
         return replace(
             snapshot,
-            races={race.key: race for race in with_last_good(snapshot.races.values(), left_out, previous, snapshot.test)},
+            races=with_last_good(dict(snapshot.races), left_out, previous, snapshot.test),
         )
 
     def _state(self) -> str:

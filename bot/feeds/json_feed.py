@@ -30,8 +30,7 @@ class JsonFeed(FeedSource):
         snapshot = self._named(reading.snapshot)
         if not reading.left_out:
             return snapshot
-        races = with_last_good(snapshot.races.values(), reading.left_out, previous, snapshot.test)
-        return replace(snapshot, races={race.key: race for race in races})
+        return replace(snapshot, races=with_last_good(dict(snapshot.races), reading.left_out, previous, snapshot.test))
 
     def _named(self, snapshot: Snapshot) -> Snapshot:
         """Our own format is written as it should be shown ("as-is"); a producer that writes in

@@ -1,6 +1,7 @@
-"""AP's merge keeps races keyed (``keyed_with_last_good`` and the ``Snapshot`` constructor): the
-snapshot must be the one the listed path (``with_last_good`` then ``Snapshot.of``) builds, race
-for race and in the same order, whatever was left out."""
+"""Every adapter keeps its races keyed (``with_last_good`` and the ``Snapshot`` constructor): the
+snapshot must be the one the listed path built before (the races as a list, each left-out race's
+old version appended once, then ``Snapshot.of``: ``_listed_last_good`` below), race for race and
+in the same order, whatever was left out."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from benchmarks.national import replies
 from bot.codec.errors import LeftOut
 from bot.core.model import Race, Snapshot
 from bot.feeds.ap.reply import parse_ap
-from bot.feeds.source import keyed_with_last_good, with_last_good
+from bot.feeds.source import with_last_good
 
 AT = datetime(2026, 11, 4, 2, 0, tzinfo=UTC)
 
@@ -42,15 +43,29 @@ def _left_out(previous: Snapshot, races: list[Race]) -> list[LeftOut]:
     ]
 
 
+def _listed_last_good(races: list[Race], left_out: list[LeftOut], previous: Snapshot | None, test: bool) -> list[Race]:
+    """The list form ``with_last_good`` had before it took keyed races: the oracle."""
+    kept = list(races)
+    if previous is None or previous.test != test:
+        return kept
+    have = {race.key for race in kept}
+    for item in left_out:
+        key = item.race_key
+        if key is not None and key not in have and (old := previous.races.get(key)) is not None:
+            kept.append(old)
+            have.add(key)
+    return kept
+
+
 def _listed(previous: Snapshot | None, races: list[Race], left_out: list[LeftOut], test: bool) -> Snapshot:
-    return Snapshot.of("national", AT, with_last_good(races, left_out, previous, test), test=test)
+    return Snapshot.of("national", AT, _listed_last_good(races, left_out, previous, test), test=test)
 
 
 def _keyed(previous: Snapshot | None, races: list[Race], left_out: list[LeftOut], test: bool) -> Snapshot:
     return Snapshot(
         feed="national",
         generated_at=AT,
-        races=keyed_with_last_good({r.key: r for r in races}, left_out, previous, test),
+        races=with_last_good({r.key: r for r in races}, left_out, previous, test),
         test=test,
     )
 
@@ -77,7 +92,7 @@ def test_keyed_last_good_never_takes_a_race_across_test_and_live() -> None:
     previous, races = _night()
     test_previous = replace(previous, test=True)
     gone = list(previous.races)[5]
-    kept = keyed_with_last_good(
+    kept = with_last_good(
         {r.key: r for r in races if r.key != gone}, [LeftOut("race", gone, "x", gone)], test_previous, False
     )
     assert gone not in kept

@@ -20,7 +20,7 @@ from bot.feeds.ap.urls import is_mirror, with_json_format
 from bot.feeds.common import refuse_error_page
 from bot.feeds.http import FeedHttp, Fetched, is_local
 from bot.feeds.naming import named
-from bot.feeds.source import FeedSource, FeedSpec, Recorder, keyed_with_last_good, register
+from bot.feeds.source import FeedSource, FeedSpec, Recorder, register, with_last_good
 
 log = logging.getLogger("bot.feeds.ap")
 
@@ -126,7 +126,7 @@ class ApFeed(FeedSource):
         snapshot = Snapshot(
             feed=self.spec.name,
             generated_at=last.timestamp or datetime.now(UTC),
-            races=keyed_with_last_good(races, left_out, previous, bool(test)),
+            races=with_last_good(races, left_out, previous, bool(test)),
             election_date=last.election_date or (previous.election_date if previous else None),
             test=bool(test),
             version=next_url,

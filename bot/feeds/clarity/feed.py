@@ -82,8 +82,7 @@ class ClarityFeed(FeedSource):
         # One contest that cannot be read costs that contest (its last good version stays).
         self.report_left_out(version, self._left_out)
         if self._left_out:
-            races = with_last_good(snapshot.races.values(), self._left_out, previous, snapshot.test)
-            snapshot = replace(snapshot, races={race.key: race for race in races})
+            snapshot = replace(snapshot, races=with_last_good(dict(snapshot.races), self._left_out, previous, snapshot.test))
         return snapshot
 
     def _read(self, version: str) -> Snapshot:
