@@ -17,6 +17,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from bot.core.invariants import MAX_NAME, MAX_PARTY
 from bot.core.model import CallStatus, Level, Race, ReportingUnit, built_race, built_unit
 from bot.core.states import state_name
 from bot.feeds.ap.candidates import IdCollision, Roster
@@ -42,10 +43,26 @@ class NotPlain(Exception):
 
 def typed_race(shape: ApRace) -> Race:
     """The race the generic reader builds from the same bytes, or :class:`NotPlain`."""
+    return vouched_race(shape, plain_text=False)[0]
+
+
+def vouched_race(shape: ApRace, plain_text: bool) -> tuple[Race, bool]:
+    """:func:`typed_race`, and whether the race is one :func:`bot.core.invariants.race_problem`
+    would pass, known from how it was read (``True`` only then; ``False`` says nothing).
+
+    Why: the invariants' check was a fifth of a national reply's parse, and nearly all of it
+    re-proves what msgspec's types and this reader's construction already hold (counts whole and
+    ≥ 0, ids short and unique, votes only for the roster, calls naming it, one state row, times in
+    UTC). ``plain_text`` is the caller's word that every string in the race's bytes is ASCII
+    without escapes (so encodable, and without NUL); what is left to look at is the few lengths
+    and blanks only the invariants bound (names, parties, precinct pairs), checked here as the
+    race is built. tests/integration/feeds/test_ap_typed.py holds the two paths to one outcome
+    over the odd shapes and the mutation corpus."""
     try:
-        return _race(shape)
+        race, sound = _race(shape, plain_text)
     except (Malformed, IdCollision):
         raise NotPlain from None
+    return race, sound
 
 
 def says_test(shape: ApRace) -> bool:
@@ -54,7 +71,7 @@ def says_test(shape: ApRace) -> bool:
     return shape.test is True or (kind is not None and kind.lower() in ("test", "t"))
 
 
-def _race(shape: ApRace) -> Race:
+def _race(shape: ApRace, plain_text: bool) -> tuple[Race, bool]:
     race_id = ident(shape.raceID, "raceID")
     raw_units = shape.reportingUnits or []
     state = _state(shape, raw_units)
@@ -64,7 +81,7 @@ def _race(shape: ApRace) -> Race:
     if shape.candidates is not None:  # initialization (omitResults) payloads: the roster sits on the race
         for entry in shape.candidates:
             _resolve(roster, entry)
-    units, state_row = _units(raw_units, state, roster)
+    units, state_row, sound = _units(raw_units, state, roster, plain_text)
     called = state_row.candidates if state_row is not None else shape.candidates
     winners: list[str] = []
     runoff: list[str] = []
@@ -80,10 +97,13 @@ def _race(shape: ApRace) -> Race:
     updated = instant(shape.lastUpdated, "lastUpdated")
     party = shape.party
     results_type = shape.resultsType
-    return built_race(
+    office = shape.officeName or office_id or f"Race {race_id}"
+    # a summed state row (units but none at state level) is left to the invariants
+    sound = sound and (state_row is not None or not units) and _sound_name(office) and _sound_roster(roster)
+    race = built_race(
         state,
         race_id,
-        shape.officeName or office_id or f"Race {race_id}",
+        office,
         tuple(roster.candidates),
         tuple(units),
         office_id,
@@ -104,6 +124,16 @@ def _race(shape: ApRace) -> Race:
         primary_party(party, race_type_id, race_type_text),
         None,
     ).with_state_total()
+    return race, sound
+
+
+def _sound_name(name: str) -> bool:
+    """What the invariants ask of a name beyond plain text (it is never empty here)."""
+    return len(name) <= MAX_NAME and not name.isspace()
+
+
+def _sound_roster(roster: Roster) -> bool:
+    return all(_sound_name(c.name) and (c.party is None or len(c.party) <= MAX_PARTY) for c in roster.candidates)
 
 
 def _state(shape: ApRace, units: list[ApUnit]) -> str:
@@ -137,8 +167,11 @@ def _resolve(roster: Roster, entry: ApCandidate) -> str:
     )
 
 
-def _units(raw_units: list[ApUnit], state: str, roster: Roster) -> tuple[list[ReportingUnit], ApUnit | None]:
-    """:func:`bot.feeds.ap.units.unit_rows` for units that all read cleanly and whose ids do not repeat."""
+def _units(
+    raw_units: list[ApUnit], state: str, roster: Roster, sound: bool
+) -> tuple[list[ReportingUnit], ApUnit | None, bool]:
+    """:func:`bot.feeds.ap.units.unit_rows` for units that all read cleanly and whose ids do not
+    repeat; ``sound`` stays true while every unit's name and precinct pair pass the invariants."""
     units: list[ReportingUnit] = []
     seen: set[str] = set()
     state_row: ApUnit | None = None
@@ -171,14 +204,23 @@ def _units(raw_units: list[ApUnit], state: str, roster: Roster) -> tuple[list[Re
             raise NotPlain
         seen.add(unit_id)
         updated = raw.lastUpdated
+        reporting, total = raw.precinctsReporting, raw.precinctsTotal
+        if sound and not (
+            len(name) <= MAX_NAME
+            and not name.isspace()
+            and (
+                (reporting is None and total is None) or (reporting is not None and total is not None and reporting <= total)
+            )
+        ):
+            sound = False
         unit = built_unit(
             unit_id,
             level,
             name,
             votes,
             fips,
-            raw.precinctsReporting,
-            raw.precinctsTotal,
+            reporting,
+            total,
             raw.eevp,
             _moment(updated) if updated is not None else None,
             None,
@@ -188,4 +230,4 @@ def _units(raw_units: list[ApUnit], state: str, roster: Roster) -> tuple[list[Re
             units.insert(0, unit)
         else:
             units.append(unit)
-    return units, state_row
+    return units, state_row, sound
