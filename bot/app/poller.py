@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from bot.codec.errors import FeedConfigError, FeedError
 from bot.core.events import Alert, Event, EventKind, coalesce
 from bot.core.model import Race, Snapshot
-from bot.core.rules import RaceMemory, RuleSettings, evaluate
+from bot.core.rules import NO_MEMORY, RaceMemory, RuleSettings, evaluate
 from bot.core.targets import Target
 from bot.delivery.grouping import Grouping
 from bot.feeds.gc_pause import gc_paused
@@ -33,9 +33,6 @@ if TYPE_CHECKING:
     from bot.app.metrics import Metrics
 
 log = logging.getLogger("electionbot.poller")
-
-#: a race the rules have not seen yet: one shared (immutable) memory, not one built per race
-_NO_MEMORY = RaceMemory()
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +222,7 @@ class Poller:
                     self.feed,
                     prev_race,
                     race,
-                    memory.get(key, _NO_MEMORY),
+                    memory.get(key, NO_MEMORY),
                     self.rules,
                     snapshot.generated_at,
                     snapshot.races,

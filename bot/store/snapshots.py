@@ -25,7 +25,7 @@ from bot.codec import native
 from bot.codec.errors import FeedError
 from bot.core.events import Alert
 from bot.core.model import Race, Snapshot
-from bot.core.rules import RaceMemory
+from bot.core.rules import RaceMemory, is_blank
 from bot.store.bulk import insert_rows
 from bot.store.health import PollSuccess, write_success
 from bot.store.history import DEFAULT_HISTORY_DAYS, record_changes
@@ -57,7 +57,7 @@ def memory_json(memory: Mapping[str, RaceMemory]) -> str:
     library's ``asdict`` and ``dumps`` took half a second); what it refuses (an integer past 64
     bits) goes the long way. Either text reads back the same (``_memory_of``)."""
     try:
-        return orjson.dumps(dict(memory), option=orjson.OPT_SORT_KEYS).decode("utf-8")
+        return orjson.dumps({key: _stored(m) for key, m in memory.items()}, option=orjson.OPT_SORT_KEYS).decode("utf-8")
     except TypeError:  # orjson.JSONEncodeError is one
         return json.dumps({key: m.to_dict() for key, m in memory.items()}, sort_keys=True)
 
@@ -162,8 +162,19 @@ def _race_jsons(_keys: list[str], races: list[Race]) -> list[str]:
 def _fragments(keys: list[str], memories: list[RaceMemory]) -> list[str]:
     """``"key":{...},`` for each race, in C calls: a first poll encodes 7,000 for little more than
     the one orjson call over the whole memory (a Python loop of two calls a race took a third more)."""
-    pieces = zip(map(orjson.dumps, keys), repeat(b":"), map(orjson.dumps, memories), repeat(b","), strict=False)
+    pieces = zip(
+        map(orjson.dumps, keys), repeat(b":"), map(orjson.dumps, map(_stored, memories)), repeat(b","), strict=False
+    )
     return list(map(bytes.decode, map(b"".join, pieces)))
+
+
+_BLANK: dict[str, Any] = {}
+
+
+def _stored(memory: RaceMemory) -> RaceMemory | dict[str, Any]:
+    """What orjson writes for a race's memory: the dataclass, or ``{}`` when it holds nothing
+    (``RaceMemory.to_dict``, the long way, says why)."""
+    return _BLANK if is_blank(memory) else memory
 
 
 def _memory_of(text: str | None, feed: str) -> dict[str, RaceMemory]:

@@ -6,7 +6,7 @@ the very object encoded before."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from benchmarks.national import replies
 from bot.core.model import Race, Snapshot
-from bot.core.rules import RaceMemory, RuleSettings, evaluate
+from bot.core.rules import NO_MEMORY, RaceMemory, RuleSettings, evaluate
 from bot.feeds.ap.reply import parse_ap
 from bot.store.database import Store
 from bot.store.snapshots import MemoryFragments, memory_json
@@ -62,8 +62,10 @@ def _real_memory() -> dict[str, RaceMemory]:
 
 
 def _whole(memory: dict[str, RaceMemory]) -> str:
-    """What the store wrote before fragments: one orjson call over the whole memory."""
-    return orjson.dumps(dict(memory), option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    """What the store wrote before fragments: one orjson call over the whole memory, a race with
+    nothing remembered as ``{}``."""
+    blank = RaceMemory()
+    return orjson.dumps({k: {} if m == blank else m for k, m in memory.items()}, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def test_the_fragments_write_what_one_orjson_call_over_the_whole_memory_writes() -> None:
@@ -72,6 +74,20 @@ def test_the_fragments_write_what_one_orjson_call_over_the_whole_memory_writes()
     assert text == _whole(memory)
     assert text == memory_json(memory)
     assert list(json.loads(text)) == sorted(memory)
+
+
+def test_a_race_with_nothing_remembered_is_written_as_an_empty_object_and_read_back_as_the_shared_blank() -> None:
+    memory = {"AL-1": NO_MEMORY, "AL-2": RaceMemory(), "AL-3": RaceMemory(had_votes=True), "AL-4": RaceMemory(calls=0)}
+    text = MemoryFragments().text(memory)
+    assert text == memory_json(memory)
+    stored = json.loads(text)
+    assert stored["AL-1"] == stored["AL-2"] == stored["AL-4"] == {}
+    assert stored["AL-3"] == json.loads(json.dumps(RaceMemory(had_votes=True).to_dict())) != {}
+    assert len(stored["AL-3"]) == len(fields(RaceMemory))  # a memory with something in it: every field
+    assert RaceMemory.from_dict({}) is NO_MEMORY
+    assert RaceMemory.from_dict(stored["AL-3"]) == RaceMemory(had_votes=True)
+    # what stores wrote before: every field of a blank memory, read back as the blank it is
+    assert RaceMemory.from_dict(json.loads(orjson.dumps(RaceMemory()))) == NO_MEMORY
 
 
 def test_an_unchanged_memory_is_joined_from_the_fragments_written_last_time() -> None:

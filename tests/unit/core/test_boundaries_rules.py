@@ -8,7 +8,7 @@ the recount line; "write-ins exceed the margin" is strictly more write-ins than 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from fractions import Fraction
 
 import pytest
@@ -16,12 +16,14 @@ import pytest
 from bot.core.events import EventKind
 from bot.core.model import Candidate, Race
 from bot.core.rules import (
+    NO_MEMORY,
     NOTABLE_STATUSES,
     RaceMemory,
     RecountRule,
     RuleSettings,
     applicable_recount_rule,
     evaluate,
+    is_blank,
     race_facts,
 )
 from bot.render.text import event_line
@@ -687,3 +689,21 @@ def test_a_county_feeds_share_of_a_wider_race_has_no_recount_line():
     local = replace(race({"a": 1}, county="Jefferson"), office="County Commission District 2")
     assert applicable_recount_rule(local, SETTINGS).citation == "Ala. Code § 17-16-20"
     assert applicable_recount_rule(replace(local, office_id="S"), SETTINGS) is None  # AP's office id says Senate
+
+
+def test_a_memory_with_nothing_in_it_is_stored_as_an_empty_object_and_one_field_set_stores_every_field():
+    assert is_blank(NO_MEMORY) and is_blank(RaceMemory())  # the shared one, and an equal one
+    assert NO_MEMORY.to_dict() == RaceMemory().to_dict() == {}
+    for one_set in (
+        RaceMemory(had_votes=True),
+        RaceMemory(calls=1),
+        RaceMemory(runoff_silenced=True),
+        RaceMemory(milestones=(25,)),
+    ):
+        assert not is_blank(one_set)
+        data = one_set.to_dict()
+        assert len(data) == len(fields(RaceMemory))
+        assert RaceMemory.from_dict(data) == one_set
+    assert RaceMemory.from_dict({}) is NO_MEMORY
+    assert RaceMemory.from_dict(None) is NO_MEMORY
+    assert RaceMemory.from_dict({"calls": 0}) == NO_MEMORY
