@@ -322,7 +322,7 @@ def _replay(args: argparse.Namespace) -> int:
             out=sys.stdout,
             base=base,
             secrets=secrets,
-            after=keep.append if keep is not None else None,
+            keep_until_exit=keep,
         )
     except KeyboardInterrupt:
         print("\nreplay interrupted", file=sys.stderr)

@@ -136,11 +136,16 @@ def replay(
     database: str | None = None,
     drain_seconds: float = 30.0,
     after: Callable[[Runtime], None] | None = None,
+    keep_until_exit: list[object] | None = None,
 ) -> ReplayResult:
     """Play ``recording`` through the real pipeline: alerts go to ``out`` and, when ``secrets``
     hold a Slack token, to Slack. ``base`` is a settings dict (alerts, rules, races, context…)
     whose feeds are replaced by the recording's, pointed at the local site; ``after`` sees the
-    runtime once the last alert is delivered (the demo prints its ``/results`` answer there)."""
+    runtime once the last alert is delivered (the demo prints its ``/results`` answer there).
+
+    ``keep_until_exit``: the process ends after this call (``python -m bot replay``). The runtime
+    goes into the list instead of being closed, and a temporary database is deleted as it is
+    (``Sessions.abandon``); one given as ``database`` is closed as always."""
     if via not in ("http", "disk"):
         raise RecordingError(f"--via must be http or disk, not {via!r}")
     if speed < 0:
@@ -168,7 +173,11 @@ def replay(
             http_settings=http,
             metrics=False,  # nothing serves /metrics here
         )
-        stack.callback(runtime.close)
+        if keep_until_exit is not None and database is None:
+            keep_until_exit.append(runtime)
+            stack.callback(runtime.store.abandon)
+        else:
+            stack.callback(runtime.close)
         scheduler = runtime.scheduler(polls_on_demand=True)
         jobs = JobRunner(scheduler)
         scheduler.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -177,6 +178,39 @@ def test_saved_files_replay_like_the_demo(tmp_path: Path, server: FeedServer) ->
     for via in ("http", "disk"):
         result = replay(saved, via=via, speed=0, out=io.StringIO(), secrets=NO_SLACK, base={"alerts": {"style": "messages"}})
         assert event_keys(result.alerts) == event_keys(night), via
+
+
+def test_a_replay_whose_process_ends_after_it_hands_over_its_runtime_unclosed_and_deletes_its_database(
+    tmp_path: Path,
+) -> None:
+    """``python -m bot replay`` ends the process next: its temporary database is deleted without
+    being closed (closing copies the log into a file about to go); one given is closed as ever."""
+    saved = recording_from_files(AL_FILES[:3], FeedSpec(DEFAULT_FEED, "json", "http://replay.invalid/al.json"), 0.8)
+    kept: list[object] = []
+    result = replay(saved, speed=0, via="disk", out=io.StringIO(), secrets=NO_SLACK, keep_until_exit=kept)
+    assert result.pending == 0 and result.delivered > 0
+    (runtime,) = kept
+    assert isinstance(runtime, Runtime)
+    database = Path(str(runtime.store.engine.url.database))
+    assert database.name == "replay.db" and not database.parent.exists()  # the temporary directory is gone
+    checkpointer = runtime.store.checkpointer
+    assert checkpointer is not None
+    assert checkpointer.stopped  # no checkpoint of a deleted file
+    assert runtime.store.engine.pool.checkedin() > 0  # its connections were left open, not disposed
+    runtime.store.engine.dispose()  # (the test process goes on: what the ended process would not do)
+
+    given = tmp_path / "given.db"
+    kept = []
+    replay(
+        saved, speed=0, via="disk", out=io.StringIO(), secrets=NO_SLACK, keep_until_exit=kept, database=f"sqlite:///{given}"
+    )
+    (closed,) = kept or [None]
+    assert closed is None and given.exists()  # a database the caller named is closed, never abandoned
+    conn = sqlite3.connect(given)
+    try:
+        assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] > 0
+    finally:
+        conn.close()
 
 
 def test_with_a_slack_token_the_replay_posts_to_the_channel_too(tmp_path: Path) -> None:

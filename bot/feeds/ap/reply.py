@@ -119,9 +119,9 @@ def _read_typed(data: bytes) -> _Read | None:
             except REFUSED:
                 return None
             test = test or says_test(generic)
-            race = race_in_context(generic, index, left_out)
-            if race is not None:
-                found.append(race)
+            read = race_in_context(generic, index, left_out)
+            if read is not None:
+                found.append(read)
         else:
             test = test or typed_says_test(typed)
     return _Read(found, left_out, test, shape.nextrequest, shape.isTruncated, shape.timestamp, shape.electionDate, sound)
