@@ -30,11 +30,11 @@ class Sessions:
         schema.prepare(self.engine)  # migrated to this code's head, or SchemaError (bot/store/schema.py)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if self.checkpointer is not None:
-            event.listen(self._sessions, "after_commit", self._committed)
-
-    def _committed(self, _session: Session) -> None:
-        if self.checkpointer is not None:
-            self.checkpointer.nudge()
+            # the checkpointer's own method, not one of ours: a listener holding this object would
+            # tie it to its sessionmaker in a cycle, and a process ending without close() would
+            # then leave its connections (and the log file) unclosed
+            nudge = self.checkpointer.nudge
+            event.listen(self._sessions, "after_commit", lambda _session: nudge())
 
     def close(self) -> None:
         if self.checkpointer is not None:
