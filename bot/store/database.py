@@ -2,6 +2,7 @@
 health; one ``Store`` made of one part per job, each in its own module:
 
 - ``bot.store.sessions``: the engine and its sessions (SQLite pragmas, the schema at start);
+- ``bot.store.checkpoints``: SQLite's WAL copied into the file by a thread, never in a commit;
 - ``bot.store.tables``: the rows; ``bot.store.moments``: the store's clock;
 - ``bot.store.snapshots``: snapshots and the rules' memory, one transaction per poll;
 - ``bot.store.outbox`` and ``bot.store.claims``: the deliveries, and many workers sharing them;
