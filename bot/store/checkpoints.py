@@ -16,6 +16,11 @@ starts no thread, and what it wrote is copied when it closes. At most one checkp
 one copy and one sync.
 :meth:`close` waits for a running checkpoint; what is left is copied by SQLite itself when the
 engine closes its last connection (a checkpoint on close does not depend on the setting).
+
+A thread does not survive a fork, and a lock it held stays held in the child: a forked child's
+checkpointers start afresh (``os.register_at_fork``), their thread started again by the next
+nudge. (The bot forks before it opens a store, bot/app/web_server.py; this keeps a store opened
+before a fork from growing its log without end in the child.)
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 
 log = logging.getLogger("electionbot.store")
 
@@ -57,6 +63,12 @@ class WalCheckpointer:
         #: checkpoints run and frames copied, over the checkpointer's life (tests, benchmarks)
         self.runs = 0
         self.frames_copied = 0
+        _LIVE.add(self)
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread = None
 
     def nudge(self) -> None:
         """A commit went into the log: copy it soon once the log is ``threshold`` bytes (the
@@ -125,3 +137,16 @@ class WalCheckpointer:
             # a nudge meanwhile is kept (the event stays set) and served after the pause
             if self._stopped.wait(max(0.0, self.interval - (time.monotonic() - started))):
                 return
+
+
+#: every checkpointer of this process, for the fork hook (weakly: a closed store's goes away)
+_LIVE: weakref.WeakSet[WalCheckpointer] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for checkpointer in list(_LIVE):
+        checkpointer._after_fork_in_child()  # noqa: SLF001  # the module's own hook
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -8,6 +8,7 @@ why); a PostgreSQL store has no checkpointer.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import subprocess
 import sys
@@ -233,3 +234,34 @@ def test_a_process_that_ends_without_closing_its_store_still_leaves_no_log_behin
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert path.exists() and not Path(f"{path}-wal").exists() and not Path(f"{path}-shm").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork")
+def test_a_forked_child_starts_its_own_checkpoint_thread(tmp_path: Path) -> None:
+    """The parent's thread is not in the child (nor is a lock it held): the child's first nudge
+    starts a thread of its own, and its checkpoint runs."""
+    path = tmp_path / "bot.db"
+    Store(f"sqlite:///{path}").close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("CREATE TABLE t (x TEXT)")
+    conn.execute("INSERT INTO t VALUES ('parent')")
+    checkpointer = WalCheckpointer(str(path), interval=0.01, threshold=0)
+    checkpointer.nudge()
+    assert _wait_for(lambda: checkpointer.runs >= 1)
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status only
+        code = 1
+        try:
+            before = checkpointer.runs
+            child_conn = sqlite3.connect(path, isolation_level=None)
+            child_conn.execute("INSERT INTO t VALUES ('child')")
+            checkpointer.nudge()
+            code = 0 if _wait_for(lambda: checkpointer.runs > before, 10) else 3
+            child_conn.close()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    checkpointer.close()
+    conn.close()
+    assert os.waitstatus_to_exitcode(status) == 0
