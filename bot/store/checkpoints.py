@@ -133,7 +133,10 @@ class WalCheckpointer:
                 return
             self._wake.clear()
             started = time.monotonic()
-            self.checkpoint()
+            try:
+                self.checkpoint()
+            except Exception:  # a bug here must not end the thread: the log would grow without end
+                log.exception("WAL checkpoint of %s failed", self.path)
             # a nudge meanwhile is kept (the event stays set) and served after the pause
             if self._stopped.wait(max(0.0, self.interval - (time.monotonic() - started))):
                 return

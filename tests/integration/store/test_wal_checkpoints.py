@@ -265,3 +265,37 @@ def test_a_forked_child_starts_its_own_checkpoint_thread(tmp_path: Path) -> None
     checkpointer.close()
     conn.close()
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_an_unexpected_error_in_a_checkpoint_is_logged_and_the_thread_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "bot.db"
+    Store(f"sqlite:///{path}").close()
+
+    class Odd(WalCheckpointer):
+        """Its first checkpoint meets a bug (not a database error); the next ones work."""
+
+        failed = False
+
+        def checkpoint(self) -> tuple[int, int, int] | None:
+            if not self.failed:
+                self.failed = True
+                raise RuntimeError("a bug")
+            return super().checkpoint()
+
+    conn = sqlite3.connect(path, isolation_level=None)  # a log to copy, kept while the test runs
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("CREATE TABLE t (x TEXT)")
+    checkpointer = Odd(str(path), interval=0.01, threshold=0)
+    try:
+        with caplog.at_level(logging.ERROR, logger="electionbot.store"):
+            checkpointer.nudge()
+            assert _wait_for(lambda: checkpointer.failed)
+            conn.execute("INSERT INTO t VALUES ('after')")
+            checkpointer.nudge()
+            assert _wait_for(lambda: checkpointer.runs == 1)
+    finally:
+        checkpointer.close()
+        conn.close()
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == [f"WAL checkpoint of {path} failed"]
