@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+import msgspec
 import orjson
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, ValidationError, field_validator
 
@@ -343,8 +344,15 @@ def dumps(snapshot: Snapshot, *, indent: int | None = None) -> bytes:
 
 
 def race_json(race: Race) -> str:
-    """One race as it appears in :func:`dumps` (the store keeps it while the race is unchanged)."""
-    return _encode(_race_doc(race))
+    """One race as it appears in :func:`dumps` (the store keeps it while the race is unchanged),
+    byte for byte: written through msgspec Structs shaped like the document (:func:`_race_out`),
+    which msgspec encodes in C without a dict per unit: a national first poll's 7,000 races and
+    44,000 units took 66 ms as dicts and orjson, about half that so. What msgspec refuses (a lone
+    surrogate) goes the way of :func:`dumps`."""
+    try:
+        return _encode_out(_race_out(race)).decode("utf-8")
+    except (TypeError, ValueError, msgspec.EncodeError):  # UnicodeEncodeError is a ValueError
+        return _encode(_race_doc(race))
 
 
 def _encode(value: Any) -> str:
@@ -448,6 +456,104 @@ def _unit_doc(u: ReportingUnit) -> dict[str, Any]:
     # the proxy's copy() is the dict's own C copy; dict(proxy) walked it key by key (~40 ms a national poll)
     doc["votes"] = u.votes.copy()  # type: ignore[attr-defined]  # a MappingProxyType (ReportingUnit.__post_init__)
     return doc
+
+
+class _UnitOut(msgspec.Struct, omit_defaults=True, gc=False):
+    """A unit as :func:`_unit_doc` writes it: the optional keys left out when unset (their
+    default), ``votes`` always (``UNSET`` is never a value, so ``{}`` is written)."""
+
+    id: str
+    level: str
+    name: str
+    fips: str | None = None
+    precincts_reporting: int | None = None
+    precincts_total: int | None = None
+    eevp: float | None = None
+    last_updated: str | None = None
+    registered_voters: int | None = None
+    votes: dict[str, int] | msgspec.UnsetType = msgspec.UNSET
+
+
+class _CandidateOut(msgspec.Struct, gc=False):
+    id: str
+    name: str
+    party: str | None
+    incumbent: bool
+    pseudo: bool
+
+
+class _CallOut(msgspec.Struct, gc=False):
+    status: str
+    winners: tuple[str, ...]
+    runoff: tuple[str, ...]
+    race_call_status: str | None
+
+
+class _RaceOut(msgspec.Struct, omit_defaults=True, gc=False):
+    """A race as :func:`_race_doc` writes it: every key always, but ``flipped_seat``, ``party``
+    and ``county``, which only a feed that says them writes (their default is "not said")."""
+
+    state: str
+    id: str
+    office: str
+    office_id: str | None
+    seat: str | None
+    race_type: str
+    general: bool
+    test: bool
+    call: _CallOut
+    tabulation_status: str | None
+    eevp: float | None
+    seats: int
+    national: bool
+    last_updated: str | None
+    flipped_seat: bool | None = None
+    party: str | None = None
+    county: str | None = None
+    candidates: list[_CandidateOut] | msgspec.UnsetType = msgspec.UNSET
+    units: list[_UnitOut] | msgspec.UnsetType = msgspec.UNSET
+
+
+_encode_out = msgspec.json.Encoder().encode
+
+
+def _race_out(r: Race) -> _RaceOut:
+    """:func:`_race_doc` as Structs (tests/unit/codec/test_race_json.py holds the two texts equal)."""
+    return _RaceOut(
+        r.state,
+        r.race_id,
+        r.office,
+        r.office_id,
+        r.seat,
+        r.race_type,
+        r.general,
+        r.test,
+        _CallOut(r.call_status._value_, r.winners, r.runoff, r.race_call_status),
+        r.tabulation_status,
+        r.expected_vote_pct,
+        r.seats,
+        r.national,
+        _iso(r.last_updated) if r.last_updated else None,
+        r.flipped_seat,
+        r.party,
+        r.county,
+        [_CandidateOut(c.id, c.name, c.party, c.incumbent, c.pseudo) for c in r.candidates],
+        [
+            _UnitOut(
+                u.id,
+                u.level._value_,
+                u.name,
+                u.fips or None,
+                u.precincts_reporting if u.precincts_total is not None else None,
+                u.precincts_total,
+                u.expected_vote_pct,
+                _iso(u.last_updated) if u.last_updated is not None else None,
+                u.registered_voters or None,
+                u.votes.copy(),  # type: ignore[attr-defined]  # a MappingProxyType (ReportingUnit.__post_init__)
+            )
+            for u in r.units
+        ],
+    )
 
 
 @functools.lru_cache(maxsize=4096)

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 
+from benchmarks.national import replies
 from bot.codec import native
-from bot.core.model import Snapshot
+from bot.core.model import Race, Snapshot
+from bot.feeds.ap.reply import parse_ap
 from bot.rehearsal.scenarios import load_scenario
 
 
@@ -46,3 +49,49 @@ def test_a_document_stored_apart_by_an_earlier_release_reads_back_whole() -> Non
         assert native.races_apart(document)
         assert native.parse(native.with_races(document, races), snap.feed) == snap
     assert not native.races_apart(native.document_text(snap, races))
+
+
+def _as_dicts(race: Race) -> str:
+    """The race as the dict writer writes it (``_race_doc``, orjson or the standard library)."""
+    return native._encode(native._race_doc(race))  # noqa: SLF001  # the oracle for race_json's Structs
+
+
+def _odd_races() -> list[Race]:
+    """The Alabama night's races with every optional key set and unset, and values at the edges
+    of what the writers could treat differently."""
+    race = next(iter(last().races.values()))
+    state, county = race.units[0], race.units[1]
+    at = datetime(2017, 12, 13, 3, 58, 1, 120000, tzinfo=UTC)
+    odd_unit = replace(
+        county,
+        fips="",  # written only when there is one
+        precincts_reporting=None,
+        precincts_total=None,
+        expected_vote_pct=0.0,  # 0 is a value: written
+        last_updated=None,
+        registered_voters=0,  # 0 means "not given": not written
+        votes={},
+    )
+    full_unit = replace(
+        county, expected_vote_pct=33.333333333333336, last_updated=at, registered_voters=12, votes={"a": 2**70}
+    )
+    return [
+        race,
+        replace(race, flipped_seat=True, party="Dem", county="Jefferson", last_updated=at, expected_vote_pct=1e-7),
+        replace(race, flipped_seat=False, party=None, county=None, last_updated=None, expected_vote_pct=None),
+        replace(race, units=(state, odd_unit)),
+        replace(race, units=(state, full_unit)),
+        replace(race, units=(), candidates=()),
+        replace(race, office='é ∑ \n \u2028 \x01 \x7f / " \\', seat="Place 2"),
+        replace(race, office="Jones\ud800"),  # msgspec refuses a lone surrogate: the dict writer's way
+    ]
+
+
+def test_race_json_writes_each_race_byte_for_byte_as_the_dict_writer_does() -> None:
+    races = [*last().races.values(), *load_scenario()[0].races.values(), *_odd_races()]
+    for race in races:
+        assert native.race_json(race) == _as_dicts(race), race.key
+    # and a national night's races, every shape its generator makes
+    for body, _ in replies(seed=5, polls=2, scale=0.02):
+        for race in parse_ap(body, "national").races:
+            assert native.race_json(race) == _as_dicts(race), race.key
