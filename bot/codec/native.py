@@ -518,7 +518,8 @@ _encode_out = msgspec.json.Encoder().encode
 
 
 def _race_out(r: Race) -> _RaceOut:
-    """:func:`_race_doc` as Structs (tests/unit/codec/test_race_json.py holds the two texts equal)."""
+    """:func:`_race_doc` as Structs, the same text for every race the invariants admit (a unit's
+    precinct counts come as a pair there): tests/unit/test_native_compact.py holds the two equal."""
     return _RaceOut(
         r.state,
         r.race_id,
