@@ -13,9 +13,8 @@ A nudge wakes the thread only once the log file holds ``threshold`` bytes (SQLit
 1,000 pages of 4 KiB): a store that writes little (a test's, a quiet night's first minutes)
 starts no thread, and what it wrote is copied when it closes. At most one checkpoint runs per
 ``interval`` seconds, so a burst of small commits (a delivery run marks rows one by one) costs
-one copy and one sync.
-:meth:`close` waits for a running checkpoint; what is left is copied by SQLite itself when the
-engine closes its last connection (a checkpoint on close does not depend on the setting).
+one copy and one sync. :meth:`close` waits for a running checkpoint; what is left is copied by
+SQLite itself when the engine closes its last connection (that does not depend on the setting).
 
 A thread does not survive a fork, and a lock it held stays held in the child: a forked child's
 checkpointers start afresh (``os.register_at_fork``), their thread started again by the next
@@ -51,14 +50,14 @@ class WalCheckpointer:
         threshold: int = DEFAULT_THRESHOLD,
         busy_timeout_ms: int = 30_000,
     ) -> None:
-        self.path = path
-        self._log = path + "-wal"
+        self.path = os.path.abspath(path)  # as the engine opened it, whatever the process does next
+        self._log = self.path + "-wal"
         self.interval = interval
         self.threshold = threshold
         self._busy_timeout_ms = busy_timeout_ms
         self._wake = threading.Event()
         self._stopped = threading.Event()
-        self._lock = threading.Lock()  # one checkpoint at a time: the thread's, or close()'s last one
+        self._lock = threading.Lock()  # one checkpoint at a time (the thread's, or a caller's)
         self._thread: threading.Thread | None = None
         #: checkpoints run and frames copied, over the checkpointer's life (tests, benchmarks)
         self.runs = 0
@@ -107,7 +106,7 @@ class WalCheckpointer:
 
     def checkpoint(self) -> tuple[int, int, int] | None:
         """One ``PASSIVE`` checkpoint: (busy, frames in the log, frames copied), or ``None`` when
-        it could not run (the file is gone, or another process holds it): logged, never raised."""
+        it could not run (the file is gone, or SQLite refused): logged, never raised."""
         with self._lock:
             try:
                 conn = sqlite3.connect(self.path, timeout=self._busy_timeout_ms / 1000, check_same_thread=False)
