@@ -345,14 +345,14 @@ def dumps(snapshot: Snapshot, *, indent: int | None = None) -> bytes:
 
 def race_json(race: Race) -> str:
     """One race as it appears in :func:`dumps` (the store keeps it while the race is unchanged),
-    byte for byte: written through msgspec Structs shaped like the document (:func:`_race_out`),
-    which msgspec encodes in C without a dict per unit: a national first poll's 7,000 races and
-    44,000 units took 66 ms as dicts and orjson, about half that so. What msgspec refuses (a lone
-    surrogate) goes the way of :func:`dumps`."""
+    byte for byte: the Structs of :func:`_race_out`, which msgspec encodes in C without a dict per
+    unit (a national first poll's 7,000 races and 44,000 units took 66 ms as dicts and orjson,
+    52 ms so). What msgspec refuses (a lone surrogate) goes the way of :func:`dumps`."""
+    out = _race_out(race)
     try:
-        return _encode_out(_race_out(race)).decode("utf-8")
+        return _encode_out(out).decode("utf-8")
     except (TypeError, ValueError, msgspec.EncodeError):  # UnicodeEncodeError is a ValueError
-        return _encode(_race_doc(race))
+        return _encode(msgspec.to_builtins(out))
 
 
 def _encode(value: Any) -> str:
@@ -402,72 +402,23 @@ def with_races(document: str, races: Sequence[str]) -> str:
 
 
 def _race_doc(r: Race) -> dict[str, Any]:
-    """Written for speed as much as for reading: a national first poll encodes 7,000 races and
-    44,000 units here, so an enum's text is read from ``_value_`` (``.value`` is a descriptor
-    call) and the optional keys are set in place, in the order the format has always had."""
-    doc: dict[str, Any] = {
-        "state": r.state,
-        "id": r.race_id,
-        "office": r.office,
-        "office_id": r.office_id,
-        "seat": r.seat,
-        "race_type": r.race_type,
-        "general": r.general,
-        "test": r.test,
-        "call": {
-            "status": r.call_status._value_,
-            "winners": list(r.winners),
-            "runoff": list(r.runoff),
-            "race_call_status": r.race_call_status,
-        },
-        "tabulation_status": r.tabulation_status,
-        "eevp": r.expected_vote_pct,
-        "seats": r.seats,
-        "national": r.national,
-        "last_updated": _iso(r.last_updated) if r.last_updated else None,
-    }
-    # only when the feed says, so documents without them stay what they were (see to_document)
-    if r.flipped_seat is not None:
-        doc["flipped_seat"] = r.flipped_seat
-    if r.party is not None:
-        doc["party"] = r.party
-    if r.county is not None:
-        doc["county"] = r.county
-    doc["candidates"] = [
-        {"id": c.id, "name": c.name, "party": c.party, "incumbent": c.incumbent, "pseudo": c.pseudo} for c in r.candidates
-    ]
-    doc["units"] = [_unit_doc(u) for u in r.units]
-    return doc
-
-
-def _unit_doc(u: ReportingUnit) -> dict[str, Any]:
-    doc: dict[str, Any] = {"id": u.id, "level": u.level._value_, "name": u.name}
-    if u.fips:
-        doc["fips"] = u.fips
-    if u.precincts_total is not None:
-        doc["precincts_reporting"] = u.precincts_reporting
-        doc["precincts_total"] = u.precincts_total
-    if u.expected_vote_pct is not None:
-        doc["eevp"] = u.expected_vote_pct
-    if u.last_updated is not None:
-        doc["last_updated"] = _iso(u.last_updated)
-    if u.registered_voters:
-        doc["registered_voters"] = u.registered_voters
-    # the proxy's copy() is the dict's own C copy; dict(proxy) walked it key by key (~40 ms a national poll)
-    doc["votes"] = u.votes.copy()  # type: ignore[attr-defined]  # a MappingProxyType (ReportingUnit.__post_init__)
+    """A race as the document holds it, as plain dicts and lists (``to_document``): the Structs
+    of :func:`_race_out` turned into builtins in C, so the format is written down once."""
+    doc: dict[str, Any] = msgspec.to_builtins(_race_out(r))
     return doc
 
 
 class _UnitOut(msgspec.Struct, omit_defaults=True, gc=False):
-    """A unit as :func:`_unit_doc` writes it: the optional keys left out when unset (their
-    default), ``votes`` always (``UNSET`` is never a value, so ``{}`` is written)."""
+    """A unit of the document: the optional keys left out when unset (their default); the
+    precinct pair and ``votes`` are ``UNSET`` when not given (never a value, so a ``None`` or a
+    ``{}`` given is written)."""
 
     id: str
     level: str
     name: str
     fips: str | None = None
-    precincts_reporting: int | None = None
-    precincts_total: int | None = None
+    precincts_reporting: int | None | msgspec.UnsetType = msgspec.UNSET
+    precincts_total: int | msgspec.UnsetType = msgspec.UNSET
     eevp: float | None = None
     last_updated: str | None = None
     registered_voters: int | None = None
@@ -484,14 +435,15 @@ class _CandidateOut(msgspec.Struct, gc=False):
 
 class _CallOut(msgspec.Struct, gc=False):
     status: str
-    winners: tuple[str, ...]
-    runoff: tuple[str, ...]
+    winners: list[str]  # lists, as the document's dicts have always held them (``to_builtins`` keeps a tuple)
+    runoff: list[str]
     race_call_status: str | None
 
 
 class _RaceOut(msgspec.Struct, omit_defaults=True, gc=False):
-    """A race as :func:`_race_doc` writes it: every key always, but ``flipped_seat``, ``party``
-    and ``county``, which only a feed that says them writes (their default is "not said")."""
+    """A race of the document, keys in the order the format has always had: every key always,
+    but ``flipped_seat``, ``party`` and ``county``, written only when the feed says them, so
+    documents without them stay what they were (their default is "not said")."""
 
     state: str
     id: str
@@ -518,8 +470,9 @@ _encode_out = msgspec.json.Encoder().encode
 
 
 def _race_out(r: Race) -> _RaceOut:
-    """:func:`_race_doc` as Structs, the same text for every race the invariants admit (a unit's
-    precinct counts come as a pair there): tests/unit/test_native_compact.py holds the two equal."""
+    """The race as the document's Structs (tests/unit/test_native_compact.py holds their text to
+    the format as it was written by hand before). Written for speed: a national first poll
+    builds 7,000 races and 44,000 units here, so an enum's text is read from ``_value_``."""
     return _RaceOut(
         r.state,
         r.race_id,
@@ -529,7 +482,7 @@ def _race_out(r: Race) -> _RaceOut:
         r.race_type,
         r.general,
         r.test,
-        _CallOut(r.call_status._value_, r.winners, r.runoff, r.race_call_status),
+        _CallOut(r.call_status._value_, list(r.winners), list(r.runoff), r.race_call_status),
         r.tabulation_status,
         r.expected_vote_pct,
         r.seats,
@@ -545,8 +498,8 @@ def _race_out(r: Race) -> _RaceOut:
                 u.level._value_,
                 u.name,
                 u.fips or None,
-                u.precincts_reporting if u.precincts_total is not None else None,
-                u.precincts_total,
+                u.precincts_reporting if u.precincts_total is not None else msgspec.UNSET,
+                u.precincts_total if u.precincts_total is not None else msgspec.UNSET,
                 u.expected_vote_pct,
                 _iso(u.last_updated) if u.last_updated is not None else None,
                 u.registered_voters or None,
