@@ -206,8 +206,7 @@ def _units(
         updated = raw.lastUpdated
         reporting, total = raw.precinctsReporting, raw.precinctsTotal
         if sound and not (
-            len(name) <= MAX_NAME
-            and not name.isspace()
+            _sound_name(name)
             and (
                 (reporting is None and total is None) or (reporting is not None and total is not None and reporting <= total)
             )
